@@ -1,0 +1,7 @@
+import type { Command } from 'commander'
+
+/** Registers one top-level command (and its subcommands) on the program. */
+export type RegisterCommand = (program: Command) => void
+
+/** The CLI's commands, one file each. */
+export const commands: Record<string, RegisterCommand> = {}

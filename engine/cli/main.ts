@@ -1,0 +1,34 @@
+import { Command, CommanderError } from 'commander'
+import { isVigilError } from '../errors.js'
+import { commands } from './commands/index.js'
+
+export function buildProgram(): Command {
+  const program = new Command('vigil')
+    .description('Plan-driven validation of code changes: select the plans a diff needs, run them, get one verdict.')
+    .version('0.1.0', '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+  for (const register of Object.values(commands)) register(program)
+  return program
+}
+
+/** Runs the CLI and returns the exit code. Errors are handled once, here. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram()
+  try {
+    await program.parseAsync([...argv])
+    return typeof process.exitCode === 'number' ? process.exitCode : 0
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit through here with code 0; usage errors were already printed.
+      return error.exitCode === 0 ? 0 : 2
+    }
+    if (isVigilError(error)) {
+      process.stderr.write(`vigil: ${error.message}\n`)
+      return error.exitCode
+    }
+    process.stderr.write(`vigil: unexpected error\n${(error as Error)?.stack ?? String(error)}\n`)
+    return 3
+  }
+}

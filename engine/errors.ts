@@ -1,0 +1,42 @@
+/** Errors of the engine and the CLI. Each class has a fixed `code`; messages begin with the location when there is one. */
+
+export class VigilError extends Error {
+  readonly code: string
+  /** Exit code the CLI uses when this error ends the command. */
+  readonly exitCode: number
+  constructor(code: string, message: string, options?: { cause?: unknown; exitCode?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.code = code
+    this.exitCode = options?.exitCode ?? 2
+  }
+}
+
+/** Bad command-line input or config: exit 2. */
+export class UsageError extends VigilError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('VIGIL_USAGE', message, { ...options, exitCode: 2 })
+  }
+}
+
+/** The config file is missing or invalid: exit 2. */
+export class ConfigError extends VigilError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('VIGIL_CONFIG', message, { ...options, exitCode: 2 })
+  }
+}
+
+/** Infrastructure could not be set up (sandbox, worktree, patch): exit 3. */
+export class InfrastructureError extends VigilError {
+  constructor(
+    message: string,
+    readonly logTail: string[] = [],
+    options?: { cause?: unknown; code?: string },
+  ) {
+    super(options?.code ?? 'VIGIL_INFRASTRUCTURE', message, { ...options, exitCode: 3 })
+  }
+}
+
+export function isVigilError(error: unknown): error is VigilError {
+  return error instanceof VigilError
+}

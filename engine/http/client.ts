@@ -1,0 +1,234 @@
+import { Agent, request as undiciRequest } from 'undici'
+import type { RecordedRequest, RecordedResponse } from '../verdict.js'
+import { renderCurl } from './curl.js'
+import { Redactor } from './redact.js'
+
+export type QueryValue = string | number | boolean | null | undefined | ReadonlyArray<string | number | boolean>
+
+/** One request to send. `url` is absolute; sandboxes give base URLs. */
+export interface HttpRequestSpec {
+  method: string
+  url: string
+  headers?: Readonly<Record<string, string>>
+  query?: Readonly<Record<string, QueryValue>>
+  /** Sent as JSON with `content-type: application/json` unless a content type is given. */
+  json?: unknown
+  /** Raw body, sent as is. */
+  body?: string | Uint8Array
+  /** @default the client's timeoutMs */
+  timeoutMs?: number
+  signal?: AbortSignal
+}
+
+export interface HttpResponse {
+  status: number
+  /** Lower-case names; repeated headers joined with `, `. */
+  headers: Record<string, string>
+  body: Buffer
+  durationMs: number
+  /** The body as UTF-8. */
+  text(): string
+  /** The body parsed as JSON; `undefined` when it is not JSON. Parsed once. */
+  json(): unknown
+}
+
+/** A request and its response, as recorded for evidence. */
+export interface HttpExchange {
+  /** The request as sent (unredacted; do not put it in a report, use `recorded()`). */
+  spec: HttpRequestSpec
+  url: string
+  response: HttpResponse
+  /** Request and response, redacted, ready for a finding's evidence. */
+  recorded(): { request: RecordedRequest; response: RecordedResponse }
+  /** A redacted curl command that reproduces the request. */
+  curl(): string
+}
+
+export interface HttpClientOptions {
+  redactor?: Redactor
+  /** @default 10000 */
+  timeoutMs?: number
+  /** Bytes of body kept in a recorded response excerpt. @default 2048 */
+  excerptBytes?: number
+  /** Max bytes of a response body read; larger bodies are cut. @default 16 MiB */
+  maxBodyBytes?: number
+}
+
+/** Network-level failure (refused, reset, timeout): no HTTP response exists. */
+export class HttpNetworkError extends Error {
+  readonly code = 'VIGIL_HTTP_NETWORK'
+  constructor(
+    message: string,
+    readonly request: RecordedRequest,
+    readonly curl: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+    this.name = 'HttpNetworkError'
+  }
+}
+
+export function buildUrl(url: string, query?: Readonly<Record<string, QueryValue>>): string {
+  if (!query) return url
+  const u = new URL(url)
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null) continue
+    if (Array.isArray(value)) for (const v of value) u.searchParams.append(key, String(v))
+    else u.searchParams.append(key, String(value))
+  }
+  return u.toString()
+}
+
+function hasHeader(headers: Record<string, string>, name: string): boolean {
+  for (const key of Object.keys(headers)) if (key.toLowerCase() === name) return true
+  return false
+}
+
+function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [name, value] of Object.entries(raw)) {
+    if (value === undefined) continue
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value
+  }
+  return out
+}
+
+function describeNetworkError(error: unknown): string {
+  const e = error as { code?: string; message?: string; cause?: { code?: string; message?: string } }
+  const code = e?.code ?? e?.cause?.code
+  const message = e?.cause?.message ?? e?.message ?? String(error)
+  return code && !message.includes(code) ? `${code}: ${message}` : message
+}
+
+/**
+ * The one HTTP client of a run: keep-alive pools per origin (undici Agent), request recording,
+ * redacted evidence and curl rendering. Evidence is built lazily, so a request costs little more
+ * than plain undici.
+ */
+export class HttpClient {
+  readonly redactor: Redactor
+  private readonly agent: Agent
+  private readonly timeoutMs: number
+  private readonly excerptBytes: number
+  private readonly maxBodyBytes: number
+
+  constructor(options: HttpClientOptions = {}) {
+    this.redactor = options.redactor ?? new Redactor()
+    this.timeoutMs = options.timeoutMs ?? 10_000
+    this.excerptBytes = options.excerptBytes ?? 2048
+    this.maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024
+    this.agent = new Agent({ keepAliveTimeout: 10_000, connections: 256, pipelining: 1 })
+  }
+
+  async request(spec: HttpRequestSpec): Promise<HttpExchange> {
+    const url = buildUrl(spec.url, spec.query)
+    const headers: Record<string, string> = { ...spec.headers }
+    let body: string | Uint8Array | undefined = spec.body
+    if (spec.json !== undefined && body === undefined) {
+      body = JSON.stringify(spec.json)
+      if (!hasHeader(headers, 'content-type')) headers['content-type'] = 'application/json'
+    }
+    const timeout = spec.timeoutMs ?? this.timeoutMs
+    const started = performance.now()
+    let status: number
+    let rawHeaders: Record<string, string | string[] | undefined>
+    let buffer: Buffer
+    try {
+      const res = await undiciRequest(url, {
+        method: spec.method.toUpperCase() as 'GET',
+        headers,
+        body,
+        dispatcher: this.agent,
+        signal: spec.signal,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      })
+      status = res.statusCode
+      rawHeaders = res.headers
+      buffer = await this.readBody(res.body)
+    } catch (error) {
+      const recorded = this.recordRequest(spec.method, url, headers, body)
+      throw new HttpNetworkError(
+        `${spec.method.toUpperCase()} ${this.redactor.text(url)} failed: ${describeNetworkError(error)}`,
+        recorded,
+        renderCurl(recorded),
+        { cause: error },
+      )
+    }
+    const durationMs = performance.now() - started
+    const responseHeaders = flattenHeaders(rawHeaders)
+    let parsed: { value: unknown } | undefined
+    const response: HttpResponse = {
+      status,
+      headers: responseHeaders,
+      body: buffer,
+      durationMs,
+      text: () => buffer.toString('utf8'),
+      json: () => {
+        if (!parsed) {
+          try {
+            parsed = { value: buffer.length ? JSON.parse(buffer.toString('utf8')) : undefined }
+          } catch {
+            parsed = { value: undefined }
+          }
+        }
+        return parsed.value
+      },
+    }
+    const recordRequest = () => this.recordRequest(spec.method, url, headers, body)
+    return {
+      spec,
+      url,
+      response,
+      recorded: () => ({ request: recordRequest(), response: this.recordResponse(response) }),
+      curl: () => renderCurl(recordRequest()),
+    }
+  }
+
+  /** Records a request that was not (or could not be) sent, e.g. for a finding's evidence. */
+  recordRequest(method: string, url: string, headers: Record<string, string>, body?: string | Uint8Array): RecordedRequest {
+    const recorded: RecordedRequest = {
+      method: method.toUpperCase(),
+      url: this.redactor.text(url),
+      headers: this.redactor.headers(headers),
+    }
+    if (body !== undefined) {
+      const text = typeof body === 'string' ? body : Buffer.from(body).toString('utf8')
+      recorded.body = this.redactor.text(text)
+    }
+    return recorded
+  }
+
+  recordResponse(response: HttpResponse): RecordedResponse {
+    const excerpt = response.body.subarray(0, this.excerptBytes).toString('utf8')
+    const recorded: RecordedResponse = {
+      status: response.status,
+      headers: this.redactor.headers(response.headers),
+      durationMs: Math.round(response.durationMs * 100) / 100,
+    }
+    if (response.body.length) {
+      recorded.bodyExcerpt =
+        this.redactor.text(excerpt) + (response.body.length > this.excerptBytes ? `… (${response.body.length} bytes)` : '')
+    }
+    return recorded
+  }
+
+  private async readBody(stream: AsyncIterable<Uint8Array> & { destroy?(): void }): Promise<Buffer> {
+    const chunks: Buffer[] = []
+    let size = 0
+    for await (const chunk of stream) {
+      size += chunk.length
+      if (size > this.maxBodyBytes) {
+        chunks.push(Buffer.from(chunk).subarray(0, chunk.length - (size - this.maxBodyBytes)))
+        stream.destroy?.()
+        break
+      }
+      chunks.push(Buffer.from(chunk))
+    }
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close().catch(() => undefined)
+  }
+}

@@ -1,0 +1,5 @@
+export { HttpClient, HttpNetworkError, buildUrl } from './client.js'
+export type { HttpClientOptions, HttpExchange, HttpRequestSpec, HttpResponse, QueryValue } from './client.js'
+export { renderCurl, shellQuote } from './curl.js'
+export { Redactor, REDACTED, DEFAULT_SENSITIVE_HEADERS } from './redact.js'
+export type { RedactorOptions } from './redact.js'

@@ -1,0 +1,49 @@
+import type { JsonSchema } from '../../plans/types.js'
+
+/** One reachable service of a sandbox. */
+export interface ServiceEndpoint {
+  name: string
+  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:41234`. */
+  url: string
+}
+
+/** A named system under test: `candidate` or `baseline`. */
+export interface Sandbox {
+  readonly name: string
+  readonly services: Readonly<Record<string, ServiceEndpoint>>
+  /** The service a check uses when it names none. */
+  readonly defaultService: string
+  /** Headers attached to every request sent to this sandbox (e.g. a routing key). */
+  readonly headers: Readonly<Record<string, string>>
+  /** Base URL of a service (the default one when omitted); throws for an unknown name. */
+  url(service?: string): string
+  /** Captured log lines of one service, or of all services prefixed with their name. */
+  logs(service?: string): string[]
+  /** Stops everything this sandbox started. Idempotent; never throws. */
+  stop(): Promise<void>
+}
+
+/** What a provider gets to start one sandbox. */
+export interface SandboxStartContext {
+  /** `candidate` or `baseline`. */
+  name: string
+  /** Directory the services' relative `cwd`s resolve against (the working tree, a worktree or a patched copy). */
+  root: string
+  /** Directory of the config file. */
+  configDir: string
+  signal: AbortSignal
+  /** Hosts besides loopback that traffic may go to. */
+  allowHosts: readonly string[]
+  log(line: string): void
+}
+
+export interface SandboxProvider<Options = Record<string, unknown>> {
+  /** JSON Schema of this provider's options in `vigil.config.yaml`. */
+  schema: JsonSchema
+  start(options: Options, ctx: SandboxStartContext): Promise<Sandbox>
+}
+
+/** Identity function for type inference, like `defineCheckKind`. */
+export function defineSandboxProvider<Options>(provider: SandboxProvider<Options>): SandboxProvider<Options> {
+  return provider
+}

@@ -1,0 +1,37 @@
+/** Shared shape of the benchmarks under test/bench/: each file exports `bench: Bench`. */
+
+export interface BenchGoal {
+  /** What is compared, e.g. `load 1,000 plans / read their bytes`. */
+  label: string
+  /** The measured figure (a ratio or a time). */
+  value: number
+  unit: string
+  /** Human-readable goal, e.g. `<= 3x`. */
+  goal: string
+  met: boolean
+}
+
+export interface Bench {
+  name: string
+  /** Runs the measurement; prints its own detail lines through `log`, returns the goals. */
+  run(log: (line: string) => void): Promise<BenchGoal[]>
+}
+
+/** Median of a list of numbers. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+/** Times `fn` `runs` times after `warmup` runs; returns each run's milliseconds. */
+export async function timeRuns(fn: () => unknown, runs: number, warmup = 1): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await fn()
+  const times: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now()
+    await fn()
+    times.push(performance.now() - start)
+  }
+  return times
+}
