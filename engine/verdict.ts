@@ -161,3 +161,21 @@ export interface Verdict {
   /** True when the run was cancelled (Ctrl-C or the run deadline) and results are partial. */
   cancelled?: boolean
 }
+
+/** What live reporters learn when a run starts. */
+export interface RunStartInfo {
+  runId: string
+  startedAt: string
+  selection?: VerdictSelection
+  plans: Array<{ name: string; title: string; file: string; checks: Array<{ name: string; kind: string }> }>
+  /** Sandboxes in use, with their service URLs. */
+  sandboxes: Array<{ name: string; services: Record<string, string> }>
+}
+
+/** A check about to run, or a progress note of a running check. */
+export interface CheckEvent {
+  plan: string
+  check: string
+  kind: string
+  note?: string
+}
