@@ -20,14 +20,28 @@ export interface RedactorOptions {
 }
 
 export class Redactor {
-  private readonly values: string[]
+  private values: string[] = []
   private readonly headerNames: Set<string>
 
   constructor(options: RedactorOptions = {}) {
+    this.headerNames = new Set([
+      ...DEFAULT_SENSITIVE_HEADERS,
+      ...[...(options.headers ?? [])].map((h) => h.toLowerCase()),
+    ])
+    this.add(options.secrets ?? [])
+  }
+
+  /**
+   * Learns more secret values (e.g. a secret resolved only when a template uses it). Mutates this
+   * redactor, so every client and report sharing it redacts them from now on.
+   */
+  add(secrets: Iterable<string>): void {
     // Longest first so that a secret containing another is replaced whole; very short values
     // would redact ordinary text ("a", "1"), so they are kept only when at least 4 characters.
-    this.values = [...new Set(options.secrets ?? [])].filter((v) => v.length >= 4).sort((a, b) => b.length - a.length)
-    this.headerNames = new Set([...DEFAULT_SENSITIVE_HEADERS, ...[...(options.headers ?? [])].map((h) => h.toLowerCase())])
+    const next = new Set(this.values)
+    for (const value of secrets) if (typeof value === 'string' && value.length >= 4) next.add(value)
+    if (next.size !== this.values.length)
+      this.values = [...next].sort((a, b) => b.length - a.length || a.localeCompare(b))
   }
 
   /** A redactor that also knows these secret values. */
