@@ -1,10 +1,13 @@
+import e2e from './e2e.js'
 import type { CheckKind } from './types.js'
 
 /**
  * The check kinds, one file each; the key is the word a plan's fence uses.
  * Typed loosely on purpose: each kind narrows its own params.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const checkKinds = {} satisfies Record<string, CheckKind<any>>
+export const checkKinds = {
+  e2e,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+} satisfies Record<string, CheckKind<any>>
 
 export type CheckKindName = keyof typeof checkKinds
