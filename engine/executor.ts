@@ -1,0 +1,169 @@
+/**
+ * The executor: runs every check of the plans in parallel (p-limit), each with its timeout, under one
+ * run deadline and the caller's cancel signal, and returns results in plan and check order whatever
+ * order they finish in.
+ */
+import { createHash } from 'node:crypto'
+import pLimit from 'p-limit'
+import type { CheckBlock, Plan } from '../plans/types.js'
+import { CheckAbort, runCheck } from './check-runner.js'
+import type { CheckKind, CheckSandboxes, Variables } from './checks/types.js'
+import type { HttpClient } from './http/client.js'
+import { planState } from './verdict-builder.js'
+import type { CheckEvent, CheckResult, PlanResult, TimingEntry } from './verdict.js'
+
+/** The live hooks the executor calls (a subset of a reporter). Errors thrown by hooks are ignored. */
+export interface ExecutorReporter {
+  onCheckStart?(event: CheckEvent): unknown
+  onCheckProgress?(event: CheckEvent): unknown
+  onCheckEnd?(result: CheckResult): unknown
+}
+
+export interface ExecuteOptions {
+  plans: readonly Plan[]
+  /** The check kind registry. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  kinds: Readonly<Record<string, CheckKind<any>>>
+  sandboxes: CheckSandboxes
+  http: HttpClient
+  /** Variables of one check: plan vars plus a fresh set of captures. */
+  createVariables(plan: Plan, check: CheckBlock, seed: number): Variables
+  /** Checks running at once. @default 8 */
+  concurrency?: number
+  /** Per-check timeout when the plan sets none. @default 60000 */
+  checkTimeoutMs?: number
+  /** Deadline of the whole execution, in milliseconds from now. @default none */
+  deadlineMs?: number
+  /** Run seed; each check gets `checkSeed(seed, plan, check id)`. @default 1 */
+  seed?: number
+  /** Aborting it (Ctrl-C) ends in-flight checks as errored "cancelled" and skips the rest. */
+  signal?: AbortSignal
+  reporter?: ExecutorReporter
+}
+
+export interface ExecuteResult {
+  plans: PlanResult[]
+  /** True when the signal or the deadline stopped the run early. */
+  cancelled: boolean
+  /** `plan:<name>` wall times. */
+  timings: TimingEntry[]
+}
+
+/** The default run seed, so two runs without `--seed` generate the same inputs. */
+export const DEFAULT_SEED = 1
+
+/** A check's seed: stable for a run seed, a plan and a check, independent of scheduling. */
+export function checkSeed(runSeed: number, plan: string, checkId: string): number {
+  const digest = createHash('sha256').update(`${runSeed}\0${plan}\0${checkId}`).digest()
+  return digest.readUInt32BE(0)
+}
+
+async function safely(hook: (() => unknown) | undefined): Promise<void> {
+  try {
+    await hook?.()
+  } catch {
+    // A reporter's failure is its multiplexer's business; it must never stop the checks.
+  }
+}
+
+export async function executePlans(options: ExecuteOptions): Promise<ExecuteResult> {
+  const runSeed = options.seed ?? DEFAULT_SEED
+  const limit = pLimit(Math.max(1, options.concurrency ?? 8))
+  const controller = new AbortController()
+  const onCancel = () =>
+    controller.abort(
+      options.signal?.reason instanceof CheckAbort
+        ? options.signal.reason
+        : new CheckAbort('VIGIL_CANCELLED', 'cancelled'),
+    )
+  if (options.signal?.aborted) onCancel()
+  else options.signal?.addEventListener('abort', onCancel, { once: true })
+  const deadline =
+    options.deadlineMs === undefined
+      ? undefined
+      : setTimeout(
+          () =>
+            controller.abort(
+              new CheckAbort('VIGIL_DEADLINE', `run deadline of ${options.deadlineMs} ms exceeded`),
+            ),
+          options.deadlineMs,
+        )
+  const reporter = options.reporter ?? {}
+  const spans = new Map<string, { start: number; end: number }>()
+
+  const runOne = async (plan: Plan, check: CheckBlock): Promise<CheckResult> => {
+    const base = { plan: plan.name, check: check.name, kind: check.kind, location: { ...check.location } }
+    const kind = options.kinds[check.kind]
+    let result: CheckResult
+    if (controller.signal.aborted) {
+      const reason = controller.signal.reason as CheckAbort
+      result = { ...base, state: 'skipped', note: `not started: ${reason.message}` }
+    } else if (!kind) {
+      result = {
+        ...base,
+        state: 'errored',
+        durationMs: 0,
+        error: { name: 'Error', code: 'VIGIL_UNKNOWN_KIND', message: `unknown check kind "${check.kind}"` },
+        findings: [],
+      }
+    } else if (kind.meta.requiresBaseline && !options.sandboxes.baseline) {
+      result = {
+        ...base,
+        state: 'skipped',
+        note: `the ${check.kind} check needs a baseline, and this run has none`,
+      }
+    } else {
+      const event = { plan: plan.name, check: check.name, kind: check.kind }
+      await safely(() => reporter.onCheckStart?.(event))
+      const seed = checkSeed(runSeed, plan.name, check.id)
+      const start = performance.now()
+      result = await runCheck({
+        plan,
+        check,
+        kind,
+        sandboxes: options.sandboxes,
+        http: options.http,
+        vars: options.createVariables(plan, check, seed),
+        seed,
+        timeoutMs: plan.timeoutMs ?? options.checkTimeoutMs ?? 60_000,
+        signal: controller.signal,
+        onProgress: (e) => void safely(() => reporter.onCheckProgress?.(e)),
+      })
+      const span = spans.get(plan.name)
+      const end = performance.now()
+      spans.set(
+        plan.name,
+        span ? { start: Math.min(span.start, start), end: Math.max(span.end, end) } : { start, end },
+      )
+    }
+    await safely(() => reporter.onCheckEnd?.(result))
+    return result
+  }
+
+  try {
+    // Scheduled in plan order; results are collected by position, so finishing order never shows.
+    const perPlan = options.plans.map((plan) => plan.checks.map((check) => limit(() => runOne(plan, check))))
+    const results = await Promise.all(perPlan.map((checks) => Promise.all(checks)))
+    const plans = options.plans.map((plan, i): PlanResult => {
+      const checks = results[i]!
+      const span = spans.get(plan.name)
+      return {
+        name: plan.name,
+        title: plan.title,
+        file: plan.file,
+        blocking: plan.blocking,
+        state: planState(plan.blocking, checks),
+        durationMs: span ? Math.round(span.end - span.start) : 0,
+        checks,
+      }
+    })
+    return {
+      plans,
+      cancelled: controller.signal.aborted,
+      timings: plans.map((p) => ({ phase: `plan:${p.name}`, durationMs: p.durationMs })),
+    }
+  } finally {
+    if (deadline) clearTimeout(deadline)
+    options.signal?.removeEventListener('abort', onCancel)
+  }
+}
