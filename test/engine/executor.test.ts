@@ -62,7 +62,7 @@ function plan(name: string, checks: Array<TestParams & { kind?: string }>, extra
     id: `${name}/c${index}`,
     index,
     location: { file: `plans/${name}.md`, line: 10 + index, column: 1 },
-    params,
+    params: { ...params } as Record<string, unknown>,
     source: '',
   }))
   return {
