@@ -1,0 +1,95 @@
+/**
+ * Selectors: diff → selection record. One file per selector, one registry; `select()` runs one and
+ * builds the record.
+ */
+import { createHash } from 'node:crypto'
+import type { Plan } from '../plans/types.js'
+import { hybrid } from './hybrid.js'
+import { llm } from './llm.js'
+import type { SelectorName } from './options.js'
+import { renderCatalog } from './prompt.js'
+import { summariseFile } from './record.js'
+import type { DiffSource, SelectionRecord } from './record.js'
+import { rules } from './rules.js'
+import type { ParsedDiff, Selector, SelectorOptions } from './types.js'
+
+export const selectors = { rules, llm, hybrid } satisfies Record<SelectorName, Selector>
+
+export interface SelectInput {
+  /** The catalog (any order; sorted by name here). */
+  plans: readonly Plan[]
+  diff: ParsedDiff
+  /** Where the diff came from, for the record. */
+  source: { kind: DiffSource; file?: string; base?: string; mergeBase?: string }
+  selector: SelectorName
+  /** How the selector was chosen, for the record. @default '--selector' */
+  choice?: string
+  options: SelectorOptions
+  signal?: AbortSignal
+}
+
+/** Runs a selector and returns its record. Throws what the selector throws (`llm` on API failure). */
+export async function select(input: SelectInput): Promise<SelectionRecord> {
+  const started = performance.now()
+  const plans = [...input.plans].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  const context = {
+    plans,
+    diff: input.diff,
+    options: input.options,
+    ...(input.signal ? { signal: input.signal } : {}),
+  }
+  const result = await selectors[input.selector].select(context)
+  const { diff, source } = input
+  const record: SelectionRecord = {
+    schemaVersion: 1,
+    diff: {
+      hash: diff.hash,
+      source: source.kind,
+      ...(source.file === undefined ? {} : { file: source.file }),
+      ...(source.base === undefined ? {} : { base: source.base }),
+      ...(source.mergeBase === undefined ? {} : { mergeBase: source.mergeBase }),
+      bytes: diff.bytes,
+      files: diff.files.map(summariseFile),
+      ...(diff.warnings.length ? { warnings: diff.warnings } : {}),
+    },
+    selector: input.selector,
+    selectorChoice: input.choice ?? '--selector',
+    ...(result.model === undefined ? {} : { model: result.model }),
+    ...(result.promptVersion === undefined ? {} : { promptVersion: result.promptVersion }),
+    ...(input.selector === 'llm' ? {} : { threshold: input.options.threshold }),
+    catalog: {
+      plans: plans.length,
+      hash: `sha256:${createHash('sha256').update(renderCatalog(plans)).digest('hex')}`,
+    },
+    plans: result.selected,
+    rejected: result.rejected,
+    unknown: result.unknown,
+    degraded: result.degraded,
+    ...(result.degradedReason === undefined ? {} : { degradedReason: result.degradedReason }),
+    usage: result.usage ?? {
+      requests: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      cacheCreationInputTokens: 0,
+      cacheReadInputTokens: 0,
+    },
+    ...(result.cache ? { cache: result.cache } : {}),
+    durationMs: Math.round((performance.now() - started) * 10) / 10,
+  }
+  return record
+}
+
+export { parseDiff } from './diff.js'
+export { diffAgainstBase, gitLocation, pathMapper } from './git.js'
+export { defaultCacheDir } from './llm.js'
+export { resolveSelector, SELECTOR_NAMES } from './options.js'
+export type { SelectorConfig, SelectorFlags, SelectorName, ResolvedSelector } from './options.js'
+export {
+  readSelectionRecord,
+  parseSelectionRecord,
+  selectionRecordSchema,
+  toVerdictSelection,
+} from './record.js'
+export type { SelectionRecord, DiffSource } from './record.js'
+export { SelectorError, DiffError, LlmError, SelectionRecordError } from './errors.js'
+export type * from './types.js'

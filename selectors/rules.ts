@@ -1,0 +1,69 @@
+/**
+ * `rules`: deterministic and offline. A plan is selected when it is `always`, when the diff touches its
+ * `paths`, or when its lexical relevance (BM25 of its hint, title, tags and name against the diff's
+ * paths, identifiers and changed lines; see bm25.ts) reaches the threshold. Every other plan is
+ * reported as rejected with its score, so "why not?" has an answer too.
+ */
+import type { Plan } from '../plans/types.js'
+import { buildIndex, diffTerms, scorePlans } from './bm25.js'
+import { matchPaths, pathsReason } from './paths.js'
+import type { ParsedDiff, RejectedPlan, SelectedPlan, Selector, SelectorResult } from './types.js'
+
+/** The floor: plans selected by `always` or `paths` alone. Hybrid keeps these whatever the LLM says. */
+export function floorSelection(plans: readonly Plan[], diff: ParsedDiff): SelectedPlan[] {
+  const selected: SelectedPlan[] = []
+  for (const plan of plans) {
+    if (plan.always) {
+      selected.push({ name: plan.name, source: 'always', reason: 'always: true' })
+      continue
+    }
+    const match = matchPaths(plan, diff)
+    if (match) selected.push({ name: plan.name, source: 'paths', reason: pathsReason(match) })
+  }
+  return selected
+}
+
+/** The full rules selection: the floor plus lexical suggestions at or above `threshold`. */
+export function rulesSelection(plans: readonly Plan[], diff: ParsedDiff, threshold: number): SelectorResult {
+  const floor = floorSelection(plans, diff)
+  const floorNames = new Set(floor.map((p) => p.name))
+  const scores = scorePlans(buildIndex(plans), diffTerms(diff))
+  const selected: SelectedPlan[] = [...floor]
+  const rejected: RejectedPlan[] = []
+  plans.forEach((plan, i) => {
+    if (floorNames.has(plan.name)) return
+    const { score, terms } = scores[i]!
+    const shown = terms.slice(0, 6).join(', ')
+    if (score >= threshold && score > 0) {
+      selected.push({
+        name: plan.name,
+        source: 'rules',
+        reason: `hint terms: ${shown} (score ${score})`,
+        score,
+      })
+    } else {
+      const why = terms.length
+        ? `score ${score} below ${threshold} (terms: ${shown})`
+        : 'no path or term in common'
+      rejected.push({ name: plan.name, source: 'rules', reason: why, score })
+    }
+  })
+  return {
+    selected: selected.sort(byName),
+    rejected: rejected.sort(byName),
+    unknown: [],
+    degraded: false,
+  }
+}
+
+export function byName(a: { name: string }, b: { name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+}
+
+export const rules: Selector = {
+  description: 'Deterministic and offline: plan paths, always, and lexical relevance of hints to the diff.',
+  needsApiKey: false,
+  async select({ plans, diff, options }) {
+    return rulesSelection(plans, diff, options.threshold)
+  },
+}
