@@ -40,3 +40,13 @@ export class InfrastructureError extends VigilError {
 export function isVigilError(error: unknown): error is VigilError {
   return error instanceof VigilError
 }
+
+/**
+ * Thrown by a check kind that does not apply to this run (e.g. it measures against a baseline and the
+ * run has none): the executor records the check as `skipped` with this message as its note.
+ */
+export class CheckSkipped extends VigilError {
+  constructor(note: string) {
+    super('VIGIL_CHECK_SKIPPED', note, { exitCode: 0 })
+  }
+}
