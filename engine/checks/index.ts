@@ -1,4 +1,5 @@
 import e2e from './e2e.js'
+import load from './load.js'
 import type { CheckKind } from './types.js'
 
 /**
@@ -7,6 +8,7 @@ import type { CheckKind } from './types.js'
  */
 export const checkKinds = {
   e2e,
+  load,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
 } satisfies Record<string, CheckKind<any>>
 
