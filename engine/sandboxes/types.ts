@@ -35,6 +35,11 @@ export interface SandboxStartContext {
   /** Hosts besides loopback that traffic may go to. */
   allowHosts: readonly string[]
   log(line: string): void
+  /**
+   * The `file:line:col ` prefix (with its trailing space; empty without a config file) of a key path
+   * inside this sandbox's config section, e.g. `['services', 'orders', 'env']`, for error messages.
+   */
+  where?(keyPath: readonly (string | number)[]): string
 }
 
 export interface SandboxProvider<Options = Record<string, unknown>> {

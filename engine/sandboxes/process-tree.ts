@@ -1,0 +1,77 @@
+/**
+ * Process groups: every service is spawned detached, as the leader of its own group, so that the
+ * whole tree it starts (a shell wrapper, `npm run`, workers) can be signalled at once.
+ */
+import { readdirSync, readFileSync } from 'node:fs'
+
+/** PIDs of the live (non-zombie) processes of a group. On systems without /proc, `[pgid]` while the group exists. */
+export function groupMembers(pgid: number): number[] {
+  try {
+    const members: number[] = []
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue
+      const stat = readStat(Number(entry))
+      if (stat && stat.pgrp === pgid && stat.state !== 'Z') members.push(Number(entry))
+    }
+    return members
+  } catch {
+    try {
+      process.kill(-pgid, 0)
+      return [pgid]
+    } catch {
+      return []
+    }
+  }
+}
+
+/** True while `pid` runs; a zombie (exited, not yet reaped) counts as gone. */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+  const stat = readStat(pid)
+  return stat ? stat.state !== 'Z' : true
+}
+
+/** Sends a signal to a whole group; false when the group no longer exists. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Stops a group: SIGTERM, then SIGKILL for whatever is left after `graceMs`. Resolves once no live
+ * member is left (or shortly after SIGKILL, which cannot be refused).
+ */
+export async function terminateGroup(pgid: number, graceMs: number): Promise<void> {
+  if (!signalGroup(pgid, 'SIGTERM')) return
+  if (await waitGone(pgid, graceMs)) return
+  signalGroup(pgid, 'SIGKILL')
+  await waitGone(pgid, 2_000)
+}
+
+async function waitGone(pgid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms
+  for (let delay = 10; ; delay = Math.min(delay * 2, 100)) {
+    if (groupMembers(pgid).length === 0) return true
+    if (Date.now() >= deadline) return false
+    await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(1, deadline - Date.now()))))
+  }
+}
+
+function readStat(pid: number): { state: string; pgrp: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The command name is in parentheses and may itself contain spaces or parentheses.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
+    return { state: fields[0]!, pgrp: Number(fields[2]) }
+  } catch {
+    return undefined
+  }
+}

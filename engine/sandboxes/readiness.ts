@@ -1,0 +1,99 @@
+/** Readiness probes: poll a service with backoff until it answers, it exits, or the deadline passes. */
+import { request } from 'node:http'
+import { connect } from 'node:net'
+
+export interface ReadyProbe {
+  /** HTTP path probed with GET; ready on a status in 200–399 (or `status`). */
+  http?: string
+  /** Ready as soon as the port accepts a TCP connection. */
+  tcp?: boolean
+  /** Exact status the HTTP probe must return. */
+  status?: number
+  /** Milliseconds until the service counts as never ready. */
+  timeoutMs: number
+}
+
+export type ProbeOutcome = { ready: true } | { ready: false; reason: string }
+
+export interface WaitReadyOptions {
+  host: string
+  port: number
+  probe: ReadyProbe
+  signal: AbortSignal
+  /** Settles when the process exits; stops the wait at once. */
+  exited: Promise<unknown>
+}
+
+/** Resolves with the outcome: ready, or not (with the last probe's reason, the exit, or the abort). */
+export async function waitReady(options: WaitReadyOptions): Promise<ProbeOutcome | { exited: true }> {
+  const { probe, signal } = options
+  const deadline = Date.now() + probe.timeoutMs
+  let exited = false
+  void options.exited.then(() => (exited = true))
+  let last: ProbeOutcome = { ready: false, reason: 'no probe ran yet' }
+  let onAbort = (): void => {}
+  const aborted = new Promise<void>((resolve) => (onAbort = resolve))
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    return await poll()
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+
+  async function poll(): Promise<ProbeOutcome | { exited: true }> {
+    for (let delay = 25; ; delay = Math.min(Math.round(delay * 1.5), 500)) {
+      if (exited) return { exited: true }
+      if (signal.aborted) return { ready: false, reason: 'cancelled' }
+      const remaining = deadline - Date.now()
+      if (remaining <= 0) return last
+      last = await probeOnce(options, Math.min(2_000, Math.max(50, remaining)))
+      // A port answering after our process died is someone else's server.
+      if (last.ready) return exited ? { exited: true } : last
+      // Sleep, but wake up early for an exit or an abort.
+      await Promise.race([
+        new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(0, deadline - Date.now())))),
+        options.exited,
+        aborted,
+      ])
+    }
+  }
+}
+
+function probeOnce(options: WaitReadyOptions, timeoutMs: number): Promise<ProbeOutcome> {
+  return options.probe.http !== undefined ? probeHttp(options, timeoutMs) : probeTcp(options, timeoutMs)
+}
+
+function probeTcp({ host, port }: WaitReadyOptions, timeoutMs: number): Promise<ProbeOutcome> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port })
+    const done = (outcome: ProbeOutcome): void => {
+      socket.destroy()
+      resolve(outcome)
+    }
+    socket.setTimeout(timeoutMs, () => done({ ready: false, reason: `TCP ${host}:${port}: timed out` }))
+    socket.once('connect', () => done({ ready: true }))
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      done({ ready: false, reason: `TCP ${host}:${port}: ${error.code ?? error.message}` }),
+    )
+  })
+}
+
+// node:http rather than the engine's undici client: a probe wants a fresh connection per attempt, no
+// pool that outlives the sandbox, and a hard per-attempt timeout.
+function probeHttp({ host, port, probe }: WaitReadyOptions, timeoutMs: number): Promise<ProbeOutcome> {
+  const path = probe.http!.startsWith('/') ? probe.http! : `/${probe.http}`
+  const label = `GET http://${host}:${port}${path}`
+  return new Promise((resolve) => {
+    const req = request({ host, port, path, method: 'GET', agent: false, timeout: timeoutMs }, (res) => {
+      res.resume()
+      const status = res.statusCode ?? 0
+      const ok = probe.status !== undefined ? status === probe.status : status >= 200 && status < 400
+      resolve(ok ? { ready: true } : { ready: false, reason: `${label}: status ${status}` })
+    })
+    req.once('timeout', () => req.destroy(new Error('timed out')))
+    req.once('error', (error: NodeJS.ErrnoException) =>
+      resolve({ ready: false, reason: `${label}: ${error.code ?? error.message}` }),
+    )
+    req.end()
+  })
+}

@@ -1,0 +1,64 @@
+/** The Sandbox object every provider returns. */
+import { VigilError } from '../errors.js'
+import type { Sandbox, ServiceEndpoint } from './types.js'
+
+/** A check named a service the sandbox does not have. */
+export class UnknownServiceError extends VigilError {
+  constructor(message: string) {
+    super('VIGIL_UNKNOWN_SERVICE', message, { exitCode: 2 })
+  }
+}
+
+export interface SandboxParts {
+  name: string
+  /** Base URLs by service name (a trailing slash is removed). */
+  services: Record<string, string>
+  defaultService: string
+  headers?: Record<string, string>
+  /** Log lines of one service; absent for providers that capture none. */
+  logs?(service: string): string[]
+  stop?(): Promise<void>
+}
+
+export function createSandbox(parts: SandboxParts): Sandbox {
+  const names = Object.keys(parts.services).sort()
+  const services: Record<string, ServiceEndpoint> = {}
+  for (const name of names)
+    services[name] = Object.freeze({ name, url: parts.services[name]!.replace(/\/+$/, '') })
+  const check = (service: string): string => {
+    if (!services[service]) {
+      throw new UnknownServiceError(
+        `${parts.name} sandbox: unknown service ${JSON.stringify(service)}; it has ${names.join(', ')}`,
+      )
+    }
+    return service
+  }
+  let stopping: Promise<void> | undefined
+  return Object.freeze({
+    name: parts.name,
+    services: Object.freeze(services),
+    defaultService: parts.defaultService,
+    headers: Object.freeze({ ...(parts.headers ?? {}) }),
+    url(service?: string): string {
+      return services[check(service ?? parts.defaultService)]!.url
+    },
+    logs(service?: string): string[] {
+      if (!parts.logs) return []
+      if (service !== undefined) return parts.logs(check(service))
+      // All services, each line prefixed with its service, in time order (the ISO stamps sort as text).
+      return names
+        .flatMap((name) => parts.logs!(name).map((line, i) => ({ name, line, i })))
+        .sort(
+          (a, b) =>
+            a.line.slice(0, 24).localeCompare(b.line.slice(0, 24)) ||
+            a.name.localeCompare(b.name) ||
+            a.i - b.i,
+        )
+        .map(({ name, line }) => `${name} | ${line}`)
+    },
+    stop(): Promise<void> {
+      stopping ??= Promise.resolve(parts.stop?.()).catch(() => {})
+      return stopping
+    },
+  })
+}

@@ -1,0 +1,120 @@
+/** One service process of a `process` sandbox: spawn, capture logs, wait until ready, stop its whole tree. */
+import { spawn } from 'node:child_process'
+import { onExit } from '../lifecycle.js'
+import { LogBuffer } from './log-buffer.js'
+import { signalGroup, terminateGroup } from './process-tree.js'
+import { waitReady, type ReadyProbe } from './readiness.js'
+
+export interface ServiceSpec {
+  name: string
+  /** `[command, ...args]`, run without a shell. */
+  argv: string[]
+  cwd: string
+  env: Record<string, string>
+  host: string
+  port: number
+  ready: ReadyProbe
+  /** Milliseconds between SIGTERM and SIGKILL when stopping. */
+  stopTimeoutMs: number
+  /** Lines kept in the service's log buffer. */
+  logLines: number
+}
+
+export interface ExitInfo {
+  code: number | null
+  signal: NodeJS.Signals | null
+  /** Set when the process could not be spawned at all (ENOENT, EACCES). */
+  error?: NodeJS.ErrnoException
+}
+
+/** Why a service did not become ready; the caller turns it into an InfrastructureError. */
+export interface StartFailure {
+  reason: string
+}
+
+export class ServiceProcess {
+  readonly logs: LogBuffer
+  pid: number | undefined
+  exit: ExitInfo | undefined
+  readonly exited: Promise<ExitInfo>
+  private stopping: Promise<void> | undefined
+  private readonly unregister: () => void
+
+  /** Spawns the process at once; `onUnexpectedExit` hears of an exit that `stop()` did not cause. */
+  constructor(
+    readonly spec: ServiceSpec,
+    onUnexpectedExit: (exit: ExitInfo) => void,
+  ) {
+    this.logs = new LogBuffer({ capacity: spec.logLines })
+    let resolveExit!: (exit: ExitInfo) => void
+    this.exited = new Promise((resolve) => (resolveExit = resolve))
+    const child = spawn(spec.argv[0]!, spec.argv.slice(1), {
+      cwd: spec.cwd,
+      env: spec.env,
+      // Leader of a new process group: stop() signals the group, so grandchildren go too.
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    this.pid = child.pid
+    const pgid = child.pid
+    // Last resort if this process dies before stop() runs: kill the whole group synchronously.
+    this.unregister = pgid ? onExit(() => signalGroup(pgid, 'SIGKILL')) : () => {}
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => this.logs.write('stdout', chunk))
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => this.logs.write('stderr', chunk))
+    const finish = (exit: ExitInfo): void => {
+      if (this.exit) return
+      this.exit = exit
+      this.logs.flush()
+      this.logs.note(describeExit(exit))
+      resolveExit(exit)
+      if (!this.stopping) onUnexpectedExit(exit)
+    }
+    child.once('error', (error: NodeJS.ErrnoException) => finish({ code: null, signal: null, error }))
+    // `close` (not `exit`) so that the last lines of output are in the buffer first.
+    child.once('close', (code, signal) => finish({ code, signal }))
+  }
+
+  /** Waits for readiness; resolves with a failure reason instead of throwing. */
+  async waitReady(signal: AbortSignal): Promise<StartFailure | undefined> {
+    const outcome = await waitReady({
+      host: this.spec.host,
+      port: this.spec.port,
+      probe: this.spec.ready,
+      signal,
+      exited: this.exited,
+    })
+    if ('exited' in outcome) return { reason: `${describeExit(this.exit!)} before it was ready` }
+    if (outcome.ready) return undefined
+    if (signal.aborted) return { reason: 'start was cancelled' }
+    return {
+      reason: `was not ready within ${formatMs(this.spec.ready.timeoutMs)} (last probe: ${outcome.reason})`,
+    }
+  }
+
+  /** Stops the process group: SIGTERM, SIGKILL after the grace period. Idempotent; never throws. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.pid !== undefined) await terminateGroup(this.pid, this.spec.stopTimeoutMs).catch(() => {})
+      this.unregister()
+      // The group is gone; wait (briefly) for the pipes to drain so the exit note ends the log.
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([this.exited, new Promise((resolve) => (timer = setTimeout(resolve, 1_000)))])
+      clearTimeout(timer)
+    })()
+    return this.stopping
+  }
+}
+
+export function describeExit(exit: ExitInfo): string {
+  if (exit.error) {
+    return exit.error.code === 'ENOENT'
+      ? `could not start: command not found or working directory missing (${exit.error.message})`
+      : `could not start: ${exit.error.message}`
+  }
+  if (exit.signal) return `was killed by ${exit.signal}`
+  return `exited with code ${exit.code}`
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`
+}

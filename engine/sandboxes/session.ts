@@ -1,0 +1,181 @@
+/** Starting the candidate (and baseline) sandboxes of a run, from their sources, and stopping it all. */
+import path from 'node:path'
+import { Redactor } from '../http/redact.js'
+import { InfrastructureError, isVigilError } from '../errors.js'
+import { onShutdown } from '../lifecycle.js'
+import type { TimingEntry } from '../verdict.js'
+import {
+  isPlainObject,
+  resolveSandboxConfig,
+  type ProviderRegistry,
+  type SandboxConfigSource,
+} from './config.js'
+import { patchedSource, worktreeSource, type SourceTree } from './source.js'
+import type { Sandbox } from './types.js'
+
+export interface StartSandboxesOptions {
+  /** The loaded config (`LoadedConfig` from plans/config.ts). */
+  loaded: SandboxConfigSource
+  /** Git ref the baseline runs from (a temporary worktree). @default the working tree */
+  base?: string
+  /** Patch file the candidate runs with (applied to a temporary copy), relative to `cwd`. */
+  patch?: string
+  /** Start a baseline sandbox too. @default true */
+  baseline?: boolean
+  signal: AbortSignal
+  /** Progress lines for the user (which service started where). */
+  log(line: string): void
+  /** Directory a relative `patch` path resolves against. @default process.cwd() */
+  cwd?: string
+  /** Redacts error messages and log tails. @default one built from the config's `secrets` */
+  redactor?: Redactor
+}
+
+export interface SandboxSession {
+  candidate: Sandbox
+  baseline?: Sandbox
+  /** `source:patch`, `source:base`, `sandbox:candidate`, `sandbox:baseline` (and `sandbox:stop` once stopped). */
+  timings: TimingEntry[]
+  /** Stops every service and removes every temporary tree. Idempotent; never throws. */
+  stop(): Promise<void>
+}
+
+export async function startSession(
+  options: StartSandboxesOptions,
+  providers: ProviderRegistry,
+): Promise<SandboxSession> {
+  const { loaded, signal } = options
+  const wantBaseline = options.baseline ?? true
+  const redactor = options.redactor ?? redactorFromConfig(loaded.config)
+  // Config problems surface before anything is created.
+  const configs = {
+    candidate: resolveSandboxConfig(loaded, 'candidate', providers),
+    baseline: wantBaseline ? resolveSandboxConfig(loaded, 'baseline', providers) : undefined,
+  }
+  if (options.base && !wantBaseline) options.log(`--base ${options.base} is ignored: the run has no baseline`)
+
+  const timings: TimingEntry[] = []
+  const timed = async <T>(phase: string, work: Promise<T>): Promise<T> => {
+    const begin = performance.now()
+    try {
+      return await work
+    } finally {
+      timings.push({ phase, durationMs: Math.round(performance.now() - begin) })
+    }
+  }
+  const trees: SourceTree[] = []
+  const sandboxes: Sandbox[] = []
+  let stopping: Promise<void> | undefined
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      const begin = performance.now()
+      await Promise.allSettled(sandboxes.map((s) => s.stop()))
+      await Promise.allSettled(trees.map((t) => t.cleanup()))
+      timings.push({ phase: 'sandbox:stop', durationMs: Math.round(performance.now() - begin) })
+      unregister()
+    })())
+  const unregister = onShutdown(stop)
+  const failFast = new AbortController()
+  const onAbort = (): void => failFast.abort(signal.reason)
+  signal.addEventListener('abort', onAbort, { once: true })
+
+  try {
+    const roots = { candidate: loaded.dir, baseline: loaded.dir }
+    const patchFile = options.patch ? path.resolve(options.cwd ?? process.cwd(), options.patch) : undefined
+    await settleAll([
+      patchFile &&
+        timed('source:patch', patchedSource(loaded.dir, patchFile)).then((tree) => {
+          trees.push(tree)
+          roots.candidate = tree.root
+        }),
+      options.base &&
+        wantBaseline &&
+        timed('source:base', worktreeSource(loaded.dir, options.base)).then((tree) => {
+          trees.push(tree)
+          roots.baseline = tree.root
+        }),
+    ])
+    throwIfAborted(signal)
+    await settleAll(
+      (['candidate', 'baseline'] as const).map((name) => {
+        const resolved = configs[name]
+        if (!resolved) return undefined
+        const provider = providers[resolved.provider]!
+        const started = provider.start(resolved.options as never, {
+          name,
+          root: roots[name],
+          configDir: loaded.dir,
+          signal: failFast.signal,
+          allowHosts: loaded.config.allowHosts ?? [],
+          log: options.log,
+          where: resolved.locate,
+        })
+        return timed(`sandbox:${name}`, started).then(
+          (sandbox) => {
+            sandboxes.push(sandbox)
+            // Stopped right away if the run was torn down while this one was still starting.
+            if (stopping) void sandbox.stop()
+          },
+          (error: unknown) => {
+            failFast.abort()
+            throw error
+          },
+        )
+      }),
+    )
+    throwIfAborted(signal)
+  } catch (error) {
+    await stop()
+    throw redactError(error, redactor)
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+  const find = (name: string): Sandbox | undefined => sandboxes.find((s) => s.name === name)
+  return { candidate: find('candidate')!, baseline: find('baseline'), timings, stop }
+}
+
+/** Waits for every task; then rethrows the first failure in list order (the candidate's before the baseline's). */
+async function settleAll(tasks: Array<Promise<void> | undefined | false | '' | null>): Promise<void> {
+  const results = await Promise.allSettled(tasks.map((t) => t || undefined))
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed) throw failed.reason
+}
+
+function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) {
+    throw new InfrastructureError('sandboxes: start was cancelled', [], {
+      code: 'VIGIL_CANCELLED',
+      cause: signal.reason,
+    })
+  }
+}
+
+/** Secret values of the config's `secrets` (inline or from the environment), for redaction. */
+export function redactorFromConfig(config: SandboxConfigSource['config']): Redactor {
+  const values: string[] = []
+  if (isPlainObject(config.secrets)) {
+    for (const entry of Object.values(config.secrets)) {
+      if (typeof entry === 'string') values.push(entry)
+      else if (isPlainObject(entry)) {
+        if (typeof entry.value === 'string') values.push(entry.value)
+        if (typeof entry.env === 'string' && process.env[entry.env]) values.push(process.env[entry.env]!)
+      }
+    }
+  }
+  const headers =
+    isPlainObject(config.redact) && Array.isArray(config.redact.headers) ? config.redact.headers : []
+  return new Redactor({ secrets: values, headers: headers.map(String) })
+}
+
+function redactError(error: unknown, redactor: Redactor): unknown {
+  if (!isVigilError(error)) return error
+  const message = redactor.text(error.message)
+  if (error instanceof InfrastructureError) {
+    const tail = error.logTail.map((line) => redactor.text(line))
+    if (message === error.message && tail.every((line, i) => line === error.logTail[i])) return error
+    // A fresh error without `cause`: the original carries the unredacted text.
+    return new InfrastructureError(message, tail, { code: error.code })
+  }
+  if (message !== error.message) error.message = message
+  return error
+}

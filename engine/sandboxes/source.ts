@@ -1,0 +1,198 @@
+/**
+ * Where a sandbox's services run from: the working tree, a git worktree of `--base REF`, or a copy of
+ * the config's folder with `--patch FILE` applied. Temporary trees live under os.tmpdir() as `vigil-*`
+ * and are removed by `cleanup()`, or synchronously at exit if the process dies first.
+ */
+import { execFile, spawnSync } from 'node:child_process'
+import { existsSync, rmSync } from 'node:fs'
+import { cp, mkdtemp, readFile, realpath, rm, stat, symlink } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { InfrastructureError } from '../errors.js'
+import { onExit } from '../lifecycle.js'
+
+export interface SourceTree {
+  /** The directory that plays the config's folder (services' `cwd`s resolve against it). */
+  root: string
+  /** The temporary directory to remove; everything of this tree is inside it. */
+  tempDir: string
+  /** Removes the tree (and its git worktree registration). Idempotent; never throws. */
+  cleanup(): Promise<void>
+}
+
+interface GitResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+function git(args: string[], cwd: string, env?: NodeJS.ProcessEnv): Promise<GitResult> {
+  return new Promise((resolve) => {
+    execFile(
+      'git',
+      args,
+      { cwd, env: env ?? process.env, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 127) : 0
+        resolve({
+          code,
+          stdout: String(stdout),
+          stderr: String(stderr || (error && !stderr ? error.message : '')),
+        })
+      },
+    )
+  })
+}
+
+function gitMessage(result: GitResult): string {
+  return result.stderr.trim().split('\n').slice(0, 10).join('\n') || `git exited with code ${result.code}`
+}
+
+/** The repository's top-level directory containing `dir`, or undefined when `dir` is not in one. */
+export async function gitTopLevel(dir: string): Promise<string | undefined> {
+  const result = await git(['rev-parse', '--show-toplevel'], dir)
+  return result.code === 0 ? realpath(result.stdout.trim()) : undefined
+}
+
+/** A temporary `git worktree` of `ref`; `root` is the config's folder inside it. */
+export async function worktreeSource(configDir: string, ref: string): Promise<SourceTree> {
+  const top = await gitTopLevel(configDir)
+  if (!top) {
+    throw new InfrastructureError(`--base ${ref}: ${configDir} is not inside a git repository`, [], {
+      code: 'VIGIL_GIT',
+    })
+  }
+  const verified = await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], top)
+  if (verified.code !== 0) {
+    throw new InfrastructureError(
+      `--base ${ref}: not a commit in ${top} (git rev-parse: ${gitMessage(verified) || 'unknown revision'})`,
+      [],
+      {
+        code: 'VIGIL_GIT',
+      },
+    )
+  }
+  const commit = verified.stdout.trim()
+  const tempDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-base-'))
+  const tree = path.join(tempDir, 'tree')
+  const removeSync = (): void => {
+    spawnSync('git', ['worktree', 'remove', '--force', tree], { cwd: top, stdio: 'ignore' })
+    rmSync(tempDir, { recursive: true, force: true })
+    spawnSync('git', ['worktree', 'prune'], { cwd: top, stdio: 'ignore' })
+  }
+  const unregister = onExit(removeSync)
+  let cleaning: Promise<void> | undefined
+  const cleanup = (): Promise<void> =>
+    (cleaning ??= (async () => {
+      await git(['worktree', 'remove', '--force', tree], top)
+      await rm(tempDir, { recursive: true, force: true })
+      await git(['worktree', 'prune'], top)
+      unregister()
+    })())
+  const added = await git(['worktree', 'add', '--detach', tree, commit], top)
+  if (added.code !== 0) {
+    await cleanup()
+    throw new InfrastructureError(`--base ${ref}: git worktree add failed: ${gitMessage(added)}`, [], {
+      code: 'VIGIL_GIT',
+    })
+  }
+  const relative = path.relative(top, await realpath(configDir))
+  const root = path.join(tree, relative)
+  if (!existsSync(root)) {
+    await cleanup()
+    throw new InfrastructureError(`--base ${ref}: folder ${relative || '.'} does not exist at ${ref}`, [], {
+      code: 'VIGIL_GIT',
+    })
+  }
+  // Dependencies are not in git: let the base's services use the working tree's installed ones.
+  await linkIfMissing(path.join(top, 'node_modules'), path.join(tree, 'node_modules'))
+  if (relative) await linkIfMissing(path.join(configDir, 'node_modules'), path.join(root, 'node_modules'))
+  return { root, tempDir, cleanup }
+}
+
+/**
+ * A copy of the config's folder (without `.git`; `node_modules` folders become links to the originals)
+ * with the patch applied by `git apply`. Paths in the patch are relative to the config's folder; a patch
+ * made at the repository root (`git diff` there) is accepted too when all its paths lie inside the folder.
+ */
+export async function patchedSource(configDir: string, patchFile: string): Promise<SourceTree> {
+  const display = path.relative(process.cwd(), patchFile) || patchFile
+  let patch: string
+  try {
+    patch = await readFile(patchFile, 'utf8')
+  } catch (error) {
+    throw new InfrastructureError(`--patch ${display}: cannot read it (${(error as Error).message})`, [], {
+      code: 'VIGIL_PATCH',
+      cause: error,
+    })
+  }
+  const tempDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-patch-'))
+  const unregister = onExit(() => rmSync(tempDir, { recursive: true, force: true }))
+  let cleaning: Promise<void> | undefined
+  const cleanup = (): Promise<void> =>
+    (cleaning ??= rm(tempDir, { recursive: true, force: true }).then(unregister, unregister))
+  try {
+    const root = path.join(tempDir, 'tree')
+    const links: Array<[string, string]> = []
+    await cp(configDir, root, {
+      recursive: true,
+      verbatimSymlinks: true,
+      filter: (src) => {
+        const name = path.basename(src)
+        if (name === '.git') return false
+        if (name === 'node_modules') {
+          links.push([src, path.join(root, path.relative(configDir, src))])
+          return false
+        }
+        return true
+      },
+    })
+    for (const [from, to] of links) await linkIfMissing(from, to)
+    const strip = await stripLevel(configDir, patch)
+    // Outside any repository (the copy has no .git and the ceiling stops the search), git apply
+    // works on plain files relative to the copy.
+    const env = { ...process.env, GIT_CEILING_DIRECTORIES: tempDir }
+    const args = ['apply', `-p${strip}`, '--whitespace=nowarn', patchFile]
+    const check = await git(['apply', '--check', ...args.slice(1)], root, env)
+    if (check.code !== 0) {
+      throw new InfrastructureError(
+        `--patch ${display}: does not apply to ${path.relative(process.cwd(), configDir) || '.'}: ${gitMessage(check)}`,
+        [],
+        { code: 'VIGIL_PATCH' },
+      )
+    }
+    const applied = await git(args, root, env)
+    if (applied.code !== 0) {
+      throw new InfrastructureError(`--patch ${display}: git apply failed: ${gitMessage(applied)}`, [], {
+        code: 'VIGIL_PATCH',
+      })
+    }
+    return { root, tempDir, cleanup }
+  } catch (error) {
+    await cleanup()
+    throw error
+  }
+}
+
+/** 1 for paths relative to the folder; more when every path starts with the folder's path in its repository. */
+async function stripLevel(configDir: string, patch: string): Promise<number> {
+  const top = await gitTopLevel(configDir)
+  if (!top) return 1
+  const prefix = path
+    .relative(top, await realpath(configDir))
+    .split(path.sep)
+    .join('/')
+  if (!prefix) return 1
+  const paths = [...patch.matchAll(/^(?:---|\+\+\+) (?:"?[ab]\/)([^\t\n"]+)/gm)].map((m) => m[1]!)
+  const inside = paths.length > 0 && paths.every((p) => p.startsWith(`${prefix}/`))
+  return inside ? 1 + prefix.split('/').length : 1
+}
+
+async function linkIfMissing(target: string, link: string): Promise<void> {
+  const exists = async (p: string): Promise<boolean> =>
+    stat(p).then(
+      () => true,
+      () => false,
+    )
+  if ((await exists(target)) && !(await exists(link))) await symlink(target, link, 'dir').catch(() => {})
+}

@@ -1,0 +1,54 @@
+/**
+ * `{{…}}` placeholders in a service's command and env: `{{port}}`, `{{host}}`, `{{url}}` (the service's
+ * own), `{{services.NAME.url|port|host}}` (another service: this makes NAME start first) and
+ * `{{env.NAME}}` (the environment vigil runs in).
+ */
+
+export class TemplateError extends Error {
+  readonly code = 'VIGIL_SANDBOX_TEMPLATE'
+}
+
+const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g
+const SERVICE_REF = /^services\.([A-Za-z0-9_.-]+?)\.(url|port|host)$/
+
+export interface TemplateScope {
+  /** This service's own port, URL and host. */
+  self: { port: number; url: string; host: string }
+  /** Every service's port, URL and host, by name. */
+  services: Readonly<Record<string, { port: number; url: string; host: string }>>
+  env: Readonly<Record<string, string | undefined>>
+}
+
+/** Names of the services a text refers to through `{{services.NAME.…}}`. */
+export function referencedServices(text: string): string[] {
+  const names: string[] = []
+  for (const match of text.matchAll(PLACEHOLDER)) {
+    const ref = SERVICE_REF.exec(match[1]!)
+    if (ref) names.push(ref[1]!)
+  }
+  return names
+}
+
+/** Replaces every placeholder; unknown or unset names throw a TemplateError naming the placeholder. */
+export function renderTemplate(text: string, scope: TemplateScope): string {
+  return text.replace(PLACEHOLDER, (whole, expr: string) => {
+    if (expr === 'port') return String(scope.self.port)
+    if (expr === 'url') return scope.self.url
+    if (expr === 'host') return scope.self.host
+    const ref = SERVICE_REF.exec(expr)
+    if (ref) {
+      const target = scope.services[ref[1]!]
+      if (!target) throw new TemplateError(`${whole} refers to an unknown service "${ref[1]}"`)
+      return String(target[ref[2] as 'url' | 'port' | 'host'])
+    }
+    if (expr.startsWith('env.')) {
+      const value = scope.env[expr.slice(4)]
+      if (value === undefined)
+        throw new TemplateError(`${whole}: environment variable ${expr.slice(4)} is not set`)
+      return value
+    }
+    throw new TemplateError(
+      `unknown placeholder ${whole}; use {{port}}, {{url}}, {{host}}, {{services.NAME.url}}, {{services.NAME.port}} or {{env.NAME}}`,
+    )
+  })
+}
