@@ -135,6 +135,11 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckResult> {
     const failed = findings.some((f) => f.severity === 'error')
     return { ...base, state: failed ? 'failed' : 'passed', durationMs, findings }
   } catch (error) {
+    // A kind that finds it does not apply to this run (e.g. no baseline to compare) says so by
+    // throwing CheckSkipped (engine/errors.ts); matched by code so no import cycle is needed.
+    if (!controller.signal.aborted && (error as { code?: unknown })?.code === 'VIGIL_CHECK_SKIPPED') {
+      return { ...base, state: 'skipped', note: http.redactor.text((error as Error).message) }
+    }
     const reason = controller.signal.aborted ? controller.signal.reason : error
     return {
       ...base,

@@ -214,6 +214,11 @@ function applyOperator(op: Operator, expected: unknown, actual: Selection): Asse
 function describe(op: Operator, expected: unknown): string {
   if (op === 'equals') return formatValue(expected)
   if (op in ORDER) return `${ORDER[op]![0]} ${formatValue(expected)}`
+  if (op === 'matches') return `to match ${String(expected)}`
+  if (op === 'contains') return `to contain ${formatValue(expected)}`
+  if (op === 'oneOf') return `one of ${formatValue(expected)}`
+  if (op === 'notEquals') return `anything but ${formatValue(expected)}`
+  if (op === 'type') return `type ${Array.isArray(expected) ? expected.join(' | ') : String(expected)}`
   return `${op} ${formatValue(expected)}`
 }
 

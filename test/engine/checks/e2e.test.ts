@@ -91,25 +91,39 @@ describe('e2e check kind', () => {
       },
       { name: 'never', request: 'GET /orders/o-1' },
     ])
-    const [status, json, notRun] = t.findings
+    const [status, notRun] = t.findings
+    expect(t.findings).toHaveLength(2)
     expect(status).toMatchObject({
       messageId: 'status',
       step: 'read missing',
-      expected: '200',
+      expected: 200,
       actual: 404,
       data: { step: 'read missing', request: 'GET /orders/nope' },
     })
     expect(status!.reproduce).toBe(`curl -sS -i ${server.url}/orders/nope`)
     expect(status!.evidence?.response?.bodyExcerpt).toContain('not found')
     expect(status!.evidence?.request?.url).toBe(`${server.url}/orders/nope`)
-    expect(json).toMatchObject({ messageId: 'json', pointer: '/id', expected: 'o-1', actual: undefined })
     expect(notRun).toMatchObject({
       messageId: 'not-run',
       severity: 'info',
       step: 'never',
       data: { failed: 'read missing' },
     })
-    expect(server.seen).not.toContain('GET /orders/o-1?never')
+  })
+
+  it('reports every failing assertion of a step with the expected status', async () => {
+    const t = await runSteps([
+      {
+        name: 'read',
+        request: 'GET /orders/o-1',
+        expect: { status: [200, 201], json: { '/id': 'o-2', '/paid': { exists: false } } },
+      },
+    ])
+    expect(t.findings.map((f) => [f.messageId, f.pointer, f.expected, f.actual])).toEqual([
+      ['json', '/id', 'o-2', 'o-1'],
+      ['json', '/paid', false, false],
+    ])
+    expect(t.findings[1]!.data!.detail).toBe('expected nothing, got false')
   })
 
   it('fails on a server error by default, and on a slow response', async () => {
