@@ -1,3 +1,4 @@
+import contract from './contract.js'
 import e2e from './e2e.js'
 import load from './load.js'
 import type { CheckKind } from './types.js'
@@ -7,6 +8,7 @@ import type { CheckKind } from './types.js'
  * Typed loosely on purpose: each kind narrows its own params.
  */
 export const checkKinds = {
+  contract,
   e2e,
   load,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
