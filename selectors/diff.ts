@@ -129,25 +129,46 @@ function parseHunks(
   try {
     const [patch, ...rest] = parsePatch(body.join('\n'))
     if (!patch || rest.some((p) => p.hunks.length)) throw new Error('more than one file in a git section')
-    return { hunks: patch.hunks.map(fromStructured), oldName: patch.oldFileName, newName: patch.newFileName }
+    // parsePatch drops the text after the second `@@` (the enclosing function): keep the original headers.
+    const headers = body.filter((line) => line.startsWith('@@'))
+    const hunks = patch.hunks.map((h, i) => ({
+      ...fromStructured(h),
+      header: headers[i] ?? fromStructured(h).header,
+    }))
+    return { hunks, oldName: patch.oldFileName, newName: patch.newFileName }
   } catch (error) {
     warnings.push(`diff read leniently: ${(error as Error).message}`)
     return lenientHunks(body)
   }
 }
 
-/** Reads whatever looks like hunks, without checking counts (trailing signatures, hand-edited patches). */
+/**
+ * Reads whatever looks like hunks when `parsePatch` refused (hand-edited patches, format-patch
+ * signatures): a hunk ends when its header's counts are used up or at the first line that is not one.
+ */
 function lenientHunks(lines: string[]): { hunks: DiffHunk[]; oldName?: string; newName?: string } {
   const hunks: DiffHunk[] = []
   let oldName: string | undefined
   let newName: string | undefined
   let current: DiffHunk | undefined
+  let oldLeft = 0
+  let newLeft = 0
   for (const line of lines) {
-    if (!current && line.startsWith('--- ')) oldName = headerName(line)
-    else if (!current && line.startsWith('+++ ')) newName = headerName(line)
-    else if (line.startsWith('@@')) hunks.push((current = { header: line, lines: [] }))
-    else if (current && /^[-+ \\]/.test(line)) current.lines.push(line)
-    else current = undefined
+    const inHunk = current && (oldLeft > 0 || newLeft > 0 || line.startsWith('\\')) && /^[-+ \\]/.test(line)
+    if (current && inHunk) {
+      current.lines.push(line)
+      if (line[0] !== '+' && line[0] !== '\\') oldLeft--
+      if (line[0] !== '-' && line[0] !== '\\') newLeft--
+      continue
+    }
+    current = undefined
+    const header = /^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@/.exec(line)
+    if (header) {
+      hunks.push((current = { header: line, lines: [] }))
+      oldLeft = Number(header[1] ?? 1)
+      newLeft = Number(header[2] ?? 1)
+    } else if (line.startsWith('--- ')) oldName = headerName(line)
+    else if (line.startsWith('+++ ')) newName = headerName(line)
   }
   return { hunks, oldName, newName }
 }
