@@ -1,7 +1,10 @@
 import type { Command } from 'commander'
+import { registerRun } from './run.js'
 
 /** Registers one top-level command (and its subcommands) on the program. */
 export type RegisterCommand = (program: Command) => void
 
 /** The CLI's commands, one file each. */
-export const commands: Record<string, RegisterCommand> = {}
+export const commands: Record<string, RegisterCommand> = {
+  run: registerRun,
+}
