@@ -1,0 +1,202 @@
+/**
+ * `console`: live progress for people. On a terminal, a block of running checks (spinner, elapsed,
+ * progress note) is redrawn in place under the finished-check lines; elsewhere (CI logs, files) it
+ * prints plain lines and never moves the cursor. The run ends with the summary (renderSummary).
+ */
+import { Writable } from 'node:stream'
+import type { CheckEvent, CheckResult, RunStartInfo, Verdict } from '../engine/verdict.js'
+import {
+  fitWidth,
+  renderCheckLine,
+  renderLiveBlock,
+  renderRunStart,
+  renderSummary,
+} from './console-render.js'
+import type { ConsoleRenderOptions, RunningCheck } from './console-render.js'
+import { writeDocument, writeToStream } from './output.js'
+import type { OutputStream, Reporter, ReporterFactory, ReporterIO } from './types.js'
+
+/**
+ * Whether to colour: NO_COLOR (non-empty) turns colour off, as picocolors does; FORCE_COLOR turns it
+ * on unless it is `0` or `false`; otherwise colour on a terminal whose TERM is not `dumb`.
+ */
+export function colorEnabled(env: ReporterIO['env'], isTTY: boolean): boolean {
+  if (env.NO_COLOR) return false
+  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false'
+  return isTTY && env.TERM !== 'dumb'
+}
+
+export interface ConsoleReporterOptions {
+  stream: OutputStream
+  /** Redraw a live block in place (a terminal). @default false */
+  live?: boolean
+  /** @default false */
+  color?: boolean
+  /** Milliseconds between spinner frames while checks run. @default 100 */
+  tickMs?: number
+  /** The clock, for elapsed times. @default Date.now */
+  now?: () => number
+}
+
+// `ESC[nA` moves up n lines, `ESC[J` clears from the cursor to the end of the screen.
+const up = (n: number) => (n > 0 ? `\r\x1b[${n}A\x1b[J` : '')
+
+export class ConsoleReporter implements Reporter {
+  private readonly stream: OutputStream
+  private readonly live: boolean
+  private readonly render: ConsoleRenderOptions
+  private readonly now: () => number
+  private readonly tickMs: number
+  private readonly running = new Map<string, RunningCheck>()
+  private readonly lastNote = new Map<string, string>()
+  private timer: NodeJS.Timeout | undefined
+  private drawn = 0
+  private frame = 0
+  private startedAt: number
+  private total = 0
+  private done = 0
+  private failed = 0
+
+  constructor(options: ConsoleReporterOptions) {
+    this.stream = options.stream
+    this.live = options.live ?? false
+    this.render = { color: options.color ?? false }
+    this.now = options.now ?? Date.now
+    this.tickMs = options.tickMs ?? 100
+    this.startedAt = this.now()
+  }
+
+  onRunStart(info: RunStartInfo): void {
+    this.startedAt = this.now()
+    this.total = info.plans.reduce((n, p) => n + p.checks.length, 0)
+    this.print(renderRunStart(info, this.render))
+  }
+
+  onCheckStart(event: CheckEvent): void {
+    this.running.set(key(event), { ...event, startedAt: this.now() })
+    if (this.live) {
+      this.print('')
+      this.startTicking()
+    }
+  }
+
+  onCheckProgress(event: CheckEvent): void {
+    const id = key(event)
+    const entry = this.running.get(id) ?? { ...event, startedAt: this.now() }
+    this.running.set(id, { ...entry, note: event.note })
+    if (this.live) return this.print('')
+    // Plain output: each distinct note once, so a chatty check does not flood a CI log.
+    if (!event.note || this.lastNote.get(id) === event.note) return
+    this.lastNote.set(id, event.note)
+    this.print(`  … ${event.plan} › ${event.check}: ${event.note}\n`)
+  }
+
+  onCheckEnd(result: CheckResult): void {
+    const id = key(result)
+    this.running.delete(id)
+    this.lastNote.delete(id)
+    this.done += 1
+    if (result.state === 'failed' || result.state === 'errored') this.failed += 1
+    if (this.running.size === 0) this.stopTicking()
+    this.print(renderCheckLine(result, this.render))
+  }
+
+  async onRunEnd(verdict: Verdict): Promise<void> {
+    this.stopTicking()
+    this.running.clear()
+    const clear = up(this.drawn)
+    this.drawn = 0
+    await writeToStream(this.stream, `${clear}${renderSummary(verdict, this.render)}`)
+  }
+
+  /** Writes text above the live block and redraws the block, in one write so it does not flicker. */
+  private print(text: string): void {
+    if (!this.live) {
+      if (text) this.stream.write(text)
+      return
+    }
+    const block = this.running.size > 0 ? this.block() : []
+    this.stream.write(`${up(this.drawn)}${text}${block.map((l) => `${l}\n`).join('')}`)
+    this.drawn = block.length
+  }
+
+  private block(): string[] {
+    const width = Math.max(20, (this.stream.columns ?? 80) - 1)
+    const rows = Math.max(3, Math.min(12, ((this.stream as { rows?: number }).rows ?? 24) - 4))
+    const status = {
+      done: this.done,
+      total: this.total,
+      failed: this.failed,
+      elapsedMs: this.now() - this.startedAt,
+    }
+    const lines = renderLiveBlock(
+      [...this.running.values()],
+      status,
+      this.now(),
+      this.frame,
+      width,
+      rows,
+      this.render,
+    )
+    return lines.map((line) => (line.includes('\x1b') ? line : fitWidth(line, width)))
+  }
+
+  private startTicking(): void {
+    if (this.timer) return
+    this.timer = setInterval(() => {
+      this.frame += 1
+      this.print('')
+    }, this.tickMs)
+    // The spinner must never keep the process alive.
+    this.timer.unref()
+  }
+
+  private stopTicking(): void {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = undefined
+  }
+}
+
+function key(event: { plan: string; check: string }): string {
+  return `${event.plan}\u0000${event.check}`
+}
+
+/** Collects what a console reporter writes to a file, so the file is written once, at the end, with its folders. */
+class Collector extends Writable {
+  readonly chunks: string[] = []
+  override _write(
+    chunk: Buffer | string,
+    _encoding: BufferEncoding,
+    done: (error?: Error | null) => void,
+  ): void {
+    this.chunks.push(String(chunk))
+    done()
+  }
+}
+
+export const consoleReporter: ReporterFactory = {
+  description: 'live progress and a summary for people; on stderr when another reporter writes to stdout',
+  defaultTarget: () => 'live',
+  create: ({ target, io }) => {
+    if (target.kind === 'stream') {
+      return new ConsoleReporter({
+        stream: target.stream,
+        live: target.isTTY && io.env.TERM !== 'dumb',
+        color: colorEnabled(io.env, target.isTTY),
+      })
+    }
+    // `console:FILE`: plain lines without colour, as a CI artifact.
+    const collector = new Collector({ decodeStrings: false })
+    const reporter = new ConsoleReporter({ stream: collector })
+    return {
+      onRunStart: (info) => reporter.onRunStart(info),
+      onCheckStart: (e) => reporter.onCheckStart(e),
+      onCheckProgress: (e) => reporter.onCheckProgress(e),
+      onCheckEnd: (r) => reporter.onCheckEnd(r),
+      onRunEnd: async (verdict) => {
+        await reporter.onRunEnd(verdict)
+        await writeDocument(target, collector.chunks.join(''))
+      },
+    }
+  },
+}

@@ -1,0 +1,203 @@
+/** Text helpers shared by the renderers. All pure; none adds data that is not in the verdict. */
+import type { CheckResult, Counts, Finding, PlanResult, RecordedRequest, Verdict } from '../engine/verdict.js'
+
+/** `850ms`, `1.25s`, `12.3s`, `2m05s`, `1h02m`. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '-'
+  if (ms < 1000) return `${Math.round(ms)}ms`
+  const s = ms / 1000
+  if (s < 10) return `${s.toFixed(2)}s`
+  if (s < 60) return `${s.toFixed(1)}s`
+  const totalSeconds = Math.round(s)
+  const hours = Math.floor(totalSeconds / 3600)
+  const minutes = Math.floor((totalSeconds % 3600) / 60)
+  const seconds = totalSeconds % 60
+  if (hours > 0) return `${hours}h${String(minutes).padStart(2, '0')}m`
+  return `${minutes}m${String(seconds).padStart(2, '0')}s`
+}
+
+/** JUnit's `time`: seconds with millisecond precision. */
+export function formatSeconds(ms: number): string {
+  return (Math.max(0, Number.isFinite(ms) ? ms : 0) / 1000).toFixed(3)
+}
+
+/** The check's duration; skipped checks have none. */
+export function checkDuration(result: CheckResult): number | undefined {
+  return result.state === 'skipped' ? undefined : result.durationMs
+}
+
+/** The check's findings; skipped checks have none. */
+export function findingsOf(result: CheckResult): Finding[] {
+  return result.state === 'skipped' ? [] : result.findings
+}
+
+/** `plans/checkout.md:14:3`. */
+export function formatLocation(location: { file: string; line?: number; column?: number }): string {
+  let out = location.file
+  if (location.line !== undefined) out += `:${location.line}`
+  if (location.line !== undefined && location.column !== undefined) out += `:${location.column}`
+  return out
+}
+
+/** `POST http://127.0.0.1:4001/orders`. */
+export function requestLine(request: RecordedRequest): string {
+  return `${request.method} ${request.url}`
+}
+
+/** A value as compact JSON on one line (strings quoted), cut to `max` characters. */
+export function formatValue(value: unknown, max = 200): string {
+  let text: string
+  try {
+    text = value === undefined ? 'undefined' : (JSON.stringify(value) ?? String(value))
+  } catch {
+    text = String(value)
+  }
+  return truncate(text, max)
+}
+
+/** Cuts text to `max` characters, saying how much was left out. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text
+  return `${text.slice(0, max)}… (${text.length - max} more characters)`
+}
+
+/** Splits text into lines and keeps the first `max`, noting how many were left out. */
+export function limitLines(text: string, max: number): string[] {
+  const lines = text.replace(/\r\n?/g, '\n').replace(/\n$/, '').split('\n')
+  if (lines.length <= max) return lines
+  return [...lines.slice(0, max), `… (${lines.length - max} more lines)`]
+}
+
+/** Keeps the last `max` lines of a log tail (the end explains the failure), noting what was dropped. */
+export function tailLines(lines: readonly string[], max: number): string[] {
+  if (lines.length <= max) return [...lines]
+  return [`… (${lines.length - max} earlier lines)`, ...lines.slice(-max)]
+}
+
+/** Plans sorted by name (stable), so final sections do not depend on completion order. */
+export function sortedPlans(verdict: Verdict): PlanResult[] {
+  return [...verdict.plans].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+}
+
+/** A failed or errored check, and whether it only warns (its plan is not blocking). */
+export interface Problem {
+  plan: PlanResult
+  result: CheckResult & { state: 'failed' | 'errored' }
+  /** True when the plan is not blocking and the check failed: a warning, the verdict still passes. */
+  warning: boolean
+}
+
+/** Every failed or errored check, plans by name, checks in plan order. */
+export function problems(verdict: Verdict): Problem[] {
+  const out: Problem[] = []
+  for (const plan of sortedPlans(verdict)) {
+    for (const result of plan.checks) {
+      if (result.state !== 'failed' && result.state !== 'errored') continue
+      out.push({ plan, result, warning: !plan.blocking && result.state === 'failed' })
+    }
+  }
+  return out
+}
+
+/** Warning and info findings of checks that are not failed or errored (they do not appear elsewhere). */
+export function notes(verdict: Verdict): Array<{ plan: PlanResult; result: CheckResult; finding: Finding }> {
+  const out: Array<{ plan: PlanResult; result: CheckResult; finding: Finding }> = []
+  for (const plan of sortedPlans(verdict)) {
+    for (const result of plan.checks) {
+      if (result.state !== 'passed') continue
+      for (const finding of result.findings) out.push({ plan, result, finding })
+    }
+  }
+  return out
+}
+
+/** Counts of one plan's checks by state. */
+export function planCounts(plan: PlanResult): Omit<Counts, 'warned'> {
+  const counts = { total: plan.checks.length, passed: 0, failed: 0, errored: 0, skipped: 0 }
+  for (const check of plan.checks) counts[check.state] += 1
+  return counts
+}
+
+/** `5 passed, 2 failed, 1 errored` (zero counts left out; `none` when all are zero). */
+export function describeCounts(counts: Counts, noun: string): string {
+  const parts: string[] = []
+  for (const key of ['passed', 'failed', 'warned', 'errored', 'skipped'] as const) {
+    if (counts[key] > 0) parts.push(`${counts[key]} ${key}`)
+  }
+  const total = `${counts.total} ${noun}${counts.total === 1 ? '' : 's'}`
+  return parts.length > 0 ? `${total}: ${parts.join(', ')}` : total
+}
+
+/** The one-line verdict: `FAIL · 9 checks: 7 passed, 2 failed · 3 plans: … · 12.3s · exit 1`. */
+export function verdictLine(verdict: Verdict): string {
+  const parts = [
+    verdict.status.toUpperCase(),
+    describeCounts(verdict.summary.checks, 'check'),
+    describeCounts(verdict.summary.plans, 'plan'),
+  ]
+  if (verdict.errors.length > 0) {
+    parts.push(`${verdict.errors.length} run error${verdict.errors.length === 1 ? '' : 's'}`)
+  }
+  parts.push(formatDuration(verdict.durationMs), `exit ${verdict.exitCode}`)
+  const line = parts.join(' · ')
+  return verdict.cancelled ? `${line} (cancelled: results are partial)` : line
+}
+
+/** `expected 201, got 500` style facts of a finding, as label/value pairs (absent ones left out). */
+export function findingFacts(finding: Finding, maxValue = 200): Array<[label: string, value: string]> {
+  const facts: Array<[string, string]> = []
+  if (finding.step !== undefined) facts.push(['step', finding.step])
+  if (finding.pointer !== undefined) facts.push(['at', finding.pointer])
+  if (finding.expected !== undefined) facts.push(['expected', formatValue(finding.expected, maxValue)])
+  if (finding.actual !== undefined) facts.push(['actual', formatValue(finding.actual, maxValue)])
+  const evidence = finding.evidence
+  if (evidence?.request) {
+    const sandbox = evidence.sandbox ? ` (${evidence.sandbox})` : ''
+    facts.push(['request', `${requestLine(evidence.request)}${sandbox}`])
+  } else if (evidence?.sandbox) {
+    facts.push(['sandbox', evidence.sandbox])
+  }
+  if (evidence?.response) {
+    facts.push(['response', `${evidence.response.status} in ${formatDuration(evidence.response.durationMs)}`])
+  }
+  if (evidence?.details && Object.keys(evidence.details).length > 0) {
+    facts.push(['details', formatValue(sortKeys(evidence.details), maxValue * 2)])
+  }
+  return facts
+}
+
+/** A copy with object keys sorted, so JSON renderings of free-form details are deterministic. */
+export function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys)
+  if (value === null || typeof value !== 'object') return value
+  const out: Record<string, unknown> = {}
+  for (const key of Object.keys(value).sort()) out[key] = sortKeys((value as Record<string, unknown>)[key])
+  return out
+}
+
+// Control characters (but tab and newline) would be invisible, garble a page, or drive a terminal (ESC
+// sequences can clear the screen or rewrite its title): they are shown as \uXXXX instead.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g
+
+/** Control characters other than tab and newline as a visible `\uXXXX`; CRLF becomes a newline. */
+export function visibleControls(text: string): string {
+  return text
+    .replace(/\r\n/g, '\n')
+    .replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+/** A deep copy in which every string (keys too) has its control characters made visible. */
+export function withVisibleControls<T>(value: T): T {
+  if (typeof value === 'string') return visibleControls(value) as T
+  if (Array.isArray(value)) return value.map(withVisibleControls) as T
+  if (value === null || typeof value !== 'object') return value
+  const out: Record<string, unknown> = {}
+  for (const [key, child] of Object.entries(value)) out[visibleControls(key)] = withVisibleControls(child)
+  return out as T
+}
+
+/** Bytes of a string in UTF-8. */
+export function byteLength(text: string): number {
+  return Buffer.byteLength(text, 'utf8')
+}
