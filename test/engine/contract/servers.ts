@@ -1,0 +1,67 @@
+/** Loopback JSON servers for contract tests: each answers from a handler that may change per call. */
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+export interface Reply {
+  status?: number
+  headers?: Record<string, string>
+  /** Serialised as JSON unless a string (sent as is). */
+  body?: unknown
+}
+
+export type Handler = (request: {
+  method: string
+  path: string
+  call: number
+  headers: IncomingMessage['headers']
+  body: string
+}) => Reply
+
+export interface TestServer {
+  url: string
+  /** Requests received, in order. */
+  calls: Array<{ method: string; path: string }>
+  close(): Promise<void>
+}
+
+export async function startServer(handler: Handler): Promise<TestServer> {
+  const calls: TestServer['calls'] = []
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const method = req.method ?? 'GET'
+      const path = req.url ?? '/'
+      calls.push({ method, path })
+      const reply = handler({
+        method,
+        path,
+        call: calls.length,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      })
+      const text =
+        typeof reply.body === 'string'
+          ? reply.body
+          : reply.body === undefined
+            ? ''
+            : JSON.stringify(reply.body)
+      const headers: Record<string, string> = {
+        ...(typeof reply.body === 'string' || reply.body === undefined
+          ? {}
+          : { 'content-type': 'application/json' }),
+        'x-request-id': `req-${calls.length}`,
+        ...reply.headers,
+      }
+      res.writeHead(reply.status ?? 200, headers)
+      res.end(text)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
+}
