@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { registerRun } from './run.js'
+import { registerSelect } from './select.js'
 
 /** Registers one top-level command (and its subcommands) on the program. */
 export type RegisterCommand = (program: Command) => void
@@ -7,4 +8,5 @@ export type RegisterCommand = (program: Command) => void
 /** The CLI's commands, one file each. */
 export const commands: Record<string, RegisterCommand> = {
   run: registerRun,
+  select: registerSelect,
 }

@@ -1,0 +1,223 @@
+/**
+ * `vigil select`: which plans apply to a change, with a reason each; `--eval DIR` measures a selector on
+ * labelled changes. The diff comes from a file, stdin (`-` or a pipe), `--patch FILE` or `--base REF`.
+ */
+import { readFile, writeFile, mkdir } from 'node:fs/promises'
+import path from 'node:path'
+import type { Command } from 'commander'
+import { loadConfig } from '../../../plans/config.js'
+import { formatDiagnostic } from '../../../plans/diagnostics.js'
+import { loadPlans } from '../../../plans/loader.js'
+import type { Plan } from '../../../plans/types.js'
+import {
+  SELECTOR_NAMES,
+  defaultCacheDir,
+  diffAgainstBase,
+  gitLocation,
+  parseDiff,
+  pathMapper,
+  resolveSelector,
+  select,
+} from '../../../selectors/index.js'
+import type { DiffSource, ParsedDiff, ResolvedSelector } from '../../../selectors/index.js'
+import { evaluate, loadLabelledChanges, renderEvalReport } from '../../../selectors/eval.js'
+import { renderSelection } from '../../../selectors/render.js'
+import { checkKinds } from '../../checks/index.js'
+import { UsageError, VigilError } from '../../errors.js'
+import type { RegisterCommand } from './index.js'
+
+interface SelectFlags {
+  config?: string
+  base?: string
+  patch?: string
+  selector?: string
+  model?: string
+  threshold?: string
+  json?: boolean
+  out?: string
+  eval?: string
+  cacheDir?: string
+  cache: boolean
+}
+
+export const registerSelect: RegisterCommand = (program: Command) => {
+  program
+    .command('select')
+    .description('Which plans apply to a change? Lists each selected plan with its source and reason.')
+    .argument('[diff]', 'unified diff file, or - for stdin (default: stdin when piped)')
+    .option('-c, --config <path>', 'vigil.config.yaml (default: ./vigil.config.yaml)')
+    .option(
+      '--base <ref>',
+      'diff the working tree (and untracked files) against the merge base of REF and HEAD',
+    )
+    .option('--patch <file>', 'a patch file, paths relative to the config folder')
+    .option(
+      '--selector <name>',
+      `${SELECTOR_NAMES.join(' | ')} (default: hybrid with an API key, else rules)`,
+    )
+    .option('--model <name>', 'Messages API model (default: $VIGIL_MODEL, selector.model, claude-sonnet-4-5)')
+    .option('--threshold <n>', 'minimum lexical relevance 0..1 for rules suggestions (default 0.2)')
+    .option('--json', 'print the selection record (or the evaluation report) as JSON')
+    .option('--out <file>', 'also write the selection record to FILE')
+    .option('--eval <dir>', 'evaluate the selector on labelled changes: <name>.patch + <name>.expect.json')
+    .option('--cache-dir <dir>', 'LLM result cache (default: .vigil/cache/selections in the config folder)')
+    .option('--no-cache', 'neither read nor write the LLM result cache')
+    .action(async (diffArg: string | undefined, flags: SelectFlags) => {
+      try {
+        process.exitCode = await runSelect(diffArg, flags)
+      } catch (error) {
+        throw asVigilError(error)
+      }
+    })
+}
+
+async function runSelect(diffArg: string | undefined, flags: SelectFlags): Promise<number> {
+  const cwd = process.cwd()
+  const sources = [
+    diffArg !== undefined,
+    flags.patch !== undefined,
+    flags.base !== undefined,
+    flags.eval !== undefined,
+  ]
+  if (sources.filter(Boolean).length > 1)
+    throw new UsageError('select: give one of DIFF, --patch, --base or --eval')
+  const threshold = flags.threshold === undefined ? undefined : Number(flags.threshold)
+  if (threshold !== undefined && !(threshold >= 0 && threshold <= 1))
+    throw new UsageError(`--threshold ${flags.threshold}: expected a number from 0 to 1`)
+
+  const loaded = await loadConfig(flags.config, cwd)
+  const { plans, broken } = await catalog(loaded.config.plans, loaded.dir, cwd)
+  const resolved = resolveSelector({
+    config: loaded.config.selector,
+    env: process.env,
+    flags: {
+      ...(flags.selector === undefined ? {} : { selector: flags.selector }),
+      ...(flags.model === undefined ? {} : { model: flags.model }),
+      ...(threshold === undefined ? {} : { threshold }),
+      ...(flags.cacheDir === undefined ? {} : { cacheDir: path.resolve(cwd, flags.cacheDir) }),
+      cache: flags.cache,
+    },
+    defaultCacheDir: defaultCacheDir(loaded.dir),
+    where: path.relative(cwd, loaded.file) || 'vigil.config.yaml',
+  })
+  const where = await gitLocation(loaded.dir)
+  const prefix = where?.prefix ?? ''
+
+  if (flags.eval !== undefined) return evalCommand(flags.eval, flags, plans, resolved, prefix, broken)
+
+  let text: string
+  const source: { kind: DiffSource; file?: string; base?: string; mergeBase?: string } = { kind: 'stdin' }
+  let mode: 'repo' | 'auto' = 'auto'
+  if (flags.base !== undefined) {
+    const base = await diffAgainstBase(flags.base, loaded.dir)
+    text = base.text
+    Object.assign(source, { kind: 'base', base: flags.base, mergeBase: base.mergeBase })
+    mode = 'repo'
+  } else if (flags.patch !== undefined || (diffArg !== undefined && diffArg !== '-')) {
+    const file = (flags.patch ?? diffArg)!
+    text = await readText(file, cwd)
+    Object.assign(source, { kind: flags.patch !== undefined ? 'patch' : 'file', file })
+  } else {
+    if (diffArg === undefined && process.stdin.isTTY)
+      throw new UsageError(
+        'select: no diff; give a DIFF file, - for stdin, --patch FILE, --base REF or --eval DIR',
+      )
+    text = await readStdin()
+  }
+  const diff = parseDiff(text, { mapPath: pathMapper(prefix, mode) })
+  const record = await select({
+    plans,
+    diff,
+    source,
+    selector: resolved.selector,
+    choice: resolved.choice,
+    options: resolved.options,
+  })
+  if (flags.out !== undefined) {
+    const out = path.resolve(cwd, flags.out)
+    await mkdir(path.dirname(out), { recursive: true })
+    await writeFile(out, `${JSON.stringify(record, null, 2)}\n`)
+  }
+  process.stdout.write(flags.json ? `${JSON.stringify(record, null, 2)}\n` : renderSelection(record))
+  return broken ? 2 : 0
+}
+
+async function evalCommand(
+  dir: string,
+  flags: SelectFlags,
+  plans: readonly Plan[],
+  resolved: ResolvedSelector,
+  prefix: string,
+  broken: boolean,
+): Promise<number> {
+  const { changes, problems } = await loadLabelledChanges(dir)
+  if (!changes.length) throw new UsageError(`--eval ${dir}: no <name>.patch with a <name>.expect.json found`)
+  const report = await evaluate({
+    changes,
+    problems,
+    catalog: new Set(plans.map((p) => p.name)),
+    selectFor: async (change) => {
+      const diff: ParsedDiff = parseDiff(await readText(change.diffFile, process.cwd()), {
+        mapPath: pathMapper(prefix, 'auto'),
+      })
+      const source = { kind: 'patch' as const, file: change.diffFile }
+      return select({
+        plans,
+        diff,
+        source,
+        selector: resolved.selector,
+        choice: resolved.choice,
+        options: resolved.options,
+      })
+    },
+  })
+  process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderEvalReport(report))
+  return broken ? 2 : 0
+}
+
+/** The config's plans; broken ones are reported on stderr and left out (exit 2 at the end). */
+async function catalog(
+  roots: readonly string[],
+  dir: string,
+  cwd: string,
+): Promise<{ plans: Plan[]; broken: boolean }> {
+  const result = await loadPlans({
+    roots: roots.map((root) => path.resolve(dir, root)),
+    cwd,
+    checkSchemas: Object.fromEntries(
+      Object.entries(checkKinds).map(([name, kind]) => [name, kind.meta.schema]),
+    ),
+  })
+  let broken = false
+  for (const d of result.diagnostics) {
+    if (d.severity === 'error') broken = true
+    process.stderr.write(`vigil: ${d.severity === 'error' ? '' : 'warning: '}${formatDiagnostic(d)}\n`)
+  }
+  if (broken) process.stderr.write('vigil: plans with errors are left out of the selection\n')
+  return { plans: [...result.plans], broken }
+}
+
+async function readText(file: string, cwd: string): Promise<string> {
+  try {
+    return await readFile(path.resolve(cwd, file), 'utf8')
+  } catch (error) {
+    throw new UsageError(`${file}: cannot read the diff: ${(error as Error).message}`, { cause: error })
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/** Selector and plan errors carry a code and an exit code; the CLI boundary knows VigilError. */
+function asVigilError(error: unknown): unknown {
+  if (error instanceof VigilError || !(error instanceof Error)) return error
+  const { code, exitCode } = error as Error & { code?: unknown; exitCode?: unknown }
+  if (typeof code !== 'string' || !code.startsWith('VIGIL_')) return error
+  return new VigilError(code, error.message, {
+    cause: error,
+    exitCode: typeof exitCode === 'number' ? exitCode : 2,
+  })
+}
