@@ -9,7 +9,9 @@ export function shellQuote(value: string): string {
 /** A curl command that sends the same request. The request is expected to be redacted already. */
 export function renderCurl(request: RecordedRequest): string {
   const parts = ['curl', '-sS', '-i']
-  if (request.method !== 'GET' || request.body !== undefined) parts.push('-X', request.method)
+  // `-X HEAD` makes curl wait for a body that never comes; `-I` is curl's HEAD.
+  if (request.method === 'HEAD') parts.push('-I')
+  else if (request.method !== 'GET' || request.body !== undefined) parts.push('-X', request.method)
   parts.push(shellQuote(request.url))
   for (const [name, value] of Object.entries(request.headers).sort(([a], [b]) => a.localeCompare(b))) {
     parts.push('-H', shellQuote(`${name}: ${value}`))
