@@ -1,0 +1,40 @@
+import { Ajv } from 'ajv'
+import type { ErrorObject, ValidateFunction } from 'ajv'
+import addFormatsModule from 'ajv-formats'
+import { isDurationString } from './duration.js'
+import type { JsonSchema } from './types.js'
+
+// ajv-formats is CommonJS with a default export; under nodenext the default import is the module itself.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
+  addFormatsModule) as unknown as (ajv: Ajv) => Ajv
+
+function createAjv(): Ajv {
+  // allErrors: a plan author wants every problem at once. verbose: messages quote the offending value.
+  // strict off: check kinds may annotate their schemas with keywords ajv does not know.
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: false, allowUnionTypes: true })
+  addFormats(ajv)
+  ajv.addFormat('duration', { type: 'string', validate: isDurationString })
+  // Annotations our schemas use to phrase messages (see schema-errors.ts).
+  for (const keyword of ['x-hint', 'x-code', 'x-pattern', 'x-pattern-code'])
+    ajv.addKeyword({ keyword, schemaType: 'string' })
+  return ajv
+}
+
+const shared = createAjv()
+const compiled = new WeakMap<JsonSchema, ValidateFunction>()
+
+/**
+ * The validator of a schema, compiled once per schema object and reused. A schema whose `$id` is already
+ * taken by another object (a kind replacing a fallback schema) gets an ajv of its own.
+ */
+export function validatorFor(schema: JsonSchema): ValidateFunction {
+  let validate = compiled.get(schema)
+  if (validate) return validate
+  const id = typeof schema.$id === 'string' ? schema.$id : undefined
+  const ajv = id !== undefined && shared.getSchema(id) ? createAjv() : shared
+  validate = ajv.compile(schema)
+  compiled.set(schema, validate)
+  return validate
+}
+
+export type { ErrorObject }

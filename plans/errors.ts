@@ -1,0 +1,33 @@
+import type { PlanDiagnostic } from './types.js'
+
+/** Errors of the plans area. Each class has a fixed `code`; messages begin with the location. */
+export class PlansError extends Error {
+  readonly code: string
+  /** Exit code a CLI uses when this error ends the command. @default 2 */
+  readonly exitCode: number
+  constructor(code: string, message: string, options?: { cause?: unknown; exitCode?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.code = code
+    this.exitCode = options?.exitCode ?? 2
+  }
+}
+
+/**
+ * `vigil.config.yaml` is unreadable or invalid. The message holds one `file:line:col message` line per
+ * problem; `diagnostics` carries them structured.
+ */
+export class ConfigError extends PlansError {
+  readonly diagnostics: readonly PlanDiagnostic[]
+  constructor(message: string, diagnostics: readonly PlanDiagnostic[] = [], options?: { cause?: unknown }) {
+    super('VIGIL_CONFIG', message, options)
+    this.diagnostics = diagnostics
+  }
+}
+
+/** A plan asked for by name does not exist. */
+export class PlanNotFoundError extends PlansError {
+  constructor(message: string) {
+    super('VIGIL_PLAN_NOT_FOUND', message)
+  }
+}

@@ -1,0 +1,342 @@
+/**
+ * A fast path for the plain YAML that plans are made of: block mappings and sequences, one-line flow
+ * collections, quoted and plain scalars, `|`/`>` block scalars. It returns exactly what the `yaml` package
+ * would (YAML 1.2 core schema), or undefined for anything outside that subset — anchors, tags, multi-line
+ * plain or flow scalars, unusual numbers, tabs, duplicate keys, errors — which the `yaml` package then
+ * parses with full positions. Parsing with positions costs several times more, and only broken plans need
+ * them. test/plans/fast-yaml.test.ts checks it against the `yaml` package on generated documents.
+ */
+
+interface Line {
+  indent: number
+  /** The line without its indentation. */
+  text: string
+}
+
+class Refuse extends Error {}
+const refuse = (): never => {
+  throw new Refuse()
+}
+
+export function fastParseYaml(source: string): { value: unknown } | undefined {
+  if (source.includes('\t') || source.includes('\r') || source.charCodeAt(0) === 0xfeff) return undefined
+  const lines: Line[] = source.split('\n').map((raw) => {
+    const text = raw.trimStart()
+    return { indent: raw.length - text.length, text }
+  })
+  try {
+    const parser = new BlockParser(lines)
+    const first = parser.peek()
+    if (first === undefined) return undefined
+    const value = parser.node(first.indent, -1)
+    if (parser.peek() !== undefined) refuse()
+    return { value }
+  } catch (error) {
+    if (error instanceof Refuse) return undefined
+    throw error
+  }
+}
+
+const INT = /^[-+]?[0-9]+$/
+const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/
+/** Plain scalars whose meaning differs between YAML versions or that are rare enough to leave to `yaml`. */
+const SPECIAL = /^(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|[-+]?0[xXoObB])/
+const KEY = /^([A-Za-z0-9_$/.][\w$/.()~-]*)( *):(?: +|$)/
+
+/** Resolves a plain scalar the way YAML 1.2's core schema does. */
+function plain(text: string): unknown {
+  switch (text) {
+    case '~':
+    case 'null':
+    case 'Null':
+    case 'NULL':
+      return null
+    case 'true':
+    case 'True':
+    case 'TRUE':
+      return true
+    case 'false':
+    case 'False':
+    case 'FALSE':
+      return false
+  }
+  if (SPECIAL.test(text)) refuse()
+  if (INT.test(text) || FLOAT.test(text)) return Number(text)
+  return text
+}
+
+class BlockParser {
+  private at = 0
+  constructor(private readonly lines: Line[]) {}
+
+  /** Next line that is neither blank nor a comment; refuses document markers and directives. */
+  peek(): Line | undefined {
+    while (this.at < this.lines.length) {
+      const line = this.lines[this.at]!
+      if (line.text === '' || line.text.startsWith('#')) {
+        this.at++
+        continue
+      }
+      if (line.indent === 0 && /^(?:---|\.\.\.|%)/.test(line.text)) refuse()
+      return line
+    }
+    return undefined
+  }
+
+  /** A block node whose lines are indented exactly `indent` (and more than the parent's `parent`). */
+  node(indent: number, parent: number): unknown {
+    const line = this.peek()!
+    if (line.indent !== indent || indent <= parent) refuse()
+    if (line.text === '-' || line.text.startsWith('- ')) return this.sequence(indent)
+    if (KEY.test(line.text)) return this.mapping(indent)
+    return refuse()
+  }
+
+  private mapping(indent: number): Record<string, unknown> {
+    const out: Record<string, unknown> = {}
+    for (let line = this.peek(); line && line.indent === indent; line = this.peek()) {
+      const match = KEY.exec(line.text) ?? refuse()
+      const key = match[1]!
+      if (typeof plain(key) !== 'string' || key === '__proto__' || key === '<<' || Object.hasOwn(out, key))
+        refuse()
+      this.at++
+      const rest = line.text.slice(match[0].length)
+      out[key] = this.value(rest, indent, true)
+    }
+    this.expectDedent(indent)
+    return out
+  }
+
+  private sequence(indent: number): unknown[] {
+    const out: unknown[] = []
+    for (let line = this.peek(); line && line.indent === indent; line = this.peek()) {
+      if (line.text !== '-' && !line.text.startsWith('- ')) break
+      const rest = line.text.slice(1).trimStart()
+      if (rest === '' || rest.startsWith('#')) {
+        this.at++
+        out.push(this.nested(indent, false))
+      } else if (KEY.test(rest) || rest === '-' || rest.startsWith('- ')) {
+        // `- key: value` / `- - x`: the item is a block node starting after the dash; re-read this line
+        // as if it were indented to where that node starts.
+        const shift = line.text.length - rest.length
+        this.lines[this.at] = { indent: indent + shift, text: rest }
+        out.push(this.node(indent + shift, indent))
+      } else {
+        this.at++
+        out.push(this.value(rest, indent, false))
+      }
+    }
+    this.expectDedent(indent)
+    return out
+  }
+
+  /** After a collection at `indent`, the next line must be less indented (or the end). */
+  private expectDedent(indent: number): void {
+    const next = this.peek()
+    if (next && next.indent > indent) refuse()
+  }
+
+  /** A value after `key:` or `- ` on the same line, or on the lines below when `rest` is empty. */
+  private value(rest: string, indent: number, inMapping: boolean): unknown {
+    if (rest === '' || rest.startsWith('#')) return this.nested(indent, inMapping)
+    const c = rest[0]!
+    let value: unknown
+    let tail: string
+    if (c === '|' || c === '>') return this.blockScalar(rest, indent)
+    if (c === '[' || c === '{' || c === '"' || c === "'") {
+      const flow = new FlowParser(rest)
+      value = flow.value()
+      tail = rest.slice(flow.at)
+    } else {
+      if ('&*!%@`?:,]}#'.includes(c) || rest.startsWith('- ') || rest === '-') refuse()
+      const comment = rest.search(/ #/)
+      const text = (comment === -1 ? rest : rest.slice(0, comment)).trimEnd()
+      if (text.includes(': ') || text.endsWith(':')) refuse()
+      value = plain(text)
+      tail = comment === -1 ? '' : rest.slice(comment)
+    }
+    if (!/^(?: *| +#.*)$/.test(tail)) refuse()
+    // More-indented lines after a scalar would continue it (multi-line plain scalar): not our subset.
+    const next = this.peek()
+    if (next && next.indent > indent) refuse()
+    return value
+  }
+
+  /** The node on the following lines (more indented; a mapping's sequence may sit at the same indent). */
+  private nested(indent: number, inMapping: boolean): unknown {
+    const next = this.peek()
+    if (next && next.indent > indent) return this.node(next.indent, indent)
+    if (inMapping && next && next.indent === indent && (next.text === '-' || next.text.startsWith('- '))) {
+      return this.sequence(indent)
+    }
+    return null
+  }
+
+  private blockScalar(header: string, indent: number): string {
+    const match = /^([|>])(-?)(?: *| +#.*)$/.exec(header) ?? refuse()
+    const folded = match[1] === '>'
+    const strip = match[2] === '-'
+    const body: string[] = []
+    let contentIndent = -1
+    while (this.at < this.lines.length) {
+      const line = this.lines[this.at]!
+      if (line.text === '') {
+        // Leading blank lines and whitespace-only lines have subtle rules in block scalars; leave them to `yaml`.
+        if (contentIndent === -1 || (line.indent > 0 && this.at < this.lines.length - 1)) refuse()
+        body.push('')
+        this.at++
+        continue
+      }
+      if (line.indent <= indent) break
+      if (contentIndent === -1) contentIndent = line.indent
+      if (line.indent < contentIndent) refuse()
+      if (line.indent > contentIndent && folded) refuse()
+      body.push(' '.repeat(line.indent - contentIndent) + line.text)
+      this.at++
+    }
+    while (body.length > 0 && body.at(-1) === '') body.pop()
+    if (body.length === 0) refuse()
+    let text = ''
+    if (folded) {
+      // Folding: lines joined by a space; a run of n blank lines becomes n newlines instead.
+      let blanks = 0
+      for (const line of body) {
+        if (line === '') {
+          blanks++
+          continue
+        }
+        if (text !== '') text += blanks > 0 ? '\n'.repeat(blanks) : ' '
+        text += line
+        blanks = 0
+      }
+    } else {
+      text = body.join('\n')
+    }
+    return strip ? text : `${text}\n`
+  }
+}
+
+/** One-line flow collections and quoted scalars. */
+class FlowParser {
+  at = 0
+  constructor(private readonly text: string) {}
+
+  private spaces(): void {
+    while (this.text[this.at] === ' ') this.at++
+  }
+
+  value(): unknown {
+    this.spaces()
+    const c = this.text[this.at]
+    if (c === '{') return this.mapping()
+    if (c === '[') return this.sequence()
+    if (c === '"') return this.doubleQuoted()
+    if (c === "'") return this.singleQuoted()
+    return plain(this.plainText())
+  }
+
+  private mapping(): Record<string, unknown> {
+    this.at++
+    const out: Record<string, unknown> = {}
+    for (;;) {
+      this.spaces()
+      if (this.text[this.at] === '}') break
+      const c = this.text[this.at]
+      const key = c === '"' ? this.doubleQuoted() : c === "'" ? this.singleQuoted() : this.plainText()
+      if (c !== '"' && c !== "'" && typeof plain(key) !== 'string') refuse()
+      if (key === '__proto__' || key === '<<' || Object.hasOwn(out, key)) refuse()
+      this.spaces()
+      if (this.text[this.at] !== ':') refuse()
+      this.at++
+      this.spaces()
+      const next = this.text[this.at]
+      out[key] = next === ',' || next === '}' ? null : this.value()
+      this.spaces()
+      if (this.text[this.at] === ',') this.at++
+      else if (this.text[this.at] !== '}') refuse()
+    }
+    this.at++
+    return out
+  }
+
+  private sequence(): unknown[] {
+    this.at++
+    const out: unknown[] = []
+    for (;;) {
+      this.spaces()
+      if (this.text[this.at] === ']') break
+      out.push(this.value())
+      this.spaces()
+      if (this.text[this.at] === ',') this.at++
+      else if (this.text[this.at] !== ']') refuse()
+    }
+    this.at++
+    return out
+  }
+
+  /** A plain scalar inside a flow collection: up to `,` `]` `}`, `: `, or ` #`. */
+  private plainText(): string {
+    const start = this.at
+    const first = this.text[start]
+    if (first === undefined || '[]{},#&*!|>\'"%@`?'.includes(first)) refuse()
+    if ((first === '-' || first === ':') && /[ ,\]}]|$/.test(this.text[start + 1] ?? '')) refuse()
+    for (; this.at < this.text.length; this.at++) {
+      const c = this.text[this.at]!
+      if (c === ',' || c === ']' || c === '}' || c === '[' || c === '{') break
+      if (c === ':' && /^[ ,\]}]/.test(this.text[this.at + 1] ?? ' ')) break
+      if (c === '#' && this.text[this.at - 1] === ' ') refuse()
+    }
+    const text = this.text.slice(start, this.at).trimEnd()
+    if (text === '') refuse()
+    return text
+  }
+
+  private doubleQuoted(): string {
+    let out = ''
+    for (this.at++; this.at < this.text.length; this.at++) {
+      const c = this.text[this.at]!
+      if (c === '"') {
+        this.at++
+        return out
+      }
+      if (c !== '\\') {
+        out += c
+        continue
+      }
+      const e = this.text[++this.at]
+      const simple: Record<string, string> = {
+        '\\': '\\',
+        '"': '"',
+        '/': '/',
+        n: '\n',
+        t: '\t',
+        r: '\r',
+        '0': '\0',
+      }
+      if (e !== undefined && e in simple) out += simple[e]
+      else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(this.text.slice(this.at + 1, this.at + 5))) {
+        out += String.fromCharCode(parseInt(this.text.slice(this.at + 1, this.at + 5), 16))
+        this.at += 4
+      } else refuse()
+    }
+    return refuse()
+  }
+
+  private singleQuoted(): string {
+    let out = ''
+    for (this.at++; this.at < this.text.length; this.at++) {
+      const c = this.text[this.at]!
+      if (c === "'") {
+        if (this.text[this.at + 1] === "'") {
+          out += "'"
+          this.at++
+          continue
+        }
+        this.at++
+        return out
+      }
+      out += c
+    }
+    return refuse()
+  }
+}

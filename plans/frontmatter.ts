@@ -1,0 +1,62 @@
+import matter from 'gray-matter'
+import { parseYaml } from './yaml.js'
+import type { ParsedYaml } from './yaml.js'
+
+/** The frontmatter of a plan file, split by gray-matter and parsed by `yaml` with positions kept. */
+export interface Frontmatter {
+  /** The file starts with a `---` line. */
+  present: boolean
+  /** A closing `---` line was found. */
+  closed: boolean
+  /** The language after the opening `---` (`yaml` when none). */
+  language: string
+  /** The parsed YAML; undefined when the block is empty or not YAML. */
+  yaml?: ParsedYaml
+  /** File offset at which the frontmatter text (and so the YAML's offsets) starts. */
+  base: number
+  /** File offset of the Markdown body after the frontmatter. */
+  contentOffset: number
+}
+
+const refuse = (): never => {
+  // gray-matter ships a `javascript` engine that evals the frontmatter; plans must never run code on load.
+  throw new Error('only YAML frontmatter is supported')
+}
+
+/**
+ * Splits `source` (without BOM) into frontmatter and body. gray-matter does the splitting; its YAML engine
+ * is replaced by `yaml` so every key and value keeps its position for diagnostics.
+ */
+export function splitFrontmatter(source: string): Frontmatter {
+  const none: Frontmatter = { present: false, closed: false, language: 'yaml', base: 0, contentOffset: 0 }
+  if (!source.startsWith('---') || source[3] === '-') return none
+  const lineEnd = source.search(/\r?\n/)
+  const language =
+    (lineEnd === -1 ? source.slice(3) : source.slice(3, lineEnd)).trim().toLowerCase() || 'yaml'
+  const base = lineEnd === -1 ? source.length : lineEnd
+  const closed = source.indexOf('\n---', base) !== -1
+  if (language !== 'yaml' && language !== 'yml') {
+    return { present: true, closed, language, base, contentOffset: source.length }
+  }
+  let parsed: ParsedYaml | undefined
+  const yamlEngine = {
+    parse(text: string): object {
+      parsed = parseYaml(text)
+      const value = parsed.value
+      return value !== null && typeof value === 'object' ? value : {}
+    },
+  }
+  const file = matter(source, {
+    language: 'yaml',
+    engines: {
+      yaml: yamlEngine,
+      yml: yamlEngine,
+      javascript: refuse,
+      js: refuse,
+      coffee: refuse,
+      json: refuse,
+    },
+  })
+  const contentOffset = closed ? source.length - file.content.length : source.length
+  return { present: true, closed, language, ...(parsed ? { yaml: parsed } : {}), base, contentOffset }
+}

@@ -1,0 +1,13 @@
+/** The plan format: discover, parse, validate and lint plans; load `vigil.config.yaml`. */
+export { loadPlans } from './loader.js'
+export type { LoadPlansOptions, LoadPlansResult } from './loader.js'
+export { compareDiagnostics, formatDiagnostic } from './diagnostics.js'
+export { lintReport } from './lint.js'
+export type { LintReport } from './lint.js'
+export { loadConfig, CONFIG_FILE } from './config.js'
+export type { LoadedConfig, VigilConfig, SecretSource } from './config.js'
+export { parseDuration, formatDuration, isDurationString } from './duration.js'
+export { ConfigError, PlanNotFoundError, PlansError } from './errors.js'
+export { defaultCheckSchemas, schemas } from './schemas.js'
+export { didYouMean } from './schema-errors.js'
+export type * from './types.js'

@@ -1,0 +1,122 @@
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { compareDiagnostics, compareText, formatDiagnostic } from './diagnostics.js'
+import { discoverPlanFiles, relativeTo } from './discover.js'
+import { deepFreeze } from './freeze.js'
+import { parsePlanFile } from './parse-plan.js'
+import type { ParsedPlanFile } from './parse-plan.js'
+import { defaultCheckSchemas } from './schemas.js'
+import type { JsonSchema, Plan, PlanDiagnostic } from './types.js'
+
+export interface LoadPlansOptions {
+  /** Files, folders or globs, relative to `cwd` (or absolute). */
+  roots: readonly string[]
+  /** Folder that roots and reported file paths are relative to. @default process.cwd() */
+  cwd?: string
+  /**
+   * Block schema of each check kind; its keys are the kinds a fence may name.
+   * @default defaultCheckSchemas (the minimal schemas shipped in plans/schema/checks/)
+   */
+  checkSchemas?: Readonly<Record<string, JsonSchema>>
+}
+
+export interface LoadPlansResult {
+  /** Plans without errors, sorted by name, deeply frozen. */
+  plans: readonly Plan[]
+  /** Every problem found, sorted by file, line, column. */
+  diagnostics: readonly PlanDiagnostic[]
+  /** The plan files read, relative to `cwd`, sorted. */
+  files: readonly string[]
+}
+
+/** Files read at once: enough to keep the disk busy, few enough to stay far from the descriptor limit. */
+const READ_CONCURRENCY = 64
+
+/**
+ * Discovers, parses and validates plans. A broken plan yields diagnostics and no Plan; the others still
+ * load. Two plans with the same name are both reported (each naming the other's location) and both left out.
+ */
+export async function loadPlans(options: LoadPlansOptions): Promise<LoadPlansResult> {
+  const cwd = path.resolve(options.cwd ?? process.cwd())
+  const checkSchemas = options.checkSchemas ?? defaultCheckSchemas
+  const { files, missing, empty } = await discoverPlanFiles(options.roots, cwd)
+  const diagnostics: PlanDiagnostic[] = []
+  for (const m of missing) {
+    diagnostics.push(
+      rootDiagnostic(m.root, 'error', 'missing-root', `cannot read plans from "${m.root}": ${m.reason}`),
+    )
+  }
+  for (const root of empty) {
+    diagnostics.push(rootDiagnostic(root, 'warning', 'no-plans', `no plan files (*.md) found in "${root}"`))
+  }
+
+  const texts = await readAll(files)
+  const parsed: Array<ParsedPlanFile & { file: string }> = files.map((absolute, i) => {
+    const file = relativeTo(cwd, absolute)
+    const text = texts[i]!
+    if (text instanceof Error) {
+      return {
+        file,
+        diagnostics: [rootDiagnostic(file, 'error', 'unreadable', `cannot read file: ${text.message}`)],
+      }
+    }
+    return { file, ...parsePlanFile(text, { file, dir: path.dirname(absolute), checkSchemas }) }
+  })
+
+  const byName = new Map<string, Array<ParsedPlanFile & { file: string }>>()
+  for (const p of parsed) {
+    diagnostics.push(...p.diagnostics)
+    if (p.name !== undefined) byName.set(p.name, [...(byName.get(p.name) ?? []), p])
+  }
+  const duplicates = new Set<ParsedPlanFile>()
+  for (const [name, owners] of byName) {
+    if (owners.length < 2) continue
+    for (const owner of owners) {
+      duplicates.add(owner)
+      const others = owners.filter((o) => o !== owner).map((o) => formatLocation(o.locateName!()))
+      const at = owner.locateName!()
+      diagnostics.push({
+        ...at,
+        severity: 'error',
+        code: 'duplicate-name',
+        message: `duplicate plan name "${name}"; also defined at ${others.join(', ')}`,
+        plan: name,
+      })
+    }
+  }
+
+  const plans = parsed
+    .filter((p) => p.plan && !duplicates.has(p))
+    .map((p) => deepFreeze(p.plan!))
+    .sort((a, b) => compareText(a.name, b.name))
+  diagnostics.sort(compareDiagnostics)
+  return { plans, diagnostics, files: parsed.map((p) => p.file) }
+}
+
+function formatLocation(l: { file: string; line: number; column: number }): string {
+  return `${l.file}:${l.line}:${l.column}`
+}
+
+function rootDiagnostic(
+  file: string,
+  severity: 'error' | 'warning',
+  code: string,
+  message: string,
+): PlanDiagnostic {
+  return { file, line: 1, column: 1, severity, code, message }
+}
+
+async function readAll(files: readonly string[]): Promise<Array<string | Error>> {
+  const out: Array<string | Error> = new Array(files.length)
+  let next = 0
+  const worker = async () => {
+    while (next < files.length) {
+      const i = next++
+      out[i] = await readFile(files[i]!, 'utf8').catch((error: Error) => error)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, files.length) }, worker))
+  return out
+}
+
+export { formatDiagnostic }

@@ -1,0 +1,269 @@
+import { validatorFor } from './ajv.js'
+import { parseDuration } from './duration.js'
+import { splitFrontmatter } from './frontmatter.js'
+import { globProblem } from './globs.js'
+import { classifyFence } from './kinds.js'
+import { scanFences } from './markdown.js'
+import type { Fence } from './markdown.js'
+import frontmatterSchema from './schema/frontmatter.json' with { type: 'json' }
+import { translateErrors } from './schema-errors.js'
+import { LineIndex, linesSegment, sliceSegment } from './text.js'
+import type { Segment } from './text.js'
+import type { CheckBlock, DiagnosticSeverity, JsonSchema, Location, Plan, PlanDiagnostic } from './types.js'
+import { locate, parseYaml } from './yaml.js'
+import type { ParsedYaml } from './yaml.js'
+
+/** What the parser needs to know besides the text. */
+export interface ParseOptions {
+  /** The file as reported (relative to the working directory, `/` separators). */
+  file: string
+  /** Absolute directory of the file. */
+  dir: string
+  /** Block schema of every check kind; its keys are the kinds a fence may name. */
+  checkSchemas: Readonly<Record<string, JsonSchema>>
+}
+
+/** One file's outcome: a plan (when it has no error) and its diagnostics. */
+export interface ParsedPlanFile {
+  plan?: Plan
+  /** The frontmatter's `name` when it is a non-empty string, even if the plan has errors. */
+  name?: string
+  /** Where the `name` value is, for duplicate-name reports (computed on demand: positions cost a re-parse). */
+  locateName?: () => Location
+  diagnostics: PlanDiagnostic[]
+}
+
+/** Parses and validates one plan file. Never throws on bad input: every problem becomes a diagnostic. */
+export function parsePlanFile(text: string, options: ParseOptions): ParsedPlanFile {
+  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
+  const index = new LineIndex(source)
+  const diagnostics: PlanDiagnostic[] = []
+  let planName: string | undefined
+  const report = (offset: number, severity: DiagnosticSeverity, code: string, message: string) => {
+    const { line, column } = index.position(offset)
+    diagnostics.push({
+      file: options.file,
+      line,
+      column,
+      severity,
+      code,
+      message,
+      ...(planName ? { plan: planName } : {}),
+    })
+  }
+  const front = splitFrontmatter(source)
+  const kinds = Object.keys(options.checkSchemas)
+  const bodyLine =
+    front.contentOffset >= source.length ? index.lineCount : index.position(front.contentOffset).line - 1
+  const fences = scanFences(index, front.present ? bodyLine : 0)
+
+  if (!front.present) {
+    if (fences.some((f) => classifyFence(f.info, kinds).role !== 'documentation')) {
+      report(
+        0,
+        'error',
+        'missing-frontmatter',
+        'missing frontmatter: a plan starts with a --- block holding name, title and selectionHint',
+      )
+    } else {
+      report(
+        0,
+        'warning',
+        'not-a-plan',
+        'no frontmatter, so not a plan; skipped (a plan starts with a --- block holding name, title and selectionHint)',
+      )
+    }
+    return { diagnostics }
+  }
+  if (!front.closed) {
+    report(0, 'error', 'unclosed-frontmatter', 'frontmatter is never closed; end it with a line of ---')
+    return { diagnostics }
+  }
+  if (front.language !== 'yaml' && front.language !== 'yml') {
+    report(3, 'error', 'frontmatter-language', `frontmatter must be YAML, got "${front.language}"`)
+    return { diagnostics }
+  }
+
+  const yaml = front.yaml
+  const data = yaml ? yaml.value : {}
+  if (data !== null && typeof data === 'object' && !Array.isArray(data)) {
+    const name = (data as Record<string, unknown>).name
+    if (typeof name === 'string' && name !== '') planName = name
+  }
+  const frontSegment = sliceSegment('', front.base)
+  if (yaml) reportYamlProblems(yaml, frontSegment, 'frontmatter', report)
+  if (!yaml || yaml.errors.length === 0) {
+    validateAgainst(
+      frontmatterSchema as JsonSchema,
+      data ?? null,
+      yaml,
+      frontSegment,
+      '',
+      'frontmatter',
+      0,
+      report,
+    )
+  }
+  const frontmatterValid = diagnostics.filter((d) => d.severity === 'error').length === 0
+  const fm = (frontmatterValid ? data : {}) as Record<string, unknown>
+  // Globs are checked even when other keys are wrong: an author fixing one problem wants to see them all.
+  const paths = (data as Record<string, unknown> | null | undefined)?.paths
+  if (yaml && Array.isArray(paths)) {
+    paths.forEach((glob: unknown, i: number) => {
+      const problem = typeof glob === 'string' ? globProblem(glob) : undefined
+      if (problem) {
+        const at = frontSegment.toFile(locate(yaml.doc, `/paths/${i}`).value)
+        report(at, 'error', 'invalid-glob', `invalid glob "${String(glob)}" in paths: ${problem}`)
+      }
+    })
+  }
+
+  const checks: CheckBlock[] = []
+  const counts = new Map<string, number>()
+  const names = new Map<string, number>()
+  let checkLike = 0
+  for (const fence of fences) {
+    const role = classifyFence(fence.info, kinds)
+    if (role.role === 'documentation') continue
+    checkLike++
+    const fenceOffset = index.starts[fence.line]! + fence.column - 1
+    if (role.role === 'unknown-kind') {
+      const at = index.starts[fence.line]! + fence.infoColumn - 1
+      report(
+        at,
+        'error',
+        'unknown-kind',
+        `unknown check kind "${role.word}"; did you mean "${role.suggestion}"?`,
+      )
+      continue
+    }
+    const kind = role.kind
+    if (!fence.closed) {
+      report(
+        fenceOffset,
+        'error',
+        'unclosed-fence',
+        `${kind} block is never closed; end it with a line of ${'`'.repeat(3)}`,
+      )
+      continue
+    }
+    const n = (counts.get(kind) ?? 0) + 1
+    counts.set(kind, n)
+    const block = parseBlock(fence, kind, fenceOffset, options.checkSchemas[kind]!, report)
+    const name = role.name ?? fence.heading ?? `${kind} #${n}`
+    const seen = (names.get(name) ?? 0) + 1
+    names.set(name, seen)
+    if (!block) continue
+    const id = `${planName ?? ''}/${name}${seen > 1 ? ` (${seen})` : ''}`
+    const location = { file: options.file, line: fence.line + 1, column: fence.column }
+    checks.push({
+      kind,
+      name,
+      id,
+      index: checks.length,
+      location,
+      params: block.params,
+      source: block.source,
+    })
+  }
+  if (checkLike === 0) {
+    const kindList = kinds.join(', ')
+    report(
+      0,
+      'warning',
+      'no-checks',
+      `plan has no check blocks (${kindList}); it can be selected but validates nothing`,
+    )
+  }
+
+  const named =
+    planName && yaml
+      ? {
+          name: planName,
+          locateName: () =>
+            positionOf(index, frontSegment.toFile(locate(yaml.doc, '/name').value), options.file),
+        }
+      : {}
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics, ...named }
+  const plan: Plan = {
+    name: fm.name as string,
+    title: (fm.title as string).trim(),
+    selectionHint: (fm.selectionHint as string).trim(),
+    paths: (fm.paths as string[] | undefined) ?? [],
+    tags: (fm.tags as string[] | undefined) ?? [],
+    always: (fm.always as boolean | undefined) ?? false,
+    blocking: (fm.blocking as boolean | undefined) ?? true,
+    ...(fm.timeout === undefined ? {} : { timeoutMs: parseDuration(fm.timeout as string | number) }),
+    vars: (fm.vars as Record<string, unknown> | undefined) ?? {},
+    file: options.file,
+    dir: options.dir,
+    checks,
+    frontmatter: fm,
+  }
+  return { plan, diagnostics, ...named }
+}
+
+type Report = (offset: number, severity: DiagnosticSeverity, code: string, message: string) => void
+
+function positionOf(index: LineIndex, offset: number, file: string): Location {
+  return { file, ...index.position(offset) }
+}
+
+function parseBlock(
+  fence: Fence,
+  kind: string,
+  fenceOffset: number,
+  schema: JsonSchema,
+  report: Report,
+): { params: Record<string, unknown>; source: string } | undefined {
+  const segment = linesSegment(fence.lines, fence.starts, fence.removed)
+  const yaml = parseYaml(segment.text)
+  let errors = 0
+  const counted: Report = (offset, severity, code, message) => {
+    if (severity === 'error') errors++
+    report(offset, severity, code, message)
+  }
+  reportYamlProblems(yaml, segment, `${kind} block`, counted)
+  if (yaml.errors.length > 0) return undefined
+  validateAgainst(schema, yaml.value ?? null, yaml, segment, `${kind}: `, 'block', fenceOffset, counted)
+  if (errors > 0) return undefined
+  return { params: yaml.value as Record<string, unknown>, source: segment.text }
+}
+
+function reportYamlProblems(yaml: ParsedYaml, segment: Segment, where: string, report: Report): void {
+  for (const e of yaml.errors)
+    report(segment.toFile(e.offset), 'error', 'invalid-yaml', `invalid YAML in ${where}: ${e.message}`)
+  for (const w of yaml.warnings)
+    report(segment.toFile(w.offset), 'warning', 'yaml-warning', `YAML in ${where}: ${w.message}`)
+}
+
+/**
+ * Validates `data` and reports each issue at the key or value it concerns. Issues about the whole document
+ * (a missing top-level property, a block that is not a mapping) point at `containerOffset`.
+ */
+function validateAgainst(
+  schema: JsonSchema,
+  data: unknown,
+  yaml: ParsedYaml | undefined,
+  segment: Segment,
+  prefix: string,
+  root: string,
+  containerOffset: number,
+  report: Report,
+): void {
+  const validate = validatorFor(schema)
+  if (validate(data)) return
+  const seen = new Set<string>()
+  for (const issue of translateErrors(validate.errors ?? [], root)) {
+    let offset = containerOffset
+    if (yaml && !(issue.pointer === '' && (issue.anchor === 'container' || data === null))) {
+      const where = locate(yaml.doc, issue.pointer)
+      const local = issue.anchor === 'value' ? where.value : (where.key ?? where.value)
+      offset = segment.toFile(local)
+    }
+    const key = `${offset}\0${issue.code}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    report(offset, 'error', issue.code, prefix + issue.message)
+  }
+}

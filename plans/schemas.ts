@@ -1,0 +1,26 @@
+import adversarial from './schema/checks/adversarial.json' with { type: 'json' }
+import contract from './schema/checks/contract.json' with { type: 'json' }
+import e2e from './schema/checks/e2e.json' with { type: 'json' }
+import load from './schema/checks/load.json' with { type: 'json' }
+import config from './schema/config.json' with { type: 'json' }
+import frontmatter from './schema/frontmatter.json' with { type: 'json' }
+import lintReport from './schema/lint-report.json' with { type: 'json' }
+import type { JsonSchema } from './types.js'
+
+/**
+ * Minimal block schemas for the four check kinds, used for any kind the engine's registry does not define
+ * yet. A kind's own `meta.schema` replaces its entry (see engine/load-plans.ts).
+ */
+export const defaultCheckSchemas: Readonly<Record<string, JsonSchema>> = Object.freeze({
+  contract: contract as JsonSchema,
+  e2e: e2e as JsonSchema,
+  load: load as JsonSchema,
+  adversarial: adversarial as JsonSchema,
+})
+
+/** The published schemas, for editors and for tests of the CLI's JSON output. */
+export const schemas = Object.freeze({
+  frontmatter: frontmatter as JsonSchema,
+  config: config as JsonSchema,
+  lintReport: lintReport as JsonSchema,
+})
