@@ -67,7 +67,7 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
           )
         }
         failFast.abort()
-        throw failure ?? new InfrastructureError(`${ctx.name} sandbox: start was cancelled`)
+        throw failure ?? cancelled(ctx)
       }
       ctx.log(
         `${ctx.name} sandbox, service ${name}: ready on ${spec.host}:${spec.port} (pid ${proc.pid}, ${Math.round(performance.now() - begin)}ms)`,
@@ -82,17 +82,12 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
     }
     try {
       await Promise.all(ready.values())
-      if (ctx.signal.aborted) throw new InfrastructureError(`${ctx.name} sandbox: start was cancelled`)
+      if (ctx.signal.aborted) throw cancelled(ctx)
     } catch (error) {
       failFast.abort()
       await Promise.allSettled(ready.values())
       await stopAll()
-      if (ctx.signal.aborted && !failure) {
-        throw new InfrastructureError(`${ctx.name} sandbox: start was cancelled`, [], {
-          code: 'VIGIL_CANCELLED',
-          cause: ctx.signal.reason,
-        })
-      }
+      if (ctx.signal.aborted && !failure) throw cancelled(ctx)
       throw failure ?? error
     } finally {
       ctx.signal.removeEventListener('abort', onAbort)
@@ -257,4 +252,11 @@ function isDirectory(dir: string): boolean {
   } catch {
     return false
   }
+}
+
+function cancelled(ctx: SandboxStartContext): InfrastructureError {
+  return new InfrastructureError(`${ctx.name} sandbox: start was cancelled`, [], {
+    code: 'VIGIL_CANCELLED',
+    cause: ctx.signal.reason,
+  })
 }

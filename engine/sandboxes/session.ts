@@ -134,11 +134,15 @@ export async function startSession(
   return { candidate: find('candidate')!, baseline: find('baseline'), timings, stop }
 }
 
-/** Waits for every task; then rethrows the first failure in list order (the candidate's before the baseline's). */
+/** Waits for every task; then rethrows the first real failure in list order (the candidate's before the baseline's). */
 async function settleAll(tasks: Array<Promise<void> | undefined | false | '' | null>): Promise<void> {
   const results = await Promise.allSettled(tasks.map((t) => t || undefined))
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-  if (failed) throw failed.reason
+  const failed = results
+    .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+    .map((r) => r.reason)
+  // A sandbox cancelled because the other one failed is not the cause: report the failure itself.
+  const cause = failed.find((e) => (e as { code?: unknown })?.code !== 'VIGIL_CANCELLED') ?? failed[0]
+  if (failed.length > 0) throw cause
 }
 
 function throwIfAborted(signal: AbortSignal): void {

@@ -8,7 +8,12 @@ import { isAllowedHost } from './hosts.js'
 import { createSandbox } from './sandbox.js'
 import { defineSandboxProvider } from './types.js'
 
-const httpUrl = { type: 'string', pattern: '^https?://', description: 'Base URL, e.g. http://127.0.0.1:8080' }
+const httpUrl = {
+  type: 'string',
+  pattern: '^https?://',
+  description: 'Base URL, e.g. http://127.0.0.1:8080',
+  errorMessage: 'must be an http:// or https:// URL',
+}
 
 export const urlSchema: JsonSchema = {
   $id: 'https://vigil.dev/schema/sandbox-url.json',
