@@ -162,7 +162,17 @@ export default defineCheckKind<LoadParams>({
 
     if (compare && baselineMetrics) {
       const perRequest = perRequestTable(compare, baselineMetrics, candidateMetrics)
-      for (const c of compareLatency(compare, baselineMetrics, candidateMetrics)) {
+      const pairs = result.pairs.map((p) => ({
+        baseline: p.baseline.toMetrics(engine.name, spec.trendStats),
+        candidate: p.candidate.toMetrics(engine.name, spec.trendStats),
+      }))
+      for (const c of compareLatency(
+        compare,
+        baselineMetrics,
+        candidateMetrics,
+        'http_req_duration',
+        pairs,
+      )) {
         if (!c.regressed) continue
         ctx.report({
           messageId: 'regression',
@@ -184,6 +194,7 @@ export default defineCheckKind<LoadParams>({
               baselineMs: c.baselineMs,
               candidateMs: c.candidateMs,
               ratio: c.ratio,
+              medianPairRatio: c.medianPairRatio ?? null,
               allowedRatio: c.allowed,
               minDeltaMs: compare.minDeltaMs,
               rounds: result.rounds,

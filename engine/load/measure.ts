@@ -43,6 +43,8 @@ export interface MeasureResult {
   stoppedBy?: string
   /** The engine's own summaries of the candidate's segments (k6), last one last. */
   summaries: LoadMetrics[]
+  /** Each A/B pair's samples, for per-pair ratios (empty without a baseline). */
+  pairs: Array<{ baseline: Samples; candidate: Samples }>
 }
 
 /** Round length and count for a duration split into `rounds` pairs. */
@@ -88,6 +90,7 @@ export async function measureLoad(
     into: Samples | undefined,
     durationMs: number,
     maxRequests: number,
+    pairInto?: Samples,
   ) => {
     if (options.signal.aborted) return
     const isCandidate = target === options.candidate
@@ -97,6 +100,7 @@ export async function measureLoad(
       signal: options.signal,
       ...(into && isCandidate ? { onTick } : {}),
     })
+    pairInto?.merge(result.samples)
     if (into) {
       into.merge(result.samples)
       if (isCandidate) measuredMs += result.samples.elapsedMs
@@ -116,7 +120,11 @@ export async function measureLoad(
   if (!options.baseline || !baseline) {
     progress(`measuring candidate ${spec.durationMs}ms`)
     await segment(options.candidate, candidate, spec.durationMs, spec.maxRequests)
-    return finish({ candidate, rounds: 1, roundMs: spec.durationMs, summaries }, stoppedBy, options.signal)
+    return finish(
+      { candidate, rounds: 1, roundMs: spec.durationMs, summaries, pairs: [] },
+      stoppedBy,
+      options.signal,
+    )
   }
 
   const { rounds, roundMs } = planRounds(
@@ -126,20 +134,23 @@ export async function measureLoad(
   )
   const perRound = Math.max(1, Math.floor(spec.maxRequests / rounds))
   let done = 0
+  const pairs: MeasureResult['pairs'] = []
   for (let i = 0; i < rounds && !stoppedBy && !options.signal.aborted; i++) {
-    const pair: Array<[LoadTarget, Samples]> = [
-      [options.baseline, baseline],
-      [options.candidate, candidate],
+    const current = { baseline: new Samples(), candidate: new Samples() }
+    const order: Array<[LoadTarget, Samples, Samples]> = [
+      [options.baseline, baseline, current.baseline],
+      [options.candidate, candidate, current.candidate],
     ]
-    if (i % 2 === 1) pair.reverse()
-    for (const [target, into] of pair) {
+    if (i % 2 === 1) order.reverse()
+    for (const [target, into, pairInto] of order) {
       if (stoppedBy) break
       progress(`round ${i + 1}/${rounds} ${target.side} ${roundMs}ms`)
-      await segment(target, into, roundMs, perRound)
+      await segment(target, into, roundMs, perRound, pairInto)
     }
+    if (current.baseline.count && current.candidate.count) pairs.push(current)
     done = i + 1
   }
-  return finish({ candidate, baseline, rounds: done, roundMs, summaries }, stoppedBy, options.signal)
+  return finish({ candidate, baseline, rounds: done, roundMs, summaries, pairs }, stoppedBy, options.signal)
 }
 
 function finish(result: MeasureResult, stoppedBy: string | undefined, signal: AbortSignal): MeasureResult {

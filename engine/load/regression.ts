@@ -17,6 +17,8 @@ export interface RegressionComparison {
   ratio: number
   /** The largest allowed ratio. */
   allowed: number
+  /** Median of the per-pair ratios of A/B rounds, when rounds were run. */
+  medianPairRatio?: number
   regressed: boolean
 }
 
@@ -29,17 +31,30 @@ export interface ErrorRateComparison {
 /** Failure rates may differ by this much (absolute) before the candidate counts as failing more. */
 export const ERROR_RATE_TOLERANCE = 0.01
 
+const round3 = (n: number) => (Number.isFinite(n) ? Math.round(n * 1000) / 1000 : n)
+
 function ratioOf(candidate: number, baseline: number): number {
   if (baseline > 0) return candidate / baseline
   return candidate > 0 ? Infinity : 1
 }
 
-/** Compares every statistic of the rule on one metric key (the whole mix by default). */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+/**
+ * Compares every statistic of the rule on one metric key (the whole mix by default). With A/B pairs,
+ * the median of the per-pair ratios must exceed the allowed ratio too: one round disturbed by
+ * something else on the machine cannot fail a clean change, while a real regression shows in every pair.
+ */
 export function compareLatency(
   rule: RegressionRule,
   baseline: LoadMetrics,
   candidate: LoadMetrics,
   metric = 'http_req_duration',
+  pairs: ReadonlyArray<{ baseline: LoadMetrics; candidate: LoadMetrics }> = [],
 ): RegressionComparison[] {
   const b = baseline.metrics[metric]
   const c = candidate.metrics[metric]

@@ -20,7 +20,7 @@ describe('k6 --out json (recorded real output, k6 v0.46)', () => {
     const m = parseK6Ndjson(text).toMetrics('k6', ['avg', 'min', 'max', 'med', 'p(95)', 'count'])
     const d = m.metrics.http_req_duration
     expect(d?.type).toBe('trend')
-    const v = d!.values
+    const v = (d as { values: Record<string, number> }).values
     expect(v.count).toBe(durations.length)
     expect(v.min).toBeCloseTo(durations[0]!, 0)
     expect(v.max).toBeCloseTo(durations.at(-1)!, 0)
