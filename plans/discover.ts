@@ -94,7 +94,7 @@ function ancestors(rel: string): string[] {
 export function relativeTo(cwd: string, absolute: string): string {
   const prefix = cwd.endsWith(path.sep) ? cwd : cwd + path.sep
   const rel = absolute.startsWith(prefix) ? absolute.slice(prefix.length) : path.relative(cwd, absolute)
-  return toPosix(rel) || path.basename(absolute)
+  return toPosix(rel) || '.'
 }
 
 /** Native path → `/`-separated. */

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { registerPlans } from './plans.js'
 import { registerRun } from './run.js'
 import { registerSelect } from './select.js'
 
@@ -7,6 +8,7 @@ export type RegisterCommand = (program: Command) => void
 
 /** The CLI's commands, one file each. */
 export const commands: Record<string, RegisterCommand> = {
+  plans: registerPlans,
   run: registerRun,
   select: registerSelect,
 }
