@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { registerPlans } from './plans.js'
 import { registerRun } from './run.js'
+import { registerSandbox } from './sandbox.js'
 import { registerSelect } from './select.js'
 
 /** Registers one top-level command (and its subcommands) on the program. */
@@ -10,5 +11,6 @@ export type RegisterCommand = (program: Command) => void
 export const commands: Record<string, RegisterCommand> = {
   plans: registerPlans,
   run: registerRun,
+  sandbox: registerSandbox,
   select: registerSelect,
 }
