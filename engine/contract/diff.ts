@@ -59,8 +59,8 @@ export function diffJson(
 
 class Walker {
   readonly groups = new Map<string, DifferenceGroup>()
-  private readonly tokens: string[] = []
-  private readonly indexed: boolean[] = []
+  // Array indices are kept as numbers: no string is built per element unless a difference is recorded.
+  private readonly tokens: Array<string | number> = []
   private readonly matcher: PointerMatcher | undefined
   private readonly ignoreOrder: boolean
   private readonly maxExamples: number
@@ -91,24 +91,30 @@ class Walker {
 
   private object(b: Record<string, unknown>, c: Record<string, unknown>, state: MatchState | null): void {
     const matcher = this.matcher
+    let shared = 0
     for (const key in b) {
       const cv = c[key]
       const bv = b[key]
+      // JSON never holds undefined: undefined means absent.
+      if (cv !== undefined) shared++
       if (bv === cv) continue
       const next = state === null ? null : matcher!.step(state, key, false)
       if (next !== null && next.matched) continue
-      this.push(key, false)
-      if (cv === undefined && !Object.hasOwn(c, key)) this.record('removed', bv, undefined)
+      this.tokens.push(key)
+      if (cv === undefined) this.record('removed', bv, undefined)
       else this.walk(bv, cv, next)
-      this.pop()
+      this.tokens.pop()
     }
+    let count = 0
+    for (const _ in c) count++
+    if (count === shared) return
     for (const key in c) {
-      if (b[key] !== undefined || Object.hasOwn(b, key)) continue
+      if (b[key] !== undefined) continue
       const next = state === null ? null : matcher!.step(state, key, false)
       if (next !== null && next.matched) continue
-      this.push(key, false)
+      this.tokens.push(key)
       this.record('added', undefined, c[key])
-      this.pop()
+      this.tokens.pop()
     }
   }
 
@@ -120,16 +126,16 @@ class Walker {
 
   private element(index: number, b: unknown, c: unknown, state: MatchState | null): void {
     if (b === c) return
-    const next = state === null ? null : this.matcher!.step(state, String(index), true)
+    const next = state === null ? null : this.matcher!.step(state, index, true)
     if (next !== null && next.matched) return
-    this.push(String(index), true)
+    this.tokens.push(index)
     this.walk(b, c, next)
-    this.pop()
+    this.tokens.pop()
   }
 
   /** Multiset comparison: equal elements (ignoring ignored parts) pair up; the rest pair in order. */
   private unordered(b: unknown[], c: unknown[], state: MatchState | null): void {
-    const elementState = state === null ? null : this.matcher!.step(state, '0', true)
+    const elementState = state === null ? null : this.matcher!.step(state, 0, true)
     if (elementState !== null && elementState.matched) return
     const pool = new Map<string, number[]>()
     for (let i = c.length - 1; i >= 0; i--) {
@@ -150,27 +156,17 @@ class Walker {
     if (b.length !== c.length) this.record('length', b.length, c.length)
   }
 
-  private push(token: string, isIndex: boolean): void {
-    this.tokens.push(token)
-    this.indexed.push(isIndex)
-  }
-
-  private pop(): void {
-    this.tokens.pop()
-    this.indexed.pop()
-  }
-
   private record(kind: DifferenceKind, baseline: unknown, candidate: unknown): void {
     let path = ''
-    for (let i = 0; i < this.tokens.length; i++)
-      path += this.indexed[i] ? '/*' : `/${escapeToken(this.tokens[i]!)}`
+    for (const token of this.tokens) path += typeof token === 'number' ? '/*' : `/${escapeToken(token)}`
     const key = `${kind} ${path}`
     let group = this.groups.get(key)
     if (!group) this.groups.set(key, (group = { kind, path, count: 0, examples: [] }))
     group.count++
     if (group.examples.length < this.maxExamples) {
       let pointer = ''
-      for (const token of this.tokens) pointer += `/${escapeToken(token)}`
+      for (const token of this.tokens)
+        pointer += typeof token === 'number' ? `/${token}` : `/${escapeToken(token)}`
       group.examples.push({ pointer, baseline, candidate })
     }
   }
@@ -189,7 +185,7 @@ export function canonical(
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k], null, undefined)}`).join(',')}}`
   }
   if (Array.isArray(value)) {
-    const next = state === null ? null : matcher!.step(state, '0', true)
+    const next = state === null ? null : matcher!.step(state, 0, true)
     return `[${value.map((v) => (next?.matched ? '_' : canonical(v, next, matcher))).join(',')}]`
   }
   const parts: string[] = []

@@ -20,6 +20,8 @@ export interface MatchState {
   readonly positions: readonly number[]
   /** @internal memoised transitions */
   readonly next: Map<string, MatchState | null>
+  /** @internal true when some live pattern token could tell one array index from another */
+  readonly indexSensitive: boolean
 }
 
 function tokenTest(token: string): TokenTest {
@@ -33,6 +35,8 @@ export class PointerMatcher {
   readonly patterns: readonly string[]
   readonly root: MatchState | null
   private readonly tokens: TokenTest[][]
+  /** Equal position sets share one state (and its memoised transitions). */
+  private readonly interned = new Map<string, MatchState>()
   // A position packs (pattern index, token index) into one number.
   private static readonly WIDTH = 1024
 
@@ -44,9 +48,10 @@ export class PointerMatcher {
   }
 
   /** The state after descending into `token` (an object key or an array index), or null when nothing can match any more. */
-  step(state: MatchState | null, token: string, isIndex: boolean): MatchState | null {
+  step(state: MatchState | null, token: string | number, isIndex: boolean): MatchState | null {
     if (state === null || state.matched) return state
-    const key = isIndex ? `#${token}` : token
+    // Most patterns treat all indices alike (`*`, `**`): then one transition serves every element.
+    const key = isIndex ? (state.indexSensitive ? `#${token}` : '#') : (token as string)
     const cached = state.next.get(key)
     if (cached !== undefined) return cached
     const out: number[] = []
@@ -55,8 +60,12 @@ export class PointerMatcher {
       const test = pattern[position % PointerMatcher.WIDTH]
       if (test === undefined) continue
       if (test === '**') out.push(position)
-      else if (test === '*' || (typeof test === 'string' ? test === token : test.test(token)))
+      else if (
+        test === '*' ||
+        (typeof test === 'string' ? test === String(token) : test.test(String(token)))
+      ) {
         out.push(position + 1)
+      }
     }
     const next = this.state(out)
     // Array indices are many and rarely named by patterns: cache them only while the map stays small.
@@ -82,10 +91,10 @@ export class PointerMatcher {
     return false
   }
 
-  private state(positions: number[]): MatchState | null {
+  private state(start: number[]): MatchState | null {
     // Epsilon closure: `**` may match no token at all.
     const closed = new Set<number>()
-    const queue = [...positions]
+    const queue = [...start]
     while (queue.length) {
       const position = queue.pop()!
       if (closed.has(position)) continue
@@ -94,6 +103,10 @@ export class PointerMatcher {
       if (pattern[position % PointerMatcher.WIDTH] === '**') queue.push(position + 1)
     }
     if (closed.size === 0) return null
+    const positions = [...closed].sort((a, b) => a - b)
+    const id = positions.join(',')
+    const existing = this.interned.get(id)
+    if (existing) return existing
     let matched = false
     for (const position of closed) {
       if (
@@ -102,7 +115,19 @@ export class PointerMatcher {
       )
         matched = true
     }
-    return { matched, positions: [...closed].sort((a, b) => a - b), next: new Map() }
+    let indexSensitive = false
+    for (const position of closed) {
+      const test = this.tokens[Math.floor(position / PointerMatcher.WIDTH)]![position % PointerMatcher.WIDTH]
+      if (
+        test instanceof RegExp ||
+        (test !== undefined && test !== '*' && test !== '**' && /^\d+$/.test(test))
+      ) {
+        indexSensitive = true
+      }
+    }
+    const state: MatchState = { matched, positions, next: new Map(), indexSensitive }
+    this.interned.set(id, state)
+    return state
   }
 }
 
