@@ -66,10 +66,29 @@ export function compareLatency(
       const candidateMs = c.values[stat]
       if (baselineMs === undefined || candidateMs === undefined) return []
       const ratio = ratioOf(candidateMs, baselineMs)
-      const regressed = ratio > allowed && candidateMs - baselineMs >= rule.minDeltaMs
-      return [
-        { metric, stat, baselineMs, candidateMs, ratio: Math.round(ratio * 1000) / 1000, allowed, regressed },
-      ]
+      const pairRatios = pairs.flatMap((p) => {
+        const pb = p.baseline.metrics[metric]
+        const pc = p.candidate.metrics[metric]
+        const vb = pb?.type === 'trend' ? pb.values[stat] : undefined
+        const vc = pc?.type === 'trend' ? pc.values[stat] : undefined
+        return vb === undefined || vc === undefined ? [] : [ratioOf(vc, vb)]
+      })
+      const medianPairRatio = pairRatios.length ? median(pairRatios) : undefined
+      const regressed =
+        ratio > allowed &&
+        candidateMs - baselineMs >= rule.minDeltaMs &&
+        (medianPairRatio === undefined || medianPairRatio > allowed)
+      const out: RegressionComparison = {
+        metric,
+        stat,
+        baselineMs,
+        candidateMs,
+        ratio: round3(ratio),
+        allowed,
+        regressed,
+      }
+      if (medianPairRatio !== undefined) out.medianPairRatio = round3(medianPairRatio)
+      return [out]
     })
 }
 
