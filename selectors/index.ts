@@ -49,7 +49,8 @@ export async function select(input: SelectInput): Promise<SelectionRecord> {
       ...(source.base === undefined ? {} : { base: source.base }),
       ...(source.mergeBase === undefined ? {} : { mergeBase: source.mergeBase }),
       bytes: diff.bytes,
-      files: diff.files.map(summariseFile),
+      // Sorted by path: a --base diff appends untracked files after git's own order.
+      files: diff.files.map(summariseFile).sort(byPath),
       ...(diff.warnings.length ? { warnings: diff.warnings } : {}),
     },
     selector: input.selector,
@@ -77,6 +78,10 @@ export async function select(input: SelectInput): Promise<SelectionRecord> {
     durationMs: Math.round((performance.now() - started) * 10) / 10,
   }
   return record
+}
+
+function byPath(a: { path: string }, b: { path: string }): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0
 }
 
 export { parseDiff } from './diff.js'

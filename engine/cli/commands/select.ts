@@ -191,7 +191,7 @@ async function catalog(
   let broken = false
   for (const d of result.diagnostics) {
     if (d.severity === 'error') broken = true
-    process.stderr.write(`vigil: ${d.severity === 'error' ? '' : 'warning: '}${formatDiagnostic(d)}\n`)
+    process.stderr.write(`vigil: ${formatDiagnostic(d)}\n`)
   }
   if (broken) process.stderr.write('vigil: plans with errors are left out of the selection\n')
   return { plans: [...result.plans], broken }
