@@ -5,6 +5,7 @@
  */
 import { Option, type Command } from 'commander'
 import { loadConfig } from '../../../plans/config.js'
+import { ConfigError } from '../../errors.js'
 import { installSignalHandlers } from '../../lifecycle.js'
 import { startSandboxes } from '../../sandboxes/index.js'
 import type { Sandbox } from '../../sandboxes/types.js'
@@ -41,7 +42,13 @@ export function registerSandbox(program: Command): void {
         controller.abort()
         stopped?.()
       })
-      const loaded = await loadConfig(options.config)
+      const loaded = await loadConfig(options.config).catch((error: unknown) => {
+        // plans/ has its own error classes (it imports nothing of the engine): present them as ours.
+        if ((error as { code?: unknown })?.code === 'VIGIL_CONFIG') {
+          throw new ConfigError((error as Error).message, { cause: error })
+        }
+        throw error
+      })
       const session = await startSandboxes({
         loaded,
         base: options.base,
