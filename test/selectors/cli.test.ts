@@ -6,7 +6,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { EvalReport } from '../../selectors/eval.js'
-import { readSelectionRecord } from '../../selectors/index.js'
+import { readSelectionRecord, toVerdictSelection } from '../../selectors/index.js'
 import type { SelectionRecord } from '../../selectors/index.js'
 import { startMessagesApi, toolReply } from '../support/messages-api.js'
 import type { MessagesApiServer } from '../support/messages-api.js'
@@ -110,6 +110,30 @@ describe('vigil select', { timeout: 90_000 }, () => {
     expect(result.stdout).toMatch(/orders-api\s+paths\s+paths orders\/\*\* matched orders\/server\.js/)
     const record = await readSelectionRecord(out)
     expect(record.diff.source).toBe('stdin')
+  })
+
+  it('hands its record to `vigil run --selection`, which keeps exactly that selection', async () => {
+    const out = path.join(work, 'run/record.json')
+    await vigil(['select', '--config', config(), '--out', out, '-'], { input: patch })
+    const record = await readSelectionRecord(out)
+    const run = await vigil(['run', '--config', config(), '--selection', out, '--json', '--no-baseline'])
+    const verdict = JSON.parse(run.stdout) as { selection: unknown }
+    expect(verdict.selection).toEqual(toVerdictSelection(record))
+    expect(verdict.selection).toMatchObject({
+      selector: 'rules',
+      plans: [{ name: 'orders-api', source: 'paths' }],
+    })
+
+    const bad = path.join(work, 'run/bad.json')
+    writeFileSync(
+      bad,
+      JSON.stringify({ ...record, plans: [{ name: 'orders-api', source: 'guess', reason: 'r' }] }),
+    )
+    const refused = await vigil(['run', '--config', config(), '--selection', bad])
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain(
+      'not a vigil selection record: /plans/0/source must be equal to one of the allowed values',
+    )
   })
 
   it('says so when no plans apply', async () => {

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { Option, type Command } from 'commander'
 import { createReporter, finalExitCode } from '../../../reporters/index.js'
+import { parseSelectionRecord, toVerdictSelection } from '../../../selectors/record.js'
 import { UsageError } from '../../errors.js'
 import { installSignalHandlers } from '../../lifecycle.js'
 import { runValidation } from '../../run.js'
@@ -42,6 +43,14 @@ async function readSelection(file: string, cwd: string): Promise<VerdictSelectio
     throw new UsageError(
       `--selection ${file}: cannot read a JSON selection record: ${(error as Error).message}`,
     )
+  }
+  // A record written by `vigil select` is validated against its published schema, then run exactly.
+  if (raw && typeof raw === 'object' && 'diff' in raw && 'schemaVersion' in raw) {
+    try {
+      return toVerdictSelection(parseSelectionRecord(raw, `--selection ${file}`))
+    } catch (error) {
+      throw new UsageError((error as Error).message, { cause: error })
+    }
   }
   const record = (raw as { selection?: unknown })?.selection ?? raw
   const plans = (record as { plans?: unknown })?.plans
