@@ -130,7 +130,8 @@ export function renderLiveBlock(
 ): string[] {
   const c = colorsFor(options)
   const spinner = SPINNER[frame % SPINNER.length]!
-  const shown = running.length > maxRows ? running.slice(0, Math.max(1, maxRows - 1)) : running
+  // maxRows counts every line: the running checks, the `… and N more` line and the status line.
+  const shown = running.length + 1 > maxRows ? running.slice(0, Math.max(1, maxRows - 2)) : running
   const lines = shown.map((check) => {
     const r = withVisibleControls(check)
     const head = fitWidth(`${r.plan} › ${r.check}`, Math.max(10, width - 4))

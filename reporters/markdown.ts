@@ -47,7 +47,7 @@ interface Section {
   /** A table's head: the blocks are its rows. */
   table?: string[]
   blocks: string[]
-  /** What a block is, for the "left out" note. */
+  /** What the blocks are, for the "not shown" note, e.g. `failing checks`. */
   unit: string
 }
 
@@ -226,14 +226,14 @@ export function renderMarkdown(verdict: Verdict, options: MarkdownOptions = {}):
   ]
   const head = headline(verdict).join('\n')
   const truncationNote =
-    '\n\n---\n_This summary was shortened to stay under GitHub’s 1 MiB limit; the JSON and JUnit reports have everything._\n'
+    '\n\n---\n_This summary was shortened to fit its size limit (GitHub takes at most 1 MiB); the JSON and JUnit reports have everything._\n'
   let budget = maxBytes - byteLength(head) - byteLength(truncationNote) - 2
   const kept = new Map<Section, number>()
   for (const title of priority) {
     const section = ordered.find((s) => s.title === title)
     if (!section) continue
     const frame = byteLength(
-      `\n\n### ${section.title}\n\n${section.intro ?? ''}\n\n${(section.table ?? []).join('\n')}\n\n_… and 000000 more ${section.unit} left out._`,
+      `\n\n### ${section.title}\n\n${section.intro ?? ''}\n\n${(section.table ?? []).join('\n')}\n\n_000000 of 000000 ${section.unit} not shown._`,
     )
     if (frame > budget) {
       kept.set(section, -1)
@@ -263,7 +263,7 @@ export function renderMarkdown(verdict: Verdict, options: MarkdownOptions = {}):
     let text = `### ${section.title}${section.intro ? `\n\n${section.intro}` : ''}${body ? `\n\n${body}` : ''}`
     if (count < section.blocks.length) {
       truncated = true
-      text += `\n\n_… and ${section.blocks.length - count} more ${section.unit} left out._`
+      text += `\n\n_${section.blocks.length - count} of ${section.blocks.length} ${section.unit} not shown._`
     }
     parts.push(text)
   }

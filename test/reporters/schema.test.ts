@@ -1,0 +1,224 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import type {
+  CheckResult,
+  Counts,
+  Evidence,
+  Finding,
+  PlanResult,
+  RecordedRequest,
+  RecordedResponse,
+  RunError,
+  RunIdentity,
+  SelectedPlanRef,
+  SerializedError,
+  SourceLocation,
+  TimingEntry,
+  Verdict,
+  VerdictSelection,
+} from '../../engine/verdict.js'
+import { VERDICT_SCHEMA_ID, isVerdict, validateVerdict, verdictSchema } from '../../reporters/schema.js'
+import { verdictArb } from './arbitrary.js'
+import { verdict } from './fixture.js'
+
+type Keys<T> = Record<keyof T, true>
+// Each list must name every key of its type (the `satisfies` fails to compile otherwise), and the test
+// below checks the schema declares exactly these properties: the schema cannot drift from the types.
+type CheckKeys = Keys<Extract<CheckResult, { state: 'errored' }>> & { note: true }
+const typeKeys = {
+  verdict: {
+    schemaVersion: true,
+    status: true,
+    exitCode: true,
+    startedAt: true,
+    durationMs: true,
+    identity: true,
+    selection: true,
+    plans: true,
+    errors: true,
+    summary: true,
+    timings: true,
+    cancelled: true,
+  } satisfies Keys<Verdict>,
+  sourceLocation: { file: true, line: true, column: true } satisfies Keys<SourceLocation>,
+  recordedRequest: { method: true, url: true, headers: true, body: true } satisfies Keys<RecordedRequest>,
+  recordedResponse: {
+    status: true,
+    headers: true,
+    bodyExcerpt: true,
+    durationMs: true,
+  } satisfies Keys<RecordedResponse>,
+  evidence: { request: true, response: true, sandbox: true, details: true } satisfies Keys<Evidence>,
+  finding: {
+    messageId: true,
+    message: true,
+    severity: true,
+    pointer: true,
+    expected: true,
+    actual: true,
+    evidence: true,
+    reproduce: true,
+    step: true,
+  } satisfies Keys<Finding>,
+  serializedError: {
+    name: true,
+    message: true,
+    code: true,
+    stack: true,
+    logTail: true,
+  } satisfies Keys<SerializedError>,
+  checkResult: {
+    plan: true,
+    check: true,
+    kind: true,
+    location: true,
+    state: true,
+    durationMs: true,
+    findings: true,
+    error: true,
+    note: true,
+  } satisfies CheckKeys,
+  planResult: {
+    name: true,
+    title: true,
+    file: true,
+    blocking: true,
+    state: true,
+    durationMs: true,
+    checks: true,
+  } satisfies Keys<PlanResult>,
+  selectedPlanRef: { name: true, source: true, reason: true } satisfies Keys<SelectedPlanRef>,
+  selection: {
+    selector: true,
+    model: true,
+    degraded: true,
+    degradedReason: true,
+    diffHash: true,
+    plans: true,
+  } satisfies Keys<VerdictSelection>,
+  runIdentity: {
+    runId: true,
+    commit: true,
+    base: true,
+    patch: true,
+    requester: true,
+    seed: true,
+  } satisfies Keys<RunIdentity>,
+  runError: { code: true, message: true, location: true, logTail: true } satisfies Keys<RunError>,
+  counts: {
+    total: true,
+    passed: true,
+    failed: true,
+    errored: true,
+    skipped: true,
+    warned: true,
+  } satisfies Keys<Counts>,
+  timingEntry: { phase: true, durationMs: true } satisfies Keys<TimingEntry>,
+}
+
+interface SchemaNode {
+  properties?: Record<string, unknown>
+  allOf?: Array<{ then?: { properties?: Record<string, unknown> } }>
+}
+
+function declaredProperties(node: SchemaNode): string[] {
+  const own = Object.keys(node.properties ?? {})
+  const branches = (node.allOf ?? []).flatMap((b) => Object.keys(b.then?.properties ?? {}))
+  return [...new Set([...own, ...branches])].sort()
+}
+
+const clone = <T>(value: T): T => structuredClone(value)
+
+describe('verdict schema', () => {
+  it('is draft 2020-12 with the id the JSON reporter writes', () => {
+    expect(verdictSchema.$schema).toBe('https://json-schema.org/draft/2020-12/schema')
+    expect(verdictSchema.$id).toBe(VERDICT_SCHEMA_ID)
+  })
+
+  it('declares exactly the properties of each verdict type', () => {
+    const defs = verdictSchema.$defs as Record<string, SchemaNode>
+    for (const [def, keys] of Object.entries(typeKeys)) {
+      const node = def === 'verdict' ? (verdictSchema as SchemaNode) : defs[def]
+      expect(node, def).toBeDefined()
+      const expected = Object.keys(keys).concat(def === 'verdict' ? ['$schema'] : [])
+      expect(declaredProperties(node!), def).toEqual(expected.sort())
+    }
+  })
+
+  it('accepts the fixture verdict', () => {
+    expect(validateVerdict(verdict)).toEqual({ valid: true, errors: [] })
+    expect(isVerdict(verdict)).toBe(true)
+  })
+
+  it('accepts every verdict the types allow (seeded property test)', () => {
+    fc.assert(
+      fc.property(verdictArb, (v) => {
+        const result = validateVerdict(JSON.parse(JSON.stringify(v)))
+        expect(result.errors).toEqual([])
+      }),
+      { seed: 20250102, numRuns: 300 },
+    )
+  })
+
+  it.each([
+    [
+      'a skipped check carrying findings',
+      (v: Verdict) => Object.assign(v.plans[0]!.checks[1]!, { findings: [] }),
+      '/plans/0/checks/1 must NOT have unevaluated properties (findings)',
+    ],
+    [
+      'a failed check without findings',
+      (v: Verdict) => delete (v.plans[1]!.checks[0] as { findings?: unknown }).findings,
+      "/plans/1/checks/0 must have required property 'findings'",
+    ],
+    [
+      'an errored check without its error',
+      (v: Verdict) => delete (v.plans[0]!.checks[0] as { error?: unknown }).error,
+      "/plans/0/checks/0 must have required property 'error'",
+    ],
+    [
+      'an unknown check state',
+      (v: Verdict) => Object.assign(v.plans[2]!.checks[0]!, { state: 'flaky' }),
+      '/plans/2/checks/0/state must be equal to one of the allowed values (["passed","failed","skipped","errored"])',
+    ],
+    [
+      'a misspelt finding property',
+      (v: Verdict) =>
+        Object.assign(v.plans[1]!.checks[0]!.state === 'failed' ? v.plans[1]!.checks[0]!.findings[0]! : {}, {
+          expcted: 1,
+        }),
+      '/plans/1/checks/0/findings/0 must NOT have additional properties (expcted)',
+    ],
+    [
+      'a status that disagrees with the exit code',
+      (v: Verdict) => Object.assign(v, { status: 'pass' }),
+      '/exitCode must be equal to constant (0)',
+    ],
+    [
+      'a bad timestamp',
+      (v: Verdict) => Object.assign(v, { startedAt: 'yesterday' }),
+      '/startedAt must match format "date-time"',
+    ],
+    [
+      'a negative duration',
+      (v: Verdict) => Object.assign(v.timings[0]!, { durationMs: -1 }),
+      '/timings/0/durationMs must be >= 0',
+    ],
+    [
+      'an unknown selection source',
+      (v: Verdict) => Object.assign(v.selection!.plans[0]!, { source: 'guess' }),
+      '/selection/plans/0/source must be equal to one of the allowed values (["paths","always","rules","llm","manual"])',
+    ],
+    [
+      'another schema version',
+      (v: Verdict) => Object.assign(v, { schemaVersion: 2 }),
+      '/schemaVersion must be equal to constant (1)',
+    ],
+  ])('rejects %s, saying where', (_label, mutate, message) => {
+    const v = clone(verdict)
+    mutate(v)
+    const result = validateVerdict(v)
+    expect(result.valid).toBe(false)
+    expect(result.errors).toContain(message)
+  })
+})
