@@ -42,6 +42,21 @@ export function isVigilError(error: unknown): error is VigilError {
 }
 
 /**
+ * A known error of any area: each area has its own errors module (plans/ and selectors/ import
+ * nothing of the engine), so the CLI recognises the shared shape — a `VIGIL_*` code and an exit code.
+ */
+export function isKnownError(error: unknown): error is Error & { code: string; exitCode: number } {
+  if (error instanceof VigilError) return true
+  const e = error as { code?: unknown; exitCode?: unknown } | null
+  return (
+    error instanceof Error &&
+    typeof e?.code === 'string' &&
+    e.code.startsWith('VIGIL_') &&
+    typeof e.exitCode === 'number'
+  )
+}
+
+/**
  * Thrown by a check kind that does not apply to this run (e.g. it measures against a baseline and the
  * run has none): the executor records the check as `skipped` with this message as its note.
  */

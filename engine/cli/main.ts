@@ -1,10 +1,12 @@
 import { Command, CommanderError } from 'commander'
-import { isVigilError } from '../errors.js'
+import { isKnownError } from '../errors.js'
 import { commands } from './commands/index.js'
 
 export function buildProgram(): Command {
   const program = new Command('vigil')
-    .description('Plan-driven validation of code changes: select the plans a diff needs, run them, get one verdict.')
+    .description(
+      'Plan-driven validation of code changes: select the plans a diff needs, run them, get one verdict.',
+    )
     .version('0.1.0', '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .showSuggestionAfterError(true)
@@ -24,7 +26,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       // Help and version exit through here with code 0; usage errors were already printed.
       return error.exitCode === 0 ? 0 : 2
     }
-    if (isVigilError(error)) {
+    if (isKnownError(error)) {
       process.stderr.write(`vigil: ${error.message}\n`)
       return error.exitCode
     }
