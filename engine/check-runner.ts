@@ -153,6 +153,5 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckResult> {
     clearTimeout(timer)
     options.signal.removeEventListener('abort', onRunAbort)
     if (abortListener) controller.signal.removeEventListener('abort', abortListener)
-    if (!controller.signal.aborted) controller.abort(new CheckAbort('VIGIL_CANCELLED', 'check ended'))
   }
 }

@@ -4,6 +4,7 @@
  * order they finish in.
  */
 import { createHash } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
 import pLimit from 'p-limit'
 import type { CheckBlock, Plan } from '../plans/types.js'
 import { CheckAbort, runCheck } from './check-runner.js'
@@ -70,6 +71,8 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
   const runSeed = options.seed ?? DEFAULT_SEED
   const limit = pLimit(Math.max(1, options.concurrency ?? 8))
   const controller = new AbortController()
+  // Every in-flight check listens to the run's signal: as many listeners as the concurrency.
+  setMaxListeners(0, controller.signal)
   const onCancel = () =>
     controller.abort(
       options.signal?.reason instanceof CheckAbort

@@ -109,12 +109,13 @@ export async function runHttpStep({ ctx, vars }: StepEnv, raw: E2eHttpStep): Pro
   }
 
   const { response } = exchange
-  const evidence = { ...common.evidence, ...exchange.recorded() }
-  const reproduce = exchange.curl()
+  // Evidence is built only when something fails: most steps pass, and redaction is not free.
+  let recorded: Pick<ReportDescriptor, 'evidence' | 'reproduce'> | undefined
   let failures = 0
   const fail = (descriptor: ReportDescriptor) => {
     failures++
-    ctx.report({ ...common, evidence, reproduce, ...descriptor })
+    recorded ??= { evidence: { ...common.evidence, ...exchange.recorded() }, reproduce: exchange.curl() }
+    ctx.report({ ...common, ...recorded, ...descriptor })
   }
   const data = { step: raw.name, request: label }
 
