@@ -5,13 +5,7 @@
  */
 import { Writable } from 'node:stream'
 import type { CheckEvent, CheckResult, RunStartInfo, Verdict } from '../engine/verdict.js'
-import {
-  fitWidth,
-  renderCheckLine,
-  renderLiveBlock,
-  renderRunStart,
-  renderSummary,
-} from './console-render.js'
+import { renderCheckLine, renderLiveBlock, renderRunStart, renderSummary } from './console-render.js'
 import type { ConsoleRenderOptions, RunningCheck } from './console-render.js'
 import { writeDocument, writeToStream } from './output.js'
 import type { OutputStream, Reporter, ReporterFactory, ReporterIO } from './types.js'
@@ -56,6 +50,8 @@ export class ConsoleReporter implements Reporter {
   private total = 0
   private done = 0
   private failed = 0
+  /** Set when the stream failed (a closed pipe); later hooks throw it so the multiplexer records it. */
+  private broken: Error | undefined
 
   constructor(options: ConsoleReporterOptions) {
     this.stream = options.stream
@@ -64,6 +60,11 @@ export class ConsoleReporter implements Reporter {
     this.now = options.now ?? Date.now
     this.tickMs = options.tickMs ?? 100
     this.startedAt = this.now()
+    // Without a listener, a failed write (EPIPE when the reader went away) would crash the process.
+    this.stream.on('error', (error: Error) => {
+      this.broken ??= error
+      this.stopTicking()
+    })
   }
 
   onRunStart(info: RunStartInfo): void {
@@ -103,6 +104,7 @@ export class ConsoleReporter implements Reporter {
 
   async onRunEnd(verdict: Verdict): Promise<void> {
     this.stopTicking()
+    if (this.broken) throw this.broken
     this.running.clear()
     const clear = up(this.drawn)
     this.drawn = 0
@@ -111,6 +113,7 @@ export class ConsoleReporter implements Reporter {
 
   /** Writes text above the live block and redraws the block, in one write so it does not flicker. */
   private print(text: string): void {
+    if (this.broken) throw this.broken
     if (!this.live) {
       if (text) this.stream.write(text)
       return
@@ -129,7 +132,7 @@ export class ConsoleReporter implements Reporter {
       failed: this.failed,
       elapsedMs: this.now() - this.startedAt,
     }
-    const lines = renderLiveBlock(
+    return renderLiveBlock(
       [...this.running.values()],
       status,
       this.now(),
@@ -138,12 +141,13 @@ export class ConsoleReporter implements Reporter {
       rows,
       this.render,
     )
-    return lines.map((line) => (line.includes('\x1b') ? line : fitWidth(line, width)))
   }
 
   private startTicking(): void {
     if (this.timer) return
     this.timer = setInterval(() => {
+      // A timer callback must not throw: a broken stream is reported by the next hook instead.
+      if (this.broken) return this.stopTicking()
       this.frame += 1
       this.print('')
     }, this.tickMs)

@@ -7,18 +7,18 @@ import type { OutputStream, ReporterTarget } from './types.js'
 export function writeToStream(stream: OutputStream, text: string): Promise<void> {
   return new Promise((resolve, reject) => {
     let settled = false
-    const onError = (error: Error) => {
-      if (settled) return
-      settled = true
-      reject(error)
-    }
-    stream.once('error', onError)
-    stream.write(text, (error?: Error | null) => {
-      stream.removeListener('error', onError)
+    const settle = (error?: Error | null) => {
       if (settled) return
       settled = true
       if (error) reject(error)
       else resolve()
+    }
+    // A failed write calls back with the error and then emits 'error' too; the listener stays until
+    // that event so it is not left unhandled (which would crash the process).
+    stream.once('error', settle)
+    stream.write(text, (error?: Error | null) => {
+      if (!error) stream.removeListener('error', settle)
+      settle(error)
     })
   })
 }
