@@ -1,6 +1,6 @@
 /**
  * The verdict: the one result of a run. Reporters import only this file.
- * Its JSON form is published as `engine/schema/verdict.json` (versioned by `schemaVersion`).
+ * Its JSON form is published as `reporters/schema/verdict.json` (versioned by `schemaVersion`).
  */
 
 export interface SourceLocation {
