@@ -31,7 +31,7 @@ export async function discoverPlanFiles(roots: readonly string[], cwd: string): 
   const missing: MissingRoot[] = []
   const empty: string[] = []
   for (const root of roots) {
-    const before = found.size
+    let matched = 0
     const scan = picomatch.scan(root)
     if (scan.isGlob) {
       const base = path.resolve(cwd, scan.base || '.')
@@ -40,7 +40,10 @@ export async function discoverPlanFiles(roots: readonly string[], cwd: string): 
       await walk(base, files, new Set())
       for (const file of files) {
         const rel = relativeTo(cwd, file)
-        if (isMatch(rel) || ancestors(rel).some((dir) => isMatch(dir))) found.add(file)
+        if (isMatch(rel) || ancestors(rel).some((dir) => isMatch(dir))) {
+          found.add(file)
+          matched++
+        }
       }
     } else {
       const absolute = path.resolve(cwd, root)
@@ -53,11 +56,13 @@ export async function discoverPlanFiles(roots: readonly string[], cwd: string): 
         const files: string[] = []
         await walk(absolute, files, new Set())
         for (const file of files) found.add(file)
+        matched += files.length
       } else {
         found.add(absolute)
+        matched++
       }
     }
-    if (found.size === before) empty.push(root)
+    if (matched === 0) empty.push(root)
   }
   return { files: [...found].sort(), missing, empty }
 }

@@ -41,13 +41,16 @@ export async function loadPlans(options: LoadPlansOptions): Promise<LoadPlansRes
   const checkSchemas = options.checkSchemas ?? defaultCheckSchemas
   const { files, missing, empty } = await discoverPlanFiles(options.roots, cwd)
   const diagnostics: PlanDiagnostic[] = []
+  // Roots are often absolute (resolved against the config's folder); reports show them relative to cwd.
+  const shown = (root: string) => relativeTo(cwd, path.resolve(cwd, root))
   for (const m of missing) {
-    diagnostics.push(
-      rootDiagnostic(m.root, 'error', 'missing-root', `cannot read plans from "${m.root}": ${m.reason}`),
-    )
+    const where = shown(m.root)
+    const message = `cannot read plans from "${where}": ${m.reason}`
+    diagnostics.push(rootDiagnostic(where, 'error', 'missing-root', message))
   }
   for (const root of empty) {
-    diagnostics.push(rootDiagnostic(root, 'warning', 'no-plans', `no plan files (*.md) found in "${root}"`))
+    const where = shown(root)
+    diagnostics.push(rootDiagnostic(where, 'warning', 'no-plans', `no plan files (*.md) found in "${where}"`))
   }
 
   const texts = await readAll(files)

@@ -34,7 +34,10 @@ export function parseYaml(text: string): ParsedYaml {
     }
   }
   const doc = parseDocument(text, OPTIONS)
-  const errors = doc.errors.map((e) => ({ offset: e.pos[0], message: cleanMessage(e.message) }))
+  // One mistake often trips several of yaml's rules at the same spot; the first says it best.
+  const errors = doc.errors
+    .map((e) => ({ offset: e.pos[0], message: cleanMessage(e.message) }))
+    .filter((e, i, all) => all.findIndex((o) => o.offset === e.offset) === i)
   const warnings = doc.warnings.map((e) => ({ offset: e.pos[0], message: cleanMessage(e.message) }))
   if (errors.length > 0) return { doc, value: undefined, errors, warnings }
   try {

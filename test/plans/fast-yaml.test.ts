@@ -1,0 +1,170 @@
+import fc from 'fast-check'
+import { parseDocument, stringify } from 'yaml'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { fastParseYaml } from '../../plans/fast-yaml.js'
+
+/** What the `yaml` package makes of a text: its value, or 'error'. */
+function reference(text: string): unknown {
+  const doc = parseDocument(text, { uniqueKeys: true })
+  return doc.errors.length > 0 ? 'error' : doc.toJS()
+}
+
+let taken = 0
+
+/** The fast path must either decline or agree exactly with the `yaml` package. */
+function agrees(text: string): boolean {
+  const fast = fastParseYaml(text)
+  if (fast === undefined) return true
+  taken++
+  expect(fast.value, JSON.stringify(text)).toStrictEqual(reference(text))
+  return true
+}
+
+const word = fc.stringMatching(/^[a-z][a-z0-9 /._{}-]{0,10}$/)
+const scalar = fc.oneof(
+  { arbitrary: word, weight: 8 },
+  fc.string({ maxLength: 12 }),
+  fc.constantFrom(
+    'GET /orders/{{id}}',
+    'p(95)<50',
+    'rate<0.01',
+    'yes',
+    'no',
+    'on',
+    '~',
+    'null',
+    'True',
+    'FALSE',
+  ),
+  fc.constantFrom(
+    '1e3',
+    '0x1F',
+    '0o17',
+    '.inf',
+    '-.5',
+    '01',
+    '+1',
+    '1_000',
+    '10s',
+    '200/s',
+    'a: b',
+    'a #b',
+    '#x',
+  ),
+  fc.integer(),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.boolean(),
+  fc.constant(null),
+)
+const key = fc.oneof(
+  { arbitrary: fc.stringMatching(/^[a-z][a-z0-9_-]{0,7}$/), weight: 8 },
+  fc.string({ minLength: 1, maxLength: 8 }),
+  fc.constantFrom('request', '/id', 'x-key', '200', 'true'),
+)
+const value = fc.letrec((tie) => ({
+  node: fc.oneof({ depthSize: 'small' }, scalar, tie('list'), tie('map')),
+  list: fc.array(tie('node'), { maxLength: 4 }),
+  map: fc.dictionary(key, tie('node'), { maxKeys: 4 }),
+})).map
+
+describe('fast YAML path', () => {
+  beforeEach(() => {
+    taken = 0
+  })
+
+  it('agrees with the yaml package on documents it writes, in block and flow styles', () => {
+    fc.assert(
+      fc.property(value, fc.boolean(), fc.constantFrom('PLAIN', 'QUOTE_DOUBLE'), (v, flow, strings) => {
+        const options = { defaultStringType: strings as 'PLAIN', lineWidth: 0 }
+        const text = flow
+          ? `root: ${stringify(v, { ...options, collectionStyle: 'flow' }).trimEnd()}\n`
+          : stringify(v, { ...options, collectionStyle: 'block' })
+        return agrees(text)
+      }),
+      { numRuns: 400, seed: 42 },
+    )
+    // The comparison only means something if the fast path takes a good share of the documents.
+    expect(taken).toBeGreaterThan(100)
+  })
+
+  it('agrees with the yaml package on mutated plan blocks', () => {
+    const base = `steps:
+  - name: create
+    request: { method: POST, path: /orders, json: { items: [{ sku: tea, quantity: 2 }] } }
+    headers: { authorization: "Bearer {{secrets.alice}}" }
+    expect: { status: 201, json: { /totalCents: { gt: 0 } } }
+    capture: { orderId: /id }
+  - name: read
+    request: GET /orders/{{orderId}}
+    note: >
+      folded text
+      over lines
+
+      and a paragraph
+    raw: |-
+      literal
+        indented
+`
+    const edits = fc.array(
+      fc.record({
+        at: fc.nat(base.length),
+        cut: fc.nat(3),
+        add: fc.constantFrom(
+          '',
+          ' ',
+          '\n',
+          ':',
+          '- ',
+          '#',
+          '"',
+          "'",
+          '{',
+          ']',
+          '  ',
+          'x: y',
+          ', ',
+          '|',
+          '>',
+          '&a ',
+          '*a',
+        ),
+      }),
+      { minLength: 1, maxLength: 3 },
+    )
+    fc.assert(
+      fc.property(edits, (list) => {
+        let text = base
+        for (const e of list) {
+          const at = Math.min(e.at, text.length)
+          text = text.slice(0, at) + e.add + text.slice(at + e.cut)
+        }
+        return agrees(text)
+      }),
+      { numRuns: 1500, seed: 7 },
+    )
+    expect(taken).toBeGreaterThan(200)
+  })
+
+  it.each([
+    ['key: value\nlist:\n- a\n- b\n', { key: 'value', list: ['a', 'b'] }],
+    ['a: >\n  one\n  two\n\n  three\n', { a: 'one two\nthree\n' }],
+    ['a: |-\n  x\n   y\n', { a: 'x\n y' }],
+    ["q: 'it''s' # note\n", { q: "it's" }],
+    ['u: http://x:80/y\nn: 1.25\nt: 10s\n', { u: 'http://x:80/y', n: 1.25, t: '10s' }],
+  ])('parses %j', (text, expected) => {
+    expect(fastParseYaml(text)?.value).toEqual(expected)
+    expect(reference(text)).toEqual(expected)
+  })
+
+  it.each([
+    'a: &x 1\nb: *x\n',
+    'a: !tag x\n',
+    'a: b\na: c\n',
+    'a: one\n  two\n',
+    '---\na: 1\n',
+    'a:\tb\n',
+    'a: 0x1F\n',
+  ])('leaves %j to the yaml package', (text) => {
+    expect(fastParseYaml(text)).toBeUndefined()
+  })
+})
