@@ -136,10 +136,15 @@ describe('vigil select', { timeout: 90_000 }, () => {
     )
   })
 
-  it('says so when no plans apply', async () => {
+  it('says so when no plans apply, but refuses an empty pipe nobody asked for', async () => {
     const result = await vigil(['select', '--config', config(), '-'], { input: '' })
     expect(result.code).toBe(0)
     expect(result.stdout).toMatch(/^No plans apply to this change/)
+    const implicit = await vigil(['select', '--config', config()], { input: '' })
+    expect(implicit.code).toBe(2)
+    expect(implicit.stderr).toContain(
+      'select: stdin is empty; pass - to select for an empty diff, or use --base REF',
+    )
   })
 
   it('exits 2 on usage errors, naming the problem', async () => {

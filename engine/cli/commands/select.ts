@@ -12,14 +12,11 @@ import type { Plan } from '../../../plans/types.js'
 import {
   SELECTOR_NAMES,
   defaultCacheDir,
-  diffAgainstBase,
-  gitLocation,
-  parseDiff,
-  pathMapper,
+  readChange,
   resolveSelector,
   select,
 } from '../../../selectors/index.js'
-import type { DiffSource, ParsedDiff, ResolvedSelector } from '../../../selectors/index.js'
+import type { ChangeInput, ResolvedSelector } from '../../../selectors/index.js'
 import { evaluate, loadLabelledChanges, renderEvalReport } from '../../../selectors/eval.js'
 import { renderSelection } from '../../../selectors/render.js'
 import { checkKinds } from '../../checks/index.js'
@@ -100,31 +97,26 @@ async function runSelect(diffArg: string | undefined, flags: SelectFlags): Promi
     defaultCacheDir: defaultCacheDir(loaded.dir),
     where: path.relative(cwd, loaded.file) || 'vigil.config.yaml',
   })
-  const where = await gitLocation(loaded.dir)
-  const prefix = where?.prefix ?? ''
+  if (flags.eval !== undefined) return evalCommand(flags.eval, flags, plans, resolved, loaded.dir, broken)
 
-  if (flags.eval !== undefined) return evalCommand(flags.eval, flags, plans, resolved, prefix, broken)
-
-  let text: string
-  const source: { kind: DiffSource; file?: string; base?: string; mergeBase?: string } = { kind: 'stdin' }
-  let mode: 'repo' | 'auto' = 'auto'
-  if (flags.base !== undefined) {
-    const base = await diffAgainstBase(flags.base, loaded.dir)
-    text = base.text
-    Object.assign(source, { kind: 'base', base: flags.base, mergeBase: base.mergeBase })
-    mode = 'repo'
-  } else if (flags.patch !== undefined || (diffArg !== undefined && diffArg !== '-')) {
-    const file = (flags.patch ?? diffArg)!
-    text = await readText(file, cwd)
-    Object.assign(source, { kind: flags.patch !== undefined ? 'patch' : 'file', file })
-  } else {
+  let input: ChangeInput
+  if (flags.base !== undefined) input = { kind: 'base', ref: flags.base }
+  else if (flags.patch !== undefined)
+    input = { kind: 'patch', text: await readText(flags.patch, cwd), file: flags.patch }
+  else if (diffArg !== undefined && diffArg !== '-')
+    input = { kind: 'file', text: await readText(diffArg, cwd), file: diffArg }
+  else {
     if (diffArg === undefined && process.stdin.isTTY)
       throw new UsageError(
         'select: no diff; give a DIFF file, - for stdin, --patch FILE, --base REF or --eval DIR',
       )
-    text = await readStdin()
+    const text = await readStdin()
+    // An empty pipe without an explicit `-` is far more likely a CI misconfiguration than an empty change.
+    if (diffArg === undefined && !text)
+      throw new UsageError('select: stdin is empty; pass - to select for an empty diff, or use --base REF')
+    input = { kind: 'stdin', text }
   }
-  const diff = parseDiff(text, { mapPath: pathMapper(prefix, mode) })
+  const { diff, source } = await readChange(input, loaded.dir)
   const record = await select({
     plans,
     diff,
@@ -147,7 +139,7 @@ async function evalCommand(
   flags: SelectFlags,
   plans: readonly Plan[],
   resolved: ResolvedSelector,
-  prefix: string,
+  configDir: string,
   broken: boolean,
 ): Promise<number> {
   const { changes, problems } = await loadLabelledChanges(dir)
@@ -157,10 +149,8 @@ async function evalCommand(
     problems,
     catalog: new Set(plans.map((p) => p.name)),
     selectFor: async (change) => {
-      const diff: ParsedDiff = parseDiff(await readText(change.diffFile, process.cwd()), {
-        mapPath: pathMapper(prefix, 'auto'),
-      })
-      const source = { kind: 'patch' as const, file: change.diffFile }
+      const text = await readText(change.diffFile, process.cwd())
+      const { diff, source } = await readChange({ kind: 'patch', text, file: change.diffFile }, configDir)
       return select({
         plans,
         diff,
