@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { registerCi } from './ci.js'
 import { registerPlans } from './plans.js'
 import { registerRun } from './run.js'
 import { registerSandbox } from './sandbox.js'
@@ -9,6 +10,7 @@ export type RegisterCommand = (program: Command) => void
 
 /** The CLI's commands, one file each. */
 export const commands: Record<string, RegisterCommand> = {
+  ci: registerCi,
   plans: registerPlans,
   run: registerRun,
   sandbox: registerSandbox,

@@ -1,0 +1,107 @@
+/**
+ * `vigil ci`: the pull-request gate in one command — diff, selection, sandboxes, run, reporters,
+ * artefacts, exit code.
+ */
+import { Option, type Command } from 'commander'
+import { runCi } from '../../ci/run-ci.js'
+import { DEFAULT_OUT_DIR } from '../../ci/outputs.js'
+import { UsageError } from '../../errors.js'
+import { installSignalHandlers } from '../../lifecycle.js'
+import type { RegisterCommand } from './index.js'
+
+interface CiFlags {
+  config?: string
+  base?: string
+  patch?: string
+  selection?: string
+  selector?: string
+  out?: string
+  junit?: string
+  reporter: string[]
+  seed?: number
+  requester?: string
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value]
+
+function seed(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--seed ${value}: expected an integer >= 0`)
+  return n
+}
+
+export const registerCi: RegisterCommand = (program: Command) => {
+  program
+    .command('ci')
+    .description(
+      'Gate a change: select the plans its diff needs, run them against a baseline and a candidate, ' +
+        'write the verdict, selection, JUnit and Markdown summary, exit with the verdict (0 pass, 1 fail, 2 usage or plan error, 3 infrastructure).',
+    )
+    .option('-c, --config <file>', 'vigil.config.yaml to use (default: ./vigil.config.yaml)')
+    .option(
+      '--base <ref>',
+      'diff the working tree against the merge base of REF and HEAD; the baseline runs from that merge base ' +
+        '(default: $GITHUB_BASE_REF, else origin/HEAD, else main or master)',
+    )
+    .option(
+      '--patch <file>',
+      'validate a patch instead: the candidate is a patched copy of the config folder',
+    )
+    .option('--selection <file>', 'run the plans of this selection record (from `vigil select --out`)')
+    .option('--selector <name>', 'hybrid | llm | rules (default: hybrid with an API key, else rules)')
+    .option('--out <dir>', `folder for verdict.json, selection.json, junit.xml, summary.md`, DEFAULT_OUT_DIR)
+    .option('--junit <path>', 'write the JUnit XML here instead of <out>/junit.xml')
+    .option(
+      '-r, --reporter <name[:path]>',
+      'another reporter on top, e.g. json or markdown:pr.md',
+      collect,
+      [],
+    )
+    .option('--seed <n>', 'seed of generated inputs (default: 1)', seed)
+    .addOption(
+      new Option('--requester <name>', 'who asked for the run (recorded in the verdict)').env(
+        'VIGIL_REQUESTER',
+      ),
+    )
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  vigil ci                                   # a pull request checkout: against the default branch',
+        '  vigil ci --base origin/main --junit reports/vigil.xml',
+        '  vigil ci --config samples/shop/vigil.config.yaml --patch samples/shop/changes/field-rename.patch',
+        '',
+        'With $GITHUB_STEP_SUMMARY set, the Markdown summary is appended to it as well.',
+      ].join('\n'),
+    )
+    .action(async (flags: CiFlags) => {
+      const controller = new AbortController()
+      const running = runCi({
+        configPath: flags.config,
+        base: flags.base,
+        patch: flags.patch,
+        selectionFile: flags.selection,
+        selector: flags.selector,
+        outDir: flags.out,
+        junit: flags.junit,
+        reporters: flags.reporter,
+        seed: flags.seed,
+        requester: flags.requester,
+        stdout: process.stdout,
+        stderr: process.stderr,
+        isTTY: process.stdout.isTTY === true,
+        signal: controller.signal,
+      })
+      // Ctrl-C: cancel the checks in flight; the verdict and the artefacts are still written.
+      installSignalHandlers(() => {
+        process.stderr.write('vigil: interrupted, cancelling the checks in flight…\n')
+        controller.abort()
+        return running.then(
+          () => undefined,
+          () => undefined,
+        )
+      })
+      process.exitCode = (await running).exitCode
+    })
+}
