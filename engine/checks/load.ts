@@ -7,8 +7,10 @@ import { CheckSkipped } from '../errors.js'
 import { renderCurl } from '../http/curl.js'
 import type { LoadTarget } from '../load/builtin.js'
 import { selectEngine } from '../load/engines.js'
+import { exclusive } from '../load/exclusive.js'
 import { LoadSafetyError } from '../load/errors.js'
 import { failedEngineThresholds } from '../load/k6/summary.js'
+import type { LoadMetrics } from '../load/metrics.js'
 import { measureLoad } from '../load/measure.js'
 import { compareErrorRate, compareLatency, perRequestTable } from '../load/regression.js'
 import { loadSchema } from '../load/schema.js'
@@ -22,6 +24,17 @@ import {
 import { evaluateThresholds } from '../load/thresholds.js'
 import type { Sandbox } from '../sandboxes/types.js'
 import { defineCheckKind, type CheckContext } from './types.js'
+
+/** Baseline and candidate p95 side by side, whichever statistic regressed. */
+function p95Pair(baseline: LoadMetrics, candidate: LoadMetrics): Record<string, number> {
+  const p95 = (m: LoadMetrics) => {
+    const d = m.metrics.http_req_duration
+    return d?.type === 'trend' ? (d.values['p(95)'] ?? 0) : 0
+  }
+  const b = p95(baseline)
+  const c = p95(candidate)
+  return { baselineMs: b, candidateMs: c, ratio: b > 0 ? Math.round((c / b) * 1000) / 1000 : 0 }
+}
 
 const fmt = (ms: number) => (Math.round(ms * 100) / 100).toString()
 
@@ -97,13 +110,16 @@ export default defineCheckKind<LoadParams>({
 
     const candidate = target(candidateBox, service)
     const baseline = compare && baselineBox ? target(baselineBox, service) : undefined
-    const result = await measureLoad(spec, engine.run, {
-      candidate,
-      ...(baseline ? { baseline } : {}),
-      signal: ctx.signal,
-      minRoundMs: engine.minRoundMs,
-      progress: (note) => ctx.progress(note),
-    })
+    ctx.progress('waiting for other load checks to finish')
+    const result = await exclusive(() =>
+      measureLoad(spec, engine.run, {
+        candidate,
+        ...(baseline ? { baseline } : {}),
+        signal: ctx.signal,
+        minRoundMs: engine.minRoundMs,
+        progress: (note) => ctx.progress(note),
+      }),
+    )
     if (result.stoppedBy === 'cancelled') throw new Error('load: cancelled before the measurement finished')
 
     const candidateMetrics = result.candidate.toMetrics(engine.name, spec.trendStats)
@@ -200,6 +216,7 @@ export default defineCheckKind<LoadParams>({
               rounds: result.rounds,
               roundMs: result.roundMs,
               defaultRule: !compare.explicit,
+              p95: p95Pair(baselineMetrics, candidateMetrics),
               perRequest,
             },
           },

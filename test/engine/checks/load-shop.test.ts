@@ -44,13 +44,16 @@ describe('checkout-load on the sample shop', { timeout: 120_000 }, () => {
     const regression =
       'findings' in orders ? orders.findings.find((f) => f.messageId === 'regression') : undefined
     expect(regression?.message).toMatch(
-      /^Candidate p\(95\) latency [\d.]+ ms is [\d.]+× the baseline’s [\d.]+ ms/,
+      /^Candidate (med|p\(95\)) latency [\d.]+ ms is [\d.]+× the baseline’s [\d.]+ ms/,
     )
-    const details = regression!.evidence!.details as Record<string, number>
+    const details = regression!.evidence!.details as Record<string, number> & { p95: Record<string, number> }
     expect(details.candidateMs).toBeGreaterThan(details.baselineMs! * 1.5)
     expect(details.ratio).toBeGreaterThan(1.5)
     expect(details.allowedRatio).toBe(1.5)
     expect(details.rounds).toBe(4)
+    // The p95 of both sides is always part of the evidence, whichever statistic regressed.
+    expect(details.p95.candidateMs).toBeGreaterThan(details.p95.baselineMs!)
+    expect(details.p95.ratio).toBeCloseTo(details.p95.candidateMs! / details.p95.baselineMs!, 2)
     expect(JSON.stringify(verdict)).not.toContain('alice-token')
   })
 })
