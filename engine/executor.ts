@@ -144,9 +144,25 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
   }
 
   try {
-    // Scheduled in plan order; results are collected by position, so finishing order never shows.
-    const perPlan = options.plans.map((plan) => plan.checks.map((check) => limit(() => runOne(plan, check))))
-    const results = await Promise.all(perPlan.map((checks) => Promise.all(checks)))
+    // Shared checks are scheduled in plan order and run in parallel; exclusive ones (measurements such
+    // as load) then run one at a time on a quiet machine. Results are collected by position, so
+    // neither the finishing order nor the phase ever shows in the output.
+    const isExclusive = (check: CheckBlock) => options.kinds[check.kind]?.meta.exclusive === true
+    const results: CheckResult[][] = options.plans.map((plan) => new Array<CheckResult>(plan.checks.length))
+    await Promise.all(
+      options.plans.flatMap((plan, p) =>
+        plan.checks.map((check, c) =>
+          isExclusive(check)
+            ? undefined
+            : limit(async () => void (results[p]![c] = await runOne(plan, check))),
+        ),
+      ),
+    )
+    for (const [p, plan] of options.plans.entries()) {
+      for (const [c, check] of plan.checks.entries()) {
+        if (isExclusive(check)) results[p]![c] = await runOne(plan, check)
+      }
+    }
     const plans = options.plans.map((plan, i): PlanResult => {
       const checks = results[i]!
       const span = spans.get(plan.name)

@@ -71,6 +71,8 @@ export default defineCheckKind<LoadParams>({
     description:
       'Latency and errors under load: k6-style thresholds and regression against the baseline in the same run',
     schema: loadSchema,
+    // A measurement: run alone, after the other checks, so their traffic does not skew it.
+    exclusive: true,
     messages: {
       threshold: 'Threshold {{metric}} {{threshold}} failed: measured {{actual}}.',
       'threshold-unmeasured':

@@ -63,6 +63,12 @@ export interface CheckKindMeta {
   messages: Record<string, string>
   /** True when the kind can only run with a baseline (it is skipped without one). */
   requiresBaseline?: boolean
+  /**
+   * True when the kind measures the sandboxes and must run alone: the executor runs such checks one at
+   * a time after every other check has finished, so parallel traffic never skews a measurement.
+   * @default false
+   */
+  exclusive?: boolean
 }
 
 export interface CheckKind<Params = Record<string, unknown>> {
@@ -72,6 +78,8 @@ export interface CheckKind<Params = Record<string, unknown>> {
 }
 
 /** Identity function for type inference (citty's defineCommand). */
-export function defineCheckKind<Params = Record<string, unknown>>(kind: CheckKind<Params>): CheckKind<Params> {
+export function defineCheckKind<Params = Record<string, unknown>>(
+  kind: CheckKind<Params>,
+): CheckKind<Params> {
   return kind
 }

@@ -54,6 +54,7 @@ const test = defineCheckKind<TestParams>({
   },
 })
 const needsBaseline: CheckKind<TestParams> = { ...test, meta: { ...test.meta, requiresBaseline: true } }
+const measuring: CheckKind<TestParams> = { ...test, meta: { ...test.meta, exclusive: true } }
 
 function plan(name: string, checks: Array<TestParams & { kind?: string }>, extra: Partial<Plan> = {}): Plan {
   const blocks: CheckBlock[] = checks.map((params, index) => ({
@@ -88,7 +89,7 @@ async function execute(plans: Plan[], extra: Partial<ExecuteOptions> = {}) {
   try {
     const result = await executePlans({
       plans,
-      kinds: { test, 'needs-baseline': needsBaseline },
+      kinds: { test, 'needs-baseline': needsBaseline, measuring },
       sandboxes: { candidate: staticSandbox('candidate', { services: { api: 'http://127.0.0.1:1' } }) },
       http,
       createVariables: () => new Variables(),
@@ -145,6 +146,36 @@ describe('executePlans', () => {
     expect(result.events.indexOf('end a/c1 passed')).toBeLessThan(result.events.indexOf('end a/c0 passed'))
     expect(result.events).toContain('progress a/c0 working')
     expect(result.timings.map((t) => t.phase)).toEqual(['plan:a', 'plan:b'])
+  })
+
+  it('runs exclusive checks alone, after the shared ones, and still reports them in plan order', async () => {
+    maxActive = 0
+    const result = await execute(
+      [
+        plan('a', [{ kind: 'measuring', delayMs: 40 }, { delayMs: 60 }, { kind: 'measuring', delayMs: 20 }]),
+        plan('b', [{ delayMs: 30 }, { delayMs: 10 }]),
+      ],
+      { concurrency: 4 },
+    )
+    expect(result.plans.flatMap((p) => p.checks.map((c) => `${c.plan}/${c.check} ${c.state}`))).toEqual([
+      'a/c0 passed',
+      'a/c1 passed',
+      'a/c2 passed',
+      'b/c0 passed',
+      'b/c1 passed',
+    ])
+    const starts = result.events.filter((e) => e.startsWith('start ') || e.startsWith('end '))
+    // Every shared check has ended before the first exclusive one starts; exclusive ones never overlap.
+    const firstExclusive = starts.indexOf('start a/c0')
+    for (const shared of ['a/c1', 'b/c0', 'b/c1']) {
+      expect(starts.indexOf(`end ${shared} passed`)).toBeLessThan(firstExclusive)
+    }
+    expect(starts.slice(firstExclusive)).toEqual([
+      'start a/c0',
+      'end a/c0 passed',
+      'start a/c2',
+      'end a/c2 passed',
+    ])
   })
 
   it('tells failed from errored, renders messages and redacts secrets', async () => {
