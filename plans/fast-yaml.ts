@@ -41,10 +41,14 @@ const INT = /^[-+]?[0-9]+$/
 const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/
 /** Plain scalars whose meaning differs between YAML versions or that are rare enough to leave to `yaml`. */
 const SPECIAL = /^(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|[-+]?0[xXoObB])/
+const STARTS_SPECIAL = new Set(['n', 'N', 't', 'T', 'f', 'F'])
 const KEY = /^([A-Za-z0-9_$/.][\w$/.()~-]*)( *):(?: +|$)/
 
 /** Resolves a plain scalar the way YAML 1.2's core schema does. */
 function plain(text: string): unknown {
+  const c = text.charCodeAt(0)
+  // Most scalars start with a letter that no null, boolean or number starts with: plain strings.
+  if (((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) && !STARTS_SPECIAL.has(text[0]!)) return text
   switch (text) {
     case '~':
     case 'null':
@@ -73,11 +77,14 @@ class BlockParser {
   peek(): Line | undefined {
     while (this.at < this.lines.length) {
       const line = this.lines[this.at]!
-      if (line.text === '' || line.text.startsWith('#')) {
+      const c = line.text.charCodeAt(0)
+      if (line.text === '' || c === 35 /* # */) {
         this.at++
         continue
       }
-      if (line.indent === 0 && /^(?:---|\.\.\.|%)/.test(line.text)) refuse()
+      // `---`, `...` and `%` directives at the margin start new documents: not our subset.
+      if (line.indent === 0 && (c === 45 || c === 46 || c === 37) && /^(?:---|\.\.\.|%)/.test(line.text))
+        refuse()
       return line
     }
     return undefined
@@ -149,13 +156,13 @@ class BlockParser {
       tail = rest.slice(flow.at)
     } else {
       if ('&*!%@`?:,]}#'.includes(c) || rest.startsWith('- ') || rest === '-') refuse()
-      const comment = rest.search(/ #/)
+      const comment = rest.indexOf(' #')
       const text = (comment === -1 ? rest : rest.slice(0, comment)).trimEnd()
       if (text.includes(': ') || text.endsWith(':')) refuse()
       value = plain(text)
       tail = comment === -1 ? '' : rest.slice(comment)
     }
-    if (!/^(?: *| +#.*)$/.test(tail)) refuse()
+    if (tail !== '' && !/^(?: *| +#.*)$/.test(tail)) refuse()
     // More-indented lines after a scalar would continue it (multi-line plain scalar): not our subset.
     const next = this.peek()
     if (next && next.indent > indent) refuse()

@@ -53,20 +53,20 @@ export async function loadPlans(options: LoadPlansOptions): Promise<LoadPlansRes
     diagnostics.push(rootDiagnostic(where, 'warning', 'no-plans', `no plan files (*.md) found in "${where}"`))
   }
 
-  const texts = await readAll(files)
-  const parsed: Array<ParsedPlanFile & { file: string }> = files.map((absolute, i) => {
+  // Each file is parsed as soon as it is read, while the next reads are in flight.
+  const parsed = await mapLimited(files, READ_CONCURRENCY, async (absolute) => {
     const file = relativeTo(cwd, absolute)
-    const text = texts[i]!
-    if (text instanceof Error) {
-      return {
-        file,
-        diagnostics: [rootDiagnostic(file, 'error', 'unreadable', `cannot read file: ${text.message}`)],
-      }
+    let text: string
+    try {
+      text = await readFile(absolute, 'utf8')
+    } catch (error) {
+      const message = `cannot read file: ${(error as Error).message}`
+      return { file, diagnostics: [rootDiagnostic(file, 'error', 'unreadable', message)] } as ParsedFile
     }
     return { file, ...parsePlanFile(text, { file, dir: path.dirname(absolute), checkSchemas }) }
   })
 
-  const byName = new Map<string, Array<ParsedPlanFile & { file: string }>>()
+  const byName = new Map<string, ParsedFile[]>()
   for (const p of parsed) {
     diagnostics.push(...p.diagnostics)
     if (p.name !== undefined) byName.set(p.name, [...(byName.get(p.name) ?? []), p])
@@ -109,16 +109,23 @@ function rootDiagnostic(
   return { file, line: 1, column: 1, severity, code, message }
 }
 
-async function readAll(files: readonly string[]): Promise<Array<string | Error>> {
-  const out: Array<string | Error> = new Array(files.length)
+type ParsedFile = ParsedPlanFile & { file: string }
+
+/** `fn` over `items` with at most `limit` running at once; results in input order. */
+async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length)
   let next = 0
   const worker = async () => {
-    while (next < files.length) {
+    while (next < items.length) {
       const i = next++
-      out[i] = await readFile(files[i]!, 'utf8').catch((error: Error) => error)
+      out[i] = await fn(items[i]!)
     }
   }
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, files.length) }, worker))
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
   return out
 }
 

@@ -1,4 +1,5 @@
-import type { LineIndex } from './text.js'
+import { linesSegment, sliceSegment } from './text.js'
+import type { LineIndex, Segment } from './text.js'
 
 /** A fenced code block found in a plan's Markdown body. */
 export interface Fence {
@@ -10,12 +11,12 @@ export interface Fence {
   column: number
   /** 1-based column where the info string starts (the opening fence's column when there is none). */
   infoColumn: number
-  /** Body lines with the fence's indentation removed, without line breaks. */
-  lines: string[]
-  /** File offset at which each body line starts. */
-  starts: number[]
-  /** Characters of indentation removed from each body line. */
-  removed: number[]
+  /** 0-based file line of the first body line. */
+  bodyLine: number
+  /** 0-based file line after the last body line (the closing fence, or the end of the file). */
+  endLine: number
+  /** Spaces before the opening fence, removed from each body line (CommonMark). */
+  indent: number
   /** False when the file ends before the closing fence. */
   closed: boolean
   /** Text of the nearest heading above the fence, if any. */
@@ -23,6 +24,7 @@ export interface Fence {
 }
 
 const OPEN = /^( {0,3})(`{3,}|~{3,})(.*)$/
+const CLOSE = /^ {0,3}(`{3,}|~{3,})[ \t]*$/
 const ATX = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/
 const SETEXT = /^ {0,3}(?:=+|-+)[ \t]*$/
 /** Lines that cannot be the text of a setext heading (list items, quotes, tables, HTML). */
@@ -34,26 +36,28 @@ const NOT_PARAGRAPH = /^\s{0,3}(?:[-*+>|<]|\d+[.)]\s|#)/
  */
 export function scanFences(index: LineIndex, fromLine: number): Fence[] {
   const fences: Fence[] = []
+  const source = index.text
   let heading: string | undefined
   let paragraph: string | undefined
-  let open: (Fence & { char: string; size: number; indent: number }) | undefined
+  let open: (Fence & { char: string; size: number }) | undefined
   for (let n = fromLine; n < index.lineCount; n++) {
-    const text = index.lineText(n)
     if (open) {
-      const close = text.match(/^ {0,3}(`{3,}|~{3,})[ \t]*$/)
+      // Body lines are only looked at closely when they could be the closing fence.
+      let at = index.starts[n]!
+      const limit = at + 3
+      while (at < limit && source.charCodeAt(at) === 32) at++
+      if (source[at] !== open.char) continue
+      const close = index.lineText(n).match(CLOSE)
       if (close && close[1]![0] === open.char && close[1]!.length >= open.size) {
-        const { char: _c, size: _s, indent: _i, ...fence } = open
-        fences.push(fence)
+        const { char: _c, size: _s, ...fence } = open
+        fences.push({ ...fence, endLine: n })
         open = undefined
-        continue
       }
-      const strip = Math.min(open.indent, text.length - text.trimStart().length)
-      open.lines.push(text.slice(strip))
-      open.starts.push(index.starts[n]!)
-      open.removed.push(strip)
       continue
     }
-    const fence = text.match(OPEN)
+    const text = index.lineText(n)
+    const first = text.trimStart()[0]
+    const fence = first === '`' || first === '~' ? text.match(OPEN) : null
     if (fence && !(fence[2]![0] === '`' && fence[3]!.includes('`'))) {
       const indent = fence[1]!.length
       const info = fence[3]!.trim()
@@ -63,34 +67,54 @@ export function scanFences(index: LineIndex, fromLine: number): Fence[] {
         line: n,
         column: indent + 1,
         infoColumn: info ? indent + fence[2]!.length + infoOffset + 1 : indent + 1,
-        lines: [],
-        starts: [],
-        removed: [],
+        bodyLine: n + 1,
+        endLine: index.lineCount,
+        indent,
         closed: true,
         ...(heading === undefined ? {} : { heading }),
         char: fence[2]![0]!,
         size: fence[2]!.length,
-        indent,
       }
       paragraph = undefined
       continue
     }
-    const atx = text.match(ATX)
+    const atx = first === '#' ? text.match(ATX) : null
     if (atx) {
       heading = (atx[2] ?? '').trim() || heading
       paragraph = undefined
-    } else if (paragraph !== undefined && SETEXT.test(text)) {
+    } else if (paragraph !== undefined && (first === '=' || first === '-') && SETEXT.test(text)) {
       heading = paragraph
       paragraph = undefined
-    } else if (text.trim() === '') {
+    } else if (first === undefined) {
       paragraph = undefined
     } else {
       paragraph = paragraph === undefined && !NOT_PARAGRAPH.test(text) ? text.trim() : undefined
     }
   }
   if (open) {
-    const { char: _c, size: _s, indent: _i, ...fence } = open
+    const { char: _c, size: _s, ...fence } = open
     fences.push({ ...fence, closed: false })
   }
   return fences
+}
+
+/**
+ * A fence's body as a segment of the file. Unindented bodies are a plain slice; indented ones lose up to
+ * the fence's indentation on each line, and their offsets map back line by line.
+ */
+export function fenceBody(index: LineIndex, fence: Fence): Segment {
+  const start = index.starts[fence.bodyLine] ?? index.text.length
+  const end = index.starts[fence.endLine] ?? index.text.length
+  if (fence.indent === 0) return sliceSegment(index.text.slice(start, end), start)
+  const lines: string[] = []
+  const starts: number[] = []
+  const removed: number[] = []
+  for (let n = fence.bodyLine; n < fence.endLine; n++) {
+    const text = index.lineText(n)
+    const strip = Math.min(fence.indent, text.length - text.trimStart().length)
+    lines.push(text.slice(strip))
+    starts.push(index.starts[n]!)
+    removed.push(strip)
+  }
+  return linesSegment(lines, starts, removed)
 }

@@ -3,11 +3,10 @@ import { parseDuration } from './duration.js'
 import { splitFrontmatter } from './frontmatter.js'
 import { globProblem } from './globs.js'
 import { classifyFence } from './kinds.js'
-import { scanFences } from './markdown.js'
-import type { Fence } from './markdown.js'
+import { fenceBody, scanFences } from './markdown.js'
 import frontmatterSchema from './schema/frontmatter.json' with { type: 'json' }
 import { translateErrors } from './schema-errors.js'
-import { LineIndex, linesSegment, sliceSegment } from './text.js'
+import { LineIndex, sliceSegment } from './text.js'
 import type { Segment } from './text.js'
 import type { CheckBlock, DiagnosticSeverity, JsonSchema, Location, Plan, PlanDiagnostic } from './types.js'
 import { locate, parseYaml } from './yaml.js'
@@ -149,7 +148,7 @@ export function parsePlanFile(text: string, options: ParseOptions): ParsedPlanFi
     }
     const n = (counts.get(kind) ?? 0) + 1
     counts.set(kind, n)
-    const block = parseBlock(fence, kind, fenceOffset, options.checkSchemas[kind]!, report)
+    const block = parseBlock(fenceBody(index, fence), kind, fenceOffset, options.checkSchemas[kind]!, report)
     const name = role.name ?? fence.heading ?? `${kind} #${n}`
     const seen = (names.get(name) ?? 0) + 1
     names.set(name, seen)
@@ -210,13 +209,12 @@ function positionOf(index: LineIndex, offset: number, file: string): Location {
 }
 
 function parseBlock(
-  fence: Fence,
+  segment: Segment,
   kind: string,
   fenceOffset: number,
   schema: JsonSchema,
   report: Report,
 ): { params: Record<string, unknown>; source: string } | undefined {
-  const segment = linesSegment(fence.lines, fence.starts, fence.removed)
   const yaml = parseYaml(segment.text)
   let errors = 0
   const counted: Report = (offset, severity, code, message) => {

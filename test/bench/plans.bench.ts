@@ -10,7 +10,8 @@ import { median, timeRuns } from './harness.js'
 import type { Bench } from './harness.js'
 
 const PLAN_COUNT = 1_000
-const RUNS = 9
+const RUNS = 15
+const WARMUP = 3
 
 /** Small deterministic generator (mulberry32), so every run generates the same plans. */
 function random(seed: number): () => number {
@@ -123,12 +124,26 @@ export const bench: Bench = {
       }
       const checks = first.plans.reduce((n, p) => n + p.checks.length, 0)
       log(
-        `${PLAN_COUNT} plans, ${checks} checks, ${(bytes / 1024).toFixed(0)} KiB, median of ${RUNS} warm runs`,
+        `${PLAN_COUNT} plans, ${checks} checks, ${(bytes / 1024).toFixed(0)} KiB, median of ${RUNS} warm runs, interleaved`,
       )
 
-      const read = median(await timeRuns(() => Promise.all(files.map((f) => readFile(f, 'utf8'))), RUNS, 2))
-      const load = median(await timeRuns(() => loadPlans({ roots: ['plans'], cwd: dir }), RUNS, 2))
-      const ratio = load / read
+      // Interleaved, so both sides see the same machine: the ratio is the median of per-pair ratios.
+      const readOnce = () => Promise.all(files.map((f) => readFile(f, 'utf8')))
+      const loadOnce = () => loadPlans({ roots: ['plans'], cwd: dir })
+      const reads: number[] = []
+      const loads: number[] = []
+      const ratios: number[] = []
+      for (let i = 0; i < WARMUP + RUNS; i++) {
+        const [r] = await timeRuns(readOnce, 1, 0)
+        const [l] = await timeRuns(loadOnce, 1, 0)
+        if (i < WARMUP) continue
+        reads.push(r!)
+        loads.push(l!)
+        ratios.push(l! / r!)
+      }
+      const read = median(reads)
+      const load = median(loads)
+      const ratio = median(ratios)
       log(`read bytes:   ${read.toFixed(1)} ms`)
       log(`load plans:   ${load.toFixed(1)} ms (${Math.round((PLAN_COUNT / load) * 1000)} plans/s)`)
       log(`ratio:        ${ratio.toFixed(2)}x`)
