@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { diffAgainstBase, pathMapper, parseDiff } from '../../selectors/index.js'
+import { diffAgainstBase, gitLocation, pathMapper, parseDiff } from '../../selectors/index.js'
 import type { DiffSource, ParsedDiff, SelectionRecord } from '../../selectors/index.js'
 import { UsageError } from '../errors.js'
 
@@ -29,7 +29,7 @@ export interface ResolvedChange {
   describe: string
 }
 
-/** How far `gitLocation`-style prefixes go: the config folder's path inside its repository. */
+/** Where a change is read. */
 export interface ChangeContext {
   /** The config's folder. */
   configDir: string
@@ -37,6 +37,11 @@ export interface ChangeContext {
   cwd: string
   /** The config folder's prefix in its repository (`''` or ending with `/`). */
   prefix: string
+  /**
+   * Absolute files and folders left out of a `--base` diff: the command's own artefacts, which would
+   * otherwise show up as untracked files of the next run. @default []
+   */
+  exclude?: readonly string[]
 }
 
 async function readPatch(file: string, cwd: string): Promise<string> {
@@ -54,8 +59,10 @@ async function readPatch(file: string, cwd: string): Promise<string> {
 export async function resolveChange(spec: ChangeSpec, ctx: ChangeContext): Promise<ResolvedChange> {
   if (spec.kind === 'base') {
     const base = await diffAgainstBase(spec.ref, ctx.configDir)
+    const root = (await gitLocation(ctx.configDir))?.root
+    const text = root && ctx.exclude?.length ? withoutPaths(base.text, root, ctx.exclude) : base.text
     return {
-      diff: parseDiff(base.text, { mapPath: pathMapper(base.prefix, 'repo') }),
+      diff: parseDiff(text, { mapPath: pathMapper(base.prefix, 'repo') }),
       source: { kind: 'base', base: spec.ref, mergeBase: base.mergeBase },
       runBase: base.mergeBase,
       describe: `working tree against ${spec.ref} (merge base ${base.mergeBase.slice(0, 12)})`,
@@ -90,4 +97,23 @@ export function changeOfRecord(record: SelectionRecord): { runBase?: string; run
   if (d.source === 'base' && d.mergeBase) return { runBase: d.mergeBase }
   if ((d.source === 'patch' || d.source === 'file') && d.file) return { runPatch: d.file }
   return {}
+}
+
+/**
+ * The diff without the `diff --git` sections of files at or under `exclude` (absolute paths).
+ * Paths with quotes or spaces in their header are kept: they are never the command's own artefacts.
+ */
+export function withoutPaths(text: string, root: string, exclude: readonly string[]): string {
+  const prefixes = exclude
+    .map((file) => path.relative(root, file).split(path.sep).join('/'))
+    .filter((rel) => rel && !rel.startsWith('..') && !path.isAbsolute(rel))
+  if (prefixes.length === 0) return text
+  const excluded = (file: string) => prefixes.some((p) => file === p || file.startsWith(`${p}/`))
+  const sections = text.split(/^(?=diff --git )/m)
+  return sections
+    .filter((section) => {
+      const header = /^diff --git a\/(\S+) b\/(\S+)\n/.exec(section)
+      return !header || !(excluded(header[1]!) && excluded(header[2]!))
+    })
+    .join('')
 }

@@ -107,7 +107,16 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
     const spec = await changeSpec()
     const where = await gitLocation(loaded.dir)
     const change = await timed('diff', () =>
-      resolveChange(spec, { configDir: loaded.dir, cwd, prefix: where?.prefix ?? '' }),
+      resolveChange(spec, {
+        configDir: loaded.dir,
+        cwd,
+        prefix: where?.prefix ?? '',
+        exclude: [
+          path.dirname(files.verdict),
+          files.junit,
+          ...(files.stepSummary ? [files.stepSummary] : []),
+        ],
+      }),
     )
     runBase = change.runBase
     runPatch = change.runPatch
