@@ -1,0 +1,71 @@
+/**
+ * What every MCP tool shares: the config (re-read on each call, so plans an agent just edited count),
+ * the catalog, and the shape of results and tool errors.
+ */
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
+import { loadConfig, type LoadedConfig } from '../../plans/config.js'
+import type { LoadPlansResult } from '../../plans/loader.js'
+import { loadPlansForRun } from '../load-plans.js'
+
+export interface McpServerOptions {
+  /** vigil.config.yaml, relative to `cwd`. @default `vigil.config.yaml` in `cwd`, else the defaults */
+  configPath?: string
+  /** Folder relative paths (patch files, plan paths) resolve against. @default process.cwd() */
+  cwd?: string
+  /** @default process.env */
+  env?: NodeJS.ProcessEnv
+  /** Diagnostics for the operator (never stdout: that is the protocol's). @default stderr lines */
+  log?: (line: string) => void
+}
+
+/** Options with their defaults applied. */
+export interface McpContext {
+  configPath?: string
+  cwd: string
+  env: NodeJS.ProcessEnv
+  log: (line: string) => void
+}
+
+export function mcpContext(options: McpServerOptions = {}): McpContext {
+  return {
+    ...(options.configPath === undefined ? {} : { configPath: options.configPath }),
+    cwd: options.cwd ?? process.cwd(),
+    env: options.env ?? process.env,
+    log: options.log ?? ((line) => void process.stderr.write(`vigil mcp: ${line}\n`)),
+  }
+}
+
+export interface Catalog {
+  loaded: LoadedConfig
+  result: LoadPlansResult
+}
+
+/** The config and its plans, read now. Config errors throw (and become tool errors). */
+export async function loadCatalog(ctx: McpContext, paths?: readonly string[]): Promise<Catalog> {
+  const loaded = await loadConfig(ctx.configPath, ctx.cwd)
+  return { loaded, result: await loadPlansForRun(loaded, paths, ctx.cwd) }
+}
+
+/** A successful result: a short text for people, the JSON for programs (text and structured). */
+export function jsonResult(value: object, summary?: string): CallToolResult {
+  const json = JSON.stringify(value, null, 2)
+  return {
+    content: [...(summary ? [{ type: 'text' as const, text: summary }] : []), { type: 'text', text: json }],
+    structuredContent: value as Record<string, unknown>,
+  }
+}
+
+/** A tool error: the call failed, the server lives on, the message says why and what to do. */
+export function toolError(message: string): CallToolResult {
+  return { content: [{ type: 'text', text: message }], isError: true }
+}
+
+/** Runs a tool body; a thrown error becomes a tool error whose message starts with the tool's name. */
+export async function guarded(tool: string, work: () => Promise<CallToolResult>): Promise<CallToolResult> {
+  try {
+    return await work()
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error)
+    return toolError(`${tool}: ${message}`)
+  }
+}

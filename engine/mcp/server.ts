@@ -1,0 +1,51 @@
+/**
+ * vigil's MCP server: the agent's interface. Tools: `list_plans`, `lint_plans`, `select_plans`,
+ * `run_plans`. Over stdio, stdout carries only the protocol; diagnostics go to stderr.
+ */
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
+import { shutdown } from '../lifecycle.js'
+import { mcpContext, type McpServerOptions } from './context.js'
+import { registerPlanTools } from './tools/plans.js'
+import { registerRunTool } from './tools/run.js'
+import { registerSelectTool } from './tools/select.js'
+
+export type { McpServerOptions } from './context.js'
+
+const INSTRUCTIONS = [
+  'vigil validates code changes against plans (contract, end-to-end, load and adversarial checks).',
+  'Before pushing a change: call select_plans with the diff (or base ref, or patch file) to learn which',
+  'plans apply and why, then run_plans with that selection and the same diff, base or patch. A verdict',
+  'of fail lists each failed check with the request, the expected and actual result, and a curl command',
+  'that reproduces it. list_plans shows the catalog; lint_plans checks plan files after editing them.',
+].join(' ')
+
+/** A server with vigil's tools registered, not yet connected. */
+export function createMcpServer(options: McpServerOptions = {}): McpServer {
+  const ctx = mcpContext(options)
+  const server = new McpServer({ name: 'vigil', version: '0.1.0' }, { instructions: INSTRUCTIONS })
+  registerPlanTools(server, ctx)
+  registerSelectTool(server, ctx)
+  registerRunTool(server, ctx)
+  return server
+}
+
+/**
+ * Serves over stdin/stdout until the client disconnects (stdin ends) or `signal` aborts; then stops
+ * every sandbox still running. Resolves once closed.
+ */
+export async function serveStdio(options: McpServerOptions & { signal?: AbortSignal } = {}): Promise<void> {
+  const server = createMcpServer(options)
+  const transport = new StdioServerTransport()
+  const closed = new Promise<void>((resolve) => {
+    server.server.onclose = () => resolve()
+  })
+  await server.connect(transport)
+  const close = () => void server.close().catch(() => undefined)
+  process.stdin.once('end', close)
+  process.stdin.once('close', close)
+  options.signal?.addEventListener('abort', close, { once: true })
+  await closed
+  // Runs still in flight when the client went away own sandboxes: stop them before exiting.
+  await shutdown()
+}

@@ -1,0 +1,103 @@
+/** `select_plans`: which plans apply to a change, each with its reason — the selection record. */
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import { z } from 'zod'
+import { gitLocation, SELECTOR_NAMES } from '../../../selectors/index.js'
+import type { SelectionRecord } from '../../../selectors/index.js'
+import { renderSelection } from '../../../selectors/render.js'
+import { resolveChange, type ChangeSpec } from '../../ci/change.js'
+import { selectChange } from '../../ci/selection.js'
+import { UsageError } from '../../errors.js'
+import { guarded, jsonResult, loadCatalog, type McpContext } from '../context.js'
+
+/** Inline diffs above this size are refused: a change that large is better read from git (`base`). */
+export const MAX_DIFF_BYTES = 8 << 20
+
+/** The three ways to name a change; the tools take exactly one. */
+export const changeShape = {
+  diff: z
+    .string()
+    .max(MAX_DIFF_BYTES)
+    .optional()
+    .describe('unified diff text (git diff output), paths relative to the config folder or the repository'),
+  base: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[^-\s]/, 'a git ref cannot start with "-" or a space')
+    .optional()
+    .describe('git ref: the working tree is compared with the merge base of this ref and HEAD'),
+  patch: z.string().min(1).optional().describe("patch file, relative to the server's working directory"),
+}
+
+export interface ChangeArgs {
+  diff?: string | undefined
+  base?: string | undefined
+  patch?: string | undefined
+}
+
+/** The change named by the arguments; `diffFile` is where inline diff text was written for `git apply`. */
+export function changeSpecOf(args: ChangeArgs, diffFile: () => string): ChangeSpec | undefined {
+  const given = (['diff', 'base', 'patch'] as const).filter((k) => args[k] !== undefined)
+  if (given.length > 1) throw new UsageError(`give one of diff, base or patch, not ${given.join(' and ')}`)
+  if (args.diff !== undefined) {
+    if (!args.diff.trim()) throw new UsageError('diff is empty; give the unified diff text of the change')
+    return { kind: 'text', text: args.diff, file: diffFile() }
+  }
+  if (args.base !== undefined) return { kind: 'base', ref: args.base }
+  if (args.patch !== undefined) return { kind: 'patch', file: args.patch }
+  return undefined
+}
+
+export function registerSelectTool(server: McpServer, ctx: McpContext): void {
+  server.registerTool(
+    'select_plans',
+    {
+      title: 'Select the plans a change needs',
+      description:
+        'Which validation plans apply to a change, each with its source (paths, always, rules, llm) and ' +
+        'reason. Give exactly one of diff (text), base (git ref) or patch (file). Returns the selection ' +
+        'record; pass it to run_plans as "selection" together with the same diff, base or patch.',
+      inputSchema: {
+        ...changeShape,
+        selector: z
+          .enum(SELECTOR_NAMES as [string, ...string[]])
+          .optional()
+          .describe('hybrid | llm | rules (default: hybrid with an API key, else rules)'),
+      },
+      annotations: { readOnlyHint: true, openWorldHint: true },
+    },
+    (args, extra) =>
+      guarded('select_plans', async () => {
+        const spec = changeSpecOf(args, () => 'inline.diff')
+        if (!spec)
+          throw new UsageError('give one of diff (unified diff text), base (git ref) or patch (file)')
+        const record = await selectFor(ctx, spec, args.selector, extra.signal)
+        return jsonResult(record, renderSelection(record))
+      }),
+  )
+}
+
+/** Reads the change and selects its plans against the current catalog. */
+export async function selectFor(
+  ctx: McpContext,
+  spec: ChangeSpec,
+  selector: string | undefined,
+  signal?: AbortSignal,
+): Promise<SelectionRecord> {
+  const { loaded, result } = await loadCatalog(ctx)
+  const where = await gitLocation(loaded.dir)
+  const change = await resolveChange(spec, {
+    configDir: loaded.dir,
+    cwd: ctx.cwd,
+    prefix: where?.prefix ?? '',
+  })
+  return selectChange({
+    loaded,
+    plans: result.plans,
+    change,
+    flags: selector === undefined ? {} : { selector },
+    env: ctx.env,
+    cwd: ctx.cwd,
+    ...(signal ? { signal } : {}),
+  })
+}
