@@ -133,6 +133,11 @@ const cases: Array<{ name: string; files: string[]; lines: string[] }> = [
     lines: ['unclosed-frontmatter.md:1:1 frontmatter is never closed; end it with a line of ---'],
   },
   {
+    name: 'frontmatter in another language is refused, never evaluated',
+    files: ['js-frontmatter.md'],
+    lines: ['js-frontmatter.md:1:4 frontmatter must be YAML, got "js"'],
+  },
+  {
     name: 'checks without frontmatter',
     files: ['no-frontmatter.md'],
     lines: [
@@ -155,7 +160,7 @@ describe('plan diagnostics', () => {
     const sorted = [...keys].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1] || a[2] - b[2]))
     expect(keys).toEqual(sorted)
     const perFile = new Set(result.diagnostics.map((d) => d.file.split('/').pop()))
-    expect(perFile.size).toBe(16)
+    expect(perFile.size).toBe(17)
   })
 
   it('names the plan in each diagnostic when the name is known', async () => {

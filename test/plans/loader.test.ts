@@ -1,7 +1,8 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { defaultCheckSchemas, loadPlans } from '../../plans/index.js'
+import { defaultCheckSchemas, formatDiagnostic, loadPlans } from '../../plans/index.js'
+import { tempTree } from './helpers.js'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const valid = 'test/plans/fixtures/valid'
@@ -104,5 +105,23 @@ describe('loadPlans on valid plans', () => {
     })
     expect(plans[0]!.file).toBe('plans/fixtures/valid/minimal.md')
     expect(plans[0]!.checks[0]!.location.file).toBe('plans/fixtures/valid/minimal.md')
+  })
+
+  it('reads CRLF files and a BOM with the same positions', async () => {
+    const text =
+      '\uFEFF---\nname: crlf\ntitle: CRLF\nselectionHint: Validates a plan written with Windows line endings.\n---\n\n```contract\nrequest: GET /x\nexpec: 1\n```\n'
+    const cwd = await tempTree({ 'plans/crlf.md': text.replace(/\n/g, '\r\n') })
+    const loose = await loadPlans({ roots: ['plans'], cwd })
+    expect(loose.plans[0]!.checks[0]!.params).toEqual({ request: 'GET /x', expec: 1 })
+    const strict = await loadPlans({
+      roots: ['plans'],
+      cwd,
+      checkSchemas: {
+        contract: { type: 'object', properties: { request: {} }, additionalProperties: false },
+      },
+    })
+    expect(strict.diagnostics.map(formatDiagnostic)).toEqual([
+      'plans/crlf.md:9:1 contract: unknown property "expec"; expected one of request',
+    ])
   })
 })
