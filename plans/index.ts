@@ -1,5 +1,7 @@
 /** The plan format: discover, parse, validate and lint plans; load `vigil.config.yaml`. */
 export { loadPlans } from './loader.js'
+export { parsePlanFile } from './parse-plan.js'
+export type { ParseOptions, ParsedPlanFile } from './parse-plan.js'
 export type { LoadPlansOptions, LoadPlansResult } from './loader.js'
 export { compareDiagnostics, formatDiagnostic } from './diagnostics.js'
 export { lintReport } from './lint.js'
