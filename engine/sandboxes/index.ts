@@ -1,11 +1,12 @@
 /** Sandbox providers: one file each, keyed by the name `sandbox.provider` uses in `vigil.config.yaml`. */
 import { resolveSandboxConfig, type SandboxConfigSource } from './config.js'
+import kubernetes from './kubernetes.js'
 import processProvider from './process.js'
 import { startSession, type SandboxSession, type StartSandboxesOptions } from './session.js'
 import type { SandboxProvider } from './types.js'
 import url from './url.js'
 
-export const sandboxProviders = { url, process: processProvider } satisfies Record<
+export const sandboxProviders = { url, process: processProvider, kubernetes } satisfies Record<
   string,
   SandboxProvider<never>
 >

@@ -1,0 +1,199 @@
+/**
+ * The objects the kubernetes provider deploys: generated Deployment + Service for `image` + `port`
+ * services, or the objects of the service's own manifest files, moved into the run's namespace, with the
+ * candidate's image/env override applied and vigil's labels added.
+ */
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { parseAllDocuments } from 'yaml'
+import type { KubeObject } from './client.js'
+import { ManifestError } from './errors.js'
+import {
+  EXPIRES_ANNOTATION,
+  MANAGED_BY,
+  OWNER_ANNOTATION,
+  RUN_ID_LABEL,
+  SERVICE_LABEL,
+  SIDE_LABEL,
+} from './labels.js'
+
+/** A container image, port and environment: what a generated Deployment + Service is made of. */
+export interface GeneratedWorkload {
+  image: string
+  port: number
+  env?: Record<string, string>
+  /** @default 1 */
+  replicas?: number
+  /** HTTP path of the readiness probe. @default a TCP probe of the port */
+  readyPath?: string
+  /** Container arguments. @default the image's */
+  args?: string[]
+}
+
+/** What makes the candidate differ from the baseline, applied to the touched services only. */
+export interface CandidateOverride {
+  /** Replaces the image of the container. */
+  image?: string
+  /** Set on the container (added or replaced). */
+  env?: Record<string, string>
+  /** Which container of each Deployment. @default the first */
+  container?: string
+}
+
+export function namespaceObject(
+  name: string,
+  labels: Record<string, string>,
+  expiresAt: Date,
+  owner: string,
+): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name,
+      labels: { ...MANAGED_BY, ...labels },
+      annotations: { [EXPIRES_ANNOTATION]: expiresAt.toISOString(), [OWNER_ANNOTATION]: owner },
+    },
+  }
+}
+
+/** A Deployment and a Service named after the service, selecting its pods by vigil's service label. */
+export function generatedObjects(
+  service: string,
+  namespace: string,
+  workload: GeneratedWorkload,
+  labels: Record<string, string>,
+): KubeObject[] {
+  const selector = { [SERVICE_LABEL]: service }
+  const podLabels = { ...MANAGED_BY, ...labels, ...selector }
+  const probe = workload.readyPath
+    ? { httpGet: { path: workload.readyPath, port: workload.port } }
+    : { tcpSocket: { port: workload.port } }
+  const container: Record<string, unknown> = {
+    name: service,
+    image: workload.image,
+    ports: [{ name: 'http', containerPort: workload.port }],
+    env: Object.entries(workload.env ?? {})
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, value]) => ({ name, value })),
+    readinessProbe: { ...probe, periodSeconds: 2 },
+  }
+  if (workload.args) container.args = workload.args
+  return [
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: service, namespace, labels: podLabels },
+      spec: {
+        replicas: workload.replicas ?? 1,
+        selector: { matchLabels: selector },
+        template: { metadata: { labels: podLabels }, spec: { containers: [container] } },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: service, namespace, labels: podLabels },
+      spec: { selector, ports: [{ name: 'http', port: workload.port, targetPort: workload.port }] },
+    },
+  ]
+}
+
+/** Reads the objects of manifest files (multi-document YAML), relative to `dir`, in file order. */
+export async function readManifests(
+  files: readonly string[],
+  dir: string,
+  where: string,
+): Promise<KubeObject[]> {
+  const out: KubeObject[] = []
+  for (const file of files) {
+    const full = path.resolve(dir, file)
+    let text: string
+    try {
+      text = await readFile(full, 'utf8')
+    } catch (error) {
+      throw new ManifestError(`${where}${file}: cannot be read (${(error as Error).message})`, {
+        cause: error,
+      })
+    }
+    for (const [index, doc] of parseAllDocuments(text).entries()) {
+      if (doc.errors.length) {
+        throw new ManifestError(`${file}: document ${index + 1}: ${doc.errors[0]!.message}`)
+      }
+      const value = doc.toJS() as unknown
+      if (value === null || value === undefined) continue
+      const object = value as Partial<KubeObject>
+      if (
+        typeof object.apiVersion !== 'string' ||
+        typeof object.kind !== 'string' ||
+        !object.metadata?.name
+      ) {
+        throw new ManifestError(
+          `${file}: document ${index + 1}: expected a Kubernetes object with apiVersion, kind and metadata.name`,
+        )
+      }
+      if (object.kind === 'Namespace') {
+        throw new ManifestError(
+          `${file}: document ${index + 1}: a Namespace; vigil creates the run's namespace itself`,
+        )
+      }
+      out.push(object as KubeObject)
+    }
+  }
+  return out
+}
+
+const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job'])
+
+/**
+ * Places objects in `namespace` with vigil's labels (on the objects and on their pod templates, so that
+ * pods can be found), and applies the candidate's override to their containers.
+ */
+export function prepareObjects(
+  objects: readonly KubeObject[],
+  namespace: string,
+  service: string,
+  labels: Record<string, string>,
+  override?: CandidateOverride,
+): KubeObject[] {
+  const marks = { ...MANAGED_BY, ...labels, [SERVICE_LABEL]: service }
+  return objects.map((original) => {
+    const object = structuredClone(original)
+    object.metadata = { ...object.metadata, namespace, labels: { ...object.metadata.labels, ...marks } }
+    delete object.metadata.uid
+    delete (object.metadata as { resourceVersion?: string }).resourceVersion
+    if (WORKLOAD_KINDS.has(object.kind) && object.spec?.template) {
+      const template = object.spec.template
+      template.metadata = { ...template.metadata, labels: { ...template.metadata?.labels, ...marks } }
+      if (override) applyOverride(object, override, service)
+    }
+    return object
+  })
+}
+
+function applyOverride(object: KubeObject, override: CandidateOverride, service: string): void {
+  const containers = (object.spec.template.spec?.containers ?? []) as Array<{
+    name: string
+    image?: string
+    env?: Array<{ name: string; value?: string }>
+  }>
+  const container = override.container ? containers.find((c) => c.name === override.container) : containers[0]
+  if (!container) {
+    throw new ManifestError(
+      `${object.kind} ${object.metadata.name} (service ${service}): no container ${JSON.stringify(override.container ?? 'at all')} to override; it has ${containers.map((c) => c.name).join(', ') || 'none'}`,
+    )
+  }
+  if (override.image) container.image = override.image
+  if (override.env) {
+    const env = (container.env ?? []).filter((e) => !(e.name in override.env!))
+    for (const [name, value] of Object.entries(override.env).sort(([a], [b]) => a.localeCompare(b))) {
+      env.push({ name, value })
+    }
+    container.env = env
+  }
+}
+
+/** The labels a namespace of this run carries. */
+export function runLabels(runId: string, side: string): Record<string, string> {
+  return { [RUN_ID_LABEL]: runId, [SIDE_LABEL]: side }
+}
