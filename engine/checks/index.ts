@@ -1,3 +1,4 @@
+import adversarial from './adversarial.js'
 import contract from './contract.js'
 import e2e from './e2e.js'
 import load from './load.js'
@@ -8,6 +9,7 @@ import type { CheckKind } from './types.js'
  * Typed loosely on purpose: each kind narrows its own params.
  */
 export const checkKinds = {
+  adversarial,
   contract,
   e2e,
   load,

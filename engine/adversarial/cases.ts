@@ -1,0 +1,274 @@
+/**
+ * Case generation. A case is one mutation of one target's valid request, fully determined by the seed
+ * and its index: case `i` belongs to category `i mod C` (a target and a mutation kind), visits that
+ * category's sites in turn, and fast-check draws the rest from a seed derived from (seed, i). So any
+ * single case can be regenerated alone, and two runs with one seed send byte-identical requests.
+ */
+import fc from 'fast-check'
+import { validArb } from './arbitrary.js'
+import { KINDS, MUTATION_KINDS, type Change, type Mutation, type MutationKind } from './mutations.js'
+import { schemaTypes } from './schemas.js'
+import { bodySites, hasOpaqueRaw, parsedForm, serialize, setAt, wire, withKeys, type Site } from './sites.js'
+import type { ParamSpec, Target } from './targets.js'
+
+/** A target's valid request for one sandbox: templates rendered, credentials attached. */
+export interface Base {
+  target: Target
+  /** The path with templates rendered; OpenAPI `{params}` still in it. */
+  path: string
+  /** Parameter values by `in:name` (undefined: left out). */
+  params: Map<ParamSpec, unknown>
+  body?: unknown
+  headers: Record<string, string>
+}
+
+export interface CaseRequest {
+  method: string
+  /** Path and query string, percent-encoded, relative to the service. */
+  path: string
+  headers: Record<string, string>
+  body?: string | Buffer
+}
+
+export interface Case {
+  /** Position in the run's sequence of generated cases; -1 for a target's unmutated control request. */
+  index: number
+  target: Target
+  /** The mutation; `control` for a target's valid request, `probe` for an authorization probe, `suggested` for a plan's explicit case. */
+  kind: MutationKind | 'control' | 'probe' | 'suggested'
+  /** What the case sends, in a phrase. */
+  description: string
+  /** Body pointer the mutation touched, when it touched one. */
+  pointer?: string
+  /** true: the schema rejects the request; false: it accepts it; undefined: the schema cannot tell. */
+  invalid: boolean | undefined
+  /** The request is large on purpose (the server may cut the connection). */
+  oversized: boolean
+  request: CaseRequest
+}
+
+/** A 32-bit seed for one case, from the check's seed and the case index (murmur3's finalizer). */
+export function caseSeed(seed: number, index: number): number {
+  let h = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca77)) >>> 0
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  h ^= h >>> 16
+  return h >>> 0
+}
+
+function stableHash(text: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193)
+  return h >>> 0
+}
+
+/** Renders a target's valid request; required parameters nobody gave a value get a generated valid one. */
+export function prepareBase(
+  target: Target,
+  render: <T>(value: T) => T,
+  seed: number,
+  credentials: Record<string, string>,
+): Base {
+  const params = new Map<ParamSpec, unknown>()
+  for (const spec of target.params) {
+    let value = spec.base === undefined ? undefined : render(spec.base)
+    if (value === undefined && spec.required) {
+      const [generated] = fc.sample(validArb(spec.schema), {
+        seed: caseSeed(seed, stableHash(`${target.id}:${spec.name}`)),
+        numRuns: 1,
+      })
+      value = generated
+    }
+    params.set(spec, value)
+  }
+  const base: Base = {
+    target,
+    path: render(target.path),
+    params,
+    headers: { ...render(target.headers), ...(target.auth ? credentials : {}) },
+  }
+  if (target.body) base.body = render(target.body.example)
+  return base
+}
+
+function coerce(raw: string, spec: ParamSpec): unknown {
+  const types = schemaTypes(spec.schema)
+  if (
+    (types.includes('integer') || types.includes('number')) &&
+    /^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw)
+  )
+    return Number(raw)
+  if (types.includes('boolean') && (raw === 'true' || raw === 'false')) return raw === 'true'
+  return raw
+}
+
+/** Path and query of a request, with values percent-encoded. */
+export function renderPath(base: Base, params: Map<ParamSpec, unknown>, extra?: [string, string]): string {
+  let path = base.path.replace(/\{([^}]+)\}/g, (whole, name: string) => {
+    const spec = base.target.params.find((p) => p.in === 'path' && p.name === name)
+    return spec ? encodeURIComponent(wire(params.get(spec) ?? '')) : whole
+  })
+  const query = new URLSearchParams()
+  for (const spec of base.target.params) {
+    const value = params.get(spec)
+    if (spec.in !== 'query' || value === undefined) continue
+    for (const v of Array.isArray(value) ? value : [value]) query.append(spec.name, wire(v))
+  }
+  if (extra) query.append(extra[0], extra[1])
+  const search = query.toString()
+  if (search) path += (path.includes('?') ? '&' : '?') + search
+  return path
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+function textValidity(
+  text: string | Buffer,
+  base: Base,
+  contentType: string | null | undefined,
+): boolean | undefined {
+  const spec = base.target.body!
+  if (contentType !== undefined) {
+    const type = contentType?.split(';')[0]!.trim().toLowerCase()
+    if (!type || !spec.mediaTypes.some((m) => m.toLowerCase() === type)) return true
+  }
+  let decoded: string
+  try {
+    decoded = typeof text === 'string' ? text : utf8.decode(text)
+  } catch {
+    return true
+  }
+  if (decoded.trim() === '') return spec.required ? true : false
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(decoded)
+  } catch {
+    return true
+  }
+  return spec.validate ? !spec.validate(parsed) : undefined
+}
+
+/** Builds the request a mutation (or none: the control) makes of a base, and judges it against the schemas. */
+export function buildCase(base: Base, index: number, mutation?: Mutation, site?: Site): Case {
+  const { target } = base
+  const change: Change | undefined = mutation?.change
+  const params = new Map(base.params)
+  let invalid: boolean | undefined = false
+  let extra: [string, string] | undefined
+  if (change?.on === 'param') {
+    if ('remove' in change) {
+      params.set(change.spec, undefined)
+      invalid = change.spec.required ? true : false
+    } else {
+      params.set(change.spec, change.value)
+      invalid = change.spec.validate
+        ? !change.spec.validate(coerce(wire(change.value), change.spec))
+        : undefined
+    }
+  } else if (change?.on === 'extra-query') extra = [change.name, change.value]
+  const headers = { ...base.headers }
+  let body: string | Buffer | undefined
+  if (target.body) {
+    let contentType: string | null = target.body.mediaTypes.find((m) => /json/i.test(m)) ?? 'application/json'
+    if (change?.on === 'body-text') {
+      body = change.text
+      if (change.contentType !== undefined) contentType = change.contentType
+      invalid = textValidity(change.text, base, change.contentType)
+    } else {
+      let value = base.body
+      if (change?.on === 'body')
+        value = setAt(value, change.pointer, 'remove' in change ? { remove: true } : { value: change.value })
+      else if (change?.on === 'body-keys') {
+        const current = change.pointer === '' ? value : pointerValue(value, change.pointer)
+        const widened = withKeys(current, change.keys)
+        value = change.pointer === '' ? widened : setAt(value, change.pointer, { value: widened })
+      }
+      body = serialize(value)
+      if (change?.on === 'body' || change?.on === 'body-keys') {
+        if (hasOpaqueRaw(value)) {
+          const types = schemaTypes(site?.on === 'body' ? site.schema : undefined)
+          invalid = types.length && !types.includes('array') && !types.includes('object') ? true : undefined
+        } else invalid = target.body.validate ? !target.body.validate(parsedForm(value)) : undefined
+      }
+    }
+    if (contentType === null) delete headers['content-type']
+    else headers['content-type'] = contentType
+  }
+  const size = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length
+  const path = renderPath(base, params, extra)
+  const out: Case = {
+    index,
+    target,
+    kind: mutation?.kind ?? 'control',
+    description: mutation?.description ?? 'the valid request',
+    invalid,
+    oversized: size > 64 * 1024 || path.length > 2048,
+    request: { method: target.method, path, headers, ...(body !== undefined ? { body } : {}) },
+  }
+  if (change && 'pointer' in change) out.pointer = change.pointer
+  return out
+}
+
+function pointerValue(root: unknown, pointer: string): unknown {
+  let current = root
+  for (const token of pointer
+    .split('/')
+    .slice(1)
+    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'))) {
+    current = current && typeof current === 'object' ? (current as Record<string, unknown>)[token] : undefined
+  }
+  return current
+}
+
+interface Category {
+  base: Base
+  kind: MutationKind
+  sites: Site[]
+  bodyText?: string
+}
+
+/** The generated cases of a run: any index on demand, from the bases and the seed. */
+export class CaseGenerator {
+  readonly categories: Category[] = []
+
+  constructor(
+    readonly bases: readonly Base[],
+    readonly seed: number,
+    readonly maxBodyBytes: number,
+  ) {
+    for (const base of bases) {
+      const sites: Site[] = [
+        ...(base.target.body ? bodySites(base.body, base.target.body.schema) : []),
+        ...base.target.params.map((spec) => ({ on: 'param' as const, spec, value: base.params.get(spec) })),
+      ]
+      const bodyText = base.target.body ? serialize(base.body) : undefined
+      for (const kind of MUTATION_KINDS) {
+        const applicable = KINDS[kind].sites(sites, base.target.body !== undefined)
+        if (applicable.length)
+          this.categories.push({
+            base,
+            kind,
+            sites: applicable,
+            ...(bodyText !== undefined ? { bodyText } : {}),
+          })
+      }
+    }
+  }
+
+  /** The case at `index`; the same for the same bases, seed and index. */
+  generate(index: number): Case {
+    const category = this.categories[index % this.categories.length]!
+    const occurrence = Math.floor(index / this.categories.length)
+    const site = category.sites[occurrence % category.sites.length]!
+    const round = Math.floor(occurrence / category.sites.length)
+    const context = {
+      maxBodyBytes: this.maxBodyBytes,
+      ...(category.bodyText !== undefined ? { bodyText: category.bodyText } : {}),
+    }
+    const arbitrary = KINDS[category.kind].arbitrary(site, context, round)
+    const [mutation] = fc.sample(arbitrary, { seed: caseSeed(this.seed, index), numRuns: 1 })
+    return buildCase(category.base, index, mutation!, site)
+  }
+}

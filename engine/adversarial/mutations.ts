@@ -1,0 +1,302 @@
+/**
+ * The mutation kinds: for each, which sites it applies to and a fast-check arbitrary of what it does
+ * there. A case is one mutation of one target's valid request; fast-check draws its specifics from the
+ * case's seed, so the same seed and index always give the same mutation.
+ */
+import fc from 'fast-check'
+import {
+  HUGE_NUMBERS,
+  INJECTIONS,
+  MALFORMED,
+  NOSQL_OPERATORS,
+  PROTO_KEYS,
+  RawJson,
+  UNICODE_EDGES,
+  WRONG_CONTENT_TYPES,
+  hugeNumber,
+} from './catalog.js'
+import { validArb, wrongTypeArb } from './arbitrary.js'
+import { boundaryArb, hasBoundaries } from './boundaries.js'
+import { schemaTypes } from './schemas.js'
+import type { BodySite, ParamSite, Site } from './sites.js'
+
+export const MUTATION_KINDS = [
+  'valid',
+  'wrong-type',
+  'missing-required',
+  'extra-field',
+  'boundary',
+  'empty',
+  'oversized',
+  'huge-number',
+  'deep-nesting',
+  'malformed-json',
+  'wrong-content-type',
+  'unicode',
+  'injection',
+] as const
+export type MutationKind = (typeof MUTATION_KINDS)[number]
+
+/** What a mutation does to the valid request. */
+export type Change =
+  | { on: 'body'; pointer: string; value: unknown }
+  | { on: 'body'; pointer: string; remove: true }
+  | { on: 'body-keys'; pointer: string; keys: Record<string, unknown> }
+  | { on: 'body-text'; text: string | Buffer; contentType?: string | null }
+  | { on: 'param'; spec: ParamSite['spec']; value: unknown }
+  | { on: 'param'; spec: ParamSite['spec']; remove: true }
+  | { on: 'extra-query'; name: string; value: string }
+
+export interface Mutation {
+  kind: MutationKind
+  change: Change
+  /** One phrase: what the case sends, e.g. `/items/0/quantity = 0 (below minimum 1)`. */
+  description: string
+}
+
+export interface KindContext {
+  /** The valid body as JSON text (for the text-level kinds). */
+  bodyText?: string
+  /** Largest body an oversized case may send. */
+  maxBodyBytes: number
+}
+
+interface KindSpec {
+  /** The sites the kind applies to (`[]`: it does not apply to this target). */
+  sites(sites: readonly Site[], hasBody: boolean): Site[]
+  /** `round`: how many times this kind visited this target's sites before (rotates limits). */
+  arbitrary(site: Site, ctx: KindContext, round: number): fc.Arbitrary<Mutation>
+}
+
+const at = (site: Site) =>
+  site.on === 'body' ? site.pointer || '(body)' : `${site.spec.in} ${site.spec.name}`
+const short = (value: unknown) => {
+  const text =
+    value instanceof RawJson
+      ? value.text
+      : typeof value === 'string'
+        ? JSON.stringify(value)
+        : (JSON.stringify(value) ?? 'undefined')
+  return text.length > 40 ? `${text.slice(0, 37)}… (${text.length} chars)` : text
+}
+const put = (kind: MutationKind, site: Site, value: unknown, note?: string): Mutation => ({
+  kind,
+  change:
+    site.on === 'body'
+      ? { on: 'body', pointer: site.pointer, value }
+      : { on: 'param', spec: site.spec, value },
+  description: `${at(site)} = ${short(value)}${note ? ` (${note})` : ''}`,
+})
+
+const body = (sites: readonly Site[]) => sites.filter((s): s is BodySite => s.on === 'body')
+const params = (sites: readonly Site[]) => sites.filter((s): s is ParamSite => s.on === 'param')
+const stringy = (s: Site) => {
+  const types = schemaTypes(s.on === 'body' ? s.schema : s.spec.schema)
+  return types.length === 0 ? typeof s.value === 'string' || s.on === 'param' : types.includes('string')
+}
+const isObjectSite = (s: BodySite) =>
+  (s.value !== undefined && typeof s.value === 'object' && s.value !== null && !Array.isArray(s.value)) ||
+  schemaTypes(s.schema).includes('object')
+
+export const KINDS: Record<MutationKind, KindSpec> = {
+  valid: {
+    sites: (sites, hasBody) =>
+      hasBody
+        ? body(sites).filter((s) => s.pointer === '' && s.schema)
+        : params(sites).filter((s) => s.spec.schema),
+    arbitrary: (site) =>
+      validArb(site.on === 'body' ? site.schema : site.spec.schema).map((value) =>
+        put('valid', site, value, 'generated from the schema'),
+      ),
+  },
+  'wrong-type': {
+    sites: (sites) =>
+      sites.filter(
+        (s) =>
+          schemaTypes(s.on === 'body' ? s.schema : s.spec.schema).length > 0 &&
+          (s.on === 'param' || s.pointer !== ''),
+      ),
+    arbitrary: (site) => {
+      const schema = site.on === 'body' ? site.schema : site.spec.schema
+      return wrongTypeArb(schema).map((value) =>
+        put('wrong-type', site, value, `expected ${schemaTypes(schema).join(' or ')}`),
+      )
+    },
+  },
+  'missing-required': {
+    sites: (sites) => [
+      ...body(sites).filter((s) => s.pointer !== '' && requiredAt(sites, s)),
+      ...params(sites).filter((s) => s.spec.required && s.spec.in === 'query'),
+    ],
+    arbitrary: (site) =>
+      fc.constant<Mutation>({
+        kind: 'missing-required',
+        change:
+          site.on === 'body'
+            ? { on: 'body', pointer: site.pointer, remove: true }
+            : { on: 'param', spec: site.spec, remove: true },
+        description: `${at(site)} left out (required)`,
+      }),
+  },
+  'extra-field': {
+    sites: (sites, hasBody) =>
+      hasBody
+        ? body(sites).filter(isObjectSite)
+        : [sites[0] ?? { on: 'body', pointer: '', value: undefined }],
+    arbitrary: (site, ctx) => {
+      const name = fc.oneof(
+        fc.constantFrom('isAdmin', 'role', 'owner', 'id', 'priceCents', 'status', 'debug'),
+        fc.string({ minLength: 1, maxLength: 12 }),
+      )
+      const value = fc.oneof(fc.boolean(), fc.integer(), fc.string({ maxLength: 8 }), fc.constant(null))
+      if (site.on === 'body' && ctx.bodyText !== undefined) {
+        return fc.tuple(name, value).map(([key, v]) => ({
+          kind: 'extra-field' as const,
+          change: { on: 'body-keys' as const, pointer: site.pointer, keys: { [key]: v } },
+          description: `${site.pointer || '(body)'} gains unexpected field ${JSON.stringify(key)} = ${short(v)}`,
+        }))
+      }
+      return fc.tuple(name, value).map(([key, v]) => ({
+        kind: 'extra-field' as const,
+        change: { on: 'extra-query' as const, name: key, value: String(v) },
+        description: `unexpected query parameter ${JSON.stringify(key)} = ${JSON.stringify(String(v))}`,
+      }))
+    },
+  },
+  boundary: {
+    sites: (sites) => sites.filter((s) => hasBoundaries(s.on === 'body' ? s.schema : s.spec.schema)),
+    arbitrary: (site, _ctx, round) =>
+      boundaryArb(site.on === 'body' ? site.schema! : site.spec.schema!, site.value, round).map((b) =>
+        put('boundary', site, b.value, b.note),
+      ),
+  },
+  empty: {
+    sites: (sites) => sites.filter((s) => s.on === 'param' || s.pointer !== ''),
+    arbitrary: (site) => {
+      const types = schemaTypes(site.on === 'body' ? site.schema : site.spec.schema)
+      const empties: unknown[] = site.on === 'param' ? [''] : ['', [], {}, null]
+      const ordered = [
+        ...empties.filter((e) => types.includes(Array.isArray(e) ? 'array' : e === null ? 'null' : typeof e)),
+        ...empties,
+      ]
+      return fc.constantFrom(...ordered).map((value) => put('empty', site, value, 'empty'))
+    },
+  },
+  oversized: {
+    sites: (sites, hasBody) => [
+      ...(hasBody
+        ? body(sites).filter((s) => (s.pointer !== '' && stringy(s)) || (s.pointer === '' && isObjectSite(s)))
+        : []),
+      ...params(sites),
+    ],
+    arbitrary: (site, ctx) => {
+      if (site.on === 'param')
+        return fc
+          .integer({ min: 2048, max: 12_000 })
+          .map((n) => put('oversized', site, 'A'.repeat(n), `${n} characters`))
+      const room = Math.max(1024, ctx.maxBodyBytes - (ctx.bodyText?.length ?? 0) - 64)
+      return fc.integer({ min: Math.min(64 * 1024 + 1, room), max: room }).map((n): Mutation => {
+        if (site.pointer === '') {
+          return {
+            kind: 'oversized',
+            change: { on: 'body-keys', pointer: '', keys: { padding: 'A'.repeat(n) } },
+            description: `(body) padded with a ${n}-character field`,
+          }
+        }
+        return put('oversized', site, 'A'.repeat(n), `${n} characters`)
+      })
+    },
+  },
+  'huge-number': {
+    sites: (sites) => sites.filter((s) => (s.on === 'param' || s.pointer !== '') && !stringy(s)),
+    arbitrary: (site) =>
+      fc
+        .constantFrom(...HUGE_NUMBERS)
+        .map((text) => put('huge-number', site, hugeNumber(text), 'beyond double precision or range')),
+  },
+  'deep-nesting': {
+    sites: (sites, hasBody) => (hasBody ? body(sites) : []),
+    arbitrary: (site, ctx) =>
+      fc
+        .tuple(
+          fc.integer({ min: 1000, max: Math.max(1000, Math.min(100_000, Math.floor(ctx.maxBodyBytes / 8))) }),
+          fc.boolean(),
+        )
+        .map(([depth, arrays]) => {
+          const text = arrays
+            ? `${'['.repeat(depth)}${']'.repeat(depth)}`
+            : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`
+          return put(
+            'deep-nesting',
+            site,
+            new RawJson(text),
+            `${depth} levels of ${arrays ? 'arrays' : 'objects'}`,
+          )
+        }),
+  },
+  'malformed-json': {
+    sites: (sites, hasBody) => (hasBody ? body(sites).filter((s) => s.pointer === '') : []),
+    arbitrary: (_site, ctx) =>
+      fc.constantFrom(...MALFORMED).map((m) => ({
+        kind: 'malformed-json' as const,
+        change: { on: 'body-text' as const, text: m.make(ctx.bodyText ?? '{}') },
+        description: `malformed JSON: ${m.name}`,
+      })),
+  },
+  'wrong-content-type': {
+    sites: (sites, hasBody) => (hasBody ? body(sites).filter((s) => s.pointer === '') : []),
+    arbitrary: (_site, ctx) =>
+      fc.constantFrom(...WRONG_CONTENT_TYPES).map((type) => ({
+        kind: 'wrong-content-type' as const,
+        change: { on: 'body-text' as const, text: ctx.bodyText ?? '{}', contentType: type },
+        description: type === null ? 'JSON body without a content type' : `JSON body sent as ${type}`,
+      })),
+  },
+  unicode: {
+    sites: (sites) => sites.filter((s) => (s.on === 'param' || s.pointer !== '') && stringy(s)),
+    arbitrary: (site) =>
+      fc
+        .oneof(
+          fc.constantFrom(...UNICODE_EDGES).map((u) => ({ value: u.value, note: u.name })),
+          fc.constantFrom(...UNICODE_EDGES).map((u) => ({
+            value: typeof site.value === 'string' ? site.value + u.value : u.value,
+            note: `valid value + ${u.name}`,
+          })),
+          fc
+            .string({ unit: 'binary', minLength: 1, maxLength: 12 })
+            .map((value) => ({ value, note: 'random code points' })),
+        )
+        .map((u) => put('unicode', site, u.value, u.note)),
+  },
+  injection: {
+    sites: (sites) => sites.filter((s) => s.on === 'param' || s.pointer !== '' || isObjectSite(s)),
+    arbitrary: (site) => {
+      const strings = fc.constantFrom(...INJECTIONS).map((i) => put('injection', site, i.value, i.family))
+      if (site.on === 'param') return strings
+      const operators = fc
+        .constantFrom(...NOSQL_OPERATORS)
+        .map((text) => put('injection', site, JSON.parse(text), 'NoSQL operator'))
+      const proto = fc.constantFrom(...PROTO_KEYS).map((text): Mutation => ({
+        kind: 'injection',
+        change: { on: 'body-keys', pointer: site.pointer, keys: JSON.parse(text) as Record<string, unknown> },
+        description: `${site.pointer || '(body)'} gains ${text} (prototype pollution)`,
+      }))
+      if (site.pointer === '') return proto
+      return isObjectSite(site) ? fc.oneof(strings, operators, proto) : fc.oneof(strings, operators)
+    },
+  },
+}
+
+/** True when the body site is a required property of its parent object. */
+function requiredAt(sites: readonly Site[], site: BodySite): boolean {
+  if (site.value === undefined) return false
+  const cut = site.pointer.lastIndexOf('/')
+  const parentPointer = site.pointer.slice(0, cut)
+  const key = site.pointer
+    .slice(cut + 1)
+    .replace(/~1/g, '/')
+    .replace(/~0/g, '~')
+  const parent = body(sites).find((s) => s.pointer === parentPointer)
+  const required = parent?.schema?.required
+  return Array.isArray(required) && required.includes(key)
+}

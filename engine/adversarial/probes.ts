@@ -1,0 +1,112 @@
+/**
+ * Authorization probes, per target that needs credentials: no credentials, malformed credentials
+ * (fast-check picks three kinds from the seed), and — when the plan has a second principal and the
+ * target reaches a resource the owner created in setup — the other principal's credentials.
+ */
+import fc from 'fast-check'
+import { buildCase, caseSeed, type Base, type Case } from './cases.js'
+
+export interface Probe {
+  case: Case
+  /** Statuses that pass. */
+  expected: number[]
+  /** For messages: `no credentials`, `malformed credentials (…)`, `another principal's credentials`. */
+  label: string
+  foreign: boolean
+}
+
+const UNAUTHORIZED = [401, 403]
+
+function malformedVariants(
+  owner: Record<string, string>,
+): Array<{ name: string; headers: Record<string, string> }> {
+  const bearer = owner.authorization && /^Bearer\s+(.+)$/i.exec(owner.authorization)
+  if (bearer) {
+    const token = bearer[1]!
+    return [
+      { name: 'a scheme without a token', headers: { authorization: 'Bearer' } },
+      { name: "the owner's token with one character more", headers: { authorization: `Bearer ${token}x` } },
+      {
+        name: 'Basic instead of Bearer',
+        headers: { authorization: `Basic ${Buffer.from('vigil:not-a-password').toString('base64')}` },
+      },
+      { name: 'an unknown token', headers: { authorization: 'Bearer vigil0unknown0token0a8f3e1c' } },
+      { name: 'an injection string as token', headers: { authorization: "Bearer ' OR '1'='1" } },
+      { name: 'a 4096-character token', headers: { authorization: `Bearer ${'A'.repeat(4096)}` } },
+      { name: 'the token "null"', headers: { authorization: 'Bearer null' } },
+    ]
+  }
+  return Object.keys(owner)
+    .sort()
+    .flatMap((name) => [
+      { name: `${name} with one character more`, headers: { ...owner, [name]: `${owner[name]}x` } },
+      { name: `${name} empty`, headers: { ...owner, [name]: '' } },
+      { name: `${name} unknown`, headers: { ...owner, [name]: 'vigil0unknown0credential' } },
+    ])
+}
+
+function without(headers: Record<string, string>, names: readonly string[]): Record<string, string> {
+  const drop = new Set(names.map((n) => n.toLowerCase()))
+  return Object.fromEntries(Object.entries(headers).filter(([k]) => !drop.has(k.toLowerCase())))
+}
+
+/** True when the target's valid request uses one of the setup's captured variables. */
+export function usesCaptures(target: Base['target'], names: readonly string[]): boolean {
+  if (names.length === 0) return false
+  const text = JSON.stringify([
+    target.path,
+    target.params.map((p) => p.base ?? null),
+    target.body?.example ?? null,
+  ])
+  return names.some((name) =>
+    new RegExp(`\\{\\{\\s*${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\}\\}`).test(text),
+  )
+}
+
+/** The probes of a session's targets, in target order. */
+export function authzProbes(
+  bases: readonly Base[],
+  owner: Record<string, string>,
+  other: Record<string, string> | undefined,
+  seed: number,
+  captureNames: readonly string[],
+  foreignStatus: readonly number[],
+): Probe[] {
+  const probes: Probe[] = []
+  const ownerNames = Object.keys(owner)
+  bases.forEach((base, t) => {
+    if (!base.target.auth || ownerNames.length === 0) return
+    const make = (
+      headers: Record<string, string>,
+      label: string,
+      expected: readonly number[],
+      foreign = false,
+    ) => {
+      const c = buildCase({ ...base, headers: { ...without(base.headers, ownerNames), ...headers } }, -1)
+      probes.push({
+        case: { ...c, kind: 'probe', description: label },
+        expected: [...expected],
+        label,
+        foreign,
+      })
+    }
+    make({}, 'no credentials', UNAUTHORIZED)
+    const variants = malformedVariants(owner)
+    const [picked] = fc.sample(
+      fc.shuffledSubarray(variants, {
+        minLength: Math.min(3, variants.length),
+        maxLength: Math.min(3, variants.length),
+      }),
+      {
+        seed: caseSeed(seed, 1_000_000 + t),
+        numRuns: 1,
+      },
+    )
+    for (const variant of picked!)
+      make(variant.headers, `malformed credentials (${variant.name})`, UNAUTHORIZED)
+    if (other && usesCaptures(base.target, captureNames)) {
+      make(other, "another principal's credentials on the owner's resource", foreignStatus, true)
+    }
+  })
+  return probes
+}

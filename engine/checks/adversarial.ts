@@ -1,0 +1,194 @@
+/**
+ * `adversarial`: cases generated from the schemas with a fixed seed try to break the change — wrong
+ * types, missing and extra fields, boundaries, oversize, malformed JSON, injection strings, missing,
+ * malformed and foreign credentials — and switchable oracles judge the answers: no 5xx, invalid input
+ * rejected with a 4xx, no stack trace, internal path or secret, authorization enforced, still healthy.
+ */
+import type { JsonSchema } from '../../plans/types.js'
+import { ORACLES, type AdversarialParams } from '../adversarial/params.js'
+import { MAX_BODY_BYTES, MAX_CASES, runAdversarial } from '../adversarial/run.js'
+import { defineCheckKind } from './types.js'
+
+const stringMap = { type: 'object', additionalProperties: { type: 'string' } }
+const statusList = {
+  description: 'A status (400), a range ("4XX") or a list of them.',
+  oneOf: [
+    { type: 'integer', minimum: 100, maximum: 599 },
+    { type: 'string', pattern: '^([1-5][0-9][0-9]|[1-5][Xx][Xx])$' },
+    {
+      type: 'array',
+      minItems: 1,
+      items: {
+        oneOf: [
+          { type: 'integer', minimum: 100, maximum: 599 },
+          { type: 'string', pattern: '^([1-5][0-9][0-9]|[1-5][Xx][Xx])$' },
+        ],
+      },
+    },
+  ],
+}
+const credential = {
+  description: 'A bearer token ("{{secrets.alice}}"), a whole Authorization value, or { headers }.',
+  oneOf: [
+    { type: 'string', minLength: 1 },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['headers'],
+      properties: { headers: { ...stringMap, minProperties: 1 } },
+    },
+  ],
+}
+const relativePath = { type: 'string', pattern: '^/(?!/)', description: 'A path relative to the service.' }
+const request = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['path'],
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    method: { type: 'string', pattern: '^[A-Za-z]+$' },
+    path: relativePath,
+    query: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+    headers: stringMap,
+    json: {},
+    schema: { oneOf: [{ type: 'string' }, { type: 'object' }] },
+    auth: { type: 'boolean' },
+    service: { type: 'string' },
+  },
+}
+const setupEntry = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['request'],
+  properties: {
+    name: { type: 'string' },
+    service: { type: 'string' },
+    request: {
+      oneOf: [
+        { type: 'string', pattern: '^\\s*([A-Za-z]+\\s+)?/\\S*\\s*$' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['path'],
+          properties: {
+            method: { type: 'string', pattern: '^[A-Za-z]+$' },
+            path: relativePath,
+            query: { type: 'object' },
+            headers: stringMap,
+            json: {},
+            body: { type: 'string' },
+          },
+        },
+      ],
+    },
+    headers: stringMap,
+    expect: { type: 'object', additionalProperties: false, properties: { status: statusList } },
+    capture: {
+      type: 'object',
+      additionalProperties: { type: 'string', pattern: '^(/.*|status|header:.+)$' },
+    },
+  },
+}
+
+/** One explicit case (as `vigil adversary suggest` writes them). Also validates the LLM's reply. */
+export const suggestedCaseSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'operation', 'request', 'expect'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 120 },
+    operation: { type: 'string', minLength: 1, maxLength: 200 },
+    request: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['method', 'path'],
+      properties: {
+        method: { type: 'string', pattern: '^[A-Za-z]{1,10}$' },
+        path: { ...relativePath, maxLength: 2048 },
+        headers: {
+          type: 'object',
+          maxProperties: 20,
+          additionalProperties: { type: 'string', maxLength: 1024 },
+        },
+        json: {},
+        body: { type: 'string', maxLength: 65536 },
+        contentType: { type: 'string', maxLength: 200 },
+      },
+      not: { required: ['json', 'body'] },
+    },
+    auth: { type: 'string', enum: ['owner', 'other', 'none'] },
+    expect: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['status'],
+      properties: { status: statusList },
+    },
+    rationale: { type: 'string', maxLength: 1000 },
+  },
+}
+
+/** JSON Schema of an `adversarial` block. */
+export const adversarialSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    service: { type: 'string', minLength: 1 },
+    openapi: {
+      type: 'string',
+      minLength: 1,
+      description: 'An OpenAPI 3.x document, relative to the plan file.',
+    },
+    operations: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+    requests: { type: 'array', minItems: 1, items: request },
+    params: { type: 'object' },
+    headers: stringMap,
+    principals: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { owner: credential, other: credential },
+    },
+    setup: { type: 'array', items: setupEntry },
+    cases: { type: 'integer', minimum: 0, maximum: MAX_CASES, description: `Generated cases. Default 200.` },
+    timeBudget: {
+      description: 'Wall time for the cases: 30s, 2m, or milliseconds. Default 60s.',
+      oneOf: [
+        { type: 'string', pattern: '^(\\d+(\\.\\d+)?(ms|s|m|h))+$' },
+        { type: 'number', minimum: 0 },
+      ],
+    },
+    concurrency: { type: 'integer', minimum: 1, maximum: 64 },
+    oracles: { type: 'array', uniqueItems: true, items: { type: 'string', enum: [...ORACLES] } },
+    newOnly: { type: 'boolean' },
+    health: { oneOf: [{ type: 'string', pattern: '^\\s*([A-Za-z]+\\s+)?/\\S*\\s*$' }, { const: false }] },
+    seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
+    maxBodyBytes: { type: 'integer', minimum: 1024, maximum: MAX_BODY_BYTES },
+    foreignStatus: { type: 'array', minItems: 1, items: { type: 'integer', minimum: 100, maximum: 599 } },
+    suggested: { type: 'array', items: suggestedCaseSchema },
+  },
+  anyOf: [{ required: ['openapi'] }, { required: ['requests'] }],
+  dependencies: { operations: ['openapi'] },
+}
+
+export default defineCheckKind<AdversarialParams>({
+  meta: {
+    description:
+      'Generated hostile requests do not break the service: no 5xx, invalid input rejected, no leaks, authorization enforced',
+    schema: adversarialSchema,
+    messages: {
+      'no-server-error': '{{operation}}: {{what}} got {{status}}, a server error{{reason}} (seed {{seed}}).',
+      'rejects-invalid': '{{operation}}: {{what}} is invalid but got {{status}}, not a 4xx (seed {{seed}}).',
+      'no-leak': '{{operation}}: the response to {{what}} reveals {{leak}}: {{match}} (seed {{seed}}).',
+      authz: '{{operation}}: {{what}} got {{status}}; expected {{expected}}.',
+      suggested: '{{operation}}: {{what}} got {{status}}; expected {{expected}}.',
+      'control-rejected':
+        '{{operation}}: the valid request got {{status}}, so the cases that mutate it prove little.',
+      healthy: 'The service is not healthy after the cases: {{request}} got {{status}}.',
+      'setup-failed': 'Setup failed on the {{sandbox}} at "{{step}}": {{reason}}.',
+      legacy: '{{count}} failures also happen on the baseline and do not count (newOnly): {{oracles}}.',
+      'new-only-without-baseline': 'newOnly needs a baseline; this run has none, so every failure counts.',
+      summary:
+        'Sent {{cases}} generated cases, {{probes}} authorization probes and {{suggested}} suggested cases to {{targets}} operations (seed {{seed}}){{budget}}.',
+    },
+  },
+  run: runAdversarial,
+})
