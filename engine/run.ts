@@ -4,7 +4,7 @@
  */
 import path from 'node:path'
 import { loadConfig, type LoadedConfig } from '../plans/config.js'
-import { loadPlans } from '../plans/loader.js'
+import { loadPlansForRun } from './load-plans.js'
 import type { Plan } from '../plans/types.js'
 import { checkKinds } from './checks/index.js'
 import type { CheckKind } from './checks/types.js'
@@ -96,15 +96,7 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
   const identity = await runIdentity({ configDir: loaded.dir, ...options, seed, env })
 
   // Plans: a broken plan is a run error (exit 2), and the plans that loaded still run.
-  const result = await timed('plans', () =>
-    loadPlans({
-      roots: config.plans.map((root) => path.resolve(loaded.dir, root)),
-      cwd,
-      checkSchemas: Object.fromEntries(
-        Object.entries(checkKinds).map(([name, kind]) => [name, kind.meta.schema]),
-      ),
-    }),
-  )
+  const result = await timed('plans', () => loadPlansForRun(loaded, undefined, cwd))
   for (const d of result.diagnostics) {
     if (d.severity === 'error') errors.push(diagnosticError(d))
     else log(`warning: ${d.file}:${d.line}:${d.column} ${d.message}`)
@@ -120,6 +112,7 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
       name: p.name,
       title: p.title,
       file: p.file,
+      blocking: p.blocking,
       checks: p.checks.map((c) => ({ name: c.name, kind: c.kind })),
     })),
     sandboxes,

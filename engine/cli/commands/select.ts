@@ -19,7 +19,7 @@ import {
 import type { ChangeInput, ResolvedSelector } from '../../../selectors/index.js'
 import { evaluate, loadLabelledChanges, renderEvalReport } from '../../../selectors/eval.js'
 import { renderSelection } from '../../../selectors/render.js'
-import { checkKinds } from '../../checks/index.js'
+import { checkSchemas } from '../../load-plans.js'
 import { UsageError, VigilError } from '../../errors.js'
 import type { RegisterCommand } from './index.js'
 
@@ -174,9 +174,7 @@ async function catalog(
   const result = await loadPlans({
     roots: roots.map((root) => path.resolve(dir, root)),
     cwd,
-    checkSchemas: Object.fromEntries(
-      Object.entries(checkKinds).map(([name, kind]) => [name, kind.meta.schema]),
-    ),
+    checkSchemas: checkSchemas(),
   })
   let broken = false
   for (const d of result.diagnostics) {
