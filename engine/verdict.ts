@@ -167,7 +167,14 @@ export interface RunStartInfo {
   runId: string
   startedAt: string
   selection?: VerdictSelection
-  plans: Array<{ name: string; title: string; file: string; checks: Array<{ name: string; kind: string }> }>
+  plans: Array<{
+    name: string
+    title: string
+    file: string
+    /** false: this plan's failures are warnings. */
+    blocking: boolean
+    checks: Array<{ name: string; kind: string }>
+  }>
   /** Sandboxes in use, with their service URLs. */
   sandboxes: Array<{ name: string; services: Record<string, string> }>
 }

@@ -79,11 +79,19 @@ export function renderRunStart(raw: RunStartInfo, options: ConsoleRenderOptions 
 }
 
 /** One finished check: `✗ plan › check  kind · 1.23s · 2 errors`, and for a failure its first message. */
-export function renderCheckLine(raw: CheckResult, options: ConsoleRenderOptions = {}): string {
+/**
+ * One finished check. A failure in a non-blocking plan (`warning: true`) is shown as a warning, as the
+ * final summary does, so the live view never shows a cross for something that will not fail the run.
+ */
+export function renderCheckLine(
+  raw: CheckResult,
+  options: ConsoleRenderOptions & { warning?: boolean } = {},
+): string {
   const c = colorsFor(options)
   const result = withVisibleControls(raw)
   const name = `${c.dim(`${result.plan} ›`)} ${result.check}`
-  const symbol = paint(c, result.state, SYMBOLS[result.state])
+  const warned = options.warning === true && result.state === 'failed'
+  const symbol = warned ? c.yellow('▲') : paint(c, result.state, SYMBOLS[result.state])
   if (result.state === 'skipped') return `${symbol} ${name}  ${c.dim(`skipped: ${result.note}`)}\n`
   const facts = [result.kind, formatDuration(result.durationMs)]
   const bySeverity = { error: 0, warning: 0, info: 0 }
@@ -96,7 +104,8 @@ export function renderCheckLine(raw: CheckResult, options: ConsoleRenderOptions 
     lines.push(`    ${c.magenta(`${result.error.name}: ${result.error.message}`)}`)
   if (result.state === 'failed') {
     const first = result.findings.find((f) => f.severity === 'error') ?? result.findings[0]
-    if (first) lines.push(`    ${c.red(first.message)}${first.step ? c.dim(` (${first.step})`) : ''}`)
+    const tint = warned ? c.yellow : c.red
+    if (first) lines.push(`    ${tint(first.message)}${first.step ? c.dim(` (${first.step})`) : ''}`)
   }
   return `${lines.join('\n')}\n`
 }

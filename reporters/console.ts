@@ -50,6 +50,8 @@ export class ConsoleReporter implements Reporter {
   private total = 0
   private done = 0
   private failed = 0
+  /** Plans whose failures are warnings, from onRunStart. */
+  private nonBlocking = new Set<string>()
   /** Set when the stream failed (a closed pipe); later hooks throw it so the multiplexer records it. */
   private broken: Error | undefined
 
@@ -70,6 +72,7 @@ export class ConsoleReporter implements Reporter {
   onRunStart(info: RunStartInfo): void {
     this.startedAt = this.now()
     this.total = info.plans.reduce((n, p) => n + p.checks.length, 0)
+    this.nonBlocking = new Set(info.plans.filter((p) => p.blocking === false).map((p) => p.name))
     this.print(renderRunStart(info, this.render))
   }
 
@@ -97,9 +100,10 @@ export class ConsoleReporter implements Reporter {
     this.running.delete(id)
     this.lastNote.delete(id)
     this.done += 1
-    if (result.state === 'failed' || result.state === 'errored') this.failed += 1
+    const warning = this.nonBlocking.has(result.plan)
+    if ((result.state === 'failed' && !warning) || result.state === 'errored') this.failed += 1
     if (this.running.size === 0) this.stopTicking()
-    this.print(renderCheckLine(result, this.render))
+    this.print(renderCheckLine(result, { ...this.render, warning }))
   }
 
   async onRunEnd(verdict: Verdict): Promise<void> {
