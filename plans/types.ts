@@ -38,7 +38,7 @@ export interface Plan {
   readonly title: string
   /** What the plan validates, for the selector. */
   readonly selectionHint: string
-  /** Globs (relative to the repository root); a diff touching one always selects the plan. */
+  /** Globs relative to the config file's folder; a diff touching one always selects the plan. */
   readonly paths: readonly string[]
   readonly tags: readonly string[]
   /** Selected for every change. @default false */
