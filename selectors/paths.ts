@@ -8,7 +8,7 @@ import type { Plan } from '../plans/types.js'
 import type { ParsedDiff } from './types.js'
 
 export interface PathMatch {
-  /** The plan glob that matched first. */
+  /** The first of the plan's globs that matches `files[0]`, so a reason names a glob and a file it matched. */
   glob: string
   /** Every matching file (config-relative), sorted. */
   files: string[]
@@ -32,21 +32,19 @@ function matcher(glob: string): (file: string) => boolean {
 /** Which of the plan's globs the diff touches, or undefined. */
 export function matchPaths(plan: Plan, diff: ParsedDiff): PathMatch | undefined {
   if (!plan.paths.length) return undefined
-  let first: string | undefined
-  const files = new Set<string>()
+  const globOf = new Map<string, string>()
   for (const glob of plan.paths) {
     const test = matcher(glob)
     for (const file of diff.files) {
       if (file.outside) continue
       for (const candidate of file.oldPath ? [file.path, file.oldPath] : [file.path]) {
-        if (test(candidate)) {
-          first ??= glob
-          files.add(candidate)
-        }
+        if (!globOf.has(candidate) && test(candidate)) globOf.set(candidate, glob)
       }
     }
   }
-  return first === undefined ? undefined : { glob: first, files: [...files].sort() }
+  if (globOf.size === 0) return undefined
+  const files = [...globOf.keys()].sort()
+  return { glob: globOf.get(files[0]!)!, files }
 }
 
 /** `paths orders/** matched orders/src/handler.js (+2 more)` */

@@ -38,6 +38,16 @@ describe('rules selector', () => {
     ])
   })
 
+  it('names the glob that matched the file it names, whatever the order of the globs', () => {
+    const plans = [plan('checkout', { paths: ['orders/**', 'payments/**', 'catalog/**'] })]
+    const diff = parseDiff(
+      modify('orders/server.js', ['a'], ['b']) + modify('catalog/server.js', ['a'], ['b']),
+    )
+    expect(floorSelection(plans, diff).map((p) => p.reason)).toEqual([
+      'paths catalog/** matched catalog/server.js (+1 more)',
+    ])
+  })
+
   it('never matches files outside the config folder against paths', () => {
     const diff = parseDiff(modify('../engine/orders/x.ts', ['a'], ['b']))
     diff.files[0]!.outside = true
