@@ -80,11 +80,16 @@ describe('vigil ci', () => {
     expect(record.diff).toMatchObject({ source: 'base', base: 'main', mergeBase: mainCommit })
     expect(record.diff.files.map((f) => f.path)).toEqual(['orders/server.js'])
     expect(record.selector).toBe('rules')
-    expect(record.plans.map((p) => [p.name, p.source])).toEqual([
-      ['checkout-flow', 'paths'],
-      ['checkout-load', 'paths'],
-      ['orders-contract', 'paths'],
-    ])
+    // Exactly the plans the change's expect file lists, as far as the catalog has them, all by paths.
+    const catalog = new Set([...record.plans, ...record.rejected].map((p) => p.name))
+    const expected = (
+      JSON.parse(readFileSync(path.join(root, 'samples/shop/changes/field-rename.expect.json'), 'utf8')) as {
+        plans: string[]
+      }
+    ).plans.filter((name) => catalog.has(name))
+    expect(record.plans.map((p) => p.name)).toEqual(expected)
+    expect(expected).toEqual(expect.arrayContaining(['checkout-flow', 'checkout-load', 'orders-contract']))
+    expect(new Set(record.plans.map((p) => p.source))).toEqual(new Set(['paths']))
 
     const verdict = JSON.parse(readFileSync(path.join(out, 'verdict.json'), 'utf8')) as Verdict
     expect(validateVerdict(verdict).valid).toBe(true)
@@ -124,6 +129,34 @@ describe('vigil ci', () => {
     expect(stdout + stderr).not.toContain('alice-token')
     // The baseline ran from a temporary worktree of the merge base, and it is gone.
     expect(git('worktree', 'list').split('\n')).toHaveLength(1)
+  }, 120_000)
+
+  it('runs a selection record file against the merge base the record was made from', async () => {
+    const made = JSON.parse(readFileSync(path.join(repo, '.vigil/ci/selection.json'), 'utf8')) as {
+      plans: Array<{ name: string }>
+    }
+    // Only the contract plan, to keep the run short.
+    made.plans = made.plans.filter((p) => p.name === 'orders-contract')
+    writeFileSync(path.join(work, 'selection.json'), JSON.stringify(made))
+    const { code, stdout, stderr } = await vigil(
+      [
+        'ci',
+        '--config',
+        'shop/vigil.config.yaml',
+        '--selection',
+        path.join(work, 'selection.json'),
+        '--out',
+        'again',
+      ],
+      repo,
+    )
+    expect(code, stderr).toBe(1)
+    expect(stdout).toContain(`Change: baseline at ${mainCommit}`)
+    const verdict = JSON.parse(readFileSync(path.join(repo, 'again/verdict.json'), 'utf8')) as Verdict
+    expect(verdict.plans.map((p) => [p.name, p.state])).toEqual([['orders-contract', 'failed']])
+    expect(verdict.identity.base).toBe(mainCommit)
+    expect(verdict.selection?.selector).toBe('rules')
+    rmSync(path.join(repo, 'again'), { recursive: true, force: true })
   }, 120_000)
 
   it('finds the default branch, and passes a docs-only change without starting sandboxes', async () => {

@@ -78,11 +78,15 @@ describe('vigil mcp', () => {
     expect(fromFile.isError).toBeFalsy()
     const record = fromFile.structuredContent as unknown as SelectionRecord
     expect(record.selector).toBe('rules')
-    expect(record.plans.map((p) => [p.name, p.source])).toEqual([
-      ['checkout-flow', 'paths'],
-      ['checkout-load', 'paths'],
-      ['orders-contract', 'paths'],
-    ])
+    const catalog = new Set([...record.plans, ...record.rejected].map((p) => p.name))
+    const expected = (
+      JSON.parse(readFileSync(path.join(root, changes, 'field-rename.expect.json'), 'utf8')) as {
+        plans: string[]
+      }
+    ).plans.filter((name) => catalog.has(name))
+    expect(record.plans.map((p) => p.name)).toEqual(expected)
+    expect(expected).toContain('orders-contract')
+    expect(new Set(record.plans.map((p) => p.source))).toEqual(new Set(['paths']))
     expect(text(fromFile)).toContain('paths orders/** matched orders/server.js')
 
     const diff = readFileSync(path.join(root, changes, 'field-rename.patch'), 'utf8')
