@@ -202,7 +202,7 @@ function buildSpec(
   where: (k: Array<string | number>) => string,
 ): ServiceSpec {
   const self = scope.services[name]!
-  const full: TemplateScope = { self, services: scope.services, env: process.env }
+  const full: TemplateScope = { self, services: scope.services, env: process.env, secrets: ctx.secrets }
   const render = (text: string, keyPath: Array<string | number>): string => {
     try {
       return renderTemplate(text, full)

@@ -3,6 +3,7 @@ import path from 'node:path'
 import { Redactor } from '../http/redact.js'
 import { InfrastructureError, isVigilError } from '../errors.js'
 import { onShutdown } from '../lifecycle.js'
+import { resolveSecret, type SecretSpec } from '../vars.js'
 import type { TimingEntry } from '../verdict.js'
 import {
   isPlainObject,
@@ -47,6 +48,7 @@ export async function startSession(
   const { loaded, signal } = options
   const wantBaseline = options.baseline ?? true
   const redactor = options.redactor ?? redactorFromConfig(loaded.config)
+  const secrets = secretsByName(loaded.config)
   // Config problems surface before anything is created.
   const configs = {
     candidate: resolveSandboxConfig(loaded, 'candidate', providers),
@@ -107,6 +109,7 @@ export async function startSession(
           configDir: loaded.dir,
           signal: failFast.signal,
           allowHosts: loaded.config.allowHosts ?? [],
+          secrets,
           log: options.log,
           where: resolved.locate,
         })
@@ -152,6 +155,18 @@ function throwIfAborted(signal: AbortSignal): void {
       cause: signal.reason,
     })
   }
+}
+
+/** The config's secrets that resolve (inline, or from a set environment variable), by name. */
+export function secretsByName(config: SandboxConfigSource['config']): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (!isPlainObject(config.secrets)) return out
+  for (const [name, spec] of Object.entries(config.secrets)) {
+    if (typeof spec !== 'string' && !isPlainObject(spec)) continue
+    const { value } = resolveSecret(spec as SecretSpec, process.env)
+    if (value !== undefined) out[name] = value
+  }
+  return out
 }
 
 /** Secret values of the config's `secrets` (inline or from the environment), for redaction. */

@@ -1,7 +1,8 @@
 /**
  * `{{…}}` placeholders in a service's command and env: `{{port}}`, `{{host}}`, `{{url}}` (the service's
- * own), `{{services.NAME.url|port|host}}` (another service: this makes NAME start first) and
- * `{{env.NAME}}` (the environment vigil runs in).
+ * own), `{{services.NAME.url|port|host}}` (another service: this makes NAME start first),
+ * `{{env.NAME}}` (the environment vigil runs in) and `{{secrets.NAME}}` (the config's secrets, so a
+ * service can be given the credentials the plans use without writing them twice).
  */
 
 export class TemplateError extends Error {
@@ -17,6 +18,8 @@ export interface TemplateScope {
   /** Every service's port, URL and host, by name. */
   services: Readonly<Record<string, { port: number; url: string; host: string }>>
   env: Readonly<Record<string, string | undefined>>
+  /** The config's secrets by name, resolved. @default {} */
+  secrets?: Readonly<Record<string, string>>
 }
 
 /** Names of the services a text refers to through `{{services.NAME.…}}`. */
@@ -47,8 +50,16 @@ export function renderTemplate(text: string, scope: TemplateScope): string {
         throw new TemplateError(`${whole}: environment variable ${expr.slice(4)} is not set`)
       return value
     }
+    if (expr.startsWith('secrets.')) {
+      const value = scope.secrets?.[expr.slice(8)]
+      if (value === undefined)
+        throw new TemplateError(
+          `${whole}: no secret "${expr.slice(8)}" in the config's secrets, or its variable is not set`,
+        )
+      return value
+    }
     throw new TemplateError(
-      `unknown placeholder ${whole}; use {{port}}, {{url}}, {{host}}, {{services.NAME.url}}, {{services.NAME.port}} or {{env.NAME}}`,
+      `unknown placeholder ${whole}; use {{port}}, {{url}}, {{host}}, {{services.NAME.url}}, {{services.NAME.port}}, {{env.NAME}} or {{secrets.NAME}}`,
     )
   })
 }

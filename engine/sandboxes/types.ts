@@ -34,6 +34,8 @@ export interface SandboxStartContext {
   signal: AbortSignal
   /** Hosts besides loopback that traffic may go to. */
   allowHosts: readonly string[]
+  /** The config's secrets by name, resolved, for `{{secrets.NAME}}` in a service's command and env. */
+  secrets?: Readonly<Record<string, string>>
   log(line: string): void
   /**
    * The `file:line:col ` prefix (with its trailing space; empty without a config file) of a key path

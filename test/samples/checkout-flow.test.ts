@@ -11,7 +11,7 @@ import { checkKinds } from '../../engine/checks/index.js'
 import { loadConfig, loadPlans, type CheckBlock, type Plan } from '../../plans/index.js'
 import { createCheckContext } from '../support/check-context.js'
 import { CHANGES_DIR, copyShop } from './patched-shop.js'
-import { SHOP_ROOT, startShop } from './shop-helper.js'
+import { SHOP_ROOT, SHOP_TOKENS, startShop } from './shop-helper.js'
 
 const CONFIG = path.join(SHOP_ROOT, 'vigil.config.yaml')
 const CODE_CHANGES = [
@@ -70,10 +70,11 @@ describe('checkout-flow plan', () => {
     expect(plan.timeoutMs).toBe(60_000)
   })
 
-  it('uses the same tokens as the ORDERS_TOKENS the config gives orders', async () => {
+  it('gives orders its principals from the config secrets, the tokens the plan uses', async () => {
     const raw = parse(await readFile(CONFIG, 'utf8'))
-    expect(raw.sandbox.services.orders.env.ORDERS_TOKENS).toBe(
-      `alice:${secrets.alice!.value},bob:${secrets.bob!.value}`,
+    expect(raw.sandbox.services.orders.env.ORDERS_TOKENS).toBe('alice:{{secrets.alice}},bob:{{secrets.bob}}')
+    expect(`alice:${secrets.alice!.value},bob:${secrets.bob!.value}`).toBe(
+      `alice:${SHOP_TOKENS.alice},bob:${SHOP_TOKENS.bob}`,
     )
   })
 

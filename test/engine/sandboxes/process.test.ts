@@ -55,6 +55,8 @@ describe('process sandbox', () => {
     process.env.VIGIL_TEST_REGION = 'eu-west'
     const { pidDir, loaded } = setup(
       (pids) => `
+secrets:
+  alice: { value: alice-secret-token }
 sandbox:
   provider: process
   default: orders
@@ -66,7 +68,7 @@ sandbox:
       ready: { http: /health, timeout: 10s }
     payments:
       command: ${NODE_SERVER}
-      env: { NAME: payments, PID_DIR: ${pids}, REGION: "{{env.VIGIL_TEST_REGION}}" }
+      env: { NAME: payments, PID_DIR: ${pids}, REGION: "{{env.VIGIL_TEST_REGION}}", TOKENS: "alice:{{secrets.alice}}" }
     orders:
       command: ${NODE_SERVER}
       env:
@@ -96,6 +98,7 @@ sandbox:
     expect(await getJson(`${orders}/env/SELF`)).toBe(orders)
     expect(await getJson(`${orders}/env/PORT`)).toBe(new URL(orders).port)
     expect(await getJson(`${sandbox.url('payments')}/env/REGION`)).toBe('eu-west')
+    expect(await getJson(`${sandbox.url('payments')}/env/TOKENS`)).toBe('alice:alice-secret-token')
     // PATH and the rest of the environment are inherited.
     expect(await getJson(`${orders}/env/PATH`)).toBe(process.env.PATH)
 
