@@ -144,9 +144,9 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
   }
   await mkdir(path.dirname(files.selection), { recursive: true })
   await writeFile(files.selection, `${JSON.stringify(record, null, 2)}\n`)
-  say(`\n${renderSelection(record)}`)
+  say(`\n${renderSelection(record)}\n`)
   if (record.plans.length === 0)
-    say('\nNo plans apply to this change: nothing to run, no sandboxes started. The verdict passes.')
+    say('No plans apply to this change: nothing to run, no sandboxes started. The verdict passes.\n')
 
   // The verdict covers the whole command: its own phases come first, and its clock starts with the diff.
   const final = new WeakMap<Verdict, Verdict>()

@@ -94,7 +94,7 @@ async function runChange(change: string, role: string, outRoot: string, index: n
 }
 
 function table(outcomes: Outcome[]): string {
-  const head = ['change', 'expected', 'verdict', 'exit', 'caught by', 'plans run', 'time', '']
+  const head = ['change', 'expected', 'verdict', 'exit', 'caught by', 'plans', 'time', '']
   const rows = outcomes.map((o) => [
     o.change,
     o.expected.verdict,
