@@ -93,6 +93,11 @@ export function prepareBase(
   return base
 }
 
+/** Lone surrogates cannot travel in UTF-8; they go as U+FFFD, and are judged as such. */
+export function wellFormed(text: string): string {
+  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
+}
+
 function coerce(raw: string, spec: ParamSpec): unknown {
   const types = schemaTypes(spec.schema)
   if (
@@ -108,7 +113,7 @@ function coerce(raw: string, spec: ParamSpec): unknown {
 export function renderPath(base: Base, params: Map<ParamSpec, unknown>, extra?: [string, string]): string {
   let path = base.path.replace(/\{([^}]+)\}/g, (whole, name: string) => {
     const spec = base.target.params.find((p) => p.in === 'path' && p.name === name)
-    return spec ? encodeURIComponent(wire(params.get(spec) ?? '')) : whole
+    return spec ? encodeURIComponent(wellFormed(wire(params.get(spec) ?? ''))) : whole
   })
   const query = new URLSearchParams()
   for (const spec of base.target.params) {
@@ -164,7 +169,7 @@ export function buildCase(base: Base, index: number, mutation?: Mutation, site?:
     } else {
       params.set(change.spec, change.value)
       invalid = change.spec.validate
-        ? !change.spec.validate(coerce(wire(change.value), change.spec))
+        ? !change.spec.validate(coerce(wellFormed(wire(change.value)), change.spec))
         : undefined
     }
   } else if (change?.on === 'extra-query') extra = [change.name, change.value]

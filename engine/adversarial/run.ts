@@ -180,7 +180,7 @@ export async function runAdversarial(ctx: Ctx): Promise<void> {
         probes: probeList(base),
         suggested: suggestedList(base),
       })
-      legacy = new Set(collect(replay, oracles).map(keyOf))
+      legacy = new Set(collect(replay, oracles, targets).map(keyOf))
     }
   } else if (p.newOnly) {
     ctx.report({ messageId: 'new-only-without-baseline', severity: 'info' })
@@ -194,7 +194,7 @@ export async function runAdversarial(ctx: Ctx): Promise<void> {
         data: { request: `${health.method} ${health.path}`, status: after.status },
       })
   }
-  const items = collect(result, oracles)
+  const items = collect(result, oracles, targets)
   const counted = items.filter((item) => !legacy.has(keyOf(item)))
   for (const { item, count: n } of dedupe(counted)) reportItem(ctx, item, n, seed, 'candidate')
   const shared = items.length - counted.length
@@ -229,13 +229,9 @@ function keyOf(item: Item): string {
   return `${item.outcome.case.target.id}\0${item.sequence}\0${item.messageId}`
 }
 
-function collect(plan: Plan, oracles: ReadonlySet<OracleName>): Item[] {
+function collect(plan: Plan, oracles: ReadonlySet<OracleName>, targets: readonly Target[]): Item[] {
   const items: Item[] = []
-  const targetIndex = new Map<string, number>()
-  const index = (c: Case) => {
-    if (!targetIndex.has(c.target.id)) targetIndex.set(c.target.id, targetIndex.size)
-    return targetIndex.get(c.target.id)!
-  }
+  const index = (c: Case) => targets.indexOf(c.target)
   for (const outcome of plan.outcomes) {
     const c = outcome.case
     const what = c.kind === 'control' ? 'the valid request' : `case ${c.index} (${c.kind}: ${c.description})`

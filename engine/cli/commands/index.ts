@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { registerAdversary } from './adversary.js'
 import { registerCi } from './ci.js'
 import { registerMcp } from './mcp.js'
 import { registerPlans } from './plans.js'
@@ -12,6 +13,7 @@ export type RegisterCommand = (program: Command) => void
 
 /** The CLI's commands, one file each. */
 export const commands: Record<string, RegisterCommand> = {
+  adversary: registerAdversary,
   ci: registerCi,
   mcp: registerMcp,
   plans: registerPlans,

@@ -1,0 +1,124 @@
+/**
+ * `vigil adversary suggest --plan FILE [--diff FILE | --base REF]`: asks the Messages API, as an
+ * adversary that sees only the diff and the API's schemas, for cases that break the change, and writes
+ * them into the plan as a fenced ```adversarial suggested block for review.
+ */
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import type { Command } from 'commander'
+import { loadConfig } from '../../../plans/config.js'
+import { diffAgainstBase } from '../../../selectors/git.js'
+import { resolveSelector } from '../../../selectors/options.js'
+import { suggestCases } from '../../adversarial/suggest.js'
+import { UsageError, VigilError } from '../../errors.js'
+import type { RegisterCommand } from './index.js'
+
+interface SuggestFlags {
+  plan: string
+  diff?: string
+  base?: string
+  check?: string
+  config?: string
+  model?: string
+  maxCases?: string
+  dryRun?: boolean
+  json?: boolean
+}
+
+export const registerAdversary: RegisterCommand = (program: Command) => {
+  const adversary = program
+    .command('adversary')
+    .description('Adversarial cases written with the help of a model.')
+  adversary
+    .command('suggest')
+    .description(
+      'Ask a model, as an adversary that sees only the diff and the API schemas, for cases that break the change; write them into the plan as an `adversarial suggested` block to review.',
+    )
+    .requiredOption('--plan <file>', 'the plan file holding an adversarial block')
+    .option('--diff <file>', 'unified diff of the change, or - for stdin (default: stdin when piped)')
+    .option('--base <ref>', 'diff the working tree against the merge base of REF and HEAD')
+    .option('--check <name>', 'the adversarial block to start from (default: the first)')
+    .option('-c, --config <path>', 'vigil.config.yaml for the model settings (selector:)')
+    .option('--model <name>', 'Messages API model (default: $VIGIL_MODEL, selector.model, claude-sonnet-4-5)')
+    .option('--max-cases <n>', 'most cases to ask for, 1 to 50 (default 20)')
+    .option('--dry-run', 'print the plan as it would be written instead of writing it')
+    .option('--json', 'print the cases as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  git diff main | vigil adversary suggest --plan plans/orders-adversarial.md\n  vigil adversary suggest --plan plans/orders-adversarial.md --base origin/main --dry-run',
+    )
+    .action(async (flags: SuggestFlags) => {
+      process.exitCode = await suggest(flags)
+    })
+}
+
+async function readDiff(flags: SuggestFlags, cwd: string): Promise<string> {
+  if (flags.base !== undefined) {
+    if (flags.diff !== undefined) throw new UsageError('adversary suggest: give --diff or --base, not both')
+    return (await diffAgainstBase(flags.base, cwd)).text
+  }
+  if (flags.diff !== undefined && flags.diff !== '-') {
+    try {
+      return await readFile(path.resolve(cwd, flags.diff), 'utf8')
+    } catch (error) {
+      throw new UsageError(`${flags.diff}: cannot read the diff: ${(error as Error).message}`, {
+        cause: error,
+      })
+    }
+  }
+  if (flags.diff === undefined && process.stdin.isTTY)
+    throw new UsageError('adversary suggest: no diff; give --diff FILE, --diff - for stdin, or --base REF')
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  const text = Buffer.concat(chunks).toString('utf8')
+  if (!text.trim()) throw new UsageError('adversary suggest: the diff is empty')
+  return text
+}
+
+async function suggest(flags: SuggestFlags): Promise<number> {
+  const cwd = process.cwd()
+  const maxCases = flags.maxCases === undefined ? undefined : Number(flags.maxCases)
+  if (maxCases !== undefined && !(Number.isInteger(maxCases) && maxCases >= 1 && maxCases <= 50))
+    throw new UsageError(`--max-cases ${flags.maxCases}: expected an integer from 1 to 50`)
+  const loaded = await loadConfig(flags.config, cwd)
+  let resolved
+  try {
+    resolved = resolveSelector({
+      config: loaded.config.selector,
+      env: process.env,
+      flags: flags.model ? { model: flags.model } : {},
+    })
+  } catch (error) {
+    const e = error as Error & { code?: string; exitCode?: number }
+    throw new VigilError(e.code ?? 'VIGIL_CONFIG', e.message, { cause: error, exitCode: e.exitCode ?? 2 })
+  }
+  const diff = await readDiff(flags, cwd)
+  const { options } = resolved
+  const result = await suggestCases({
+    planFile: flags.plan,
+    diff,
+    model: options.model,
+    timeoutMs: options.timeoutMs,
+    maxRetries: options.maxRetries,
+    cwd,
+    ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+    ...(options.baseURL ? { baseURL: options.baseURL } : {}),
+    ...(flags.check ? { check: flags.check } : {}),
+    ...(maxCases ? { maxCases } : {}),
+    ...(flags.dryRun ? { dryRun: true } : {}),
+  })
+  if (flags.json)
+    process.stdout.write(
+      `${JSON.stringify({ file: result.file, model: result.model, replaced: result.replaced, cases: result.cases }, null, 2)}\n`,
+    )
+  else if (flags.dryRun) process.stdout.write(result.text)
+  else {
+    const verb = result.replaced ? 'replaced the' : 'added an'
+    process.stdout.write(
+      `${result.file}: ${verb} \`adversarial suggested\` block with ${result.cases.length} case${result.cases.length === 1 ? '' : 's'}; review them before relying on them.\n`,
+    )
+    for (const c of result.cases)
+      process.stdout.write(`  - ${c.operation}: ${c.name} (expect ${JSON.stringify(c.expect.status)})\n`)
+  }
+  return 0
+}
