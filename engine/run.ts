@@ -8,8 +8,9 @@ import { loadPlansForRun } from './load-plans.js'
 import type { Plan } from '../plans/types.js'
 import { checkKinds } from './checks/index.js'
 import type { CheckKind } from './checks/types.js'
-import { DEFAULT_SEED, executePlans, type ExecutorReporter } from './executor.js'
+import { DEFAULT_SEED, executePlans, type ExecuteOptions, type ExecutorReporter } from './executor.js'
 import { HttpClient } from './http/client.js'
+import { executeInCluster } from './kubernetes/jobs/from-config.js'
 import { Redactor } from './http/redact.js'
 import { onShutdown } from './lifecycle.js'
 import { choosePlans, diagnosticError, runIdentity, toRunError } from './run-support.js'
@@ -52,6 +53,8 @@ export interface RunOptions {
   log?: (line: string) => void
   /** @default process.env */
   env?: Readonly<Record<string, string | undefined>>
+  /** Where checks run: `local` (in this process) or `kubernetes` (as Jobs in the cluster). @default the config's `executor.kind` */
+  executor?: string
 }
 
 async function safely(hook: (() => unknown) | undefined): Promise<void> {
@@ -156,8 +159,25 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
         ]),
       ),
     )
+    // `kubernetes`: the same plans run as Jobs in the cluster; their verdicts come back as the same results.
+    const runChecks =
+      (options.executor ?? config.executor.kind) === 'kubernetes'
+        ? (o: ExecuteOptions) =>
+            executeInCluster({
+              ...o,
+              loaded,
+              runId: identity.runId,
+              seed,
+              deadlineMs: o.deadlineMs!,
+              env,
+              log,
+            }).catch((error: unknown) => {
+              errors.push(toRunError(error, redactor))
+              return { plans: [], cancelled: signal.aborted, timings: [] }
+            })
+        : executePlans
     const executed = await timed('checks', () =>
-      executePlans({
+      runChecks({
         plans,
         kinds: checkKinds as Record<string, CheckKind<never>>,
         sandboxes: baseline ? { candidate, baseline } : { candidate },

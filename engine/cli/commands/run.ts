@@ -21,6 +21,7 @@ export interface RunCommandOptions {
   baseline: boolean
   requester?: string
   selection?: string
+  executor?: string
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value]
@@ -100,6 +101,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     concurrency: options.concurrency,
     seed: options.seed,
     requester: options.requester,
+    executor: options.executor,
     reporter,
     signal: controller.signal,
     log: (line) => process.stderr.write(`vigil: ${line}\n`),
@@ -133,6 +135,12 @@ export function registerRun(program: Command): void {
     )
     .option('--json', 'print the JSON verdict on stdout (the live console moves to stderr)')
     .option('--no-baseline', 'do not start a baseline sandbox (checks that need one are skipped)')
+    .addOption(
+      new Option(
+        '--executor <kind>',
+        'where checks run: local, or kubernetes Jobs (default: the config)',
+      ).choices(['local', 'kubernetes']),
+    )
     .addOption(
       new Option('--requester <name>', 'who asked for the run (recorded in the verdict)').env(
         'VIGIL_REQUESTER',
