@@ -89,8 +89,13 @@ export function createKubernetesProvider(
         const urls: Record<string, string> = {}
         for (const name of names) {
           const endpoint = plan.endpoints[name]!
-          const port =
-            endpoint.port ?? (await servicePort(client, endpoint.namespace, endpoint.serviceName, ctx.name))
+          const port = await servicePort(
+            client,
+            endpoint.namespace,
+            endpoint.serviceName,
+            endpoint.port,
+            ctx.name,
+          )
           inClusterUrls[name] = `http://${endpoint.serviceName}.${endpoint.namespace}.svc:${port}`
           if (access === 'cluster-dns') urls[name] = inClusterUrls[name]!
           else {
@@ -169,25 +174,26 @@ async function deploy(
   })
 }
 
+/** The Service's port (the configured one, which it must have, else its first); it must exist. */
 async function servicePort(
   client: KubeClient,
   namespace: string,
   name: string,
+  wanted: number | undefined,
   side: string,
 ): Promise<number> {
   const service = await client.get({ apiVersion: 'v1', kind: 'Service', namespace, name })
-  const port = service?.spec?.ports?.[0]?.port as number | undefined
-  if (!service) {
-    throw new InfrastructureError(`${side} sandbox: Service ${namespace}/${name} does not exist`, [], {
+  const fail = (why: string): never => {
+    throw new InfrastructureError(`${side} sandbox: Service ${namespace}/${name} ${why}`, [], {
       code: 'VIGIL_K8S_SERVICE',
     })
   }
-  if (port === undefined) {
-    throw new InfrastructureError(`${side} sandbox: Service ${namespace}/${name} has no port`, [], {
-      code: 'VIGIL_K8S_SERVICE',
-    })
+  if (!service) return fail('does not exist')
+  const ports = ((service.spec?.ports ?? []) as Array<{ port: number }>).map((p) => p.port)
+  if (wanted !== undefined && !ports.includes(wanted)) {
+    return fail(`has no port ${wanted}; it has ${ports.join(', ') || 'none'}`)
   }
-  return port
+  return wanted ?? ports[0] ?? fail('has no port')
 }
 
 function pickDefault(

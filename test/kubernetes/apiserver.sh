@@ -22,6 +22,8 @@ RUN="${VIGIL_K8S_RUN:-$CACHE/run}"
 BIN="$CACHE/bin"
 STAMPS="$CACHE/stamps"
 PACKAGES=(golang-go etcd-server dpkg-dev openssl curl)
+# Jobs' ttlSecondsAfterFinished is alpha in 1.20 (on by default since 1.21): enable it like current clusters.
+FEATURE_GATES=TTLAfterFinished=true
 
 log() { printf 'apiserver.sh: %s\n' "$*" >&2; }
 die() {
@@ -165,7 +167,8 @@ start() {
     --advertise-address=127.0.0.1 --secure-port="$api_port" --insecure-port=0 --cert-dir="$RUN/certs" \
     --token-auth-file="$RUN/tokens.csv" --authorization-mode=RBAC --service-account-key-file="$RUN/sa.pub" \
     --service-account-signing-key-file="$RUN/sa.key" --service-account-issuer=https://kubernetes.default.svc \
-    --service-cluster-ip-range=10.96.0.0/16 --allow-privileged=true >"$RUN/apiserver.log" 2>&1 </dev/null &
+    --service-cluster-ip-range=10.96.0.0/16 --allow-privileged=true --feature-gates="$FEATURE_GATES" \
+    >"$RUN/apiserver.log" 2>&1 </dev/null &
   echo $! >>"$RUN/pids"
   cat >"$RUN/kubeconfig" <<EOF
 apiVersion: v1
@@ -199,6 +202,7 @@ EOF
   setsid "$BIN/kube-controller-manager" --kubeconfig="$RUN/kubeconfig" \
     --service-account-private-key-file="$RUN/sa.key" --leader-elect=false --bind-address=127.0.0.1 \
     --secure-port=0 --port=0 --use-service-account-credentials=false --controllers='*,-csrsigning' \
+    --feature-gates="$FEATURE_GATES" \
     >"$RUN/controller-manager.log" 2>&1 </dev/null &
   echo $! >>"$RUN/pids"
   log "started in $((SECONDS - begin))s: apiserver https://127.0.0.1:$api_port, kubeconfig $RUN/kubeconfig"
