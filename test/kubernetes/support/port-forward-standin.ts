@@ -31,6 +31,10 @@ const { WebSocketServer } = createRequire(import.meta.url)('ws') as {
     host: string
     port: number
     handleProtocols(protocols: Set<string>): string | false
+    verifyClient(
+      info: { req: IncomingMessage },
+      done: (ok: boolean, status?: number, message?: string) => void,
+    ): void
   }) => WsServer
 }
 
@@ -39,7 +43,9 @@ export interface PortForwardStandIn {
   kubeConfig: KubeConfig
   /** Tunnels opened, as `namespace/pod:port`, in order. */
   readonly tunnels: string[]
-  /** Where tunnels to pods whose name starts with `podPrefix` go: a loopback port (else an error on channel 1). */
+  /** Pods whose tunnel was refused (not routed: 404). */
+  readonly refused: string[]
+  /** Where tunnels to pods whose name starts with `podPrefix` go: a loopback port (other pods do not exist). */
   route(podPrefix: string, localPort: number): void
   close(): Promise<void>
 }
@@ -49,10 +55,22 @@ const PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward\?ports
 export async function startPortForwardStandIn(): Promise<PortForwardStandIn> {
   const routes = new Map<string, number>()
   const tunnels: string[] = []
+  const refused: string[] = []
+  const routeOf = (pod: string): number | undefined =>
+    [...routes].find(([prefix]) => pod.startsWith(prefix))?.[1]
   const server = new WebSocketServer({
     host: '127.0.0.1',
     port: 0,
     handleProtocols: (protocols) => (protocols.has('v4.channel.k8s.io') ? 'v4.channel.k8s.io' : false),
+    // A pod nothing is routed to does not exist: the upgrade is refused with 404, as the apiserver does.
+    verifyClient: ({ req }, done) => {
+      const pod = PATH.exec(req.url ?? '')?.[2] ?? ''
+      if (routeOf(pod) === undefined) {
+        refused.push(pod)
+        return done(false, 404, `pods "${pod}" not found`)
+      }
+      done(true)
+    },
   })
   await new Promise<void>((resolve) => server.once('listening', resolve))
   server.on('connection', (ws, request) => {
@@ -64,15 +82,19 @@ export async function startPortForwardStandIn(): Promise<PortForwardStandIn> {
     const portBytes = Buffer.from([port & 0xff, port >> 8])
     ws.send(Buffer.concat([Buffer.from([0]), portBytes]))
     ws.send(Buffer.concat([Buffer.from([1]), portBytes]))
-    const local = [...routes].find(([prefix]) => pod.startsWith(prefix))?.[1]
-    if (local === undefined) {
-      ws.send(Buffer.concat([Buffer.from([1]), Buffer.from(`pod ${pod} has no listener on port ${port}`)]))
-      return ws.close()
-    }
-    const upstream = net.connect(local, '127.0.0.1')
+    const upstream = net.connect(routeOf(pod)!, '127.0.0.1')
+    // Nothing listening in the pod: the kubelet reports it on the error channel and ends the stream.
+    upstream.on('error', (error) => {
+      ws.send(
+        Buffer.concat([
+          Buffer.from([1]),
+          Buffer.from(`error forwarding port ${port} to pod ${pod}: ${error.message}`),
+        ]),
+      )
+      ws.close()
+    })
     upstream.on('data', (chunk: Buffer) => ws.send(Buffer.concat([Buffer.from([0]), chunk])))
     upstream.on('end', () => ws.close())
-    upstream.on('error', () => ws.close())
     ws.on('message', (data: Buffer) => {
       if (data[0] === 0 && data.length > 1) upstream.write(data.subarray(1))
     })
@@ -90,6 +112,7 @@ export async function startPortForwardStandIn(): Promise<PortForwardStandIn> {
   return {
     kubeConfig,
     tunnels,
+    refused,
     route: (pod, localPort) => routes.set(pod, localPort),
     close: () =>
       new Promise<void>((resolve) => {
