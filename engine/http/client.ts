@@ -3,7 +3,8 @@ import type { RecordedRequest, RecordedResponse } from '../verdict.js'
 import { renderCurl } from './curl.js'
 import { Redactor } from './redact.js'
 
-export type QueryValue = string | number | boolean | null | undefined | ReadonlyArray<string | number | boolean>
+export type QueryValue =
+  string | number | boolean | null | undefined | ReadonlyArray<string | number | boolean>
 
 /** One request to send. `url` is absolute; sandboxes give base URLs. */
 export interface HttpRequestSpec {
@@ -186,7 +187,12 @@ export class HttpClient {
   }
 
   /** Records a request that was not (or could not be) sent, e.g. for a finding's evidence. */
-  recordRequest(method: string, url: string, headers: Record<string, string>, body?: string | Uint8Array): RecordedRequest {
+  recordRequest(
+    method: string,
+    url: string,
+    headers: Record<string, string>,
+    body?: string | Uint8Array,
+  ): RecordedRequest {
     const recorded: RecordedRequest = {
       method: method.toUpperCase(),
       url: this.redactor.text(url),
@@ -208,7 +214,8 @@ export class HttpClient {
     }
     if (response.body.length) {
       recorded.bodyExcerpt =
-        this.redactor.text(excerpt) + (response.body.length > this.excerptBytes ? `… (${response.body.length} bytes)` : '')
+        this.redactor.text(excerpt) +
+        (response.body.length > this.excerptBytes ? `… (${response.body.length} bytes)` : '')
     }
     return recorded
   }
