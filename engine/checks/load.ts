@@ -5,6 +5,7 @@
  */
 import { CheckSkipped } from '../errors.js'
 import { renderCurl } from '../http/curl.js'
+import { runLoadOnOperator } from '../kubernetes/k6-load.js'
 import type { LoadTarget } from '../load/builtin.js'
 import { selectEngine } from '../load/engines.js'
 import { exclusive } from '../load/exclusive.js'
@@ -98,6 +99,8 @@ export default defineCheckKind<LoadParams>({
       service,
       planDir: ctx.plan.dir,
     })
+    // Distributed: the k6-operator runs the same generated script inside the cluster.
+    if (spec.engine === 'k6-operator') return runLoadOnOperator(ctx, spec)
     const baselineBox = ctx.sandboxes.baseline
     if (spec.regression && !baselineBox && spec.thresholds.length === 0) {
       throw new CheckSkipped(

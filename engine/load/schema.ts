@@ -137,7 +137,20 @@ export const loadSchema: JsonSchema = {
         },
       ],
     },
-    engine: { enum: ['auto', 'builtin', 'k6'], default: 'auto' },
+    engine: {
+      enum: ['auto', 'builtin', 'k6', 'k6-operator'],
+      default: 'auto',
+      description: 'k6-operator: a TestRun in the cluster of a kubernetes sandbox (thresholds only).',
+    },
+    k6Operator: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'With engine: k6-operator.',
+      properties: {
+        parallelism: { type: 'integer', minimum: 1, maximum: 100, description: 'k6 runner pods. @default 1' },
+        image: { type: 'string', description: "Runner image. @default the operator's" },
+      },
+    },
     k6: {
       type: 'object',
       additionalProperties: false,

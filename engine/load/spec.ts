@@ -43,8 +43,9 @@ export interface LoadParams {
   maxRequests?: number
   thresholds?: Record<string, ThresholdInput | ThresholdInput[]>
   regression?: false | ({ rounds?: number; minDeltaMs?: number } & Record<string, number>)
-  engine?: 'auto' | 'builtin' | 'k6'
+  engine?: 'auto' | 'builtin' | 'k6' | 'k6-operator'
   k6?: { path?: string; script?: string }
+  k6Operator?: { parallelism?: number; image?: string }
 }
 
 export interface LoadRequest {
@@ -84,7 +85,9 @@ export interface LoadSpec {
   maxRequests: number
   thresholds: Threshold[]
   regression?: RegressionRule
-  engine: 'auto' | 'builtin' | 'k6'
+  engine: 'auto' | 'builtin' | 'k6' | 'k6-operator'
+  /** With `engine: k6-operator`: runner pods and image. */
+  k6Operator?: { parallelism?: number; image?: string }
   k6Path?: string
   /** Absolute path of an existing k6 script. */
   script?: string
@@ -245,6 +248,7 @@ export function resolveLoadSpec(params: LoadParams, options: ResolveOptions): Lo
   }
   if (regression) spec.regression = regression
   if (params.k6?.path) spec.k6Path = params.k6.path
+  if (params.k6Operator) spec.k6Operator = { ...params.k6Operator }
   if (params.k6?.script) spec.script = path.resolve(options.planDir, params.k6.script)
   return spec
 }

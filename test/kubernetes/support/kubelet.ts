@@ -10,6 +10,8 @@ import type { CoreV1Api, V1Pod } from '@kubernetes/client-node'
 export interface SimulatedKubeletOptions {
   /** Only pods of namespaces starting with this. */
   namespacePrefix: string
+  /** Which pods this kubelet runs. @default app.kubernetes.io/managed-by=vigil */
+  labelSelector?: string
   /** Pods that must never become ready (by their `vigil.dev/service` label) get an image pull error. */
   failServices?: readonly string[]
   /**
@@ -35,7 +37,7 @@ export function startSimulatedKubelet(core: CoreV1Api, options: SimulatedKubelet
     while (!stopped) {
       try {
         const pods = await core.listPodForAllNamespaces({
-          labelSelector: 'app.kubernetes.io/managed-by=vigil',
+          labelSelector: options.labelSelector ?? 'app.kubernetes.io/managed-by=vigil',
         })
         for (const pod of pods.items) {
           const ns = pod.metadata?.namespace ?? ''
