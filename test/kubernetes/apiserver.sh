@@ -111,6 +111,59 @@ generate_openapi() {
   )
 }
 
+# The 1.20 tree vendors modern-go/reflect2 v1.0.1, whose map iteration links reflect.mapiterinit with the
+# pre-Go-1.18 signature and a two-field iterator: with Go 1.19 the apiserver crashes when it encodes a map
+# (custom resources do). reflect2 v1.0.2 fixed it by declaring the new signature per Go version and the
+# runtime's full iterator layout; the same change is made here.
+patch_reflect2() {
+  local dir="$CACHE/src/vendor/github.com/modern-go/reflect2"
+  perl -0pi -e 's{type hiter struct \{\n\tkey   unsafe\.Pointer[^\n]*\n\tvalue unsafe\.Pointer[^\n]*\n\t// rest fields are ignored\n\}}{type hiter struct {\n\tkey         unsafe.Pointer\n\tvalue       unsafe.Pointer\n\tt           unsafe.Pointer\n\th           unsafe.Pointer\n\tbuckets     unsafe.Pointer\n\tbptr        unsafe.Pointer\n\toverflow    *[]unsafe.Pointer\n\toldoverflow *[]unsafe.Pointer\n\tstartBucket uintptr\n\toffset      uint8\n\twrapped     bool\n\tB           uint8\n\ti           uint8\n\tbucket      uintptr\n\tcheckBucket uintptr\n}}' "$dir/unsafe_link.go"
+  grep -q 'checkBucket uintptr' "$dir/unsafe_link.go" || die "reflect2: unexpected hiter layout in $dir/unsafe_link.go"
+  if [ -e "$dir/go_above_118.go" ]; then return 0; fi
+  perl -0pi -e 's{// m escapes into the return value[^\n]*\n// doesn.t let the return value escape\.\n//go:noescape\n//go:linkname mapiterinit reflect\.mapiterinit\nfunc mapiterinit\(rtype unsafe\.Pointer, m unsafe\.Pointer\) \*hiter\n}{}' "$dir/unsafe_link.go"
+  perl -0pi -e 's{func \(type2 \*UnsafeMapType\) UnsafeIterate\(obj unsafe\.Pointer\) MapIterator \{\n.*?\n\}\n}{}s' "$dir/unsafe_map.go"
+  if grep -q 'func mapiterinit\|func (type2 \*UnsafeMapType) UnsafeIterate' "$dir/unsafe_link.go" "$dir/unsafe_map.go"; then
+    die "reflect2 is not the v1.0.1 this patch expects ($dir)"
+  fi
+  cat >"$dir/go_above_118.go" <<'GO'
+//go:build go1.18
+
+package reflect2
+
+import "unsafe"
+
+// Since Go 1.18 reflect.mapiterinit fills an iterator the caller provides.
+//go:noescape
+//go:linkname mapiterinit reflect.mapiterinit
+func mapiterinit(rtype unsafe.Pointer, m unsafe.Pointer, it *hiter)
+
+func (type2 *UnsafeMapType) UnsafeIterate(obj unsafe.Pointer) MapIterator {
+	var it hiter
+	mapiterinit(type2.rtype, *(*unsafe.Pointer)(obj), &it)
+	return &UnsafeMapIterator{hiter: &it, pKeyRType: type2.pKeyRType, pElemRType: type2.pElemRType}
+}
+GO
+  cat >"$dir/go_below_118.go" <<'GO'
+//go:build !go1.18
+
+package reflect2
+
+import "unsafe"
+
+//go:noescape
+//go:linkname mapiterinit reflect.mapiterinit
+func mapiterinit(rtype unsafe.Pointer, m unsafe.Pointer) *hiter
+
+func (type2 *UnsafeMapType) UnsafeIterate(obj unsafe.Pointer) MapIterator {
+	return &UnsafeMapIterator{
+		hiter:      mapiterinit(type2.rtype, *(*unsafe.Pointer)(obj)),
+		pKeyRType:  type2.pKeyRType,
+		pElemRType: type2.pElemRType,
+	}
+}
+GO
+}
+
 build_servers() {
   (go_env && go build -o "$BIN/" ./cmd/kube-apiserver ./cmd/kube-controller-manager)
 }
@@ -126,6 +179,9 @@ build() {
   step source fetch_source
   step openapi-gen build_openapi_gen
   step openapi generate_openapi
+  # Binaries built before the patch must be rebuilt with it.
+  if [ ! -e "$STAMPS/reflect2-go118" ]; then rm -f "$STAMPS/servers"; fi
+  step reflect2-go118 patch_reflect2
   # A binary removed by hand is rebuilt (the Go cache makes that quick).
   if [ ! -x "$BIN/kube-apiserver" ] || [ ! -x "$BIN/kube-controller-manager" ]; then rm -f "$STAMPS/servers"; fi
   step servers build_servers
