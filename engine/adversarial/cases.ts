@@ -201,7 +201,15 @@ export function buildCase(base: Base, index: number, mutation?: Mutation, site?:
     if (contentType === null) delete headers['content-type']
     else headers['content-type'] = contentType
   }
-  const size = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length
+  // UTF-8 takes 1 to 3 bytes per UTF-16 unit: count bytes only when the length cannot decide.
+  const size =
+    body === undefined
+      ? 0
+      : typeof body !== 'string'
+        ? body.length
+        : body.length > 64 * 1024 || body.length <= (64 * 1024) / 3
+          ? body.length
+          : Buffer.byteLength(body)
   const path = renderPath(base, params, extra)
   const out: Case = {
     index,
@@ -226,6 +234,14 @@ function pointerValue(root: unknown, pointer: string): unknown {
   }
   return current
 }
+
+/**
+ * Building an arbitrary (a regex, a schema's record) costs far more than drawing from it, so each is built
+ * once per target — and reused by the baseline's replay. Keyed by the target object: an arbitrary holds on
+ * to its target's parameter objects.
+ */
+const arbitraries = new WeakMap<Target, Map<string, fc.Arbitrary<Mutation>>>()
+const MAX_CACHED = 4096
 
 interface Category {
   base: Base
@@ -268,11 +284,28 @@ export class CaseGenerator {
     const occurrence = Math.floor(index / this.categories.length)
     const site = category.sites[occurrence % category.sites.length]!
     const round = Math.floor(occurrence / category.sites.length)
-    const context = {
-      maxBodyBytes: this.maxBodyBytes,
-      ...(category.bodyText !== undefined ? { bodyText: category.bodyText } : {}),
+    // What the arbitrary depends on: the kind, the site (and its valid value), the body, the round.
+    const where = site.on === 'body' ? `b${site.pointer}` : `p${site.spec.in}:${site.spec.name}`
+    const key = [
+      category.kind,
+      where,
+      JSON.stringify(site.value) ?? '',
+      category.bodyText ?? '',
+      category.kind === 'boundary' ? round : 0,
+      this.maxBodyBytes,
+    ].join('\0')
+    let cache = arbitraries.get(category.base.target)
+    if (!cache) arbitraries.set(category.base.target, (cache = new Map()))
+    let arbitrary = cache.get(key)
+    if (!arbitrary) {
+      const context = {
+        maxBodyBytes: this.maxBodyBytes,
+        ...(category.bodyText !== undefined ? { bodyText: category.bodyText } : {}),
+      }
+      arbitrary = KINDS[category.kind].arbitrary(site, context, round)
+      if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!)
+      cache.set(key, arbitrary)
     }
-    const arbitrary = KINDS[category.kind].arbitrary(site, context, round)
     const [mutation] = fc.sample(arbitrary, { seed: caseSeed(this.seed, index), numRuns: 1 })
     return buildCase(category.base, index, mutation!, site)
   }

@@ -20,6 +20,34 @@ import { boundaryArb, hasBoundaries } from './boundaries.js'
 import { schemaTypes } from './schemas.js'
 import type { BodySite, ParamSite, Site } from './sites.js'
 
+/**
+ * Any code points, lone surrogates included. Drawn as integers: fast-check's `binary` string unit builds a
+ * table of every code point first, half a second of start-up for each process.
+ */
+const RANDOM_CODE_POINTS = fc
+  .array(fc.integer({ min: 0, max: 0x10ffff }), { minLength: 1, maxLength: 12 })
+  .map((points) => String.fromCodePoint(...points))
+
+/** A long run of one ASCII letter, written raw: JSON.stringify would scan a megabyte for escapes. */
+function longString(length: number): RawJson {
+  const value = repeated('A', length)
+  return new RawJson(`"${value}"`, { value })
+}
+
+const runs = new Map<string, string>()
+/**
+ * `char` repeated `length` times, sliced from one string built per character and size class: V8 slices
+ * without copying, and these run to a megabyte.
+ */
+function repeated(char: string, length: number): string {
+  let run = runs.get(char)
+  if (run === undefined || run.length < length) {
+    run = char.repeat(Math.max(length, 1 << 20))
+    runs.set(char, run)
+  }
+  return run.slice(0, length)
+}
+
 export const MUTATION_KINDS = [
   'valid',
   'wrong-type',
@@ -193,17 +221,17 @@ export const KINDS: Record<MutationKind, KindSpec> = {
       if (site.on === 'param')
         return fc
           .integer({ min: 2048, max: 12_000 })
-          .map((n) => put('oversized', site, 'A'.repeat(n), `${n} characters`))
+          .map((n) => put('oversized', site, longString(n), `${n} characters`))
       const room = Math.max(1024, ctx.maxBodyBytes - (ctx.bodyText?.length ?? 0) - 64)
       return fc.integer({ min: Math.min(64 * 1024 + 1, room), max: room }).map((n): Mutation => {
         if (site.pointer === '') {
           return {
             kind: 'oversized',
-            change: { on: 'body-keys', pointer: '', keys: { padding: 'A'.repeat(n) } },
+            change: { on: 'body-keys', pointer: '', keys: { padding: longString(n) } },
             description: `(body) padded with a ${n}-character field`,
           }
         }
-        return put('oversized', site, 'A'.repeat(n), `${n} characters`)
+        return put('oversized', site, longString(n), `${n} characters`)
       })
     },
   },
@@ -224,8 +252,8 @@ export const KINDS: Record<MutationKind, KindSpec> = {
         )
         .map(([depth, arrays]) => {
           const text = arrays
-            ? `${'['.repeat(depth)}${']'.repeat(depth)}`
-            : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`
+            ? `${repeated('[', depth)}${repeated(']', depth)}`
+            : `${repeated('{"a":', depth * 5)}1${repeated('}', depth)}`
           return put(
             'deep-nesting',
             site,
@@ -262,9 +290,7 @@ export const KINDS: Record<MutationKind, KindSpec> = {
             value: typeof site.value === 'string' ? site.value + u.value : u.value,
             note: `valid value + ${u.name}`,
           })),
-          fc
-            .string({ unit: 'binary', minLength: 1, maxLength: 12 })
-            .map((value) => ({ value, note: 'random code points' })),
+          RANDOM_CODE_POINTS.map((value) => ({ value, note: 'random code points' })),
         )
         .map((u) => put('unicode', site, u.value, u.note)),
   },

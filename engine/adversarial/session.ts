@@ -125,7 +125,7 @@ export function judge(ctx: Ctx, outcome: Outcome, oracles: ReadonlySet<OracleNam
   if (oracles.has('no-leak')) {
     const leak = findLeak(
       outcome.exchange.response,
-      sentStrings(c.request.path, c.request.body),
+      () => sentStrings(c.request.path, c.request.body),
       ctx.http.redactor,
     )
     if (leak)
