@@ -7,6 +7,11 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap'
 import { Secret } from 'kubernetes-models/v1/Secret'
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment'
 import { Job } from 'kubernetes-models/batch/v1/Job'
+import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole'
+import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding'
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount'
+import { readFileSync } from 'node:fs'
+import { parseAllDocuments } from 'yaml'
 import { describe, expect, it } from 'vitest'
 import type { KubeObject } from '../../engine/kubernetes/client.js'
 import {
@@ -30,6 +35,9 @@ function validateOffline(object: KubeObject): void {
     'v1/Secret': Secret,
     'apps/v1/Deployment': Deployment,
     'batch/v1/Job': Job,
+    'v1/ServiceAccount': ServiceAccount,
+    'rbac.authorization.k8s.io/v1/ClusterRole': ClusterRole,
+    'rbac.authorization.k8s.io/v1/ClusterRoleBinding': ClusterRoleBinding,
   }
   const Model = models[`${object.apiVersion}/${object.kind}`]
   if (!Model) throw new Error(`no offline schema for ${object.apiVersion} ${object.kind}`)
@@ -203,6 +211,18 @@ spec: { selector: { app: orders }, ports: [{ port: 80, targetPort: 8080 }] }
       kind: 'TestRun',
       spec: { parallelism: 3, script: { configMap: { name: configMap.metadata.name, file: 'script.js' } } },
     })
+  })
+
+  it('the shipped RBAC manifest', () => {
+    const file = new URL('../../engine/kubernetes/manifests/rbac.yaml', import.meta.url)
+    const objects = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS() as KubeObject)
+    expect(objects.map((o) => o.kind)).toEqual([
+      'Namespace',
+      'ServiceAccount',
+      'ClusterRole',
+      'ClusterRoleBinding',
+    ])
+    for (const object of objects) expect(() => validateOffline(object), object.kind).not.toThrow()
   })
 
   it('an invalid object is caught offline (the check is not vacuous)', () => {
