@@ -255,7 +255,7 @@ sandbox:
     cleanups.push(() => removeDir(dir))
     const loaded = writeConfig(dir, `sandbox:\n  provider: procss\n  services: { a: x }\n`)
     await expect(start(loaded)).rejects.toThrow(
-      /vigil\.config\.yaml:2:3 sandbox\.provider: unknown provider "procss"; expected one of process, url \(did you mean "process"\?\)$/,
+      /vigil\.config\.yaml:2:3 sandbox\.provider: unknown provider "procss"; expected one of kubernetes, process, url \(did you mean "process"\?\)$/,
     )
   })
 
