@@ -4,6 +4,7 @@
  * available. On a deadline, the error carries the pods' container statuses and the namespace's events.
  */
 import type { KubeClient, KubeObject } from './client.js'
+import { InfrastructureError } from '../errors.js'
 import { RolloutError } from './errors.js'
 import { poll } from './wait.js'
 
@@ -86,9 +87,10 @@ export async function waitForRollout(client: KubeClient, options: WaitRolloutOpt
   )
   if (outcome.state === 'done' && !fatal) return
   if (outcome.state === 'cancelled') {
-    throw new RolloutError(
+    throw new InfrastructureError(
       `${options.what}: cancelled while waiting for the rollout in namespace ${options.namespace}`,
       [],
+      { code: 'VIGIL_CANCELLED' },
     )
   }
   const evidence = await describeNamespace(client, options.namespace).catch((error: unknown) => [

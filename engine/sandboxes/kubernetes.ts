@@ -60,12 +60,18 @@ export function createKubernetesProvider(
       const teardownMs = parseDuration(options.teardownTimeout ?? '2m')
 
       const forwards: ServiceForward[] = []
-      let created = false
+      // The namespace's create request: once sent, the namespace may exist even if the answer is lost.
+      let creation: Promise<unknown> | undefined
       let tearing: Promise<void> | undefined
+      // Aborted by the caller, or by a teardown that starts while the sandbox is still starting.
+      const stopping = new AbortController()
+      const signal = AbortSignal.any([ctx.signal, stopping.signal])
       const teardown = (): Promise<void> =>
         (tearing ??= (async () => {
+          stopping.abort()
           await Promise.allSettled(forwards.map((f) => f.close()))
-          if (!created || !plan.namespace) return
+          if (!creation || !plan.namespace) return
+          await creation.catch(() => undefined)
           const begin = performance.now()
           const gone = await deleteNamespace(client, plan.namespace, teardownMs).catch((error: unknown) => {
             ctx.log(
@@ -83,7 +89,7 @@ export function createKubernetesProvider(
       const unregister = onShutdown(teardown)
       try {
         if (plan.namespace) {
-          await deploy(client, plan, options, ctx, () => (created = true))
+          await deploy(client, plan, options, { ...ctx, signal }, (request) => (creation = request))
         }
         const inClusterUrls: Record<string, string> = {}
         const urls: Record<string, string> = {}
@@ -109,7 +115,7 @@ export function createKubernetesProvider(
             urls[name] = forward.url
           }
         }
-        throwIfCancelled(ctx)
+        throwIfCancelled({ ...ctx, signal })
         ctx.log(
           `${ctx.name} sandbox: ${plan.namespace ? `namespace ${plan.namespace} (${plan.deployed.join(', ')})` : `shared namespace ${options.baselineNamespace}`}` +
             `${plan.routingKey ? `, routing key ${plan.routingKey}` : ''}; ${names.map((n) => `${n}=${urls[n]}`).join(', ')}`,
@@ -146,16 +152,17 @@ async function deploy(
   plan: SidePlan,
   options: KubernetesSandboxOptions,
   ctx: SandboxStartContext,
-  onCreated: () => void,
+  onCreating: (request: Promise<unknown>) => void,
 ): Promise<void> {
   const namespace = plan.namespace!
   const ttlMs = parseDuration(options.ttl ?? '2h')
   const owner = `${os.hostname()}/${process.pid}`
-  await client.create(namespaceObject(namespace, plan.labels, new Date(Date.now() + ttlMs), owner))
-  onCreated()
-  throwIfCancelled(ctx)
+  const request = client.create(namespaceObject(namespace, plan.labels, new Date(Date.now() + ttlMs), owner))
+  onCreating(request)
+  await request
   // In file order: ConfigMaps and Secrets before the workloads that mount them, as kubectl apply -f does.
   for (const object of plan.objects) {
+    throwIfCancelled(ctx)
     await client.create(object).catch((error: unknown) => {
       throw new KubernetesApiError(
         `${ctx.name} sandbox: ${describeRef(object)}: ${(error as Error).message}`,
