@@ -1,24 +1,21 @@
 import type { Command } from 'commander'
-import { registerAdversary } from './adversary.js'
-import { registerCi } from './ci.js'
-import { registerMcp } from './mcp.js'
-import { registerPlans } from './plans.js'
-import { registerRun } from './run.js'
-import { registerSandbox } from './sandbox.js'
-import { registerSandboxes } from './sandboxes.js'
-import { registerSelect } from './select.js'
 
 /** Registers one top-level command (and its subcommands) on the program. */
 export type RegisterCommand = (program: Command) => void
 
-/** The CLI's commands, one file each. */
-export const commands: Record<string, RegisterCommand> = {
-  adversary: registerAdversary,
-  ci: registerCi,
-  mcp: registerMcp,
-  plans: registerPlans,
-  run: registerRun,
-  sandbox: registerSandbox,
-  sandboxes: registerSandboxes,
-  select: registerSelect,
-}
+/**
+ * The CLI's commands, one file each, loaded on demand: a command pulls in what it runs (the SDKs, the
+ * Kubernetes client, every check kind), so `vigil plans lint` must not pay for `vigil mcp`.
+ */
+export const commands = {
+  adversary: () => import('./adversary.js').then((m) => m.registerAdversary),
+  ci: () => import('./ci.js').then((m) => m.registerCi),
+  mcp: () => import('./mcp.js').then((m) => m.registerMcp),
+  plans: () => import('./plans.js').then((m) => m.registerPlans),
+  run: () => import('./run.js').then((m) => m.registerRun),
+  sandbox: () => import('./sandbox.js').then((m) => m.registerSandbox),
+  sandboxes: () => import('./sandboxes.js').then((m) => m.registerSandboxes),
+  select: () => import('./select.js').then((m) => m.registerSelect),
+} satisfies Record<string, () => Promise<RegisterCommand>>
+
+export type CommandName = keyof typeof commands
