@@ -1,7 +1,11 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { KubeApiError, type KubeObject } from '../../engine/kubernetes/client.js'
 import type { KubernetesSandboxOptions } from '../../engine/kubernetes/schema.js'
 import { shutdown } from '../../engine/lifecycle.js'
+import { validateSandboxConfig } from '../../engine/sandboxes/index.js'
 import { createKubernetesProvider } from '../../engine/sandboxes/kubernetes.js'
 import type { SandboxStartContext } from '../../engine/sandboxes/types.js'
 import { MemoryKubeClient } from './support/memory-client.js'
@@ -127,5 +131,40 @@ describe('kubernetes provider against the narrow client interface (in memory)', 
     // Nothing is created after the teardown began, and the start ends at once as cancelled.
     expect(await started).toMatchObject({ code: 'VIGIL_CANCELLED' })
     expect(client.objects.filter((o) => o.metadata.namespace?.startsWith('vigil-'))).toEqual([])
+  })
+})
+
+describe('kubernetes sandbox config', () => {
+  it('is validated by the provider schema with the file location, before anything is created', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-k8s-config-'))
+    try {
+      const file = path.join(dir, 'vigil.config.yaml')
+      const text = [
+        'sandbox:',
+        '  provider: kubernetes',
+        '  acess: port-forward',
+        '  services:',
+        '    orders: { image: "shop/orders:1", port: 80000 }',
+        '',
+      ].join('\n')
+      await writeFile(file, text)
+      const sandbox = {
+        provider: 'kubernetes',
+        acess: 'port-forward',
+        services: { orders: { image: 'shop/orders:1', port: 80000 } },
+      }
+      let message = ''
+      try {
+        validateSandboxConfig({ file, dir, config: { sandbox } })
+      } catch (error) {
+        message = (error as Error).message
+      }
+      expect(message).toMatch(/vigil\.config\.yaml:5:\d+ sandbox\.services\.orders\.port: must be <= 65535/)
+      expect(message).toMatch(
+        /vigil\.config\.yaml:3:3 sandbox: unknown property "acess"; expected one of .*access.* \(did you mean "access"\?\)/,
+      )
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
