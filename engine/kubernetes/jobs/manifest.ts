@@ -120,11 +120,13 @@ export function secretObject(input: RunObjectsInput): KubeObject {
 
 /** The shell wrapper: runs vigil, then puts the verdict where the executor reads it, keeping vigil's exit code. */
 const SCRIPT = [
-  'out=/tmp/vigil-verdict.json',
-  '"$@" >&2',
+  'out="${VIGIL_VERDICT_FILE:-/tmp/vigil-verdict.json}"',
+  'rm -f "$out"',
+  '"$@" --reporter "json:$out" >&2',
   'code=$?',
   'if [ -s "$out" ]; then',
-  `  if [ "$(wc -c < "$out")" -le ${TERMINATION_LIMIT} ]; then cp "$out" /dev/termination-log; fi`,
+  // The kubelet mounts the termination-message file; outside a pod there is none to write.
+  `  if [ -e /dev/termination-log ] && [ "$(wc -c < "$out")" -le ${TERMINATION_LIMIT} ]; then cp "$out" /dev/termination-log; fi`,
   `  echo '${VERDICT_BEGIN}'; cat "$out"; echo; echo '${VERDICT_END}'`,
   'fi',
   'exit $code',
@@ -146,7 +148,7 @@ export function jobObject(input: JobInput): KubeObject {
   const labels = { ...runLabels(input.runId), [PLAN_LABEL]: dnsLabel(input.plan) }
   const o = input.options
   const args = [...o.command, 'run', '--config', `${RUN_DIR}/vigil.config.yaml`, '--plan', input.plan]
-  args.push('--reporter', 'json:/tmp/vigil-verdict.json', '--seed', String(input.seed))
+  args.push('--seed', String(input.seed))
   if (!input.baseline) args.push('--no-baseline')
   const env = [
     ...Object.keys(input.secrets)
