@@ -6,37 +6,10 @@
  * channel byte then data), and connects each tunnel to a loopback port chosen per pod — a real HTTP
  * server playing the pod. The real @kubernetes/client-node PortForward talks to it.
  */
-import { createRequire } from 'node:module'
 import net from 'node:net'
-import type { IncomingMessage } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { KubeConfig } from '@kubernetes/client-node'
-
-// `ws` is what @kubernetes/client-node itself uses (installed with it); it ships no types of its own.
-interface WsSocket {
-  protocol: string
-  send(data: Buffer): void
-  close(code?: number): void
-  on(event: 'message', fn: (data: Buffer) => void): void
-  on(event: 'close', fn: () => void): void
-}
-interface WsServer {
-  on(event: 'connection', fn: (socket: WsSocket, request: IncomingMessage) => void): void
-  once(event: 'listening', fn: () => void): void
-  address(): { port: number }
-  close(fn: () => void): void
-  clients: Set<WsSocket>
-}
-const { WebSocketServer } = createRequire(import.meta.url)('ws') as {
-  WebSocketServer: new (options: {
-    host: string
-    port: number
-    handleProtocols(protocols: Set<string>): string | false
-    verifyClient(
-      info: { req: IncomingMessage },
-      done: (ok: boolean, status?: number, message?: string) => void,
-    ): void
-  }) => WsServer
-}
+import { WebSocketServer } from 'ws'
 
 export interface PortForwardStandIn {
   /** A kubeconfig whose server is this stand-in (for the client's PortForward). */
@@ -103,7 +76,11 @@ export async function startPortForwardStandIn(): Promise<PortForwardStandIn> {
   const kubeConfig = new KubeConfig()
   kubeConfig.loadFromOptions({
     clusters: [
-      { name: 'stand-in', server: `http://127.0.0.1:${server.address().port}`, skipTLSVerify: true },
+      {
+        name: 'stand-in',
+        server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        skipTLSVerify: true,
+      },
     ],
     users: [{ name: 'stand-in', token: 'stand-in' }],
     contexts: [{ name: 'stand-in', cluster: 'stand-in', user: 'stand-in' }],
