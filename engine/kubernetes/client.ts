@@ -109,3 +109,20 @@ export function refOf(object: KubeObject): KubeRef {
     namespace: object.metadata.namespace,
   }
 }
+
+/** Where the cluster's credentials come from. */
+export interface KubeConnectOptions {
+  /** A kubeconfig file. @default $KUBECONFIG, else ~/.kube/config, else the in-cluster service account */
+  kubeconfig?: string
+  /** A context of that kubeconfig. @default its current context */
+  context?: string
+}
+
+/**
+ * The real client for a kubeconfig. @kubernetes/client-node takes about a second to load, so it is
+ * loaded here, when a run first talks to a cluster, not whenever the CLI starts.
+ */
+export async function connectCluster(options: KubeConnectOptions = {}): Promise<KubeClient> {
+  const { connect } = await import('./node-client.js')
+  return connect(options)
+}

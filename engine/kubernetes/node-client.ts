@@ -18,19 +18,12 @@ import {
   describeRef,
   isNotFound,
   type KubeClient,
+  type KubeConnectOptions,
   type KubeObject,
   type KubeRef,
   type PodTunnel,
   type Propagation,
 } from './client.js'
-
-/** Where the cluster's credentials come from. */
-export interface KubeConnectOptions {
-  /** A kubeconfig file. @default $KUBECONFIG, else ~/.kube/config, else the in-cluster service account */
-  kubeconfig?: string
-  /** A context of that kubeconfig. @default its current context */
-  context?: string
-}
 
 /** Loads a kubeconfig the way kubectl does and returns a client for it. */
 export function connect(options: KubeConnectOptions = {}): NodeKubeClient {

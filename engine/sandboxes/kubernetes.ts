@@ -10,12 +10,18 @@ import os from 'node:os'
 import path from 'node:path'
 import { parseDuration } from '../../plans/duration.js'
 import { ConfigError, InfrastructureError, isVigilError } from '../errors.js'
-import { KubeApiError, describeRef, type KubeClient, type KubeObject } from '../kubernetes/client.js'
+import {
+  KubeApiError,
+  connectCluster,
+  describeRef,
+  type KubeClient,
+  type KubeConnectOptions,
+  type KubeObject,
+} from '../kubernetes/client.js'
 import { attachCluster } from '../kubernetes/cluster-info.js'
 import { KubernetesApiError } from '../kubernetes/errors.js'
 import { deleteNamespace } from '../kubernetes/gc.js'
 import { namespaceObject, readManifests } from '../kubernetes/manifests.js'
-import { connect, type KubeConnectOptions } from '../kubernetes/node-client.js'
 import { forwardService, type ServiceForward } from '../kubernetes/port-forward.js'
 import { waitForRollout } from '../kubernetes/readiness.js'
 import { planSide, type SidePlan } from '../kubernetes/sandbox-plan.js'
@@ -26,7 +32,7 @@ import { defineSandboxProvider, type SandboxProvider, type SandboxStartContext }
 
 export interface KubernetesProviderDeps {
   /** Opens the cluster client. @default the @kubernetes/client-node implementation */
-  connect?(options: KubeConnectOptions): KubeClient
+  connect?(options: KubeConnectOptions): KubeClient | Promise<KubeClient>
   /** True when vigil runs inside a cluster (`access: auto` then uses cluster DNS). @default KUBERNETES_SERVICE_HOST is set */
   inCluster?(): boolean
 }
@@ -49,7 +55,7 @@ export function createKubernetesProvider(
       const runId = randomBytes(4).toString('hex')
       const plan = planSide({ options, side: ctx.name, runId, manifests, where })
       const kubeconfig = options.kubeconfig ? path.resolve(ctx.configDir, options.kubeconfig) : undefined
-      const client = (deps.connect ?? connect)({ kubeconfig, context: options.context })
+      const client = await (deps.connect ?? connectCluster)({ kubeconfig, context: options.context })
       const inCluster = deps.inCluster?.() ?? Boolean(process.env.KUBERNETES_SERVICE_HOST)
       const access =
         !options.access || options.access === 'auto'

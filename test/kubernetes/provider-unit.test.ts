@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { KubeApiError, type KubeObject } from '../../engine/kubernetes/client.js'
 import type { KubernetesSandboxOptions } from '../../engine/kubernetes/schema.js'
 import { shutdown } from '../../engine/lifecycle.js'
@@ -121,12 +121,25 @@ describe('kubernetes provider against the narrow client interface (in memory)', 
 
   it('Ctrl-C (the shutdown cleanups) while the namespace is being created still deletes it once it exists', async () => {
     const client = cluster({ stuck: true })
+    // The namespace's create request stays in flight until the test lets the "server" answer it.
+    let answer!: () => void
+    const answered = new Promise<void>((resolve) => (answer = resolve))
+    let sent = false
+    const create = client.create.bind(client)
+    client.create = async <T extends KubeObject>(object: T): Promise<T> => {
+      if (object.kind !== 'Namespace') return create(object)
+      sent = true
+      await answered
+      return create(object)
+    }
     const started = createKubernetesProvider({ connect: () => client })
       .start({ ...options, readyTimeout: '3s' }, ctx())
       .catch((e: unknown) => e)
-    // The create request is in flight (nothing awaited yet): the teardown must wait for it, then delete.
-    expect(runNamespaces(client)).toHaveLength(1)
-    await shutdown()
+    await vi.waitFor(() => expect(sent).toBe(true))
+    // Ctrl-C now: the teardown must wait for the request, then delete the namespace it created.
+    const teardown = shutdown()
+    answer()
+    await teardown
     expect(runNamespaces(client)).toEqual([])
     // Nothing is created after the teardown began, and the start ends at once as cancelled.
     expect(await started).toMatchObject({ code: 'VIGIL_CANCELLED' })

@@ -9,7 +9,7 @@ import { loadConfig } from '../../../plans/config.js'
 import { ConfigError, InfrastructureError } from '../../errors.js'
 import { KubeApiError } from '../../kubernetes/client.js'
 import { collectGarbage, type GcEntry } from '../../kubernetes/gc.js'
-import { connect, type KubeConnectOptions } from '../../kubernetes/node-client.js'
+import { connectCluster, type KubeConnectOptions } from '../../kubernetes/client.js'
 
 export interface SandboxesGcOptions {
   config?: string
@@ -52,7 +52,7 @@ const VERBS: Record<GcEntry['action'], string> = {
 }
 
 export async function sandboxesGc(options: SandboxesGcOptions): Promise<number> {
-  const client = connect(await clusterOptions(options))
+  const client = await connectCluster(await clusterOptions(options))
   let entries: GcEntry[]
   try {
     entries = await collectGarbage(client, { dryRun: options.dryRun })
