@@ -8,25 +8,8 @@ import type { JsonSchema } from '../../plans/types.js'
 import { ORACLES, type AdversarialParams } from '../adversarial/params.js'
 import { MAX_BODY_BYTES, MAX_CASES, runAdversarial } from '../adversarial/run.js'
 import { defineCheckKind } from './types.js'
+import { statusSchema, stringMapSchema } from './vocabulary.js'
 
-const stringMap = { type: 'object', additionalProperties: { type: 'string' } }
-const statusList = {
-  description: 'A status (400), a range ("4XX") or a list of them.',
-  oneOf: [
-    { type: 'integer', minimum: 100, maximum: 599 },
-    { type: 'string', pattern: '^([1-5][0-9][0-9]|[1-5][Xx][Xx])$' },
-    {
-      type: 'array',
-      minItems: 1,
-      items: {
-        oneOf: [
-          { type: 'integer', minimum: 100, maximum: 599 },
-          { type: 'string', pattern: '^([1-5][0-9][0-9]|[1-5][Xx][Xx])$' },
-        ],
-      },
-    },
-  ],
-}
 const credential = {
   description: 'A bearer token ("{{secrets.alice}}"), a whole Authorization value, or { headers }.',
   oneOf: [
@@ -35,7 +18,7 @@ const credential = {
       type: 'object',
       additionalProperties: false,
       required: ['headers'],
-      properties: { headers: { ...stringMap, minProperties: 1 } },
+      properties: { headers: { ...stringMapSchema, minProperties: 1 } },
     },
   ],
 }
@@ -49,7 +32,7 @@ const request = {
     method: { type: 'string', pattern: '^[A-Za-z]+$' },
     path: relativePath,
     query: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
-    headers: stringMap,
+    headers: stringMapSchema,
     json: {},
     schema: { oneOf: [{ type: 'string' }, { type: 'object' }] },
     auth: { type: 'boolean' },
@@ -74,15 +57,15 @@ const setupEntry = {
             method: { type: 'string', pattern: '^[A-Za-z]+$' },
             path: relativePath,
             query: { type: 'object' },
-            headers: stringMap,
+            headers: stringMapSchema,
             json: {},
             body: { type: 'string' },
           },
         },
       ],
     },
-    headers: stringMap,
-    expect: { type: 'object', additionalProperties: false, properties: { status: statusList } },
+    headers: stringMapSchema,
+    expect: { type: 'object', additionalProperties: false, properties: { status: statusSchema } },
     capture: {
       type: 'object',
       additionalProperties: { type: 'string', pattern: '^(/.*|status|header:.+)$' },
@@ -121,7 +104,7 @@ export const suggestedCaseSchema: JsonSchema = {
       type: 'object',
       additionalProperties: false,
       required: ['status'],
-      properties: { status: statusList },
+      properties: { status: statusSchema },
     },
     rationale: { type: 'string', maxLength: 1000 },
   },
@@ -141,7 +124,7 @@ export const adversarialSchema: JsonSchema = {
     operations: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
     requests: { type: 'array', minItems: 1, items: request },
     params: { type: 'object' },
-    headers: stringMap,
+    headers: stringMapSchema,
     principals: {
       type: 'object',
       additionalProperties: false,

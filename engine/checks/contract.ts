@@ -7,49 +7,13 @@ import type { JsonSchema } from '../../plans/types.js'
 import type { ContractParams } from '../contract/params.js'
 import { runContract } from '../contract/runner.js'
 import { defineCheckKind } from './types.js'
+import { requestSchema, statusSchema, stringMapSchema } from './vocabulary.js'
 
-const stringMap = { type: 'object', additionalProperties: { type: 'string' } }
-const statusSpec = {
-  description: 'A status (200), a range ("2XX") or a list of them.',
-  oneOf: [
-    { type: 'integer', minimum: 100, maximum: 599 },
-    { type: 'string', pattern: '^([1-5][0-9][0-9]|[1-5][Xx][Xx])$' },
-    {
-      type: 'array',
-      minItems: 1,
-      items: {
-        oneOf: [
-          { type: 'integer', minimum: 100, maximum: 599 },
-          { type: 'string', pattern: '^([1-5][0-9][0-9]|[1-5][Xx][Xx])$' },
-        ],
-      },
-    },
-  ],
-}
-const request = {
-  description: '"METHOD /path" or an object.',
-  oneOf: [
-    { type: 'string', pattern: '^\\s*([A-Za-z]+\\s+)?\\S+\\s*$' },
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['path'],
-      properties: {
-        method: { type: 'string', pattern: '^[A-Za-z]+$' },
-        path: { type: 'string', minLength: 1 },
-        query: { type: 'object' },
-        headers: stringMap,
-        json: {},
-        body: { type: 'string' },
-      },
-    },
-  ],
-}
 const expect = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    status: statusSpec,
+    status: statusSchema,
     contentType: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
     headers: { type: 'array', items: { type: 'string' } },
     schema: {
@@ -85,8 +49,8 @@ const requestEntry = {
   properties: {
     name: { type: 'string' },
     service: { type: 'string' },
-    request,
-    headers: stringMap,
+    request: requestSchema,
+    headers: stringMapSchema,
     expect,
     compare,
   },
@@ -98,9 +62,9 @@ const setupEntry = {
   properties: {
     name: { type: 'string' },
     service: { type: 'string' },
-    request,
-    headers: stringMap,
-    expect: { type: 'object', additionalProperties: false, properties: { status: statusSpec } },
+    request: requestSchema,
+    headers: stringMapSchema,
+    expect: { type: 'object', additionalProperties: false, properties: { status: statusSchema } },
     capture: {
       type: 'object',
       additionalProperties: { type: 'string', pattern: '^(/.*|status|header:.+)$' },
@@ -114,14 +78,14 @@ export const contractSchema: JsonSchema = {
   additionalProperties: false,
   properties: {
     service: { type: 'string' },
-    request,
+    request: requestSchema,
     requests: { type: 'array', minItems: 1, items: requestEntry },
     openapi: { type: 'string', description: 'An OpenAPI 3.x document, relative to the plan file.' },
     operations: { type: 'array', items: { type: 'string' } },
     tags: { type: 'array', items: { type: 'string' } },
     paths: { type: 'array', items: { type: 'string' } },
     params: { type: 'object' },
-    headers: stringMap,
+    headers: stringMapSchema,
     expect,
     compare,
     setup: { type: 'array', items: setupEntry },

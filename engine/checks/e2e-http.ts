@@ -4,20 +4,13 @@ import { HttpNetworkError, type HttpExchange } from '../http/client.js'
 import { select, type Selection } from '../json-select.js'
 import { VariableError, type Variables as ScopableVariables } from '../vars.js'
 import { checkAssertion, formatValue } from './assertions.js'
-import type { E2eExpect, E2eHttpStep, E2eRequest } from './e2e-schema.js'
+import type { E2eExpect, E2eHttpStep } from './e2e-schema.js'
 import type { CheckContext, ReportDescriptor, Variables } from './types.js'
+import { parseRequestLine } from './vocabulary.js'
 
 interface StepEnv {
   ctx: CheckContext<unknown>
   vars: Variables & Partial<Pick<ScopableVariables, 'scoped'>>
-}
-
-/** `"POST /orders"` → `{ method: 'POST', path: '/orders' }`. */
-export function parseRequestLine(request: string | E2eRequest): E2eRequest {
-  if (typeof request !== 'string') return request
-  const match = /^\s*([A-Za-z]+)\s+(\S+)\s*$/.exec(request)
-  if (!match) throw new VariableError(`request "${request}": expected "METHOD /path"`)
-  return { method: match[1]!, path: match[2]! }
 }
 
 function statusMatches(status: number, expected: number | string): boolean {

@@ -1,20 +1,10 @@
 /** The e2e block: its parameter types and the JSON Schema the plan linter validates it with. */
 import type { JsonSchema } from '../../plans/types.js'
-import type { QueryValue } from '../http/client.js'
 import { assertionSchema, operatorsSchema } from './assertions.js'
+import { requestSchema, statusSchema, stringMapSchema, type RequestObject } from './vocabulary.js'
 
-export interface E2eRequest {
-  /** @default GET */
-  method?: string
-  /** Starts with `/`; joined to the service's base URL. */
-  path: string
-  query?: Record<string, QueryValue>
-  headers?: Record<string, string>
-  /** Sent as JSON. */
-  json?: unknown
-  /** Raw body, sent as is. */
-  body?: string
-}
+/** The request of an HTTP step: the shared request vocabulary. */
+export type E2eRequest = RequestObject
 
 export interface E2eExpect {
   /** A code, a list of codes, or a class such as `2xx`. @default any status below 400 */
@@ -68,15 +58,7 @@ const duration = {
   type: ['string', 'number'],
   description: 'A duration like 500ms, 30s, 2m, or milliseconds',
 }
-const stringMap = { type: 'object', additionalProperties: { type: 'string' } }
 const assertion = { anyOf: [operatorsSchema, assertionSchema] }
-const statusItem = {
-  anyOf: [
-    { type: 'integer', minimum: 100, maximum: 599 },
-    { type: 'string', pattern: '^[1-5]xx$' },
-  ],
-}
-
 const httpStep = {
   type: 'object',
   required: ['name', 'request'],
@@ -85,30 +67,13 @@ const httpStep = {
     name: { type: 'string', minLength: 1 },
     service: { type: 'string', minLength: 1 },
     sandbox: { enum: ['candidate', 'baseline'] },
-    request: {
-      anyOf: [
-        { type: 'string', pattern: '^[A-Za-z]+\\s+\\S+$', description: '"METHOD /path"' },
-        {
-          type: 'object',
-          required: ['path'],
-          additionalProperties: false,
-          properties: {
-            method: { type: 'string', pattern: '^[A-Za-z]+$' },
-            path: { type: 'string', minLength: 1 },
-            query: { type: 'object' },
-            headers: stringMap,
-            json: {},
-            body: { type: 'string' },
-          },
-        },
-      ],
-    },
-    headers: stringMap,
+    request: requestSchema,
+    headers: stringMapSchema,
     expect: {
       type: 'object',
       additionalProperties: false,
       properties: {
-        status: { anyOf: [statusItem, { type: 'array', items: statusItem, minItems: 1 }] },
+        status: statusSchema,
         headers: { type: 'object', additionalProperties: assertion },
         json: { type: 'object', additionalProperties: assertion, propertyNames: { pattern: '^(/|\\$)|^$' } },
         body: assertion,
@@ -136,7 +101,7 @@ const runStep = {
       ],
     },
     cwd: { type: 'string' },
-    env: stringMap,
+    env: stringMapSchema,
     timeout: duration,
   },
 }

@@ -1,18 +1,8 @@
 /** The parameters of a `contract` block, as the plan writes them (validated by the kind's JSON Schema). */
-import type { QueryValue } from '../http/client.js'
+import type { RequestInput } from '../checks/vocabulary.js'
 
-/** `"GET /orders/{{id}}"` or an object. */
-export type RequestParam =
-  | string
-  | {
-      /** @default GET */
-      method?: string
-      path: string
-      query?: Record<string, QueryValue>
-      headers?: Record<string, string>
-      json?: unknown
-      body?: string
-    }
+/** `"GET /orders/{{id}}"` or an object: the shared request vocabulary. */
+export type RequestParam = RequestInput
 
 export interface ExpectParam {
   /** Allowed statuses (`200`, `[200, 404]`, `2XX`). @default the documented ones, else 2XX */

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto'
 import path from 'node:path'
 import type { Variables } from '../checks/types.js'
+import { parseRequestLine } from '../checks/vocabulary.js'
 import type { QueryValue } from '../http/client.js'
 import type { CompareOptions } from './compare.js'
 import { ContractUsageError } from './errors.js'
@@ -51,12 +52,7 @@ export const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 export function parseRequest(
   request: RequestParam,
 ): Omit<BuiltRequest, 'headers'> & { headers?: Record<string, string> } {
-  if (typeof request === 'string') {
-    const match = /^\s*(?:([A-Za-z]+)\s+)?(\S+)\s*$/.exec(request)
-    if (!match) throw new ContractUsageError(`request "${request}": expected "METHOD /path"`)
-    return { method: (match[1] ?? 'GET').toUpperCase(), path: match[2]! }
-  }
-  return { ...request, method: (request.method ?? 'GET').toUpperCase() }
+  return parseRequestLine(request)
 }
 
 export function resolveCompare(value: CompareParam | undefined): ResolvedCompare | null {

@@ -1,32 +1,11 @@
 /** JSON Schema of a `load` block's YAML, validated when plans load (before anything runs). */
 import type { JsonSchema } from '../../plans/types.js'
+import { requestSchema, stringMapSchema } from '../checks/vocabulary.js'
 
 const duration = {
   type: 'string',
   pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m)\\s*$',
   description: 'A duration with its unit: 500ms, 3s, 2m.',
-}
-
-const stringMap = { type: 'object', additionalProperties: { type: 'string' } }
-
-const requestLine = {
-  type: 'string',
-  pattern: '^\\s*[A-Za-z]+\\s+\\S+\\s*$',
-  description: '"METHOD /path", e.g. "GET /products/tea".',
-}
-
-const requestObject = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['path'],
-  properties: {
-    method: { type: 'string', default: 'GET' },
-    path: { type: 'string', description: 'Path on the service, starting with /.' },
-    query: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
-    headers: stringMap,
-    json: { description: 'Sent as a JSON body with content-type application/json.' },
-    body: { type: 'string', description: 'Raw body, sent as is.' },
-  },
 }
 
 const statusList = {
@@ -47,8 +26,8 @@ const weightedRequest = {
       description: 'Sub-metric tag; default "METHOD path".',
     },
     weight: { type: 'integer', minimum: 1, maximum: 100, default: 1 },
-    request: { oneOf: [requestLine, requestObject] },
-    headers: stringMap,
+    request: requestSchema,
+    headers: stringMapSchema,
     expect: {
       type: 'object',
       additionalProperties: false,
@@ -81,9 +60,9 @@ export const loadSchema: JsonSchema = {
   additionalProperties: false,
   properties: {
     service: { type: 'string', description: 'Sandbox service to load. @default the sandbox default' },
-    request: { oneOf: [requestLine, requestObject] },
+    request: requestSchema,
     requests: { type: 'array', minItems: 1, maxItems: 50, items: weightedRequest },
-    headers: { ...stringMap, description: 'Headers for every request.' },
+    headers: { ...stringMapSchema, description: 'Headers for every request.' },
     expect: weightedRequest.properties.expect,
     rate: {
       oneOf: [

@@ -5,19 +5,11 @@
 import path from 'node:path'
 import { LoadSafetyError } from './errors.js'
 import { DEFAULT_TREND_STATS, trendStatName } from './metrics.js'
+import { parseRequestLine, type RequestInput } from '../checks/vocabulary.js'
 import { parseThresholds, trendStatsNeeded, type Threshold, type ThresholdInput } from './thresholds.js'
 
-/** A request as a plan writes it. */
-export type RequestInput =
-  | string
-  | {
-      method?: string
-      path: string
-      query?: Record<string, string | number | boolean>
-      headers?: Record<string, string>
-      json?: unknown
-      body?: string
-    }
+/** A request as a plan writes it: the shared request vocabulary. */
+export type { RequestInput }
 
 export interface WeightedRequestInput {
   name?: string
@@ -115,12 +107,6 @@ export function parseRate(value: number | string): number {
   return Number(m[1]) / (m[2]!.endsWith('m') ? 60 : 1)
 }
 
-function requestLine(input: RequestInput): Exclude<RequestInput, string> {
-  if (typeof input !== 'string') return input
-  const [method, target] = input.trim().split(/\s+/)
-  return { method: method!, path: target! }
-}
-
 /** Refuses anything but a path on the check's own service: load goes only to sandbox endpoints. */
 function safePath(raw: string, serviceUrl: string): string {
   if (raw.startsWith('/')) {
@@ -142,11 +128,14 @@ function safePath(raw: string, serviceUrl: string): string {
 }
 
 function buildRequest(input: WeightedRequestInput, params: LoadParams, serviceUrl: string): LoadRequest {
-  const r = requestLine(input.request)
+  const r = parseRequestLine(input.request)
   let target = safePath(r.path, serviceUrl)
   if (r.query && Object.keys(r.query).length) {
     const u = new URL(target, 'http://x')
-    for (const [k, v] of Object.entries(r.query)) u.searchParams.append(k, String(v))
+    for (const [k, v] of Object.entries(r.query)) {
+      if (v === null || v === undefined) continue
+      for (const item of Array.isArray(v) ? v : [v]) u.searchParams.append(k, String(item))
+    }
     target = `${u.pathname}${u.search}`
   }
   const headers: Record<string, string> = { ...params.headers, ...r.headers, ...input.headers }
@@ -156,7 +145,7 @@ function buildRequest(input: WeightedRequestInput, params: LoadParams, serviceUr
     if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
       headers['content-type'] = 'application/json'
   }
-  const method = (r.method ?? 'GET').toUpperCase()
+  const method = r.method
   const status = input.expect?.status ?? params.expect?.status
   const request: LoadRequest = {
     name: input.name ?? `${method} ${target.split('?')[0]}`,

@@ -1,0 +1,79 @@
+/**
+ * The words every check kind shares (DESIGN: one vocabulary across check kinds): the schemas of
+ * `request`, `headers` and `status`, and the parser of a request line, so that a request reads and
+ * validates the same in an e2e step, a contract request, a load target and an adversarial setup.
+ */
+import { VigilError } from '../errors.js'
+import type { QueryValue } from '../http/client.js'
+
+/** A request as a plan writes it: `"METHOD /path"` (a bare path means GET) or the object form. */
+export type RequestInput = string | RequestObject
+
+export interface RequestObject {
+  /** @default GET */
+  method?: string
+  /** Path on the service, starting with `/` once variables are rendered. */
+  path: string
+  query?: Record<string, QueryValue>
+  headers?: Record<string, string>
+  /** Sent as JSON with `content-type: application/json`. */
+  json?: unknown
+  /** Raw body, sent as is. */
+  body?: string
+}
+
+/** A request line that is not `"METHOD /path"`. */
+export class RequestLineError extends VigilError {
+  constructor(line: string) {
+    super('VIGIL_REQUEST_LINE', `request "${line}": expected "METHOD /path" or "/path"`)
+  }
+}
+
+// The path starts with `/` or a variable; an absolute URL parses too, so that the kinds can refuse it
+// with their own clear word (traffic goes only to sandbox services).
+const REQUEST_LINE = /^\s*(?:([A-Za-z]+)\s+)?((?:\/|\{\{|https?:\/\/)\S*)\s*$/
+
+/** `"post /orders"` → `{ method: 'POST', path: '/orders' }`; an object gets its method upper-cased (default GET). */
+export function parseRequestLine(request: RequestInput): RequestObject & { method: string } {
+  if (typeof request !== 'string') return { ...request, method: (request.method ?? 'GET').toUpperCase() }
+  const match = REQUEST_LINE.exec(request)
+  if (!match) throw new RequestLineError(request)
+  return { method: (match[1] ?? 'GET').toUpperCase(), path: match[2]! }
+}
+
+/** Header name → value. */
+export const stringMapSchema = { type: 'object', additionalProperties: { type: 'string' } }
+
+/** The JSON Schema of `request` in every kind. */
+export const requestSchema = {
+  description: '"METHOD /path" (a bare path means GET) or { method, path, query, headers, json, body }.',
+  oneOf: [
+    { type: 'string', pattern: REQUEST_LINE.source },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['path'],
+      properties: {
+        method: { type: 'string', pattern: '^[A-Za-z]+$' },
+        path: { type: 'string', minLength: 1 },
+        query: { type: 'object' },
+        headers: stringMapSchema,
+        json: {},
+        body: { type: 'string' },
+      },
+    },
+  ],
+}
+
+const statusItem = {
+  oneOf: [
+    { type: 'integer', minimum: 100, maximum: 599 },
+    { type: 'string', pattern: '^([1-5][0-9][0-9]|[1-5][Xx][Xx])$' },
+  ],
+}
+
+/** The JSON Schema of an expected status: `201`, a class `"2XX"`/`"2xx"`, or a list of them. */
+export const statusSchema = {
+  description: 'A status (200), a class ("2XX") or a list of them.',
+  oneOf: [...statusItem.oneOf, { type: 'array', minItems: 1, items: statusItem }],
+}
