@@ -108,7 +108,9 @@ function planRow(plan: PlanResult): string {
   return `| ${PLAN_EMOJI[plan.state]} | ${mdCode(plan.name)}${title} | ${state} | ${parts.join(', ')} | ${formatDuration(plan.durationMs)} |`
 }
 
-function plansSection(verdict: Verdict): Section {
+function plansSection(verdict: Verdict): Section | undefined {
+  // No plan ran (nothing applies to the change): the headline says so, an empty table would say nothing.
+  if (verdict.plans.length === 0) return undefined
   const table = mdTable(['', 'Plan', 'State', 'Checks', 'Duration'], [], ['l', 'l', 'l', 'l', 'r'])
   return { title: 'Plans', table, blocks: sortedPlans(verdict).map(planRow), unit: 'plans' }
 }

@@ -112,6 +112,14 @@ describe('renderMarkdown', () => {
       expect(out).not.toContain(`### ${title}`)
   })
 
+  it('has no plans table when no plan ran (nothing applied to the change)', () => {
+    const none: Verdict = { ...verdict, status: 'pass', exitCode: 0, errors: [], plans: [] }
+    const out = renderMarkdown(none)
+    expect(out.startsWith('## ✅ vigil: PASS')).toBe(true)
+    expect(out).not.toContain('### Plans')
+    expect(out).toContain('### Selection')
+  })
+
   it('stays under the size limit, cutting sections with a note', () => {
     const big = 'x'.repeat(2000)
     const checks: CheckResult[] = Array.from({ length: 3000 }, (_, i) => ({
