@@ -26,8 +26,8 @@ describe('hosts', () => {
     ['https://STAGING.example.com', ['staging.example.com'], true],
     ['https://a.staging.example.com', ['*.staging.example.com'], true],
     ['https://staging.example.com', ['*.staging.example.com'], false],
-    ['http://10.1.2.3:8080', ['10.1.2.3:8080'], true],
-    ['http://10.1.2.3:9090', ['10.1.2.3:8080'], false],
+    ['http://203.0.113.7:8080', ['203.0.113.7:8080'], true],
+    ['http://203.0.113.7:9090', ['203.0.113.7:8080'], false],
     ['https://evil.com', ['example.com'], false],
   ])('isAllowedHost(%s, %j) = %s', (url, allow, expected) => {
     expect(isAllowedHost(new URL(url), allow)).toBe(expected)
