@@ -9,7 +9,7 @@ import {
   readJson,
   sendJson,
   serve,
-} from './http.js'
+} from '../lib/http.js'
 
 const CATEGORIES = ['tea', 'coffee', 'cocoa', 'equipment', 'accessories']
 const SKU = /^[a-z][a-z0-9-]{0,39}$/

@@ -7,7 +7,7 @@
 //   UPSTREAM_TIMEOUT_MS  per-call timeout towards catalog and payments  default 5000
 // A missing upstream URL is not fatal: the service starts (health stays green) and order
 // creation answers 502, so a misconfigured deployment is visible without a crash loop.
-import { listenPort } from './http.js'
+import { listenPort } from '../lib/http.js'
 
 const NAME = /^[a-z][a-z0-9_-]{0,31}$/
 

@@ -2,7 +2,7 @@
 // prices it through catalog, authorizes the total with payments and stores the order.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { config } from './config.js'
-import { HttpError, matchRoute, methodNotAllowed, readJson, sendJson, serve } from './http.js'
+import { HttpError, matchRoute, methodNotAllowed, readJson, sendJson, serve } from '../lib/http.js'
 import { findOrder, listOrders, saveOrder } from './store.js'
 import { authorizePayment, lookupProducts } from './upstream.js'
 import { validateCreateOrder } from './validate.js'

@@ -2,7 +2,7 @@
 // Calls from orders to catalog and payments. Upstream trouble becomes a 502 (or the upstream's
 // own 4xx verdict where the caller can act on it), never a hang and never a leaked internal URL.
 import { config } from './config.js'
-import { HttpError } from './http.js'
+import { HttpError } from '../lib/http.js'
 
 async function call(service, baseUrl, method, path, body) {
   if (!baseUrl) throw new HttpError(502, `${service} is not configured`)

@@ -1,6 +1,6 @@
 // Input validation for POST /orders. Strict on purpose: every rule here is written down in
 // openapi/orders.yaml (CreateOrderRequest), and the adversarial plan holds the service to it.
-import { HttpError, checkObject } from './http.js'
+import { HttpError, checkObject } from '../lib/http.js'
 
 export const SKU = /^[a-z][a-z0-9-]{0,39}$/
 export const MIN_ITEMS = 1

@@ -10,7 +10,7 @@ import {
   readJson,
   sendJson,
   serve,
-} from './http.js'
+} from '../lib/http.js'
 
 const CURRENCIES = ['EUR', 'USD', 'GBP']
 const ORDER_REF = /^[A-Za-z0-9_-]{1,64}$/

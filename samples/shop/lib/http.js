@@ -1,5 +1,4 @@
-// JSON-over-HTTP plumbing for one shop service. Each service is deployed on its own and has no
-// dependencies, so every service folder carries its own copy of this small file.
+// JSON-over-HTTP plumbing shared by the shop's services (node:http only, no dependencies).
 import { createServer } from 'node:http'
 import { performance } from 'node:perf_hooks'
 
