@@ -34,7 +34,8 @@ export function splitFrontmatter(source: string): Frontmatter {
   const language =
     (lineEnd === -1 ? source.slice(3) : source.slice(3, lineEnd)).trim().toLowerCase() || 'yaml'
   const base = lineEnd === -1 ? source.length : lineEnd
-  const closed = source.indexOf('\n---', base) !== -1
+  const closing = source.indexOf('\n---', base)
+  const closed = closing !== -1
   if (language !== 'yaml' && language !== 'yml') {
     return { present: true, closed, language, base, contentOffset: source.length }
   }
@@ -46,7 +47,11 @@ export function splitFrontmatter(source: string): Frontmatter {
       return value !== null && typeof value === 'object' ? value : {}
     },
   }
-  const file = matter(source, {
+  // gray-matter copies its whole input into a Buffer (`file.orig`); given only the frontmatter and its
+  // closing line, it splits the same way without encoding the body of every plan.
+  const lineAfter = closed ? source.indexOf('\n', closing + 4) : -1
+  const head = lineAfter === -1 ? source : source.slice(0, lineAfter + 1)
+  const file = matter(head, {
     language: 'yaml',
     engines: {
       yaml: yamlEngine,
@@ -57,6 +62,6 @@ export function splitFrontmatter(source: string): Frontmatter {
       json: refuse,
     },
   })
-  const contentOffset = closed ? source.length - file.content.length : source.length
+  const contentOffset = closed ? head.length - file.content.length : source.length
   return { present: true, closed, language, ...(parsed ? { yaml: parsed } : {}), base, contentOffset }
 }
