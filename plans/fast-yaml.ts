@@ -7,12 +7,6 @@
  * them. test/plans/fast-yaml.test.ts checks it against the `yaml` package on generated documents.
  */
 
-interface Line {
-  indent: number
-  /** The line without its indentation. */
-  text: string
-}
-
 class Refuse extends Error {}
 const refuse = (): never => {
   throw new Refuse()
@@ -20,16 +14,28 @@ const refuse = (): never => {
 
 export function fastParseYaml(source: string): { value: unknown } | undefined {
   if (source.includes('\t') || source.includes('\r') || source.charCodeAt(0) === 0xfeff) return undefined
-  const lines: Line[] = source.split('\n').map((raw) => {
-    const text = raw.trimStart()
-    return { indent: raw.length - text.length, text }
-  })
+  // Each line as its indentation and the text after it, in two arrays rather than an object per line.
+  const indents: number[] = []
+  const texts: string[] = []
+  for (let start = 0; ;) {
+    const newline = source.indexOf('\n', start)
+    const end = newline === -1 ? source.length : newline
+    let at = start
+    while (at < end && source.charCodeAt(at) === 32) at++
+    // Other white space before the text (form feed, no-break space…) is not indentation: leave it to `yaml`.
+    const c = source.charCodeAt(at)
+    if (at < end && (c < 32 || c >= 0xa0) && WHITE_SPACE.test(source[at]!)) return undefined
+    indents.push(at - start)
+    texts.push(source.slice(at, end))
+    if (newline === -1) break
+    start = newline + 1
+  }
   try {
-    const parser = new BlockParser(lines)
+    const parser = new BlockParser(indents, texts)
     const first = parser.peek()
-    if (first === undefined) return undefined
-    const value = parser.node(first.indent, -1)
-    if (parser.peek() !== undefined) refuse()
+    if (first === -1) return undefined
+    const value = parser.node(indents[first]!, -1)
+    if (parser.peek() !== -1) refuse()
     return { value }
   } catch (error) {
     if (error instanceof Refuse) return undefined
@@ -37,12 +43,49 @@ export function fastParseYaml(source: string): { value: unknown } | undefined {
   }
 }
 
+const WHITE_SPACE = /\s/
 const INT = /^[-+]?[0-9]+$/
 const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/
 /** Plain scalars whose meaning differs between YAML versions or that are rare enough to leave to `yaml`. */
 const SPECIAL = /^(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|[-+]?0[xXoObB])/
 const STARTS_SPECIAL = new Set(['n', 'N', 't', 'T', 'f', 'F'])
-const KEY = /^([A-Za-z0-9_$/.][\w$/.()~-]*)( *):(?: +|$)/
+
+/**
+ * Length of the `key: ` (or `key:` at the end) that starts `text`, or -1 when it does not start with one; the
+ * key is `text.slice(0, keyLength)`. By hand, as the regex /^([A-Za-z0-9_$/.][\w$/.()~-]*)( *):(?: +|$)/ would
+ * do: this runs on nearly every line, and a regex match allocates its groups.
+ */
+function keyPrefix(text: string): number {
+  const first = text.charCodeAt(0)
+  if (!(isWord(first) || first === 36 /* $ */ || first === 47 /* / */ || first === 46) /* . */) return -1
+  let at = 1
+  for (; at < text.length; at++) {
+    const c = text.charCodeAt(at)
+    // \w $ / . ( ) ~ -
+    if (!(isWord(c) || c === 36 || c === 47 || c === 46 || c === 40 || c === 41 || c === 126 || c === 45))
+      break
+  }
+  keyLength = at
+  while (text.charCodeAt(at) === 32) at++
+  if (text.charCodeAt(at) !== 58 /* : */) return -1
+  at++
+  if (at === text.length) return at
+  if (text.charCodeAt(at) !== 32) return -1
+  while (text.charCodeAt(at) === 32) at++
+  return at
+}
+/** Set by keyPrefix: where the key it found ends. */
+let keyLength = 0
+
+/** [A-Za-z0-9_] */
+function isWord(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95
+}
+
+/** `-` alone or followed by a space: a block sequence entry. */
+function isDash(text: string): boolean {
+  return text.charCodeAt(0) === 45 && (text.length === 1 || text.charCodeAt(1) === 32)
+}
 
 /** Resolves a plain scalar the way YAML 1.2's core schema does. */
 function plain(text: string): unknown {
@@ -71,44 +114,47 @@ function plain(text: string): unknown {
 
 class BlockParser {
   private at = 0
-  constructor(private readonly lines: Line[]) {}
+  constructor(
+    private readonly indents: number[],
+    private readonly texts: string[],
+  ) {}
 
-  /** Next line that is neither blank nor a comment; refuses document markers and directives. */
-  peek(): Line | undefined {
-    while (this.at < this.lines.length) {
-      const line = this.lines[this.at]!
-      const c = line.text.charCodeAt(0)
-      if (line.text === '' || c === 35 /* # */) {
-        this.at++
-        continue
-      }
+  /** Index of the next line that is neither blank nor a comment (-1 at the end); refuses document markers and directives. */
+  peek(): number {
+    const texts = this.texts
+    for (; this.at < texts.length; this.at++) {
+      const text = texts[this.at]!
+      const c = text.charCodeAt(0)
+      if (text === '' || c === 35 /* # */) continue
       // `---`, `...` and `%` directives at the margin start new documents: not our subset.
-      if (line.indent === 0 && (c === 45 || c === 46 || c === 37) && /^(?:---|\.\.\.|%)/.test(line.text))
+      if (this.indents[this.at] === 0 && (c === 45 || c === 46 || c === 37) && /^(?:---|\.\.\.|%)/.test(text))
         refuse()
-      return line
+      return this.at
     }
-    return undefined
+    return -1
   }
 
   /** A block node whose lines are indented exactly `indent` (and more than the parent's `parent`). */
   node(indent: number, parent: number): unknown {
-    const line = this.peek()!
-    if (line.indent !== indent || indent <= parent) refuse()
-    if (line.text === '-' || line.text.startsWith('- ')) return this.sequence(indent)
-    if (KEY.test(line.text)) return this.mapping(indent)
+    const line = this.peek()
+    if (this.indents[line]! !== indent || indent <= parent) refuse()
+    const text = this.texts[line]!
+    if (isDash(text)) return this.sequence(indent)
+    if (keyPrefix(text) !== -1) return this.mapping(indent)
     return refuse()
   }
 
   private mapping(indent: number): Record<string, unknown> {
     const out: Record<string, unknown> = {}
-    for (let line = this.peek(); line && line.indent === indent; line = this.peek()) {
-      const match = KEY.exec(line.text) ?? refuse()
-      const key = match[1]!
+    for (let line = this.peek(); line !== -1 && this.indents[line] === indent; line = this.peek()) {
+      const text = this.texts[line]!
+      const prefix = keyPrefix(text)
+      if (prefix === -1) refuse()
+      const key = text.slice(0, keyLength)
       if (typeof plain(key) !== 'string' || key === '__proto__' || key === '<<' || Object.hasOwn(out, key))
         refuse()
       this.at++
-      const rest = line.text.slice(match[0].length)
-      out[key] = this.value(rest, indent, true)
+      out[key] = this.value(prefix === text.length ? '' : text.slice(prefix), indent, true)
     }
     this.expectDedent(indent)
     return out
@@ -116,17 +162,19 @@ class BlockParser {
 
   private sequence(indent: number): unknown[] {
     const out: unknown[] = []
-    for (let line = this.peek(); line && line.indent === indent; line = this.peek()) {
-      if (line.text !== '-' && !line.text.startsWith('- ')) break
-      const rest = line.text.slice(1).trimStart()
-      if (rest === '' || rest.startsWith('#')) {
+    for (let line = this.peek(); line !== -1 && this.indents[line] === indent; line = this.peek()) {
+      const text = this.texts[line]!
+      if (!isDash(text)) break
+      const rest = text.slice(1).trimStart()
+      if (rest === '' || rest.charCodeAt(0) === 35 /* # */) {
         this.at++
         out.push(this.nested(indent, false))
-      } else if (KEY.test(rest) || rest === '-' || rest.startsWith('- ')) {
+      } else if (isDash(rest) || keyPrefix(rest) !== -1) {
         // `- key: value` / `- - x`: the item is a block node starting after the dash; re-read this line
         // as if it were indented to where that node starts.
-        const shift = line.text.length - rest.length
-        this.lines[this.at] = { indent: indent + shift, text: rest }
+        const shift = text.length - rest.length
+        this.indents[line] = indent + shift
+        this.texts[line] = rest
         out.push(this.node(indent + shift, indent))
       } else {
         this.at++
@@ -140,12 +188,12 @@ class BlockParser {
   /** After a collection at `indent`, the next line must be less indented (or the end). */
   private expectDedent(indent: number): void {
     const next = this.peek()
-    if (next && next.indent > indent) refuse()
+    if (next !== -1 && this.indents[next]! > indent) refuse()
   }
 
   /** A value after `key:` or `- ` on the same line, or on the lines below when `rest` is empty. */
   private value(rest: string, indent: number, inMapping: boolean): unknown {
-    if (rest === '' || rest.startsWith('#')) return this.nested(indent, inMapping)
+    if (rest === '' || rest.charCodeAt(0) === 35 /* # */) return this.nested(indent, inMapping)
     const c = rest[0]!
     let value: unknown
     let tail: string
@@ -155,7 +203,7 @@ class BlockParser {
       value = flow.value()
       tail = rest.slice(flow.at)
     } else {
-      if ('&*!%@`?:,]}#'.includes(c) || rest.startsWith('- ') || rest === '-') refuse()
+      if ('&*!%@`?:,]}#'.includes(c) || isDash(rest)) refuse()
       const comment = rest.indexOf(' #')
       const text = (comment === -1 ? rest : rest.slice(0, comment)).trimEnd()
       if (text.includes(': ') || text.endsWith(':')) refuse()
@@ -165,17 +213,17 @@ class BlockParser {
     if (tail !== '' && !/^(?: *| +#.*)$/.test(tail)) refuse()
     // More-indented lines after a scalar would continue it (multi-line plain scalar): not our subset.
     const next = this.peek()
-    if (next && next.indent > indent) refuse()
+    if (next !== -1 && this.indents[next]! > indent) refuse()
     return value
   }
 
   /** The node on the following lines (more indented; a mapping's sequence may sit at the same indent). */
   private nested(indent: number, inMapping: boolean): unknown {
     const next = this.peek()
-    if (next && next.indent > indent) return this.node(next.indent, indent)
-    if (inMapping && next && next.indent === indent && (next.text === '-' || next.text.startsWith('- '))) {
-      return this.sequence(indent)
-    }
+    if (next === -1) return null
+    const nextIndent = this.indents[next]!
+    if (nextIndent > indent) return this.node(nextIndent, indent)
+    if (inMapping && nextIndent === indent && isDash(this.texts[next]!)) return this.sequence(indent)
     return null
   }
 
@@ -185,21 +233,21 @@ class BlockParser {
     const strip = match[2] === '-'
     const body: string[] = []
     let contentIndent = -1
-    while (this.at < this.lines.length) {
-      const line = this.lines[this.at]!
-      if (line.text === '') {
+    const { indents, texts } = this
+    for (; this.at < texts.length; this.at++) {
+      const text = texts[this.at]!
+      const lineIndent = indents[this.at]!
+      if (text === '') {
         // Leading blank lines and whitespace-only lines have subtle rules in block scalars; leave them to `yaml`.
-        if (contentIndent === -1 || (line.indent > 0 && this.at < this.lines.length - 1)) refuse()
+        if (contentIndent === -1 || (lineIndent > 0 && this.at < texts.length - 1)) refuse()
         body.push('')
-        this.at++
         continue
       }
-      if (line.indent <= indent) break
-      if (contentIndent === -1) contentIndent = line.indent
-      if (line.indent < contentIndent) refuse()
-      if (line.indent > contentIndent && folded) refuse()
-      body.push(' '.repeat(line.indent - contentIndent) + line.text)
-      this.at++
+      if (lineIndent <= indent) break
+      if (contentIndent === -1) contentIndent = lineIndent
+      if (lineIndent < contentIndent) refuse()
+      if (lineIndent > contentIndent && folded) refuse()
+      body.push(lineIndent === contentIndent ? text : ' '.repeat(lineIndent - contentIndent) + text)
     }
     while (body.length > 0 && body.at(-1) === '') body.pop()
     if (body.length === 0) refuse()

@@ -36,20 +36,9 @@ export interface ParsedPlanFile {
 export function parsePlanFile(text: string, options: ParseOptions): ParsedPlanFile {
   const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
   const index = new LineIndex(source)
-  const diagnostics: PlanDiagnostic[] = []
+  const reporter = new Reporter(index, options.file)
+  const diagnostics = reporter.diagnostics
   let planName: string | undefined
-  const report = (offset: number, severity: DiagnosticSeverity, code: string, message: string) => {
-    const { line, column } = index.position(offset)
-    diagnostics.push({
-      file: options.file,
-      line,
-      column,
-      severity,
-      code,
-      message,
-      ...(planName ? { plan: planName } : {}),
-    })
-  }
   const front = splitFrontmatter(source)
   const kinds = Object.keys(options.checkSchemas)
   const bodyLine =
@@ -58,14 +47,14 @@ export function parsePlanFile(text: string, options: ParseOptions): ParsedPlanFi
 
   if (!front.present) {
     if (fences.some((f) => classifyFence(f.info, kinds).role !== 'documentation')) {
-      report(
+      reporter.report(
         0,
         'error',
         'missing-frontmatter',
         'missing frontmatter: a plan starts with a --- block holding name, title and selectionHint',
       )
     } else {
-      report(
+      reporter.report(
         0,
         'warning',
         'not-a-plan',
@@ -75,11 +64,16 @@ export function parsePlanFile(text: string, options: ParseOptions): ParsedPlanFi
     return { diagnostics }
   }
   if (!front.closed) {
-    report(0, 'error', 'unclosed-frontmatter', 'frontmatter is never closed; end it with a line of ---')
+    reporter.report(
+      0,
+      'error',
+      'unclosed-frontmatter',
+      'frontmatter is never closed; end it with a line of ---',
+    )
     return { diagnostics }
   }
   if (front.language !== 'yaml' && front.language !== 'yml') {
-    report(3, 'error', 'frontmatter-language', `frontmatter must be YAML, got "${front.language}"`)
+    reporter.report(3, 'error', 'frontmatter-language', `frontmatter must be YAML, got "${front.language}"`)
     return { diagnostics }
   }
 
@@ -87,10 +81,10 @@ export function parsePlanFile(text: string, options: ParseOptions): ParsedPlanFi
   const data = yaml ? yaml.value : {}
   if (data !== null && typeof data === 'object' && !Array.isArray(data)) {
     const name = (data as Record<string, unknown>).name
-    if (typeof name === 'string' && name !== '') planName = name
+    if (typeof name === 'string' && name !== '') planName = reporter.plan = name
   }
   const frontSegment = sliceSegment('', front.base)
-  if (yaml) reportYamlProblems(yaml, frontSegment, 'frontmatter', report)
+  if (yaml) reportYamlProblems(yaml, frontSegment, 'frontmatter', reporter)
   if (!yaml || yaml.errors.length === 0) {
     validateAgainst(
       frontmatterSchema as JsonSchema,
@@ -100,10 +94,10 @@ export function parsePlanFile(text: string, options: ParseOptions): ParsedPlanFi
       '',
       'frontmatter',
       0,
-      report,
+      reporter,
     )
   }
-  const frontmatterValid = diagnostics.filter((d) => d.severity === 'error').length === 0
+  const frontmatterValid = reporter.errors === 0
   const fm = (frontmatterValid ? data : {}) as Record<string, unknown>
   // Globs are checked even when other keys are wrong: an author fixing one problem wants to see them all.
   const paths = (data as Record<string, unknown> | null | undefined)?.paths
@@ -112,7 +106,7 @@ export function parsePlanFile(text: string, options: ParseOptions): ParsedPlanFi
       const problem = typeof glob === 'string' ? globProblem(glob) : undefined
       if (problem) {
         const at = frontSegment.toFile(locate(yaml.doc, `/paths/${i}`).value)
-        report(at, 'error', 'invalid-glob', `invalid glob "${String(glob)}" in paths: ${problem}`)
+        reporter.report(at, 'error', 'invalid-glob', `invalid glob "${String(glob)}" in paths: ${problem}`)
       }
     })
   }
@@ -128,7 +122,7 @@ export function parsePlanFile(text: string, options: ParseOptions): ParsedPlanFi
     const fenceOffset = index.starts[fence.line]! + fence.column - 1
     if (role.role === 'unknown-kind') {
       const at = index.starts[fence.line]! + fence.infoColumn - 1
-      report(
+      reporter.report(
         at,
         'error',
         'unknown-kind',
@@ -138,7 +132,7 @@ export function parsePlanFile(text: string, options: ParseOptions): ParsedPlanFi
     }
     const kind = role.kind
     if (!fence.closed) {
-      report(
+      reporter.report(
         fenceOffset,
         'error',
         'unclosed-fence',
@@ -148,7 +142,13 @@ export function parsePlanFile(text: string, options: ParseOptions): ParsedPlanFi
     }
     const n = (counts.get(kind) ?? 0) + 1
     counts.set(kind, n)
-    const block = parseBlock(fenceBody(index, fence), kind, fenceOffset, options.checkSchemas[kind]!, report)
+    const block = parseBlock(
+      fenceBody(index, fence),
+      kind,
+      fenceOffset,
+      options.checkSchemas[kind]!,
+      reporter,
+    )
     const name = role.name ?? fence.heading ?? `${kind} #${n}`
     const seen = (names.get(name) ?? 0) + 1
     names.set(name, seen)
@@ -167,7 +167,7 @@ export function parsePlanFile(text: string, options: ParseOptions): ParsedPlanFi
   }
   if (checkLike === 0) {
     const kindList = kinds.join(', ')
-    report(
+    reporter.report(
       0,
       'warning',
       'no-checks',
@@ -179,11 +179,11 @@ export function parsePlanFile(text: string, options: ParseOptions): ParsedPlanFi
     planName && yaml
       ? {
           name: planName,
-          locateName: () =>
-            positionOf(index, frontSegment.toFile(locate(yaml.doc, '/name').value), options.file),
+          // bind, not an arrow: tsx names every arrow it creates, and this one is made for every file.
+          locateName: locateName.bind(undefined, index, frontSegment, yaml, options.file),
         }
       : {}
-  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics, ...named }
+  if (reporter.errors > 0) return { diagnostics, ...named }
   const plan: Plan = {
     name: fm.name as string,
     title: (fm.title as string).trim(),
@@ -202,10 +202,34 @@ export function parsePlanFile(text: string, options: ParseOptions): ParsedPlanFi
   return { plan, diagnostics, ...named }
 }
 
-type Report = (offset: number, severity: DiagnosticSeverity, code: string, message: string) => void
+/** Collects one file's diagnostics at file positions, and counts its errors. */
+class Reporter {
+  readonly diagnostics: PlanDiagnostic[] = []
+  errors = 0
+  /** The plan's name, once known: diagnostics reported after that carry it. */
+  plan: string | undefined
+  constructor(
+    private readonly index: LineIndex,
+    private readonly file: string,
+  ) {}
 
-function positionOf(index: LineIndex, offset: number, file: string): Location {
-  return { file, ...index.position(offset) }
+  report(offset: number, severity: DiagnosticSeverity, code: string, message: string): void {
+    const { line, column } = this.index.position(offset)
+    if (severity === 'error') this.errors++
+    this.diagnostics.push({
+      file: this.file,
+      line,
+      column,
+      severity,
+      code,
+      message,
+      ...(this.plan ? { plan: this.plan } : {}),
+    })
+  }
+}
+
+function locateName(index: LineIndex, segment: Segment, yaml: ParsedYaml, file: string): Location {
+  return { file, ...index.position(segment.toFile(locate(yaml.doc, '/name').value)) }
 }
 
 function parseBlock(
@@ -213,26 +237,27 @@ function parseBlock(
   kind: string,
   fenceOffset: number,
   schema: JsonSchema,
-  report: Report,
+  reporter: Reporter,
 ): { params: Record<string, unknown>; source: string } | undefined {
   const yaml = parseYaml(segment.text)
-  let errors = 0
-  const counted: Report = (offset, severity, code, message) => {
-    if (severity === 'error') errors++
-    report(offset, severity, code, message)
-  }
-  reportYamlProblems(yaml, segment, `${kind} block`, counted)
+  const before = reporter.errors
+  reportYamlProblems(yaml, segment, `${kind} block`, reporter)
   if (yaml.errors.length > 0) return undefined
-  validateAgainst(schema, yaml.value ?? null, yaml, segment, `${kind}: `, 'block', fenceOffset, counted)
-  if (errors > 0) return undefined
+  validateAgainst(schema, yaml.value ?? null, yaml, segment, `${kind}: `, 'block', fenceOffset, reporter)
+  if (reporter.errors > before) return undefined
   return { params: yaml.value as Record<string, unknown>, source: segment.text }
 }
 
-function reportYamlProblems(yaml: ParsedYaml, segment: Segment, where: string, report: Report): void {
+function reportYamlProblems(yaml: ParsedYaml, segment: Segment, where: string, reporter: Reporter): void {
   for (const e of yaml.errors)
-    report(segment.toFile(e.offset), 'error', 'invalid-yaml', `invalid YAML in ${where}: ${e.message}`)
+    reporter.report(
+      segment.toFile(e.offset),
+      'error',
+      'invalid-yaml',
+      `invalid YAML in ${where}: ${e.message}`,
+    )
   for (const w of yaml.warnings)
-    report(segment.toFile(w.offset), 'warning', 'yaml-warning', `YAML in ${where}: ${w.message}`)
+    reporter.report(segment.toFile(w.offset), 'warning', 'yaml-warning', `YAML in ${where}: ${w.message}`)
 }
 
 /**
@@ -247,7 +272,7 @@ function validateAgainst(
   prefix: string,
   root: string,
   containerOffset: number,
-  report: Report,
+  reporter: Reporter,
 ): void {
   const validate = validatorFor(schema)
   if (validate(data)) return
@@ -262,6 +287,6 @@ function validateAgainst(
     const key = `${offset}\0${issue.code}`
     if (seen.has(key)) continue
     seen.add(key)
-    report(offset, 'error', issue.code, prefix + issue.message)
+    reporter.report(offset, 'error', issue.code, prefix + issue.message)
   }
 }

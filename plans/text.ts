@@ -53,7 +53,19 @@ export interface Segment {
 
 /** A contiguous slice of the file starting at `base`. */
 export function sliceSegment(text: string, base: number): Segment {
-  return { text, toFile: (offset) => base + offset }
+  return new SliceSegment(text, base)
+}
+
+// A class rather than a closure: one is made for every block of every plan, and tsx names each closure.
+class SliceSegment implements Segment {
+  constructor(
+    readonly text: string,
+    private readonly base: number,
+  ) {}
+
+  toFile(offset: number): number {
+    return this.base + offset
+  }
 }
 
 /**

@@ -22,17 +22,7 @@ const MAX_ALIAS_COUNT = 100
  */
 export function parseYaml(text: string): ParsedYaml {
   const fast = fastParseYaml(text)
-  if (fast) {
-    let doc: Document.Parsed | undefined
-    return {
-      get doc() {
-        return (doc ??= parseDocument(text, OPTIONS))
-      },
-      value: fast.value,
-      errors: [],
-      warnings: [],
-    }
-  }
+  if (fast) return new FastParsed(text, fast.value)
   const doc = parseDocument(text, OPTIONS)
   // One mistake often trips several of yaml's rules at the same spot; the first says it best.
   const errors = doc.errors
@@ -53,6 +43,21 @@ export function parseYaml(text: string): ParsedYaml {
 }
 
 const OPTIONS = { prettyErrors: false, uniqueKeys: true } as const
+
+/** A document the fast path took: no errors, and positions parsed only when first asked for. */
+class FastParsed implements ParsedYaml {
+  readonly errors: ParsedYaml['errors'] = []
+  readonly warnings: ParsedYaml['warnings'] = []
+  private parsed: Document.Parsed | undefined
+  constructor(
+    private readonly text: string,
+    public value: unknown,
+  ) {}
+
+  get doc(): Document.Parsed {
+    return (this.parsed ??= parseDocument(this.text, OPTIONS))
+  }
+}
 
 /** yaml's messages sometimes carry a trailing code excerpt; one line is what a diagnostic needs. */
 function cleanMessage(message: string): string {
