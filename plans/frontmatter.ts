@@ -2,7 +2,7 @@ import matter from 'gray-matter'
 import { parseYaml } from './yaml.js'
 import type { ParsedYaml } from './yaml.js'
 
-/** The frontmatter of a plan file, split as gray-matter splits it and parsed by `yaml` with positions kept. */
+/** The frontmatter of a plan file, split by gray-matter and parsed by `yaml` with positions kept. */
 export interface Frontmatter {
   /** The file starts with a `---` line. */
   present: boolean
@@ -23,9 +23,33 @@ const refuse = (): never => {
   throw new Error('only YAML frontmatter is supported')
 }
 
+/** What the YAML engine parsed in the current (synchronous) gray-matter call. */
+let lastParsed: ParsedYaml | undefined
+
+const yamlEngine = {
+  parse(text: string): object {
+    lastParsed = parseYaml(text)
+    const value = lastParsed.value
+    return value !== null && typeof value === 'object' ? value : {}
+  },
+}
+
+/** One options object for every call: gray-matter copies it, so it is built once, not per plan. */
+const MATTER_OPTIONS = {
+  language: 'yaml',
+  engines: {
+    yaml: yamlEngine,
+    yml: yamlEngine,
+    javascript: refuse,
+    js: refuse,
+    coffee: refuse,
+    json: refuse,
+  },
+}
+
 /**
- * Splits `source` (without BOM) into frontmatter and body the way gray-matter does (the usual case by hand,
- * the rest by gray-matter); its YAML engine is replaced by `yaml` so every key and value keeps its position.
+ * Splits `source` (without BOM) into frontmatter and body. gray-matter does the splitting; its YAML engine
+ * is replaced by `yaml` so every key and value keeps its position for diagnostics.
  */
 export function splitFrontmatter(source: string): Frontmatter {
   const none: Frontmatter = { present: false, closed: false, language: 'yaml', base: 0, contentOffset: 0 }
@@ -39,49 +63,14 @@ export function splitFrontmatter(source: string): Frontmatter {
   if (language !== 'yaml' && language !== 'yml') {
     return { present: true, closed, language, base, contentOffset: source.length }
   }
-  if (closed && lineEnd !== -1) return splitClosed(source, language, base, closing)
-  let parsed: ParsedYaml | undefined
-  const yamlEngine = {
-    parse(text: string): object {
-      parsed = parseYaml(text)
-      const value = parsed.value
-      return value !== null && typeof value === 'object' ? value : {}
-    },
-  }
   // gray-matter copies its whole input into a Buffer (`file.orig`); given only the frontmatter and its
   // closing line, it splits the same way without encoding the body of every plan.
   const lineAfter = closed ? source.indexOf('\n', closing + 4) : -1
   const head = lineAfter === -1 ? source : source.slice(0, lineAfter + 1)
-  const file = matter(head, {
-    language: 'yaml',
-    engines: {
-      yaml: yamlEngine,
-      yml: yamlEngine,
-      javascript: refuse,
-      js: refuse,
-      coffee: refuse,
-      json: refuse,
-    },
-  })
+  lastParsed = undefined
+  const file = matter(head, MATTER_OPTIONS)
+  const parsed = lastParsed as ParsedYaml | undefined
+  lastParsed = undefined
   const contentOffset = closed ? head.length - file.content.length : source.length
   return { present: true, closed, language, ...(parsed ? { yaml: parsed } : {}), base, contentOffset }
-}
-
-/**
- * The usual case — an opening line ending in a line break and a closing `---` line — split the way gray-matter
- * splits it, without gray-matter: it copies its input into a Buffer and rebuilds its options for every file,
- * about 5% of the time spent loading plans. Anything unusual still goes through gray-matter.
- * test/plans/frontmatter.test.ts compares the two.
- */
-function splitClosed(source: string, language: string, base: number, closing: number): Frontmatter {
-  // gray-matter drops the opening line only when it names a language; otherwise its spaces stay in the block.
-  const start = source.slice(3, base).trim() === '' ? 3 : base
-  const block = source.slice(start, closing)
-  // A block of only blank and comment lines is empty: gray-matter does not call the parser for it.
-  const empty = block.replace(/^\s*#[^\n]+/gm, '').trim() === ''
-  let contentOffset = closing + 4
-  if (source[contentOffset] === '\r') contentOffset++
-  if (source[contentOffset] === '\n') contentOffset++
-  const yaml = empty ? undefined : parseYaml(block)
-  return { present: true, closed: true, language, ...(yaml ? { yaml } : {}), base, contentOffset }
 }
