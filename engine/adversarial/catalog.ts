@@ -3,13 +3,41 @@
  * JSON. fast-check picks among them (and varies them) per case, from the case's seed.
  */
 
-/** A JSON fragment sent as written (numbers JSON.stringify cannot write, deep nesting). */
+/**
+ * A JSON fragment sent as written (numbers JSON.stringify cannot write, deep nesting). Long fragments are
+ * given as pieces (slices of one flat run each): joining them would copy a megabyte that the body's
+ * encoding copies again, so the pieces are kept and `text` is joined only when something reads it.
+ */
 export class RawJson {
+  readonly pieces: readonly string[]
+  /** Length of the text, in UTF-16 units. */
+  readonly length: number
+  private joined: string | undefined
+
   constructor(
-    readonly text: string,
+    text: string | readonly string[],
     /** What the server's JSON.parse would see, when it can be computed (undefined: it cannot parse it). */
     readonly parsed?: { value: unknown },
-  ) {}
+    /** The text is all ASCII (one byte a unit in UTF-8): it is encoded without being scanned. */
+    readonly ascii = false,
+  ) {
+    this.pieces = typeof text === 'string' ? [text] : text
+    this.length = this.pieces.reduce((n, p) => n + p.length, 0)
+  }
+
+  get text(): string {
+    return (this.joined ??= this.pieces.join(''))
+  }
+
+  /** The first `n` units of the text, without joining the pieces. */
+  head(n: number): string {
+    let out = ''
+    for (const piece of this.pieces) {
+      if (out.length >= n) break
+      out += piece.slice(0, n - out.length)
+    }
+    return out
+  }
 }
 
 export const INJECTIONS: ReadonlyArray<{ family: string; value: string }> = [

@@ -31,7 +31,7 @@ const RANDOM_CODE_POINTS = fc
 /** A long run of one ASCII letter, written raw: JSON.stringify would scan a megabyte for escapes. */
 function longString(length: number): RawJson {
   const value = repeated('A', length)
-  return new RawJson(`"${value}"`, { value })
+  return new RawJson(['"', value, '"'], { value }, true)
 }
 
 const runs = new Map<string, string>()
@@ -99,12 +99,9 @@ interface KindSpec {
 const at = (site: Site) =>
   site.on === 'body' ? site.pointer || '(body)' : `${site.spec.in} ${site.spec.name}`
 const short = (value: unknown) => {
-  const text =
-    value instanceof RawJson
-      ? value.text
-      : typeof value === 'string'
-        ? JSON.stringify(value)
-        : (JSON.stringify(value) ?? 'undefined')
+  // A long raw fragment is pieces of a megabyte: take its head without joining them.
+  if (value instanceof RawJson && value.length > 40) return `${value.head(37)}… (${value.length} chars)`
+  const text = value instanceof RawJson ? value.text : (JSON.stringify(value) ?? 'undefined')
   return text.length > 40 ? `${text.slice(0, 37)}… (${text.length} chars)` : text
 }
 const put = (kind: MutationKind, site: Site, value: unknown, note?: string): Mutation => ({
@@ -251,13 +248,13 @@ export const KINDS: Record<MutationKind, KindSpec> = {
           fc.boolean(),
         )
         .map(([depth, arrays]) => {
-          const text = arrays
-            ? `${repeated('[', depth)}${repeated(']', depth)}`
-            : `${repeated('{"a":', depth * 5)}1${repeated('}', depth)}`
+          const pieces = arrays
+            ? [repeated('[', depth), repeated(']', depth)]
+            : [repeated('{"a":', depth * 5), '1', repeated('}', depth)]
           return put(
             'deep-nesting',
             site,
-            new RawJson(text),
+            new RawJson(pieces, undefined, true),
             `${depth} levels of ${arrays ? 'arrays' : 'objects'}`,
           )
         }),

@@ -124,25 +124,45 @@ export function withKeys(object: unknown, extra: Record<string, unknown>): unkno
 
 const MARKER = /"@@vigil-raw-(\d+)@@"/g
 
+/** A piece of a serialized body; `ascii`: known to be all ASCII, so its UTF-8 is itself. */
+export interface TextPart {
+  text: string
+  ascii: boolean
+}
+
 /** JSON text of a value that may hold {@link RawJson} fragments. */
 export function serialize(value: unknown): string {
+  const parts = serializeParts(value)
+  // Concatenation, not replace(): V8 joins the pieces without copying a megabyte-long fragment.
+  let out = parts[0]?.text ?? ''
+  for (let i = 1; i < parts.length; i++) out += parts[i]!.text
+  return out
+}
+
+/**
+ * The JSON text of {@link serialize} as the pieces it is made of, raw fragments' pieces left as they are,
+ * so that a long body can be encoded once, piece by piece, without first being joined into one string.
+ */
+export function serializeParts(value: unknown): TextPart[] {
   // A replacer costs a call per key; most bodies have no raw fragment and need none.
-  if (!hasRaw(value)) return JSON.stringify(value) ?? ''
-  const raws: string[] = []
+  if (!hasRaw(value)) return [{ text: JSON.stringify(value) ?? '', ascii: false }]
+  const raws: RawJson[] = []
   const text = JSON.stringify(value, (_key, v: unknown) => {
     if (v instanceof RawJson) {
-      raws.push(v.text)
+      raws.push(v)
       return `@@vigil-raw-${raws.length - 1}@@`
     }
     return v
   })
-  if (text === undefined) return ''
-  if (!raws.length) return text
-  // Concatenation, not replace(): V8 joins the pieces without copying a megabyte-long fragment.
-  const parts = text.split(MARKER)
-  let out = parts[0]!
-  for (let i = 1; i < parts.length; i += 2) out = out + raws[Number(parts[i])]! + parts[i + 1]!
-  return out
+  if (text === undefined) return [{ text: '', ascii: false }]
+  const split = text.split(MARKER)
+  const parts: TextPart[] = [{ text: split[0]!, ascii: false }]
+  for (let i = 1; i < split.length; i += 2) {
+    const raw = raws[Number(split[i])]!
+    for (const piece of raw.pieces) parts.push({ text: piece, ascii: raw.ascii })
+    parts.push({ text: split[i + 1]!, ascii: false })
+  }
+  return parts
 }
 
 /** True when the value holds a RawJson anywhere. */

@@ -109,6 +109,28 @@ describe('case generation', () => {
     expect(oversized.every((c) => c.oversized && c.invalid === true)).toBe(true)
   })
 
+  it('sends a long body as the bytes of its JSON text, encoded once', () => {
+    const generator = new CaseGenerator([base(strict)], 3, 256 * 1024)
+    const cases = Array.from({ length: 13 * 12 }, (_, i) => generator.generate(i))
+    const long = cases.filter((c) => c.kind === 'oversized' || c.kind === 'deep-nesting')
+    expect(long.length).toBeGreaterThan(0)
+    expect(long.some((c) => Buffer.isBuffer(c.request.body))).toBe(true)
+    for (const c of long) {
+      const text = String(c.request.body)
+      // Bytes only past 64 KiB: a shorter body stays a string.
+      expect(Buffer.isBuffer(c.request.body)).toBe(text.length > 64 * 1024)
+      const n = Number(/(\d+)(?:-character| characters| levels)/.exec(c.description)![1])
+      if (c.kind === 'oversized') {
+        const strings = Object.values(JSON.parse(text) as object).filter((v) => typeof v === 'string')
+        expect(strings.some((v: string) => v === 'A'.repeat(n))).toBe(true)
+      } else {
+        const arrays = c.description.includes('arrays')
+        const inner = arrays ? `${'['.repeat(n)}${']'.repeat(n)}` : `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`
+        expect(text).toContain(inner)
+      }
+    }
+  })
+
   it('sends __proto__ as a plain key, and malformed JSON as invalid', () => {
     const generator = new CaseGenerator([base(strict)], 11, 1024 * 1024)
     const cases = Array.from({ length: 13 * 20 }, (_, i) => generator.generate(i))
