@@ -1,17 +1,6 @@
 /** JSON Schema and types of the `kubernetes` sandbox provider's options in `vigil.config.yaml`. */
 import type { JsonSchema } from '../../plans/types.js'
-
-const duration = {
-  description: 'A duration: 500ms, 15s, 2m, 1h, or milliseconds as a number.',
-  anyOf: [
-    { type: 'number', minimum: 0 },
-    {
-      type: 'string',
-      pattern: '^\\s*(\\d+(\\.\\d+)?(ms|s|m|h))+\\s*$',
-      errorMessage: 'must be a duration such as 500ms, 15s, 2m or 1h (or a number of milliseconds)',
-    },
-  ],
-}
+import { defaultServiceSchema, durationSchema } from '../sandboxes/schema-parts.js'
 
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } }
 const envMap = { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } }
@@ -69,10 +58,7 @@ export const kubernetesSchema: JsonSchema = {
         'kubeconfig file, relative to the config file. @default $KUBECONFIG, ~/.kube/config, or in-cluster',
     },
     context: { type: 'string', description: 'kubeconfig context. @default the current context' },
-    default: {
-      type: 'string',
-      description: 'Service checks use when they name none. @default the only service',
-    },
+    default: defaultServiceSchema,
     services: {
       type: 'object',
       minProperties: 1,
@@ -105,9 +91,15 @@ export const kubernetesSchema: JsonSchema = {
         'port-forward from this machine, or cluster DNS when vigil runs in the cluster. @default auto',
     },
     namespacePrefix: { type: 'string', pattern: '^[a-z][-a-z0-9]{0,30}$', description: '@default vigil' },
-    ttl: { ...duration, description: 'Expiry of the run namespace, for `vigil sandboxes gc`. @default 2h' },
-    readyTimeout: { ...duration, description: 'Deadline for the rollout. @default 3m' },
-    teardownTimeout: { ...duration, description: 'How long to await the namespace deletion. @default 2m' },
+    ttl: {
+      ...durationSchema,
+      description: 'Expiry of the run namespace, for `vigil sandboxes gc`. @default 2h',
+    },
+    readyTimeout: { ...durationSchema, description: 'Deadline for the rollout. @default 3m' },
+    teardownTimeout: {
+      ...durationSchema,
+      description: 'How long to await the namespace deletion. @default 2m',
+    },
     headers: { ...stringMap, description: 'Headers sent with every request to this sandbox.' },
   },
 }

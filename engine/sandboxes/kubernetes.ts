@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto'
 import os from 'node:os'
 import path from 'node:path'
 import { parseDuration } from '../../plans/duration.js'
-import { ConfigError, InfrastructureError, isVigilError } from '../errors.js'
+import { InfrastructureError, isVigilError } from '../errors.js'
 import {
   KubeApiError,
   connectCluster,
@@ -27,7 +27,7 @@ import { waitForRollout } from '../kubernetes/readiness.js'
 import { planSide, type SidePlan } from '../kubernetes/sandbox-plan.js'
 import { kubernetesSchema, type KubernetesSandboxOptions } from '../kubernetes/schema.js'
 import { onShutdown } from '../lifecycle.js'
-import { createSandbox } from './sandbox.js'
+import { chooseDefaultService, createSandbox } from './sandbox.js'
 import { defineSandboxProvider, type SandboxProvider, type SandboxStartContext } from './types.js'
 
 export interface KubernetesProviderDeps {
@@ -45,7 +45,7 @@ export function createKubernetesProvider(
     async start(options, ctx) {
       const where = (keyPath: Array<string | number>): string => ctx.where?.(keyPath) ?? ''
       const names = Object.keys(options.services).sort()
-      const defaultService = pickDefault(options, names, where)
+      const defaultService = chooseDefaultService(options.default, names, where)
       const manifests: Record<string, KubeObject[]> = {}
       for (const name of names) {
         const files = options.services[name]!.manifests
@@ -207,25 +207,6 @@ async function servicePort(
     return fail(`has no port ${wanted}; it has ${ports.join(', ') || 'none'}`)
   }
   return wanted ?? ports[0] ?? fail('has no port')
-}
-
-function pickDefault(
-  options: KubernetesSandboxOptions,
-  names: string[],
-  where: (k: string[]) => string,
-): string {
-  if (options.default === undefined) {
-    if (names.length === 1) return names[0]!
-    throw new ConfigError(
-      `${where(['services'])}sandbox.default: required when there are several services (${names.join(', ')})`,
-    )
-  }
-  if (!names.includes(options.default)) {
-    throw new ConfigError(
-      `${where(['default'])}sandbox.default: unknown service ${JSON.stringify(options.default)}; expected one of ${names.join(', ')}`,
-    )
-  }
-  return options.default
 }
 
 function throwIfCancelled(ctx: SandboxStartContext): void {

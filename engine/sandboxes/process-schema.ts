@@ -1,17 +1,6 @@
 /** JSON Schema of the `process` provider's options in `vigil.config.yaml`. */
 import type { JsonSchema } from '../../plans/types.js'
-
-const duration = {
-  description: 'A duration: 500ms, 15s, 2m, 1h, or milliseconds as a number.',
-  anyOf: [
-    { type: 'number', minimum: 0 },
-    {
-      type: 'string',
-      pattern: '^\\s*(\\d+(\\.\\d+)?(ms|s|m|h))+\\s*$',
-      errorMessage: 'must be a duration such as 500ms, 15s, 2m or 1h (or a number of milliseconds)',
-    },
-  ],
-}
+import { defaultServiceSchema, durationSchema } from './schema-parts.js'
 
 const command = {
   description: 'The command, split like a shell would (quotes work; pipes and && do not), or an argv array.',
@@ -55,7 +44,7 @@ const service = {
               maximum: 599,
               description: 'Exact status the HTTP probe expects.',
             },
-            timeout: { ...duration, description: 'Deadline for readiness. @default 30s' },
+            timeout: { ...durationSchema, description: 'Deadline for readiness. @default 30s' },
           },
         },
         dependsOn: {
@@ -65,7 +54,7 @@ const service = {
             'Services that must be ready first, besides those referenced by {{services.NAME.url}}.',
         },
         stopTimeout: {
-          ...duration,
+          ...durationSchema,
           description: 'Grace between SIGTERM and SIGKILL. @default the sandbox stopTimeout',
         },
       },
@@ -82,10 +71,7 @@ export const processSchema: JsonSchema = {
   required: ['provider', 'services'],
   properties: {
     provider: { const: 'process' },
-    default: {
-      type: 'string',
-      description: 'Service checks use when they name none. @default the only service',
-    },
+    default: defaultServiceSchema,
     services: {
       type: 'object',
       minProperties: 1,
@@ -97,7 +83,7 @@ export const processSchema: JsonSchema = {
       description: 'Headers sent with every request to this sandbox.',
       additionalProperties: { type: 'string' },
     },
-    stopTimeout: { ...duration, description: 'Grace between SIGTERM and SIGKILL. @default 5s' },
+    stopTimeout: { ...durationSchema, description: 'Grace between SIGTERM and SIGKILL. @default 5s' },
     logLines: { type: 'integer', minimum: 50, description: 'Log lines kept per service. @default 1000' },
   },
 }

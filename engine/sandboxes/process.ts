@@ -11,7 +11,7 @@ import { CommandSyntaxError, parseCommand } from './argv.js'
 import { DependencyCycleError, startWaves } from './graph.js'
 import { freePort, isPortFree } from './ports.js'
 import { processSchema, type ProcessSandboxOptions, type ProcessServiceOptions } from './process-schema.js'
-import { createSandbox } from './sandbox.js'
+import { chooseDefaultService, createSandbox } from './sandbox.js'
 import { describeExit, ServiceProcess, type ServiceSpec } from './service.js'
 import { referencedServices, renderTemplate, TemplateError, type TemplateScope } from './template.js'
 import { defineSandboxProvider, type SandboxStartContext } from './types.js'
@@ -28,7 +28,7 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
       Object.entries(options.services).map(([name, s]) => [name, typeof s === 'string' ? { command: s } : s]),
     ) as Record<string, ProcessServiceOptions>
     const names = Object.keys(services).sort()
-    const defaultService = pickDefault(options, names, where)
+    const defaultService = chooseDefaultService(options.default, names, where)
     const argvs = Object.fromEntries(names.map((name) => [name, commandArgv(name, services[name]!, where)]))
     const waves = startOrder(services, argvs, where)
     const stopTimeoutMs = parseDuration(options.stopTimeout ?? '5s')
@@ -104,25 +104,6 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
     })
   },
 })
-
-function pickDefault(
-  options: ProcessSandboxOptions,
-  names: string[],
-  where: (k: string[]) => string,
-): string {
-  if (options.default === undefined) {
-    if (names.length === 1) return names[0]!
-    throw new ConfigError(
-      `${where(['services'])}sandbox.default: required when there are several services (${names.join(', ')})`,
-    )
-  }
-  if (!names.includes(options.default)) {
-    throw new ConfigError(
-      `${where(['default'])}sandbox.default: unknown service ${JSON.stringify(options.default)}; expected one of ${names.join(', ')}`,
-    )
-  }
-  return options.default
-}
 
 function commandArgv(name: string, service: ProcessServiceOptions, where: (k: string[]) => string): string[] {
   if (Array.isArray(service.command)) return service.command

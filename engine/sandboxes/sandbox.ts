@@ -1,5 +1,5 @@
 /** The Sandbox object every provider returns. */
-import { VigilError } from '../errors.js'
+import { ConfigError, VigilError } from '../errors.js'
 import type { Sandbox, ServiceEndpoint } from './types.js'
 
 /** A check named a service the sandbox does not have. */
@@ -61,4 +61,27 @@ export function createSandbox(parts: SandboxParts): Sandbox {
       return stopping
     },
   })
+}
+
+/**
+ * The sandbox's default service: the configured `default`, or the only service. Every provider applies
+ * the same rule; `where` gives the config location of a key path.
+ */
+export function chooseDefaultService(
+  configured: string | undefined,
+  names: readonly string[],
+  where: (keyPath: string[]) => string,
+): string {
+  if (configured === undefined) {
+    if (names.length === 1) return names[0]!
+    throw new ConfigError(
+      `${where(['services'])}sandbox.default: required when there are several services (${names.join(', ')})`,
+    )
+  }
+  if (!names.includes(configured)) {
+    throw new ConfigError(
+      `${where(['default'])}sandbox.default: unknown service ${JSON.stringify(configured)}; expected one of ${names.join(', ')}`,
+    )
+  }
+  return configured
 }

@@ -3,9 +3,10 @@
  * config's `allowHosts`, may be used, since checks send load and adversarial traffic there.
  */
 import type { JsonSchema } from '../../plans/types.js'
+import { defaultServiceSchema } from './schema-parts.js'
 import { ConfigError } from '../errors.js'
 import { isAllowedHost } from './hosts.js'
-import { createSandbox } from './sandbox.js'
+import { chooseDefaultService, createSandbox } from './sandbox.js'
 import { defineSandboxProvider } from './types.js'
 
 const httpUrl = {
@@ -24,10 +25,7 @@ export const urlSchema: JsonSchema = {
   required: ['provider', 'services'],
   properties: {
     provider: { const: 'url' },
-    default: {
-      type: 'string',
-      description: 'Service checks use when they name none. @default the only service',
-    },
+    default: defaultServiceSchema,
     services: {
       type: 'object',
       minProperties: 1,
@@ -82,15 +80,7 @@ export default defineSandboxProvider<UrlSandboxOptions>({
       }
       services[name] = url.href.replace(/\/+$/, '')
     }
-    const defaultService = options.default ?? (names.length === 1 ? names[0]! : undefined)
-    if (defaultService === undefined || !services[defaultService]) {
-      throw new ConfigError(
-        `${where([options.default === undefined ? 'services' : 'default'])}sandbox.default: ` +
-          (options.default === undefined
-            ? `required when there are several services (${names.join(', ')})`
-            : `unknown service ${JSON.stringify(options.default)}; expected one of ${names.join(', ')}`),
-      )
-    }
+    const defaultService = chooseDefaultService(options.default, names, where)
     ctx.log(`${ctx.name} sandbox: ${names.map((n) => `${n}=${services[n]}`).join(', ')}`)
     return createSandbox({ name: ctx.name, services, defaultService, headers: options.headers })
   },
