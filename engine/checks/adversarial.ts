@@ -8,7 +8,7 @@ import type { JsonSchema } from '../../plans/types.js'
 import { ORACLES, type AdversarialParams } from '../adversarial/params.js'
 import { MAX_BODY_BYTES, MAX_CASES, runAdversarial } from '../adversarial/run.js'
 import { defineCheckKind } from './types.js'
-import { statusSchema, stringMapSchema } from './vocabulary.js'
+import { setupCaptureSchema, setupExpectSchema, statusSchema, stringMapSchema } from './vocabulary.js'
 
 const credential = {
   description: 'A bearer token ("{{secrets.alice}}"), a whole Authorization value, or { headers }.',
@@ -65,11 +65,8 @@ const setupEntry = {
       ],
     },
     headers: stringMapSchema,
-    expect: { type: 'object', additionalProperties: false, properties: { status: statusSchema } },
-    capture: {
-      type: 'object',
-      additionalProperties: { type: 'string', pattern: '^(/.*|status|header:.+)$' },
-    },
+    expect: setupExpectSchema,
+    capture: setupCaptureSchema,
   },
 }
 

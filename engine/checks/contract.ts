@@ -7,7 +7,13 @@ import type { JsonSchema } from '../../plans/types.js'
 import type { ContractParams } from '../contract/params.js'
 import { runContract } from '../contract/runner.js'
 import { defineCheckKind } from './types.js'
-import { requestSchema, statusSchema, stringMapSchema } from './vocabulary.js'
+import {
+  requestSchema,
+  setupCaptureSchema,
+  setupExpectSchema,
+  statusSchema,
+  stringMapSchema,
+} from './vocabulary.js'
 
 const expect = {
   type: 'object',
@@ -64,11 +70,8 @@ const setupEntry = {
     service: { type: 'string' },
     request: requestSchema,
     headers: stringMapSchema,
-    expect: { type: 'object', additionalProperties: false, properties: { status: statusSchema } },
-    capture: {
-      type: 'object',
-      additionalProperties: { type: 'string', pattern: '^(/.*|status|header:.+)$' },
-    },
+    expect: setupExpectSchema,
+    capture: setupCaptureSchema,
   },
 }
 

@@ -77,3 +77,16 @@ export const statusSchema = {
   description: 'A status (200), a class ("2XX") or a list of them.',
   oneOf: [...statusItem.oneOf, { type: 'array', minItems: 1, items: statusItem }],
 }
+
+/** `capture` of a setup request: variable → `/pointer`, `status` or `header:NAME`. */
+export const setupCaptureSchema = {
+  type: 'object',
+  additionalProperties: { type: 'string', pattern: '^(/.*|status|header:.+)$' },
+}
+
+/** `expect` of a setup request: only its status is checked. */
+export const setupExpectSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { status: statusSchema },
+}
