@@ -93,10 +93,20 @@ describe.skipIf(!TIER_KUBECONFIG)(
 
     it('Ctrl-C on `vigil sandbox` deletes the run namespace before exiting 130', async () => {
       const run = vigil(['sandbox', '--config', config, '--no-baseline'])
-      await waitFor(() => run.stderr().includes('press Ctrl-C'), 'the sandbox coming up', run)
-      expect(run.stdout()).toMatch(/orders\s+http:\/\/127\.0\.0\.1:\d+ {2}\(default\)/)
-      expect(await namespacesWithPrefix(prefix)).toHaveLength(1)
-      run.child.kill('SIGINT')
+      try {
+        // stdout and stderr are two pipes: their data may reach this process in either order.
+        const listed = /orders\s+http:\/\/127\.0\.0\.1:\d+ {2}\(default\)/
+        await waitFor(
+          () => run.stderr().includes('press Ctrl-C') && listed.test(run.stdout()),
+          'the sandbox coming up with its URLs listed',
+          run,
+        )
+        expect(await namespacesWithPrefix(prefix)).toHaveLength(1)
+      } finally {
+        // Also when an assertion above failed: the run must not outlive this test with its namespace.
+        run.child.kill('SIGINT')
+        await run.exited
+      }
       expect(await run.exited).toBe(130)
       expect(run.stderr()).toMatch(
         new RegExp(`candidate sandbox: namespace ${prefix}-candidate-[0-9a-f]{8} deleted`),
