@@ -1,4 +1,4 @@
-import { Agent, request as undiciRequest } from 'undici'
+import { Agent, type Dispatcher } from 'undici'
 import type { RecordedRequest, RecordedResponse } from '../verdict.js'
 import { renderCurl } from './curl.js'
 import { Redactor } from './redact.js'
@@ -80,6 +80,13 @@ export function buildUrl(url: string, query?: Readonly<Record<string, QueryValue
   return u.toString()
 }
 
+/** What came back: the final status, the headers as undici parses them, the body read (maybe cut). */
+interface Received {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  body: Buffer
+}
+
 function hasHeader(headers: Record<string, string>, name: string): boolean {
   for (const key of Object.keys(headers)) if (key.toLowerCase() === name) return true
   return false
@@ -131,22 +138,9 @@ export class HttpClient {
     }
     const timeout = spec.timeoutMs ?? this.timeoutMs
     const started = performance.now()
-    let status: number
-    let rawHeaders: Record<string, string | string[] | undefined>
-    let buffer: Buffer
+    let received: Received
     try {
-      const res = await undiciRequest(url, {
-        method: spec.method.toUpperCase() as 'GET',
-        headers,
-        body,
-        dispatcher: this.agent,
-        signal: spec.signal,
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-      })
-      status = res.statusCode
-      rawHeaders = res.headers
-      buffer = await this.readBody(res.body)
+      received = await this.send(url, spec.method.toUpperCase(), headers, body, timeout, spec.signal)
     } catch (error) {
       const recorded = this.recordRequest(spec.method, url, headers, body)
       throw new HttpNetworkError(
@@ -156,6 +150,7 @@ export class HttpClient {
         { cause: error },
       )
     }
+    const { status, headers: rawHeaders, body: buffer } = received
     const durationMs = performance.now() - started
     const responseHeaders = flattenHeaders(rawHeaders)
     let parsed: { value: unknown } | undefined
@@ -220,19 +215,84 @@ export class HttpClient {
     return recorded
   }
 
-  private async readBody(stream: AsyncIterable<Uint8Array> & { destroy?(): void }): Promise<Buffer> {
-    const chunks: Buffer[] = []
-    let size = 0
-    for await (const chunk of stream) {
-      size += chunk.length
-      if (size > this.maxBodyBytes) {
-        chunks.push(Buffer.from(chunk).subarray(0, chunk.length - (size - this.maxBodyBytes)))
-        stream.destroy?.()
-        break
-      }
-      chunks.push(Buffer.from(chunk))
+  /**
+   * One request through the agent's dispatch interface, reading the body into chunks as they arrive. It
+   * does what undici's `request()` does for us, without its stream and async iteration per response.
+   */
+  private send(
+    url: string,
+    method: string,
+    headers: Record<string, string>,
+    body: string | Uint8Array | undefined,
+    timeout: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Received> {
+    const target = new URL(url)
+    if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+      return Promise.reject(new Error(`unsupported protocol ${target.protocol} (http: or https: only)`))
     }
-    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+    const max = this.maxBodyBytes
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = []
+      let size = 0
+      let status = 0
+      let responseHeaders: Record<string, string | string[] | undefined> = {}
+      let controller: Dispatcher.DispatchController | undefined
+      let settled = false
+      const onAbort = () => controller?.abort(signal!.reason ?? new Error('the request was aborted'))
+      const settle = (error: unknown, value?: Received) => {
+        if (settled) return
+        settled = true
+        signal?.removeEventListener('abort', onAbort)
+        if (error === undefined) resolve(value!)
+        else reject(error)
+      }
+      const done = () =>
+        settle(undefined, {
+          status,
+          headers: responseHeaders,
+          body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, Math.min(size, max)),
+        })
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart(c) {
+          controller = c
+          if (signal?.aborted) onAbort()
+        },
+        onResponseStart(_c, statusCode, h) {
+          // 1xx informational responses (100 Continue, 103 Early Hints) precede the real one.
+          if (statusCode < 200) return
+          status = statusCode
+          responseHeaders = h
+        },
+        onResponseData(c, chunk) {
+          if (settled) return
+          size += chunk.length
+          if (size <= max) {
+            chunks.push(chunk)
+            return
+          }
+          // Too long: keep the first maxBodyBytes and stop reading.
+          chunks.push(chunk.subarray(0, chunk.length - (size - max)))
+          done()
+          c.abort(new Error(`response body longer than ${max} bytes`))
+        },
+        onResponseEnd: () => done(),
+        onResponseError: (_c, error) => settle(error),
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.agent.dispatch(
+        {
+          origin: target.origin,
+          path: target.pathname + target.search,
+          method: method as Dispatcher.HttpMethod,
+          headers,
+          body: body ?? null,
+          headersTimeout: timeout,
+          bodyTimeout: timeout,
+        },
+        handler,
+      )
+    })
   }
 
   async close(): Promise<void> {

@@ -33,6 +33,22 @@ const server = http.createServer((req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' })
       return res.end('x'.repeat(5000))
     }
+    if (req.url === '/chunked') {
+      // No content-length: many chunks, written on separate ticks.
+      res.writeHead(200, { 'content-type': 'text/plain', 'x-many': ['1', '2'] })
+      let i = 0
+      const next = (): void => {
+        if (i === 50) return void res.end()
+        res.write(`${String(i++).padStart(3, '0')}|`)
+        setImmediate(next)
+      }
+      return next()
+    }
+    if (req.url === '/hints') {
+      res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' })
+      res.writeHead(201, { 'content-type': 'text/plain' })
+      return res.end('after hints')
+    }
     res.writeHead(200, {
       'content-type': 'application/json',
       'set-cookie': ['a=secret-cookie-1', 'b=2'],
@@ -168,6 +184,80 @@ describe('HttpClient', () => {
       expect(e.message).toMatch(/^GET http:\/\/127\.0\.0\.1:1\/x failed: .*ECONNREFUSED/)
       expect(e.request.headers['x-a']).toBe(REDACTED)
       expect(e.curl).toBe(`curl -sS -i http://127.0.0.1:1/x -H 'x-a: ${REDACTED}'`)
+    } finally {
+      await client.close()
+    }
+  })
+
+  it('reads a chunked body whole, joins repeated headers, and skips 1xx informational responses', async () => {
+    const client = new HttpClient()
+    try {
+      const chunked = await client.request({ method: 'GET', url: `${url}/chunked` })
+      expect(chunked.response.text()).toBe(
+        Array.from({ length: 50 }, (_, i) => `${String(i).padStart(3, '0')}|`).join(''),
+      )
+      expect(chunked.response.headers['x-many']).toBe('1, 2')
+      const hinted = await client.request({ method: 'GET', url: `${url}/hints` })
+      expect(hinted.response.status).toBe(201)
+      expect(hinted.response.headers.link).toBeUndefined()
+      expect(hinted.response.text()).toBe('after hints')
+    } finally {
+      await client.close()
+    }
+  })
+
+  it('stops reading a body at maxBodyBytes and keeps the first bytes, also across chunks', async () => {
+    const client = new HttpClient({ maxBodyBytes: 22 })
+    try {
+      const big = await client.request({ method: 'GET', url: `${url}/big` })
+      expect(big.response.body.toString()).toBe('x'.repeat(22))
+      const chunked = await client.request({ method: 'GET', url: `${url}/chunked` })
+      expect(chunked.response.text()).toBe('000|001|002|003|004|00')
+      // The connection that was cut is not reused in a broken state: the next request works.
+      const next = await client.request({ method: 'GET', url: `${url}/after-cut` })
+      expect(next.response.status).toBe(200)
+    } finally {
+      await client.close()
+    }
+  })
+
+  it('aborts on its signal, before sending and while waiting, with the reason in the error', async () => {
+    const slow = http.createServer((_req, res) => setTimeout(() => res.end('late'), 5000))
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve))
+    const client = new HttpClient()
+    try {
+      const port = (slow.address() as AddressInfo).port
+      const before = await client
+        .request({ method: 'GET', url: `${url}/x`, signal: AbortSignal.abort(new Error('cancelled early')) })
+        .catch((e: unknown) => e)
+      expect(before).toBeInstanceOf(HttpNetworkError)
+      expect((before as Error).message).toBe(`GET ${url}/x failed: cancelled early`)
+
+      const controller = new AbortController()
+      const started = Date.now()
+      const pending = client
+        .request({ method: 'GET', url: `http://127.0.0.1:${port}/`, signal: controller.signal })
+        .catch((e: unknown) => e)
+      setTimeout(() => controller.abort(new Error('Ctrl-C')), 50)
+      const during = await pending
+      expect(during).toBeInstanceOf(HttpNetworkError)
+      expect((during as Error).message).toMatch(/failed: Ctrl-C$/)
+      expect(Date.now() - started).toBeLessThan(4000)
+    } finally {
+      await client.close()
+      slow.closeAllConnections()
+      slow.close()
+    }
+  })
+
+  it('refuses a URL that is not http or https as a network error naming the protocol', async () => {
+    const client = new HttpClient()
+    try {
+      const error = await client.request({ method: 'GET', url: 'ftp://127.0.0.1/x' }).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(HttpNetworkError)
+      expect((error as Error).message).toBe(
+        'GET ftp://127.0.0.1/x failed: unsupported protocol ftp: (http: or https: only)',
+      )
     } finally {
       await client.close()
     }
