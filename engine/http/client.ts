@@ -150,35 +150,13 @@ export class HttpClient {
         { cause: error },
       )
     }
-    const { status, headers: rawHeaders, body: buffer } = received
-    const durationMs = performance.now() - started
-    const responseHeaders = flattenHeaders(rawHeaders)
-    let parsed: { value: unknown } | undefined
-    const response: HttpResponse = {
-      status,
-      headers: responseHeaders,
-      body: buffer,
-      durationMs,
-      text: () => buffer.toString('utf8'),
-      json: () => {
-        if (!parsed) {
-          try {
-            parsed = { value: buffer.length ? JSON.parse(buffer.toString('utf8')) : undefined }
-          } catch {
-            parsed = { value: undefined }
-          }
-        }
-        return parsed.value
-      },
-    }
-    const recordRequest = () => this.recordRequest(spec.method, url, headers, body)
-    return {
-      spec,
-      url,
-      response,
-      recorded: () => ({ request: recordRequest(), response: this.recordResponse(response) }),
-      curl: () => renderCurl(recordRequest()),
-    }
+    const response = new BufferedResponse(
+      received.status,
+      flattenHeaders(received.headers),
+      received.body,
+      performance.now() - started,
+    )
+    return new Exchange(this, spec, url, headers, body, response)
   }
 
   /** Records a request that was not (or could not be) sent, e.g. for a finding's evidence. */
@@ -231,55 +209,8 @@ export class HttpClient {
     if (target.protocol !== 'http:' && target.protocol !== 'https:') {
       return Promise.reject(new Error(`unsupported protocol ${target.protocol} (http: or https: only)`))
     }
-    const max = this.maxBodyBytes
     return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = []
-      let size = 0
-      let status = 0
-      let responseHeaders: Record<string, string | string[] | undefined> = {}
-      let controller: Dispatcher.DispatchController | undefined
-      let settled = false
-      const onAbort = () => controller?.abort(signal!.reason ?? new Error('the request was aborted'))
-      const settle = (error: unknown, value?: Received) => {
-        if (settled) return
-        settled = true
-        signal?.removeEventListener('abort', onAbort)
-        if (error === undefined) resolve(value!)
-        else reject(error)
-      }
-      const done = () =>
-        settle(undefined, {
-          status,
-          headers: responseHeaders,
-          body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, Math.min(size, max)),
-        })
-      const handler: Dispatcher.DispatchHandler = {
-        onRequestStart(c) {
-          controller = c
-          if (signal?.aborted) onAbort()
-        },
-        onResponseStart(_c, statusCode, h) {
-          // 1xx informational responses (100 Continue, 103 Early Hints) precede the real one.
-          if (statusCode < 200) return
-          status = statusCode
-          responseHeaders = h
-        },
-        onResponseData(c, chunk) {
-          if (settled) return
-          size += chunk.length
-          if (size <= max) {
-            chunks.push(chunk)
-            return
-          }
-          // Too long: keep the first maxBodyBytes and stop reading.
-          chunks.push(chunk.subarray(0, chunk.length - (size - max)))
-          done()
-          c.abort(new Error(`response body longer than ${max} bytes`))
-        },
-        onResponseEnd: () => done(),
-        onResponseError: (_c, error) => settle(error),
-      }
-      signal?.addEventListener('abort', onAbort, { once: true })
+      const collector = new BodyCollector(this.maxBodyBytes, signal, resolve, reject)
       this.agent.dispatch(
         {
           origin: target.origin,
@@ -290,12 +221,139 @@ export class HttpClient {
           headersTimeout: timeout,
           bodyTimeout: timeout,
         },
-        handler,
+        collector,
       )
     })
   }
 
   async close(): Promise<void> {
     await this.agent.close().catch(() => undefined)
+  }
+}
+
+/** A response read whole: the body in memory, text and JSON decoded on demand (JSON once). */
+class BufferedResponse implements HttpResponse {
+  private parsed: { value: unknown } | undefined
+
+  constructor(
+    readonly status: number,
+    readonly headers: Record<string, string>,
+    readonly body: Buffer,
+    readonly durationMs: number,
+  ) {}
+
+  text(): string {
+    return this.body.toString('utf8')
+  }
+
+  json(): unknown {
+    if (!this.parsed) {
+      try {
+        this.parsed = { value: this.body.length ? JSON.parse(this.body.toString('utf8')) : undefined }
+      } catch {
+        this.parsed = { value: undefined }
+      }
+    }
+    return this.parsed.value
+  }
+}
+
+/** A request and its response; the redacted evidence and curl line are built only when asked for. */
+class Exchange implements HttpExchange {
+  constructor(
+    private readonly client: HttpClient,
+    readonly spec: HttpRequestSpec,
+    readonly url: string,
+    private readonly headers: Record<string, string>,
+    private readonly body: string | Uint8Array | undefined,
+    readonly response: HttpResponse,
+  ) {}
+
+  recorded(): { request: RecordedRequest; response: RecordedResponse } {
+    return { request: this.recordRequest(), response: this.client.recordResponse(this.response) }
+  }
+
+  curl(): string {
+    return renderCurl(this.recordRequest())
+  }
+
+  private recordRequest(): RecordedRequest {
+    return this.client.recordRequest(this.spec.method, this.url, this.headers, this.body)
+  }
+}
+
+/**
+ * The dispatch handler of one request: keeps the final status and headers (1xx informational responses,
+ * such as 100 Continue or 103 Early Hints, precede them), collects the body up to `max` bytes, and settles
+ * once. A class rather than closures: a request is the hot path of every check kind.
+ */
+class BodyCollector implements Dispatcher.DispatchHandler {
+  private readonly chunks: Buffer[] = []
+  private size = 0
+  private status = 0
+  private headers: Record<string, string | string[] | undefined> = {}
+  private controller: Dispatcher.DispatchController | undefined
+  private settled = false
+
+  constructor(
+    private readonly max: number,
+    private readonly signal: AbortSignal | undefined,
+    private readonly resolve: (received: Received) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    signal?.addEventListener('abort', this, { once: true })
+  }
+
+  /** The abort signal's listener (an EventListener object, so no closure per request). */
+  handleEvent(): void {
+    this.controller?.abort(this.signal!.reason ?? new Error('the request was aborted'))
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller
+    if (this.signal?.aborted) this.handleEvent()
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    if (statusCode < 200) return
+    this.status = statusCode
+    this.headers = headers
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.settled) return
+    this.size += chunk.length
+    if (this.size <= this.max) {
+      this.chunks.push(chunk)
+      return
+    }
+    // Too long: keep the first `max` bytes and stop reading.
+    this.chunks.push(chunk.subarray(0, chunk.length - (this.size - this.max)))
+    this.onResponseEnd()
+    controller.abort(new Error(`response body longer than ${this.max} bytes`))
+  }
+
+  onResponseEnd(): void {
+    if (this.finish()) {
+      const { chunks } = this
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, Math.min(this.size, this.max))
+      this.resolve({ status: this.status, headers: this.headers, body })
+    }
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.finish()) this.reject(error)
+  }
+
+  /** true the first time: the request settles once. */
+  private finish(): boolean {
+    if (this.settled) return false
+    this.settled = true
+    this.signal?.removeEventListener('abort', this)
+    return true
   }
 }
