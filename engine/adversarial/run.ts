@@ -11,6 +11,7 @@ import { loadOpenApi } from '../contract/openapi.js'
 import { parseRequest } from '../contract/requests.js'
 import { parseDuration } from '../../plans/duration.js'
 import { HttpNetworkError } from '../http/client.js'
+import { serviceUrl } from '../sandboxes/sandbox.js'
 import type { Sandbox } from '../sandboxes/types.js'
 import { buildCase, CaseGenerator, type Case } from './cases.js'
 import { AdversarialHealthError, AdversarialUsageError } from './errors.js'
@@ -64,7 +65,7 @@ async function healthy(
   try {
     const exchange = await ctx.http.request({
       method: request.method,
-      url: sandbox.url(ctx.params.service) + request.path,
+      url: serviceUrl(sandbox, ctx.params.service, request.path),
       headers: { ...sandbox.headers },
       timeoutMs: 5000,
       signal: ctx.signal,

@@ -8,6 +8,7 @@ import type { ContractParams } from '../contract/params.js'
 import { rendererFor } from '../contract/requests.js'
 import { runSetup } from '../contract/setup.js'
 import { HttpNetworkError, type HttpExchange } from '../http/client.js'
+import { serviceUrl } from '../sandboxes/sandbox.js'
 import type { Sandbox } from '../sandboxes/types.js'
 import { prepareBase, type Base, type Case } from './cases.js'
 import { findLeak, sentStrings } from './leaks.js'
@@ -88,7 +89,7 @@ export async function send(ctx: Ctx, session: Session, c: Case, timeoutMs: numbe
   try {
     const exchange = await ctx.http.request({
       method: c.request.method,
-      url: sandbox.url(c.target.service) + c.request.path,
+      url: serviceUrl(sandbox, c.target.service, c.request.path),
       headers: { ...sandbox.headers, ...c.request.headers },
       ...(c.request.body !== undefined ? { body: c.request.body } : {}),
       timeoutMs,

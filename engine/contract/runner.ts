@@ -4,6 +4,7 @@
  */
 import type { CheckContext, ReportDescriptor } from '../checks/types.js'
 import { HttpNetworkError, type HttpExchange } from '../http/client.js'
+import { serviceUrl } from '../sandboxes/sandbox.js'
 import type { Sandbox } from '../sandboxes/types.js'
 import { compareResponses, learnNoise, type Change, type ResponseSnapshot } from './compare.js'
 import { checkConformance, type Expectation } from './conformance.js'
@@ -54,7 +55,7 @@ async function send(ctx: Ctx, request: ContractRequest, state: SandboxState): Pr
   const built = request.build(rendererFor(ctx.vars, state.captures ?? new Map()))
   return ctx.http.request({
     method: built.method,
-    url: state.sandbox.url(request.service) + built.path,
+    url: serviceUrl(state.sandbox, request.service, built.path),
     headers: { ...state.sandbox.headers, ...built.headers },
     ...(built.query ? { query: built.query } : {}),
     ...(built.json !== undefined ? { json: built.json } : {}),

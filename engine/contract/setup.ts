@@ -1,6 +1,7 @@
 /** `setup:` requests of a contract block, run once per sandbox; their captures are that sandbox's variables. */
 import type { CheckContext } from '../checks/types.js'
 import { HttpNetworkError, type HttpExchange } from '../http/client.js'
+import { serviceUrl } from '../sandboxes/sandbox.js'
 import type { Sandbox } from '../sandboxes/types.js'
 import type { ContractParams } from './params.js'
 import { get as getPointer } from './pointer.js'
@@ -53,7 +54,7 @@ export async function runSetup(ctx: CheckContext<ContractParams>, sandbox: Sandb
     try {
       exchange = await ctx.http.request({
         method: parsed.method,
-        url: sandbox.url(entry.service ?? ctx.params.service) + parsed.path,
+        url: serviceUrl(sandbox, entry.service ?? ctx.params.service, parsed.path),
         headers: {
           ...sandbox.headers,
           ...render(ctx.params.headers ?? {}),
