@@ -12,13 +12,18 @@ import { DependencyCycleError, startWaves } from './graph.js'
 import { freePort, isPortFree } from './ports.js'
 import { processSchema, type ProcessSandboxOptions, type ProcessServiceOptions } from './process-schema.js'
 import { chooseDefaultService, createSandbox } from './sandbox.js'
-import { describeExit, ServiceProcess, type ServiceSpec } from './service.js'
+import { describeExit, ServiceProcess, type ServiceSpec, type StartFailure } from './service.js'
 import { referencedServices, renderTemplate, TemplateError, type TemplateScope } from './template.js'
 import { defineSandboxProvider, type SandboxStartContext } from './types.js'
 
 const HOST = '127.0.0.1'
 /** Lines of a service's log an infrastructure error carries. */
 export const LOG_TAIL_LINES = 50
+
+/** How often a service whose port was taken by another process is started again on a new one. */
+const PORT_RETRIES = 2
+/** What Node, Python, Go, Java, Ruby and others print when the port they bind is taken. */
+const PORT_TAKEN = /EADDRINUSE|address already in use/i
 
 export default defineSandboxProvider<ProcessSandboxOptions>({
   schema: processSchema,
@@ -47,16 +52,43 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
     ctx.signal.addEventListener('abort', onAbort, { once: true })
     const ready = new Map<string, Promise<void>>()
     let failure: InfrastructureError | undefined
+    const launched = new Set<string>()
     const startOne = async (name: string, deps: string[]): Promise<void> => {
       await Promise.all(deps.map((d) => ready.get(d)))
       if (failFast.signal.aborted) return
-      const spec = specs[name]!
+      let spec = specs[name]!
       const begin = performance.now()
-      const proc = new ServiceProcess(spec, (exit) =>
-        ctx.log(`${ctx.name} sandbox, service ${name}: ${describeExit(exit)} while running`),
-      )
-      started.push(proc)
-      const problem = await proc.waitReady(failFast.signal)
+      let proc: ServiceProcess
+      let problem: StartFailure | undefined
+      for (let attempt = 0; ; attempt++) {
+        launched.add(name)
+        proc = new ServiceProcess(spec, (exit) =>
+          ctx.log(`${ctx.name} sandbox, service ${name}: ${describeExit(exit)} while running`),
+        )
+        started.push(proc)
+        problem = await proc.waitReady(failFast.signal)
+        if (
+          !problem ||
+          attempt === PORT_RETRIES ||
+          services[name]!.port !== undefined ||
+          !proc.exit ||
+          failFast.signal.aborted ||
+          !PORT_TAKEN.test(proc.logs.render(LOG_TAIL_LINES).join('\n'))
+        )
+          break
+        // Another process took the port between our finding it free and the service binding it: the
+        // service and everything not started yet (its dependents among them) get a new one.
+        const port = await freePort()
+        ctx.log(
+          `${ctx.name} sandbox, service ${name}: port ${spec.port} was taken before the service bound it; starting it again on port ${port}`,
+        )
+        scope.services[name] = { port, host: HOST, url: `http://${HOST}:${port}` }
+        for (const n of names) {
+          if (n === name || !launched.has(n))
+            specs[n] = buildSpec(n, services[n]!, argvs[n]!, scope, ctx, options, stopTimeoutMs, where)
+        }
+        spec = specs[name]!
+      }
       if (problem) {
         // Only the first failure is the cause; the others are services we cancelled because of it.
         if (!failure && !failFast.signal.aborted) {

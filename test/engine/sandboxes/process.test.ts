@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ConfigError, InfrastructureError } from '../../../engine/errors.js'
@@ -122,6 +122,60 @@ sandbox:
     await session.stop()
     expect(await survivors(pids)).toEqual([])
     expect(sandbox.logs('orders').at(-1)).toMatch(/vigil (was killed by SIGTERM|exited with code)/)
+  })
+
+  it('starts a service whose port was taken (a real EADDRINUSE) again on a new port, and its dependents see the new URL', async () => {
+    const { pidDir, loaded } = setup(
+      (pids) => `
+sandbox:
+  provider: process
+  default: orders
+  services:
+    payments:
+      command: ${NODE_SERVER}
+      env: { NAME: payments, PID_DIR: ${pids}, PORT_TAKEN_ONCE: ${pids}/payments-port-taken }
+    orders:
+      command: ${NODE_SERVER}
+      env: { NAME: orders, PID_DIR: ${pids}, REQUIRE_UPSTREAM: 1, UPSTREAM_URL: "{{services.payments.url}}" }
+      ready: { http: /health }
+`,
+    )
+    const lines: string[] = []
+    const session = await start(loaded, lines)
+    try {
+      const sandbox = session.candidate
+      const taken = Number(readFileSync(path.join(pidDir, 'payments-port-taken'), 'utf8'))
+      const retried = lines.find((l) => l.includes('was taken before the service bound it'))
+      expect(retried).toBe(
+        `candidate sandbox, service payments: port ${taken} was taken before the service bound it; starting it again on port ${new URL(sandbox.url('payments')).port}`,
+      )
+      expect(new URL(sandbox.url('payments')).port).not.toBe(String(taken))
+      // orders started after the retry, with the new address, and reached payments there.
+      expect(await getJson(`${sandbox.url('orders')}/env/UPSTREAM_URL`)).toBe(sandbox.url('payments'))
+      expect(sandbox.logs('orders').join('\n')).toContain(`upstream ${sandbox.url('payments')} is ready`)
+      expect(sandbox.logs('payments').join('\n')).toContain('listening on')
+    } finally {
+      await session.stop()
+    }
+    expect(await survivors(allPids(readPids(pidDir)))).toEqual([])
+  })
+
+  it('does not retry a service that failed for another reason than its port', async () => {
+    const { loaded } = setup(
+      (pids) => `
+sandbox:
+  provider: process
+  services:
+    payments:
+      command: ${NODE_SERVER}
+      env: { NAME: payments, PID_DIR: ${pids}, CRASH: 1 }
+`,
+    )
+    const lines: string[] = []
+    await expect(start(loaded, lines)).rejects.toThrow(
+      /service payments: exited with code 3 before it was ready/,
+    )
+    expect(lines.some((l) => l.includes('was taken'))).toBe(false)
   })
 
   it('reports a crashing service with its exit code and log tail, and stops the others', async () => {
