@@ -95,6 +95,7 @@ export async function startSession(
         timed('source:base', worktreeSource(loaded.dir, options.base)).then((tree) => {
           trees.push(tree)
           roots.baseline = tree.root
+          for (const note of tree.notes ?? []) options.log(note)
         }),
     ])
     throwIfAborted(signal)

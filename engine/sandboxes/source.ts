@@ -18,6 +18,8 @@ export interface SourceTree {
   tempDir: string
   /** Removes the tree (and its git worktree registration). Idempotent; never throws. */
   cleanup(): Promise<void>
+  /** What the run should know about the tree, e.g. dependencies that differ from the installed ones. */
+  notes?: string[]
 }
 
 interface GitResult {
@@ -104,10 +106,34 @@ export async function worktreeSource(configDir: string, ref: string): Promise<So
       code: 'VIGIL_GIT',
     })
   }
-  // Dependencies are not in git: let the base's services use the working tree's installed ones.
-  await linkIfMissing(path.join(top, 'node_modules'), path.join(tree, 'node_modules'))
-  if (relative) await linkIfMissing(path.join(configDir, 'node_modules'), path.join(root, 'node_modules'))
-  return { root, tempDir, cleanup }
+  // Dependencies are not in git: let the base's services use the working tree's installed ones, and say
+  // so where the base's lockfile differs from the working tree's (a dependency change is not in the baseline).
+  const notes: string[] = []
+  const folders = relative ? [top, await realpath(configDir)] : [top]
+  for (const folder of folders) {
+    const base = path.join(tree, path.relative(top, folder))
+    if (!(await linkIfMissing(path.join(folder, 'node_modules'), path.join(base, 'node_modules')))) continue
+    for (const name of await differingLockfiles(folder, base)) {
+      const shown = path.relative(top, path.join(folder, name)) || name
+      notes.push(
+        `--base ${ref}: ${shown} differs from the working tree's; the baseline runs with the working tree's node_modules, so a dependency change is not in the baseline`,
+      )
+    }
+  }
+  return { root, tempDir, cleanup, notes }
+}
+
+const LOCKFILES = ['package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lock']
+
+/** The lockfiles of `a` and `b` (folders) whose contents differ, or that only one of them has. */
+async function differingLockfiles(a: string, b: string): Promise<string[]> {
+  const read = (file: string): Promise<string | undefined> => readFile(file, 'utf8').catch(() => undefined)
+  const out: string[] = []
+  for (const name of LOCKFILES) {
+    const [left, right] = await Promise.all([read(path.join(a, name)), read(path.join(b, name))])
+    if (left !== right) out.push(name)
+  }
+  return out
 }
 
 /**
@@ -188,11 +214,16 @@ async function stripLevel(configDir: string, patch: string): Promise<number> {
   return inside ? 1 + prefix.split('/').length : 1
 }
 
-async function linkIfMissing(target: string, link: string): Promise<void> {
+/** Links `link` to `target` when the target exists and the link does not; true when it linked. */
+async function linkIfMissing(target: string, link: string): Promise<boolean> {
   const exists = async (p: string): Promise<boolean> =>
     stat(p).then(
       () => true,
       () => false,
     )
-  if ((await exists(target)) && !(await exists(link))) await symlink(target, link, 'dir').catch(() => {})
+  if (!(await exists(target)) || (await exists(link))) return false
+  return symlink(target, link, 'dir').then(
+    () => true,
+    () => false,
+  )
 }

@@ -45,6 +45,21 @@ describe('worktree source (--base)', () => {
     expect(existsSync(path.join(tree.root, 'node_modules', 'dep'))).toBe(true)
   })
 
+  it('says when the base ref locks other dependencies than the node_modules it is given', async () => {
+    const r = repo()
+    writeFileSync(path.join(r.app, 'package-lock.json'), '{"lockfileVersion":3,"packages":{"a":"1.0.0"}}\n')
+    r.git('add', '.')
+    r.git('commit', '-q', '-m', 'lock a@1')
+    mkdirSync(path.join(r.app, 'node_modules', 'a'), { recursive: true })
+    // Same lockfile: nothing to say.
+    expect(track(await worktreeSource(r.app, 'HEAD')).notes).toEqual([])
+    // The working tree moved to a@2; the base still locks a@1 but runs with a@2 installed.
+    writeFileSync(path.join(r.app, 'package-lock.json'), '{"lockfileVersion":3,"packages":{"a":"2.0.0"}}\n')
+    expect(track(await worktreeSource(r.app, 'HEAD')).notes).toEqual([
+      "--base HEAD: app/package-lock.json differs from the working tree's; the baseline runs with the working tree's node_modules, so a dependency change is not in the baseline",
+    ])
+  })
+
   it('names an unknown ref', async () => {
     const r = repo()
     const error = (await worktreeSource(r.app, 'no-such-branch').catch(
