@@ -12,7 +12,8 @@ const require = createRequire(import.meta.url)
 /** The published schema (JSON, loaded once). */
 export const selectionRecordSchema = require('./schema/selection-record.json') as Record<string, unknown>
 
-export type DiffSource = 'file' | 'stdin' | 'base' | 'patch'
+/** Where the diff came from; `inline` is diff text passed as an argument (an MCP tool call). */
+export type DiffSource = 'file' | 'stdin' | 'inline' | 'base' | 'patch'
 
 export interface DiffFileSummary {
   path: string

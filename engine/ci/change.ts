@@ -14,7 +14,7 @@ import { UsageError } from '../errors.js'
 export type ChangeSpec =
   | { kind: 'patch'; file: string }
   | { kind: 'base'; ref: string }
-  /** Diff text given inline (stdin, an MCP argument); the candidate applies it from `file`. */
+  /** Diff text given inline (an MCP argument); the candidate applies it from `file`. */
   | { kind: 'text'; text: string; file: string }
 
 export interface ResolvedChange {
@@ -79,7 +79,7 @@ export async function resolveChange(spec: ChangeSpec, ctx: ChangeContext): Promi
   }
   return {
     diff,
-    source: spec.kind === 'patch' ? { kind: 'patch', file: spec.file } : { kind: 'stdin' },
+    source: spec.kind === 'patch' ? { kind: 'patch', file: spec.file } : { kind: 'inline' },
     runPatch: spec.file,
     describe:
       spec.kind === 'patch'

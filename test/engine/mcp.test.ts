@@ -92,7 +92,7 @@ describe('vigil mcp', () => {
     const diff = readFileSync(path.join(root, changes, 'field-rename.patch'), 'utf8')
     const inline = await call('select_plans', { diff })
     const same = inline.structuredContent as unknown as SelectionRecord
-    expect(same.diff).toMatchObject({ source: 'stdin', hash: record.diff.hash })
+    expect(same.diff).toMatchObject({ source: 'inline', hash: record.diff.hash })
     expect(same.plans).toEqual(record.plans)
   })
 
