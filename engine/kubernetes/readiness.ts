@@ -1,7 +1,8 @@
 /**
- * Readiness by kubectl's rollout rule (`kubectl rollout status deployment`): the controller has observed
- * the latest generation, every replica is updated, no old replica is left, and the updated ones are
- * available. On a deadline, the error carries the pods' container statuses and the namespace's events.
+ * Readiness by kubectl's rollout rules (`kubectl rollout status deployment|statefulset|daemonset`): the
+ * controller has observed the latest generation, every replica is updated, no old replica is left, and
+ * the updated ones are ready or available. On a deadline, the error carries the pods' container statuses
+ * and the namespace's events.
  */
 import type { KubeClient, KubeObject } from './client.js'
 import { InfrastructureError } from '../errors.js'
@@ -48,10 +49,91 @@ export function deploymentRollout(deployment: KubeObject): RolloutState {
   return { done: true }
 }
 
+/** kubectl's rule for one StatefulSet (a partitioned rolling update is done when its partition is). */
+export function statefulSetRollout(set: KubeObject): RolloutState {
+  const name = set.metadata.name
+  const spec = set.spec ?? {}
+  const status = set.status ?? {}
+  const generation = set.metadata.generation ?? 0
+  if (!status.observedGeneration || generation > status.observedGeneration) {
+    return { done: false, reason: `waiting for statefulset "${name}" spec update to be observed` }
+  }
+  const wanted = spec.replicas ?? 1
+  const ready = status.readyReplicas ?? 0
+  if (ready < wanted) {
+    return { done: false, reason: `statefulset "${name}": ${ready} of ${wanted} pods are ready` }
+  }
+  const strategy = spec.updateStrategy ?? {}
+  // OnDelete: pods are replaced only when someone deletes them, so ready pods are all there is to wait for.
+  if (strategy.type === 'OnDelete') return { done: true }
+  const partition = strategy.rollingUpdate?.partition
+  if (partition !== undefined && partition > 0) {
+    const updated = status.updatedReplicas ?? 0
+    const due = Math.max(0, wanted - partition)
+    return updated < due
+      ? { done: false, reason: `statefulset "${name}": ${updated} of ${due} partitioned pods are updated` }
+      : { done: true }
+  }
+  if (status.updateRevision !== status.currentRevision) {
+    return {
+      done: false,
+      reason: `statefulset "${name}": rolling update to revision ${status.updateRevision} is not complete (${status.updatedReplicas ?? 0} of ${wanted} pods updated)`,
+    }
+  }
+  return { done: true }
+}
+
+/** kubectl's rule for one DaemonSet: every scheduled pod updated and available. */
+export function daemonSetRollout(set: KubeObject): RolloutState {
+  const name = set.metadata.name
+  const status = set.status ?? {}
+  const generation = set.metadata.generation ?? 0
+  if (generation > (status.observedGeneration ?? 0)) {
+    return { done: false, reason: `waiting for daemonset "${name}" spec update to be observed` }
+  }
+  const desired = status.desiredNumberScheduled ?? 0
+  const updated = status.updatedNumberScheduled ?? 0
+  const available = status.numberAvailable ?? 0
+  if (updated < desired) {
+    return { done: false, reason: `daemonset "${name}": ${updated} of ${desired} pods are updated` }
+  }
+  if (available < desired) {
+    return {
+      done: false,
+      reason: `daemonset "${name}": ${available} of ${desired} updated pods are available`,
+    }
+  }
+  return { done: true }
+}
+
+/** The workloads whose rollout vigil waits for, and their rules. */
+export const ROLLOUT_RULES = {
+  Deployment: deploymentRollout,
+  StatefulSet: statefulSetRollout,
+  DaemonSet: daemonSetRollout,
+} as const
+
+export type WorkloadKind = keyof typeof ROLLOUT_RULES
+
+/** One workload to wait for, in the namespace being waited on. */
+export interface WorkloadRef {
+  kind: WorkloadKind
+  name: string
+}
+
+export function isRolloutKind(kind: string): kind is WorkloadKind {
+  return Object.hasOwn(ROLLOUT_RULES, kind)
+}
+
+/** `deployment/orders`, as kubectl names it. */
+export function workloadName(workload: WorkloadRef): string {
+  return `${workload.kind.toLowerCase()}/${workload.name}`
+}
+
 export interface WaitRolloutOptions {
   namespace: string
-  /** Deployment names to wait for. */
-  deployments: readonly string[]
+  /** Workloads to wait for. */
+  workloads: readonly WorkloadRef[]
   timeoutMs: number
   signal?: AbortSignal
   /** @default 500 */
@@ -60,23 +142,18 @@ export interface WaitRolloutOptions {
   what: string
 }
 
-/** Waits until every Deployment is rolled out; throws a RolloutError with the evidence otherwise. */
+/** Waits until every workload is rolled out; throws a RolloutError with the evidence otherwise. */
 export async function waitForRollout(client: KubeClient, options: WaitRolloutOptions): Promise<void> {
   let pending: string[] = []
   let fatal: string | undefined
   const outcome = await poll(
     async () => {
       const states = await Promise.all(
-        options.deployments.map(async (name) => {
-          const d = await client.get({
-            apiVersion: 'apps/v1',
-            kind: 'Deployment',
-            namespace: options.namespace,
-            name,
-          })
-          return d
-            ? deploymentRollout(d)
-            : { done: false as const, reason: `deployment "${name}" does not exist` }
+        options.workloads.map(async ({ kind, name }): Promise<RolloutState> => {
+          const object = await client.get({ apiVersion: 'apps/v1', kind, namespace: options.namespace, name })
+          return object
+            ? ROLLOUT_RULES[kind](object)
+            : { done: false, reason: `${kind.toLowerCase()} "${name}" does not exist` }
         }),
       )
       pending = states.flatMap((s) => (s.done ? [] : [s.reason]))

@@ -1,6 +1,6 @@
 /**
  * What one side of a run deploys on the cluster, decided before anything is created (pure, so it is
- * unit-tested and its manifests validated offline): the run namespace, its objects, the Deployments to
+ * unit-tested and its manifests validated offline): the run namespace, its objects, the workloads to
  * wait for, where each service is reached, and the headers every request carries.
  */
 import { ConfigError } from '../errors.js'
@@ -8,6 +8,7 @@ import type { KubeObject } from './client.js'
 import { ROUTING_KEY_LABEL, dnsLabel } from './labels.js'
 import { generatedObjects, prepareObjects, runLabels, type CandidateOverride } from './manifests.js'
 import type { KubernetesSandboxOptions, KubernetesServiceOptions } from './schema.js'
+import { isRolloutKind, workloadName, type WorkloadRef } from './readiness.js'
 
 export interface ServiceEndpointPlan {
   namespace: string
@@ -22,8 +23,8 @@ export interface SidePlan {
   namespace?: string
   labels: Record<string, string>
   objects: KubeObject[]
-  /** Deployments to wait for, in `namespace`. */
-  deployments: string[]
+  /** Workloads to wait for (Deployments, StatefulSets, DaemonSets), in `namespace`, sorted. */
+  workloads: WorkloadRef[]
   endpoints: Record<string, ServiceEndpointPlan>
   headers: Record<string, string>
   /** Services deployed for this side, sorted. */
@@ -87,14 +88,19 @@ export function planSide(input: PlanInput): SidePlan {
   const objectLabels = routingKey ? { ...labels, [ROUTING_KEY_LABEL]: routingKey } : labels
 
   const objects: KubeObject[] = []
-  const deployments: string[] = []
+  const workloads = new Map<string, WorkloadRef>()
   for (const name of deployed) {
     const s = options.services[name]!
     const override = isCandidate && touched.has(name) ? candidateOverride(s) : undefined
     const own = s.image
       ? generatedObjects(name, namespace!, generated(s, override), objectLabels)
       : prepareObjects(input.manifests[name] ?? [], namespace!, name, objectLabels, override)
-    for (const o of own) if (o.kind === 'Deployment') deployments.push(o.metadata.name)
+    for (const o of own) {
+      if (isRolloutKind(o.kind)) {
+        const ref = { kind: o.kind, name: o.metadata.name }
+        workloads.set(workloadName(ref), ref)
+      }
+    }
     objects.push(...own)
   }
 
@@ -120,7 +126,7 @@ export function planSide(input: PlanInput): SidePlan {
     namespace,
     labels,
     objects,
-    deployments: [...new Set(deployments)].sort(),
+    workloads: [...workloads.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, ref]) => ref),
     endpoints,
     headers,
     deployed,

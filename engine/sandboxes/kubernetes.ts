@@ -23,7 +23,7 @@ import { KubernetesApiError } from '../kubernetes/errors.js'
 import { deleteNamespace } from '../kubernetes/gc.js'
 import { namespaceObject, readManifests } from '../kubernetes/manifests.js'
 import { forwardService, type ServiceForward } from '../kubernetes/port-forward.js'
-import { waitForRollout } from '../kubernetes/readiness.js'
+import { waitForRollout, workloadName } from '../kubernetes/readiness.js'
 import { planSide, type SidePlan } from '../kubernetes/sandbox-plan.js'
 import { kubernetesSchema, type KubernetesSandboxOptions } from '../kubernetes/schema.js'
 import { onShutdown } from '../lifecycle.js'
@@ -176,11 +176,13 @@ async function deploy(
       )
     })
   }
-  if (plan.deployments.length === 0) return
-  ctx.log(`${ctx.name} sandbox: waiting for ${plan.deployments.join(', ')} in namespace ${namespace}`)
+  if (plan.workloads.length === 0) return
+  ctx.log(
+    `${ctx.name} sandbox: waiting for ${plan.workloads.map(workloadName).join(', ')} in namespace ${namespace}`,
+  )
   await waitForRollout(client, {
     namespace,
-    deployments: plan.deployments,
+    workloads: plan.workloads,
     timeoutMs: parseDuration(options.readyTimeout ?? '3m'),
     signal: ctx.signal,
     what: `${ctx.name} sandbox`,

@@ -5,7 +5,9 @@ import { Namespace } from 'kubernetes-models/v1/Namespace'
 import { Service } from 'kubernetes-models/v1/Service'
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap'
 import { Secret } from 'kubernetes-models/v1/Secret'
+import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet'
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment'
+import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet'
 import { Job } from 'kubernetes-models/batch/v1/Job'
 import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole'
 import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding'
@@ -34,6 +36,8 @@ function validateOffline(object: KubeObject): void {
     'v1/ConfigMap': ConfigMap,
     'v1/Secret': Secret,
     'apps/v1/Deployment': Deployment,
+    'apps/v1/StatefulSet': StatefulSet,
+    'apps/v1/DaemonSet': DaemonSet,
     'batch/v1/Job': Job,
     'v1/ServiceAccount': ServiceAccount,
     'rbac.authorization.k8s.io/v1/ClusterRole': ClusterRole,
@@ -89,7 +93,10 @@ describe('generated manifests validate against the official schemas offline (kub
     // The untouched service keeps its own image, even on the candidate side.
     const catalog = plan.objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'catalog')!
     expect(catalog.spec.template.spec.containers[0].image).toBe('shop/catalog:1')
-    expect(plan.deployments).toEqual(['catalog', 'orders'])
+    expect(plan.workloads).toEqual([
+      { kind: 'Deployment', name: 'catalog' },
+      { kind: 'Deployment', name: 'orders' },
+    ])
   })
 
   it('objects from manifest files are moved into the run namespace, labelled, overridden, and still valid', async () => {
@@ -146,7 +153,44 @@ spec: { selector: { app: orders }, ports: [{ port: 80, targetPort: 8080 }] }
         namespace: 'vigil-candidate-ffff0000',
         serviceName: 'orders-svc',
       })
-      expect(plan.deployments).toEqual(['orders-api'])
+      expect(plan.workloads).toEqual([{ kind: 'Deployment', name: 'orders-api' }])
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('waits for the StatefulSets and DaemonSets of manifest files too, not for Jobs or ConfigMaps', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-k8s-manifests-'))
+    try {
+      const pod = (app: string) =>
+        `selector: { matchLabels: { app: ${app} } }\n  template:\n    metadata: { labels: { app: ${app} } }\n    spec: { containers: [{ name: ${app}, image: "${app}:1" }] }`
+      await writeFile(
+        path.join(dir, 'stack.yaml'),
+        [
+          `apiVersion: apps/v1\nkind: StatefulSet\nmetadata: { name: db }\nspec:\n  serviceName: db\n  ${pod('db')}`,
+          `apiVersion: apps/v1\nkind: DaemonSet\nmetadata: { name: agent }\nspec:\n  ${pod('agent')}`,
+          `apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: api }\nspec:\n  ${pod('api')}`,
+          `apiVersion: batch/v1\nkind: Job\nmetadata: { name: migrate }\nspec:\n  template:\n    spec: { restartPolicy: Never, containers: [{ name: m, image: "m:1" }] }`,
+          `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: settings }\ndata: { a: "1" }`,
+        ].join('\n---\n'),
+      )
+      const manifests = { stack: await readManifests(['stack.yaml'], dir, '') }
+      const plan = planSide({
+        options: {
+          provider: 'kubernetes',
+          services: { stack: { manifests: ['stack.yaml'], serviceName: 'api' } },
+        },
+        side: 'baseline',
+        runId: 'ffff0001',
+        manifests,
+        where,
+      })
+      for (const object of plan.objects) expect(() => validateOffline(object)).not.toThrow()
+      expect(plan.workloads).toEqual([
+        { kind: 'DaemonSet', name: 'agent' },
+        { kind: 'Deployment', name: 'api' },
+        { kind: 'StatefulSet', name: 'db' },
+      ])
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

@@ -1,5 +1,8 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { KubeObject } from '../../engine/kubernetes/client.js'
 import { clusterOf } from '../../engine/kubernetes/cluster-info.js'
@@ -59,7 +62,7 @@ describe.skipIf(!TIER_KUBECONFIG)(
     beforeAll(async () => {
       kubelet = startSimulatedKubelet(tierCore(), { namespacePrefix: prefix, failServices: ['broken'] })
       standIn = await startPortForwardStandIn()
-      for (const service of ['orders', 'catalog']) {
+      for (const service of ['orders', 'catalog', 'db']) {
         const pod = await podServer(service)
         pods.push(pod)
         standIn.route(`${service}-`, pod.port)
@@ -223,6 +226,61 @@ describe.skipIf(!TIER_KUBECONFIG)(
       // Events written by the real controllers, too.
       expect(tail).toMatch(/event Normal ScalingReplicaSet Deployment\/broken: Scaled up replica set broken-/)
       expect(tail).toMatch(/event Normal SuccessfulCreate ReplicaSet\/broken-[a-z0-9]+: Created pod: broken-/)
+      expect(await namespacesWithPrefix(`${prefix}-candidate`)).toEqual([])
+    })
+
+    it('waits for a StatefulSet of a manifest file by its rollout rule, computed by the real StatefulSet controller', async () => {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-k8s-sts-'))
+      const file = path.join(dir, 'db.yaml')
+      await writeFile(
+        file,
+        `apiVersion: apps/v1
+kind: StatefulSet
+metadata: { name: db }
+spec:
+  serviceName: db
+  selector: { matchLabels: { app: db } }
+  template:
+    metadata: { labels: { app: db } }
+    spec: { containers: [{ name: db, image: "shop/db:1" }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: db }
+spec: { selector: { app: db }, ports: [{ port: 5432, targetPort: 5432 }] }
+`,
+      )
+      try {
+        const sandbox = await provider.start(
+          {
+            provider: 'kubernetes',
+            kubeconfig: TIER_KUBECONFIG,
+            namespacePrefix: prefix,
+            readyTimeout: '60s',
+            services: { db: { manifests: [file] } },
+          },
+          ctx('candidate'),
+        )
+        try {
+          const ns = clusterOf(sandbox)!.namespace
+          expect(logs).toContain(`candidate sandbox: waiting for statefulset/db in namespace ${ns}`)
+          const set = (await api.get({
+            apiVersion: 'apps/v1',
+            kind: 'StatefulSet',
+            namespace: ns,
+            name: 'db',
+          }))!
+          expect(set.status).toMatchObject({ readyReplicas: 1, currentRevision: set.status.updateRevision })
+          expect(await (await fetch(`${sandbox.url()}/ping`)).json()).toMatchObject({
+            service: 'db',
+            path: '/ping',
+          })
+        } finally {
+          await sandbox.stop()
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true })
+      }
       expect(await namespacesWithPrefix(`${prefix}-candidate`)).toEqual([])
     })
 

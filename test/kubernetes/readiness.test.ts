@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import type { KubeObject } from '../../engine/kubernetes/client.js'
 import { collectGarbage } from '../../engine/kubernetes/gc.js'
-import { deploymentRollout, waitForRollout } from '../../engine/kubernetes/readiness.js'
+import {
+  daemonSetRollout,
+  deploymentRollout,
+  statefulSetRollout,
+  waitForRollout,
+} from '../../engine/kubernetes/readiness.js'
 import { MemoryKubeClient } from './support/memory-client.js'
 
 function deployment(
@@ -65,6 +70,108 @@ describe("kubectl's rollout rule", () => {
     ).toEqual({ done: true })
   })
 
+  const workload = (
+    kind: string,
+    spec: Record<string, unknown>,
+    status: Record<string, unknown>,
+  ): KubeObject => ({
+    apiVersion: 'apps/v1',
+    kind,
+    metadata: { name: 'db', namespace: 'ns', generation: 3 },
+    spec,
+    status,
+  })
+
+  it.each([
+    [{ replicas: 3 }, {}, 'waiting for statefulset "db" spec update to be observed'],
+    [{ replicas: 3 }, { observedGeneration: 2 }, 'waiting for statefulset "db" spec update to be observed'],
+    [{ replicas: 3 }, { observedGeneration: 3, readyReplicas: 2 }, 'statefulset "db": 2 of 3 pods are ready'],
+    [
+      { replicas: 3 },
+      {
+        observedGeneration: 3,
+        readyReplicas: 3,
+        updatedReplicas: 1,
+        currentRevision: 'db-1',
+        updateRevision: 'db-2',
+      },
+      'statefulset "db": rolling update to revision db-2 is not complete (1 of 3 pods updated)',
+    ],
+    [
+      { replicas: 3, updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 1 } } },
+      {
+        observedGeneration: 3,
+        readyReplicas: 3,
+        updatedReplicas: 1,
+        currentRevision: 'db-1',
+        updateRevision: 'db-2',
+      },
+      'statefulset "db": 1 of 2 partitioned pods are updated',
+    ],
+  ])('statefulset not done: %#', (spec, status, reason) => {
+    expect(statefulSetRollout(workload('StatefulSet', spec, status))).toEqual({ done: false, reason })
+  })
+
+  it('statefulset done: all ready at one revision, a partition reached, or OnDelete with all ready', () => {
+    const ready = {
+      observedGeneration: 3,
+      readyReplicas: 2,
+      updatedReplicas: 2,
+      currentRevision: 'r',
+      updateRevision: 'r',
+    }
+    expect(statefulSetRollout(workload('StatefulSet', { replicas: 2 }, ready))).toEqual({ done: true })
+    expect(
+      statefulSetRollout(
+        workload(
+          'StatefulSet',
+          { replicas: 3, updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 2 } } },
+          {
+            observedGeneration: 3,
+            readyReplicas: 3,
+            updatedReplicas: 1,
+            currentRevision: 'a',
+            updateRevision: 'b',
+          },
+        ),
+      ),
+    ).toEqual({ done: true })
+    expect(
+      statefulSetRollout(
+        workload(
+          'StatefulSet',
+          { updateStrategy: { type: 'OnDelete' } },
+          { observedGeneration: 3, readyReplicas: 1, currentRevision: 'a', updateRevision: 'b' },
+        ),
+      ),
+    ).toEqual({ done: true })
+  })
+
+  it.each([
+    [{ observedGeneration: 2 }, 'waiting for daemonset "db" spec update to be observed'],
+    [
+      { observedGeneration: 3, desiredNumberScheduled: 4, updatedNumberScheduled: 3, numberAvailable: 4 },
+      'daemonset "db": 3 of 4 pods are updated',
+    ],
+    [
+      { observedGeneration: 3, desiredNumberScheduled: 4, updatedNumberScheduled: 4, numberAvailable: 2 },
+      'daemonset "db": 2 of 4 updated pods are available',
+    ],
+  ])('daemonset not done: %#', (status, reason) => {
+    expect(daemonSetRollout(workload('DaemonSet', {}, status))).toEqual({ done: false, reason })
+  })
+
+  it('daemonset done when every scheduled pod is updated and available (none scheduled: nothing to wait for)', () => {
+    const status = {
+      observedGeneration: 3,
+      desiredNumberScheduled: 2,
+      updatedNumberScheduled: 2,
+      numberAvailable: 2,
+    }
+    expect(daemonSetRollout(workload('DaemonSet', {}, status))).toEqual({ done: true })
+    expect(daemonSetRollout(workload('DaemonSet', {}, { observedGeneration: 3 }))).toEqual({ done: true })
+  })
+
   it('a progress deadline fails at once, with the pods and events, without waiting for the timeout', async () => {
     const client = new MemoryKubeClient([
       deployment(
@@ -105,7 +212,7 @@ describe("kubectl's rollout rule", () => {
     const begin = Date.now()
     const error = await waitForRollout(client, {
       namespace: 'ns',
-      deployments: ['orders'],
+      workloads: [{ kind: 'Deployment', name: 'orders' }],
       timeoutMs: 60_000,
       what: 'candidate sandbox',
     }).catch((e: unknown) => e)
