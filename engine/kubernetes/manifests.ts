@@ -157,7 +157,7 @@ export function prepareObjects(
   override?: CandidateOverride,
 ): KubeObject[] {
   const marks = { ...MANAGED_BY, ...labels, [SERVICE_LABEL]: service }
-  return objects.map((original) => {
+  const prepared = objects.map((original) => {
     const object = structuredClone(original)
     object.metadata = { ...object.metadata, namespace, labels: { ...object.metadata.labels, ...marks } }
     delete object.metadata.uid
@@ -165,24 +165,54 @@ export function prepareObjects(
     if (WORKLOAD_KINDS.has(object.kind) && object.spec?.template) {
       const template = object.spec.template
       template.metadata = { ...template.metadata, labels: { ...template.metadata?.labels, ...marks } }
-      if (override) applyOverride(object, override, service)
     }
     return object
   })
+  if (override) overrideWorkloads(prepared, override, service)
+  return prepared
 }
 
-function applyOverride(object: KubeObject, override: CandidateOverride, service: string): void {
-  const containers = (object.spec.template.spec?.containers ?? []) as Array<{
-    name: string
-    image?: string
-    env?: Array<{ name: string; value?: string }>
-  }>
-  const container = override.container ? containers.find((c) => c.name === override.container) : containers[0]
-  if (!container) {
+type Container = { name: string; image?: string; env?: Array<{ name: string; value?: string }> }
+
+function containersOf(object: KubeObject): Container[] {
+  return (object.spec.template.spec?.containers ?? []) as Container[]
+}
+
+/**
+ * The candidate's image and env go to the named container, in every workload that has one; without a
+ * name, to the first container of the service's only workload. A service of several workloads must name
+ * the container: overriding the first container of each would give a cache the API's image.
+ */
+function overrideWorkloads(objects: KubeObject[], override: CandidateOverride, service: string): void {
+  const workloads = objects.filter((o) => WORKLOAD_KINDS.has(o.kind) && o.spec?.template)
+  const describe = (o: KubeObject) =>
+    `${o.kind} ${o.metadata.name} (${containersOf(o)
+      .map((c) => c.name)
+      .join(', ')})`
+  if (override.container === undefined) {
+    if (workloads.length !== 1) {
+      throw new ManifestError(
+        workloads.length === 0
+          ? `service ${service}: no Deployment, StatefulSet, DaemonSet or Job to apply the candidate's image or env to`
+          : `service ${service}: the candidate's image or env must name its container (candidate.container), as the service has several workloads: ${workloads.map(describe).join('; ')}`,
+      )
+    }
+    const first = containersOf(workloads[0]!)[0]
+    if (!first)
+      throw new ManifestError(`${describe(workloads[0]!)} (service ${service}): no container to override`)
+    applyOverride(first, override)
+    return
+  }
+  const named = workloads.flatMap((o) => containersOf(o).filter((c) => c.name === override.container))
+  if (named.length === 0) {
     throw new ManifestError(
-      `${object.kind} ${object.metadata.name} (service ${service}): no container ${JSON.stringify(override.container ?? 'at all')} to override; it has ${containers.map((c) => c.name).join(', ') || 'none'}`,
+      `service ${service}: no container ${JSON.stringify(override.container)} to override; the workloads have ${workloads.map(describe).join('; ') || 'none'}`,
     )
   }
+  for (const container of named) applyOverride(container, override)
+}
+
+function applyOverride(container: Container, override: CandidateOverride): void {
   if (override.image) container.image = override.image
   if (override.env) {
     const env = (container.env ?? []).filter((e) => !(e.name in override.env!))

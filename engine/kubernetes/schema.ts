@@ -36,7 +36,11 @@ const service = {
       properties: {
         image: { type: 'string', minLength: 1 },
         env: envMap,
-        container: { type: 'string', description: 'Container to change. @default the first' },
+        container: {
+          type: 'string',
+          description:
+            'Container to change, in every workload of the service that has one. @default the first container, when the service has a single workload',
+        },
       },
     },
   },

@@ -24,7 +24,7 @@ import {
   type RunObjectsInput,
 } from '../../engine/kubernetes/jobs/manifest.js'
 import { testRunObjects } from '../../engine/kubernetes/k6-operator.js'
-import { namespaceObject, readManifests } from '../../engine/kubernetes/manifests.js'
+import { namespaceObject, prepareObjects, readManifests } from '../../engine/kubernetes/manifests.js'
 import { planSide } from '../../engine/kubernetes/sandbox-plan.js'
 import type { KubernetesSandboxOptions } from '../../engine/kubernetes/schema.js'
 
@@ -157,6 +157,43 @@ spec: { selector: { app: orders }, ports: [{ port: 80, targetPort: 8080 }] }
     } finally {
       await rm(dir, { recursive: true, force: true })
     }
+  })
+
+  it("applies the candidate's override to the named container of each workload, and asks for a name when several workloads could take it", () => {
+    const workload = (kind: string, name: string, containers: string[]): KubeObject => ({
+      apiVersion: 'apps/v1',
+      kind,
+      metadata: { name },
+      spec: {
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: { containers: containers.map((c) => ({ name: c, image: `${c}:1` })) },
+        },
+      },
+    })
+    const stack = [
+      workload('Deployment', 'orders', ['proxy', 'api']),
+      workload('StatefulSet', 'cache', ['redis']),
+    ]
+    const images = (objects: KubeObject[]) =>
+      objects.map((o) => o.spec.template.spec.containers.map((c: { image: string }) => c.image))
+
+    const named = prepareObjects(stack, 'ns', 'orders', {}, { container: 'api', image: 'api:pr-7' })
+    expect(images(named)).toEqual([['proxy:1', 'api:pr-7'], ['redis:1']])
+    // The input objects are left as they were.
+    expect(images(stack)).toEqual([['proxy:1', 'api:1'], ['redis:1']])
+
+    expect(() => prepareObjects(stack, 'ns', 'orders', {}, { image: 'api:pr-7' })).toThrow(
+      "service orders: the candidate's image or env must name its container (candidate.container), as the service has several workloads: Deployment orders (proxy, api); StatefulSet cache (redis)",
+    )
+    expect(() => prepareObjects(stack, 'ns', 'orders', {}, { container: 'web', image: 'x' })).toThrow(
+      'service orders: no container "web" to override; the workloads have Deployment orders (proxy, api); StatefulSet cache (redis)',
+    )
+    // One workload: its first container, as before.
+    expect(images(prepareObjects(stack.slice(0, 1), 'ns', 'orders', {}, { image: 'p:2' }))).toEqual([
+      ['p:2', 'api:1'],
+    ])
   })
 
   it('waits for the StatefulSets and DaemonSets of manifest files too, not for Jobs or ConfigMaps', async () => {
