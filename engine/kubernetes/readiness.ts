@@ -1,8 +1,8 @@
 /**
  * Readiness by kubectl's rollout rules (`kubectl rollout status deployment|statefulset|daemonset`): the
  * controller has observed the latest generation, every replica is updated, no old replica is left, and
- * the updated ones are ready or available. On a deadline, the error carries the pods' container statuses
- * and the namespace's events.
+ * the updated ones are ready or available; a Job is ready when it has completed. On a deadline, the
+ * error carries the pods' container statuses and the namespace's events.
  */
 import type { KubeClient, KubeObject } from './client.js'
 import { InfrastructureError } from '../errors.js'
@@ -106,11 +106,34 @@ export function daemonSetRollout(set: KubeObject): RolloutState {
   return { done: true }
 }
 
-/** The workloads whose rollout vigil waits for, and their rules. */
+/**
+ * A Job (a migration, a seed) is ready when it has completed; a failed Job fails the wait at once, as its
+ * services would start against a database it never migrated.
+ */
+export function jobCompletion(job: KubeObject): RolloutState {
+  const name = job.metadata.name
+  const conditions = (job.status?.conditions ?? []) as Array<{
+    type: string
+    status: string
+    reason?: string
+    message?: string
+  }>
+  const failed = conditions.find((c) => c.type === 'Failed' && c.status === 'True')
+  if (failed) {
+    const why = [failed.reason, failed.message].filter(Boolean).join(': ')
+    return { done: false, fatal: true, reason: `job "${name}" failed${why ? ` (${why})` : ''}` }
+  }
+  if (conditions.some((c) => c.type === 'Complete' && c.status === 'True')) return { done: true }
+  const wanted = job.spec?.completions ?? 1
+  return { done: false, reason: `job "${name}": ${job.status?.succeeded ?? 0} of ${wanted} completions` }
+}
+
+/** The workloads vigil waits for, their API group and their rules. */
 export const ROLLOUT_RULES = {
-  Deployment: deploymentRollout,
-  StatefulSet: statefulSetRollout,
-  DaemonSet: daemonSetRollout,
+  Deployment: { apiVersion: 'apps/v1', state: deploymentRollout },
+  StatefulSet: { apiVersion: 'apps/v1', state: statefulSetRollout },
+  DaemonSet: { apiVersion: 'apps/v1', state: daemonSetRollout },
+  Job: { apiVersion: 'batch/v1', state: jobCompletion },
 } as const
 
 export type WorkloadKind = keyof typeof ROLLOUT_RULES
@@ -150,9 +173,15 @@ export async function waitForRollout(client: KubeClient, options: WaitRolloutOpt
     async () => {
       const states = await Promise.all(
         options.workloads.map(async ({ kind, name }): Promise<RolloutState> => {
-          const object = await client.get({ apiVersion: 'apps/v1', kind, namespace: options.namespace, name })
+          const rule = ROLLOUT_RULES[kind]
+          const object = await client.get({
+            apiVersion: rule.apiVersion,
+            kind,
+            namespace: options.namespace,
+            name,
+          })
           return object
-            ? ROLLOUT_RULES[kind](object)
+            ? rule.state(object)
             : { done: false, reason: `${kind.toLowerCase()} "${name}" does not exist` }
         }),
       )

@@ -196,7 +196,7 @@ spec: { selector: { app: orders }, ports: [{ port: 80, targetPort: 8080 }] }
     ])
   })
 
-  it('waits for the StatefulSets and DaemonSets of manifest files too, not for Jobs or ConfigMaps', async () => {
+  it('waits for the StatefulSets, DaemonSets and Jobs of manifest files too, not for ConfigMaps', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-k8s-manifests-'))
     try {
       const pod = (app: string) =>
@@ -226,6 +226,7 @@ spec: { selector: { app: orders }, ports: [{ port: 80, targetPort: 8080 }] }
       expect(plan.workloads).toEqual([
         { kind: 'DaemonSet', name: 'agent' },
         { kind: 'Deployment', name: 'api' },
+        { kind: 'Job', name: 'migrate' },
         { kind: 'StatefulSet', name: 'db' },
       ])
     } finally {

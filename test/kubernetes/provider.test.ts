@@ -60,7 +60,15 @@ describe.skipIf(!TIER_KUBECONFIG)(
     let provider: ReturnType<typeof createKubernetesProvider>
 
     beforeAll(async () => {
-      kubelet = startSimulatedKubelet(tierCore(), { namespacePrefix: prefix, failServices: ['broken'] })
+      kubelet = startSimulatedKubelet(tierCore(), {
+        namespacePrefix: prefix,
+        failServices: ['broken'],
+        // Job pods end at once: a migration named fail-… exits 1, any other exits 0.
+        jobPod: async (pod) =>
+          pod.metadata?.labels?.['job-name']?.startsWith('fail-')
+            ? { exitCode: 1, message: 'migration 7 failed: relation "orders" already exists' }
+            : { exitCode: 0 },
+      })
       standIn = await startPortForwardStandIn()
       for (const service of ['orders', 'catalog', 'db']) {
         const pod = await podServer(service)
@@ -278,6 +286,81 @@ spec: { selector: { app: db }, ports: [{ port: 5432, targetPort: 5432 }] }
         } finally {
           await sandbox.stop()
         }
+      } finally {
+        await rm(dir, { recursive: true, force: true })
+      }
+      expect(await namespacesWithPrefix(`${prefix}-candidate`)).toEqual([])
+    })
+
+    it('waits for a migration Job of a manifest file to complete, and fails at once when it fails, with its pod', async () => {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-k8s-job-'))
+      const manifest = (job: string) => `apiVersion: batch/v1
+kind: Job
+metadata: { name: ${job} }
+spec:
+  backoffLimit: 0
+  template:
+    spec: { restartPolicy: Never, containers: [{ name: migrate, image: "shop/migrate:1" }] }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: orders }
+spec:
+  selector: { matchLabels: { app: orders } }
+  template:
+    metadata: { labels: { app: orders } }
+    spec: { containers: [{ name: orders, image: "shop/orders:1" }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: orders }
+spec: { selector: { app: orders }, ports: [{ port: 8080, targetPort: 8080 }] }
+`
+      await writeFile(path.join(dir, 'good.yaml'), manifest('migrate'))
+      await writeFile(path.join(dir, 'bad.yaml'), manifest('fail-migrate'))
+      const withManifest = (file: string): KubernetesSandboxOptions => ({
+        provider: 'kubernetes',
+        kubeconfig: TIER_KUBECONFIG,
+        namespacePrefix: prefix,
+        readyTimeout: '60s',
+        services: { orders: { manifests: [path.join(dir, file)] } },
+      })
+      try {
+        const sandbox = await provider.start(withManifest('good.yaml'), ctx('candidate'))
+        try {
+          const ns = clusterOf(sandbox)!.namespace
+          expect(logs).toContain(
+            `candidate sandbox: waiting for deployment/orders, job/migrate in namespace ${ns}`,
+          )
+          const job = (await api.get({
+            apiVersion: 'batch/v1',
+            kind: 'Job',
+            namespace: ns,
+            name: 'migrate',
+          }))!
+          expect(job.status).toMatchObject({ succeeded: 1 })
+          expect(await (await fetch(`${sandbox.url()}/orders`)).json()).toMatchObject({ service: 'orders' })
+        } finally {
+          await sandbox.stop()
+        }
+
+        const begin = Date.now()
+        const error = (await provider
+          .start(withManifest('bad.yaml'), ctx('candidate'))
+          .catch((e: unknown) => e)) as {
+          code: string
+          message: string
+          logTail: string[]
+        }
+        // The failed Job ends the wait at once, long before the 60 s deadline.
+        expect(Date.now() - begin).toBeLessThan(45_000)
+        expect(error).toMatchObject({ code: 'VIGIL_K8S_ROLLOUT' })
+        expect(error.message).toMatch(
+          /candidate sandbox: not ready within 60s in namespace .*: job "fail-migrate" failed \(/,
+        )
+        expect(error.logTail.join('\n')).toMatch(
+          /pod fail-migrate-[a-z0-9]+: Failed[\s\S]*container migrate: terminated: Error exit 1 migration 7 failed/,
+        )
       } finally {
         await rm(dir, { recursive: true, force: true })
       }

@@ -4,6 +4,7 @@ import { collectGarbage } from '../../engine/kubernetes/gc.js'
 import {
   daemonSetRollout,
   deploymentRollout,
+  jobCompletion,
   statefulSetRollout,
   waitForRollout,
 } from '../../engine/kubernetes/readiness.js'
@@ -170,6 +171,45 @@ describe("kubectl's rollout rule", () => {
     }
     expect(daemonSetRollout(workload('DaemonSet', {}, status))).toEqual({ done: true })
     expect(daemonSetRollout(workload('DaemonSet', {}, { observedGeneration: 3 }))).toEqual({ done: true })
+  })
+
+  it('a Job is ready when complete, waits while running, and fails at once when it failed', () => {
+    const job = (status: Record<string, unknown>, spec: Record<string, unknown> = {}): KubeObject => ({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'migrate', namespace: 'ns' },
+      spec,
+      status,
+    })
+    expect(jobCompletion(job({ conditions: [{ type: 'Complete', status: 'True' }], succeeded: 1 }))).toEqual({
+      done: true,
+    })
+    expect(jobCompletion(job({ active: 1 }))).toEqual({
+      done: false,
+      reason: 'job "migrate": 0 of 1 completions',
+    })
+    expect(jobCompletion(job({ succeeded: 2 }, { completions: 3 }))).toEqual({
+      done: false,
+      reason: 'job "migrate": 2 of 3 completions',
+    })
+    expect(
+      jobCompletion(
+        job({
+          conditions: [
+            {
+              type: 'Failed',
+              status: 'True',
+              reason: 'BackoffLimitExceeded',
+              message: 'Job has reached the specified backoff limit',
+            },
+          ],
+        }),
+      ),
+    ).toEqual({
+      done: false,
+      fatal: true,
+      reason: 'job "migrate" failed (BackoffLimitExceeded: Job has reached the specified backoff limit)',
+    })
   })
 
   it('a progress deadline fails at once, with the pods and events, without waiting for the timeout', async () => {
