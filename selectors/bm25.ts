@@ -101,7 +101,17 @@ function termScore(index: LexicalIndex, term: string, plan: number, tf: number, 
   return idf(index, term) * ((tf * (K1 + 1)) / (tf + norm)) * query
 }
 
-/** Term frequencies of a diff: path words count 3 times, hunk context and changed lines once each. */
+/**
+ * Prose: documentation names the domain's words without changing what runs. Its changed lines count half,
+ * so a README section about orders does not read like a change to orders.
+ */
+const PROSE = /\.(md|markdown|mdx|txt|rst|adoc)$/i
+const PROSE_WEIGHT = 0.5
+
+/**
+ * Term frequencies of a diff: path words count 3 times, hunk context and changed lines once each (half in
+ * prose files).
+ */
 export function diffTerms(diff: ParsedDiff): Map<string, number> {
   const terms = new Map<string, number>()
   const add = (text: string, weight: number) => {
@@ -111,13 +121,14 @@ export function diffTerms(diff: ParsedDiff): Map<string, number> {
   for (const file of diff.files) {
     add(file.path, 3)
     if (file.oldPath) add(file.oldPath, 3)
+    const weight = PROSE.test(file.path) ? PROSE_WEIGHT : 1
     for (const hunk of file.hunks) {
-      add(hunk.header.replace(/^@@[^@]*@@/, ''), 1)
+      add(hunk.header.replace(/^@@[^@]*@@/, ''), weight)
       for (const line of hunk.lines) {
         if (budget <= 0) break
         if (line[0] !== '+' && line[0] !== '-') continue
         budget--
-        add(line.length > MAX_LINE ? line.slice(1, MAX_LINE) : line.slice(1), 1)
+        add(line.length > MAX_LINE ? line.slice(1, MAX_LINE) : line.slice(1), weight)
       }
     }
   }

@@ -76,6 +76,20 @@ describe('rules selector', () => {
     expect(none.rejected.find((p) => p.name === 'catalog-contract')?.reason).toBe('no path or term in common')
   })
 
+  it('counts the changed lines of prose (docs, READMEs) at half the weight of code', () => {
+    const lines = ['  const pool = createPool({ size: 4 }) // load and latency', '  cache.set(order)']
+    const score = (file: string) => {
+      const result = rulesSelection(catalog, parseDiff(modify(file, [], lines)), 0.2)
+      return [...result.selected, ...result.rejected].find((p) => p.name === 'checkout-load')?.score
+    }
+    const code = score('services/pricing.js')!
+    for (const prose of ['docs/pricing.md', 'services/NOTES.txt', 'guide/pricing.rst', 'README.adoc']) {
+      const docs = score(prose)!
+      expect(docs, prose).toBeGreaterThan(0)
+      expect(docs, prose).toBeLessThan(code * 0.75)
+    }
+  })
+
   it('applies the threshold: 1 selects nothing lexical, 0 selects every plan with a term in common', () => {
     const diff = parseDiff(modify('x.js', [], ['order total latency']))
     const strict = rulesSelection(catalog, diff, 1)
