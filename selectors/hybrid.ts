@@ -13,13 +13,13 @@ export const hybrid: Selector = {
     'The rules floor (paths, always) plus the plans the LLM adds; falls back to rules, marked degraded.',
   needsApiKey: true,
   async select(context): Promise<SelectorResult> {
-    const floor = floorSelection(context.plans, context.diff)
+    const floor = floorSelection(context.plans, context.diff, context.root)
     let answer: SelectorResult
     try {
       answer = await llmSelection(context)
     } catch (error) {
       if (!(error instanceof LlmError)) throw error
-      const fallback = rulesSelection(context.plans, context.diff, context.options.threshold)
+      const fallback = rulesSelection(context.plans, context.diff, context.options.threshold, context.root)
       return { ...fallback, degraded: true, degradedReason: error.message, model: context.options.model }
     }
     const floorNames = new Set(floor.map((p) => p.name))

@@ -19,6 +19,8 @@ export interface SelectInput {
   /** The catalog (any order; sorted by name here). */
   plans: readonly Plan[]
   diff: ParsedDiff
+  /** Absolute folder the diff's paths are relative to (the config's): a changed plan file selects its plan. */
+  root?: string
   /** Where the diff came from, for the record. */
   source: { kind: DiffSource; file?: string; base?: string; mergeBase?: string }
   selector: SelectorName
@@ -36,6 +38,7 @@ export async function select(input: SelectInput): Promise<SelectionRecord> {
     plans,
     diff: input.diff,
     options: input.options,
+    ...(input.root ? { root: input.root } : {}),
     ...(input.signal ? { signal: input.signal } : {}),
   }
   const result = await selectors[input.selector].select(context)

@@ -4,28 +4,58 @@
  * paths, identifiers and changed lines; see bm25.ts) reaches the threshold. Every other plan is
  * reported as rejected with its score, so "why not?" has an answer too.
  */
+import path from 'node:path'
 import type { Plan } from '../plans/types.js'
 import { buildIndex, diffTerms, scorePlans } from './bm25.js'
 import { matchPaths, pathsReason } from './paths.js'
 import type { ParsedDiff, RejectedPlan, SelectedPlan, Selector, SelectorResult } from './types.js'
 
-/** The floor: plans selected by `always` or `paths` alone. Hybrid keeps these whatever the LLM says. */
-export function floorSelection(plans: readonly Plan[], diff: ParsedDiff): SelectedPlan[] {
+/**
+ * The floor: plans selected by `always` or `paths` alone, and plans whose own file the diff changes (when
+ * `root`, the folder the diff's paths are relative to, is known). Hybrid keeps these whatever the LLM says.
+ */
+export function floorSelection(plans: readonly Plan[], diff: ParsedDiff, root?: string): SelectedPlan[] {
   const selected: SelectedPlan[] = []
+  const changed = root ? changedFiles(diff) : undefined
   for (const plan of plans) {
     if (plan.always) {
       selected.push({ name: plan.name, source: 'always', reason: 'always: true' })
       continue
     }
     const match = matchPaths(plan, diff)
-    if (match) selected.push({ name: plan.name, source: 'paths', reason: pathsReason(match) })
+    if (match) {
+      selected.push({ name: plan.name, source: 'paths', reason: pathsReason(match) })
+      continue
+    }
+    const own = changed && planFile(plan, root!)
+    if (own && changed.has(own)) {
+      selected.push({ name: plan.name, source: 'paths', reason: `the plan itself changed (${own})` })
+    }
   }
   return selected
 }
 
+/** The diff's added, modified, renamed and copied files (a deleted plan is not in the catalog). */
+function changedFiles(diff: ParsedDiff): Set<string> {
+  return new Set(diff.files.filter((f) => f.status !== 'deleted').map((f) => f.path))
+}
+
+/** The plan's file relative to `root`, with forward slashes, as the diff names files. */
+function planFile(plan: Plan, root: string): string {
+  return path
+    .relative(root, path.join(plan.dir, path.basename(plan.file)))
+    .split(path.sep)
+    .join('/')
+}
+
 /** The full rules selection: the floor plus lexical suggestions at or above `threshold`. */
-export function rulesSelection(plans: readonly Plan[], diff: ParsedDiff, threshold: number): SelectorResult {
-  const floor = floorSelection(plans, diff)
+export function rulesSelection(
+  plans: readonly Plan[],
+  diff: ParsedDiff,
+  threshold: number,
+  root?: string,
+): SelectorResult {
+  const floor = floorSelection(plans, diff, root)
   const floorNames = new Set(floor.map((p) => p.name))
   const scores = scorePlans(buildIndex(plans), diffTerms(diff))
   const selected: SelectedPlan[] = [...floor]
@@ -63,7 +93,7 @@ export function byName(a: { name: string }, b: { name: string }): number {
 export const rules: Selector = {
   description: 'Deterministic and offline: plan paths, always, and lexical relevance of hints to the diff.',
   needsApiKey: false,
-  async select({ plans, diff, options }) {
-    return rulesSelection(plans, diff, options.threshold)
+  async select({ plans, diff, options, root }) {
+    return rulesSelection(plans, diff, options.threshold, root)
   },
 }

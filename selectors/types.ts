@@ -118,6 +118,8 @@ export interface SelectorContext {
   /** The catalog, sorted by name. */
   plans: readonly Plan[]
   diff: ParsedDiff
+  /** Absolute folder the diff's paths are relative to (the config's): a changed plan file selects its plan. */
+  root?: string
   options: SelectorOptions
   signal?: AbortSignal
 }

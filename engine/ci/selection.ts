@@ -31,6 +31,7 @@ export async function selectChange(input: SelectChangeInput): Promise<SelectionR
   return select({
     plans: input.plans,
     diff: input.change.diff,
+    root: input.loaded.dir,
     source: input.change.source,
     selector: resolved.selector,
     choice: resolved.choice,

@@ -1,3 +1,4 @@
+import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parseDiff, select } from '../../selectors/index.js'
 import { floorSelection, rulesSelection } from '../../selectors/rules.js'
@@ -74,6 +75,29 @@ describe('rules selector', () => {
     })
     const none = rulesSelection(catalog, parseDiff(modify('README.md', [], ['typo'])), 0.2)
     expect(none.rejected.find((p) => p.name === 'catalog-contract')?.reason).toBe('no path or term in common')
+  })
+
+  it('selects a plan whose own file the diff changes, when it knows the folder the diff is relative to', () => {
+    const root = path.resolve('/repo/app')
+    const plans = catalog.map((p) => ({
+      ...p,
+      dir: path.join(root, 'plans'),
+      file: `app/plans/${p.name}.md`,
+    }))
+    const edit = parseDiff(modify('plans/checkout-load.md', ['duration: 2s'], ['duration: 3s']))
+    expect(floorSelection(plans, edit, root)).toEqual([
+      { name: 'checkout-load', source: 'paths', reason: 'the plan itself changed (plans/checkout-load.md)' },
+      { name: 'smoke', source: 'always', reason: 'always: true' },
+    ])
+    // The selection record keeps it through the rules selector too.
+    expect(rulesSelection(plans, edit, 0.2, root).selected.map((p) => p.name)).toContain('checkout-load')
+    // Without the folder, or for a plan file elsewhere or deleted, the rule does not apply.
+    expect(floorSelection(plans, edit).map((p) => p.name)).toEqual(['smoke'])
+    expect(floorSelection(plans, edit, path.resolve('/repo')).map((p) => p.name)).toEqual(['smoke'])
+    const deleted = parseDiff(
+      'diff --git a/plans/checkout-load.md b/plans/checkout-load.md\ndeleted file mode 100644\nindex 1111111..0000000\n--- a/plans/checkout-load.md\n+++ /dev/null\n@@ -1 +0,0 @@\n-x\n',
+    )
+    expect(floorSelection(plans, deleted, root).map((p) => p.name)).toEqual(['smoke'])
   })
 
   it('counts the changed lines of prose (docs, READMEs) at half the weight of code', () => {

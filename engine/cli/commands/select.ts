@@ -120,6 +120,7 @@ async function runSelect(diffArg: string | undefined, flags: SelectFlags): Promi
   const record = await select({
     plans,
     diff,
+    root: loaded.dir,
     source,
     selector: resolved.selector,
     choice: resolved.choice,
@@ -154,6 +155,7 @@ async function evalCommand(
       return select({
         plans,
         diff,
+        root: configDir,
         source,
         selector: resolved.selector,
         choice: resolved.choice,
