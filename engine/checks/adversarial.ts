@@ -8,7 +8,7 @@ import type { JsonSchema } from '../../plans/types.js'
 import { ORACLES, type AdversarialParams } from '../adversarial/params.js'
 import { MAX_BODY_BYTES, MAX_CASES, runAdversarial } from '../adversarial/run.js'
 import { defineCheckKind } from './types.js'
-import { setupCaptureSchema, setupExpectSchema, statusSchema, stringMapSchema } from './vocabulary.js'
+import { setupStepSchema, statusSchema, stringMapSchema } from './vocabulary.js'
 
 const credential = {
   description: 'A bearer token ("{{secrets.alice}}"), a whole Authorization value, or { headers }.',
@@ -39,36 +39,24 @@ const request = {
     service: { type: 'string' },
   },
 }
-const setupEntry = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['request'],
-  properties: {
-    name: { type: 'string' },
-    service: { type: 'string' },
-    request: {
-      oneOf: [
-        { type: 'string', pattern: '^\\s*([A-Za-z]+\\s+)?/\\S*\\s*$' },
-        {
-          type: 'object',
-          additionalProperties: false,
-          required: ['path'],
-          properties: {
-            method: { type: 'string', pattern: '^[A-Za-z]+$' },
-            path: relativePath,
-            query: { type: 'object' },
-            headers: stringMapSchema,
-            json: {},
-            body: { type: 'string' },
-          },
-        },
-      ],
+const setupEntry = setupStepSchema({
+  oneOf: [
+    { type: 'string', pattern: '^\\s*([A-Za-z]+\\s+)?/\\S*\\s*$' },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['path'],
+      properties: {
+        method: { type: 'string', pattern: '^[A-Za-z]+$' },
+        path: relativePath,
+        query: { type: 'object' },
+        headers: stringMapSchema,
+        json: {},
+        body: { type: 'string' },
+      },
     },
-    headers: stringMapSchema,
-    expect: setupExpectSchema,
-    capture: setupCaptureSchema,
-  },
-}
+  ],
+})
 
 /** One explicit case (as `vigil adversary suggest` writes them). Also validates the LLM's reply. */
 export const suggestedCaseSchema: JsonSchema = {

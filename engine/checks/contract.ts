@@ -7,13 +7,7 @@ import type { JsonSchema } from '../../plans/types.js'
 import type { ContractParams } from '../contract/params.js'
 import { runContract } from '../contract/runner.js'
 import { defineCheckKind } from './types.js'
-import {
-  requestSchema,
-  setupCaptureSchema,
-  setupExpectSchema,
-  statusSchema,
-  stringMapSchema,
-} from './vocabulary.js'
+import { requestSchema, setupStepSchema, statusSchema, stringMapSchema } from './vocabulary.js'
 
 const expect = {
   type: 'object',
@@ -61,19 +55,7 @@ const requestEntry = {
     compare,
   },
 }
-const setupEntry = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['request'],
-  properties: {
-    name: { type: 'string' },
-    service: { type: 'string' },
-    request: requestSchema,
-    headers: stringMapSchema,
-    expect: setupExpectSchema,
-    capture: setupCaptureSchema,
-  },
-}
+const setupEntry = setupStepSchema()
 
 /** JSON Schema of a `contract` block. */
 export const contractSchema: JsonSchema = {

@@ -90,3 +90,23 @@ export const setupExpectSchema = {
   additionalProperties: false,
   properties: { status: statusSchema },
 }
+
+/**
+ * One `setup:` request (run once per sandbox, its captures becoming variables), with the kind's own
+ * `request` schema: the adversarial kind allows only paths relative to the service there.
+ */
+export function setupStepSchema(request: object = requestSchema): object {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['request'],
+    properties: {
+      name: { type: 'string' },
+      service: { type: 'string' },
+      request,
+      headers: stringMapSchema,
+      expect: setupExpectSchema,
+      capture: setupCaptureSchema,
+    },
+  }
+}
