@@ -1,16 +1,7 @@
 /** Errors of the engine and the CLI. Each class has a fixed `code`; messages begin with the location when there is one. */
+import { CodedError } from '../plans/errors.js'
 
-export class VigilError extends Error {
-  readonly code: string
-  /** Exit code the CLI uses when this error ends the command. */
-  readonly exitCode: number
-  constructor(code: string, message: string, options?: { cause?: unknown; exitCode?: number }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
-    this.name = new.target.name
-    this.code = code
-    this.exitCode = options?.exitCode ?? 2
-  }
-}
+export class VigilError extends CodedError {}
 
 /** Bad command-line input or config: exit 2. */
 export class UsageError extends VigilError {

@@ -1,7 +1,10 @@
 import type { PlanDiagnostic } from './types.js'
 
-/** Errors of the plans area. Each class has a fixed `code`; messages begin with the location. */
-export class PlansError extends Error {
+/**
+ * The base of every area's error classes (plans, engine, selectors, reporters): a fixed `code` and the exit
+ * code the CLI uses. It lives here because plans/ is the layer every other area may import.
+ */
+export class CodedError extends Error {
   readonly code: string
   /** Exit code a CLI uses when this error ends the command. @default 2 */
   readonly exitCode: number
@@ -12,6 +15,9 @@ export class PlansError extends Error {
     this.exitCode = options?.exitCode ?? 2
   }
 }
+
+/** Errors of the plans area. Each class has a fixed `code`; messages begin with the location. */
+export class PlansError extends CodedError {}
 
 /**
  * `vigil.config.yaml` is unreadable or invalid. The message holds one `file:line:col message` line per

@@ -1,16 +1,7 @@
 /** Errors of the reporters. Each class has a fixed `code`; messages begin with the reporter spec they concern. */
+import { CodedError } from '../plans/errors.js'
 
-export class ReporterError extends Error {
-  readonly code: string
-  /** The exit code the CLI should use when this error ends the command. */
-  readonly exitCode: number
-  constructor(code: string, message: string, options?: { cause?: unknown; exitCode?: number }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
-    this.name = new.target.name
-    this.code = code
-    this.exitCode = options?.exitCode ?? 2
-  }
-}
+export class ReporterError extends CodedError {}
 
 /** A `--reporter` value that names no reporter, or outputs that collide: a usage error (exit 2). */
 export class ReporterSpecError extends ReporterError {

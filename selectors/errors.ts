@@ -1,14 +1,11 @@
 /** Errors of the selectors. Each class has a fixed `code`; messages begin with the location when there is one. */
+import { CodedError } from '../plans/errors.js'
 
-export class SelectorError extends Error {
-  readonly code: string
+export class SelectorError extends CodedError {
   /** Exit code the CLI uses when this error ends the command: 2 usage, 3 infrastructure. */
-  readonly exitCode: 2 | 3
+  declare readonly exitCode: 2 | 3
   constructor(code: string, message: string, options?: { cause?: unknown; exitCode?: 2 | 3 }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
-    this.name = new.target.name
-    this.code = code
-    this.exitCode = options?.exitCode ?? 2
+    super(code, message, options)
   }
 }
 
