@@ -17,7 +17,7 @@ import {
   select,
 } from '../../../selectors/index.js'
 import type { ChangeInput, ResolvedSelector } from '../../../selectors/index.js'
-import { evaluate, loadLabelledChanges, renderEvalReport } from '../../../selectors/eval.js'
+import { evaluate, loadLabelledSet, renderEvalReport } from '../../../selectors/eval.js'
 import { renderSelection } from '../../../selectors/render.js'
 import { checkSchemas } from '../../load-plans.js'
 import { UsageError, VigilError } from '../../errors.js'
@@ -56,7 +56,10 @@ export const registerSelect: RegisterCommand = (program: Command) => {
     .option('--threshold <n>', 'minimum lexical relevance 0..1 for rules suggestions (default 0.2)')
     .option('--json', 'print the selection record (or the evaluation report) as JSON')
     .option('--out <file>', 'also write the selection record to FILE')
-    .option('--eval <dir>', 'evaluate the selector on labelled changes: <name>.patch + <name>.expect.json')
+    .option(
+      '--eval <dir|file>',
+      'evaluate the selector on labelled changes: a folder of <name>.patch + <name>.expect.json, or a labels .json file',
+    )
     .option('--cache-dir <dir>', 'LLM result cache (default: .vigil/cache/selections in the config folder)')
     .option('--no-cache', 'neither read nor write the LLM result cache')
     .action(async (diffArg: string | undefined, flags: SelectFlags) => {
@@ -143,8 +146,20 @@ async function evalCommand(
   configDir: string,
   broken: boolean,
 ): Promise<number> {
-  const { changes, problems } = await loadLabelledChanges(dir)
-  if (!changes.length) throw new UsageError(`--eval ${dir}: no <name>.patch with a <name>.expect.json found`)
+  const { changes, problems, missingDiffs } = await loadLabelledSet(dir)
+  if (missingDiffs)
+    throw new UsageError(
+      `--eval ${dir}: the diffs are not there (${path.relative(process.cwd(), missingDiffs.dir) || '.'}); ` +
+        (missingDiffs.regenerate
+          ? `regenerate them with: ${missingDiffs.regenerate}`
+          : 'regenerate them from the project history'),
+    )
+  if (!changes.length)
+    throw new UsageError(
+      dir.endsWith('.json')
+        ? `--eval ${dir}: none of the labelled changes has its diff${problems.length ? `: ${problems[0]}` : ''}`
+        : `--eval ${dir}: no <name>.patch with a <name>.expect.json found`,
+    )
   const report = await evaluate({
     changes,
     problems,
