@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/bench/**', 'node_modules/**'],
+    exclude: ['test/bench/**', 'node_modules/**', '**/node_modules/**', 'test/fixtures/selection/*/.work/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Suites start real loopback servers and child processes; two cores are shared.
