@@ -25,8 +25,12 @@ for (const file of files) {
 console.log('\n## goals')
 for (const row of rows) {
   const value = `${row.value.toFixed(row.value < 10 ? 2 : 0)} ${row.unit}`.trim()
-  console.log(`${row.met ? 'met   ' : 'MISSED'}  ${row.bench}: ${row.label} = ${value} (goal ${row.goal})`)
+  const state = row.met ? 'met   ' : row.informational ? 'below ' : 'MISSED'
+  console.log(`${state}  ${row.bench}: ${row.label} = ${value} (goal ${row.goal})`)
 }
-const missed = rows.filter((r) => !r.met).length
-console.log(`\n${rows.length - missed} goals met, ${missed} missed`)
+const missed = rows.filter((r) => !r.met && !r.informational).length
+const below = rows.filter((r) => !r.met && r.informational).length
+console.log(
+  `\n${rows.length - missed - below} goals met, ${missed} missed${below ? `, ${below} below a target not yet enforced` : ''}`,
+)
 process.exitCode = missed ? 1 : 0
