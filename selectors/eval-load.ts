@@ -34,9 +34,13 @@ export interface LoadedChanges {
   missingDiffs?: { dir: string; regenerate?: string }
 }
 
-/** A folder of pairs, or a labels file (a path ending in `.json`). */
+/** A folder of pairs, or a labels file (a file; a path that does not exist is a labels file when it ends in `.json`). */
 export async function loadLabelledSet(target: string): Promise<LoadedChanges> {
-  return target.endsWith('.json') ? loadLabelFile(target) : loadLabelledChanges(target)
+  const isFile = await stat(target).then(
+    (s) => s.isFile(),
+    () => target.endsWith('.json'),
+  )
+  return isFile ? loadLabelFile(target) : loadLabelledChanges(target)
 }
 
 /** Reads the pairs of a folder, sorted by name. Unpaired files are reported in `problems`, not fatal. */

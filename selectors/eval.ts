@@ -65,7 +65,7 @@ export interface EvalReport {
   /** Plans in the catalog. */
   catalogSize: number
   /** Labels naming plans that are not in the catalog (a must one counts as a miss). */
-  unknownLabels: Array<{ change: string; plan: string }>
+  unknownLabels: Array<{ change: string; plan: string; label: 'must' | 'may' }>
   degradedChanges: number
   problems: string[]
 }
@@ -169,8 +169,10 @@ export async function evaluate(input: {
     const record = await input.selectFor(change)
     selector = record.selector
     model ??= record.model
-    for (const plan of [...change.expected, ...change.may])
-      if (!input.catalog.has(plan)) unknownLabels.push({ change: change.name, plan })
+    for (const plan of change.expected)
+      if (!input.catalog.has(plan)) unknownLabels.push({ change: change.name, plan, label: 'must' })
+    for (const plan of change.may)
+      if (!input.catalog.has(plan)) unknownLabels.push({ change: change.name, plan, label: 'may' })
     results.push({
       ...scoreChange(change.name, change.expected, record, change.may),
       ...(change.description === undefined ? {} : { description: change.description }),
@@ -238,7 +240,10 @@ export function renderEvalReport(report: EvalReport): string {
     ]),
   ]
   if (report.degradedChanges) out.push(`degraded: ${report.degradedChanges} change(s) fell back to rules`)
-  for (const u of report.unknownLabels) out.push(`label names an unknown plan: ${u.change} expects ${u.plan}`)
+  for (const u of report.unknownLabels)
+    out.push(
+      `label names an unknown plan: ${u.change} ${u.label === 'must' ? 'expects' : 'allows'} ${u.plan}`,
+    )
   for (const p of report.problems) out.push(`note: ${p}`)
   return `${out.join('\n')}\n`
 }

@@ -42,14 +42,14 @@ write('wrong.expect.json', JSON.stringify({ plans: 'orders-contract' }))
 write('badmay.patch', modify('x.js', ['a'], ['b']))
 write('badmay.expect.json', JSON.stringify({ plans: [], may: 'smoke' }))
 write('docs.patch', modify('README.md', ['a'], ['b']))
-write('docs.expect.json', JSON.stringify({ plans: [], may: ['smoke', 'checkout-load'] }))
+write('docs.expect.json', JSON.stringify({ plans: [], may: ['smoke', 'checkout-load', 'gone-plan'] }))
 
 describe('evaluation on labelled changes', () => {
   it('pairs diffs with labels and reports every unpaired or broken file', async () => {
     const { changes, problems } = await loadLabelledChanges(dir)
     expect(changes.map((c) => [c.name, path.basename(c.diffFile), c.expected, c.may])).toEqual([
       ['catalog', 'catalog.diff', ['catalog-contract', 'checkout-load', 'ghost-plan', 'smoke'], []],
-      ['docs', 'docs.patch', [], ['checkout-load', 'smoke']],
+      ['docs', 'docs.patch', [], ['checkout-load', 'gone-plan', 'smoke']],
       ['orders', 'orders.patch', ['orders-contract', 'smoke'], []],
     ])
     expect(changes[2]?.description).toBe('orders change')
@@ -115,7 +115,10 @@ describe('evaluation on labelled changes', () => {
       },
     })
     expect(report.selector).toBe('rules')
-    expect(report.unknownLabels).toEqual([{ change: 'catalog', plan: 'ghost-plan' }])
+    expect(report.unknownLabels).toEqual([
+      { change: 'catalog', plan: 'ghost-plan', label: 'must' },
+      { change: 'docs', plan: 'gone-plan', label: 'may' },
+    ])
     const catalogChange = report.changes.find((c) => c.name === 'catalog')!
     expect(catalogChange.misses).toContain('ghost-plan')
     expect(report.totals).toMatchObject({ changes: 3, expected: 6, changesWithMust: 2 })
@@ -141,6 +144,7 @@ describe('evaluation on labelled changes', () => {
     expect(text).toMatch(/^run everything\s+0\.83\s+0\.88\s+0\.58\s+4\.00\s+1 of 2$/m)
     expect(text).toMatch(/^catalog\s+\d\.\d\d\s+\d\.\d\d\s+\d\.\d\d\s+.*ghost-plan/m)
     expect(text).toContain('label names an unknown plan: catalog expects ghost-plan')
+    expect(text).toContain('label names an unknown plan: docs allows gone-plan')
     expect(text).toMatch(/note: .*unlabelled\.patch: no unlabelled\.expect\.json next to it; skipped/)
   })
 })
