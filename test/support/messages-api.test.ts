@@ -2,6 +2,8 @@ import Anthropic from '@anthropic-ai/sdk'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   apiKeyOf,
+  htmlReply,
+  messageReply,
   rawReply,
   startMessagesApi,
   statusReply,
@@ -70,5 +72,34 @@ describe('local Messages API server', () => {
     api = await startMessagesApi({ replies: [toolReply({}, { delayMs: 5_000 })] })
     const client = new Anthropic({ baseURL: api.url, apiKey: 'k', maxRetries: 0, timeout: 200 })
     await expect(client.messages.create(params)).rejects.toThrow(/timed out/i)
+  })
+
+  it('sends the hostile shapes as scripted: HTML, overridden messages, Retry-After alone, replies per request', async () => {
+    api = await startMessagesApi({
+      replies: [
+        htmlReply('<html>portal</html>'),
+        messageReply({ content: null }),
+        statusReply(429, { retryAfter: 45 }),
+        (request) => textReply(`you asked for ${request?.model}`),
+      ],
+    })
+    const post = () =>
+      fetch(`${api!.url}/v1/messages`, { method: 'POST', body: JSON.stringify({ model: 'claude-x' }) })
+    const html = await post()
+    expect([html.status, html.headers.get('content-type'), await html.text()]).toEqual([
+      200,
+      'text/html; charset=utf-8',
+      '<html>portal</html>',
+    ])
+    const nulled = (await (await post()).json()) as Record<string, unknown>
+    expect(nulled).toMatchObject({ type: 'message', role: 'assistant', content: null })
+    const limited = await post()
+    expect(limited.status).toBe(429)
+    expect(limited.headers.get('retry-after')).toBe('45')
+    expect(limited.headers.get('retry-after-ms')).toBeNull()
+    const echoed = (await (await post()).json()) as { content: Array<{ text: string }> }
+    expect(echoed.content[0]?.text).toBe('you asked for claude-x')
+    const [first, , , last] = api.requests
+    expect(last!.receivedAt).toBeGreaterThanOrEqual(first!.receivedAt)
   })
 })

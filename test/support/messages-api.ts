@@ -14,6 +14,11 @@
  * Retries: the SDK retries 408/409/429/5xx and honours `retry-after-ms` before `retry-after`. A
  * `retry-after: 0` alone makes the SDK fall back to its default backoff (about 0.5 s), so
  * {@link statusReply} sends `retry-after-ms: 1` as well by default to keep tests fast.
+ *
+ * Hostile shapes: {@link htmlReply} (a 200 proxy page), {@link rawReply} (`{}`, invalid JSON),
+ * {@link messageReply} (a message with fields overridden, e.g. `content: null`), `statusReply(429,
+ * { retryAfter: 45 })`, any reply with `delayMs`, and a function of the request for answers that depend
+ * on what was asked.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -31,8 +36,11 @@ interface ReplyBase {
   delayMs?: number
 }
 
-/** One scripted answer, consumed in order by the next request. */
-export type ScriptedReply =
+/** One scripted answer, consumed in order by the next request; a function answers from the request. */
+export type ScriptedReply = FixedReply | ((request: MessagesRequestBody | undefined) => FixedReply)
+
+/** A scripted answer that does not depend on the request. */
+export type FixedReply =
   | (ReplyBase & {
       kind: 'tool'
       input: unknown
@@ -43,6 +51,7 @@ export type ScriptedReply =
   | (ReplyBase & { kind: 'text'; text: string; usage?: ScriptedUsage })
   | (ReplyBase & { kind: 'status'; status: number; headers?: Record<string, string>; body?: unknown })
   | (ReplyBase & { kind: 'raw'; status?: number; headers?: Record<string, string>; body: string })
+  | (ReplyBase & { kind: 'message'; overrides: Record<string, unknown> })
 
 /** A request as the server received it. */
 export interface RecordedMessagesRequest {
@@ -54,6 +63,8 @@ export interface RecordedMessagesRequest {
   raw: string
   /** The parsed JSON body (undefined when it was not JSON). */
   body: MessagesRequestBody | undefined
+  /** When the request arrived, in `performance.now()` milliseconds. */
+  receivedAt: number
 }
 
 /** The fields of a Messages API request body the tests look at; anything else is kept as-is. */
@@ -114,16 +125,23 @@ const errorTypes: Record<number, string> = {
   529: 'overloaded_error',
 }
 
-/** An error reply in the API's error shape. Sends `retry-after: 0` and `retry-after-ms: 1` unless overridden. */
+/**
+ * An error reply in the API's error shape. Sends `retry-after: 0` and `retry-after-ms: 1` unless
+ * overridden; `retryAfter: 45` sends `retry-after: 45` alone, as a rate limiter does.
+ */
 export function statusReply(
   status: number,
-  options: { headers?: Record<string, string>; message?: string; delayMs?: number } = {},
-): ScriptedReply {
+  options: { headers?: Record<string, string>; message?: string; delayMs?: number; retryAfter?: number } = {},
+): FixedReply {
   const type = errorTypes[status] ?? 'api_error'
+  const retry: Record<string, string> =
+    options.retryAfter === undefined
+      ? { 'retry-after': '0', 'retry-after-ms': '1' }
+      : { 'retry-after': String(options.retryAfter) }
   return {
     kind: 'status',
     status,
-    headers: { 'retry-after': '0', 'retry-after-ms': '1', ...options.headers },
+    headers: { ...retry, ...options.headers },
     body: { type: 'error', error: { type, message: options.message ?? `scripted ${status}` } },
     ...(options.delayMs === undefined ? {} : { delayMs: options.delayMs }),
   }
@@ -133,8 +151,24 @@ export function statusReply(
 export function rawReply(
   body: string,
   options: { status?: number; headers?: Record<string, string>; delayMs?: number } = {},
-): ScriptedReply {
+): FixedReply {
   return { kind: 'raw', body, ...options }
+}
+
+/** An HTML page with status 200 (or `status`), as a captive portal or a misrouted proxy sends. */
+export function htmlReply(html = '<html><body><h1>Welcome</h1></body></html>', status = 200): FixedReply {
+  return { kind: 'raw', status, headers: { 'content-type': 'text/html; charset=utf-8' }, body: html }
+}
+
+/**
+ * A 200 JSON message whose fields are `overrides` laid over a well-formed tool-use message, e.g.
+ * `{ content: null }`, `{ type: 'error' }`, `{ content: [{ type: 'tool_use', name: 'select_plans', input: 'x' }] }`.
+ */
+export function messageReply(
+  overrides: Record<string, unknown>,
+  options: { delayMs?: number } = {},
+): FixedReply {
+  return { kind: 'message', overrides, ...options }
 }
 
 /** `n` copies of a reply, for "fail until the SDK gives up" scripts. */
@@ -142,7 +176,7 @@ export function times(n: number, reply: ScriptedReply): ScriptedReply[] {
   return Array.from({ length: n }, () => reply)
 }
 
-const defaultFallback: ScriptedReply = {
+const defaultFallback: FixedReply = {
   kind: 'status',
   status: 500,
   headers: { 'x-should-retry': 'false' },
@@ -163,7 +197,14 @@ export async function startMessagesApi(options: MessagesApiOptions = {}): Promis
       const raw = Buffer.concat(chunks).toString('utf8')
       const path = (req.url ?? '/').split('?')[0] ?? '/'
       const body = parseBody(raw)
-      requests.push({ method: req.method ?? 'GET', path, headers: req.headers, raw, body })
+      requests.push({
+        method: req.method ?? 'GET',
+        path,
+        headers: req.headers,
+        raw,
+        body,
+        receivedAt: performance.now(),
+      })
       if (req.method !== 'POST' || path !== '/v1/messages') {
         send(
           res,
@@ -173,7 +214,8 @@ export async function startMessagesApi(options: MessagesApiOptions = {}): Promis
         )
         return
       }
-      const reply = queue.shift() ?? options.fallback ?? defaultFallback
+      const next = queue.shift() ?? options.fallback ?? defaultFallback
+      const reply = typeof next === 'function' ? next(body) : next
       const answer = () => respond(res, reply, body, ++messageCounter)
       if (!reply.delayMs) return answer()
       const timer = setTimeout(() => {
@@ -223,7 +265,7 @@ function parseBody(raw: string): MessagesRequestBody | undefined {
 
 function respond(
   res: http.ServerResponse,
-  reply: ScriptedReply,
+  reply: FixedReply,
   request: MessagesRequestBody | undefined,
   n: number,
 ) {
@@ -247,6 +289,11 @@ function respond(
         { 'request-id': requestId },
         message(n, request, content, 'tool_use', reply.usage),
       )
+    }
+    case 'message': {
+      const content = [{ type: 'tool_use', id: `toolu_local_${n}`, name: 'tool', input: {} }]
+      const base = JSON.parse(message(n, request, content, 'tool_use')) as Record<string, unknown>
+      return send(res, 200, { 'request-id': requestId }, JSON.stringify({ ...base, ...reply.overrides }))
     }
     case 'text': {
       const content = [{ type: 'text', text: reply.text, citations: null }]
