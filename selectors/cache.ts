@@ -1,52 +1,88 @@
 /**
  * The selection cache: one JSON file per key under `.vigil/cache/selections/` of the config's folder (or
- * `--cache-dir`). The key is sha256 over the model, the prompt version, the rendered catalog and diff and
- * the batching, so re-running CI on the same change makes no API call, and any change to what the model
- * would see misses. Only successful LLM answers are stored; a corrupt entry is ignored and overwritten.
+ * `--cache-dir`). The key is sha256 over everything that decides the answer — the selector, the endpoint,
+ * the prompt version and every request as sent (model, system prompt, catalog, tool schema, diff,
+ * max_tokens) — so re-running CI on the same change makes no API call, and any change to what would be
+ * asked, or where, misses. Only accepted answers are stored (never a degraded or incomplete one); an entry
+ * that is corrupt, or does not account for exactly the catalog's plans, is ignored and overwritten.
  */
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { z } from 'zod'
 import type { RejectedPlan, SelectedPlan, TokenUsage } from './types.js'
 
-/** The part of an LLM answer worth keeping. */
+/** The part of an accepted LLM answer worth keeping. */
 export interface CachedAnswer {
-  version: 1
+  version: 2
   key: string
   model: string
   promptVersion: string
   selected: SelectedPlan[]
   rejected: RejectedPlan[]
-  unknown: Array<{ name: string; reason: string }>
   /** Usage of the requests that produced the answer (this run made none). */
   usage: TokenUsage
 }
 
-export function cacheKey(parts: Record<string, unknown>): string {
+const entry = z.object({ name: z.string().min(1), reason: z.string().min(1) })
+const cachedShape = z.object({
+  version: z.literal(2),
+  key: z.string(),
+  model: z.string(),
+  promptVersion: z.string(),
+  selected: z.array(entry.extend({ source: z.literal('llm') })),
+  rejected: z.array(entry.extend({ source: z.literal('llm') })),
+  usage: z.object({
+    requests: z.number(),
+    inputTokens: z.number(),
+    outputTokens: z.number(),
+    cacheCreationInputTokens: z.number(),
+    cacheReadInputTokens: z.number(),
+  }),
+})
+
+/** What a cache key is computed from. */
+export interface CacheKeyParts {
+  selector: string
+  /** The API base URL the requests go to. */
+  endpoint: string
+  promptVersion: string
+  /** The request bodies, one per batch, exactly as sent. */
+  requests: readonly unknown[]
+}
+
+export function cacheKey(parts: CacheKeyParts): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex')
 }
 
-export async function readCached(dir: string, key: string): Promise<CachedAnswer | undefined> {
+/**
+ * The cached answer for `key`, if there is a sound one: it must name each of `catalog`'s plans exactly
+ * once, selected or rejected.
+ */
+export async function readCached(
+  dir: string,
+  key: string,
+  catalog: readonly string[],
+): Promise<CachedAnswer | undefined> {
+  let value: unknown
   try {
-    const value = JSON.parse(await readFile(path.join(dir, `${key}.json`), 'utf8')) as Partial<CachedAnswer>
-    if (
-      value.version !== 1 ||
-      value.key !== key ||
-      !Array.isArray(value.selected) ||
-      !Array.isArray(value.rejected)
-    )
-      return undefined
-    return { ...value, unknown: value.unknown ?? [] } as CachedAnswer
+    value = JSON.parse(await readFile(path.join(dir, `${key}.json`), 'utf8'))
   } catch {
     return undefined
   }
+  const parsed = cachedShape.safeParse(value)
+  if (!parsed.success || parsed.data.key !== key) return undefined
+  const named = [...parsed.data.selected, ...parsed.data.rejected].map((p) => p.name).sort()
+  const expected = [...catalog].sort()
+  if (named.length !== expected.length || named.some((name, i) => name !== expected[i])) return undefined
+  return parsed.data
 }
 
 /** Writes atomically (temp file + rename) so concurrent CI jobs never read half a file. */
 export async function writeCached(dir: string, answer: CachedAnswer): Promise<void> {
   await mkdir(dir, { recursive: true })
   const file = path.join(dir, `${answer.key}.json`)
-  const temp = `${file}.${process.pid}.${Date.now()}.tmp`
+  const temp = `${file}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`
   await writeFile(temp, `${JSON.stringify(answer, null, 2)}\n`)
   await rename(temp, file)
 }

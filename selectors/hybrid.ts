@@ -1,11 +1,12 @@
 /**
- * `hybrid`: the `rules` floor (`paths`, `always`) is always selected and the LLM can only add plans.
- * When the LLM cannot answer (no key, network, 429 or 5xx after retries, timeout, invalid reply) the
+ * `hybrid`: the `rules` floor (`paths`, `always`, changed plan files) is always selected and the LLM can
+ * only add plans. When the LLM gives no accepted answer (no key, network, 429 or 5xx after retries, the
+ * deadline, a malformed reply, an answer that leaves a plan out or names one not in the catalog) the
  * result is the full `rules` selection, marked `degraded` with the reason: never a silent empty one.
  */
 import { LlmError } from './errors.js'
-import { llmSelection } from './llm.js'
-import { byName, floorSelection, rulesSelection } from './rules.js'
+import { askModel, degradedSelection } from './llm.js'
+import { byName, floorSelection } from './rules.js'
 import type { Selector, SelectorResult } from './types.js'
 
 export const hybrid: Selector = {
@@ -16,11 +17,10 @@ export const hybrid: Selector = {
     const floor = floorSelection(context.plans, context.diff, context.root)
     let answer: SelectorResult
     try {
-      answer = await llmSelection(context)
+      answer = await askModel(context, 'hybrid')
     } catch (error) {
       if (!(error instanceof LlmError)) throw error
-      const fallback = rulesSelection(context.plans, context.diff, context.options.threshold, context.root)
-      return { ...fallback, degraded: true, degradedReason: error.message, model: context.options.model }
+      return degradedSelection(context, error)
     }
     const floorNames = new Set(floor.map((p) => p.name))
     const added = answer.selected.filter((p) => !floorNames.has(p.name))

@@ -60,7 +60,8 @@ export async function select(input: SelectInput): Promise<SelectionRecord> {
     selectorChoice: input.choice ?? '--selector',
     ...(result.model === undefined ? {} : { model: result.model }),
     ...(result.promptVersion === undefined ? {} : { promptVersion: result.promptVersion }),
-    ...(input.selector === 'llm' ? {} : { threshold: input.options.threshold }),
+    // A degraded `llm` selection is the rules selection, threshold included.
+    ...(input.selector === 'llm' && !result.degraded ? {} : { threshold: input.options.threshold }),
     catalog: {
       plans: plans.length,
       hash: `sha256:${createHash('sha256').update(renderCatalog(plans)).digest('hex')}`,
@@ -92,7 +93,7 @@ export { diffAgainstBase, gitLocation, pathMapper } from './git.js'
 export { readChange } from './input.js'
 export type { ChangeInput, ChangeSource } from './input.js'
 export { defaultCacheDir } from './llm.js'
-export { resolveSelector, SELECTOR_NAMES } from './options.js'
+export { DEFAULT_MODEL, resolveSelector, SELECTOR_NAMES } from './options.js'
 export type { SelectorConfig, SelectorFlags, SelectorName, ResolvedSelector } from './options.js'
 export {
   readSelectionRecord,

@@ -15,7 +15,7 @@ export const SELECTOR_NAMES: readonly SelectorName[] = ['hybrid', 'llm', 'rules'
 export interface SelectorConfig {
   /** Selector when `--selector` is not given. @default hybrid with an API key, else rules */
   default?: SelectorName
-  /** @default 'claude-sonnet-4-5' */
+  /** @default {@link DEFAULT_MODEL} */
   model?: string
   /** @default 0.2 */
   threshold?: number
@@ -25,6 +25,8 @@ export interface SelectorConfig {
   apiKeyEnv?: string
   /** Per-request timeout. @default 60s */
   timeout?: string | number
+  /** Deadline of the whole selection, retries and waits included; then it degrades. @default 60s */
+  deadline?: string | number
   /** @default 2 */
   maxRetries?: number
   /** @default 12000 */
@@ -47,9 +49,14 @@ export interface SelectorFlags {
   cacheDir?: string
   /** false: `--no-cache`. */
   cache?: boolean
+  /** `--selector-deadline`: deadline of the whole selection, e.g. `30s`. */
+  deadline?: string
 }
 
 export const DEFAULT_MODEL = 'claude-sonnet-4-5'
+
+/** @default deadline of a whole selection, in ms. */
+export const DEFAULT_DEADLINE_MS = 60_000
 
 export interface ResolvedSelector {
   selector: SelectorName
@@ -76,6 +83,12 @@ export function resolveSelector(input: {
     threshold: flags.threshold ?? config.threshold ?? 0.2,
     model: flags.model || env.VIGIL_MODEL || config.model || DEFAULT_MODEL,
     timeoutMs: config.timeout === undefined ? 60_000 : duration(config.timeout, `${where}: selector.timeout`),
+    deadlineMs:
+      flags.deadline !== undefined
+        ? positive(flags.deadline, `--selector-deadline ${flags.deadline}`, 'VIGIL_USAGE')
+        : config.deadline !== undefined
+          ? positive(config.deadline, `${where}: selector.deadline`, 'VIGIL_CONFIG')
+          : DEFAULT_DEADLINE_MS,
     maxRetries: config.maxRetries ?? 2,
     diffBudgetTokens: config.diffBudgetTokens ?? 12_000,
     batchSize: config.batchSize ?? 150,
@@ -113,6 +126,18 @@ function duration(value: string | number, where: string): number {
   }
 }
 
+/** A duration above zero: a zero deadline could only ever degrade. */
+function positive(value: string | number, where: string, code: 'VIGIL_USAGE' | 'VIGIL_CONFIG'): number {
+  let ms: number
+  try {
+    ms = parseDuration(value)
+  } catch (error) {
+    throw new SelectorError(code, `${where}: ${(error as Error).message}`)
+  }
+  if (ms <= 0) throw new SelectorError(code, `${where}: expected a duration above zero, like 60s`)
+  return ms
+}
+
 const NUMBER_KEYS = [
   'threshold',
   'maxRetries',
@@ -122,7 +147,7 @@ const NUMBER_KEYS = [
   'maxTokens',
 ] as const
 const STRING_KEYS = ['model', 'baseURL', 'apiKeyEnv'] as const
-const KNOWN = new Set<string>([...NUMBER_KEYS, ...STRING_KEYS, 'default', 'timeout', 'cache'])
+const KNOWN = new Set<string>([...NUMBER_KEYS, ...STRING_KEYS, 'default', 'timeout', 'deadline', 'cache'])
 
 /** The config block is an open object in the config schema; its keys are checked here. */
 function checkConfig(value: unknown, where: string): SelectorConfig {
@@ -153,5 +178,11 @@ function checkConfig(value: unknown, where: string): SelectorConfig {
     typeof config.timeout !== 'number'
   )
     throw fail('timeout must be a duration such as 60s')
+  if (
+    config.deadline !== undefined &&
+    typeof config.deadline !== 'string' &&
+    typeof config.deadline !== 'number'
+  )
+    throw fail('deadline must be a duration such as 60s')
   return config as SelectorConfig
 }

@@ -78,7 +78,7 @@ export interface SelectorResult {
   rejected: RejectedPlan[]
   /** Names the model returned that are not in the catalog: reported, never run. */
   unknown: Array<{ name: string; reason: string }>
-  /** True when the selector fell back (hybrid → rules) after the API failed. */
+  /** True when the selector fell back to rules because the LLM gave no accepted answer. */
   degraded: boolean
   degradedReason?: string
   model?: string
@@ -92,7 +92,7 @@ export interface SelectorResult {
 export interface SelectorOptions {
   /** Minimum lexical relevance (0–1) for a `rules` suggestion. @default 0.2 */
   threshold: number
-  /** Messages API model. @default 'claude-sonnet-4-5' */
+  /** Messages API model. @default 'claude-sonnet-4-5' (options.ts `DEFAULT_MODEL`) */
   model: string
   /** API key; without one the `llm` selector cannot run. */
   apiKey?: string
@@ -100,8 +100,10 @@ export interface SelectorOptions {
   baseURL?: string
   /** Per-request timeout in ms. @default 60000 */
   timeoutMs: number
-  /** SDK retries for 408/409/429/5xx and network errors. @default 2 */
+  /** Retries of a request after 408/409/429/5xx and network errors (never 401/403). @default 2 */
   maxRetries: number
+  /** Deadline of the whole selection (every request, retry and wait) in ms; then it degrades. @default 60000 */
+  deadlineMs: number
   /** Token budget (chars/4) for the diff part of a prompt. @default 12000 */
   diffBudgetTokens: number
   /** Plans per LLM request; larger catalogs are split into batches. @default 150 */

@@ -38,6 +38,8 @@ export interface CiOptions {
   selectionFile?: string
   /** `rules`, `llm` or `hybrid`. @default hybrid with an API key, else rules */
   selector?: string
+  /** Deadline of the whole LLM selection, e.g. `30s`. @default the config's `selector.deadline`, else 60s */
+  selectorDeadline?: string
   /** Folder of the artefacts. @default `.vigil/ci` */
   outDir?: string
   /** JUnit file. @default `<outDir>/junit.xml` */
@@ -73,6 +75,8 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
     throw new UsageError('ci: give --base or --patch, not both (the patch is applied to the working tree)')
   if (options.selectionFile !== undefined && options.selector !== undefined)
     throw new UsageError('ci: --selector has no effect with --selection (the record already chose the plans)')
+  if (options.selectionFile !== undefined && options.selectorDeadline !== undefined)
+    throw new UsageError('ci: --selector-deadline has no effect with --selection (no selection is made)')
 
   const extras = options.reporters ?? []
   const io = { stdout: options.stdout, stderr: options.stderr, env, cwd, isTTY: options.isTTY === true }
@@ -134,7 +138,10 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
           loaded,
           plans: catalog.plans,
           change,
-          flags: options.selector === undefined ? {} : { selector: options.selector },
+          flags: {
+            ...(options.selector === undefined ? {} : { selector: options.selector }),
+            ...(options.selectorDeadline === undefined ? {} : { deadline: options.selectorDeadline }),
+          },
           env,
           cwd,
           ...(options.signal ? { signal: options.signal } : {}),

@@ -162,7 +162,12 @@ describe('vigil select', { timeout: 90_000 }, () => {
 
   it('defaults to hybrid with a key, and the cache makes the second run call no API', async () => {
     api = await startMessagesApi({
-      replies: [toolReply({ selected: [{ name: 'search', reason: 'totals show in search' }] })],
+      replies: [
+        toolReply({
+          selected: [{ name: 'search', reason: 'totals show in search' }],
+          rejected: [{ name: 'orders-api', reason: 'kept by its paths anyway' }],
+        }),
+      ],
     })
     const env = { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: api.url }
     const cacheDir = path.join(work, 'cache')

@@ -1,6 +1,8 @@
 /** Plan objects and diffs built by hand for selector tests (the loader is tested in test/plans). */
 import type { Plan } from '../../plans/types.js'
 import type { SelectorOptions } from '../../selectors/types.js'
+import { toolReply } from '../support/messages-api.js'
+import type { MessagesRequestBody, ScriptedReply } from '../support/messages-api.js'
 
 export function plan(name: string, fields: Partial<Omit<Plan, 'name'>> = {}): Plan {
   return {
@@ -48,6 +50,7 @@ export const options: SelectorOptions = {
   model: 'claude-test',
   timeoutMs: 5_000,
   maxRetries: 2,
+  deadlineMs: 20_000,
   diffBudgetTokens: 12_000,
   batchSize: 150,
   concurrency: 4,
@@ -61,4 +64,27 @@ export function modify(file: string, removed: string[], added: string[], context
     `diff --git a/${file} b/${file}\nindex 1111111..2222222 100644\n--- a/${file}\n+++ b/${file}\n` +
     `@@ -1,${context.length + removed.length} +1,${context.length + added.length} @@\n${body.join('\n')}\n`
   )
+}
+
+/** The plan names of the catalog block a `select_plans` request carries (its second system block). */
+export function catalogOf(request: MessagesRequestBody | undefined): string[] {
+  const system = request?.system as Array<{ text: string }> | undefined
+  const lines = (system?.[1]?.text ?? '').split('\n').slice(1, -1)
+  return lines.map((line) => (JSON.parse(line) as { name: string }).name)
+}
+
+/**
+ * A complete answer, whatever batch it is asked about: the plans named in `picks` (when in the batch's
+ * catalog) are selected with their reason, every other plan of the batch is rejected.
+ */
+export function answer(picks: Record<string, string> = {}): ScriptedReply {
+  return (request) => {
+    const names = catalogOf(request)
+    return toolReply({
+      selected: names.filter((n) => n in picks).map((name) => ({ name, reason: picks[name]! })),
+      rejected: names
+        .filter((n) => !(n in picks))
+        .map((name) => ({ name, reason: 'the change cannot affect it' })),
+    })
+  }
 }

@@ -12,6 +12,7 @@ describe('resolveSelector', () => {
       threshold: 0.2,
       maxRetries: 2,
       timeoutMs: 60_000,
+      deadlineMs: 60_000,
     })
   })
 
@@ -75,5 +76,26 @@ describe('resolveSelector', () => {
       /^--selector magic: expected one of/,
     )
     expect(() => resolveSelector({ env: {}, flags: { threshold: 2 } })).toThrow(/^--threshold 2/)
+  })
+
+  it('takes the selection deadline from --selector-deadline over selector.deadline, and refuses bad ones', () => {
+    expect(resolveSelector({ env: {}, config: { deadline: '90s' } }).options.deadlineMs).toBe(90_000)
+    expect(resolveSelector({ env: {}, config: { deadline: 1500 } }).options.deadlineMs).toBe(1500)
+    expect(
+      resolveSelector({ env: {}, config: { deadline: '90s' }, flags: { deadline: '5s' } }).options.deadlineMs,
+    ).toBe(5000)
+    expect(() => resolveSelector({ env: {}, config: { deadline: 'soon' } })).toThrow(
+      /^vigil\.config\.yaml: selector\.deadline: invalid duration "soon"/,
+    )
+    expect(() => resolveSelector({ env: {}, config: { deadline: '0s' } })).toThrow(
+      /selector\.deadline: expected a duration above zero/,
+    )
+    expect(() => resolveSelector({ env: {}, config: { deadline: true } })).toThrow(
+      /selector\.deadline must be a duration such as 60s/,
+    )
+    expect(() => resolveSelector({ env: {}, flags: { deadline: 'x' } })).toThrow(
+      expect.objectContaining({ code: 'VIGIL_USAGE', exitCode: 2 }),
+    )
+    expect(() => resolveSelector({ env: {}, flags: { deadline: 'x' } })).toThrow(/^--selector-deadline x: /)
   })
 })

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { cacheKey, readCached, writeCached } from '../../selectors/cache.js'
 import { parseDiff } from '../../selectors/index.js'
-import { estimateTokens, renderCatalog, renderDiff } from '../../selectors/prompt.js'
+import { buildRequest, estimateTokens, renderCatalog, renderDiff } from '../../selectors/prompt.js'
 import { catalog, modify, plan } from './fixtures.js'
 
 describe('llm prompt', () => {
@@ -44,11 +44,36 @@ describe('llm prompt', () => {
 })
 
 describe('selection cache', () => {
-  it('keys on every part and ignores corrupt or mismatched entries', async () => {
+  const request = buildRequest(catalog, 'the diff', 'claude-test', 1024)
+  const parts = { selector: 'hybrid', endpoint: 'http://a', promptVersion: 'p', requests: [request] }
+  const system = request.system as Array<{ type: 'text'; text: string }>
+
+  it('keys on the selector, the endpoint, the model, the system prompt, the tool schema and the diff', () => {
+    const key = cacheKey(parts)
+    expect(key).toMatch(/^[0-9a-f]{64}$/)
+    expect(cacheKey({ ...parts })).toBe(key)
+    const variants = [
+      { ...parts, selector: 'llm' },
+      { ...parts, endpoint: 'http://b' },
+      { ...parts, requests: [{ ...request, model: 'claude-other' }] },
+      { ...parts, requests: [{ ...request, system: [{ ...system[0]!, text: 'Other rules.' }, system[1]] }] },
+      {
+        ...parts,
+        requests: [{ ...request, tools: [{ ...request.tools![0]!, input_schema: { type: 'object' } }] }],
+      },
+      { ...parts, requests: [buildRequest(catalog, 'another diff', 'claude-test', 1024)] },
+      { ...parts, requests: [{ ...request, max_tokens: 2048 }] },
+    ]
+    const keys = new Set(variants.map((v) => cacheKey(v as typeof parts)))
+    expect(keys.size).toBe(variants.length)
+    expect(keys.has(key)).toBe(false)
+  })
+
+  it('reads back only a sound entry that accounts for exactly the catalog', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-select-cachefile-'))
     try {
-      const key = cacheKey({ model: 'm', diff: 'd' })
-      expect(key).not.toBe(cacheKey({ model: 'm', diff: 'e' }))
+      const key = cacheKey(parts)
+      const names = ['a', 'b']
       const usage = {
         requests: 1,
         inputTokens: 1,
@@ -57,21 +82,28 @@ describe('selection cache', () => {
         cacheReadInputTokens: 0,
       }
       const answer = {
-        version: 1 as const,
+        version: 2 as const,
         key,
         model: 'm',
         promptVersion: 'p',
-        selected: [],
-        rejected: [],
-        unknown: [],
+        selected: [{ name: 'a', source: 'llm' as const, reason: 'r' }],
+        rejected: [{ name: 'b', source: 'llm' as const, reason: 'r' }],
         usage,
       }
       await writeCached(dir, answer)
-      expect(await readCached(dir, key)).toEqual(answer)
-      writeFileSync(path.join(dir, `${key}.json`), '{ half')
-      expect(await readCached(dir, key)).toBeUndefined()
-      writeFileSync(path.join(dir, `${key}.json`), JSON.stringify({ ...answer, key: 'other' }))
-      expect(await readCached(dir, key)).toBeUndefined()
+      expect(await readCached(dir, key, names)).toEqual(answer)
+      expect(await readCached(dir, key, ['a', 'b', 'c'])).toBeUndefined()
+      const file = path.join(dir, `${key}.json`)
+      for (const bad of [
+        '{ half',
+        JSON.stringify({ ...answer, key: 'other' }),
+        JSON.stringify({ ...answer, version: 1 }),
+        JSON.stringify({ ...answer, selected: [], rejected: [] }),
+        JSON.stringify({ ...answer, rejected: [{ name: 'b', source: 'llm', reason: '' }] }),
+      ]) {
+        writeFileSync(file, bad)
+        expect(await readCached(dir, key, names), bad).toBeUndefined()
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -8,7 +8,7 @@ import path from 'node:path'
 import type { Command } from 'commander'
 import { loadConfig } from '../../../plans/config.js'
 import { diffAgainstBase } from '../../../selectors/git.js'
-import { resolveSelector } from '../../../selectors/options.js'
+import { DEFAULT_MODEL, resolveSelector } from '../../../selectors/options.js'
 import { suggestCases } from '../../adversarial/suggest.js'
 import { UsageError, VigilError } from '../../errors.js'
 import type { RegisterCommand } from './index.js'
@@ -39,7 +39,7 @@ export const registerAdversary: RegisterCommand = (program: Command) => {
     .option('--base <ref>', 'diff the working tree against the merge base of REF and HEAD')
     .option('--check <name>', 'the adversarial block to start from (default: the first)')
     .option('-c, --config <path>', 'vigil.config.yaml for the model settings (selector:)')
-    .option('--model <name>', 'Messages API model (default: $VIGIL_MODEL, selector.model, claude-sonnet-4-5)')
+    .option('--model <name>', `Messages API model (default: $VIGIL_MODEL, selector.model, ${DEFAULT_MODEL})`)
     .option('--max-cases <n>', 'most cases to ask for, 1 to 50 (default 20)')
     .option('--dry-run', 'print the plan as it would be written instead of writing it')
     .option('--json', 'print the cases as JSON')

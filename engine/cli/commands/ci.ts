@@ -15,6 +15,7 @@ interface CiFlags {
   patch?: string
   selection?: string
   selector?: string
+  selectorDeadline?: string
   out?: string
   junit?: string
   reporter: string[]
@@ -49,6 +50,10 @@ export const registerCi: RegisterCommand = (program: Command) => {
     )
     .option('--selection <file>', 'run the plans of this selection record (from `vigil select --out`)')
     .option('--selector <name>', 'hybrid | llm | rules (default: hybrid with an API key, else rules)')
+    .option(
+      '--selector-deadline <duration>',
+      'deadline of the whole LLM selection, retries included; then it degrades to rules (default: selector.deadline, 60s)',
+    )
     .option('--out <dir>', `folder for verdict.json, selection.json, junit.xml, summary.md`, DEFAULT_OUT_DIR)
     .option('--junit <path>', 'write the JUnit XML here instead of <out>/junit.xml')
     .option(
@@ -83,6 +88,7 @@ export const registerCi: RegisterCommand = (program: Command) => {
         patch: flags.patch,
         selectionFile: flags.selection,
         selector: flags.selector,
+        selectorDeadline: flags.selectorDeadline,
         outDir: flags.out,
         junit: flags.junit,
         reporters: flags.reporter,

@@ -10,6 +10,7 @@ import { formatDiagnostic } from '../../../plans/diagnostics.js'
 import { loadPlans } from '../../../plans/loader.js'
 import type { Plan } from '../../../plans/types.js'
 import {
+  DEFAULT_MODEL,
   SELECTOR_NAMES,
   defaultCacheDir,
   readChange,
@@ -35,6 +36,7 @@ interface SelectFlags {
   eval?: string
   cacheDir?: string
   cache: boolean
+  selectorDeadline?: string
 }
 
 export const registerSelect: RegisterCommand = (program: Command) => {
@@ -52,7 +54,11 @@ export const registerSelect: RegisterCommand = (program: Command) => {
       '--selector <name>',
       `${SELECTOR_NAMES.join(' | ')} (default: hybrid with an API key, else rules)`,
     )
-    .option('--model <name>', 'Messages API model (default: $VIGIL_MODEL, selector.model, claude-sonnet-4-5)')
+    .option('--model <name>', `Messages API model (default: $VIGIL_MODEL, selector.model, ${DEFAULT_MODEL})`)
+    .option(
+      '--selector-deadline <duration>',
+      'deadline of the whole LLM selection, retries included; then it degrades to rules (default: selector.deadline, 60s)',
+    )
     .option('--threshold <n>', 'minimum lexical relevance 0..1 for rules suggestions (default 0.2)')
     .option('--json', 'print the selection record (or the evaluation report) as JSON')
     .option('--out <file>', 'also write the selection record to FILE')
@@ -96,6 +102,7 @@ async function runSelect(diffArg: string | undefined, flags: SelectFlags): Promi
       ...(threshold === undefined ? {} : { threshold }),
       ...(flags.cacheDir === undefined ? {} : { cacheDir: path.resolve(cwd, flags.cacheDir) }),
       cache: flags.cache,
+      ...(flags.selectorDeadline === undefined ? {} : { deadline: flags.selectorDeadline }),
     },
     defaultCacheDir: defaultCacheDir(loaded.dir),
     where: path.relative(cwd, loaded.file) || 'vigil.config.yaml',

@@ -1,0 +1,175 @@
+/**
+ * The sample shop's field-rename through the real CLI, with the LLM answering badly: `vigil select` and
+ * `vigil ci` must degrade to the floor, run the contract plan that catches the rename, and exit 1 — never
+ * "No plans apply" and exit 0, never exit 3 without running anything. Real `@anthropic-ai/sdk` against the
+ * local Messages API, real child processes, the shop's real services.
+ */
+import { execFile } from 'node:child_process'
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { parseSelectionRecord } from '../../selectors/index.js'
+import type { SelectionRecord } from '../../selectors/index.js'
+import { htmlReply, startMessagesApi, toolReply } from '../support/messages-api.js'
+import type { MessagesApiServer, ScriptedReply } from '../support/messages-api.js'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const bin = path.join(root, 'bin/vigil.js')
+
+interface Result {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+function vigil(args: string[], env: Record<string, string>): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      {
+        cwd: work,
+        env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), NO_COLOR: '1', ...env },
+        timeout: 120_000,
+      },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
+    )
+  })
+}
+
+let work: string
+let shop: string
+beforeAll(() => {
+  work = mkdtempSync(path.join(os.tmpdir(), 'vigil-shop-llm-'))
+  shop = path.join(work, 'shop')
+  cpSync(path.join(root, 'samples/shop'), shop, { recursive: true })
+})
+afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+let api: MessagesApiServer | undefined
+afterEach(async () => {
+  await api?.close()
+  api = undefined
+})
+
+const config = () => path.join(shop, 'vigil.config.yaml')
+const patch = () => path.join(shop, 'changes/field-rename.patch')
+const cacheDir = () => path.join(shop, '.vigil/cache/selections')
+const expected = () =>
+  JSON.parse(readFileSync(path.join(shop, 'changes/field-rename.expect.json'), 'utf8')) as {
+    plans: string[]
+  }
+
+async function serve(reply: ScriptedReply): Promise<Record<string, string>> {
+  api = await startMessagesApi({ fallback: reply })
+  return { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: api.url }
+}
+
+describe('field-rename with an LLM that answers badly', { timeout: 180_000 }, () => {
+  it('vigil select --selector llm: an empty answer is degraded, keeps the floor, and is not cached', async () => {
+    const env = await serve(toolReply({ selected: [], rejected: [] }))
+    const args = ['select', '--config', config(), '--selector', 'llm', '--json', patch()]
+    const first = await vigil(args, env)
+    expect(first.code, first.stderr).toBe(0)
+    const record = parseSelectionRecord(JSON.parse(first.stdout), 'stdout')
+    expect(record).toMatchObject({ selector: 'llm', degraded: true })
+    expect(record.degradedReason).toMatch(/^select_plans answer not accepted: the answer is empty/)
+    expect(record.plans.map((p) => p.name)).toEqual(expected().plans)
+    expect(record.plans.find((p) => p.name === 'orders-contract')?.source).toBe('paths')
+    // Not cached: the second run asks again, and the cache folder holds nothing.
+    const second = await vigil(args, env)
+    expect((JSON.parse(second.stdout) as SelectionRecord).degraded).toBe(true)
+    expect(api!.requests).toHaveLength(2)
+    expect(existsSync(cacheDir()) ? readdirSync(cacheDir()) : []).toEqual([])
+
+    const text = await vigil(['select', '--config', config(), '--selector', 'llm', patch()], env)
+    expect(text.stdout).toMatch(/^4 of 5 plans apply: selector llm/)
+    expect(text.stdout).toContain('DEGRADED: select_plans answer not accepted: the answer is empty')
+    expect(text.stdout).not.toContain('No plans apply')
+  })
+
+  it('vigil select: a near-miss name and an HTML page degrade; --selector-deadline cuts a slow reply', async () => {
+    const names = ['catalog-contract', 'checkout-flow', 'checkout-load', 'orders-adversarial']
+    let env = await serve(
+      toolReply({
+        selected: [{ name: 'orders_contract', reason: 'the order payload changes' }],
+        rejected: names.map((name) => ({ name, reason: 'unaffected' })),
+      }),
+    )
+    const near = await vigil(['select', '--config', config(), '--selector', 'llm', '--json', patch()], env)
+    const nearRecord = JSON.parse(near.stdout) as SelectionRecord
+    expect(nearRecord.degradedReason).toMatch(/"orders_contract" \(did you mean orders-contract\?\)/)
+    expect(nearRecord.plans.map((p) => p.name)).toEqual(expected().plans)
+    await api!.close()
+
+    env = await serve(htmlReply())
+    const html = await vigil(['select', '--config', config(), '--selector', 'hybrid', '--json', patch()], env)
+    expect(html.code, html.stderr).toBe(0)
+    expect(JSON.parse(html.stdout)).toMatchObject({
+      degraded: true,
+      degradedReason: expect.stringMatching(/^reply is not a Messages API message: got text "<html>/),
+    })
+    await api!.close()
+
+    env = await serve(toolReply({ selected: [], rejected: [] }, { delayMs: 20_000 }))
+    const started = performance.now()
+    const slow = await vigil(
+      [
+        'select',
+        '--config',
+        config(),
+        '--selector',
+        'hybrid',
+        '--selector-deadline',
+        '1s',
+        '--json',
+        patch(),
+      ],
+      env,
+    )
+    expect(JSON.parse(slow.stdout)).toMatchObject({
+      degraded: true,
+      degradedReason: 'Messages API: deadline of 1 s reached after 1 attempt',
+    })
+    expect(performance.now() - started).toBeLessThan(20_000)
+
+    const bad = await vigil(['select', '--config', config(), '--selector-deadline', 'soon', patch()], env)
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('--selector-deadline soon: invalid duration "soon"')
+  })
+
+  it.each([
+    ['hybrid', 'an empty answer', toolReply({ selected: [], rejected: [] })],
+    ['llm', 'an HTML page with status 200', htmlReply()],
+  ] as const)(
+    'vigil ci --selector %s with %s runs the floor and fails the change (exit 1)',
+    async (selector, _what, reply) => {
+      const env = await serve(reply)
+      const out = path.join(work, `out-${selector}`)
+      const result = await vigil(
+        ['ci', '--config', config(), '--patch', patch(), '--selector', selector, '--out', out],
+        env,
+      )
+      expect(result.code, result.stderr).toBe(1)
+      const record = parseSelectionRecord(
+        JSON.parse(readFileSync(path.join(out, 'selection.json'), 'utf8')),
+        'selection.json',
+      )
+      expect(record).toMatchObject({ selector, degraded: true })
+      expect(record.plans.map((p) => p.name)).toEqual(expected().plans)
+      const verdict = JSON.parse(readFileSync(path.join(out, 'verdict.json'), 'utf8')) as {
+        status: string
+        selection: { degraded?: boolean }
+        plans: Array<{ name: string; state: string }>
+      }
+      expect(verdict.status).toBe('fail')
+      expect(verdict.selection.degraded).toBe(true)
+      expect(verdict.plans.find((p) => p.name === 'orders-contract')?.state).toBe('failed')
+      expect(result.stdout).toContain('DEGRADED:')
+      expect(existsSync(cacheDir()) ? readdirSync(cacheDir()) : []).toEqual([])
+    },
+  )
+})
