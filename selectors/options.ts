@@ -53,7 +53,11 @@ export interface SelectorFlags {
   deadline?: string
 }
 
-export const DEFAULT_MODEL = 'claude-sonnet-4-5'
+/**
+ * A current Sonnet-class model of the installed SDK's model list, and in none of its deprecation lists
+ * (test/selectors/model.test.ts reads them from the SDK).
+ */
+export const DEFAULT_MODEL = 'claude-sonnet-5-5'
 
 /** @default deadline of a whole selection, in ms. */
 export const DEFAULT_DEADLINE_MS = 60_000

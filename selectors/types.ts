@@ -92,7 +92,7 @@ export interface SelectorResult {
 export interface SelectorOptions {
   /** Minimum lexical relevance (0–1) for a `rules` suggestion. @default 0.2 */
   threshold: number
-  /** Messages API model. @default 'claude-sonnet-4-5' (options.ts `DEFAULT_MODEL`) */
+  /** Messages API model. @default 'claude-sonnet-5-5' (options.ts `DEFAULT_MODEL`) */
   model: string
   /** API key; without one the `llm` selector cannot run. */
   apiKey?: string

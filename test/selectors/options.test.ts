@@ -8,7 +8,7 @@ describe('resolveSelector', () => {
     expect(withKey).toMatchObject({ selector: 'hybrid', choice: 'default: API key present' })
     expect(withKey.options).toMatchObject({
       apiKey: 'k',
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-5-5',
       threshold: 0.2,
       maxRetries: 2,
       timeoutMs: 60_000,

@@ -89,6 +89,8 @@ describe('field-rename with an LLM that answers badly', { timeout: 180_000 }, ()
     expect(text.stdout).toMatch(/^4 of 5 plans apply: selector llm/)
     expect(text.stdout).toContain('DEGRADED: select_plans answer not accepted: the answer is empty')
     expect(text.stdout).not.toContain('No plans apply')
+    // The default model is current: the SDK has nothing to warn about.
+    expect(text.stderr).not.toMatch(/deprecated/i)
   })
 
   it('vigil select: a near-miss name and an HTML page degrade; --selector-deadline cuts a slow reply', async () => {
