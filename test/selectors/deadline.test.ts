@@ -112,6 +112,31 @@ describe('the selection deadline', () => {
     expect(performance.now() - started).toBeLessThan(6_000)
   })
 
+  it('cuts a reply whose body stalls after its headers (the request timeout stops at the headers)', async () => {
+    const stalled = http.createServer((req, res) => {
+      req.resume()
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.write('{"type":"message","content":[')
+    })
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve))
+    try {
+      api = await startMessagesApi()
+      const { port } = stalled.address() as AddressInfo
+      const started = performance.now()
+      const record = await run('hybrid', {
+        baseURL: `http://127.0.0.1:${port}`,
+        deadlineMs: 1_000,
+        timeoutMs: 500,
+      })
+      expectFloor(record)
+      expect(record.degradedReason).toBe('Messages API: deadline of 1 s reached after 1 attempt')
+      expect(performance.now() - started).toBeLessThan(6_000)
+    } finally {
+      stalled.closeAllConnections()
+      await new Promise<void>((resolve) => stalled.close(() => resolve()))
+    }
+  })
+
   it('counts the attempts that fit, and names the last failure', async () => {
     api = await startMessagesApi({
       fallback: statusReply(500, { message: 'upstream down', headers: { 'retry-after-ms': '200' } }),

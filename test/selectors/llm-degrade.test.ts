@@ -130,6 +130,28 @@ const cases: Array<[string, ScriptedReply, RegExp, string[]?]> = [
     messageReply({ content: [], stop_reason: 'max_tokens' }),
     /^reply has no select_plans call \(cut at max_tokens\); got: nothing$/,
   ],
+  [
+    'a reason of 5,000 characters',
+    toolReply({
+      selected: [],
+      rejected: [...rejectOthers('smoke'), { name: 'smoke', reason: 'x'.repeat(5000) }],
+    }),
+    /^select_plans input does not match its schema: \/rejected\/3\/reason Too big: expected string to have <=2000 characters$/,
+  ],
+  [
+    '6,000 entries',
+    toolReply({
+      selected: [],
+      rejected: Array.from({ length: 6000 }, () => ({ name: 'smoke', reason: 'r' })),
+    }),
+    /^select_plans input does not match its schema: \/rejected Too big: expected array to have <=5000 items$/,
+  ],
+  [
+    'a name carrying terminal escapes',
+    toolReply({ selected: [{ name: '\u001b[2J\u001b[31msmoke', reason: 'r' }], rejected: rejectOthers() }),
+    /^select_plans answer not accepted: names not in the catalog: "\[2J \[31msmoke"$/,
+    ['[2J [31msmoke'],
+  ],
   // 200 replies that are not a Messages object at all.
   [
     'an HTML page with status 200',
