@@ -1,5 +1,7 @@
 /** Writing a rendered document to its target: a stream, or a file whose folders are created first. */
-import { appendFile, mkdir, writeFile } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { renameSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFile, mkdir, open, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import type { OutputStream, ReporterTarget } from './types.js'
 
@@ -23,12 +25,53 @@ export function writeToStream(stream: OutputStream, text: string): Promise<void>
   })
 }
 
-/** Writes a whole document to the target. Files are replaced, or appended to when `append`. */
+/** Writes a whole document to the target. Files are replaced atomically, or appended to when `append`. */
 export async function writeDocument(target: ReporterTarget, text: string): Promise<void> {
   if (target.kind === 'stream') return writeToStream(target.stream, text)
   await mkdir(path.dirname(target.path), { recursive: true })
   if (target.append) await appendFile(target.path, text, 'utf8')
-  else await writeFile(target.path, text, 'utf8')
+  else await writeFileAtomic(target.path, text)
+}
+
+/** A temporary name beside `file`, unique to this process and call (so two writers never share one). */
+function tempNameFor(file: string): string {
+  const suffix = `${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  return path.join(path.dirname(file), `.${path.basename(file)}.${suffix}`)
+}
+
+/**
+ * Replaces `file` with `text` atomically: written to a temporary file in the same folder, flushed, then
+ * renamed over `file`. A reader sees the old document or the new one, never a part; of two writers, the
+ * last rename wins whole. (Hand-written rather than a dependency: it is these few lines, and vigil also
+ * needs the synchronous form below for exit hooks.)
+ */
+export async function writeFileAtomic(file: string, text: string): Promise<void> {
+  const temp = tempNameFor(file)
+  try {
+    const handle = await open(temp, 'wx', 0o666)
+    try {
+      await handle.writeFile(text, 'utf8')
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await rename(temp, file)
+  } catch (error) {
+    await rm(temp, { force: true }).catch(() => {})
+    throw error
+  }
+}
+
+/** `writeFileAtomic` for places that cannot wait (exit hooks, state kept in step with spawned processes); not flushed. */
+export function writeFileAtomicSync(file: string, text: string, mode = 0o666): void {
+  const temp = tempNameFor(file)
+  try {
+    writeFileSync(temp, text, { encoding: 'utf8', flag: 'wx', mode })
+    renameSync(temp, file)
+  } catch (error) {
+    rmSync(temp, { force: true })
+    throw error
+  }
 }
 
 /** How a target is named in messages: `stdout`, or the file's path. */
