@@ -46,6 +46,10 @@ describe('lifecycle in a real process', () => {
     expect(await run('exit')).toMatchObject({ code: 0, lines: ['ready', 'exit-hook'] })
   })
 
+  it('runs exit hooks last-registered first (what started later stops first)', async () => {
+    expect(await run('order')).toMatchObject({ code: 0, lines: ['ready', 'exit-hook-2', 'exit-hook'] })
+  })
+
   it('runs exit hooks when an uncaught exception kills the process, keeping its exit code', async () => {
     const outcome = await run('uncaught')
     expect(outcome.code).toBe(1)
@@ -56,6 +60,8 @@ describe('lifecycle in a real process', () => {
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
+    ['SIGHUP', 129],
+    ['SIGQUIT', 131],
   ] as const)('on %s: waits for the interrupted run, runs the cleanups, exits %i', async (signal, code) => {
     const outcome = await run('promise', [signal])
     expect(outcome.code).toBe(code)
