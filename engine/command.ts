@@ -3,6 +3,10 @@
  * time, cancellable, keeping the tail of its combined output.
  */
 import { spawn } from 'node:child_process'
+import path from 'node:path'
+import { onExit } from './lifecycle.js'
+import { processStartTime } from './sandboxes/process-tree.js'
+import { trackLooseProcess } from './sandboxes/run-state.js'
 
 export interface RunCommandOptions {
   cwd: string
@@ -67,6 +71,27 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions):
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: process.platform !== 'win32',
     })
+    // Recorded for `vigil sandboxes gc`, and killed by the exit hooks if vigil dies while it runs.
+    const pgid = process.platform !== 'win32' ? child.pid : undefined
+    const forget = pgid
+      ? trackLooseProcess({
+          sandbox: 'check',
+          service: path.basename(file!),
+          pid: pgid,
+          pgid,
+          startTime: processStartTime(pgid),
+        })
+      : () => {}
+    const unregisterExit = pgid
+      ? onExit(() => {
+          try {
+            process.kill(-pgid, 'SIGKILL')
+          } catch {
+            // Already gone.
+          }
+          forget()
+        })
+      : () => {}
     let killTimer: NodeJS.Timeout | undefined
     const kill = () => {
       const send = (sig: NodeJS.Signals) => {
@@ -95,6 +120,8 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions):
     const finish = (result: Omit<CommandResult, 'tail' | 'durationMs' | 'timedOut' | 'cancelled'>) => {
       if (settled) return
       settled = true
+      unregisterExit()
+      forget()
       clearTimeout(timer)
       options.signal?.removeEventListener('abort', onAbort)
       resolve({

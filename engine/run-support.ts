@@ -18,6 +18,8 @@ export function gitCommit(dir: string): Promise<string | undefined> {
 
 export interface IdentityInput {
   configDir: string
+  /** @default a random UUID */
+  runId?: string
   base?: string
   patch?: string
   requester?: string
@@ -26,7 +28,7 @@ export interface IdentityInput {
 }
 
 export async function runIdentity(input: IdentityInput): Promise<RunIdentity> {
-  const identity: RunIdentity = { runId: randomUUID(), seed: input.seed }
+  const identity: RunIdentity = { runId: input.runId ?? randomUUID(), seed: input.seed }
   const commit = await gitCommit(input.configDir)
   if (commit) identity.commit = commit
   if (input.base) identity.base = input.base

@@ -55,6 +55,8 @@ export interface RunOptions {
   env?: Readonly<Record<string, string | undefined>>
   /** Where checks run: `local` (in this process) or `kubernetes` (as Jobs in the cluster). @default the config's `executor.kind` */
   executor?: string
+  /** The run's id (the verdict's `identity.runId`). @default a random UUID */
+  runId?: string
 }
 
 async function safely(hook: (() => unknown) | undefined): Promise<void> {
@@ -141,6 +143,7 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
         log,
         cwd,
         redactor,
+        runId: identity.runId,
       })
     } catch (error) {
       errors.push(toRunError(error, redactor))

@@ -2,7 +2,7 @@
  * Process groups: every service is spawned detached, as the leader of its own group, so that the
  * whole tree it starts (a shell wrapper, `npm run`, workers) can be signalled at once.
  */
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 
 /** PIDs of the live (non-zombie) processes of a group. On systems without /proc, `[pgid]` while the group exists. */
 export function groupMembers(pgid: number): number[] {
@@ -35,6 +35,27 @@ export function isProcessAlive(pid: number): boolean {
   return stat ? stat.state !== 'Z' : true
 }
 
+/**
+ * When `pid` started, in clock ticks since boot (field 22 of /proc/<pid>/stat), or undefined when it
+ * does not run or the system has no /proc. With the pid, it names one process: a pid reused by another
+ * process has another start time.
+ */
+export function processStartTime(pid: number): number | undefined {
+  const stat = readStat(pid)
+  return stat && stat.state !== 'Z' ? stat.startTime : undefined
+}
+
+/**
+ * True when `pid` runs and is the process that had `startTime` (not another one that got its pid since).
+ * Without a recorded start time, or without /proc, only whether the pid runs.
+ */
+export function isSameProcess(pid: number, startTime: number | undefined): boolean {
+  if (!isProcessAlive(pid)) return false
+  if (startTime === undefined) return true
+  const now = processStartTime(pid)
+  return now === undefined ? !existsSync('/proc/self/stat') : now === startTime
+}
+
 /** Sends a signal to a whole group; false when the group no longer exists. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   try {
@@ -65,12 +86,13 @@ async function waitGone(pgid: number, ms: number): Promise<boolean> {
   }
 }
 
-function readStat(pid: number): { state: string; pgrp: number } | undefined {
+function readStat(pid: number): { state: string; pgrp: number; startTime: number } | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // The command name is in parentheses and may itself contain spaces or parentheses.
+    // The command name is in parentheses and may itself contain spaces or parentheses; the fields
+    // after it start at field 3 (state), so field N is at index N - 3.
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
-    return { state: fields[0]!, pgrp: Number(fields[2]) }
+    return { state: fields[0]!, pgrp: Number(fields[2]), startTime: Number(fields[19]) }
   } catch {
     return undefined
   }

@@ -62,8 +62,10 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
       let problem: StartFailure | undefined
       for (let attempt = 0; ; attempt++) {
         launched.add(name)
-        proc = new ServiceProcess(spec, (exit) =>
-          ctx.log(`${ctx.name} sandbox, service ${name}: ${describeExit(exit)} while running`),
+        proc = new ServiceProcess(
+          spec,
+          (exit) => ctx.log(`${ctx.name} sandbox, service ${name}: ${describeExit(exit)} while running`),
+          ctx.track && { tracker: ctx.track, sandbox: ctx.name },
         )
         started.push(proc)
         problem = await proc.waitReady(failFast.signal)

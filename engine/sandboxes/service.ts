@@ -2,8 +2,9 @@
 import { spawn } from 'node:child_process'
 import { onExit } from '../lifecycle.js'
 import { LogBuffer } from './log-buffer.js'
-import { signalGroup, terminateGroup } from './process-tree.js'
+import { processStartTime, signalGroup, terminateGroup } from './process-tree.js'
 import { waitReady, type ReadyProbe } from './readiness.js'
+import type { RunTracker } from './types.js'
 
 export interface ServiceSpec {
   name: string
@@ -40,10 +41,14 @@ export class ServiceProcess {
   private stopping: Promise<void> | undefined
   private readonly unregister: () => void
 
-  /** Spawns the process at once; `onUnexpectedExit` hears of an exit that `stop()` did not cause. */
+  /**
+   * Spawns the process at once; `onUnexpectedExit` hears of an exit that `stop()` did not cause. With
+   * `tracked`, the process group is recorded in the run's state until it is stopped.
+   */
   constructor(
     readonly spec: ServiceSpec,
     onUnexpectedExit: (exit: ExitInfo) => void,
+    tracked?: { tracker: RunTracker; sandbox: string },
   ) {
     this.logs = new LogBuffer({ capacity: spec.logLines })
     let resolveExit!: (exit: ExitInfo) => void
@@ -57,8 +62,29 @@ export class ServiceProcess {
     })
     this.pid = child.pid
     const pgid = child.pid
+    // Recorded at once (synchronously), so that even a SIGKILL of vigil right after leaves it findable.
+    // The start time is set at fork, so it is there even before the command is exec'd.
+    const forget =
+      pgid && tracked
+        ? tracked.tracker.process({
+            sandbox: tracked.sandbox,
+            service: spec.name,
+            pid: pgid,
+            pgid,
+            startTime: processStartTime(pgid),
+          })
+        : () => {}
     // Last resort if this process dies before stop() runs: kill the whole group synchronously.
-    this.unregister = pgid ? onExit(() => signalGroup(pgid, 'SIGKILL')) : () => {}
+    const unregisterExit = pgid
+      ? onExit(() => {
+          signalGroup(pgid, 'SIGKILL')
+          forget()
+        })
+      : () => {}
+    this.unregister = () => {
+      unregisterExit()
+      forget()
+    }
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => this.logs.write('stdout', chunk))
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => this.logs.write('stderr', chunk))
     const finish = (exit: ExitInfo): void => {

@@ -11,6 +11,8 @@ import {
   type ProviderRegistry,
   type SandboxConfigSource,
 } from './config.js'
+import { leftoverNotice } from './leftovers.js'
+import { RunState } from './run-state.js'
 import { patchedSource, worktreeSource, type SourceTree } from './source.js'
 import type { Sandbox } from './types.js'
 
@@ -30,6 +32,8 @@ export interface StartSandboxesOptions {
   cwd?: string
   /** Redacts error messages and log tails. @default one built from the config's `secrets` */
   redactor?: Redactor
+  /** Names the session's state file (see run-state.ts), e.g. the verdict's run id. @default a random UUID */
+  runId?: string
 }
 
 export interface SandboxSession {
@@ -56,6 +60,12 @@ export async function startSession(
   }
   if (options.base && !wantBaseline) options.log(`--base ${options.base} is ignored: the run has no baseline`)
 
+  // Leftovers of runs that died without cleaning up are named before this run adds its own things.
+  const notice = leftoverNotice()
+  if (notice) options.log(notice)
+  const state = new RunState(options.runId)
+  if (state.problem) options.log(state.problem)
+
   const timings: TimingEntry[] = []
   const timed = async <T>(phase: string, work: Promise<T>): Promise<T> => {
     const begin = performance.now()
@@ -75,6 +85,7 @@ export async function startSession(
       await Promise.allSettled(trees.map((t) => t.cleanup()))
       timings.push({ phase: 'sandbox:stop', durationMs: Math.round(performance.now() - begin) })
       unregister()
+      state.close()
     })())
   const unregister = onShutdown(stop)
   const failFast = new AbortController()
@@ -86,13 +97,13 @@ export async function startSession(
     const patchFile = options.patch ? path.resolve(options.cwd ?? process.cwd(), options.patch) : undefined
     await settleAll([
       patchFile &&
-        timed('source:patch', patchedSource(loaded.dir, patchFile)).then((tree) => {
+        timed('source:patch', patchedSource(loaded.dir, patchFile, state)).then((tree) => {
           trees.push(tree)
           roots.candidate = tree.root
         }),
       options.base &&
         wantBaseline &&
-        timed('source:base', worktreeSource(loaded.dir, options.base)).then((tree) => {
+        timed('source:base', worktreeSource(loaded.dir, options.base, state)).then((tree) => {
           trees.push(tree)
           roots.baseline = tree.root
           for (const note of tree.notes ?? []) options.log(note)
@@ -113,6 +124,7 @@ export async function startSession(
           secrets,
           log: options.log,
           where: resolved.locate,
+          track: state,
         })
         return timed(`sandbox:${name}`, started).then(
           (sandbox) => {

@@ -10,6 +10,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { InfrastructureError } from '../errors.js'
 import { onExit } from '../lifecycle.js'
+import type { RunTracker } from './types.js'
 
 export interface SourceTree {
   /** The directory that plays the config's folder (services' `cwd`s resolve against it). */
@@ -56,8 +57,15 @@ export async function gitTopLevel(dir: string): Promise<string | undefined> {
   return result.code === 0 ? realpath(result.stdout.trim()) : undefined
 }
 
-/** A temporary `git worktree` of `ref`; `root` is the config's folder inside it. */
-export async function worktreeSource(configDir: string, ref: string): Promise<SourceTree> {
+/**
+ * A temporary `git worktree` of `ref`; `root` is the config's folder inside it. With `tracker`, the tree
+ * and its registration are recorded in the run's state from before `git worktree add` until removed.
+ */
+export async function worktreeSource(
+  configDir: string,
+  ref: string,
+  tracker?: RunTracker,
+): Promise<SourceTree> {
   const top = await gitTopLevel(configDir)
   if (!top) {
     throw new InfrastructureError(`--base ${ref}: ${configDir} is not inside a git repository`, [], {
@@ -77,10 +85,12 @@ export async function worktreeSource(configDir: string, ref: string): Promise<So
   const commit = verified.stdout.trim()
   const tempDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-base-'))
   const tree = path.join(tempDir, 'tree')
+  const forget = tracker?.tree({ tempDir, worktree: { repo: top, path: tree } }) ?? (() => {})
   const removeSync = (): void => {
     spawnSync('git', ['worktree', 'remove', '--force', tree], { cwd: top, stdio: 'ignore' })
     rmSync(tempDir, { recursive: true, force: true })
     spawnSync('git', ['worktree', 'prune'], { cwd: top, stdio: 'ignore' })
+    forget()
   }
   const unregister = onExit(removeSync)
   let cleaning: Promise<void> | undefined
@@ -90,6 +100,7 @@ export async function worktreeSource(configDir: string, ref: string): Promise<So
       await rm(tempDir, { recursive: true, force: true })
       await git(['worktree', 'prune'], top)
       unregister()
+      forget()
     })())
   const added = await git(['worktree', 'add', '--detach', tree, commit], top)
   if (added.code !== 0) {
@@ -137,11 +148,16 @@ async function differingLockfiles(a: string, b: string): Promise<string[]> {
 }
 
 /**
- * A copy of the config's folder (without `.git`; `node_modules` folders become links to the originals)
- * with the patch applied by `git apply`. Paths in the patch are relative to the config's folder; a patch
- * made at the repository root (`git diff` there) is accepted too when all its paths lie inside the folder.
+ * A copy of the config's folder (without `.git` and vigil's own `.vigil`; `node_modules` folders become
+ * links to the originals) with the patch applied by `git apply`. Paths in the patch are relative to the
+ * config's folder; a patch made at the repository root (`git diff` there) is accepted too when all its
+ * paths lie inside the folder. With `tracker`, the copy is recorded in the run's state until removed.
  */
-export async function patchedSource(configDir: string, patchFile: string): Promise<SourceTree> {
+export async function patchedSource(
+  configDir: string,
+  patchFile: string,
+  tracker?: RunTracker,
+): Promise<SourceTree> {
   const display = path.relative(process.cwd(), patchFile) || patchFile
   let patch: string
   try {
@@ -153,10 +169,18 @@ export async function patchedSource(configDir: string, patchFile: string): Promi
     })
   }
   const tempDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-patch-'))
-  const unregister = onExit(() => rmSync(tempDir, { recursive: true, force: true }))
+  const forget = tracker?.tree({ tempDir }) ?? (() => {})
+  const unregister = onExit(() => {
+    rmSync(tempDir, { recursive: true, force: true })
+    forget()
+  })
+  const done = (): void => {
+    unregister()
+    forget()
+  }
   let cleaning: Promise<void> | undefined
   const cleanup = (): Promise<void> =>
-    (cleaning ??= rm(tempDir, { recursive: true, force: true }).then(unregister, unregister))
+    (cleaning ??= rm(tempDir, { recursive: true, force: true }).then(done, done))
   try {
     const root = path.join(tempDir, 'tree')
     const links: Array<[string, string]> = []
@@ -165,7 +189,8 @@ export async function patchedSource(configDir: string, patchFile: string): Promi
       verbatimSymlinks: true,
       filter: (src) => {
         const name = path.basename(src)
-        if (name === '.git') return false
+        // `.vigil` holds vigil's own runs, state and caches, which other runs write to while we copy.
+        if (name === '.git' || name === '.vigil') return false
         if (name === 'node_modules') {
           links.push([src, path.join(root, path.relative(configDir, src))])
           return false

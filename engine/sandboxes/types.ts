@@ -37,11 +37,36 @@ export interface SandboxStartContext {
   /** The config's secrets by name, resolved, for `{{secrets.NAME}}` in a service's command and env. */
   secrets?: Readonly<Record<string, string>>
   log(line: string): void
+  /** Records what the provider starts (process groups), so `vigil sandboxes gc` can stop it after a crash. */
+  track?: RunTracker
   /**
    * The `file:line:col ` prefix (with its trailing space; empty without a config file) of a key path
    * inside this sandbox's config section, e.g. `['services', 'orders', 'env']`, for error messages.
    */
   where?(keyPath: readonly (string | number)[]): string
+}
+
+/** A service process group a run started. */
+export interface TrackedProcess {
+  sandbox: string
+  service: string
+  pid: number
+  /** The process group (the service is its leader, so it equals `pid`). */
+  pgid: number
+  /** Clock ticks since boot (from /proc), so a reused pid is not mistaken for the service. */
+  startTime?: number
+}
+
+/** A temporary tree a run created: a patched copy, or a git worktree (`worktree.path` inside `tempDir`). */
+export interface TrackedTree {
+  tempDir: string
+  worktree?: { repo: string; path: string }
+}
+
+/** Where a run records what it starts; each call returns the function that forgets it once stopped. */
+export interface RunTracker {
+  process(entry: TrackedProcess): () => void
+  tree(entry: TrackedTree): () => void
 }
 
 export interface SandboxProvider<Options = Record<string, unknown>> {

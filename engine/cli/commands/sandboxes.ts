@@ -1,15 +1,23 @@
 /**
- * `vigil sandboxes gc`: deletes the run namespaces that killed runs left on the cluster (labelled by vigil
- * with a run id, expiry annotation in the past). The cluster is the one `--kubeconfig`/`--context` name,
- * else the config's kubernetes sandbox's, else the default kubeconfig's.
+ * `vigil sandboxes gc`: removes what runs that could not clean up (killed with SIGKILL, a crashed machine)
+ * left behind, whatever their provider:
+ * - local: from the run state files in the system temp folder, the service process groups, temporary
+ *   trees and git worktrees of runs whose vigil process is gone (live runs are never touched);
+ * - Kubernetes: the run namespaces (labelled by vigil with a run id) whose expiry annotation has passed,
+ *   on the cluster `--kubeconfig`/`--context` name, else the config's kubernetes sandbox's, else the
+ *   default kubeconfig's when there is one.
  */
+import { existsSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import type { Command } from 'commander'
 import { loadConfig } from '../../../plans/config.js'
-import { ConfigError, InfrastructureError } from '../../errors.js'
+import { ConfigError, InfrastructureError, isKnownError } from '../../errors.js'
 import { KubeApiError } from '../../kubernetes/client.js'
 import { collectGarbage, type GcEntry } from '../../kubernetes/gc.js'
 import { connectCluster, type KubeConnectOptions } from '../../kubernetes/client.js'
+import { collectLocalGarbage, type LeftoverAction, type RunLeftovers } from '../../sandboxes/leftovers.js'
+import { stateDir } from '../../sandboxes/run-state.js'
 
 export interface SandboxesGcOptions {
   config?: string
@@ -19,9 +27,12 @@ export interface SandboxesGcOptions {
   json?: boolean
 }
 
-/** The cluster to clean: explicit flags win over the config's `sandbox` section. */
-async function clusterOptions(options: SandboxesGcOptions): Promise<KubeConnectOptions> {
+/** The cluster to clean, or why there is none: explicit flags win over the config's `sandbox` section. */
+async function clusterOptions(
+  options: SandboxesGcOptions,
+): Promise<{ connect: KubeConnectOptions } | { skipped: string }> {
   const out: KubeConnectOptions = {}
+  let named = Boolean(options.kubeconfig || options.context)
   if (options.config) {
     const loaded = await loadConfig(options.config).catch((error: unknown) => {
       if ((error as { code?: unknown })?.code === 'VIGIL_CONFIG')
@@ -30,20 +41,35 @@ async function clusterOptions(options: SandboxesGcOptions): Promise<KubeConnectO
     })
     const sandbox = loaded.config.sandbox as
       { provider?: unknown; kubeconfig?: unknown; context?: unknown } | undefined
-    if (sandbox?.provider !== 'kubernetes') {
-      throw new ConfigError(
-        `${options.config}: sandbox.provider is not kubernetes; pass --kubeconfig/--context instead`,
-      )
+    if (sandbox?.provider === 'kubernetes') {
+      named = true
+      if (typeof sandbox.kubeconfig === 'string')
+        out.kubeconfig = path.resolve(loaded.dir, sandbox.kubeconfig)
+      if (typeof sandbox.context === 'string') out.context = sandbox.context
+    } else if (!named) {
+      return { skipped: `${options.config}: the sandbox provider is not kubernetes` }
     }
-    if (typeof sandbox.kubeconfig === 'string') out.kubeconfig = path.resolve(loaded.dir, sandbox.kubeconfig)
-    if (typeof sandbox.context === 'string') out.context = sandbox.context
   }
   if (options.kubeconfig) out.kubeconfig = path.resolve(options.kubeconfig)
   if (options.context) out.context = options.context
-  return out
+  if (!named && !defaultKubeconfigExists()) {
+    return { skipped: 'no kubeconfig ($KUBECONFIG, ~/.kube/config or in-cluster)' }
+  }
+  return { connect: out }
 }
 
-const VERBS: Record<GcEntry['action'], string> = {
+/** Whether client-node's `loadFromDefault` would find a cluster rather than fall back to localhost. */
+function defaultKubeconfigExists(): boolean {
+  const env = process.env.KUBECONFIG
+  if (env) return env.split(path.delimiter).some((file) => file && existsSync(file))
+  if (existsSync(path.join(os.homedir(), '.kube', 'config'))) return true
+  return (
+    Boolean(process.env.KUBERNETES_SERVICE_HOST) &&
+    existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token')
+  )
+}
+
+const NAMESPACE_VERBS: Record<GcEntry['action'], string> = {
   deleted: 'deleted',
   'would-delete': 'would delete (dry run)',
   kept: 'kept (not expired)',
@@ -51,43 +77,102 @@ const VERBS: Record<GcEntry['action'], string> = {
   timeout: 'still terminating after the deadline',
 }
 
-export async function sandboxesGc(options: SandboxesGcOptions): Promise<number> {
-  const client = await connectCluster(await clusterOptions(options))
-  let entries: GcEntry[]
+const LEFTOVER_VERBS: Record<LeftoverAction, string> = {
+  live: 'kept (its run is alive)',
+  removed: 'removed',
+  'would-remove': 'would remove (dry run)',
+  gone: 'already gone',
+  'not-ours': 'kept (the pid now belongs to another process)',
+  unverified: 'kept (cannot be verified as this run’s)',
+  failed: 'still there after the attempt',
+}
+
+interface KubernetesOutcome {
+  context?: string
+  namespaces?: GcEntry[]
+  skipped?: string
+  error?: { message: string; exitCode: number }
+}
+
+async function kubernetesGc(options: SandboxesGcOptions): Promise<KubernetesOutcome> {
   try {
-    entries = await collectGarbage(client, { dryRun: options.dryRun })
+    const target = await clusterOptions(options)
+    if ('skipped' in target) return { skipped: target.skipped }
+    const client = await connectCluster(target.connect)
+    try {
+      return { context: client.context, namespaces: await collectGarbage(client, { dryRun: options.dryRun }) }
+    } catch (error) {
+      if (error instanceof KubeApiError) {
+        throw new InfrastructureError(`sandboxes gc: ${client.context}: ${error.message}`, [], {
+          code: 'VIGIL_K8S_API',
+          cause: error,
+        })
+      }
+      throw error
+    }
   } catch (error) {
-    if (error instanceof KubeApiError) {
-      throw new InfrastructureError(`sandboxes gc: ${client.context}: ${error.message}`, [], {
-        code: 'VIGIL_K8S_API',
-        cause: error,
-      })
-    }
-    throw error
+    // Reported after the local part, which must not be lost because a cluster is unreachable.
+    if (!isKnownError(error)) throw error
+    return { error: { message: error.message, exitCode: error.exitCode } }
   }
+}
+
+function renderRuns(runs: readonly RunLeftovers[]): string {
+  if (runs.length === 0) return `no vigil run left anything behind (state: ${stateDir()})\n`
+  const lines: string[] = []
+  for (const run of runs) {
+    const who = `${run.owner.alive ? 'live' : 'ended'}, pid ${run.owner.pid}, started ${run.startedAt}`
+    lines.push(`run ${run.id}  (${who})${run.items.length === 0 ? '  nothing left' : ''}`)
+    for (const item of run.items)
+      lines.push(`  ${item.kind.padEnd(8)} ${item.what.padEnd(40)} ${LEFTOVER_VERBS[item.action]}`)
+  }
+  return `${lines.join('\n')}\n`
+}
+
+export async function sandboxesGc(options: SandboxesGcOptions): Promise<number> {
+  const runs = await collectLocalGarbage({ dryRun: options.dryRun })
+  const cluster = await kubernetesGc(options)
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ context: client.context, namespaces: entries }, null, 2)}\n`)
-  } else if (entries.length === 0) {
-    process.stdout.write(`no vigil namespaces in ${client.context}\n`)
+    const { context, namespaces, skipped, error } = cluster
+    const kubernetes = skipped ? { skipped } : error ? { error: error.message } : undefined
+    process.stdout.write(
+      `${JSON.stringify({ runs, ...(context ? { context } : {}), namespaces: namespaces ?? [], ...(kubernetes ? { kubernetes } : {}) }, null, 2)}\n`,
+    )
   } else {
-    for (const e of entries) {
+    process.stdout.write(renderRuns(runs))
+    if (cluster.skipped) process.stdout.write(`kubernetes: skipped: ${cluster.skipped}\n`)
+    else if (cluster.namespaces?.length === 0)
+      process.stdout.write(`no vigil namespaces in ${cluster.context}\n`)
+    for (const e of cluster.namespaces ?? []) {
       const expiry = e.expiresAt ? `expires ${e.expiresAt}` : 'no valid expiry'
-      process.stdout.write(`${e.namespace.padEnd(36)} run ${e.runId || '?'}  ${expiry}  ${VERBS[e.action]}\n`)
+      process.stdout.write(
+        `${e.namespace.padEnd(36)} run ${e.runId || '?'}  ${expiry}  ${NAMESPACE_VERBS[e.action]}\n`,
+      )
     }
   }
-  return entries.some((e) => e.action === 'timeout') ? 3 : 0
+  if (cluster.error) {
+    process.stderr.write(`vigil: ${cluster.error.message}\n`)
+    return cluster.error.exitCode
+  }
+  const failed =
+    runs.some((r) => r.items.some((i) => i.action === 'failed')) ||
+    (cluster.namespaces ?? []).some((e) => e.action === 'timeout')
+  return failed ? 3 : 0
 }
 
 export function registerSandboxes(program: Command): void {
   const sandboxes = program.command('sandboxes').description('Manage sandboxes that runs left behind')
   sandboxes
     .command('gc')
-    .description('Delete expired run namespaces that killed runs left on the cluster')
-    .option('-c, --config <file>', "use the cluster of this config's kubernetes sandbox")
+    .description(
+      'Remove what killed runs left behind: service processes, temporary trees and git worktrees of ' +
+        'runs whose vigil process is gone, and expired run namespaces on a cluster. Live runs are never touched.',
+    )
+    .option('-c, --config <file>', "also clean the cluster of this config's kubernetes sandbox")
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
     .option('--context <name>', 'kubeconfig context (default: the current one)')
-    .option('--dry-run', 'only list what would be deleted')
-    .option('--json', 'print the namespaces and what happened to them as JSON')
+    .option('--dry-run', 'only list what would be removed')
+    .option('--json', 'print the runs and namespaces and what happened to them as JSON')
     .action(async (options: SandboxesGcOptions) => {
       process.exitCode = await sandboxesGc(options)
     })

@@ -30,11 +30,17 @@ export interface PidRecord {
   grandchild?: number
 }
 
-/** Pid files the fixture server wrote into `dir`, sorted by name. */
+/** Pid files the fixture server wrote into `dir`, sorted by name; one still being written is skipped. */
 export function readPids(dir: string): PidRecord[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
-    .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as PidRecord)
+    .flatMap((f) => {
+      try {
+        return [JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as PidRecord]
+      } catch {
+        return []
+      }
+    })
     .sort((a, b) => a.name.localeCompare(b.name) || a.pid - b.pid)
 }
 
