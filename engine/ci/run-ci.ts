@@ -2,14 +2,16 @@
  * `runCi`: one pass of CI over a change — its diff (a patch, or the working tree against the merge base
  * of a base ref), the selection (or a record read from a file), sandboxes built from that same base,
  * the run, the reporters and the artefact files. The selection is written before anything starts, so
- * it is there for the artefacts even when the run cannot start.
+ * it is there for the artefacts even when the run cannot start. Every file goes into the run's own
+ * folder (see run-folder.ts), which `--out` links to once the run ends.
  */
-import { mkdir, writeFile } from 'node:fs/promises'
+import { randomUUID } from 'node:crypto'
 import path from 'node:path'
 import { loadConfig } from '../../plans/config.js'
 import { formatDiagnostic } from '../../plans/diagnostics.js'
 import { createReporter, finalExitCode } from '../../reporters/index.js'
 import type { OutputStream } from '../../reporters/index.js'
+import { writeFileAtomic } from '../../reporters/output.js'
 import { gitLocation, readSelectionRecord, toVerdictSelection } from '../../selectors/index.js'
 import type { SelectionRecord } from '../../selectors/index.js'
 import { renderSelection } from '../../selectors/render.js'
@@ -21,8 +23,16 @@ import type { TimingEntry, Verdict } from '../verdict.js'
 import { defaultBase, mergeBase } from './base.js'
 import { changeOfRecord, resolveChange } from './change.js'
 import type { ChangeSpec } from './change.js'
-import { artefactPaths, ciReporterSpecs, extrasUseStdout, renderArtefacts } from './outputs.js'
+import { artefactPaths, ciReporterSpecs, extrasUseStdout, renderArtefacts, RUNS_DIR } from './outputs.js'
 import type { CiArtefacts } from './outputs.js'
+import {
+  checkOutTarget,
+  createRunFolder,
+  DEFAULT_KEEP_RUNS,
+  finishRunFolder,
+  publishRun,
+  pruneRuns,
+} from './run-folder.js'
 import { selectChange } from './selection.js'
 
 export interface CiOptions {
@@ -40,10 +50,12 @@ export interface CiOptions {
   selector?: string
   /** Deadline of the whole LLM selection, e.g. `30s`. @default the config's `selector.deadline`, else 60s */
   selectorDeadline?: string
-  /** Folder of the artefacts. @default `.vigil/ci` */
+  /** Where the artefacts are found once the run ends: a link to the run's own folder. @default `.vigil/ci` */
   outDir?: string
-  /** JUnit file. @default `<outDir>/junit.xml` */
+  /** Also write the JUnit XML here (it is always in the run's folder as `junit.xml`). */
   junit?: string
+  /** Run folders kept in `.vigil/runs`. @default env VIGIL_KEEP_RUNS, else 20 */
+  keepRuns?: number
   /** More `--reporter` specs on top of the console and the artefact files. @default [] */
   reporters?: string[]
   /** @default 1 */
@@ -82,8 +94,11 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
   const io = { stdout: options.stdout, stderr: options.stderr, env, cwd, isTTY: options.isTTY === true }
   const human = extrasUseStdout(extras, io) ? options.stderr : options.stdout
   const say = (text: string) => void human.write(text.endsWith('\n') ? text : `${text}\n`)
-  const files = artefactPaths({ cwd, outDir: options.outDir, junit: options.junit, env })
-  const reporter = createReporter(ciReporterSpecs(files, extras), io)
+  const runId = randomUUID()
+  const files = artefactPaths({ cwd, runId, outDir: options.outDir, junit: options.junit, env })
+  const keepRuns = options.keepRuns ?? keepRunsFromEnv(env.VIGIL_KEEP_RUNS)
+  const reporter = createReporter(ciReporterSpecs(files, extras, cwd), io)
+  await checkOutTarget(files.out, options.outDir ?? path.relative(cwd, files.out))
 
   const loaded = await loadConfig(options.configPath, cwd)
   const shownConfig = path.relative(cwd, loaded.file) || loaded.file
@@ -116,8 +131,9 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
         cwd,
         prefix: where?.prefix ?? '',
         exclude: [
-          path.dirname(files.verdict),
-          files.junit,
+          files.out,
+          path.resolve(cwd, RUNS_DIR),
+          ...(files.junitCopy ? [files.junitCopy] : []),
           ...(files.stepSummary ? [files.stepSummary] : []),
         ],
       }),
@@ -149,8 +165,8 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
       })
     }
   }
-  await mkdir(path.dirname(files.selection), { recursive: true })
-  await writeFile(files.selection, `${JSON.stringify(record, null, 2)}\n`)
+  const manifest = await createRunFolder(files.runDir, runId)
+  await writeFileAtomic(files.selection, `${JSON.stringify(record, null, 2)}\n`)
   say(`\n${renderSelection(record)}\n`)
   if (record.plans.length === 0)
     say('No plans apply to this change: nothing to run, no sandboxes started. The verdict passes.\n')
@@ -186,14 +202,39 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
       selection: toVerdictSelection(record),
       seed: options.seed,
       requester: options.requester,
+      runId,
       reporter: wrapped,
       env,
       log: (line) => void options.stderr.write(`vigil: ${line}\n`),
       ...(options.signal ? { signal: options.signal } : {}),
     }),
   )
-  say(`\n${renderArtefacts(files, cwd)}`)
-  return { verdict, record, files, exitCode: finalExitCode(verdict, reporter.failures) }
+  let exitCode = finalExitCode(verdict, reporter.failures)
+  // The manifest says how the run ended; then the run becomes what `--out` shows, in one rename.
+  let published = false
+  try {
+    await finishRunFolder(files.runDir, manifest, { exitCode, verdict: verdict.status, out: files.out })
+    await publishRun(files.runDir, files.out)
+    published = true
+  } catch (error) {
+    options.stderr.write(
+      `vigil: ${path.relative(cwd, files.out) || files.out} was not updated: ${(error as Error).message}\n`,
+    )
+    if (exitCode === 0) exitCode = 3
+  }
+  await pruneRuns(path.dirname(files.runDir), keepRuns, [files.runDir]).catch((error: unknown) => {
+    options.stderr.write(`vigil: old run folders were not pruned: ${(error as Error).message}\n`)
+  })
+  say(`\n${renderArtefacts(files, cwd, published)}`)
+  return { verdict, record, files, exitCode }
+
+  function keepRunsFromEnv(value: string | undefined): number {
+    if (value === undefined || value.trim() === '') return DEFAULT_KEEP_RUNS
+    const n = Number(value)
+    if (!Number.isInteger(n) || n < 1)
+      throw new UsageError(`VIGIL_KEEP_RUNS=${value}: expected an integer >= 1`)
+    return n
+  }
 
   async function changeSpec(): Promise<ChangeSpec> {
     if (options.patch !== undefined) return { kind: 'patch', file: options.patch }

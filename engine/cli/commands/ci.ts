@@ -19,11 +19,18 @@ interface CiFlags {
   out?: string
   junit?: string
   reporter: string[]
+  keepRuns?: number
   seed?: number
   requester?: string
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value]
+
+function keepRuns(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--keep-runs ${value}: expected an integer >= 1`)
+  return n
+}
 
 function seed(value: string): number {
   const n = Number(value)
@@ -54,8 +61,18 @@ export const registerCi: RegisterCommand = (program: Command) => {
       '--selector-deadline <duration>',
       'deadline of the whole LLM selection, retries included; then it degrades to rules (default: selector.deadline, 60s)',
     )
-    .option('--out <dir>', `folder for verdict.json, selection.json, junit.xml, summary.md`, DEFAULT_OUT_DIR)
-    .option('--junit <path>', 'write the JUnit XML here instead of <out>/junit.xml')
+    .option(
+      '--out <dir>',
+      'where verdict.json, selection.json, junit.xml, summary.md are found: a link to the folder of the run ' +
+        'that finished last (each run writes into .vigil/runs/<run-id>/)',
+      DEFAULT_OUT_DIR,
+    )
+    .option('--junit <path>', 'also write the JUnit XML here')
+    .option(
+      '--keep-runs <n>',
+      'run folders kept in .vigil/runs (default: $VIGIL_KEEP_RUNS, else 20)',
+      keepRuns,
+    )
     .option(
       '-r, --reporter <name[:path]>',
       'another reporter on top, e.g. json or markdown:pr.md',
@@ -91,6 +108,7 @@ export const registerCi: RegisterCommand = (program: Command) => {
         selectorDeadline: flags.selectorDeadline,
         outDir: flags.out,
         junit: flags.junit,
+        keepRuns: flags.keepRuns,
         reporters: flags.reporter,
         seed: flags.seed,
         requester: flags.requester,
