@@ -16,6 +16,7 @@ import { gitLocation, readSelectionRecord, toVerdictSelection } from '../../sele
 import type { SelectionRecord } from '../../selectors/index.js'
 import { renderSelection } from '../../selectors/render.js'
 import { UsageError } from '../errors.js'
+import { interruptedSignal, SIGNAL_EXIT_CODES, type InterruptSignal } from '../lifecycle.js'
 import { loadPlansForRun } from '../load-plans.js'
 import { runValidation } from '../run.js'
 import type { RunReporter } from '../run.js'
@@ -210,10 +211,17 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
     }),
   )
   let exitCode = finalExitCode(verdict, reporter.failures)
-  // The manifest says how the run ended; then the run becomes what `--out` shows, in one rename.
+  // The manifest says how the run ended (an interrupted one exits with its signal's code); then the run
+  // becomes what `--out` shows, in one rename.
+  const signal = interruptedSignal() as InterruptSignal | undefined
   let published = false
   try {
-    await finishRunFolder(files.runDir, manifest, { exitCode, verdict: verdict.status, out: files.out })
+    await finishRunFolder(files.runDir, manifest, {
+      exitCode: signal ? SIGNAL_EXIT_CODES[signal] : exitCode,
+      verdict: verdict.status,
+      out: files.out,
+      ...(signal ? { interrupted: signal } : {}),
+    })
     await publishRun(files.runDir, files.out)
     published = true
   } catch (error) {

@@ -32,6 +32,8 @@ export interface RunManifest {
   exitCode?: number
   /** The verdict's status, once finished. */
   verdict?: string
+  /** The signal that interrupted the run (its exit code is then 128 + the signal's number). */
+  interrupted?: string
   /** The vigil process writing the folder: a folder whose owner runs is never pruned. */
   owner: { pid: number; startTime?: number }
   /** The `--out` link the run is published to; while that link points here, the folder is not pruned. */
@@ -72,7 +74,7 @@ export async function createRunFolder(runDir: string, runId: string): Promise<Ru
 export async function finishRunFolder(
   runDir: string,
   manifest: RunManifest,
-  outcome: { exitCode: number; verdict: string; out: string },
+  outcome: { exitCode: number; verdict: string; out: string; interrupted?: string },
 ): Promise<void> {
   Object.assign(manifest, { status: 'finished', finishedAt: new Date().toISOString(), ...outcome })
   await writeManifest(runDir, manifest)

@@ -3,7 +3,7 @@
  * `.vigil/ci` becomes, in one rename, a link to the whole folder of the run that finished last. The real
  * CLI on a copy of the sample shop; then the run folder's parts (publish, prune) on real files.
  */
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import {
   cpSync,
   lstatSync,
@@ -168,6 +168,54 @@ describe('two vigil ci runs started together from one folder', () => {
     expect(left).toContain(path.basename(realpathSync(path.join(shop, '.vigil/ci'))))
     expect(left.length).toBeLessThanOrEqual(3)
   }, 60_000)
+})
+
+describe('an interrupted vigil ci run', () => {
+  it('still publishes its whole folder, whose manifest gives the exit code the process ended with', async () => {
+    const child = spawn(
+      process.execPath,
+      [bin, 'ci', '--patch', 'changes/field-rename.patch', '--out', 'stopped'],
+      {
+        cwd: shop,
+        env: { PATH: process.env.PATH ?? '', HOME: work, TMPDIR: work, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk
+      if (/baseline sandbox, service orders: ready/.test(stderr) && !child.killed) child.kill('SIGTERM')
+    })
+    child.stdout.resume()
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL')
+        reject(new Error(`vigil ci did not stop in time\n${stderr}`))
+      }, 120_000)
+      child.once('close', (c) => {
+        clearTimeout(timer)
+        resolve(c)
+      })
+    })
+    expect(code, stderr).toBe(143)
+    const dir = realpathSync(path.join(shop, 'stopped'))
+    const manifest = json<RunManifest>(path.join(dir, 'run.json'))
+    const verdict = json<Verdict>(path.join(dir, 'verdict.json'))
+    expect(manifest).toMatchObject({
+      runId: path.basename(dir),
+      status: 'finished',
+      exitCode: 143,
+      interrupted: 'SIGTERM',
+    })
+    expect(verdict.identity.runId).toBe(manifest.runId)
+    expect(readdirSync(dir).sort()).toEqual([
+      'junit.xml',
+      'run.json',
+      'selection.json',
+      'summary.md',
+      'verdict.json',
+    ])
+  }, 150_000)
 })
 
 describe('publishing a run', () => {
