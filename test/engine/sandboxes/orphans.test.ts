@@ -178,6 +178,24 @@ describe.each([
   )
 })
 
+describe('SIGHUP after the terminal went away', () => {
+  it('output that cannot be written does not stop the cleanup: exits 129, leaves nothing', async () => {
+    const env = scratch()
+    try {
+      const vigil = start(vigilArgs(...RUN), env)
+      await waitFor('the check to run', hasCheck(env.pids), 60_000, vigil)
+      // Like a closed terminal: every later write of vigil fails (EPIPE).
+      vigil.child.stdout!.destroy()
+      vigil.child.stderr!.destroy()
+      vigil.child.kill('SIGHUP')
+      expect((await vigil.closed).code).toBe(129)
+      await expectNothingLeft(env.tmp, env.pids)
+    } finally {
+      env.done()
+    }
+  }, 120_000)
+})
+
 describe('the process that started vigil dies', () => {
   it('a killed wrapper: vigil notices within about a second, exits as on SIGTERM, and cleans up', async () => {
     const env = scratch()
