@@ -81,7 +81,15 @@ interface Vigil {
 function start(argv: string[], env: { tmp: string; pids: string }): Vigil {
   const child = spawn(argv[0]!, argv.slice(1), {
     cwd: repo.top,
-    env: { ...process.env, TMPDIR: env.tmp, VIGIL_TEST_PID_DIR: env.pids, NO_COLOR: '1' },
+    // No kubeconfig: `sandboxes gc` does the local part only, whatever this machine has.
+    env: {
+      ...process.env,
+      TMPDIR: env.tmp,
+      HOME: env.tmp,
+      KUBECONFIG: '',
+      VIGIL_TEST_PID_DIR: env.pids,
+      NO_COLOR: '1',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
@@ -257,6 +265,7 @@ describe('vigil sandboxes gc', () => {
         runs: Array<{ owner: { alive: boolean }; items: Array<{ kind: string; action: string }> }>
         kubernetes?: { skipped?: string }
       }
+      expect(planned.kubernetes?.skipped).toContain('no kubeconfig')
       const dead = planned.runs.filter((r) => !r.owner.alive)
       expect(dead.flatMap((r) => r.items.map((i) => `${i.kind} ${i.action}`)).sort()).toEqual([
         'process would-remove',
@@ -282,6 +291,18 @@ describe('vigil sandboxes gc', () => {
       env.done()
     }
   }, 180_000)
+
+  it('does the local part even when the named cluster cannot be used, then fails for it', async () => {
+    const env = scratch()
+    try {
+      const gc = start(vigilArgs('sandboxes', 'gc', '--kubeconfig', path.join(env.tmp, 'missing.yaml')), env)
+      expect((await gc.closed).code).toBe(2)
+      expect(gc.out()).toContain('no vigil run left anything behind')
+      expect(gc.err()).toMatch(/missing\.yaml: cannot be loaded/)
+    } finally {
+      env.done()
+    }
+  }, 60_000)
 
   it('never touches a live run', async () => {
     const env = scratch()
