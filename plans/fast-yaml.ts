@@ -5,6 +5,9 @@
  * plain or flow scalars, unusual numbers, tabs, duplicate keys, errors — which the `yaml` package then
  * parses with full positions. Parsing with positions costs several times more, and only broken plans need
  * them. test/plans/fast-yaml.test.ts checks it against the `yaml` package on generated documents.
+ *
+ * Collections nested deeper than `maxDepth` are refused too (the caller reports them with a position), so
+ * the recursion here is bounded whatever the input.
  */
 
 class Refuse extends Error {}
@@ -12,7 +15,7 @@ const refuse = (): never => {
   throw new Refuse()
 }
 
-export function fastParseYaml(source: string): { value: unknown } | undefined {
+export function fastParseYaml(source: string, maxDepth: number): { value: unknown } | undefined {
   if (source.includes('\t') || source.includes('\r') || source.charCodeAt(0) === 0xfeff) return undefined
   // Each line as its indentation and the text after it, in two arrays rather than an object per line.
   const indents: number[] = []
@@ -31,10 +34,10 @@ export function fastParseYaml(source: string): { value: unknown } | undefined {
     start = newline + 1
   }
   try {
-    const parser = new BlockParser(indents, texts)
+    const parser = new BlockParser(indents, texts, maxDepth)
     const first = parser.peek()
     if (first === -1) return undefined
-    const value = parser.node(indents[first]!, -1)
+    const value = parser.node(indents[first]!, -1, 1)
     if (parser.peek() !== -1) refuse()
     return { value }
   } catch (error) {
@@ -117,6 +120,7 @@ class BlockParser {
   constructor(
     private readonly indents: number[],
     private readonly texts: string[],
+    private readonly maxDepth: number,
   ) {}
 
   /** Index of the next line that is neither blank nor a comment (-1 at the end); refuses document markers and directives. */
@@ -134,17 +138,21 @@ class BlockParser {
     return -1
   }
 
-  /** A block node whose lines are indented exactly `indent` (and more than the parent's `parent`). */
-  node(indent: number, parent: number): unknown {
+  /**
+   * A block node whose lines are indented exactly `indent` (and more than the parent's `parent`); `depth` is
+   * its nesting level (1 at the top).
+   */
+  node(indent: number, parent: number, depth: number): unknown {
     const line = this.peek()
     if (this.indents[line]! !== indent || indent <= parent) refuse()
     const text = this.texts[line]!
-    if (isDash(text)) return this.sequence(indent)
-    if (keyPrefix(text) !== -1) return this.mapping(indent)
+    if (isDash(text)) return this.sequence(indent, depth)
+    if (keyPrefix(text) !== -1) return this.mapping(indent, depth)
     return refuse()
   }
 
-  private mapping(indent: number): Record<string, unknown> {
+  private mapping(indent: number, depth: number): Record<string, unknown> {
+    if (depth > this.maxDepth) refuse()
     const out: Record<string, unknown> = {}
     for (let line = this.peek(); line !== -1 && this.indents[line] === indent; line = this.peek()) {
       const text = this.texts[line]!
@@ -154,13 +162,14 @@ class BlockParser {
       if (typeof plain(key) !== 'string' || key === '__proto__' || key === '<<' || Object.hasOwn(out, key))
         refuse()
       this.at++
-      out[key] = this.value(prefix === text.length ? '' : text.slice(prefix), indent, true)
+      out[key] = this.value(prefix === text.length ? '' : text.slice(prefix), indent, true, depth)
     }
     this.expectDedent(indent)
     return out
   }
 
-  private sequence(indent: number): unknown[] {
+  private sequence(indent: number, depth: number): unknown[] {
+    if (depth > this.maxDepth) refuse()
     const out: unknown[] = []
     for (let line = this.peek(); line !== -1 && this.indents[line] === indent; line = this.peek()) {
       const text = this.texts[line]!
@@ -168,17 +177,17 @@ class BlockParser {
       const rest = text.slice(1).trimStart()
       if (rest === '' || rest.charCodeAt(0) === 35 /* # */) {
         this.at++
-        out.push(this.nested(indent, false))
+        out.push(this.nested(indent, false, depth))
       } else if (isDash(rest) || keyPrefix(rest) !== -1) {
         // `- key: value` / `- - x`: the item is a block node starting after the dash; re-read this line
         // as if it were indented to where that node starts.
         const shift = text.length - rest.length
         this.indents[line] = indent + shift
         this.texts[line] = rest
-        out.push(this.node(indent + shift, indent))
+        out.push(this.node(indent + shift, indent, depth + 1))
       } else {
         this.at++
-        out.push(this.value(rest, indent, false))
+        out.push(this.value(rest, indent, false, depth))
       }
     }
     this.expectDedent(indent)
@@ -191,16 +200,19 @@ class BlockParser {
     if (next !== -1 && this.indents[next]! > indent) refuse()
   }
 
-  /** A value after `key:` or `- ` on the same line, or on the lines below when `rest` is empty. */
-  private value(rest: string, indent: number, inMapping: boolean): unknown {
-    if (rest === '' || rest.charCodeAt(0) === 35 /* # */) return this.nested(indent, inMapping)
+  /**
+   * A value after `key:` or `- ` on the same line, or on the lines below when `rest` is empty; `depth` is the
+   * level of the collection holding it.
+   */
+  private value(rest: string, indent: number, inMapping: boolean, depth: number): unknown {
+    if (rest === '' || rest.charCodeAt(0) === 35 /* # */) return this.nested(indent, inMapping, depth)
     const c = rest[0]!
     let value: unknown
     let tail: string
     if (c === '|' || c === '>') return this.blockScalar(rest, indent)
     if (c === '[' || c === '{' || c === '"' || c === "'") {
-      const flow = new FlowParser(rest)
-      value = flow.value()
+      const flow = new FlowParser(rest, this.maxDepth)
+      value = flow.value(depth + 1)
       tail = rest.slice(flow.at)
     } else {
       if ('&*!%@`?:,]}#'.includes(c) || isDash(rest)) refuse()
@@ -218,12 +230,13 @@ class BlockParser {
   }
 
   /** The node on the following lines (more indented; a mapping's sequence may sit at the same indent). */
-  private nested(indent: number, inMapping: boolean): unknown {
+  private nested(indent: number, inMapping: boolean, depth: number): unknown {
     const next = this.peek()
     if (next === -1) return null
     const nextIndent = this.indents[next]!
-    if (nextIndent > indent) return this.node(nextIndent, indent)
-    if (inMapping && nextIndent === indent && isDash(this.texts[next]!)) return this.sequence(indent)
+    if (nextIndent > indent) return this.node(nextIndent, indent, depth + 1)
+    if (inMapping && nextIndent === indent && isDash(this.texts[next]!))
+      return this.sequence(indent, depth + 1)
     return null
   }
 
@@ -274,23 +287,29 @@ class BlockParser {
 /** One-line flow collections and quoted scalars. */
 class FlowParser {
   at = 0
-  constructor(private readonly text: string) {}
+  constructor(
+    private readonly text: string,
+    private readonly maxDepth: number,
+  ) {}
 
   private spaces(): void {
     while (this.text[this.at] === ' ') this.at++
   }
 
-  value(): unknown {
+  /** The value here; a collection here would be at nesting level `depth`. */
+  value(depth: number): unknown {
     this.spaces()
     const c = this.text[this.at]
-    if (c === '{') return this.mapping()
-    if (c === '[') return this.sequence()
+    if (c === '{' || c === '[') {
+      if (depth > this.maxDepth) refuse()
+      return c === '{' ? this.mapping(depth) : this.sequence(depth)
+    }
     if (c === '"') return this.doubleQuoted()
     if (c === "'") return this.singleQuoted()
     return plain(this.plainText())
   }
 
-  private mapping(): Record<string, unknown> {
+  private mapping(depth: number): Record<string, unknown> {
     this.at++
     const out: Record<string, unknown> = {}
     for (;;) {
@@ -305,7 +324,7 @@ class FlowParser {
       this.at++
       this.spaces()
       const next = this.text[this.at]
-      out[key] = next === ',' || next === '}' ? null : this.value()
+      out[key] = next === ',' || next === '}' ? null : this.value(depth + 1)
       this.spaces()
       if (this.text[this.at] === ',') this.at++
       else if (this.text[this.at] !== '}') refuse()
@@ -314,13 +333,13 @@ class FlowParser {
     return out
   }
 
-  private sequence(): unknown[] {
+  private sequence(depth: number): unknown[] {
     this.at++
     const out: unknown[] = []
     for (;;) {
       this.spaces()
       if (this.text[this.at] === ']') break
-      out.push(this.value())
+      out.push(this.value(depth + 1))
       this.spaces()
       if (this.text[this.at] === ',') this.at++
       else if (this.text[this.at] !== ']') refuse()

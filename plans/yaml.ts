@@ -1,5 +1,5 @@
-import { isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml'
-import type { Document, Node, Pair } from 'yaml'
+import { Composer, Parser, YAMLParseError, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml'
+import type { CST, Document, Node, Pair } from 'yaml'
 import { fastParseYaml } from './fast-yaml.js'
 
 /** A YAML text parsed; node positions are computed on first use, for locating problems. */
@@ -17,13 +17,39 @@ export interface ParsedYaml {
 const MAX_ALIAS_COUNT = 100
 
 /**
+ * Collections nested deeper than this are an error at the first one past the limit. Parsing, validating and
+ * every later walk of a value recurse once per level: without a bound, a 14 KB line of `[[[[…` overflows the
+ * stack (or aborts the process, when the overflow hits V8's regular expression compiler). Plans rarely nest
+ * past ten levels; js-yaml, which reads OpenAPI and JSON Schema files, has the same default limit.
+ */
+export const MAX_YAML_DEPTH = 100
+
+const TOO_DEEP = `nested deeper than ${MAX_YAML_DEPTH} levels`
+
+/**
+ * Where YAML text (any number of documents) first nests deeper than MAX_YAML_DEPTH, for callers that parse it
+ * with the `yaml` package themselves; undefined when it does not.
+ */
+export function yamlDepthProblem(text: string): { offset: number; message: string } | undefined {
+  const offset = firstTooDeep(Array.from(new Parser().parse(text)))
+  return offset === undefined ? undefined : { offset, message: TOO_DEEP }
+}
+
+/**
  * Parses YAML (1.2, core schema). Plain documents take the fast path and build their positions only when
  * asked; everything else goes through the `yaml` package's full parser.
  */
 export function parseYaml(text: string): ParsedYaml {
-  const fast = fastParseYaml(text)
+  const fast = fastParseYaml(text, MAX_YAML_DEPTH)
   if (fast) return new FastParsed(text, fast.value)
-  const doc = parseDocument(text, OPTIONS)
+  // yaml's parser is iterative; its composer and toJS recurse per level: measure depth between the two.
+  const tokens = Array.from(new Parser().parse(text))
+  const tooDeep = firstTooDeep(tokens)
+  if (tooDeep !== undefined) {
+    const errors = [{ offset: tooDeep, message: TOO_DEEP }]
+    return { doc: parseDocument('', OPTIONS), value: undefined, errors, warnings: [] }
+  }
+  const doc = compose(tokens, text.length)
   // One mistake often trips several of yaml's rules at the same spot; the first says it best.
   const errors = doc.errors
     .map((e) => ({ offset: e.pos[0], message: cleanMessage(e.message) }))
@@ -43,6 +69,45 @@ export function parseYaml(text: string): ParsedYaml {
 }
 
 const OPTIONS = { prettyErrors: false, uniqueKeys: true } as const
+
+/** The first document of a token stream, as `parseDocument` composes it (a second one is an error). */
+function compose(tokens: CST.Token[], length: number): Document.Parsed {
+  let doc: Document.Parsed | undefined
+  for (const next of new Composer(OPTIONS).compose(tokens, true, length)) {
+    if (!doc) doc = next
+    else {
+      const message = 'Source contains multiple documents; please use YAML.parseAllDocuments()'
+      doc.errors.push(new YAMLParseError([next.range[0], next.range[1]], 'MULTIPLE_DOCS', message))
+      break
+    }
+  }
+  return doc!
+}
+
+/**
+ * Offset of the first collection (in document order) nested deeper than MAX_YAML_DEPTH, walking the
+ * tokens with a stack of its own so that the walk itself cannot overflow.
+ */
+function firstTooDeep(tokens: readonly CST.Token[]): number | undefined {
+  const stack: Array<{ token: CST.Token; depth: number }> = []
+  const push = (token: CST.Token | null | undefined, depth: number) => {
+    if (token) stack.push({ token, depth })
+  }
+  for (let i = tokens.length - 1; i >= 0; i--) push(tokens[i], 0)
+  while (stack.length > 0) {
+    const { token, depth } = stack.pop()!
+    if (token.type === 'document') push(token.value, depth)
+    else if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
+      if (depth + 1 > MAX_YAML_DEPTH) return token.offset
+      for (let i = token.items.length - 1; i >= 0; i--) {
+        const item = token.items[i]!
+        push(item.value, depth + 1)
+        push(item.key, depth + 1)
+      }
+    }
+  }
+  return undefined
+}
 
 /** A document the fast path took: no errors, and positions parsed only when first asked for. */
 class FastParsed implements ParsedYaml {

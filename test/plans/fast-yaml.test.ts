@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { parseDocument, stringify } from 'yaml'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { fastParseYaml } from '../../plans/fast-yaml.js'
+import { MAX_YAML_DEPTH } from '../../plans/yaml.js'
 
 /** What the `yaml` package makes of a text: its value, or 'error'. */
 function reference(text: string): unknown {
@@ -13,7 +14,7 @@ let taken = 0
 
 /** The fast path must either decline or agree exactly with the `yaml` package. */
 function agrees(text: string): boolean {
-  const fast = fastParseYaml(text)
+  const fast = fastParseYaml(text, MAX_YAML_DEPTH)
   if (fast === undefined) return true
   taken++
   expect(fast.value, JSON.stringify(text)).toStrictEqual(reference(text))
@@ -152,7 +153,7 @@ describe('fast YAML path', () => {
     ["q: 'it''s' # note\n", { q: "it's" }],
     ['u: http://x:80/y\nn: 1.25\nt: 10s\n', { u: 'http://x:80/y', n: 1.25, t: '10s' }],
   ])('parses %j', (text, expected) => {
-    expect(fastParseYaml(text)?.value).toEqual(expected)
+    expect(fastParseYaml(text, MAX_YAML_DEPTH)?.value).toEqual(expected)
     expect(reference(text)).toEqual(expected)
   })
 
@@ -165,6 +166,6 @@ describe('fast YAML path', () => {
     'a:\tb\n',
     'a: 0x1F\n',
   ])('leaves %j to the yaml package', (text) => {
-    expect(fastParseYaml(text)).toBeUndefined()
+    expect(fastParseYaml(text, MAX_YAML_DEPTH)).toBeUndefined()
   })
 })
