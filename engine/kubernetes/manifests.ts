@@ -6,6 +6,8 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parseAllDocuments } from 'yaml'
+import { LineIndex } from '../../plans/text.js'
+import { yamlDepthProblem } from '../../plans/yaml.js'
 import type { KubeObject } from './client.js'
 import { ManifestError } from './errors.js'
 import {
@@ -115,6 +117,12 @@ export async function readManifests(
       throw new ManifestError(`${where}${file}: cannot be read (${(error as Error).message})`, {
         cause: error,
       })
+    }
+    // yaml composes recursively: past the depth limit it overflows the stack, or aborts inside V8.
+    const tooDeep = yamlDepthProblem(text)
+    if (tooDeep) {
+      const { line, column } = new LineIndex(text).position(tooDeep.offset)
+      throw new ManifestError(`${file}:${line}:${column}: ${tooDeep.message}`)
     }
     for (const [index, doc] of parseAllDocuments(text).entries()) {
       if (doc.errors.length) {

@@ -24,6 +24,7 @@ import {
   type RunObjectsInput,
 } from '../../engine/kubernetes/jobs/manifest.js'
 import { testRunObjects } from '../../engine/kubernetes/k6-operator.js'
+import { ManifestError } from '../../engine/kubernetes/errors.js'
 import { namespaceObject, prepareObjects, readManifests } from '../../engine/kubernetes/manifests.js'
 import { planSide } from '../../engine/kubernetes/sandbox-plan.js'
 import type { KubernetesSandboxOptions } from '../../engine/kubernetes/schema.js'
@@ -312,6 +313,26 @@ spec: { selector: { app: orders }, ports: [{ port: 80, targetPort: 8080 }] }
     const broken = structuredClone(plan.objects[0]!)
     broken.spec.replicas = 'two'
     expect(() => validateOffline(broken)).toThrow(/replicas must be integer/)
+  })
+})
+
+describe('manifest files that are not manifests', () => {
+  it('YAML nested 7,000 levels deep is an error at file:line:col, not a stack overflow or an abort', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-k8s-manifests-'))
+    try {
+      for (const [name, body] of [
+        ['dashes.yaml', `${'- '.repeat(7000)}x\n`],
+        ['flow.yaml', `kind: ConfigMap\n---\ndata: ${'{a: '.repeat(7000)}1${'}'.repeat(7000)}\n`],
+      ] as const) {
+        await writeFile(path.join(dir, name), body)
+        const error = await readManifests([name], dir, '').catch((e: unknown) => e)
+        expect(error).toBeInstanceOf(ManifestError)
+        const at = name === 'dashes.yaml' ? '1:201' : '3:403'
+        expect((error as Error).message).toBe(`${name}:${at}: nested deeper than 100 levels`)
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
 
