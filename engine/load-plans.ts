@@ -4,6 +4,7 @@
  */
 import path from 'node:path'
 import type { LoadedConfig } from '../plans/config.js'
+import { fileRoots } from '../plans/files.js'
 import { loadPlans } from '../plans/loader.js'
 import type { LoadPlansResult } from '../plans/loader.js'
 import { defaultCheckSchemas } from '../plans/schemas.js'
@@ -22,7 +23,7 @@ export function checkSchemas(): Record<string, JsonSchema> {
  * Loads the plans of a run. `roots` (relative to `cwd`) replace the config's `plans` (relative to the
  * config's folder); reported file paths are relative to `cwd`.
  */
-export function loadPlansForRun(
+export async function loadPlansForRun(
   loaded: LoadedConfig,
   roots?: readonly string[],
   cwd: string = process.cwd(),
@@ -30,5 +31,11 @@ export function loadPlansForRun(
   const resolved = roots?.length
     ? roots.map((root) => path.resolve(cwd, root))
     : loaded.config.plans.map((root) => path.resolve(loaded.dir, root))
-  return loadPlans({ roots: resolved, cwd, checkSchemas: checkSchemas() })
+  const fileRoots = await projectFileRoots(loaded)
+  return loadPlans({ roots: resolved, cwd, checkSchemas: checkSchemas(), fileRoots })
+}
+
+/** The folders the config's plans may read files from: the project and the config's `allowFiles`. */
+export function projectFileRoots(loaded: LoadedConfig): Promise<string[]> {
+  return fileRoots(loaded.dir, loaded.config.allowFiles)
 }

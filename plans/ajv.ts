@@ -17,7 +17,46 @@ function createAjv(): Ajv {
   // Annotations our schemas use to phrase messages (see schema-errors.ts).
   for (const keyword of ['x-hint', 'x-code', 'x-pattern', 'x-pattern-code'])
     ajv.addKeyword({ keyword, schemaType: 'string' })
+  // `x-file: <role>` marks a string that names a file the plan reads (plans/files.ts checks where it leads).
+  ajv.addKeyword({
+    keyword: 'x-file',
+    schemaType: 'string',
+    errors: false,
+    validate: (role: string, data: unknown, _parent: unknown, cxt?: { instancePath: string }) => {
+      if (collecting && typeof data === 'string')
+        collecting.push({ pointer: cxt?.instancePath ?? '', value: data, role })
+      return true
+    },
+  })
   return ajv
+}
+
+/** A string a schema marks with `x-file`: a file (or, for the role `folder`, a folder) the plan names. */
+export interface FileReference {
+  /** JSON pointer of the string in the validated value. */
+  pointer: string
+  value: string
+  role: string
+}
+
+/** Where `x-file` strings go during one (synchronous) validation. */
+let collecting: FileReference[] | undefined
+
+/** Validates `data` and returns the `x-file` strings it holds, each pointer once. */
+export function validateCollectingFiles(
+  validate: ValidateFunction,
+  data: unknown,
+): { valid: boolean; files: FileReference[] } {
+  const files: FileReference[] = []
+  collecting = files
+  try {
+    const valid = validate(data) as boolean
+    // A string in a oneOf branch can be seen once per branch tried.
+    const unique = new Map(files.map((f) => [f.pointer, f]))
+    return { valid, files: [...unique.values()] }
+  } finally {
+    collecting = undefined
+  }
 }
 
 const shared = createAjv()

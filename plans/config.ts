@@ -39,6 +39,11 @@ export interface VigilConfig {
   redact: { headers: string[] }
   /** Hosts besides loopback that sandboxes and traffic may use. @default [] */
   allowHosts: string[]
+  /**
+   * Folders (relative to the config's folder) whose files plans may read besides the project's: the git
+   * repository holding the config, else its folder. @default []
+   */
+  allowFiles: string[]
   /** The system under test; its provider validates the rest. Absent when the config has none. */
   sandbox?: { provider: string; default?: string; services?: Record<string, unknown>; [key: string]: unknown }
   /** Overrides merged over `sandbox` for the baseline. @default {} */
@@ -148,6 +153,7 @@ function withDefaults(raw: Record<string, unknown>): VigilConfig {
     secrets: (raw.secrets as Record<string, SecretSource> | undefined) ?? {},
     redact: { ...redact, headers: redact.headers ?? [] },
     allowHosts: (raw.allowHosts as string[] | undefined) ?? [],
+    allowFiles: (raw.allowFiles as string[] | undefined) ?? [],
     baseline: (raw.baseline as Record<string, unknown> | undefined) ?? {},
     selector: (raw.selector as Record<string, unknown> | undefined) ?? {},
     executor: { kind: 'local', ...((raw.executor as Record<string, unknown> | undefined) ?? {}) },

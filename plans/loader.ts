@@ -2,8 +2,10 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { compareDiagnostics, compareText, formatDiagnostic } from './diagnostics.js'
 import { discoverPlanFiles, relativeTo } from './discover.js'
+import { FileChecker, projectRoot } from './files.js'
 import { deepFreeze } from './freeze.js'
 import { parsePlanFile } from './parse-plan.js'
+import { describePointer } from './schema-errors.js'
 import type { ParsedPlanFile } from './parse-plan.js'
 import { defaultCheckSchemas } from './schemas.js'
 import type { JsonSchema, Plan, PlanDiagnostic } from './types.js'
@@ -18,6 +20,12 @@ export interface LoadPlansOptions {
    * @default defaultCheckSchemas (the minimal schemas shipped in plans/schema/checks/)
    */
   checkSchemas?: Readonly<Record<string, JsonSchema>>
+  /**
+   * Folders (absolute) the files checks name — schemas, OpenAPI documents and what their `$ref`s lead to,
+   * scripts, folders — must stay inside; a plan naming anything else is an error at that name.
+   * @default the project of `cwd`: its git repository, else `cwd` (see plans/files.ts `fileRoots`)
+   */
+  fileRoots?: readonly string[]
 }
 
 export interface LoadPlansResult {
@@ -66,6 +74,30 @@ export async function loadPlans(options: LoadPlansOptions): Promise<LoadPlansRes
     return { file, ...parsePlanFile(text, { file, dir: path.dirname(absolute), checkSchemas }) }
   })
 
+  // Files the plans name: a plan naming one outside the roots (or leading there by $ref) does not load.
+  const roots = options.fileRoots ?? [await projectRoot(cwd)]
+  const checker = new FileChecker(roots, cwd)
+  await Promise.all(
+    parsed.map(async (p) => {
+      const plan = p.plan
+      if (!plan || !p.files?.length) return
+      for (const ref of p.files) {
+        const problem = await checker.check(ref.value, ref.role, plan.dir)
+        if (!problem) continue
+        const what = `${ref.kind}: ${describePointer(ref.pointer, ref.role)} ${JSON.stringify(ref.value)}`
+        const message = `${what}${problem.inDocument ? ': ' : ' '}${problem.message}`
+        p.diagnostics.push({
+          ...ref.locate(),
+          severity: 'error',
+          code: problem.code,
+          message,
+          plan: plan.name,
+        })
+        p.plan = undefined
+      }
+    }),
+  )
+
   const byName = new Map<string, ParsedFile[]>()
   for (const p of parsed) {
     diagnostics.push(...p.diagnostics)
@@ -90,7 +122,7 @@ export async function loadPlans(options: LoadPlansOptions): Promise<LoadPlansRes
 
   const plans = parsed
     .filter((p) => p.plan && !duplicates.has(p))
-    .map((p) => deepFreeze(p.plan!))
+    .map((p) => deepFreeze(options.fileRoots ? { ...p.plan!, fileRoots: options.fileRoots } : p.plan!))
     .sort((a, b) => compareText(a.name, b.name))
   diagnostics.sort(compareDiagnostics)
   return { plans, diagnostics, files: parsed.map((p) => p.file) }

@@ -1,4 +1,4 @@
-import { validatorFor } from './ajv.js'
+import { validateCollectingFiles, validatorFor } from './ajv.js'
 import { parseDuration } from './duration.js'
 import { splitFrontmatter } from './frontmatter.js'
 import { globProblem } from './globs.js'
@@ -8,6 +8,7 @@ import frontmatterSchema from './schema/frontmatter.json' with { type: 'json' }
 import { translateErrors } from './schema-errors.js'
 import { LineIndex, sliceSegment } from './text.js'
 import type { Segment } from './text.js'
+import type { FileReference } from './ajv.js'
 import type { CheckBlock, DiagnosticSeverity, JsonSchema, Location, Plan, PlanDiagnostic } from './types.js'
 import { locate, parseYaml } from './yaml.js'
 import type { ParsedYaml } from './yaml.js'
@@ -22,9 +23,25 @@ export interface ParseOptions {
   checkSchemas: Readonly<Record<string, JsonSchema>>
 }
 
+/** A file or folder a check block names (a string its kind's schema marks with `x-file`). */
+export interface PlanFileReference {
+  /** The check kind, for messages. */
+  kind: string
+  /** JSON pointer of the string inside the block. */
+  pointer: string
+  /** The string as written (a path relative to the plan's folder, maybe with a `#fragment`). */
+  value: string
+  /** `schema`, `openapi`, `script` or `folder`. */
+  role: string
+  /** Where the string is in the plan file (computed on demand: positions cost a re-parse). */
+  locate(): Location
+}
+
 /** One file's outcome: a plan (when it has no error) and its diagnostics. */
 export interface ParsedPlanFile {
   plan?: Plan
+  /** The files the plan's checks name, to be checked by the loader (present with `plan`). */
+  files?: PlanFileReference[]
   /** The frontmatter's `name` when it is a non-empty string, even if the plan has errors. */
   name?: string
   /** Where the `name` value is, for duplicate-name reports (computed on demand: positions cost a re-parse). */
@@ -112,6 +129,7 @@ export function parsePlanFile(text: string, options: ParseOptions): ParsedPlanFi
   }
 
   const checks: CheckBlock[] = []
+  const files: PlanFileReference[] = []
   const counts = new Map<string, number>()
   const names = new Map<string, number>()
   let checkLike = 0
@@ -153,6 +171,7 @@ export function parsePlanFile(text: string, options: ParseOptions): ParsedPlanFi
     const seen = (names.get(name) ?? 0) + 1
     names.set(name, seen)
     if (!block) continue
+    files.push(...block.files)
     const id = `${planName ?? ''}/${name}${seen > 1 ? ` (${seen})` : ''}`
     const location = { file: options.file, line: fence.line + 1, column: fence.column }
     checks.push({
@@ -199,7 +218,7 @@ export function parsePlanFile(text: string, options: ParseOptions): ParsedPlanFi
     checks,
     frontmatter: fm,
   }
-  return { plan, diagnostics, ...named }
+  return { plan, files, diagnostics, ...named }
 }
 
 /** Collects one file's diagnostics at file positions, and counts its errors. */
@@ -212,6 +231,11 @@ class Reporter {
     private readonly index: LineIndex,
     private readonly file: string,
   ) {}
+
+  /** The file position of an offset. */
+  locate(offset: number): Location {
+    return { file: this.file, ...this.index.position(offset) }
+  }
 
   report(offset: number, severity: DiagnosticSeverity, code: string, message: string): void {
     const { line, column } = this.index.position(offset)
@@ -238,14 +262,28 @@ function parseBlock(
   fenceOffset: number,
   schema: JsonSchema,
   reporter: Reporter,
-): { params: Record<string, unknown>; source: string } | undefined {
+): { params: Record<string, unknown>; source: string; files: PlanFileReference[] } | undefined {
   const yaml = parseYaml(segment.text)
   const before = reporter.errors
   reportYamlProblems(yaml, segment, `${kind} block`, reporter)
   if (yaml.errors.length > 0) return undefined
-  validateAgainst(schema, yaml.value ?? null, yaml, segment, `${kind}: `, 'block', fenceOffset, reporter)
+  const named = validateAgainst(
+    schema,
+    yaml.value ?? null,
+    yaml,
+    segment,
+    `${kind}: `,
+    'block',
+    fenceOffset,
+    reporter,
+  )
   if (reporter.errors > before) return undefined
-  return { params: yaml.value as Record<string, unknown>, source: segment.text }
+  const files = named.map((f) => ({
+    kind,
+    ...f,
+    locate: () => reporter.locate(segment.toFile(locate(yaml.doc, f.pointer).value)),
+  }))
+  return { params: yaml.value as Record<string, unknown>, source: segment.text, files }
 }
 
 function reportYamlProblems(yaml: ParsedYaml, segment: Segment, where: string, reporter: Reporter): void {
@@ -273,9 +311,10 @@ function validateAgainst(
   root: string,
   containerOffset: number,
   reporter: Reporter,
-): void {
+): FileReference[] {
+  const { valid, files } = validateCollectingFiles(validatorFor(schema), data)
+  if (valid) return files
   const validate = validatorFor(schema)
-  if (validate(data)) return
   const seen = new Set<string>()
   for (const issue of translateErrors(validate.errors ?? [], root)) {
     let offset = containerOffset
@@ -289,4 +328,5 @@ function validateAgainst(
     seen.add(key)
     reporter.report(offset, 'error', issue.code, prefix + issue.message)
   }
+  return files
 }

@@ -56,6 +56,11 @@ export interface Plan {
   readonly checks: readonly CheckBlock[]
   /** The whole frontmatter as parsed, including keys the model does not lift out. */
   readonly frontmatter: Readonly<Record<string, unknown>>
+  /**
+   * Folders (absolute, real) the plan's checks may read files from, set by the loader: the project and the
+   * config's `allowFiles`. Without it, the project of `dir`.
+   */
+  readonly fileRoots?: readonly string[]
 }
 
 export type DiagnosticSeverity = 'error' | 'warning'

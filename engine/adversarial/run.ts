@@ -50,7 +50,7 @@ async function healthRequest(
     return targets.some((t) => t.method === 'GET' && t.path === '/health')
       ? { method: 'GET', path: '/health' }
       : undefined
-  const doc = await loadOpenApi(path.resolve(ctx.plan.dir, openapi), openapi)
+  const doc = await loadOpenApi(path.resolve(ctx.plan.dir, openapi), openapi, ctx.plan.fileRoots)
   const op = doc.operations.find(
     (o) => o.method === 'GET' && /^\/(health|healthz|livez|readyz)$/.test(o.path),
   )
@@ -136,7 +136,7 @@ export async function runAdversarial(ctx: Ctx): Promise<void> {
   const budget = p.timeBudget === undefined ? DEFAULT_BUDGET_MS : parseDuration(p.timeBudget)
   // Leave the check time to replay on the baseline, probe and report after the cases.
   const deadline = Date.now() + Math.max(0, Math.min(budget, ctx.timeoutMs * (p.newOnly ? 0.4 : 0.8)))
-  const targets = await resolveTargets(p, ctx.plan.dir)
+  const targets = await resolveTargets(p, ctx.plan.dir, ctx.plan.fileRoots)
   if (targets.length === 0)
     throw new AdversarialUsageError(`${p.openapi ?? 'the block'}: no operation to attack`)
   const health = oracles.has('healthy') ? await healthRequest(ctx, targets) : undefined

@@ -44,6 +44,8 @@ export interface SuggestOptions {
   dryRun?: boolean
   /** Reported file paths are relative to it. @default process.cwd() */
   cwd?: string
+  /** Folders the plan may read files from (the config's project and allowFiles). @default the project of cwd */
+  fileRoots?: readonly string[]
   signal?: AbortSignal
 }
 
@@ -67,14 +69,23 @@ const FORBIDDEN_HEADERS = new Set([
   'connection',
 ])
 
-async function loadPlan(file: string, cwd: string): Promise<{ plan: Plan; text: string }> {
+async function loadPlan(
+  file: string,
+  cwd: string,
+  fileRoots: readonly string[] | undefined,
+): Promise<{ plan: Plan; text: string }> {
   const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw new SuggestError(
       'VIGIL_SUGGEST_PLAN',
       `${path.relative(cwd, file)}: cannot read: ${error.code ?? error.message}`,
     )
   })
-  const result = await loadPlans({ roots: [file], cwd, checkSchemas: checkSchemas() })
+  const result = await loadPlans({
+    roots: [file],
+    cwd,
+    checkSchemas: checkSchemas(),
+    ...(fileRoots ? { fileRoots } : {}),
+  })
   const errors = result.diagnostics.filter((d) => d.severity === 'error')
   if (errors.length || !result.plans[0]) {
     throw new SuggestError(
@@ -154,10 +165,10 @@ export async function suggestCases(options: SuggestOptions): Promise<SuggestResu
     )
   }
   const file = path.resolve(cwd, options.planFile)
-  const { plan, text } = await loadPlan(file, cwd)
+  const { plan, text } = await loadPlan(file, cwd, options.fileRoots)
   const block = pickBlock(plan, options.check)
   const params = block.params as AdversarialParams
-  const targets = await resolveTargets(params, plan.dir)
+  const targets = await resolveTargets(params, plan.dir, plan.fileRoots)
   const captures = (params.setup ?? []).flatMap((s) => Object.keys(s.capture ?? {})).sort()
   const maxCases = Math.max(1, Math.min(options.maxCases ?? 20, 50))
   const client = new Anthropic({

@@ -138,6 +138,7 @@ async function requestTarget(
   params: AdversarialParams,
   planDir: string,
   index: number,
+  fileRoots: readonly string[] | undefined,
 ): Promise<Target> {
   const parsed = parseRequest({ method: entry.method ?? 'GET', path: entry.path })
   if (!entry.path.startsWith('/') || entry.path.startsWith('//')) {
@@ -168,7 +169,7 @@ async function requestTarget(
       if (typeof entry.schema === 'object') body.schema = entry.schema
       else {
         const [file, fragment = ''] = entry.schema.split('#')
-        const doc = await schemaRegistry.loadFile(path.resolve(planDir, file!), file)
+        const doc = await schemaRegistry.loadFile(path.resolve(planDir, file!), file, fileRoots)
         body.schema = inlineRefs(
           getPointer(doc.document, decodeURIComponent(fragment)),
           doc.document,
@@ -181,16 +182,23 @@ async function requestTarget(
   return target
 }
 
-/** Every target of a block, in the document's order (path, then method), then the listed requests. */
-export async function resolveTargets(params: AdversarialParams, planDir: string): Promise<Target[]> {
+/**
+ * Every target of a block, in the document's order (path, then method), then the listed requests. Files
+ * are read inside `fileRoots` only (the plan's; default: the project of `planDir`).
+ */
+export async function resolveTargets(
+  params: AdversarialParams,
+  planDir: string,
+  fileRoots?: readonly string[],
+): Promise<Target[]> {
   const out: Target[] = []
   if (params.openapi) {
-    const doc = await loadOpenApi(path.resolve(planDir, params.openapi), params.openapi)
+    const doc = await loadOpenApi(path.resolve(planDir, params.openapi), params.openapi, fileRoots)
     const ops = selectOperations(doc, params.operations ? { operations: params.operations } : {})
     for (const op of ops) out.push(operationTarget(doc, op, params))
   }
   for (const [i, entry] of (params.requests ?? []).entries())
-    out.push(await requestTarget(entry, params, planDir, i))
+    out.push(await requestTarget(entry, params, planDir, i, fileRoots))
   const ids = new Set<string>()
   for (const target of out) {
     if (ids.has(target.id))

@@ -34,7 +34,7 @@ const request = {
     query: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
     headers: stringMapSchema,
     json: {},
-    schema: { oneOf: [{ type: 'string' }, { type: 'object' }] },
+    schema: { oneOf: [{ type: 'string', 'x-file': 'schema' }, { type: 'object' }] },
     auth: { type: 'boolean' },
     service: { type: 'string' },
   },
@@ -103,6 +103,7 @@ export const adversarialSchema: JsonSchema = {
     service: { type: 'string', minLength: 1 },
     openapi: {
       type: 'string',
+      'x-file': 'openapi',
       minLength: 1,
       description: 'An OpenAPI 3.x document, relative to the plan file.',
     },

@@ -18,7 +18,7 @@ const expect = {
     headers: { type: 'array', items: { type: 'string' } },
     schema: {
       description: 'A JSON Schema file relative to the plan (optionally #/pointer), or an inline schema.',
-      oneOf: [{ type: 'string' }, { type: 'object' }],
+      oneOf: [{ type: 'string', 'x-file': 'schema' }, { type: 'object' }],
     },
   },
 }
@@ -65,7 +65,11 @@ export const contractSchema: JsonSchema = {
     service: { type: 'string' },
     request: requestSchema,
     requests: { type: 'array', minItems: 1, items: requestEntry },
-    openapi: { type: 'string', description: 'An OpenAPI 3.x document, relative to the plan file.' },
+    openapi: {
+      type: 'string',
+      'x-file': 'openapi',
+      description: 'An OpenAPI 3.x document, relative to the plan file.',
+    },
     operations: { type: 'array', items: { type: 'string' } },
     tags: { type: 'array', items: { type: 'string' } },
     paths: { type: 'array', items: { type: 'string' } },

@@ -100,7 +100,7 @@ const runStep = {
         { type: 'array', items: { type: 'string' }, minItems: 1 },
       ],
     },
-    cwd: { type: 'string' },
+    cwd: { type: 'string', 'x-file': 'folder' },
     env: stringMapSchema,
     timeout: duration,
   },

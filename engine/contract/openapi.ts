@@ -71,18 +71,25 @@ export interface OpenApiDocument {
 
 const cache = new Map<string, Promise<OpenApiDocument>>()
 
-/** Loads an OpenAPI 3.x document; cached by absolute path and modification time. */
-export async function loadOpenApi(file: string, label = file): Promise<OpenApiDocument> {
+/**
+ * Loads an OpenAPI 3.x document whose documents must stay inside `roots` (default: the file's project);
+ * cached by absolute path and modification time.
+ */
+export async function loadOpenApi(
+  file: string,
+  label = file,
+  roots?: readonly string[],
+): Promise<OpenApiDocument> {
   const absolute = path.resolve(file)
   const info = await stat(absolute).catch((error: NodeJS.ErrnoException) => {
     throw new ContractSourceError(`${label}: cannot read OpenAPI document: ${error.code ?? error.message}`, {
       cause: error,
     })
   })
-  const key = `${absolute}@${info.mtimeMs}`
+  const key = `${absolute}@${info.mtimeMs}@${roots?.join(path.delimiter) ?? ''}`
   let loading = cache.get(key)
   if (!loading) {
-    loading = bundleFile(absolute).then((raw) =>
+    loading = bundleFile(absolute, roots).then((raw) =>
       build(raw, label, `${pathToFileURL(absolute).href}?mtime=${Math.round(info.mtimeMs)}`),
     )
     cache.set(key, loading)

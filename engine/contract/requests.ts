@@ -101,6 +101,7 @@ async function compileSchema(
   schema: ExpectParam['schema'],
   planDir: string,
   label: string,
+  fileRoots: readonly string[] | undefined,
 ): Promise<CompiledSchema | undefined> {
   if (schema === undefined) return undefined
   if (typeof schema === 'object') {
@@ -109,7 +110,7 @@ async function compileSchema(
     return schemaRegistry.compile(schemaRegistry.fromObject(id, `${label} (inline schema)`, schema))
   }
   const [file, fragment = ''] = schema.split('#')
-  const doc = await schemaRegistry.loadFile(path.resolve(planDir, file!), file)
+  const doc = await schemaRegistry.loadFile(path.resolve(planDir, file!), file, fileRoots)
   return schemaRegistry.compile(doc, decodeURIComponent(fragment))
 }
 
@@ -118,12 +119,14 @@ export async function expandRequests(
   params: ContractParams,
   planDir: string,
   checkId: string,
+  /** Folders the block's files may be read from (the plan's). @default the project of `planDir` */
+  fileRoots?: readonly string[],
 ): Promise<ContractRequest[]> {
   const blockCompare = resolveCompare(params.compare)
   const blockHeaders = params.headers ?? {}
   const blockExpect = params.expect ?? {}
   const doc = params.openapi
-    ? await loadOpenApi(path.resolve(planDir, params.openapi), params.openapi)
+    ? await loadOpenApi(path.resolve(planDir, params.openapi), params.openapi, fileRoots)
     : undefined
   const out: ContractRequest[] = []
   const literal = params.requests ?? (params.request !== undefined ? [{ request: params.request }] : [])
@@ -140,7 +143,7 @@ export async function expandRequests(
       label,
       headers: { ...blockHeaders, ...entry.headers },
       expect,
-      schema: await compileSchema(expect.schema, planDir, `${checkId}/${i}`),
+      schema: await compileSchema(expect.schema, planDir, `${checkId}/${i}`, fileRoots),
       compare: entry.compare !== undefined ? resolveCompare(entry.compare) : blockCompare,
       build: (render) => {
         const built = render(parsed)
@@ -153,7 +156,7 @@ export async function expandRequests(
     out.push(request)
   }
   if (doc && literal.length === 0) {
-    const schema = await compileSchema(blockExpect.schema, planDir, checkId)
+    const schema = await compileSchema(blockExpect.schema, planDir, checkId, fileRoots)
     for (const op of selectOperations(doc, params)) {
       const request: ContractRequest = {
         label: op.id === `${op.method} ${op.path}` ? op.id : `${op.id} (${op.method} ${op.path})`,

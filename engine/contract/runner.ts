@@ -22,7 +22,7 @@ interface SandboxState {
 }
 
 export async function runContract(ctx: Ctx): Promise<void> {
-  const requests = await expandRequests(ctx.params, ctx.plan.dir, ctx.check.id)
+  const requests = await expandRequests(ctx.params, ctx.plan.dir, ctx.check.id, ctx.plan.fileRoots)
   const candidate: SandboxState = { sandbox: ctx.sandboxes.candidate }
   const baseline: SandboxState | undefined = ctx.sandboxes.baseline
     ? { sandbox: ctx.sandboxes.baseline }

@@ -1,17 +1,19 @@
 /**
  * JSON Schema loading and validation for contract checks: files in JSON or YAML with `$ref`s
- * resolved (@apidevtools/json-schema-ref-parser, local files only: never the network), ajv with
+ * resolved (@apidevtools/json-schema-ref-parser, local files inside the plan's file roots only: never the
+ * network, never a file outside the project, also through a symlink), ajv with
  * formats, and one compiled validator per schema — cached by document and JSON pointer for the
  * whole process, so a thousand checks against one OpenAPI document compile each schema once.
  */
-import { stat } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { $RefParser } from '@apidevtools/json-schema-ref-parser'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { $RefParser, type FileInfo } from '@apidevtools/json-schema-ref-parser'
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import addFormats from 'ajv-formats'
 import { enumPaths, type EnumPaths } from './enums.js'
+import { insideRoots, projectRoot, realLocation } from '../../plans/files.js'
 import { ContractSourceError } from './errors.js'
 import { escapeToken, get as getPointer } from './pointer.js'
 import { clipValue } from './values.js'
@@ -80,17 +82,52 @@ export function dialectOf(document: Record<string, unknown>): Dialect {
   return /2019-09|2020-12/.test(uri) ? '2020-12' : 'draft-07'
 }
 
-/** Parses a file and makes every `$ref` internal; local files only. */
-export async function bundleFile(file: string): Promise<Record<string, unknown>> {
+/**
+ * The folders a file named without a plan may read from: the project (git repository, else folder) holding
+ * it. Plans carry their own (`Plan.fileRoots`: the project and the config's `allowFiles`).
+ */
+export async function defaultRoots(file: string): Promise<string[]> {
+  return [await projectRoot(path.dirname(path.resolve(file)))]
+}
+
+/**
+ * The path json-schema-ref-parser means by a resolved `$ref` URL, converted as its own file resolver does
+ * (decodeURI, then the characters decodeURI leaves encoded).
+ */
+function fileSystemPath(url: string): string {
+  if (/^file:\/\//i.test(url)) return fileURLToPath(url)
+  return decodeURI(url)
+    .replace(/%23/g, '#')
+    .replace(/%24/g, '$')
+    .replace(/%26/g, '&')
+    .replace(/%2C/g, ',')
+    .replace(/%40/g, '@')
+}
+
+/** Parses a file and makes every `$ref` internal; local files inside `roots` only (real paths compared). */
+export async function bundleFile(file: string, roots?: readonly string[]): Promise<Record<string, unknown>> {
+  const allowed = roots ?? (await defaultRoots(file))
+  // The file resolver reads every document, the first included: each is checked where it really leads.
+  let refused: string | undefined
+  const read = async (info: FileInfo): Promise<Buffer> => {
+    const wanted = fileSystemPath(info.url)
+    if (!insideRoots(await realLocation(wanted), allowed)) {
+      const shown = path.relative(path.dirname(path.resolve(file)), wanted) || wanted
+      refused ??= `"${shown}" leads outside the project; list its folder in allowFiles of vigil.config.yaml to read it`
+      throw new Error(refused)
+    }
+    return readFile(wanted)
+  }
   try {
     const parser = new $RefParser()
-    const bundled = await parser.bundle(file, { resolve: { http: false, external: true } })
+    const bundled = await parser.bundle(file, { resolve: { http: false, external: true, file: { read } } })
     if (!bundled || typeof bundled !== 'object' || Array.isArray(bundled)) {
       throw new Error('the document is not an object')
     }
     return bundled as Record<string, unknown>
   } catch (error) {
-    const reason = (error as Error).message?.split('\n')[0] ?? String(error)
+    // The parser wraps a resolver's error in its own message; ours says what happened.
+    const reason = refused ?? (error as Error).message?.split('\n')[0] ?? String(error)
     throw new ContractSourceError(`${file}: cannot load: ${reason}`, { cause: error })
   }
 }
@@ -101,8 +138,11 @@ export class SchemaRegistry {
   private readonly registered = new Set<string>()
   private readonly compiled = new Map<string, CompiledSchema>()
 
-  /** Loads a JSON Schema file (JSON or YAML). Cached by absolute path and modification time. */
-  async loadFile(file: string, label = file): Promise<SchemaDocument> {
+  /**
+   * Loads a JSON Schema file (JSON or YAML) whose documents must stay inside `roots` (default: the file's
+   * project). Cached by absolute path and modification time.
+   */
+  async loadFile(file: string, label = file, roots?: readonly string[]): Promise<SchemaDocument> {
     const absolute = path.resolve(file)
     const mtime = await stat(absolute).then(
       (s) => s.mtimeMs,
@@ -112,10 +152,11 @@ export class SchemaRegistry {
         })
       },
     )
-    const key = `${absolute}@${mtime}`
+    // The same file read under other roots (another config) is checked again.
+    const key = `${absolute}@${mtime}@${roots?.join(path.delimiter) ?? ''}`
     let loading = this.files.get(key)
     if (!loading) {
-      loading = bundleFile(absolute).then((document) => {
+      loading = bundleFile(absolute, roots).then((document) => {
         // draft-04/06 are close enough to draft-07 for response validation; ajv 8 has no draft-04 meta-schema.
         if (typeof document.$schema === 'string' && /draft-0[46]/.test(document.$schema))
           delete document.$schema

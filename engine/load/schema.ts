@@ -135,7 +135,11 @@ export const loadSchema: JsonSchema = {
       additionalProperties: false,
       properties: {
         path: { type: 'string', description: 'The k6 binary. @default k6 on PATH' },
-        script: { type: 'string', description: 'An existing k6 script, relative to the plan.' },
+        script: {
+          type: 'string',
+          'x-file': 'script',
+          description: 'An existing k6 script, relative to the plan.',
+        },
       },
     },
   },

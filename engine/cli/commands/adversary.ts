@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Command } from 'commander'
 import { loadConfig } from '../../../plans/config.js'
+import { projectFileRoots } from '../../load-plans.js'
 import { diffAgainstBase } from '../../../selectors/git.js'
 import { DEFAULT_MODEL, resolveSelector } from '../../../selectors/options.js'
 import { suggestCases } from '../../adversarial/suggest.js'
@@ -101,6 +102,7 @@ async function suggest(flags: SuggestFlags): Promise<number> {
     timeoutMs: options.timeoutMs,
     maxRetries: options.maxRetries,
     cwd,
+    fileRoots: await projectFileRoots(loaded),
     ...(options.apiKey ? { apiKey: options.apiKey } : {}),
     ...(options.baseURL ? { baseURL: options.baseURL } : {}),
     ...(flags.check ? { check: flags.check } : {}),

@@ -1,0 +1,248 @@
+/**
+ * The files a plan may read: a plan names schema files, OpenAPI documents, scripts and folders, and those
+ * files name more through `$ref`. All of them must stay inside the project — the git repository holding
+ * the config (else the config's folder) — or inside a folder the config lists in `allowFiles`. Paths are
+ * compared after resolving symlinks, so a link inside the project that leads out counts as outside, and
+ * nothing is fetched from the network.
+ */
+import { lstat, readFile, realpath, stat } from 'node:fs/promises'
+import path from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { relativeTo } from './discover.js'
+import { LineIndex } from './text.js'
+import { MAX_YAML_DEPTH, locate, parseYaml } from './yaml.js'
+
+/** How a plan uses a file it names (the `x-file` annotation of a kind's schema). */
+export type FileRole = 'schema' | 'openapi' | 'script' | 'folder'
+
+/** Roles whose files are JSON or YAML documents with `$ref`s of their own. */
+const DOCUMENT_ROLES: ReadonlySet<string> = new Set(['schema', 'openapi'])
+
+/** A URL scheme (`https://`, `file://`): json-schema-ref-parser's own test for "not a plain path". */
+const URL_SCHEME = /^(\w{2,}):\/\//i
+
+/** The folder a project file policy starts from: the git repository containing `dir`, else `dir` (real path). */
+export async function projectRoot(dir: string): Promise<string> {
+  const start = await realLocation(dir)
+  for (let at = start; ;) {
+    // `.git` is a folder in a clone and a file in a worktree or submodule.
+    const git = await lstat(path.join(at, '.git')).catch(() => undefined)
+    if (git) return at
+    const parent = path.dirname(at)
+    if (parent === at) return start
+    at = parent
+  }
+}
+
+/**
+ * The folders plans may read files from: the project of `configDir` and each `allowFiles` entry (relative
+ * to `configDir`), as real absolute paths.
+ */
+export async function fileRoots(configDir: string, allowFiles: readonly string[] = []): Promise<string[]> {
+  const roots = [await projectRoot(configDir)]
+  for (const folder of allowFiles) roots.push(await realLocation(path.resolve(configDir, folder)))
+  return [...new Set(roots)]
+}
+
+/** True when `real` (a real absolute path) is one of `roots` or inside one. */
+export function insideRoots(real: string, roots: readonly string[]): boolean {
+  return roots.some((root) => {
+    const relative = path.relative(root, real)
+    return (
+      relative === '' ||
+      (!relative.startsWith(`..${path.sep}`) && relative !== '..' && !path.isAbsolute(relative))
+    )
+  })
+}
+
+/**
+ * Where a path really leads: its real path (symlinks resolved), or for a file that does not exist, the real
+ * path of its nearest existing ancestor with the rest appended.
+ */
+export async function realLocation(file: string): Promise<string> {
+  const absolute = path.resolve(file)
+  try {
+    return await realpath(absolute)
+  } catch {
+    const parent = path.dirname(absolute)
+    if (parent === absolute) return absolute
+    return path.join(await realLocation(parent), path.basename(absolute))
+  }
+}
+
+/** Why a file reference may not be read. */
+export interface FileProblem {
+  code: 'file-outside-project' | 'remote-file' | 'invalid-file'
+  /** `is outside the project…` about the named file itself, or `$ref "…" at file:line:col is…` about a document it reads. */
+  message: string
+  /** True when the problem is in a document the named file leads to, not in the name itself. */
+  inDocument: boolean
+}
+
+const OUTSIDE = 'list its folder in allowFiles of vigil.config.yaml to read it'
+const REMOTE = 'is a URL; plans read local files only'
+
+/** What one document says by itself: its first problem, and the documents its `$ref`s lead to. */
+interface DocumentRefs {
+  problem?: FileProblem
+  next: string[]
+}
+
+/**
+ * Checks what plans name, following `$ref`s through the documents they read. One checker serves a whole
+ * load: each document is read and scanned once however many plans name it.
+ */
+export class FileChecker {
+  private readonly documents = new Map<string, Promise<DocumentRefs>>()
+  constructor(
+    private readonly roots: readonly string[],
+    /** Folder that file names in messages are relative to. */
+    private readonly cwd: string,
+  ) {}
+
+  /** Checks `value` as a plan in folder `dir` names it for `role`; undefined when it may be read. */
+  async check(value: string, role: string, dir: string): Promise<FileProblem | undefined> {
+    if (URL_SCHEME.test(value)) return { code: 'remote-file', message: REMOTE, inDocument: false }
+    const file = role === 'folder' ? value : (value.split('#')[0] ?? '')
+    if (file === '') return undefined
+    const absolute = path.resolve(dir, file)
+    const outside = await this.outside(absolute)
+    if (outside) return { code: 'file-outside-project', message: outside, inDocument: false }
+    if (!DOCUMENT_ROLES.has(role)) return undefined
+    // Every document reachable through $refs, breadth first; a cycle of $refs is visited once.
+    const seen = new Set([await realLocation(absolute)])
+    for (const queue = [...seen]; queue.length > 0;) {
+      const { problem, next } = await this.refs(queue.shift()!)
+      if (problem) return problem
+      for (const real of next) {
+        if (seen.has(real)) continue
+        seen.add(real)
+        queue.push(real)
+      }
+    }
+    return undefined
+  }
+
+  /** Why `absolute` is outside the roots (`is outside the project…`), or undefined. */
+  private async outside(absolute: string): Promise<string | undefined> {
+    if (insideRoots(await realLocation(absolute), this.roots)) return undefined
+    const through = insideRoots(path.resolve(absolute), this.roots) ? ' (through a symlink)' : ''
+    return `is outside the project${through}; ${OUTSIDE}`
+  }
+
+  private refs(real: string): Promise<DocumentRefs> {
+    let scanning = this.documents.get(real)
+    if (!scanning) {
+      scanning = this.scan(real)
+      this.documents.set(real, scanning)
+    }
+    return scanning
+  }
+
+  private async scan(real: string): Promise<DocumentRefs> {
+    // A missing, unreadable or unparsable document is the check's to report when it runs, as before.
+    const isFile = await stat(real).then(
+      (s) => s.isFile(),
+      () => false,
+    )
+    const text = isFile ? await readFile(real, 'utf8').catch(() => undefined) : undefined
+    if (text === undefined) return { next: [] }
+    const shown = relativeTo(this.cwd, real)
+    const parsed = parseDocument(text)
+    if (parsed.tooDeep) {
+      const { offset, message } = parsed.tooDeep
+      const problem = `${shown}:${position(text, offset)} ${message}`
+      return { problem: { code: 'invalid-file', message: problem, inDocument: true }, next: [] }
+    }
+    const next: string[] = []
+    for (const { pointer, ref } of refsOf(parsed.value)) {
+      const target = ref.split('#')[0] ?? ''
+      if (target === '') continue
+      const at = `$ref ${JSON.stringify(ref)} at ${shown}:${position(text, locateRef(text, pointer))}`
+      if (URL_SCHEME.test(target) && !/^file:/i.test(target)) {
+        return { problem: { code: 'remote-file', message: `${at} ${REMOTE}`, inDocument: true }, next }
+      }
+      // Resolved as json-schema-ref-parser does: a URL relative to the document (so %2e%2e is `..`).
+      let absolute: string
+      try {
+        absolute = fileURLToPath(new URL(target, pathToFileURL(real)))
+      } catch {
+        return {
+          problem: { code: 'invalid-file', message: `${at} is not a file path`, inDocument: true },
+          next,
+        }
+      }
+      const outside = await this.outside(absolute)
+      if (outside) {
+        return {
+          problem: { code: 'file-outside-project', message: `${at} ${outside}`, inDocument: true },
+          next,
+        }
+      }
+      next.push(await realLocation(absolute))
+    }
+    return { next }
+  }
+}
+
+/** A JSON or YAML document's value (JSON.parse first: fast, and positions are only needed for problems). */
+function parseDocument(text: string): {
+  value?: unknown
+  tooDeep?: { offset: number; message: string }
+} {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    const yaml = parseYaml(text)
+    const deep = yaml.errors.find((e) => e.message.startsWith('nested deeper'))
+    return deep ? { tooDeep: deep } : { value: yaml.value }
+  }
+  if (depthOf(value) > MAX_YAML_DEPTH) {
+    const deep = parseYaml(text).errors.find((e) => e.message.startsWith('nested deeper'))
+    if (deep) return { tooDeep: deep }
+  }
+  return { value }
+}
+
+/** How deeply a parsed value nests, without recursion. */
+function depthOf(value: unknown): number {
+  let deepest = 0
+  const stack: Array<[unknown, number]> = [[value, 0]]
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!
+    if (node === null || typeof node !== 'object') continue
+    deepest = Math.max(deepest, depth + 1)
+    if (deepest > MAX_YAML_DEPTH) return deepest
+    for (const child of Object.values(node)) stack.push([child, depth + 1])
+  }
+  return deepest
+}
+
+/** Every string `$ref` of a document, with the JSON pointer of the object holding it, in document order. */
+function refsOf(value: unknown): Array<{ pointer: string; ref: string }> {
+  const out: Array<{ pointer: string; ref: string }> = []
+  const stack: Array<[unknown, string]> = [[value, '']]
+  while (stack.length > 0) {
+    const [node, pointer] = stack.pop()!
+    if (node === null || typeof node !== 'object') continue
+    const ref = (node as Record<string, unknown>).$ref
+    if (typeof ref === 'string') out.push({ pointer: `${pointer}/$ref`, ref })
+    const entries = Object.entries(node)
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, child] = entries[i]!
+      stack.push([child, `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`])
+    }
+  }
+  return out
+}
+
+/** Offset of the value at `pointer` in a JSON or YAML text. */
+function locateRef(text: string, pointer: string): number {
+  return locate(parseYaml(text).doc, pointer).value
+}
+
+function position(text: string, offset: number): string {
+  const { line, column } = new LineIndex(text).position(offset)
+  return `${line}:${column}`
+}
