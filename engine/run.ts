@@ -4,6 +4,7 @@
  */
 import path from 'node:path'
 import { loadConfig, type LoadedConfig } from '../plans/config.js'
+import { readChange, readDiffFile } from '../selectors/index.js'
 import { loadPlansForRun } from './load-plans.js'
 import type { Plan } from '../plans/types.js'
 import { checkKinds } from './checks/index.js'
@@ -59,6 +60,17 @@ export interface RunOptions {
   runId?: string
 }
 
+/** Why `--patch FILE` cannot be used as a change (a DiffError), or undefined. */
+async function patchProblem(file: string, cwd: string, configDir: string): Promise<unknown> {
+  try {
+    const text = await readDiffFile(file, cwd, `--patch ${file}`)
+    await readChange({ kind: 'patch', text, file }, configDir)
+    return undefined
+  } catch (error) {
+    return error
+  }
+}
+
 async function safely(hook: (() => unknown) | undefined): Promise<void> {
   try {
     await hook?.()
@@ -108,7 +120,11 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
   }
   const choice = choosePlans(result.plans, options.planNames, options.selection)
   errors.push(...choice.errors)
-  const plans = choice.plans
+  // The patch is read as every command reads a change: text that is not a diff is a usage error (exit 2),
+  // found before any sandbox starts rather than as a failed `git apply` (exit 3).
+  const badPatch = options.patch !== undefined && (await patchProblem(options.patch, cwd, loaded.dir))
+  if (badPatch) errors.push(toRunError(badPatch, redactor))
+  const plans = badPatch ? [] : choice.plans
   const startInfo = (sandboxes: RunStartInfo['sandboxes']): RunStartInfo => ({
     runId: identity.runId,
     startedAt: startedAt.toISOString(),

@@ -18,6 +18,7 @@ export const USAGE_ERROR_CODES: ReadonlySet<string> = new Set([
   'VIGIL_USAGE',
   'VIGIL_VARIABLE',
   'VIGIL_PLAN_NOT_FOUND',
+  'VIGIL_DIFF',
 ])
 
 /** A plan's state from its checks: non-blocking plans turn failures and errors into warnings. */

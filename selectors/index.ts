@@ -90,8 +90,8 @@ function byPath(a: { path: string }, b: { path: string }): number {
 
 export { parseDiff } from './diff.js'
 export { diffAgainstBase, gitLocation, pathMapper } from './git.js'
-export { readChange } from './input.js'
-export type { ChangeInput, ChangeSource } from './input.js'
+export { notADiff, readChange, readDiffFile, withoutPaths } from './input.js'
+export type { ChangeInput, ChangeSource, ReadChangeOptions } from './input.js'
 export { defaultCacheDir } from './llm.js'
 export { DEFAULT_MODEL, resolveSelector, SELECTOR_NAMES } from './options.js'
 export type { SelectorConfig, SelectorFlags, SelectorName, ResolvedSelector } from './options.js'

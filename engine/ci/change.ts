@@ -4,11 +4,8 @@
  * (baseline = a worktree of the merge base, candidate = the working tree). Shared by `vigil ci` and the
  * MCP server.
  */
-import { readFile } from 'node:fs/promises'
-import path from 'node:path'
-import { diffAgainstBase, gitLocation, pathMapper, parseDiff } from '../../selectors/index.js'
+import { readChange, readDiffFile } from '../../selectors/index.js'
 import type { DiffSource, ParsedDiff, SelectionRecord } from '../../selectors/index.js'
-import { UsageError } from '../errors.js'
 
 /** Where a change comes from: exactly one of these. */
 export type ChangeSpec =
@@ -44,39 +41,31 @@ export interface ChangeContext {
   exclude?: readonly string[]
 }
 
-async function readPatch(file: string, cwd: string): Promise<string> {
-  try {
-    return await readFile(path.resolve(cwd, file), 'utf8')
-  } catch (error) {
-    throw new UsageError(`--patch ${file}: cannot read it: ${(error as Error).message}`, { cause: error })
-  }
-}
-
 /**
- * Reads the diff of a change. A diff that has text but no file section is a usage error: selecting
- * nothing for a diff nobody can read would pass a change that was never looked at.
+ * Reads the diff of a change (with selectors' `readChange`, the one reader every command uses: text that
+ * is not a unified diff is a DiffError, exit 2) and says how the sandboxes are built for it.
  */
 export async function resolveChange(spec: ChangeSpec, ctx: ChangeContext): Promise<ResolvedChange> {
   if (spec.kind === 'base') {
-    const base = await diffAgainstBase(spec.ref, ctx.configDir)
-    const root = (await gitLocation(ctx.configDir))?.root
-    const text = root && ctx.exclude?.length ? withoutPaths(base.text, root, ctx.exclude) : base.text
+    const { diff, source } = await readChange(
+      { kind: 'base', ref: spec.ref, ...(ctx.exclude ? { exclude: ctx.exclude } : {}) },
+      ctx.configDir,
+    )
+    const mergeBase = source.mergeBase!
     return {
-      diff: parseDiff(text, { mapPath: pathMapper(base.prefix, 'repo') }),
-      source: { kind: 'base', base: spec.ref, mergeBase: base.mergeBase },
-      runBase: base.mergeBase,
-      describe: `working tree against ${spec.ref} (merge base ${base.mergeBase.slice(0, 12)})`,
+      diff,
+      source,
+      runBase: mergeBase,
+      describe: `working tree against ${spec.ref} (merge base ${mergeBase.slice(0, 12)})`,
     }
   }
-  const text = spec.kind === 'patch' ? await readPatch(spec.file, ctx.cwd) : spec.text
-  const diff = parseDiff(text, { mapPath: pathMapper(ctx.prefix, 'auto') })
-  const where = spec.kind === 'patch' ? `--patch ${spec.file}` : 'diff'
-  if (diff.files.length === 0 && text.trim()) {
-    throw new UsageError(
-      `${where}: not a unified diff (no "diff --git" or "---/+++" file sections found)` +
-        (diff.warnings.length ? `: ${diff.warnings.slice(0, 3).join('; ')}` : ''),
-    )
-  }
+  const text =
+    spec.kind === 'patch' ? await readDiffFile(spec.file, ctx.cwd, `--patch ${spec.file}`) : spec.text
+  const { diff } = await readChange(
+    spec.kind === 'patch' ? { kind: 'patch', text, file: spec.file } : { kind: 'inline', text },
+    ctx.configDir,
+    { prefix: ctx.prefix },
+  )
   return {
     diff,
     source: spec.kind === 'patch' ? { kind: 'patch', file: spec.file } : { kind: 'inline' },
@@ -97,23 +86,4 @@ export function changeOfRecord(record: SelectionRecord): { runBase?: string; run
   if (d.source === 'base' && d.mergeBase) return { runBase: d.mergeBase }
   if ((d.source === 'patch' || d.source === 'file') && d.file) return { runPatch: d.file }
   return {}
-}
-
-/**
- * The diff without the `diff --git` sections of files at or under `exclude` (absolute paths).
- * Paths with quotes or spaces in their header are kept: they are never the command's own artefacts.
- */
-export function withoutPaths(text: string, root: string, exclude: readonly string[]): string {
-  const prefixes = exclude
-    .map((file) => path.relative(root, file).split(path.sep).join('/'))
-    .filter((rel) => rel && !rel.startsWith('..') && !path.isAbsolute(rel))
-  if (prefixes.length === 0) return text
-  const excluded = (file: string) => prefixes.some((p) => file === p || file.startsWith(`${p}/`))
-  const sections = text.split(/^(?=diff --git )/m)
-  return sections
-    .filter((section) => {
-      const header = /^diff --git a\/(\S+) b\/(\S+)\n/.exec(section)
-      return !header || !(excluded(header[1]!) && excluded(header[2]!))
-    })
-    .join('')
 }

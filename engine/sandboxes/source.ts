@@ -199,6 +199,8 @@ export async function patchedSource(
       },
     })
     for (const [from, to] of links) await linkIfMissing(from, to)
+    // An empty diff (no changes) is a legal change: git apply refuses it, and there is nothing to apply.
+    if (!patch.trim()) return { root, tempDir, cleanup }
     const strip = await stripLevel(configDir, patch)
     // Outside any repository (the copy has no .git and the ceiling stops the search), git apply
     // works on plain files relative to the copy.

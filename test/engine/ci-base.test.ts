@@ -5,7 +5,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defaultBase, mergeBase } from '../../engine/ci/base.js'
-import { resolveChange, withoutPaths } from '../../engine/ci/change.js'
+import { resolveChange } from '../../engine/ci/change.js'
+import { withoutPaths } from '../../selectors/index.js'
 
 let work: string
 const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim()

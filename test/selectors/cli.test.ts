@@ -157,7 +157,7 @@ describe('vigil select', { timeout: 90_000 }, () => {
     expect(selector.stderr).toContain('--selector magic: expected one of hybrid, llm, rules')
     const missing = await vigil(['select', '--config', config(), '--patch', 'missing.patch'])
     expect(missing.code).toBe(2)
-    expect(missing.stderr).toContain('missing.patch: cannot read the diff')
+    expect(missing.stderr).toContain('--patch missing.patch: cannot read it')
   })
 
   it('defaults to hybrid with a key, and the cache makes the second run call no API', async () => {

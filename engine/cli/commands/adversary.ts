@@ -3,12 +3,11 @@
  * adversary that sees only the diff and the API's schemas, for cases that break the change, and writes
  * them into the plan as a fenced ```adversarial suggested block for review.
  */
-import { readFile } from 'node:fs/promises'
-import path from 'node:path'
 import type { Command } from 'commander'
 import { loadConfig } from '../../../plans/config.js'
 import { projectFileRoots } from '../../load-plans.js'
 import { diffAgainstBase } from '../../../selectors/git.js'
+import { readChange, readDiffFile } from '../../../selectors/input.js'
 import { DEFAULT_MODEL, resolveSelector } from '../../../selectors/options.js'
 import { suggestCases } from '../../adversarial/suggest.js'
 import { UsageError, VigilError } from '../../errors.js'
@@ -58,21 +57,19 @@ async function readDiff(flags: SuggestFlags, cwd: string): Promise<string> {
     if (flags.diff !== undefined) throw new UsageError('adversary suggest: give --diff or --base, not both')
     return (await diffAgainstBase(flags.base, cwd)).text
   }
-  if (flags.diff !== undefined && flags.diff !== '-') {
-    try {
-      return await readFile(path.resolve(cwd, flags.diff), 'utf8')
-    } catch (error) {
-      throw new UsageError(`${flags.diff}: cannot read the diff: ${(error as Error).message}`, {
-        cause: error,
-      })
-    }
+  let text: string
+  if (flags.diff !== undefined && flags.diff !== '-') text = await readDiffFile(flags.diff, cwd)
+  else {
+    if (flags.diff === undefined && process.stdin.isTTY)
+      throw new UsageError('adversary suggest: no diff; give --diff FILE, --diff - for stdin, or --base REF')
+    const chunks: Buffer[] = []
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+    text = Buffer.concat(chunks).toString('utf8')
   }
-  if (flags.diff === undefined && process.stdin.isTTY)
-    throw new UsageError('adversary suggest: no diff; give --diff FILE, --diff - for stdin, or --base REF')
-  const chunks: Buffer[] = []
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  const text = Buffer.concat(chunks).toString('utf8')
   if (!text.trim()) throw new UsageError('adversary suggest: the diff is empty')
+  // Read as every command reads a change: text that is not a unified diff is refused (exit 2).
+  const stdin = flags.diff === undefined || flags.diff === '-'
+  await readChange(stdin ? { kind: 'stdin', text } : { kind: 'file', text, file: flags.diff! }, cwd)
   return text
 }
 

@@ -2,7 +2,7 @@
  * `vigil select`: which plans apply to a change, with a reason each; `--eval DIR` measures a selector on
  * labelled changes. The diff comes from a file, stdin (`-` or a pipe), `--patch FILE` or `--base REF`.
  */
-import { readFile, writeFile, mkdir } from 'node:fs/promises'
+import { writeFile, mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { Command } from 'commander'
 import { loadConfig } from '../../../plans/config.js'
@@ -14,6 +14,7 @@ import {
   SELECTOR_NAMES,
   defaultCacheDir,
   readChange,
+  readDiffFile,
   resolveSelector,
   select,
 } from '../../../selectors/index.js'
@@ -112,9 +113,13 @@ async function runSelect(diffArg: string | undefined, flags: SelectFlags): Promi
   let input: ChangeInput
   if (flags.base !== undefined) input = { kind: 'base', ref: flags.base }
   else if (flags.patch !== undefined)
-    input = { kind: 'patch', text: await readText(flags.patch, cwd), file: flags.patch }
+    input = {
+      kind: 'patch',
+      text: await readDiffFile(flags.patch, cwd, `--patch ${flags.patch}`),
+      file: flags.patch,
+    }
   else if (diffArg !== undefined && diffArg !== '-')
-    input = { kind: 'file', text: await readText(diffArg, cwd), file: diffArg }
+    input = { kind: 'file', text: await readDiffFile(diffArg, cwd), file: diffArg }
   else {
     if (diffArg === undefined && process.stdin.isTTY)
       throw new UsageError(
@@ -172,7 +177,7 @@ async function evalCommand(
     problems,
     catalog: new Set(plans.map((p) => p.name)),
     selectFor: async (change) => {
-      const text = await readText(change.diffFile, process.cwd())
+      const text = await readDiffFile(change.diffFile, process.cwd())
       const { diff, source } = await readChange({ kind: 'patch', text, file: change.diffFile }, configDir)
       return select({
         plans,
@@ -207,14 +212,6 @@ async function catalog(
   }
   if (broken) process.stderr.write('vigil: plans with errors are left out of the selection\n')
   return { plans: [...result.plans], broken }
-}
-
-async function readText(file: string, cwd: string): Promise<string> {
-  try {
-    return await readFile(path.resolve(cwd, file), 'utf8')
-  } catch (error) {
-    throw new UsageError(`${file}: cannot read the diff: ${(error as Error).message}`, { cause: error })
-  }
 }
 
 async function readStdin(): Promise<string> {

@@ -39,10 +39,8 @@ export interface ChangeArgs {
 export function changeSpecOf(args: ChangeArgs, diffFile: () => string): ChangeSpec | undefined {
   const given = (['diff', 'base', 'patch'] as const).filter((k) => args[k] !== undefined)
   if (given.length > 1) throw new UsageError(`give one of diff, base or patch, not ${given.join(' and ')}`)
-  if (args.diff !== undefined) {
-    if (!args.diff.trim()) throw new UsageError('diff is empty; give the unified diff text of the change')
-    return { kind: 'text', text: args.diff, file: diffFile() }
-  }
+  // Empty diff text is a change with no files (legal); text that is not a diff is refused by resolveChange.
+  if (args.diff !== undefined) return { kind: 'text', text: args.diff, file: diffFile() }
   if (args.base !== undefined) return { kind: 'base', ref: args.base }
   if (args.patch !== undefined) return { kind: 'patch', file: args.patch }
   return undefined
