@@ -159,7 +159,8 @@ export class FileChecker {
       const target = ref.split('#')[0] ?? ''
       if (target === '') continue
       const at = `$ref ${JSON.stringify(ref)} at ${shown}:${position(text, locateRef(text, pointer))}`
-      if (URL_SCHEME.test(target) && !/^file:/i.test(target)) {
+      // `//host/x` is a URL too: relative to a file it names another host.
+      if ((URL_SCHEME.test(target) && !/^file:/i.test(target)) || target.startsWith('//')) {
         return { problem: { code: 'remote-file', message: `${at} ${REMOTE}`, inDocument: true }, next }
       }
       // Resolved as json-schema-ref-parser does: a URL relative to the document (so %2e%2e is `..`).

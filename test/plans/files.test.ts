@@ -171,6 +171,7 @@ describe('files a plan reads stay inside the project', () => {
         'project/schemas/encoded.json': '{ "$ref": "%2e%2e/%2e%2e/outside/secret.json" }',
         'project/schemas/remote.json': `{ "$ref": "http://127.0.0.1:${port}/x.json" }`,
         'project/schemas/remote-id.json': `{ "items": { "$ref": "https://127.0.0.1:${port}/y.json#/defs/z" } }`,
+        'project/schemas/host.json': `{ "$ref": "//127.0.0.1:${port}/z.json" }`,
         'project/openapi.yaml': `openapi: 3.0.3
 info: { title: t, version: "1" }
 paths:
@@ -197,7 +198,7 @@ paths:
         ),
         'project/plans/remote.md': plan(
           'remote',
-          'requests:\n  - schema: ../schemas/remote.json\n  - schema: ../schemas/remote-id.json',
+          'requests:\n  - schema: ../schemas/remote.json\n  - schema: ../schemas/remote-id.json\n  - schema: ../schemas/host.json',
         ),
         'project/plans/openapi.md': plan('openapi', 'openapi: ../openapi.yaml'),
       })
@@ -212,6 +213,7 @@ paths:
         `plans/openapi.md:8:10 file-outside-project probe: openapi "../openapi.yaml": $ref "../outside/api.yaml#/info" at openapi.yaml:10:31 ${outside}`,
         `plans/remote.md:9:13 remote-file probe: requests[0].schema "../schemas/remote.json": $ref "http://127.0.0.1:${port}/x.json" at schemas/remote.json:1:11 is a URL; plans read local files only`,
         `plans/remote.md:10:13 remote-file probe: requests[1].schema "../schemas/remote-id.json": $ref "https://127.0.0.1:${port}/y.json#/defs/z" at schemas/remote-id.json:1:22 is a URL; plans read local files only`,
+        `plans/remote.md:11:13 remote-file probe: requests[2].schema "../schemas/host.json": $ref "//127.0.0.1:${port}/z.json" at schemas/host.json:1:11 is a URL; plans read local files only`,
       ])
       expect(fetched).toBe(0)
     } finally {
