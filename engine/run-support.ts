@@ -5,7 +5,15 @@ import { closest } from 'fastest-levenshtein'
 import { formatDiagnostic } from '../plans/diagnostics.js'
 import type { Plan, PlanDiagnostic } from '../plans/types.js'
 import type { Redactor } from './http/redact.js'
-import type { RunError, RunIdentity, VerdictSelection } from './verdict.js'
+import type {
+  CheckEvent,
+  CheckResult,
+  RunError,
+  RunIdentity,
+  RunStartInfo,
+  Verdict,
+  VerdictSelection,
+} from './verdict.js'
 
 /** `git rev-parse HEAD` of the repository holding `dir`, or undefined outside one. */
 export function gitCommit(dir: string): Promise<string | undefined> {
@@ -56,6 +64,30 @@ export function toRunError(error: unknown, redactor: Redactor): RunError {
   if (Array.isArray(e?.logTail) && e.logTail.length)
     out.logTail = e.logTail.map((l) => redactor.text(String(l)))
   return out
+}
+
+/** The hooks of a run's reporter (engine/run.ts `RunReporter`), structurally. */
+interface RunHooks {
+  onRunStart?(info: RunStartInfo): unknown
+  onCheckStart?(event: CheckEvent): unknown
+  onCheckProgress?(event: CheckEvent): unknown
+  onCheckEnd?(result: CheckResult): unknown
+  onRunEnd?(verdict: Verdict): unknown
+}
+
+/**
+ * A reporter that hears every event redacted, with the secrets `redactor()` knows when the event is sent
+ * (secrets resolved later are learned by the same redactor). The verdict of `onRunEnd` is passed as is:
+ * `buildVerdict` has redacted it whole already.
+ */
+export function redactingReporter(reporter: RunHooks, redactor: () => Redactor): Required<RunHooks> {
+  return {
+    onRunStart: (info) => reporter.onRunStart?.(redactor().json(info)),
+    onCheckStart: (event) => reporter.onCheckStart?.(redactor().json(event)),
+    onCheckProgress: (event) => reporter.onCheckProgress?.(redactor().json(event)),
+    onCheckEnd: (result) => reporter.onCheckEnd?.(redactor().json(result)),
+    onRunEnd: (verdict) => reporter.onRunEnd?.(verdict),
+  }
 }
 
 export interface PlanChoice {

@@ -14,9 +14,9 @@ import { HttpClient } from './http/client.js'
 import { executeInCluster } from './kubernetes/jobs/from-config.js'
 import { Redactor } from './http/redact.js'
 import { onShutdown } from './lifecycle.js'
-import { choosePlans, diagnosticError, runIdentity, toRunError } from './run-support.js'
-import { redactorFromConfig, startSandboxes, type SandboxSession } from './sandboxes/index.js'
-import { Variables } from './vars.js'
+import { choosePlans, diagnosticError, redactingReporter, runIdentity, toRunError } from './run-support.js'
+import { startSandboxes, type SandboxSession } from './sandboxes/index.js'
+import { configRedactor, Variables } from './vars.js'
 import { buildVerdict } from './verdict-builder.js'
 import type { RunError, RunStartInfo, TimingEntry, Verdict, VerdictSelection } from './verdict.js'
 
@@ -86,7 +86,9 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
   const env = options.env ?? process.env
   const log = options.log ?? (() => undefined)
   const seed = options.seed ?? DEFAULT_SEED
-  const reporter = options.reporter ?? {}
+  let redactor = new Redactor()
+  // Every event a reporter hears is redacted first, with the secrets known when it is sent.
+  const reporter = redactingReporter(options.reporter ?? {}, () => redactor)
   const signal = options.signal ?? new AbortController().signal
   const timings: TimingEntry[] = []
   const errors: RunError[] = []
@@ -100,10 +102,9 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
   }
 
   let loaded: LoadedConfig
-  let redactor = new Redactor()
   try {
     loaded = await loadConfig(options.configPath, cwd)
-    redactor = redactorFromConfig(loaded.config)
+    redactor = configRedactor(loaded, env)
   } catch (error) {
     errors.push(toRunError(error, redactor))
     const identity = await runIdentity({ configDir: cwd, ...options, seed, env })
@@ -252,6 +253,7 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
       errors,
       timings,
       cancelled: input.cancelled || signal.aborted,
+      redactor,
     })
     await safely(() => reporter.onRunEnd?.(verdict))
     return verdict

@@ -4,9 +4,10 @@
  * `{{services.NAME.url}}`, `{{baseUrl}}` and `{{seed}}`.
  */
 import { closest } from 'fastest-levenshtein'
+import { MIN_SECRET_LENGTH, Redactor, redactableKeys, secretLength } from '../plans/redact.js'
 import type { Variables as VariablesApi } from './checks/types.js'
-import { VigilError } from './errors.js'
-import type { Redactor } from './http/redact.js'
+import { ConfigError, VigilError } from './errors.js'
+import { ConfigDocument } from './sandboxes/config.js'
 
 /** A secret as the config declares it: inline (samples only) or read from an environment variable. */
 export type SecretSpec = string | { value: string } | { env: string }
@@ -51,6 +52,86 @@ export function resolveSecret(
   return value === undefined || value === ''
     ? { reason: `environment variable ${spec.env} is not set` }
     : { value }
+}
+
+/** A declared secret whose value resolved. */
+export interface DeclaredSecret {
+  name: string
+  value: string
+  /** Where the value comes from, e.g. `environment variable SHOP_ALICE_TOKEN` or `inline value`. */
+  source: string
+}
+
+/** What secret declarations need of a loaded config (`LoadedConfig` from plans/config.ts satisfies it). */
+export interface SecretsSource {
+  /** The config file, for `file:line:col` in errors; empty when running on defaults. */
+  file: string
+  config: { secrets?: unknown; redact?: unknown; selector?: unknown }
+}
+
+/**
+ * The config's `secrets` that resolve (inline, or from a set environment variable). Each must have at
+ * least {@link MIN_SECRET_LENGTH} characters: a shorter value could neither be found reliably nor redacted
+ * without hiding ordinary text, so it is a config error naming the secret, where it is declared and
+ * where its value came from — never a silent hole in redaction.
+ * @throws ConfigError listing every secret that is too short
+ */
+export function declaredSecrets(
+  loaded: SecretsSource,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): DeclaredSecret[] {
+  const declared = loaded.config.secrets
+  if (!declared || typeof declared !== 'object' || Array.isArray(declared)) return []
+  const out: DeclaredSecret[] = []
+  const problems: string[] = []
+  let doc: ConfigDocument | undefined
+  for (const [name, spec] of Object.entries(declared as Record<string, unknown>)) {
+    if (!isSecretSpec(spec)) continue
+    const { value } = resolveSecret(spec, env)
+    if (value === undefined) continue
+    const inline = typeof spec === 'string' || 'value' in spec
+    const source = inline ? 'inline value' : `environment variable ${spec.env}`
+    if (secretLength(value) < MIN_SECRET_LENGTH) {
+      doc ??= new ConfigDocument(loaded.file)
+      const key = typeof spec === 'string' ? [] : [inline ? 'value' : 'env']
+      problems.push(
+        `${doc.where(['secrets', name, ...key])}secrets.${name}: the secret's value (${source}) has ${secretLength(value)} characters; a secret needs at least ${MIN_SECRET_LENGTH}, or it could not be redacted reliably from reports`,
+      )
+      continue
+    }
+    out.push({ name, value, source })
+  }
+  if (problems.length) throw new ConfigError(problems.join('\n'))
+  return out
+}
+
+function isSecretSpec(spec: unknown): spec is SecretSpec {
+  if (typeof spec === 'string') return true
+  if (!spec || typeof spec !== 'object') return false
+  const s = spec as { value?: unknown; env?: unknown }
+  return typeof s.value === 'string' || typeof s.env === 'string'
+}
+
+/**
+ * The redactor of a run, a sandbox session or a selection: the config's secrets ({@link declaredSecrets}),
+ * the Messages API key (`selector.apiKeyEnv`, default `ANTHROPIC_API_KEY`: services inherit the
+ * environment and may print it) and the config's extra header names.
+ * @throws ConfigError when a secret is too short
+ */
+export function configRedactor(
+  loaded: SecretsSource,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Redactor {
+  const { redact, selector } = loaded.config as {
+    redact?: { headers?: unknown }
+    selector?: { apiKeyEnv?: unknown }
+  }
+  const headers = Array.isArray(redact?.headers) ? redact.headers.map(String) : []
+  const keyEnv = typeof selector?.apiKeyEnv === 'string' ? selector.apiKeyEnv : 'ANTHROPIC_API_KEY'
+  return new Redactor({
+    secrets: [...declaredSecrets(loaded, env).map((s) => s.value), ...redactableKeys([env[keyEnv]])],
+    headers,
+  })
 }
 
 /** All secret values that resolve, for a run's Redactor. */
@@ -185,6 +266,10 @@ export class Variables implements VariablesApi {
     const { value, reason } = resolveSecret(spec, this.env)
     if (value === undefined)
       throw new VariableError(`{{secrets.${name}}}: secret "${name}" is unavailable: ${reason}`)
+    if (secretLength(value) < MIN_SECRET_LENGTH)
+      throw new VariableError(
+        `{{secrets.${name}}}: secret "${name}" has ${secretLength(value)} characters; a secret needs at least ${MIN_SECRET_LENGTH}, or it could not be redacted reliably from reports`,
+      )
     this.options.redactor?.add([value])
     return value
   }

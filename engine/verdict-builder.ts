@@ -1,4 +1,5 @@
 /** Turns check results into plan results, counts and the verdict with its status and exit code. */
+import type { Redactor } from '../plans/redact.js'
 import type {
   CheckResult,
   Counts,
@@ -64,6 +65,11 @@ export interface BuildVerdictInput {
   errors?: RunError[]
   timings?: TimingEntry[]
   cancelled?: boolean
+  /**
+   * The run's redactor. The whole verdict goes through it before anyone sees it — reporters, files, the
+   * MCP reply — so an output added later cannot forget a secret that a check, an error or a selection let through.
+   */
+  redactor?: Redactor
 }
 
 /**
@@ -96,5 +102,5 @@ export function buildVerdict(input: BuildVerdictInput): Verdict {
   }
   if (input.selection) verdict.selection = input.selection
   if (input.cancelled) verdict.cancelled = true
-  return verdict
+  return input.redactor ? input.redactor.json(verdict) : verdict
 }

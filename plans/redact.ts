@@ -10,6 +10,11 @@ export { MIN_SECRET_LENGTH } from './secret-forms.js'
 
 export const REDACTED = '[REDACTED]'
 
+/** The marker vigil puts where it cuts a long value. */
+const CUT = '…'
+/** Characters of a base64, base64url or hex run, when the form a match belongs to is not known. */
+const ANY_RUN = /[A-Za-z0-9+/_-]/
+
 /** Header names whose values are always secrets. */
 export const DEFAULT_SENSITIVE_HEADERS = [
   'authorization',
@@ -61,6 +66,9 @@ export class Redactor {
   private encoded: RegExp | undefined
   /** The run of encoded characters around each literal encoded form. */
   private readonly runs = new Map<string, RegExp>()
+  /** The start of a textual form right before a cut marker (`…`), and of an encoded form. */
+  private cutTextual: RegExp | undefined
+  private cutEncoded: RegExp | undefined
   private minLength = Infinity
   private readonly headerNames: Set<string>
 
@@ -118,6 +126,8 @@ export class Redactor {
     for (const form of secrets.flatMap((s) => s.encoded)) this.runs.set(form.literal, form.run)
     const literals = [...this.runs.keys()].sort((a, b) => b.length - a.length)
     this.encoded = new RegExp(literals.map(escapeRegex).join('|'), 'g')
+    this.cutTextual = new RegExp(`(?:${secrets.map((s) => s.cutPattern).join('|')})(?=${CUT})`, 'g')
+    this.cutEncoded = new RegExp(`(?:${secrets.map((s) => s.cutEncoded).join('|')})(?=${CUT})`, 'g')
     this.minLength = Math.min(...secrets.map((s) => s.minLength))
   }
 
@@ -134,19 +144,28 @@ export class Redactor {
   text(input: string): string {
     if (input.length < this.minLength || !this.textual || !this.encoded) return input
     // `replace` with a global pattern starts at 0 and returns the text itself when nothing matches.
-    const out = input.replace(this.textual, REDACTED)
+    let out = input.replace(this.textual, REDACTED)
     this.encoded.lastIndex = 0
-    return this.encoded.test(out) ? this.redactEncodedRuns(out) : out
+    if (this.encoded.test(out)) out = this.redactEncodedRuns(out, this.encoded)
+    // A value cut for a message before it was redacted leaves a secret's first characters before the cut.
+    if (out.includes(CUT)) {
+      out = out.replace(this.cutTextual!, REDACTED)
+      this.cutEncoded!.lastIndex = 0
+      if (this.cutEncoded!.test(out)) out = this.redactEncodedRuns(out, this.cutEncoded!)
+    }
+    return out
   }
 
-  /** Replaces each encoded run that holds a literal encoded form (the run, then any `=` padding). */
-  private redactEncodedRuns(text: string): string {
-    const pattern = this.encoded!
+  /**
+   * Replaces each encoded run that holds a match of `pattern` (a literal encoded form, or the start of one
+   * before a cut): the run, then any `=` padding.
+   */
+  private redactEncodedRuns(text: string, pattern: RegExp): string {
     pattern.lastIndex = 0
     let out = ''
     let from = 0
     for (let m = pattern.exec(text); m; m = pattern.exec(text)) {
-      const run = this.runs.get(m[0])!
+      const run = this.runs.get(m[0]) ?? ANY_RUN
       let start = m.index
       while (start > from && run.test(text[start - 1]!)) start--
       let end = m.index + m[0].length

@@ -26,6 +26,13 @@ export interface SecretForms {
   /** Source of a regular expression matching every textual form, any mix of them. */
   pattern: string
   /**
+   * Source matching the start of a textual form (at least {@link CUT_MIN_CHARS} characters, maybe ending
+   * inside an escape) and of an encoded form (at least {@link CUT_MIN_ENCODED} characters): what is left
+   * where a long value was cut for a message (`…`) before anyone could redact it whole.
+   */
+  cutPattern: string
+  cutEncoded: string
+  /**
    * Literal encoded forms: base64 cores (standard and URL alphabets) of the value and of its JSON- and
    * percent-encoded forms, and hex of its UTF-8 bytes. Each is found as is; the run of encoded
    * characters around it is redacted with it.
@@ -48,6 +55,20 @@ const HEX_RUN = /[0-9A-Fa-f]/
 
 /** Characters with a short JSON escape. */
 const JSON_SHORT: Record<string, string> = { '\b': 'b', '\f': 'f', '\n': 'n', '\r': 'r', '\t': 't' }
+/** Characters of a secret's start, before a cut, that are redacted: fewer are too common in ordinary text. */
+export const CUT_MIN_CHARS = 3
+/** Characters of an encoded form's start, before a cut, that are redacted (two base64 digits carry 12 bits). */
+export const CUT_MIN_ENCODED = 2
+/** What a cut may leave of an escape after the last whole character: `%2`, `\u00`, `&#3`, half a surrogate pair. */
+const CUT_ESCAPE = '(?:%(?:25)?[0-9A-Fa-f]?|\\\\+(?:u[0-9A-Fa-f]{0,3})?|&#?[0-9A-Za-z]*|[\\uD800-\\uDBFF])?'
+
+/** `p0 p1 … p(min-1) (?:p(min) (?:…)?)?`: the first `min` parts, then any number of the next ones. */
+function prefixes(parts: readonly string[], min: number): string {
+  let tail = ''
+  for (let i = parts.length - 1; i >= min; i--) tail = `(?:${parts[i]}${tail})?`
+  return parts.slice(0, min).join('') + tail
+}
+
 /** Characters a URL parser removes. */
 const URL_DROPPED = new Set(['\t', '\n', '\r'])
 const HTML_NAMED: Record<string, string> = {
@@ -104,7 +125,9 @@ function core(bytes: Buffer, k: number): string {
 }
 
 function encodedForms(value: string): EncodedForm[] {
-  const inner = new Set([value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value)])
+  // The value as sent, JSON-escaped, percent-encoded, and as a URL path delivers it to a service.
+  const asPath = value.replace(/\\/g, '/').replace(/[\t\n\r]/g, '')
+  const inner = new Set([value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value), asPath])
   const out = new Map<string, EncodedForm>()
   for (const text of inner) {
     const bytes = Buffer.from(text, 'utf8')
@@ -116,8 +139,10 @@ function encodedForms(value: string): EncodedForm[] {
       if (url !== std) out.set(url, { literal: url, run: URL_RUN })
     }
   }
-  const hex = Buffer.from(value, 'utf8').toString('hex')
-  for (const literal of [hex, hex.toUpperCase()]) out.set(literal, { literal, run: HEX_RUN })
+  for (const text of new Set([value, asPath])) {
+    const hex = Buffer.from(text, 'utf8').toString('hex')
+    for (const literal of [hex, hex.toUpperCase()]) out.set(literal, { literal, run: HEX_RUN })
+  }
   return [...out.values()]
 }
 
@@ -127,8 +152,11 @@ export function secretForms(value: string): SecretForms {
   // Tabs and line breaks may be missing only when enough else remains to be a secret on its own.
   const written = chars.filter((c) => !URL_DROPPED.has(c)).length
   const droppable = written >= MIN_SECRET_LENGTH
-  const pattern = chars.map((c) => alternatives(c, droppable)).join('')
+  const parts = chars.map((c) => alternatives(c, droppable))
+  const pattern = parts.join('')
   const encoded = encodedForms(value)
   const minLength = Math.min(droppable ? written : chars.length, ...encoded.map((c) => c.literal.length))
-  return { value, pattern, encoded, minLength }
+  const cutPattern = prefixes(parts, CUT_MIN_CHARS) + CUT_ESCAPE
+  const cutEncoded = encoded.map((e) => prefixes([...e.literal].map(escapeRegex), CUT_MIN_ENCODED)).join('|')
+  return { value, pattern, cutPattern, cutEncoded, encoded, minLength }
 }

@@ -10,6 +10,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
+import type { Redactor } from '../plans/redact.js'
 import type { RejectedPlan, SelectedPlan, TokenUsage } from './types.js'
 
 /** The part of an accepted LLM answer worth keeping. */
@@ -78,11 +79,15 @@ export async function readCached(
   return parsed.data
 }
 
-/** Writes atomically (temp file + rename) so concurrent CI jobs never read half a file. */
-export async function writeCached(dir: string, answer: CachedAnswer): Promise<void> {
+/**
+ * Writes atomically (temp file + rename) so concurrent CI jobs never read half a file. With a redactor,
+ * the answer is redacted whole first: a reply that echoes the API key or a secret never lands on disk.
+ */
+export async function writeCached(dir: string, answer: CachedAnswer, redactor?: Redactor): Promise<void> {
   await mkdir(dir, { recursive: true })
   const file = path.join(dir, `${answer.key}.json`)
   const temp = `${file}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`
-  await writeFile(temp, `${JSON.stringify(answer, null, 2)}\n`)
+  await writeFile(temp, `${JSON.stringify(redactor ? redactor.json(answer) : answer, null, 2)}
+`)
   await rename(temp, file)
 }

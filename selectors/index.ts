@@ -3,6 +3,7 @@
  * builds the record.
  */
 import { createHash } from 'node:crypto'
+import { Redactor, redactableKeys } from '../plans/redact.js'
 import type { Plan } from '../plans/types.js'
 import { hybrid } from './hybrid.js'
 import { llm } from './llm.js'
@@ -11,7 +12,7 @@ import { renderCatalog } from './prompt.js'
 import { summariseFile } from './record.js'
 import type { DiffSource, SelectionRecord } from './record.js'
 import { rules } from './rules.js'
-import type { ParsedDiff, Selector, SelectorOptions } from './types.js'
+import type { ParsedDiff, Selector, SelectorOptions, SelectorResult } from './types.js'
 
 export const selectors = { rules, llm, hybrid } satisfies Record<SelectorName, Selector>
 
@@ -28,20 +29,35 @@ export interface SelectInput {
   choice?: string
   options: SelectorOptions
   signal?: AbortSignal
+  /** Knows the config's secrets (engine/vars.ts `configRedactor`); the API key is added here. @default none */
+  redactor?: Redactor
 }
 
-/** Runs a selector and returns its record. Throws what the selector throws (`llm` on API failure). */
+/**
+ * Runs a selector and returns its record, redacted whole: no form of the API key or of a configured
+ * secret reaches the record, its files (`--out`, `selection.json`), the cache or an error message.
+ * Throws what the selector throws (`llm` on API failure), its message redacted.
+ */
 export async function select(input: SelectInput): Promise<SelectionRecord> {
   const started = performance.now()
   const plans = [...input.plans].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  const keys = redactableKeys([input.options.apiKey])
+  const redactor = input.redactor ? input.redactor.with(keys) : new Redactor({ secrets: keys })
   const context = {
     plans,
     diff: input.diff,
     options: input.options,
+    redactor,
     ...(input.root ? { root: input.root } : {}),
     ...(input.signal ? { signal: input.signal } : {}),
   }
-  const result = await selectors[input.selector].select(context)
+  let result: SelectorResult
+  try {
+    result = await selectors[input.selector].select(context)
+  } catch (error) {
+    if (error instanceof Error) error.message = redactor.text(error.message)
+    throw error
+  }
   const { diff, source } = input
   const record: SelectionRecord = {
     schemaVersion: 1,
@@ -81,7 +97,7 @@ export async function select(input: SelectInput): Promise<SelectionRecord> {
     ...(result.cache ? { cache: result.cache } : {}),
     durationMs: Math.round((performance.now() - started) * 10) / 10,
   }
-  return record
+  return redactor.json(record)
 }
 
 function byPath(a: { path: string }, b: { path: string }): number {

@@ -41,7 +41,7 @@ function emptyUsage(): TokenUsage {
  * no accepted answer; only accepted answers are cached.
  */
 export async function askModel(
-  { plans, diff, options, signal }: SelectorContext,
+  { plans, diff, options, signal, redactor }: SelectorContext,
   selector: 'llm' | 'hybrid',
 ): Promise<SelectorResult> {
   if (!options.apiKey) {
@@ -114,7 +114,7 @@ export async function askModel(
   const selected = answers.flatMap((a) => a.selected).sort(byName)
   const rejected = answers.flatMap((a) => a.rejected).sort(byName)
   if (options.cacheDir) {
-    await writeCached(options.cacheDir, { version: 2, key, ...base, selected, rejected, usage })
+    await writeCached(options.cacheDir, { version: 2, key, ...base, selected, rejected, usage }, redactor)
   }
   return {
     ...base,
@@ -131,13 +131,14 @@ export async function askModel(
  * changed plan files and lexical picks), marked degraded with the reason.
  */
 export function degradedSelection(context: SelectorContext, error: LlmError): SelectorResult {
-  const { plans, diff, options, root } = context
+  const { plans, diff, options, root, redactor } = context
   const fallback = rulesSelection(plans, diff, options.threshold, root)
   return {
     ...fallback,
     unknown: error instanceof UnacceptedAnswer ? error.unknown : [],
     degraded: true,
-    degradedReason: error.message,
+    // The API's error text may echo the key or a secret of the diff.
+    degradedReason: redactor ? redactor.text(error.message) : error.message,
     model: options.model,
     promptVersion: PROMPT_VERSION,
   }

@@ -2,6 +2,7 @@
  * The selector model: a diff and the plan catalog go in, a selection comes out.
  * `selectors/` imports `plans/` only; the engine and the CLI import this folder.
  */
+import type { Redactor } from '../plans/redact.js'
 import type { Plan } from '../plans/types.js'
 
 /** How a file changed. */
@@ -119,6 +120,8 @@ export interface SelectorOptions {
 export interface SelectorContext {
   /** The catalog, sorted by name. */
   plans: readonly Plan[]
+  /** Knows the API key and the config's secrets: what a selector writes or reports goes through it. */
+  redactor?: Redactor
   diff: ParsedDiff
   /** Absolute folder the diff's paths are relative to (the config's): a changed plan file selects its plan. */
   root?: string

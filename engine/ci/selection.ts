@@ -4,6 +4,7 @@ import type { LoadedConfig } from '../../plans/config.js'
 import type { Plan } from '../../plans/types.js'
 import { defaultCacheDir, resolveSelector, select } from '../../selectors/index.js'
 import type { SelectionRecord, SelectorFlags } from '../../selectors/index.js'
+import { configRedactor } from '../vars.js'
 import type { ResolvedChange } from './change.js'
 
 export interface SelectChangeInput {
@@ -36,6 +37,7 @@ export async function selectChange(input: SelectChangeInput): Promise<SelectionR
     selector: resolved.selector,
     choice: resolved.choice,
     options: resolved.options,
+    redactor: configRedactor(input.loaded, input.env),
     ...(input.signal ? { signal: input.signal } : {}),
   })
 }

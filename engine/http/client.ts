@@ -55,6 +55,9 @@ export interface HttpClientOptions {
   maxBodyBytes?: number
 }
 
+/** Bytes read past an excerpt's end before redacting it, so that a secret's form across the cut is found whole. */
+const EXCERPT_MARGIN_BYTES = 16 * 1024
+
 /** Network-level failure (refused, reset, timeout): no HTTP response exists. */
 export class HttpNetworkError extends Error {
   readonly code = 'VIGIL_HTTP_NETWORK'
@@ -144,7 +147,7 @@ export class HttpClient {
     } catch (error) {
       const recorded = this.recordRequest(spec.method, url, headers, body)
       throw new HttpNetworkError(
-        `${spec.method.toUpperCase()} ${this.redactor.text(url)} failed: ${describeNetworkError(error)}`,
+        this.redactor.text(`${spec.method.toUpperCase()} ${url} failed: ${describeNetworkError(error)}`),
         recorded,
         renderCurl(recorded),
         { cause: error },
@@ -179,16 +182,20 @@ export class HttpClient {
   }
 
   recordResponse(response: HttpResponse): RecordedResponse {
-    const excerpt = response.body.subarray(0, this.excerptBytes).toString('utf8')
     const recorded: RecordedResponse = {
       status: response.status,
       headers: this.redactor.headers(response.headers),
       durationMs: Math.round(response.durationMs * 100) / 100,
     }
     if (response.body.length) {
+      // Redacted before it is cut: a secret written across the cut would otherwise leave its first part.
+      const window = response.body.subarray(0, this.excerptBytes + EXCERPT_MARGIN_BYTES).toString('utf8')
+      const redacted = this.redactor.text(window)
+      const bytes = Buffer.from(redacted, 'utf8')
+      const excerpt =
+        bytes.length > this.excerptBytes ? bytes.subarray(0, this.excerptBytes).toString('utf8') : redacted
       recorded.bodyExcerpt =
-        this.redactor.text(excerpt) +
-        (response.body.length > this.excerptBytes ? `… (${response.body.length} bytes)` : '')
+        excerpt + (response.body.length > this.excerptBytes ? `… (${response.body.length} bytes)` : '')
     }
     return recorded
   }

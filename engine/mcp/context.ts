@@ -5,7 +5,9 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { loadConfig, type LoadedConfig } from '../../plans/config.js'
 import type { LoadPlansResult } from '../../plans/loader.js'
+import { Redactor, redactableKeys } from '../../plans/redact.js'
 import { loadPlansForRun } from '../load-plans.js'
+import { configRedactor } from '../vars.js'
 
 export interface McpServerOptions {
   /** vigil.config.yaml, relative to `cwd`. @default `vigil.config.yaml` in `cwd`, else the defaults */
@@ -60,12 +62,30 @@ export function toolError(message: string): CallToolResult {
   return { content: [{ type: 'text', text: message }], isError: true }
 }
 
-/** Runs a tool body; a thrown error becomes a tool error whose message starts with the tool's name. */
-export async function guarded(tool: string, work: () => Promise<CallToolResult>): Promise<CallToolResult> {
+/**
+ * Runs a tool body; a thrown error becomes a tool error whose message starts with the tool's name, with
+ * the config's secrets and the API key redacted (results are redacted where they are made: the verdict
+ * by the run, the selection record by the selector).
+ */
+export async function guarded(
+  tool: string,
+  ctx: McpContext | undefined,
+  work: () => Promise<CallToolResult>,
+): Promise<CallToolResult> {
   try {
     return await work()
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
-    return toolError(`${tool}: ${message}`)
+    const redactor = ctx ? await errorRedactor(ctx) : undefined
+    return toolError(`${tool}: ${redactor ? redactor.text(message) : message}`)
+  }
+}
+
+/** The config's redactor as the config is now; without a usable config, the API key alone. */
+async function errorRedactor(ctx: McpContext): Promise<Redactor> {
+  try {
+    return configRedactor(await loadConfig(ctx.configPath, ctx.cwd), ctx.env)
+  } catch {
+    return new Redactor({ secrets: redactableKeys([ctx.env.ANTHROPIC_API_KEY]) })
   }
 }

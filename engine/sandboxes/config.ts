@@ -193,7 +193,7 @@ export function deepMerge(
 }
 
 /** The config file's YAML, parsed lazily, to turn key paths into `file:line:col ` prefixes. */
-class ConfigDocument {
+export class ConfigDocument {
   private parsed?: { root: Node | null; lines: LineCounter } | null
   constructor(private readonly file: string) {}
 

@@ -28,7 +28,6 @@ export function validateSandboxConfig(loaded: SandboxConfigSource): void {
 }
 
 export { createSandbox, UnknownServiceError } from './sandbox.js'
-export { redactorFromConfig } from './session.js'
 export type { SandboxSession, StartSandboxesOptions } from './session.js'
 export type { SandboxConfigSource } from './config.js'
 export type { ProcessSandboxOptions, ProcessServiceOptions } from './process-schema.js'

@@ -12,6 +12,11 @@ export interface LogBufferOptions {
   capacity?: number
   /** Characters kept per line; longer lines are cut with a marker. @default 4000 */
   maxLineLength?: number
+  /**
+   * Redacts each line before it is stored (and before a long line is cut, so a secret at the cut cannot
+   * leave a prefix behind). Lines still waiting for their end are redacted when read. @default none
+   */
+  redactor?: { text(input: string): string }
 }
 
 export class LogBuffer {
@@ -21,10 +26,13 @@ export class LogBuffer {
   private readonly partial = { stdout: '', stderr: '' }
   private readonly capacity: number
   private readonly maxLineLength: number
+  private readonly redact: (input: string) => string
 
   constructor(options: LogBufferOptions = {}) {
     this.capacity = Math.max(1, options.capacity ?? 1000)
     this.maxLineLength = Math.max(16, options.maxLineLength ?? 4000)
+    const redactor = options.redactor
+    this.redact = redactor ? (input) => redactor.text(input) : (input) => input
   }
 
   /** Feeds a chunk of a stream; complete lines are stored, a trailing partial line waits for its end. */
@@ -58,7 +66,7 @@ export class LogBuffer {
     const ordered = [...this.lines.slice(this.start), ...this.lines.slice(0, this.start)]
     const pending = (['stdout', 'stderr'] as const)
       .filter((s) => this.partial[s])
-      .map((s) => ({ time: Date.now(), stream: s, text: this.partial[s] }))
+      .map((s) => ({ time: Date.now(), stream: s, text: this.redact(this.partial[s]) }))
     const all = [...ordered, ...pending]
     return limit === undefined ? all : all.slice(Math.max(0, all.length - limit))
   }
@@ -72,7 +80,8 @@ export class LogBuffer {
     return out
   }
 
-  private push(stream: LogLine['stream'], raw: string): void {
+  private push(stream: LogLine['stream'], input: string): void {
+    const raw = this.redact(input)
     const text = raw.length > this.maxLineLength ? `${raw.slice(0, this.maxLineLength)}… (line cut)` : raw
     const line = { time: Date.now(), stream, text }
     if (this.lines.length < this.capacity) {

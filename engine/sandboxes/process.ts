@@ -258,6 +258,7 @@ function buildSpec(
     },
     stopTimeoutMs: service.stopTimeout !== undefined ? parseDuration(service.stopTimeout) : defaultStopMs,
     logLines: options.logLines ?? 1000,
+    ...(ctx.redactor ? { redactor: ctx.redactor } : {}),
   }
 }
 

@@ -19,6 +19,8 @@ export interface ServiceSpec {
   stopTimeoutMs: number
   /** Lines kept in the service's log buffer. */
   logLines: number
+  /** Redacts each log line as it is stored. @default none */
+  redactor?: { text(input: string): string }
 }
 
 export interface ExitInfo {
@@ -50,7 +52,10 @@ export class ServiceProcess {
     onUnexpectedExit: (exit: ExitInfo) => void,
     tracked?: { tracker: RunTracker; sandbox: string },
   ) {
-    this.logs = new LogBuffer({ capacity: spec.logLines })
+    this.logs = new LogBuffer({
+      capacity: spec.logLines,
+      ...(spec.redactor ? { redactor: spec.redactor } : {}),
+    })
     let resolveExit!: (exit: ExitInfo) => void
     this.exited = new Promise((resolve) => (resolveExit = resolve))
     const child = spawn(spec.argv[0]!, spec.argv.slice(1), {

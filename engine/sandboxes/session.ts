@@ -1,9 +1,9 @@
 /** Starting the candidate (and baseline) sandboxes of a run, from their sources, and stopping it all. */
 import path from 'node:path'
-import { Redactor } from '../http/redact.js'
+import type { Redactor } from '../http/redact.js'
 import { InfrastructureError, isVigilError } from '../errors.js'
 import { onShutdown } from '../lifecycle.js'
-import { resolveSecret, type SecretSpec } from '../vars.js'
+import { configRedactor, declaredSecrets } from '../vars.js'
 import type { TimingEntry } from '../verdict.js'
 import {
   isPlainObject,
@@ -30,7 +30,7 @@ export interface StartSandboxesOptions {
   log(line: string): void
   /** Directory a relative `patch` path resolves against. @default process.cwd() */
   cwd?: string
-  /** Redacts error messages and log tails. @default one built from the config's `secrets` */
+  /** Redacts error messages and log tails. @default one built from the config's `secrets` (vars.ts `configRedactor`) */
   redactor?: Redactor
   /** Names the session's state file (see run-state.ts), e.g. the verdict's run id. @default a random UUID */
   runId?: string
@@ -51,8 +51,8 @@ export async function startSession(
 ): Promise<SandboxSession> {
   const { loaded, signal } = options
   const wantBaseline = options.baseline ?? true
-  const redactor = options.redactor ?? redactorFromConfig(loaded.config)
-  const secrets = secretsByName(loaded.config)
+  const redactor = options.redactor ?? configRedactor(loaded)
+  const secrets = Object.fromEntries(declaredSecrets(loaded).map((s) => [s.name, s.value]))
   // Config problems surface before anything is created.
   const configs = {
     candidate: resolveSandboxConfig(loaded, 'candidate', providers),
@@ -122,6 +122,7 @@ export async function startSession(
           signal: failFast.signal,
           allowHosts: loaded.config.allowHosts ?? [],
           secrets,
+          redactor,
           log: options.log,
           where: resolved.locate,
           track: state,
@@ -168,35 +169,6 @@ function throwIfAborted(signal: AbortSignal): void {
       cause: signal.reason,
     })
   }
-}
-
-/** The config's secrets that resolve (inline, or from a set environment variable), by name. */
-export function secretsByName(config: SandboxConfigSource['config']): Record<string, string> {
-  const out: Record<string, string> = {}
-  if (!isPlainObject(config.secrets)) return out
-  for (const [name, spec] of Object.entries(config.secrets)) {
-    if (typeof spec !== 'string' && !isPlainObject(spec)) continue
-    const { value } = resolveSecret(spec as SecretSpec, process.env)
-    if (value !== undefined) out[name] = value
-  }
-  return out
-}
-
-/** Secret values of the config's `secrets` (inline or from the environment), for redaction. */
-export function redactorFromConfig(config: SandboxConfigSource['config']): Redactor {
-  const values: string[] = []
-  if (isPlainObject(config.secrets)) {
-    for (const entry of Object.values(config.secrets)) {
-      if (typeof entry === 'string') values.push(entry)
-      else if (isPlainObject(entry)) {
-        if (typeof entry.value === 'string') values.push(entry.value)
-        if (typeof entry.env === 'string' && process.env[entry.env]) values.push(process.env[entry.env]!)
-      }
-    }
-  }
-  const headers =
-    isPlainObject(config.redact) && Array.isArray(config.redact.headers) ? config.redact.headers : []
-  return new Redactor({ secrets: values, headers: headers.map(String) })
 }
 
 function redactError(error: unknown, redactor: Redactor): unknown {

@@ -36,6 +36,8 @@ export interface SandboxStartContext {
   allowHosts: readonly string[]
   /** The config's secrets by name, resolved, for `{{secrets.NAME}}` in a service's command and env. */
   secrets?: Readonly<Record<string, string>>
+  /** Redacts the services' log lines as they are stored. @default none */
+  redactor?: { text(input: string): string }
   log(line: string): void
   /** Records what the provider starts (process groups), so `vigil sandboxes gc` can stop it after a crash. */
   track?: RunTracker

@@ -90,6 +90,12 @@ export function findForms(
       if (text.includes(written)) found.push([name, form])
     }
     if (text.includes(pathForm(value))) found.push([name, 'URL path'])
+    // What a service receives from that path: a backslash has become a slash.
+    const delivered = decodeURIComponent(pathForm(value))
+    if (delivered !== value) {
+      for (const [form, written] of Object.entries(formsOf(delivered)))
+        if (text.includes(written)) found.push([name, `delivered by a URL path, ${form}`])
+    }
   }
   return found
 }

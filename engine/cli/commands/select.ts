@@ -23,6 +23,7 @@ import { evaluate, loadLabelledSet, renderEvalReport } from '../../../selectors/
 import { renderSelection } from '../../../selectors/render.js'
 import { checkSchemas } from '../../load-plans.js'
 import { UsageError, VigilError } from '../../errors.js'
+import { configRedactor } from '../../vars.js'
 import type { RegisterCommand } from './index.js'
 
 interface SelectFlags {
@@ -140,6 +141,7 @@ async function runSelect(diffArg: string | undefined, flags: SelectFlags): Promi
     selector: resolved.selector,
     choice: resolved.choice,
     options: resolved.options,
+    redactor: configRedactor(loaded, process.env),
   })
   if (flags.out !== undefined) {
     const out = path.resolve(cwd, flags.out)

@@ -35,7 +35,7 @@ export function registerPlanTools(server: McpServer, ctx: McpContext): void {
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     ({ tag }) =>
-      guarded('list_plans', async () => {
+      guarded('list_plans', ctx, async () => {
         const { result } = await loadCatalog(ctx)
         const plans = result.plans.filter((p) => tag === undefined || p.tags.includes(tag)).map(planSummary)
         const problems = result.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic)
@@ -65,7 +65,7 @@ export function registerPlanTools(server: McpServer, ctx: McpContext): void {
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     ({ paths }) =>
-      guarded('lint_plans', async () => {
+      guarded('lint_plans', ctx, async () => {
         const { result } = await loadCatalog(ctx, paths)
         const report = lintReport(result)
         const summary = report.ok

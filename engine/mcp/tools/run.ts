@@ -53,7 +53,7 @@ export function registerRunTool(server: McpServer, ctx: McpContext): void {
       annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: false },
     },
     (args, extra) =>
-      guarded('run_plans', async () => {
+      guarded('run_plans', ctx, async () => {
         if ((args.plans === undefined) === (args.selection === undefined))
           throw new UsageError('give either plans (names) or selection (a record from select_plans)')
         const { loaded, result } = await loadCatalog(ctx)

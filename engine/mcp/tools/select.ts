@@ -65,7 +65,7 @@ export function registerSelectTool(server: McpServer, ctx: McpContext): void {
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     (args, extra) =>
-      guarded('select_plans', async () => {
+      guarded('select_plans', ctx, async () => {
         const spec = changeSpecOf(args, () => 'inline.diff')
         if (!spec)
           throw new UsageError('give one of diff (unified diff text), base (git ref) or patch (file)')
