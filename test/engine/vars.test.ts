@@ -1,6 +1,10 @@
-import { describe, expect, it } from 'vitest'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parse as parseYaml } from 'yaml'
 import { Redactor, REDACTED } from '../../engine/http/redact.js'
-import { VariableError, Variables, secretValues } from '../../engine/vars.js'
+import { VariableError, Variables, configRedactor, declaredSecrets, secretValues } from '../../engine/vars.js'
 
 const env = { SHOP_REGION: 'eu', SHOP_BOB_TOKEN: 'bob-token-123', HOME: '/home/x' }
 
@@ -97,5 +101,69 @@ describe('Variables', () => {
     expect(v.render('{ not a template }')).toBe('{ not a template }')
     expect(v.render(0)).toBe(0)
     expect(v.render(undefined)).toBeUndefined()
+  })
+})
+
+describe('declared secrets', () => {
+  let dir: string
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-vars-'))
+  })
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  function loaded(yaml: string) {
+    const file = path.join(dir, 'vigil.config.yaml')
+    writeFileSync(file, yaml)
+    return { file, config: parseYaml(yaml) as Record<string, unknown> }
+  }
+
+  it('a secret shorter than 6 characters is a config error naming it, where it is declared and where its value came from', () => {
+    const config = loaded(
+      'secrets:\n  ok: { env: OK_TOKEN }\n  pin: { env: SHORT_PIN }\n  code: { value: "abc" }\n  unset: { env: NOT_SET }\n',
+    )
+    let error: unknown
+    try {
+      declaredSecrets(config, { OK_TOKEN: 'long-enough', SHORT_PIN: '1234' })
+    } catch (e) {
+      error = e
+    }
+    expect(error).toMatchObject({ code: 'VIGIL_CONFIG', exitCode: 2 })
+    const lines = (error as Error).message.split('\n')
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /vigil\.config\.yaml:3:10 secrets\.pin: the secret's value \(environment variable SHORT_PIN\) has 4 characters; a secret needs at least 6/,
+      ),
+      expect.stringMatching(
+        /vigil\.config\.yaml:4:11 secrets\.code: the secret's value \(inline value\) has 3 characters/,
+      ),
+    ])
+    expect((error as Error).message).not.toMatch(/1234|abc"/)
+    // Six characters, counted as characters: an emoji is one.
+    const six = loaded('secrets:\n  pin: { env: SHORT_PIN }\n')
+    expect(declaredSecrets(six, { SHORT_PIN: '12345😀' })).toEqual([
+      { name: 'pin', value: '12345😀', source: 'environment variable SHORT_PIN' },
+    ])
+  })
+
+  it("the config's redactor knows the secrets, the API key its selector names, and the extra headers", () => {
+    const config = loaded(
+      'secrets:\n  ok: { env: OK_TOKEN }\nselector: { apiKeyEnv: MY_KEY }\nredact: { headers: [x-shop-key] }\n',
+    )
+    const redactor = configRedactor(config, { OK_TOKEN: 'long-enough', MY_KEY: 'sk-my+key/1=' })
+    expect(
+      redactor.text(
+        `a ${encodeURIComponent('long-enough')} ${Buffer.from('sk-my+key/1=').toString('base64')}`,
+      ),
+    ).toBe(`a ${REDACTED} ${REDACTED}`)
+    expect(redactor.isSensitiveHeader('X-Shop-Key')).toBe(true)
+    // A key too short to be one is left out rather than redacting ordinary text.
+    expect(configRedactor(config, { OK_TOKEN: 'long-enough', MY_KEY: 'k' }).text('k')).toBe('k')
+  })
+
+  it('{{secrets.NAME}} with a value shorter than 6 characters is a variable error, not an unredacted value', () => {
+    const v = vars({ secrets: { pin: { value: '1234' } } })
+    expect(() => v.render('Bearer {{secrets.pin}}')).toThrow(
+      /secret "pin" has 4 characters; a secret needs at least 6/,
+    )
   })
 })

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import { Redactor } from '../../engine/http/redact.js'
+import { redactingReporter } from '../../engine/run-support.js'
 import { buildVerdict, planState, summarize, verdictStatus } from '../../engine/verdict-builder.js'
+import { SECRETS, findForms } from '../support/secrets.js'
 import type { CheckResult, PlanResult } from '../../engine/verdict.js'
 
 const loc = { file: 'plans/p.md', line: 1 }
@@ -92,5 +95,85 @@ describe('verdict', () => {
       timings: [{ phase: 'plan:a', durationMs: 3 }],
     })
     expect(verdict).not.toHaveProperty('cancelled')
+  })
+})
+
+describe('the verdict, redacted as a whole', () => {
+  const key = 'sk-ant-api03-Zm9v+YmFy/cXV4=Q_k3y'
+  const redactor = new Redactor({ secrets: [key, SECRETS.special] })
+  const failed: CheckResult = {
+    plan: 'a',
+    check: 'echo',
+    kind: 'e2e',
+    location: loc,
+    state: 'failed',
+    durationMs: 1,
+    findings: [
+      {
+        message: `got ${Buffer.from(SECRETS.special).toString('base64')}`,
+        severity: 'error',
+        evidence: {
+          request: {
+            method: 'GET',
+            headers: {},
+            url: `http://127.0.0.1:1/?t=${encodeURIComponent(SECRETS.special)}`,
+          },
+        },
+        reproduce: `curl 'http://127.0.0.1:1/?t=${new URLSearchParams({ t: SECRETS.special }).toString().slice(2)}'`,
+      },
+    ],
+  }
+  const input = {
+    startedAt: new Date('2024-01-02T03:04:05.000Z'),
+    durationMs: 1,
+    identity: { runId: 'r1', seed: 1 },
+    plans: [{ ...planResult('a', true, []), state: 'failed' as const, checks: [failed] }],
+    errors: [
+      { code: 'VIGIL_SANDBOX_START', message: 'crashed', logTail: [`env KEY=${JSON.stringify(key)}`] },
+    ],
+    selection: {
+      selector: 'hybrid',
+      degraded: true,
+      degradedReason: `Messages API answered 401: invalid x-api-key ${key}`,
+      plans: [],
+    },
+  }
+
+  it('replaces every form of every secret in the selection, the errors and the findings', () => {
+    const verdict = buildVerdict({ ...input, redactor })
+    expect(findForms(JSON.stringify(verdict), { ...SECRETS, key })).toEqual([])
+    expect(verdict.selection?.degradedReason).toBe('Messages API answered 401: invalid x-api-key [REDACTED]')
+    expect(verdict.errors[0]!.logTail).toEqual(['env KEY="[REDACTED]"'])
+    expect(verdict).toMatchObject({ status: 'error', exitCode: 3, summary: { checks: { failed: 1 } } })
+  })
+
+  it('every event a reporter hears is redacted too, with the secrets known when it is sent', () => {
+    const heard: unknown[] = []
+    const late = new Redactor()
+    const reporter = redactingReporter(
+      {
+        onRunStart: (info) => void heard.push(info),
+        onCheckProgress: (event) => void heard.push(event),
+        onCheckEnd: (result) => void heard.push(result),
+      },
+      () => late,
+    )
+    late.add([key, SECRETS.special])
+    reporter.onRunStart({
+      runId: 'r',
+      startedAt: 'now',
+      selection: input.selection,
+      plans: [],
+      sandboxes: [],
+    })
+    reporter.onCheckProgress({
+      plan: 'a',
+      check: 'echo',
+      kind: 'e2e',
+      note: `calling ${encodeURIComponent(key)}`,
+    })
+    reporter.onCheckEnd(failed)
+    expect(heard).toHaveLength(3)
+    expect(findForms(JSON.stringify(heard), { ...SECRETS, key })).toEqual([])
   })
 })

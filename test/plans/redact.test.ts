@@ -128,3 +128,41 @@ describe('Redactor: secrets that are hard to hold', () => {
     expect(base.text(text)).toBe(`${REDACTED} second-secret%3F`)
   })
 })
+
+describe('Redactor: a value cut for a message before it could be redacted', () => {
+  const cut = (text: string, at: number) => `${text.slice(0, at)}…`
+  /** Percent-encoded, cut two characters into the first escape after the third character (or after the fourth). */
+  const cutInsideEscape = (value: string) => {
+    const encoded = encodeURIComponent(value)
+    const three = encodeURIComponent([...value].slice(0, 3).join('')).length
+    const escape = encoded.indexOf('%', three)
+    return cut(encoded, escape === -1 ? three + 1 : escape + 2)
+  }
+  const rows = Object.entries(SECRETS).flatMap(([name, value]) => [
+    { name, what: 'raw, cut after 3 characters', text: `got "${cut(value, 3)}"` },
+    { name, what: 'raw, cut one character short', text: `got "${cut(value, value.length - 1)}"` },
+    {
+      name,
+      what: 'percent-encoded, cut inside an escape',
+      text: `url ${cutInsideEscape(value)}`,
+    },
+    { name, what: 'JSON-escaped, cut', text: `json ${cut(JSON.stringify(value), 6)}` },
+    {
+      name,
+      what: 'Basic credentials, cut two digits into the secret',
+      text: `Basic ${cut(basic('user', value), 9)}`,
+    },
+  ])
+  it.each(rows)('$name: $what', ({ text }) => {
+    const out = redactor.text(text)
+    expect(out).toMatch(/\[REDACTED\]…"?$/)
+    const prefix = out.slice(0, out.indexOf(REDACTED))
+    expect(['got "', 'url ', 'json "', 'json ', 'Basic ']).toContain(prefix)
+  })
+
+  it('leaves an ordinary ellipsis, and fewer than 3 characters of a secret before it, alone', () => {
+    const others = ['plain text… more', 'sp…', 'waiting for catalog…', 'aGVsbG8gd29ybGQgdGhpcyBpcyBhIHRlc3Q…']
+    for (const text of others)
+      expect(redactor.text(`${text} ${encodeURIComponent(SECRETS.special)}`)).toBe(`${text} ${REDACTED}`)
+  })
+})

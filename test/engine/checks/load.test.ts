@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ReportDescriptor } from '../../../engine/checks/types.js'
 import type { LoadParams } from '../../../engine/load/spec.js'
 import { createCheckContext } from '../../support/check-context.js'
+import { findForms } from '../../support/secrets.js'
 import { startServer, type SlowServer } from '../load/server.js'
 
 let fast: SlowServer
@@ -15,13 +16,19 @@ afterAll(async () => {
   await Promise.all([fast.close(), fastTwin.close(), slow.close()])
 })
 
-async function runLoad(params: LoadParams, candidate: string, baseline?: string, timeoutMs = 30_000) {
+async function runLoad(
+  params: LoadParams,
+  candidate: string,
+  baseline?: string,
+  timeoutMs = 30_000,
+  secrets: Record<string, { value: string }> = { alice: { value: 'alice-secret-token' } },
+) {
   const t = createCheckContext<LoadParams>({
     kind: 'load',
     params: { engine: 'builtin', warmup: '100ms', ...params },
     candidate: { services: { api: candidate } },
     ...(baseline ? { baseline: { services: { api: baseline } } } : {}),
-    secrets: { alice: { value: 'alice-secret-token' } },
+    secrets,
     timeoutMs,
   })
   try {
@@ -108,6 +115,26 @@ describe('load check (built-in engine, real loopback servers)', () => {
     expect(failed[1]!.actual).toBeCloseTo(1 / 3, 1)
     expect(failed[1]!.reproduce).toBe(`curl -sS -i ${slow.url}/fine -H 'authorization: Bearer [REDACTED]'`)
     expect(JSON.stringify(findings)).not.toContain('alice-secret-token')
+  })
+
+  it('redacts a secret the load spec percent-encodes into a query object and a path, in the reproduce line and the request name', async () => {
+    const secret = 'sp3c!al+tok/en=Q&x?y'
+    const { findings } = await runLoad(
+      {
+        request: { method: 'GET', path: '/items/{{secrets.token}}', query: { key: '{{secrets.token}}' } },
+        connections: 1,
+        duration: '200ms',
+        thresholds: { http_req_duration: ['p(95)<0'] },
+      },
+      fast.url,
+      undefined,
+      30_000,
+      { token: { value: secret } },
+    )
+    const [threshold] = errors(findings)
+    // (The `?` of the secret in the path starts the query: the URL gets `y=`, as the service does.)
+    expect(threshold!.reproduce).toBe(`curl -sS -i '${fast.url}/items/[REDACTED]=&key=[REDACTED]'`)
+    expect(findForms(JSON.stringify(findings), { secret })).toEqual([])
   })
 
   it('stops early when an abortOnFail threshold fails', async () => {

@@ -162,6 +162,46 @@ describe('HttpClient', () => {
     }
   })
 
+  it('redacts a secret sent in a query object, which the URL percent-encodes, in the evidence, the curl line and a network error', async () => {
+    const secret = 'sp3c!al+tok/en=Q&x?y'
+    const client = new HttpClient({ redactor: new Redactor({ secrets: [secret] }) })
+    try {
+      const exchange = await client.request({
+        method: 'GET',
+        url: `${url}/q`,
+        query: { token: secret, page: 2 },
+      })
+      expect(seen.at(-1)!.url).toBe(`/q?token=${encodeURIComponent(secret).replace(/!/g, '%21')}&page=2`)
+      const { request, response } = exchange.recorded()
+      expect(request.url).toBe(`${url}/q?token=${REDACTED}&page=2`)
+      expect(exchange.curl()).toBe(`curl -sS -i '${url}/q?token=${REDACTED}&page=2'`)
+      expect(response.bodyExcerpt).toContain(`"url":"/q?token=${REDACTED}&page=2"`)
+      const refused = (await client
+        .request({ method: 'GET', url: 'http://127.0.0.1:1/x', query: { token: secret } })
+        .catch((e: unknown) => e)) as HttpNetworkError
+      expect(refused.message).toMatch(/^GET http:\/\/127\.0\.0\.1:1\/x\?token=\[REDACTED\] failed/)
+      expect(refused.curl).toBe(`curl -sS -i 'http://127.0.0.1:1/x?token=${REDACTED}'`)
+    } finally {
+      await client.close()
+    }
+  })
+
+  it('redacts a response excerpt before cutting it: a secret across the cut leaves nothing', async () => {
+    const secret = 'cut-across-secret-0123456789'
+    const client = new HttpClient({ excerptBytes: 100, redactor: new Redactor({ secrets: [secret] }) })
+    try {
+      // The echo (38 characters of JSON, then the body) puts the secret over the 100th byte.
+      const body = `${'y'.repeat(50)}${secret} ${Buffer.from(secret).toString('base64')}`
+      const exchange = await client.request({ method: 'POST', url: `${url}/cut`, body })
+      const excerpt = exchange.recorded().response.bodyExcerpt!
+      expect(excerpt).toMatch(/… \(\d+ bytes\)$/)
+      expect(excerpt).not.toContain(secret.slice(0, 10))
+      expect(excerpt).toContain(REDACTED.slice(0, 9))
+    } finally {
+      await client.close()
+    }
+  })
+
   it('cuts long bodies to an excerpt with the full size', async () => {
     const client = new HttpClient({ excerptBytes: 100 })
     try {

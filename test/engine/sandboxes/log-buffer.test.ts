@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { REDACTED, Redactor } from '../../../engine/http/redact.js'
 import { LogBuffer } from '../../../engine/sandboxes/log-buffer.js'
 
 const text = (buffer: LogBuffer): string[] => buffer.entries().map((l) => `${l.stream}:${l.text}`)
@@ -39,5 +40,31 @@ describe('LogBuffer', () => {
       `stdout:${'x'.repeat(20)}… (line cut)`,
       `stdout:${'y'.repeat(20)}… (line cut)`,
     ])
+  })
+})
+
+describe('LogBuffer with a redactor', () => {
+  const secret = 'log-secret-0123456789'
+  const redactor = new Redactor({ secrets: [secret] })
+
+  it('stores lines redacted, every form, before a long line is cut', () => {
+    const buffer = new LogBuffer({ maxLineLength: 40, redactor })
+    // The secret sits across the 40th character: cut first, its first half would stay.
+    buffer.write('stderr', `${'x'.repeat(30)}${secret}\n`)
+    buffer.write(
+      'stdout',
+      `token ${Buffer.from(`u:${secret}`).toString('base64')} ${encodeURIComponent(secret)}\n`,
+    )
+    expect(text(buffer)).toEqual([
+      `stderr:${'x'.repeat(30)}${REDACTED}`,
+      `stdout:token ${REDACTED} ${REDACTED}`,
+    ])
+  })
+
+  it('redacts a line still waiting for its end when it is read', () => {
+    const buffer = new LogBuffer({ redactor })
+    buffer.write('stdout', `crashing with ${secret}`)
+    expect(buffer.render().join('\n')).toContain(`crashing with ${REDACTED}`)
+    expect(buffer.render().join('\n')).not.toContain(secret)
   })
 })
