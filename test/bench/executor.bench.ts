@@ -1,9 +1,12 @@
 /**
- * Executor overhead and HTTP client cost.
+ * Executor overhead, HTTP client cost, and the cost of redacting the verdict.
  * 1. 200 e2e checks of one request each, concurrency 20, against a loopback server answering after
  *    50 ms: wall time against the ideal ceil(200/20) × 50 ms (goal ≤ 1.15×).
  * 2. The HttpClient's per-request cost against plain undici on the same immediate server, same run,
  *    alternating rounds (goal ≤ 1.2×).
+ * 3. The last redaction pass over a large verdict (every form of 7 secrets) against JSON.stringify of
+ *    the same verdict, which every run does to write it, alternating rounds (goal ≤ 8×;
+ *    measured 3.5–5.5× on a loaded 2-core machine, about 100 ms).
  */
 import { spawn } from 'node:child_process'
 import pLimit from 'p-limit'
@@ -13,7 +16,10 @@ import e2e from '../../engine/checks/e2e.js'
 import { executePlans } from '../../engine/executor.js'
 import { HttpClient } from '../../engine/http/client.js'
 import { Variables } from '../../engine/vars.js'
+import type { CheckResult, Verdict } from '../../engine/verdict.js'
+import { Redactor } from '../../plans/redact.js'
 import { staticSandbox } from '../support/check-context.js'
+import { SECRETS } from '../support/secrets.js'
 import { median, type Bench } from './harness.js'
 
 const CHECKS = 200
@@ -186,11 +192,117 @@ async function clientCost(log: (line: string) => void): Promise<number> {
   return o / p
 }
 
+/** Bytes, the same on every run: a small linear congruential generator. */
+function bytes(seed: number, length: number): Buffer {
+  const out = Buffer.alloc(length)
+  let x = seed >>> 0
+  for (let i = 0; i < length; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0
+    out[i] = x >>> 24
+  }
+  return out
+}
+
+/**
+ * A verdict as a run with many failures leaves it: 40 plans × 25 failed checks, two findings each with
+ * the request, a 2 KB response excerpt (JSON with ids, a hash and a base64 blob), a curl line; a few
+ * of them hold a secret. About 9 MB of JSON.
+ */
+function largeVerdict(): Verdict {
+  const secrets = Object.values(SECRETS)
+  const body = (n: number) =>
+    JSON.stringify({
+      id: bytes(n, 8).toString('hex'),
+      sha: bytes(n + 1, 32).toString('hex'),
+      items: [{ sku: 'tea', quantity: 2 }],
+      blob: bytes(n + 2, 1100).toString('base64'),
+      note: n % 97 === 0 ? `echo ${Buffer.from(secrets[n % secrets.length]!).toString('base64')}` : 'ok',
+    })
+  let n = 0
+  const plans = Array.from({ length: 40 }, (_, p) => {
+    const checks: CheckResult[] = Array.from({ length: 25 }, (_, c) => ({
+      plan: `plan-${p}`,
+      check: `check ${c}`,
+      kind: 'e2e',
+      location: { file: `plans/plan-${p}.md`, line: c + 1 },
+      state: 'failed',
+      durationMs: 12,
+      findings: [0, 1].map(() => {
+        n++
+        const url = `http://127.0.0.1:4000/orders/${n}?page=${n % 7}`
+        return {
+          message: `Step "create": POST /orders/${n} expected status 201, got 500.`,
+          severity: 'error' as const,
+          evidence: {
+            request: { method: 'POST', url, headers: { 'content-type': 'application/json' }, body: body(n) },
+            response: {
+              status: 500,
+              headers: { 'content-type': 'application/json' },
+              durationMs: 3,
+              bodyExcerpt: body(n + 3),
+            },
+          },
+          reproduce: `curl -sS -i -X POST '${url}' -H 'content-type: application/json' --data-binary '${body(n)}'`,
+        }
+      }),
+    }))
+    return {
+      name: `plan-${p}`,
+      title: `Plan ${p}`,
+      file: `plans/plan-${p}.md`,
+      blocking: true,
+      state: 'failed' as const,
+      durationMs: 300,
+      checks,
+    }
+  })
+  const summary = { total: 0, passed: 0, failed: 0, errored: 0, skipped: 0, warned: 0 }
+  return {
+    schemaVersion: 1,
+    status: 'fail',
+    exitCode: 1,
+    startedAt: '2025-01-31T12:00:00.000Z',
+    durationMs: 1000,
+    identity: { runId: 'bench', seed: 1 },
+    plans,
+    errors: [],
+    summary: { plans: summary, checks: summary },
+    timings: [],
+  }
+}
+
+async function verdictRedaction(log: (line: string) => void): Promise<number> {
+  const verdict = largeVerdict()
+  const redactor = new Redactor({ secrets: [...Object.values(SECRETS), 'sk-ant-api03-Zm9v+YmFy/cXV4=Q_k3y'] })
+  const size = JSON.stringify(verdict).length
+  const ours: number[] = []
+  const peer: number[] = []
+  let redacted: Verdict = verdict
+  for (let round = 0; round < ROUNDS + 1; round++) {
+    const pair = [() => (redacted = redactor.json(verdict)), () => JSON.stringify(verdict)] as const
+    for (const [i, fn] of (round % 2 ? [1, 0] : [0, 1]).map((i) => [i, pair[i]!] as const)) {
+      const start = performance.now()
+      fn()
+      // The first round warms up both.
+      if (round > 0) (i === 0 ? ours : peer).push(performance.now() - start)
+    }
+  }
+  const leaks = Object.values(SECRETS).filter((s) =>
+    JSON.stringify(redacted).includes(Buffer.from(s).toString('base64')),
+  )
+  if (leaks.length) throw new Error('executor bench: the redacted verdict still holds a secret')
+  log(
+    `redact a ${(size / 1e6).toFixed(1)} MB verdict (7 secrets, every form): median ${median(ours).toFixed(1)} ms; JSON.stringify of it ${median(peer).toFixed(1)} ms`,
+  )
+  return median(ours) / median(peer)
+}
+
 export const bench: Bench = {
   name: 'executor',
   async run(log) {
     const overhead = await executorOverhead(log)
     const cost = await clientCost(log)
+    const redaction = await verdictRedaction(log)
     return [
       {
         label: `${CHECKS} e2e checks at concurrency ${CONCURRENCY} / ideal ceil(${CHECKS}/${CONCURRENCY})×${DELAY_MS} ms`,
@@ -205,6 +317,13 @@ export const bench: Bench = {
         unit: 'x',
         goal: '<= 1.2x',
         met: cost <= 1.2,
+      },
+      {
+        label: 'redact an 11 MB verdict (7 secrets, every form) / JSON.stringify of it',
+        value: redaction,
+        unit: 'x',
+        goal: '<= 8x',
+        met: redaction <= 8,
       },
     ]
   },
