@@ -286,15 +286,17 @@ describe('a secret shorter than 6 characters is a config error that names it', (
     60_000,
   )
 
-  it('an inline value too', async () => {
+  it('an inline value too, for every command that reads the config (the schema says so, located at the value)', async () => {
     writeFileSync(
       path.join(dir, 'inline.config.yaml'),
       'plans: [plans]\nsecrets:\n  pin: { value: "1234" }\nsandbox:\n  provider: url\n  services: { echo: { url: "http://127.0.0.1:9" } }\n',
     )
-    const result = await vigil(['run', '--config', 'inline.config.yaml'], dir, env)
-    expect(result.code).toBe(2)
-    expect(result.stdout + result.stderr).toMatch(
-      /inline\.config\.yaml:3:10 secrets\.pin: the secret's value \(inline value\) has 4 characters/,
-    )
-  })
+    for (const args of [['run'], ['plans', 'lint']]) {
+      const result = await vigil([...args, '--config', 'inline.config.yaml'], dir, env)
+      expect(result.code).toBe(2)
+      expect(result.stdout + result.stderr).toContain(
+        'inline.config.yaml:3:17 secrets.pin.value is too short (4 characters, at least 6)',
+      )
+    }
+  }, 60_000)
 })

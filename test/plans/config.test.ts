@@ -75,7 +75,7 @@ selector: { default: rules, threshold: 0.2 }
 concurrency: 0
 timeout: forever
 secrets:
-  bob: { env: A, value: b }
+  bob: { env: A, value: bee-token }
   carol: {}
 sandbox: { default: orders }
 `)
