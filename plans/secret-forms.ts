@@ -57,7 +57,7 @@ const HEX_RUN = /[0-9A-Fa-f]/
 const JSON_SHORT: Record<string, string> = { '\b': 'b', '\f': 'f', '\n': 'n', '\r': 'r', '\t': 't' }
 /** Characters of a secret's start, before a cut, that are redacted: fewer are too common in ordinary text. */
 export const CUT_MIN_CHARS = 3
-/** Characters of an encoded form's start, before a cut, that are redacted (two base64 digits carry 12 bits). */
+/** Characters of a base64 form's start, before a cut, that are redacted (two base64 digits carry 12 bits). */
 export const CUT_MIN_ENCODED = 2
 /** What a cut may leave of an escape after the last whole character: `%2`, `\u00`, `&#3`, half a surrogate pair. */
 const CUT_ESCAPE = '(?:%(?:25)?[0-9A-Fa-f]?|\\\\+(?:u[0-9A-Fa-f]{0,3})?|&#?[0-9A-Za-z]*|[\\uD800-\\uDBFF])?'
@@ -157,6 +157,9 @@ export function secretForms(value: string): SecretForms {
   const encoded = encodedForms(value)
   const minLength = Math.min(droppable ? written : chars.length, ...encoded.map((c) => c.literal.length))
   const cutPattern = prefixes(parts, CUT_MIN_CHARS) + CUT_ESCAPE
-  const cutEncoded = encoded.map((e) => prefixes([...e.literal].map(escapeRegex), CUT_MIN_ENCODED)).join('|')
+  // Hex digits are common (hashes, ids): a cut hex form needs 4 of them (2 bytes) before it is taken for a secret.
+  const cutEncoded = encoded
+    .map((e) => prefixes([...e.literal].map(escapeRegex), e.run === HEX_RUN ? 4 : CUT_MIN_ENCODED))
+    .join('|')
   return { value, pattern, cutPattern, cutEncoded, encoded, minLength }
 }

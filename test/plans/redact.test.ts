@@ -161,7 +161,15 @@ describe('Redactor: a value cut for a message before it could be redacted', () =
   })
 
   it('leaves an ordinary ellipsis, and fewer than 3 characters of a secret before it, alone', () => {
-    const others = ['plain text… more', 'sp…', 'waiting for catalog…', 'aGVsbG8gd29ybGQgdGhpcyBpcyBhIHRlc3Q…']
+    const others = [
+      // A hash cut after two hex digits of a secret's hex ('73' is 's'), and after three.
+      'diff sha256:9f86d081884c73…',
+      'diff sha256:9f86d081884c736…',
+      'plain text… more',
+      'sp…',
+      'waiting for catalog…',
+      'aGVsbG8gd29ybGQgdGhpcyBpcyBhIHRlc3Q…',
+    ]
     for (const text of others)
       expect(redactor.text(`${text} ${encodeURIComponent(SECRETS.special)}`)).toBe(`${text} ${REDACTED}`)
   })
