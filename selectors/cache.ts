@@ -87,7 +87,10 @@ export async function writeCached(dir: string, answer: CachedAnswer, redactor?: 
   await mkdir(dir, { recursive: true })
   const file = path.join(dir, `${answer.key}.json`)
   const temp = `${file}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`
-  await writeFile(temp, `${JSON.stringify(redactor ? redactor.json(answer) : answer, null, 2)}
-`)
+  await writeFile(
+    temp,
+    `${JSON.stringify(redactor ? redactor.json(answer) : answer, null, 2)}
+`,
+  )
   await rename(temp, file)
 }

@@ -20,6 +20,7 @@ import { interruptedSignal, SIGNAL_EXIT_CODES, type InterruptSignal } from '../l
 import { loadPlansForRun } from '../load-plans.js'
 import { runValidation } from '../run.js'
 import type { RunReporter } from '../run.js'
+import { configRedactor } from '../vars.js'
 import type { TimingEntry, Verdict } from '../verdict.js'
 import { defaultBase, mergeBase } from './base.js'
 import { changeOfRecord, resolveChange } from './change.js'
@@ -167,6 +168,8 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
     }
   }
   const manifest = await createRunFolder(files.runDir, runId)
+  // A record given with --selection is copied as it was written: redact it like one selected here.
+  record = configRedactor(loaded, env).json(record)
   await writeFileAtomic(files.selection, `${JSON.stringify(record, null, 2)}\n`)
   say(`\n${renderSelection(record)}\n`)
   if (record.plans.length === 0)

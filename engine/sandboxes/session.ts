@@ -5,12 +5,7 @@ import { InfrastructureError, isVigilError } from '../errors.js'
 import { onShutdown } from '../lifecycle.js'
 import { configRedactor, declaredSecrets } from '../vars.js'
 import type { TimingEntry } from '../verdict.js'
-import {
-  isPlainObject,
-  resolveSandboxConfig,
-  type ProviderRegistry,
-  type SandboxConfigSource,
-} from './config.js'
+import { resolveSandboxConfig, type ProviderRegistry, type SandboxConfigSource } from './config.js'
 import { leftoverNotice } from './leftovers.js'
 import { RunState } from './run-state.js'
 import { patchedSource, worktreeSource, type SourceTree } from './source.js'

@@ -212,14 +212,14 @@ describe('vigil select: the LLM path', () => {
     }
   }, 60_000)
 
-  it('an API error that echoes the key: --selector llm fails with the key redacted', async () => {
+  it('an API error that echoes the key: --selector llm degrades with the key redacted', async () => {
     const result = await vigil(
       ['select', '--selector', 'llm', '--patch', 'change.patch', '--no-cache'],
       dir,
       env,
     )
-    expect(result.code).toBe(3)
-    expect(result.stderr).toContain('invalid x-api-key [REDACTED]')
+    expect(result.code).toBe(0)
+    expect(result.stdout + result.stderr).toMatch(/DEGRADED.*invalid x-api-key \[REDACTED\]/)
     expect(findForms(result.stdout + result.stderr, ALL)).toEqual([])
   }, 60_000)
 })
@@ -252,9 +252,9 @@ describe('vigil mcp: the replies', () => {
     expect(findForms(everything(result), ALL)).toEqual([])
   }, 60_000)
 
-  it('select_plans (llm): the tool error is redacted', async () => {
+  it('select_plans (llm): the degraded reason is redacted', async () => {
     const result = await call('select_plans', { patch: 'change.patch', selector: 'llm' })
-    expect(result.isError).toBe(true)
+    expect(result.isError).toBeFalsy()
     expect(everything(result)).toContain('invalid x-api-key [REDACTED]')
     expect(findForms(everything(result), ALL)).toEqual([])
   }, 60_000)

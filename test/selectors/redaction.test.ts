@@ -48,13 +48,16 @@ describe('selection: the API key and the secrets are redacted', () => {
     expect(findForms(JSON.stringify(record), { KEY })).toEqual([])
   })
 
-  it('llm: the error thrown for the same reply does not hold it either', async () => {
+  it('llm: the degraded record of the same reply does not hold it either', async () => {
     api = await startMessagesApi({
       fallback: statusReply(401, { message: `invalid x-api-key ${echo(KEY)}` }),
     })
-    const error = (await run('llm').catch((e: unknown) => e)) as Error
-    expect(error.message).toContain('invalid x-api-key [REDACTED] (base64 [REDACTED], url [REDACTED])')
-    expect(findForms(error.message, { KEY })).toEqual([])
+    const record = await run('llm')
+    expect(record.degraded).toBe(true)
+    expect(record.degradedReason).toContain(
+      'invalid x-api-key [REDACTED] (base64 [REDACTED], url [REDACTED])',
+    )
+    expect(findForms(JSON.stringify(record), { KEY })).toEqual([])
   })
 
   it('llm: reasons echoing the key and a secret are redacted in the record and in the cache file', async () => {
@@ -63,7 +66,11 @@ describe('selection: the API key and the secrets are redacted', () => {
     api = await startMessagesApi({
       fallback: toolReply({
         selected: [{ name: 'orders-contract', reason: `uses ${echo(KEY)}` }],
-        rejected: [{ name: 'catalog-contract', reason: `not ${echo(SECRET)}` }],
+        rejected: [
+          { name: 'catalog-contract', reason: `not ${echo(SECRET)}` },
+          { name: 'checkout-load', reason: 'no load path changed' },
+          { name: 'smoke', reason: 'always runs' },
+        ],
       }),
     })
     const record = await run('llm', { cacheDir })
