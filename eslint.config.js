@@ -1,5 +1,6 @@
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
+import { layersPlugin } from './eslint.layers.js'
 
 export default tseslint.config(
   {
@@ -29,6 +30,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-constant-condition': ['error', { checkLoops: false }],
     },
+  },
+  {
+    // Imports only go down the layers (eslint.layers.js): a back-import fails `npm run lint`.
+    files: ['engine/**/*.ts', 'plans/**/*.ts', 'selectors/**/*.ts', 'reporters/**/*.ts'],
+    plugins: { vigil: layersPlugin },
+    rules: { 'vigil/layers': 'error' },
   },
   {
     // CommonJS files a labelled set's sandbox hands to the project under test (it require()s them).

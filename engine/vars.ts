@@ -5,9 +5,8 @@
  */
 import { closest } from 'fastest-levenshtein'
 import { MIN_SECRET_LENGTH, Redactor, redactableKeys, secretLength } from '../plans/redact.js'
-import type { Variables as VariablesApi } from './checks/types.js'
 import { ConfigError, VigilError } from './errors.js'
-import { ConfigDocument } from './sandboxes/config.js'
+import { ConfigDocument } from './config-document.js'
 
 /** A secret as the config declares it: inline (samples only) or read from an environment variable. */
 export type SecretSpec = string | { value: string } | { env: string }
@@ -154,7 +153,8 @@ function stringify(value: unknown): string {
   return String(value)
 }
 
-export class Variables implements VariablesApi {
+/** The run's implementation of the api's `Variables` (structurally: this module sits below engine/api/). */
+export class Variables {
   private readonly store: Map<string, unknown>
   private readonly options: VariablesOptions
   private readonly env: Readonly<Record<string, string | undefined>>

@@ -9,7 +9,7 @@ import type { JsonSchema } from './types.js'
 
 /**
  * Minimal block schemas for the four check kinds, used for any kind the engine's registry does not define
- * yet. A kind's own `meta.schema` replaces its entry (see engine/load-plans.ts).
+ * yet. A kind's own `meta.schema` replaces its entry (see engine/run/load-plans.ts).
  */
 export const defaultCheckSchemas: Readonly<Record<string, JsonSchema>> = Object.freeze({
   contract: contract as JsonSchema,

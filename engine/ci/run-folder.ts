@@ -11,7 +11,7 @@ import { lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink } 
 import path from 'node:path'
 import { writeFileAtomic } from '../../reporters/output.js'
 import { UsageError } from '../errors.js'
-import { isSameProcess, processStartTime } from '../sandboxes/process-tree.js'
+import { isSameProcess, processStartTime } from '../processes/process-tree.js'
 
 /** Run folders kept by default (`--keep-runs`, `VIGIL_KEEP_RUNS`). */
 export const DEFAULT_KEEP_RUNS = 20

@@ -126,3 +126,15 @@ export async function connectCluster(options: KubeConnectOptions = {}): Promise<
   const { connect } = await import('./node-client.js')
   return connect(options)
 }
+
+/** The terminated state of the pod's `vigil` container (else its first), if it has terminated. */
+export function terminatedState(
+  pod: KubeObject,
+): { exitCode?: number; reason?: string; message?: string } | undefined {
+  const statuses = (pod.status?.containerStatuses ?? []) as Array<{
+    name: string
+    state?: { terminated?: object }
+  }>
+  const status = statuses.find((s) => s.name === 'vigil') ?? statuses[0]
+  return status?.state?.terminated as { exitCode?: number; reason?: string; message?: string } | undefined
+}

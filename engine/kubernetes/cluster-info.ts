@@ -3,7 +3,6 @@
  * the k6-operator): the client, and each service's in-cluster URL. Kept beside the Sandbox object rather
  * than in it, so the Sandbox interface stays the same for every provider.
  */
-import type { Sandbox } from '../sandboxes/types.js'
 import type { KubeClient } from './client.js'
 
 export interface ClusterSandbox {
@@ -14,13 +13,14 @@ export interface ClusterSandbox {
   inClusterUrls: Readonly<Record<string, string>>
 }
 
-const clusters = new WeakMap<Sandbox, ClusterSandbox>()
+// Keyed by the Sandbox object (any object: this module sits below the sandbox interface it serves).
+const clusters = new WeakMap<object, ClusterSandbox>()
 
-export function attachCluster(sandbox: Sandbox, info: ClusterSandbox): void {
+export function attachCluster(sandbox: object, info: ClusterSandbox): void {
   clusters.set(sandbox, info)
 }
 
 /** The cluster of a sandbox started by the kubernetes provider; undefined for other providers. */
-export function clusterOf(sandbox: Sandbox): ClusterSandbox | undefined {
+export function clusterOf(sandbox: object): ClusterSandbox | undefined {
   return clusters.get(sandbox)
 }

@@ -6,7 +6,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { loadConfig, type LoadedConfig } from '../../plans/config.js'
 import type { LoadPlansResult } from '../../plans/loader.js'
 import { Redactor, redactableKeys } from '../../plans/redact.js'
-import { loadPlansForRun } from '../load-plans.js'
+import { loadPlansForRun } from '../run/load-plans.js'
 import { configRedactor } from '../vars.js'
 
 export interface McpServerOptions {

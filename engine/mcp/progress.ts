@@ -2,7 +2,7 @@
  * MCP progress for a run: one unit for starting the sandboxes, then one per check. Progress only ever
  * grows, as the protocol requires, and a notification that cannot be sent never disturbs the run.
  */
-import type { RunReporter } from '../run.js'
+import type { RunReporter } from '../run/run.js'
 import type { CheckResult, RunStartInfo } from '../verdict.js'
 
 /** Sends one `notifications/progress` (the token is added by the caller). */

@@ -1,10 +1,10 @@
 /** Sandbox providers: one file each, keyed by the name `sandbox.provider` uses in `vigil.config.yaml`. */
 import { resolveSandboxConfig, type SandboxConfigSource } from './config.js'
-import kubernetes from './kubernetes.js'
-import processProvider from './process.js'
+import kubernetes from './kubernetes/provider.js'
+import processProvider from './process/provider.js'
 import { startSession, type SandboxSession, type StartSandboxesOptions } from './session.js'
-import type { SandboxProvider } from './types.js'
-import url from './url.js'
+import type { SandboxProvider } from '../api/sandbox.js'
+import url from './url/provider.js'
 
 export const sandboxProviders = { url, process: processProvider, kubernetes } satisfies Record<
   string,
@@ -30,7 +30,7 @@ export function validateSandboxConfig(loaded: SandboxConfigSource): void {
 export { createSandbox, UnknownServiceError } from './sandbox.js'
 export type { SandboxSession, StartSandboxesOptions } from './session.js'
 export type { SandboxConfigSource } from './config.js'
-export type { ProcessSandboxOptions, ProcessServiceOptions } from './process-schema.js'
-export type { UrlSandboxOptions } from './url.js'
-export type { Sandbox, SandboxProvider, SandboxStartContext, ServiceEndpoint } from './types.js'
-export { defineSandboxProvider } from './types.js'
+export type { ProcessSandboxOptions, ProcessServiceOptions } from './process/schema.js'
+export type { UrlSandboxOptions } from './url/provider.js'
+export type { Sandbox, SandboxProvider, SandboxStartContext, ServiceEndpoint } from '../api/sandbox.js'
+export { defineSandboxProvider } from '../api/sandbox.js'

@@ -14,9 +14,9 @@ import {
   isSameProcess,
   processStartTime,
   terminateGroup,
-} from './process-tree.js'
-import { readStateFiles, type RunStateDocument } from './run-state.js'
-import type { TrackedProcess, TrackedTree } from './types.js'
+} from '../processes/process-tree.js'
+import { readStateFiles, type RunStateDocument } from '../processes/run-state.js'
+import type { TrackedProcess, TrackedTree } from '../api/sandbox.js'
 
 export type LeftoverAction =
   /** Present, and left alone: its run is alive. */

@@ -1,36 +1,14 @@
 /** The Sandbox object every provider returns. */
 import { ConfigError, VigilError } from '../errors.js'
-import type { Sandbox, ServiceEndpoint } from './types.js'
+import type { Sandbox, ServiceEndpoint } from '../api/sandbox.js'
+
+export { OffSandboxPathError, serviceUrl } from '../api/sandbox.js'
 
 /** A check named a service the sandbox does not have. */
 export class UnknownServiceError extends VigilError {
   constructor(message: string) {
     super('VIGIL_UNKNOWN_SERVICE', message, { exitCode: 2 })
   }
-}
-
-/** A request path that would leave the sandbox's service (an absolute URL, `@host`, no leading `/`). */
-export class OffSandboxPathError extends VigilError {
-  constructor(sandbox: string, service: string | undefined, path: string) {
-    super(
-      'VIGIL_OFF_SANDBOX',
-      `${sandbox} sandbox: request path ${JSON.stringify(path.length > 200 ? `${path.slice(0, 199)}…` : path)} does not start with "/"; requests only go to sandbox services (write a path, and pick the service with "service:"${service ? `, here ${service}` : ''})`,
-      { exitCode: 2 },
-    )
-  }
-}
-
-/**
- * The URL of `path` on one of a sandbox's services. The path must start with `/` once its variables are
- * rendered: joined to the base URL, anything else could name another host (`@example.com/x`) or port.
- */
-export function serviceUrl(
-  sandbox: Pick<Sandbox, 'name' | 'url'>,
-  service: string | undefined,
-  path: string,
-): string {
-  if (path[0] !== '/') throw new OffSandboxPathError(sandbox.name, service, path)
-  return sandbox.url(service) + path
 }
 
 export interface SandboxParts {

@@ -2,9 +2,9 @@
 import { spawn } from 'node:child_process'
 import { onExit } from '../lifecycle.js'
 import { LogBuffer } from './log-buffer.js'
-import { processStartTime, signalGroup, terminateGroup } from './process-tree.js'
+import { processStartTime, signalGroup, terminateGroup } from '../processes/process-tree.js'
 import { waitReady, type ReadyProbe } from './readiness.js'
-import type { RunTracker } from './types.js'
+import type { RunTracker } from '../api/sandbox.js'
 
 export interface ServiceSpec {
   name: string

@@ -7,9 +7,9 @@ import { configRedactor, declaredSecrets } from '../vars.js'
 import type { TimingEntry } from '../verdict.js'
 import { resolveSandboxConfig, type ProviderRegistry, type SandboxConfigSource } from './config.js'
 import { leftoverNotice } from './leftovers.js'
-import { RunState } from './run-state.js'
+import { RunState } from '../processes/run-state.js'
 import { patchedSource, worktreeSource, type SourceTree } from './source.js'
-import type { Sandbox } from './types.js'
+import type { Sandbox } from '../api/sandbox.js'
 
 export interface StartSandboxesOptions {
   /** The loaded config (`LoadedConfig` from plans/config.ts). */

@@ -10,7 +10,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { InfrastructureError } from '../errors.js'
 import { onExit } from '../lifecycle.js'
-import type { RunTracker } from './types.js'
+import type { RunTracker } from '../api/sandbox.js'
 
 export interface SourceTree {
   /** The directory that plays the config's folder (services' `cwd`s resolve against it). */

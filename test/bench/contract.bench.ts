@@ -3,9 +3,9 @@
  * deep-equality of the same bodies, in the same run. Bodies are generated from a fixed seed and
  * parsed from separate JSON texts, so no object is shared between the two sides.
  */
-import { compareResponses, learnNoise, type ResponseSnapshot } from '../../engine/contract/compare.js'
-import { diffJson } from '../../engine/contract/diff.js'
-import { PointerMatcher } from '../../engine/contract/ignore.js'
+import { compareResponses, learnNoise, type ResponseSnapshot } from '../../engine/kinds/contract/compare.js'
+import { diffJson } from '../../engine/kinds/contract/diff.js'
+import { PointerMatcher } from '../../engine/kinds/contract/ignore.js'
 import { median, timeRuns, type Bench } from './harness.js'
 
 /** Mulberry32: a small seeded generator, so every run compares the same bodies. */

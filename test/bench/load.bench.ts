@@ -7,8 +7,8 @@
  * Goals: at least 0.5x wrk's rate; p50 and p99 within 20% of wrk's.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { runBuiltinSegment } from '../../engine/load/builtin.js'
-import { resolveLoadSpec } from '../../engine/load/spec.js'
+import { runBuiltinSegment } from '../../engine/kinds/load/builtin.js'
+import { resolveLoadSpec } from '../../engine/kinds/load/spec.js'
 import type { Bench, BenchGoal } from './harness.js'
 
 const CONNECTIONS = 10

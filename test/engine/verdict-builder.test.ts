@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { Redactor } from '../../engine/http/redact.js'
-import { redactingReporter } from '../../engine/run-support.js'
+import { redactingReporter } from '../../engine/run/run-support.js'
 import { buildVerdict, planState, summarize, verdictStatus } from '../../engine/verdict-builder.js'
 import { SECRETS, findForms } from '../support/secrets.js'
 import type { CheckResult, PlanResult } from '../../engine/verdict.js'

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { GcEntry } from '../../engine/kubernetes/gc.js'
-import { namespaceObject, runLabels } from '../../engine/kubernetes/manifests.js'
+import { namespaceObject, runLabels } from '../../engine/sandboxes/kubernetes/manifests.js'
 import { startSimulatedKubelet, type SimulatedKubelet } from './support/kubelet.js'
 import {
   TIER_KUBECONFIG,

@@ -6,8 +6,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { RUN_DIR, innerConfig, jobObject } from '../../engine/kubernetes/jobs/manifest.js'
-import { extractVerdict } from '../../engine/kubernetes/jobs/result.js'
+import { RUN_DIR, innerConfig, jobObject } from '../../engine/executors/kubernetes/manifest.js'
+import { extractVerdict } from '../../engine/executors/kubernetes/result.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 

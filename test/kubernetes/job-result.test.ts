@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { extractVerdict, planErrored, planFromVerdict } from '../../engine/kubernetes/jobs/result.js'
+import { extractVerdict, planErrored, planFromVerdict } from '../../engine/executors/kubernetes/result.js'
 import type { Plan } from '../../plans/types.js'
 
 const plan = {

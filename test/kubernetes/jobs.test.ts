@@ -4,7 +4,7 @@ import path from 'node:path'
 import type { V1Pod } from '@kubernetes/client-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { KubeObject } from '../../engine/kubernetes/client.js'
-import { runValidation } from '../../engine/run.js'
+import { runValidation } from '../../engine/run/run.js'
 import type { Verdict } from '../../engine/verdict.js'
 import { startSimulatedKubelet, type SimulatedKubelet } from './support/kubelet.js'
 import {

@@ -2,8 +2,8 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runTestRun } from '../../engine/kubernetes/k6-operator.js'
-import { runValidation } from '../../engine/run.js'
+import { runTestRun } from '../../engine/kinds/load/kubernetes/k6-operator.js'
+import { runValidation } from '../../engine/run/run.js'
 import type { CheckResult } from '../../engine/verdict.js'
 import {
   ensureTestRunCrd,

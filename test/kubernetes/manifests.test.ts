@@ -22,12 +22,16 @@ import {
   jobObject,
   secretObject,
   type RunObjectsInput,
-} from '../../engine/kubernetes/jobs/manifest.js'
-import { testRunObjects } from '../../engine/kubernetes/k6-operator.js'
+} from '../../engine/executors/kubernetes/manifest.js'
+import { testRunObjects } from '../../engine/kinds/load/kubernetes/k6-operator.js'
 import { ManifestError } from '../../engine/kubernetes/errors.js'
-import { namespaceObject, prepareObjects, readManifests } from '../../engine/kubernetes/manifests.js'
-import { planSide } from '../../engine/kubernetes/sandbox-plan.js'
-import type { KubernetesSandboxOptions } from '../../engine/kubernetes/schema.js'
+import {
+  namespaceObject,
+  prepareObjects,
+  readManifests,
+} from '../../engine/sandboxes/kubernetes/manifests.js'
+import { planSide } from '../../engine/sandboxes/kubernetes/sandbox-plan.js'
+import type { KubernetesSandboxOptions } from '../../engine/sandboxes/kubernetes/schema.js'
 
 /** Validates an object against the official OpenAPI schema of its kind (kubernetes-models). */
 function validateOffline(object: KubeObject): void {

@@ -8,7 +8,7 @@ import { parseAllDocuments } from 'yaml'
 import type { KubeObject } from '../../engine/kubernetes/client.js'
 import { collectGarbage } from '../../engine/kubernetes/gc.js'
 import { connect } from '../../engine/kubernetes/node-client.js'
-import { createKubernetesProvider } from '../../engine/sandboxes/kubernetes.js'
+import { createKubernetesProvider } from '../../engine/sandboxes/kubernetes/provider.js'
 import { startSimulatedKubelet, type SimulatedKubelet } from './support/kubelet.js'
 import {
   TIER_KUBECONFIG,

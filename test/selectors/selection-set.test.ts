@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { validatorFor } from '../../plans/ajv.js'
 import { loadPlans } from '../../plans/loader.js'
-import { checkSchemas } from '../../engine/load-plans.js'
+import { checkSchemas } from '../../engine/run/load-plans.js'
 import { labelledChangesSchema } from '../../selectors/eval.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')

@@ -6,11 +6,11 @@
  *   await run()
  */
 import type { CheckBlock, Plan } from '../../plans/types.js'
-import { checkKinds } from '../../engine/checks/index.js'
-import type { CheckContext, CheckKind, ReportDescriptor } from '../../engine/checks/types.js'
+import { checkKinds } from '../../engine/kinds/index.js'
+import type { CheckContext, CheckKind, ReportDescriptor } from '../../engine/api/kind.js'
 import { HttpClient } from '../../engine/http/client.js'
 import { Redactor } from '../../engine/http/redact.js'
-import type { Sandbox } from '../../engine/sandboxes/types.js'
+import type { Sandbox } from '../../engine/api/sandbox.js'
 import { Variables, secretValues, type SecretSpec } from '../../engine/vars.js'
 
 export interface TestSandboxSpec {
@@ -23,7 +23,7 @@ export interface TestSandboxSpec {
 }
 
 export interface CreateCheckContextOptions<Params> {
-  /** A registered kind's name (looked up in engine/checks/index.ts), or a kind object. */
+  /** A registered kind's name (looked up in engine/kinds/index.ts), or a kind object. */
   kind: string | CheckKind<Params>
   params: Params
   /** Overrides of the plan the check belongs to. @default a plan named `test-plan` */

@@ -5,11 +5,11 @@
  */
 import type { Command } from 'commander'
 import { loadConfig } from '../../../plans/config.js'
-import { projectFileRoots } from '../../load-plans.js'
+import { checkSchemas, projectFileRoots } from '../../run/load-plans.js'
 import { diffAgainstBase } from '../../../selectors/git.js'
 import { readChange, readDiffFile } from '../../../selectors/input.js'
 import { DEFAULT_MODEL, resolveSelector } from '../../../selectors/options.js'
-import { suggestCases } from '../../adversarial/suggest.js'
+import { suggestCases } from '../../kinds/adversarial/suggest.js'
 import { UsageError, VigilError } from '../../errors.js'
 import type { RegisterCommand } from './index.js'
 
@@ -100,6 +100,7 @@ async function suggest(flags: SuggestFlags): Promise<number> {
     maxRetries: options.maxRetries,
     cwd,
     fileRoots: await projectFileRoots(loaded),
+    checkSchemas: checkSchemas(),
     ...(options.apiKey ? { apiKey: options.apiKey } : {}),
     ...(options.baseURL ? { baseURL: options.baseURL } : {}),
     ...(flags.check ? { check: flags.check } : {}),

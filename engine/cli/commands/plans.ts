@@ -14,7 +14,7 @@ import type { LoadPlansResult } from '../../../plans/loader.js'
 import { didYouMean } from '../../../plans/schema-errors.js'
 import type { Plan, PlanDiagnostic } from '../../../plans/types.js'
 import { VigilError } from '../../errors.js'
-import { loadPlansForRun } from '../../load-plans.js'
+import { loadPlansForRun } from '../../run/load-plans.js'
 import type { RegisterCommand } from './index.js'
 
 interface PlansFlags {

@@ -6,7 +6,7 @@ import { createReporter, finalExitCode } from '../../../reporters/index.js'
 import { parseSelectionRecord, toVerdictSelection } from '../../../selectors/record.js'
 import { UsageError } from '../../errors.js'
 import { installSignalHandlers } from '../../lifecycle.js'
-import { runValidation } from '../../run.js'
+import { runValidation } from '../../run/run.js'
 import type { VerdictSelection } from '../../verdict.js'
 
 export interface RunCommandOptions {

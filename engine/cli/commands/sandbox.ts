@@ -8,7 +8,7 @@ import { loadConfig } from '../../../plans/config.js'
 import { ConfigError } from '../../errors.js'
 import { installSignalHandlers } from '../../lifecycle.js'
 import { startSandboxes } from '../../sandboxes/index.js'
-import type { Sandbox } from '../../sandboxes/types.js'
+import type { Sandbox } from '../../api/sandbox.js'
 
 export interface SandboxCommandOptions {
   config?: string

@@ -17,7 +17,7 @@ import { KubeApiError } from '../../kubernetes/client.js'
 import { collectGarbage, type GcEntry } from '../../kubernetes/gc.js'
 import { connectCluster, type KubeConnectOptions } from '../../kubernetes/client.js'
 import { collectLocalGarbage, type LeftoverAction, type RunLeftovers } from '../../sandboxes/leftovers.js'
-import { stateDir } from '../../sandboxes/run-state.js'
+import { stateDir } from '../../processes/run-state.js'
 
 export interface SandboxesGcOptions {
   config?: string

@@ -21,7 +21,7 @@ import {
 import type { ChangeInput, ResolvedSelector } from '../../../selectors/index.js'
 import { evaluate, loadLabelledSet, renderEvalReport } from '../../../selectors/eval.js'
 import { renderSelection } from '../../../selectors/render.js'
-import { checkSchemas } from '../../load-plans.js'
+import { checkSchemas } from '../../run/load-plans.js'
 import { UsageError, VigilError } from '../../errors.js'
 import { configRedactor } from '../../vars.js'
 import type { RegisterCommand } from './index.js'

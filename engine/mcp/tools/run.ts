@@ -13,7 +13,7 @@ import { gitLocation, parseSelectionRecord, toVerdictSelection } from '../../../
 import type { SelectionRecord } from '../../../selectors/index.js'
 import { changeOfRecord, resolveChange } from '../../ci/change.js'
 import { UsageError } from '../../errors.js'
-import { runValidation } from '../../run.js'
+import { runValidation } from '../../run/run.js'
 import { guarded, jsonResult, loadCatalog, toolError, type McpContext } from '../context.js'
 import { progressReporter, type ProgressSender } from '../progress.js'
 import { agentSummary } from '../summary.js'

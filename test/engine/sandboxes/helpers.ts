@@ -5,7 +5,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
 import type { SandboxConfigSource } from '../../../engine/sandboxes/index.js'
-import { isProcessAlive } from '../../../engine/sandboxes/process-tree.js'
+import { isProcessAlive } from '../../../engine/processes/process-tree.js'
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/sandboxes/', import.meta.url))
 export const SERVER = path.join(FIXTURES, 'server.js')

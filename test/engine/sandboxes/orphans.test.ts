@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { processStartTime } from '../../../engine/sandboxes/process-tree.js'
+import { processStartTime } from '../../../engine/processes/process-tree.js'
 import { createRepo, versionPatch, type TestRepo } from './git-repo.js'
 import { allPids, killAll, readPids, removeDir, survivors, tempDir } from './helpers.js'
 

@@ -1,10 +1,10 @@
 /** Requests only go to sandbox services: a rendered path that would name another host is refused. */
 import { afterEach, describe, expect, it } from 'vitest'
-import contract from '../../../engine/checks/contract.js'
-import type { ContractParams } from '../../../engine/contract/params.js'
+import contract from '../../../engine/kinds/contract/kind.js'
+import type { ContractParams } from '../../../engine/kinds/contract/params.js'
 import { OffSandboxPathError, createSandbox, serviceUrl } from '../../../engine/sandboxes/sandbox.js'
 import { createCheckContext } from '../../support/check-context.js'
-import { startServer, type TestServer } from '../contract/servers.js'
+import { startServer, type TestServer } from '../kinds/contract/servers.js'
 
 const servers: TestServer[] = []
 afterEach(async () => {

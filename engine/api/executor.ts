@@ -1,0 +1,72 @@
+/**
+ * The executor interface: where a run's checks execute. `local` runs them in this process; `kubernetes`
+ * runs each plan as a Job in the cluster (whose vigil runs them locally there). Registry:
+ * engine/executors/index.ts, chosen by `executor.kind` in vigil.config.yaml or `--executor`.
+ */
+import type { LoadedConfig } from '../../plans/config.js'
+import type { CheckBlock, Plan } from '../../plans/types.js'
+import type { HttpClient } from '../http/client.js'
+import type { CheckEvent, CheckResult, PlanResult, TimingEntry } from '../verdict.js'
+import type { CheckKind, CheckSandboxes, Variables } from './kind.js'
+
+/** The live hooks the executor calls (a subset of a reporter). Errors thrown by hooks are ignored. */
+export interface ExecutorReporter {
+  onCheckStart?(event: CheckEvent): unknown
+  onCheckProgress?(event: CheckEvent): unknown
+  onCheckEnd?(result: CheckResult): unknown
+}
+
+export interface ExecuteOptions {
+  plans: readonly Plan[]
+  /** The check kind registry. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  kinds: Readonly<Record<string, CheckKind<any>>>
+  sandboxes: CheckSandboxes
+  http: HttpClient
+  /** Variables of one check: plan vars plus a fresh set of captures. */
+  createVariables(plan: Plan, check: CheckBlock, seed: number): Variables
+  /** Checks running at once. @default 8 */
+  concurrency?: number
+  /** Per-check timeout when the plan sets none. @default 60000 */
+  checkTimeoutMs?: number
+  /** Deadline of the whole execution, in milliseconds from now. @default none */
+  deadlineMs?: number
+  /** Run seed; each check gets `checkSeed(seed, plan, check id)`. @default 1 */
+  seed?: number
+  /** Aborting it (Ctrl-C) ends in-flight checks as errored "cancelled" and skips the rest. */
+  signal?: AbortSignal
+  reporter?: ExecutorReporter
+}
+
+export interface ExecuteResult {
+  plans: PlanResult[]
+  /** True when the signal or the deadline stopped the run early. */
+  cancelled: boolean
+  /** `plan:<name>` wall times. */
+  timings: TimingEntry[]
+}
+
+/** What a run hands its executor: the checks to execute and what the run knows besides. */
+export interface ExecutorRun extends ExecuteOptions {
+  /** The run's config (an executor's own options sit in its `executor` section). */
+  loaded: LoadedConfig
+  /** The verdict's run id. */
+  runId: string
+  /** The run seed (`seed` of ExecuteOptions, always set here). */
+  seed: number
+  /** Deadline of the whole execution, in milliseconds from now. */
+  deadlineMs: number
+  /** Where the config's `{{env.NAME}}` and secrets are read. */
+  env: Readonly<Record<string, string | undefined>>
+  log(line: string): void
+}
+
+export interface Executor {
+  /** Executes every check of `run.plans`; results come back in plan and check order. */
+  execute(run: ExecutorRun): Promise<ExecuteResult>
+}
+
+/** Identity function for type inference, like `defineCheckKind`. */
+export function defineExecutor(executor: Executor): Executor {
+  return executor
+}

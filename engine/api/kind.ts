@@ -1,0 +1,85 @@
+import type { CheckBlock, JsonSchema, Plan } from '../../plans/types.js'
+import type { HttpClient } from '../http/client.js'
+import type { Sandbox } from './sandbox.js'
+import type { Evidence, Severity } from '../verdict.js'
+
+/** What a check kind reports; the engine adds plan, check, location and renders the message. */
+export interface ReportDescriptor {
+  /** Key into `meta.messages`; its `{{placeholders}}` are filled from `data`. */
+  messageId?: string
+  /** A literal message, when no messageId fits. */
+  message?: string
+  data?: Record<string, unknown>
+  /** @default 'error' (fails the check) */
+  severity?: Severity
+  pointer?: string
+  expected?: unknown
+  actual?: unknown
+  evidence?: Evidence
+  reproduce?: string
+  step?: string
+}
+
+/** Template rendering over plan vars, captures, `{{env.NAME}}` (allow-listed) and `{{secrets.NAME}}`. */
+export interface Variables {
+  /** Current value of a variable, or undefined. */
+  get(name: string): unknown
+  set(name: string, value: unknown): void
+  /** Renders `{{…}}` in every string of a value. A whole-string `{{x}}` keeps x's type. Throws on unknown names. */
+  render<T>(value: T): T
+}
+
+export interface CheckSandboxes {
+  candidate: Sandbox
+  /** Present when the run has a baseline. */
+  baseline?: Sandbox
+}
+
+export interface CheckContext<Params = Record<string, unknown>> {
+  plan: Plan
+  check: CheckBlock
+  /** The block's parameters, validated against `meta.schema` at load time (not yet template-rendered). */
+  params: Params
+  sandboxes: CheckSandboxes
+  http: HttpClient
+  vars: Variables
+  /** Seed for anything generated; fixed per plan and check unless the run sets one. */
+  seed: number
+  /** Aborted on Ctrl-C, the check's timeout or the run's deadline. */
+  signal: AbortSignal
+  /** Milliseconds this check may still take. */
+  timeoutMs: number
+  report(descriptor: ReportDescriptor): void
+  /** A progress note for live reporters (not part of the verdict). */
+  progress(note: string): void
+}
+
+export interface CheckKindMeta {
+  /** One sentence: what the kind validates. */
+  description: string
+  /** JSON Schema of the fenced block's YAML; validated when plans load. */
+  schema: JsonSchema
+  /** Message templates by id, with `{{placeholders}}`. */
+  messages: Record<string, string>
+  /** True when the kind can only run with a baseline (it is skipped without one). */
+  requiresBaseline?: boolean
+  /**
+   * True when the kind measures the sandboxes and must run alone: the executor runs such checks one at
+   * a time after every other check has finished, so parallel traffic never skews a measurement.
+   * @default false
+   */
+  exclusive?: boolean
+}
+
+export interface CheckKind<Params = Record<string, unknown>> {
+  meta: CheckKindMeta
+  /** Reports findings through `ctx.report`. A thrown error makes the check `errored`, not `failed`. */
+  run(ctx: CheckContext<Params>): Promise<void>
+}
+
+/** Identity function for type inference (citty's defineCommand). */
+export function defineCheckKind<Params = Record<string, unknown>>(
+  kind: CheckKind<Params>,
+): CheckKind<Params> {
+  return kind
+}

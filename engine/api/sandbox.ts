@@ -1,0 +1,88 @@
+import type { JsonSchema } from '../../plans/types.js'
+import { VigilError } from '../errors.js'
+import type { RunTracker } from '../processes/run-state.js'
+
+export type { RunTracker, TrackedProcess, TrackedTree } from '../processes/run-state.js'
+
+/** One reachable service of a sandbox. */
+export interface ServiceEndpoint {
+  name: string
+  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:41234`. */
+  url: string
+}
+
+/** A named system under test: `candidate` or `baseline`. */
+export interface Sandbox {
+  readonly name: string
+  readonly services: Readonly<Record<string, ServiceEndpoint>>
+  /** The service a check uses when it names none. */
+  readonly defaultService: string
+  /** Headers attached to every request sent to this sandbox (e.g. a routing key). */
+  readonly headers: Readonly<Record<string, string>>
+  /** Base URL of a service (the default one when omitted); throws for an unknown name. */
+  url(service?: string): string
+  /** Captured log lines of one service, or of all services prefixed with their name. */
+  logs(service?: string): string[]
+  /** Stops everything this sandbox started. Idempotent; never throws. */
+  stop(): Promise<void>
+}
+
+/** What a provider gets to start one sandbox. */
+export interface SandboxStartContext {
+  /** `candidate` or `baseline`. */
+  name: string
+  /** Directory the services' relative `cwd`s resolve against (the working tree, a worktree or a patched copy). */
+  root: string
+  /** Directory of the config file. */
+  configDir: string
+  signal: AbortSignal
+  /** Hosts besides loopback that traffic may go to. */
+  allowHosts: readonly string[]
+  /** The config's secrets by name, resolved, for `{{secrets.NAME}}` in a service's command and env. */
+  secrets?: Readonly<Record<string, string>>
+  /** Redacts the services' log lines as they are stored. @default none */
+  redactor?: { text(input: string): string }
+  log(line: string): void
+  /** Records what the provider starts (process groups), so `vigil sandboxes gc` can stop it after a crash. */
+  track?: RunTracker
+  /**
+   * The `file:line:col ` prefix (with its trailing space; empty without a config file) of a key path
+   * inside this sandbox's config section, e.g. `['services', 'orders', 'env']`, for error messages.
+   */
+  where?(keyPath: readonly (string | number)[]): string
+}
+
+export interface SandboxProvider<Options = Record<string, unknown>> {
+  /** JSON Schema of this provider's options in `vigil.config.yaml`. */
+  schema: JsonSchema
+  start(options: Options, ctx: SandboxStartContext): Promise<Sandbox>
+}
+
+/** Identity function for type inference, like `defineCheckKind`. */
+export function defineSandboxProvider<Options>(provider: SandboxProvider<Options>): SandboxProvider<Options> {
+  return provider
+}
+
+/** A request path that would leave the sandbox's service (an absolute URL, `@host`, no leading `/`). */
+export class OffSandboxPathError extends VigilError {
+  constructor(sandbox: string, service: string | undefined, path: string) {
+    super(
+      'VIGIL_OFF_SANDBOX',
+      `${sandbox} sandbox: request path ${JSON.stringify(path.length > 200 ? `${path.slice(0, 199)}…` : path)} does not start with "/"; requests only go to sandbox services (write a path, and pick the service with "service:"${service ? `, here ${service}` : ''})`,
+      { exitCode: 2 },
+    )
+  }
+}
+
+/**
+ * The URL of `path` on one of a sandbox's services. The path must start with `/` once its variables are
+ * rendered: joined to the base URL, anything else could name another host (`@example.com/x`) or port.
+ */
+export function serviceUrl(
+  sandbox: Pick<Sandbox, 'name' | 'url'>,
+  service: string | undefined,
+  path: string,
+): string {
+  if (path[0] !== '/') throw new OffSandboxPathError(sandbox.name, service, path)
+  return sandbox.url(service) + path
+}

@@ -1,0 +1,16 @@
+/** Executors: where a run's checks execute, keyed by the name `executor.kind` and `--executor` use. */
+import type { Executor } from '../api/executor.js'
+import kubernetes from './kubernetes/from-config.js'
+import local from './local/executor.js'
+
+export const executors = { local, kubernetes } satisfies Record<string, Executor>
+export type ExecutorName = keyof typeof executors
+
+export type {
+  Executor,
+  ExecutorRun,
+  ExecuteOptions,
+  ExecuteResult,
+  ExecutorReporter,
+} from '../api/executor.js'
+export { DEFAULT_SEED, checkSeed } from './local/executor.js'

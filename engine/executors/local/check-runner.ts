@@ -1,0 +1,157 @@
+/** Runs one check: builds its context, enforces its timeout and cancellation, turns reports into findings. */
+import path from 'node:path'
+import type { CheckBlock, Plan } from '../../../plans/types.js'
+import type { CheckContext, CheckKind, CheckSandboxes, ReportDescriptor, Variables } from '../../api/kind.js'
+import type { HttpClient } from '../../http/client.js'
+import type { Redactor } from '../../http/redact.js'
+import type { CheckEvent, CheckResult, Finding, SerializedError } from '../../verdict.js'
+
+/** Why a check's signal was aborted; becomes the errored result's code and message. */
+export class CheckAbort extends Error {
+  constructor(
+    readonly code: 'VIGIL_CHECK_TIMEOUT' | 'VIGIL_CANCELLED' | 'VIGIL_DEADLINE',
+    message: string,
+  ) {
+    super(message)
+    this.name = 'CheckAbort'
+  }
+}
+
+export interface RunCheckOptions {
+  plan: Plan
+  check: CheckBlock
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  kind: CheckKind<any>
+  sandboxes: CheckSandboxes
+  http: HttpClient
+  vars: Variables
+  seed: number
+  timeoutMs: number
+  /** The run's signal (Ctrl-C, deadline); its reason should be a CheckAbort. */
+  signal: AbortSignal
+  onProgress?(event: CheckEvent): void
+}
+
+/** Fills `{{name}}` placeholders of a message template from `data`. */
+export function renderMessage(template: string, data: Record<string, unknown> = {}): string {
+  return template.replace(/\{\{\s*([\w.-]+)\s*\}\}/g, (whole, key: string) => {
+    if (!Object.hasOwn(data, key)) return whole
+    const value = data[key]
+    return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))
+  })
+}
+
+/** A report descriptor as a verdict finding, redacted. */
+export function toFinding(kind: CheckKind<unknown>, d: ReportDescriptor, redactor: Redactor): Finding {
+  const template = d.messageId !== undefined ? kind.meta.messages[d.messageId] : undefined
+  const message =
+    template !== undefined ? renderMessage(template, d.data) : (d.message ?? d.messageId ?? 'Check failed.')
+  const finding: Finding = { message: redactor.text(message), severity: d.severity ?? 'error' }
+  if (d.messageId !== undefined) finding.messageId = d.messageId
+  if (d.step !== undefined) finding.step = redactor.text(d.step)
+  if (d.pointer !== undefined) finding.pointer = d.pointer
+  if (d.expected !== undefined) finding.expected = redactor.json(d.expected)
+  if (d.actual !== undefined) finding.actual = redactor.json(d.actual)
+  if (d.evidence !== undefined) finding.evidence = redactor.json(d.evidence)
+  if (d.reproduce !== undefined) finding.reproduce = redactor.text(d.reproduce)
+  return finding
+}
+
+/** Stack frames of this machine are shown relative to the working directory. */
+function relativeStack(stack: string | undefined): string | undefined {
+  if (!stack) return undefined
+  const cwd = process.cwd() + path.sep
+  return stack.split(cwd).join('').split(`file://${cwd}`).join('')
+}
+
+export function serializeError(error: unknown, redactor: Redactor): SerializedError {
+  if (error instanceof Error) {
+    const out: SerializedError = { name: error.name, message: redactor.text(error.message) }
+    const code = (error as { code?: unknown }).code
+    if (typeof code === 'string') out.code = code
+    const logTail = (error as { logTail?: unknown }).logTail
+    if (Array.isArray(logTail) && logTail.length) out.logTail = logTail.map((l) => redactor.text(String(l)))
+    // Known errors explain themselves; a stack only helps for unexpected ones.
+    if (!(error instanceof CheckAbort) && !code) {
+      const stack = relativeStack(error.stack)
+      if (stack) out.stack = redactor.text(stack)
+    }
+    return out
+  }
+  return { name: 'Error', message: redactor.text(String(error)) }
+}
+
+/** Runs one check to its result; never throws. */
+export async function runCheck(options: RunCheckOptions): Promise<CheckResult> {
+  const { plan, check, kind, http } = options
+  const base = { plan: plan.name, check: check.name, kind: check.kind, location: { ...check.location } }
+  const started = performance.now()
+  const controller = new AbortController()
+  const findings: Finding[] = []
+  let settled = false
+  const timer = setTimeout(
+    () => controller.abort(new CheckAbort('VIGIL_CHECK_TIMEOUT', `timed out after ${options.timeoutMs} ms`)),
+    options.timeoutMs,
+  )
+  const onRunAbort = () => controller.abort(options.signal.reason)
+  if (options.signal.aborted) onRunAbort()
+  else options.signal.addEventListener('abort', onRunAbort, { once: true })
+
+  const ctx: CheckContext = {
+    plan,
+    check,
+    params: check.params as Record<string, unknown>,
+    sandboxes: options.sandboxes,
+    http,
+    vars: options.vars,
+    seed: options.seed,
+    signal: controller.signal,
+    timeoutMs: options.timeoutMs,
+    report: (descriptor) => {
+      // Reports after the check ended (a kind that ignored its signal) are dropped.
+      if (!settled) findings.push(toFinding(kind, descriptor, http.redactor))
+    },
+    progress: (note) => {
+      if (!settled)
+        options.onProgress?.({
+          plan: plan.name,
+          check: check.name,
+          kind: check.kind,
+          note: http.redactor.text(note),
+        })
+    },
+  }
+  let abortListener: (() => void) | undefined
+  const aborted = new Promise<never>((_, reject) => {
+    abortListener = () => reject(controller.signal.reason)
+    if (controller.signal.aborted) abortListener()
+    else controller.signal.addEventListener('abort', abortListener, { once: true })
+  })
+  aborted.catch(() => undefined)
+  try {
+    // A kind that ignores its signal cannot hold the run: the race ends the check on abort.
+    await Promise.race([kind.run(ctx), aborted])
+    const durationMs = Math.round(performance.now() - started)
+    const failed = findings.some((f) => f.severity === 'error')
+    return { ...base, state: failed ? 'failed' : 'passed', durationMs, findings }
+  } catch (error) {
+    // A kind that finds it does not apply to this run (e.g. no baseline to compare) says so by
+    // throwing CheckSkipped (engine/errors.ts); matched by code so no import cycle is needed.
+    if (!controller.signal.aborted && (error as { code?: unknown })?.code === 'VIGIL_CHECK_SKIPPED') {
+      return { ...base, state: 'skipped', note: http.redactor.text((error as Error).message) }
+    }
+    const reason = controller.signal.aborted ? controller.signal.reason : error
+    return {
+      ...base,
+      state: 'errored',
+      durationMs: Math.round(performance.now() - started),
+      error: serializeError(reason, http.redactor),
+      findings,
+    }
+  } finally {
+    settled = true
+    clearTimeout(timer)
+    options.signal.removeEventListener('abort', onRunAbort)
+    if (abortListener) controller.signal.removeEventListener('abort', abortListener)
+  }
+}

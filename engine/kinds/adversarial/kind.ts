@@ -1,0 +1,163 @@
+/**
+ * `adversarial`: cases generated from the schemas with a fixed seed try to break the change — wrong
+ * types, missing and extra fields, boundaries, oversize, malformed JSON, injection strings, missing,
+ * malformed and foreign credentials — and switchable oracles judge the answers: no 5xx, invalid input
+ * rejected with a 4xx, no stack trace, internal path or secret, authorization enforced, still healthy.
+ */
+import type { JsonSchema } from '../../../plans/types.js'
+import { ORACLES, type AdversarialParams } from './params.js'
+import { MAX_BODY_BYTES, MAX_CASES, runAdversarial } from './run.js'
+import { defineCheckKind } from '../../api/kind.js'
+import { setupStepSchema, statusSchema, stringMapSchema } from '../../api/vocabulary.js'
+
+const credential = {
+  description: 'A bearer token ("{{secrets.alice}}"), a whole Authorization value, or { headers }.',
+  oneOf: [
+    { type: 'string', minLength: 1 },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['headers'],
+      properties: { headers: { ...stringMapSchema, minProperties: 1 } },
+    },
+  ],
+}
+const relativePath = { type: 'string', pattern: '^/(?!/)', description: 'A path relative to the service.' }
+const request = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['path'],
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    method: { type: 'string', pattern: '^[A-Za-z]+$' },
+    path: relativePath,
+    query: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+    headers: stringMapSchema,
+    json: {},
+    schema: { oneOf: [{ type: 'string', 'x-file': 'schema' }, { type: 'object' }] },
+    auth: { type: 'boolean' },
+    service: { type: 'string' },
+  },
+}
+const setupEntry = setupStepSchema({
+  oneOf: [
+    { type: 'string', pattern: '^\\s*([A-Za-z]+\\s+)?/\\S*\\s*$' },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['path'],
+      properties: {
+        method: { type: 'string', pattern: '^[A-Za-z]+$' },
+        path: relativePath,
+        query: { type: 'object' },
+        headers: stringMapSchema,
+        json: {},
+        body: { type: 'string' },
+      },
+    },
+  ],
+})
+
+/** One explicit case (as `vigil adversary suggest` writes them). Also validates the LLM's reply. */
+export const suggestedCaseSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'operation', 'request', 'expect'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 120 },
+    operation: { type: 'string', minLength: 1, maxLength: 200 },
+    request: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['method', 'path'],
+      properties: {
+        method: { type: 'string', pattern: '^[A-Za-z]{1,10}$' },
+        path: { ...relativePath, maxLength: 2048 },
+        headers: {
+          type: 'object',
+          maxProperties: 20,
+          additionalProperties: { type: 'string', maxLength: 1024 },
+        },
+        json: {},
+        body: { type: 'string', maxLength: 65536 },
+        contentType: { type: 'string', maxLength: 200 },
+      },
+      not: { required: ['json', 'body'] },
+    },
+    auth: { type: 'string', enum: ['owner', 'other', 'none'] },
+    expect: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['status'],
+      properties: { status: statusSchema },
+    },
+    rationale: { type: 'string', maxLength: 1000 },
+  },
+}
+
+/** JSON Schema of an `adversarial` block. */
+export const adversarialSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    service: { type: 'string', minLength: 1 },
+    openapi: {
+      type: 'string',
+      'x-file': 'openapi',
+      minLength: 1,
+      description: 'An OpenAPI 3.x document, relative to the plan file.',
+    },
+    operations: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+    requests: { type: 'array', minItems: 1, items: request },
+    params: { type: 'object' },
+    headers: stringMapSchema,
+    principals: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { owner: credential, other: credential },
+    },
+    setup: { type: 'array', items: setupEntry },
+    cases: { type: 'integer', minimum: 0, maximum: MAX_CASES, description: `Generated cases. Default 200.` },
+    timeBudget: {
+      description: 'Wall time for the cases: 30s, 2m, or milliseconds. Default 60s.',
+      oneOf: [
+        { type: 'string', pattern: '^(\\d+(\\.\\d+)?(ms|s|m|h))+$' },
+        { type: 'number', minimum: 0 },
+      ],
+    },
+    concurrency: { type: 'integer', minimum: 1, maximum: 64 },
+    oracles: { type: 'array', uniqueItems: true, items: { type: 'string', enum: [...ORACLES] } },
+    newOnly: { type: 'boolean' },
+    health: { oneOf: [{ type: 'string', pattern: '^\\s*([A-Za-z]+\\s+)?/\\S*\\s*$' }, { const: false }] },
+    seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
+    maxBodyBytes: { type: 'integer', minimum: 1024, maximum: MAX_BODY_BYTES },
+    foreignStatus: { type: 'array', minItems: 1, items: { type: 'integer', minimum: 100, maximum: 599 } },
+    suggested: { type: 'array', items: suggestedCaseSchema },
+  },
+  anyOf: [{ required: ['openapi'] }, { required: ['requests'] }],
+  dependencies: { operations: ['openapi'] },
+}
+
+export default defineCheckKind<AdversarialParams>({
+  meta: {
+    description:
+      'Generated hostile requests do not break the service: no 5xx, invalid input rejected, no leaks, authorization enforced',
+    schema: adversarialSchema,
+    messages: {
+      'no-server-error': '{{operation}}: {{what}} got {{status}}, a server error{{reason}} (seed {{seed}}).',
+      'rejects-invalid': '{{operation}}: {{what}} is invalid but got {{status}}, not a 4xx (seed {{seed}}).',
+      'no-leak': '{{operation}}: the response to {{what}} reveals {{leak}}: {{match}} (seed {{seed}}).',
+      authz: '{{operation}}: {{what}} got {{status}}; expected {{expected}}.',
+      suggested: '{{operation}}: {{what}} got {{status}}; expected {{expected}}.',
+      'control-rejected':
+        '{{operation}}: the valid request got {{status}}, so the cases that mutate it prove little.',
+      healthy: 'The service is not healthy after the cases: {{request}} got {{status}}.',
+      'setup-failed': 'Setup failed on the {{sandbox}} at "{{step}}": {{reason}}.',
+      legacy: '{{count}} failures also happen on the baseline and do not count (newOnly): {{oracles}}.',
+      'new-only-without-baseline': 'newOnly needs a baseline; this run has none, so every failure counts.',
+      summary:
+        'Sent {{cases}} generated cases, {{probes}} authorization probes and {{suggested}} suggested cases to {{targets}} operations (seed {{seed}}){{budget}}.',
+    },
+  },
+  run: runAdversarial,
+})

@@ -1,0 +1,93 @@
+/** The parameters of an `adversarial` block, as the plan writes them (validated by the kind's JSON Schema). */
+import type { SetupEntry } from '../../api/setup.js'
+
+/** The oracles a block can switch on; each judges every response (or the run) on its own. */
+export const ORACLES = ['no-server-error', 'rejects-invalid', 'no-leak', 'authz', 'healthy'] as const
+export type OracleName = (typeof ORACLES)[number]
+
+/**
+ * A principal's credentials: a bearer token (`"{{secrets.alice}}"` sends `Authorization: Bearer …`), a
+ * whole `Authorization` value (`"Basic {{secrets.x}}"`), or the headers to send.
+ */
+export type Credential = string | { headers: Record<string, string> }
+
+/** A request the block attacks, when it does not come from an OpenAPI document. */
+export interface AdversarialRequest {
+  /** Names the target in findings. @default `METHOD /path` */
+  name?: string
+  /** @default GET */
+  method?: string
+  /** Path relative to the service, may hold `{{variables}}`. */
+  path: string
+  query?: Record<string, string | number | boolean>
+  headers?: Record<string, string>
+  /** A valid body, the base of every mutation. */
+  json?: unknown
+  /** JSON Schema of the body (inline, or a file relative to the plan, optionally `#/pointer`). */
+  schema?: string | Record<string, unknown>
+  /** The request needs the owner's credentials (and gets the authorization probes). @default true with principals */
+  auth?: boolean
+  service?: string
+}
+
+/** An explicit case written by `vigil adversary suggest` (or a person), run verbatim. */
+export interface SuggestedCase {
+  name: string
+  /** The operation (operationId, or a request's name) the case targets. */
+  operation: string
+  request: {
+    method: string
+    /** Relative path, query string allowed. */
+    path: string
+    headers?: Record<string, string>
+    json?: unknown
+    /** A raw body, sent as is (for malformed JSON). */
+    body?: string
+    /** @default application/json when there is a body */
+    contentType?: string
+  }
+  /** Whose credentials go with it. @default owner */
+  auth?: 'owner' | 'other' | 'none'
+  /** Allowed statuses: 400, "4XX", or a list. */
+  expect: { status: number | string | Array<number | string> }
+  /** Why the case may break the change (for the reviewer). */
+  rationale?: string
+}
+
+export interface AdversarialParams {
+  /** @default the sandbox's default service */
+  service?: string
+  /** An OpenAPI 3.x document, relative to the plan file. */
+  openapi?: string
+  /** operationIds to attack. @default every operation of the document */
+  operations?: string[]
+  requests?: AdversarialRequest[]
+  /** Values of OpenAPI parameters for the valid request each case starts from, e.g. `{ orderId: "{{orderId}}" }`. */
+  params?: Record<string, unknown>
+  /** Headers sent with every request. @default {} */
+  headers?: Record<string, string>
+  /** `owner` sends every case; `other` is used against the owner's resources (foreign-credentials probe). */
+  principals?: { owner?: Credential; other?: Credential }
+  /** Requests run as the owner before the cases (per sandbox); their captures are variables. */
+  setup?: SetupEntry[]
+  /** Generated cases. @default 200 (at most 5000) */
+  cases?: number
+  /** Wall time for the cases, e.g. `30s`. @default 60s (and never past the check's timeout) */
+  timeBudget?: string | number
+  /** Requests in flight at once. @default 4 */
+  concurrency?: number
+  /** @default every oracle */
+  oracles?: OracleName[]
+  /** Only failures the baseline does not have count (needs a baseline). @default false */
+  newOnly?: boolean
+  /** The health request checked before and after the run, or false. @default `GET /health` when the document has it */
+  health?: string | false
+  /** Overrides the run's seed for this check. */
+  seed?: number
+  /** Largest body an oversized case sends, in bytes. @default 1048576 (1 MiB, also the maximum) */
+  maxBodyBytes?: number
+  /** Statuses accepted when another principal asks for the owner's resource. @default [401, 403, 404] */
+  foreignStatus?: number[]
+  /** Explicit cases, run verbatim after the generated ones. */
+  suggested?: SuggestedCase[]
+}

@@ -1,0 +1,108 @@
+/**
+ * Findings of an adversarial run: every failure sorted into a fixed order (target, oracle, status, then
+ * the case or probe that found it), deduplicated by (operation, oracle, status) — the first case stands
+ * for the others and says how many there were — and reported with its curl line, the response excerpt,
+ * the seed and the case index.
+ */
+import type { CheckContext } from '../../api/kind.js'
+import type { AdversarialParams } from './params.js'
+import { clipRecorded, reproduceCommand } from './reproduce.js'
+import type { Failure, Outcome } from './session.js'
+
+export const ORACLE_ORDER = [
+  'no-server-error',
+  'rejects-invalid',
+  'no-leak',
+  'authz',
+  'control-rejected',
+  'healthy',
+] as const
+
+export interface Item {
+  outcome: Outcome
+  failure: Failure
+  /** Position of the target in the block. */
+  target: number
+  /** Order among the target's requests: controls, cases by index, probes, suggested cases. */
+  sequence: number
+  /** What was sent, for the message: `case 12 (boundary: …)`, `probe: no credentials`. */
+  what: string
+  /** The statuses that would have passed, for authz and suggested cases. */
+  expected?: string
+  /** The oracle (or `suggested`) named in the message id. */
+  messageId: string
+}
+
+/** The items that remain after deduplication, each with how many it stands for; sorted. */
+export function dedupe(items: readonly Item[]): Array<{ item: Item; count: number }> {
+  const rank = (m: string) => {
+    const i = (ORACLE_ORDER as readonly string[]).indexOf(m)
+    return i < 0 ? ORACLE_ORDER.length : i
+  }
+  const sorted = [...items].sort(
+    (a, b) =>
+      a.target - b.target ||
+      rank(a.messageId) - rank(b.messageId) ||
+      a.failure.status - b.failure.status ||
+      a.sequence - b.sequence,
+  )
+  const groups = new Map<string, { item: Item; count: number }>()
+  for (const item of sorted) {
+    const key = `${item.outcome.case.target.id}\0${item.messageId}\0${item.failure.status}`
+    const group = groups.get(key)
+    if (group) group.count++
+    else groups.set(key, { item, count: 1 })
+  }
+  return [...groups.values()]
+}
+
+export function reportItem(
+  ctx: CheckContext<AdversarialParams>,
+  item: Item,
+  count: number,
+  seed: number,
+  sandbox: string,
+): void {
+  const { outcome, failure } = item
+  const c = outcome.case
+  const redactor = ctx.http.redactor
+  const recorded = outcome.exchange?.recorded()
+  const request = recorded?.request ?? outcome.error?.request
+  const status = failure.status === 0 ? 'no response' : String(failure.status)
+  const details: Record<string, unknown> = {
+    oracle: item.messageId,
+    seed,
+    kind: c.kind,
+    description: redactor.text(c.description),
+    occurrences: count,
+  }
+  if (c.kind !== 'control' && c.kind !== 'probe' && c.kind !== 'suggested') details.case = c.index
+  if (c.invalid !== undefined) details.invalid = c.invalid
+  if (failure.data?.reason) details.reason = redactor.text(failure.data.reason)
+  const more = count > 1 ? ` (and ${count - 1} more like it)` : ''
+  ctx.report({
+    messageId: item.messageId,
+    severity: item.messageId === 'control-rejected' ? 'warning' : 'error',
+    data: {
+      operation: c.target.id,
+      what: redactor.text(item.what) + more,
+      status,
+      seed,
+      expected: item.expected ?? '',
+      leak: failure.data?.leak ?? '',
+      match: failure.data?.match ?? '',
+      reason: failure.data?.reason ? `: ${redactor.text(failure.data.reason)}` : '',
+    },
+    step: c.target.id,
+    ...(c.pointer !== undefined ? { pointer: c.pointer } : {}),
+    ...(item.expected ? { expected: item.expected } : {}),
+    actual: failure.status === 0 ? 'no response' : failure.status,
+    evidence: {
+      ...(request ? { request: clipRecorded(request) } : {}),
+      ...(recorded ? { response: recorded.response } : {}),
+      sandbox,
+      details,
+    },
+    ...(request ? { reproduce: reproduceCommand(request, c.request.body, redactor) } : {}),
+  })
+}

@@ -1,0 +1,138 @@
+/**
+ * One sandbox's side of an adversarial run: setup as the owner (captures become variables), the
+ * principals' credentials, each target's valid request, and sending a case with its outcome judged by
+ * the per-response oracles.
+ */
+import type { CheckContext } from '../../api/kind.js'
+import { rendererFor, runSetup, type SetupParams } from '../../api/setup.js'
+import { HttpNetworkError, type HttpExchange } from '../../http/client.js'
+import { serviceUrl } from '../../api/sandbox.js'
+import type { Sandbox } from '../../api/sandbox.js'
+import { prepareBase, type Base, type Case } from './cases.js'
+import { findLeak, sentStrings } from './leaks.js'
+import type { AdversarialParams, Credential, OracleName } from './params.js'
+
+type Ctx = CheckContext<AdversarialParams>
+
+/** Why an outcome fails: an oracle, or the control request of a target not being accepted. */
+export type FailureReason = OracleName | 'control-rejected'
+
+export interface Failure {
+  oracle: FailureReason
+  /** 0 when no response came. */
+  status: number
+  /** Extra message data (`leak`, `match`, `reason`). */
+  data?: Record<string, string>
+}
+
+export interface Outcome {
+  case: Case
+  exchange?: HttpExchange
+  error?: HttpNetworkError
+  failures: Failure[]
+}
+
+export interface Session {
+  sandbox: Sandbox
+  bases: Base[]
+  /** Header sets: the owner's and the other principal's credentials (empty when not configured). */
+  owner: Record<string, string>
+  other?: Record<string, string>
+  render: <T>(value: T) => T
+}
+
+/** Credentials as request headers: a bare token becomes a bearer token. */
+export function credentialHeaders(
+  credential: Credential | undefined,
+  render: <T>(v: T) => T,
+): Record<string, string> | undefined {
+  if (credential === undefined) return undefined
+  if (typeof credential === 'object') return render(credential.headers)
+  const value = String(render(credential))
+  return { authorization: /\s/.test(value.trim()) ? value.trim() : `Bearer ${value}` }
+}
+
+/** Setup and bases for one sandbox; undefined when setup failed (it reported why). */
+export async function openSession(
+  ctx: Ctx,
+  sandbox: Sandbox,
+  targets: Base['target'][],
+  seed: number,
+): Promise<Session | undefined> {
+  const plain = <T>(value: T): T => ctx.vars.render(value)
+  const owner = credentialHeaders(ctx.params.principals?.owner, plain) ?? {}
+  const other = credentialHeaders(ctx.params.principals?.other, plain)
+  let captures = new Map<string, unknown>()
+  if (ctx.params.setup?.length) {
+    const setupCtx = {
+      ...ctx,
+      params: {
+        setup: ctx.params.setup,
+        service: ctx.params.service,
+        headers: { ...ctx.params.headers, ...owner },
+      } satisfies SetupParams,
+    }
+    const outcome = await runSetup(setupCtx, sandbox)
+    if (!outcome.ok) return undefined
+    captures = outcome.captures
+  }
+  const render = rendererFor(ctx.vars, captures)
+  const bases = targets.map((target) => prepareBase(target, render, seed, owner))
+  return { sandbox, bases, owner, ...(other ? { other } : {}), render }
+}
+
+/** Sends one request of a case to the session's sandbox. */
+export async function send(ctx: Ctx, session: Session, c: Case, timeoutMs: number): Promise<Outcome> {
+  const { sandbox } = session
+  try {
+    const exchange = await ctx.http.request({
+      method: c.request.method,
+      url: serviceUrl(sandbox, c.target.service, c.request.path),
+      headers: { ...sandbox.headers, ...c.request.headers },
+      ...(c.request.body !== undefined ? { body: c.request.body } : {}),
+      timeoutMs,
+      signal: ctx.signal,
+    })
+    return { case: c, exchange, failures: [] }
+  } catch (error) {
+    if (!(error instanceof HttpNetworkError) || ctx.signal.aborted) throw error
+    return { case: c, error, failures: [] }
+  }
+}
+
+/** Applies the per-response oracles to an outcome (authz and health are judged elsewhere). */
+export function judge(ctx: Ctx, outcome: Outcome, oracles: ReadonlySet<OracleName>): Outcome {
+  const c = outcome.case
+  const failures: Failure[] = []
+  if (!outcome.exchange) {
+    // A server may cut an oversized upload short; any other request deserves an answer.
+    if (!c.oversized && oracles.has('no-server-error')) {
+      failures.push({
+        oracle: 'no-server-error',
+        status: 0,
+        data: { reason: outcome.error?.message ?? 'no response' },
+      })
+    }
+    return { ...outcome, failures }
+  }
+  const { status } = outcome.exchange.response
+  if (status >= 500 && oracles.has('no-server-error')) failures.push({ oracle: 'no-server-error', status })
+  if (c.invalid === true && (status < 400 || status >= 500) && oracles.has('rejects-invalid'))
+    failures.push({ oracle: 'rejects-invalid', status })
+  if (c.kind === 'control' && (status < 200 || status >= 300))
+    failures.push({ oracle: 'control-rejected', status })
+  if (oracles.has('no-leak')) {
+    const leak = findLeak(
+      outcome.exchange.response,
+      () => sentStrings(c.request.path, c.request.body),
+      ctx.http.redactor,
+    )
+    if (leak)
+      failures.push({
+        oracle: 'no-leak',
+        status,
+        data: { leak: leak.what, match: ctx.http.redactor.text(leak.match) },
+      })
+  }
+  return { ...outcome, failures }
+}

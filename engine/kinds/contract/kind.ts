@@ -1,0 +1,118 @@
+/**
+ * `contract`: responses match their schema (a JSON Schema file or an OpenAPI operation), and do not
+ * break against the baseline — removed fields, type changes, status changes, lost enum values — while
+ * noise (fields that differ between two baseline calls, declared ignores, volatile headers) is ignored.
+ */
+import type { JsonSchema } from '../../../plans/types.js'
+import type { ContractParams } from './params.js'
+import { runContract } from './runner.js'
+import { defineCheckKind } from '../../api/kind.js'
+import { requestSchema, setupStepSchema, statusSchema, stringMapSchema } from '../../api/vocabulary.js'
+
+const expect = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    status: statusSchema,
+    contentType: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+    headers: { type: 'array', items: { type: 'string' } },
+    schema: {
+      description: 'A JSON Schema file relative to the plan (optionally #/pointer), or an inline schema.',
+      oneOf: [{ type: 'string', 'x-file': 'schema' }, { type: 'object' }],
+    },
+  },
+}
+const compare = {
+  description: '`baseline`, or options of the comparison with the baseline.',
+  oneOf: [
+    { type: 'string', enum: ['baseline'] },
+    { type: 'boolean' },
+    {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        against: { type: 'string', enum: ['baseline'] },
+        ignore: { type: 'array', items: { type: 'string' } },
+        ignoreOrder: { type: 'boolean' },
+        unsafe: { type: 'boolean' },
+        headers: { type: 'array', items: { type: 'string' } },
+        learnNoise: { type: 'boolean' },
+        values: { type: 'string', enum: ['error', 'warning', 'info', 'ignore'] },
+      },
+    },
+  ],
+}
+const requestEntry = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['request'],
+  properties: {
+    name: { type: 'string' },
+    service: { type: 'string' },
+    request: requestSchema,
+    headers: stringMapSchema,
+    expect,
+    compare,
+  },
+}
+const setupEntry = setupStepSchema()
+
+/** JSON Schema of a `contract` block. */
+export const contractSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    service: { type: 'string' },
+    request: requestSchema,
+    requests: { type: 'array', minItems: 1, items: requestEntry },
+    openapi: {
+      type: 'string',
+      'x-file': 'openapi',
+      description: 'An OpenAPI 3.x document, relative to the plan file.',
+    },
+    operations: { type: 'array', items: { type: 'string' } },
+    tags: { type: 'array', items: { type: 'string' } },
+    paths: { type: 'array', items: { type: 'string' } },
+    params: { type: 'object' },
+    headers: stringMapSchema,
+    expect,
+    compare,
+    setup: { type: 'array', items: setupEntry },
+  },
+  anyOf: [{ required: ['request'] }, { required: ['requests'] }, { required: ['openapi'] }],
+  not: { required: ['request', 'requests'] },
+}
+
+export default defineCheckKind<ContractParams>({
+  meta: {
+    description: 'Responses match their schema, and do not break against the baseline',
+    schema: contractSchema,
+    messages: {
+      status: 'Expected status {{expected}}, got {{actual}}.',
+      'content-type': 'Expected content type {{expected}}, got {{actual}}.',
+      'missing-header': 'Required header {{header}} is missing.',
+      schema: 'Body {{pointer}} {{reason}} (got {{actual}}).',
+      'not-json': 'Expected a JSON body, got {{actual}}.',
+      'request-failed': 'The {{sandbox}} did not answer {{request}}: {{reason}}',
+      'setup-failed': 'Setup failed on the {{sandbox}} at "{{step}}": {{reason}}.',
+      'compare-skipped': 'Not compared with the baseline: {{reason}}.',
+      'status-changed': 'Status changed from {{baseline}} to {{candidate}}.',
+      'content-type-changed': 'Content type changed from {{baseline}} to {{candidate}}.',
+      'header-removed': 'Header {{header}} was removed; baseline has {{baseline}}.',
+      'header-changed': 'Header {{header}} changed from {{baseline}} to {{candidate}}.',
+      'header-added': 'Candidate adds header {{header}} (not breaking).',
+      'field-removed': 'Field {{pointer}} was removed{{where}}{{rename}}.',
+      'type-changed':
+        'Field {{pointer}} changed type from {{from}} to {{to}}{{where}}: baseline {{baseline}}, candidate {{candidate}}.',
+      'became-nullable': 'Field {{pointer}} became null{{where}}; baseline has {{baseline}}.',
+      'enum-value-removed':
+        'Enum value {{value}} at {{pointer}} is no longer returned; candidate returns {{returned}}.',
+      'enum-value-added': 'Candidate returns a new enum value {{value}} at {{pointer}} (not breaking).',
+      'field-added': 'Candidate adds field {{pointer}}{{where}} (not breaking).',
+      'value-changed': 'Value at {{pointer}} changed from {{baseline}} to {{candidate}}{{where}}.',
+      'length-changed': 'Array {{pointer}} has {{candidate}} elements; baseline has {{baseline}}{{where}}.',
+      'noise-learned': 'Ignored as noise, because two baseline calls differ there: {{pointers}}.',
+    },
+  },
+  run: runContract,
+})

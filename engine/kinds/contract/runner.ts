@@ -1,0 +1,227 @@
+/**
+ * The contract check's run: setup per sandbox, then for each request the candidate's conformance
+ * and, where asked and safe, the comparison with the baseline (called twice to learn noise).
+ */
+import type { CheckContext, ReportDescriptor } from '../../api/kind.js'
+import { HttpNetworkError, type HttpExchange } from '../../http/client.js'
+import { serviceUrl } from '../../api/sandbox.js'
+import { rendererFor, runSetup } from '../../api/setup.js'
+import type { Sandbox } from '../../api/sandbox.js'
+import { compareResponses, learnNoise, type Change, type ResponseSnapshot } from './compare.js'
+import { checkConformance, type Expectation } from './conformance.js'
+import type { ContractParams } from './params.js'
+import { expandRequests, SAFE_METHODS, type ContractRequest } from './requests.js'
+import { clipValue, describeValue } from '../../api/values.js'
+
+type Ctx = CheckContext<ContractParams>
+
+interface SandboxState {
+  sandbox: Sandbox
+  captures?: Map<string, unknown>
+  failed?: boolean
+}
+
+export async function runContract(ctx: Ctx): Promise<void> {
+  const requests = await expandRequests(ctx.params, ctx.plan.dir, ctx.check.id, ctx.plan.fileRoots)
+  const candidate: SandboxState = { sandbox: ctx.sandboxes.candidate }
+  const baseline: SandboxState | undefined = ctx.sandboxes.baseline
+    ? { sandbox: ctx.sandboxes.baseline }
+    : undefined
+  if (!baseline && requests.some((r) => r.compare)) {
+    ctx.report({
+      messageId: 'compare-skipped',
+      severity: 'info',
+      data: { reason: 'the run has no baseline' },
+    })
+  }
+  if (!(await ensureSetup(ctx, candidate))) return
+  for (const [i, request] of requests.entries()) {
+    ctx.signal.throwIfAborted()
+    ctx.progress(`${i + 1}/${requests.length} ${request.label}`)
+    await runRequest(ctx, request, candidate, baseline)
+  }
+}
+
+async function ensureSetup(ctx: Ctx, state: SandboxState): Promise<boolean> {
+  if (state.failed) return false
+  if (state.captures) return true
+  const outcome = await runSetup(ctx, state.sandbox)
+  if (!outcome.ok) state.failed = true
+  else state.captures = outcome.captures
+  return outcome.ok
+}
+
+async function send(ctx: Ctx, request: ContractRequest, state: SandboxState): Promise<HttpExchange> {
+  const built = request.build(rendererFor(ctx.vars, state.captures ?? new Map()))
+  return ctx.http.request({
+    method: built.method,
+    url: serviceUrl(state.sandbox, request.service, built.path),
+    headers: { ...state.sandbox.headers, ...built.headers },
+    ...(built.query ? { query: built.query } : {}),
+    ...(built.json !== undefined ? { json: built.json } : {}),
+    ...(built.body !== undefined ? { body: built.body } : {}),
+    signal: ctx.signal,
+  })
+}
+
+function evidenceOf(exchange: HttpExchange, sandbox: string) {
+  return { ...exchange.recorded(), sandbox }
+}
+
+async function runRequest(
+  ctx: Ctx,
+  request: ContractRequest,
+  candidate: SandboxState,
+  baseline: SandboxState | undefined,
+): Promise<void> {
+  const step = request.label
+  const method = request.build(rendererFor(ctx.vars, candidate.captures!)).method
+  const safe = SAFE_METHODS.has(method)
+  let compare = request.compare && baseline ? request.compare : null
+  if (compare && !safe && !compare.unsafe) {
+    ctx.report({
+      messageId: 'compare-skipped',
+      severity: 'info',
+      step,
+      data: {
+        reason: `${method} is not a safe method; set compare.unsafe: true to send it to the baseline too`,
+      },
+    })
+    compare = null
+  }
+  if (compare && baseline && !(await ensureSetup(ctx, baseline))) compare = null
+
+  const sendCandidate = () =>
+    send(ctx, request, candidate).catch((error: unknown) => {
+      if (!(error instanceof HttpNetworkError)) throw error
+      ctx.report({
+        messageId: 'request-failed',
+        step,
+        data: { request: step, sandbox: 'candidate', reason: error.message },
+        evidence: { request: error.request, sandbox: 'candidate' },
+        reproduce: error.curl,
+      })
+      return undefined
+    })
+  // Baseline failures are not the candidate's fault: they make the check errored (thrown).
+  const sendBaseline = () => send(ctx, request, baseline!)
+  let candidateExchange: HttpExchange | undefined
+  let primary: HttpExchange | undefined
+  let secondary: HttpExchange | undefined
+  if (compare && safe) {
+    ;[candidateExchange, primary, secondary] = await Promise.all([
+      sendCandidate(),
+      sendBaseline(),
+      compare.learnNoise ? sendBaseline() : Promise.resolve(undefined),
+    ])
+  } else {
+    // Unsafe requests change state: one at a time, baseline first so both see the same history.
+    if (compare) {
+      primary = await sendBaseline()
+      if (compare.learnNoise) secondary = await sendBaseline()
+    }
+    candidateExchange = await sendCandidate()
+  }
+  if (!candidateExchange) return
+
+  const expectation: Expectation = {}
+  const { status, contentType, headers } = request.expect
+  if (status !== undefined) expectation.status = Array.isArray(status) ? status : [status]
+  if (contentType !== undefined)
+    expectation.contentType = Array.isArray(contentType) ? contentType : [contentType]
+  if (headers) expectation.headers = headers
+  if (request.schema) expectation.schema = request.schema
+  if (request.operation) expectation.operation = request.operation
+  const conformance = checkConformance(candidateExchange.response, expectation)
+  const evidence = evidenceOf(candidateExchange, 'candidate')
+  const reproduce = candidateExchange.curl()
+  for (const v of conformance.violations) {
+    report(ctx, {
+      messageId: v.messageId,
+      data: v.data,
+      expected: v.expected,
+      actual: v.actual,
+      step,
+      evidence,
+      reproduce,
+      ...(v.pointer !== undefined ? { pointer: v.pointer } : {}),
+    })
+  }
+  if (!compare || !primary) return
+
+  const snapshot = (e: HttpExchange): ResponseSnapshot => {
+    const json = e.response.json()
+    return {
+      status: e.response.status,
+      headers: e.response.headers,
+      body: json !== undefined ? json : e.response.text(),
+    }
+  }
+  const options = { ...compare, ...(conformance.schema ? { enums: conformance.schema.enums } : {}) }
+  const noise = secondary ? learnNoise(snapshot(primary), snapshot(secondary), options) : undefined
+  const changes = compareResponses(snapshot(primary), snapshot(candidateExchange), noise, options)
+  const baselineResponse = ctx.http.recordResponse(primary.response)
+  for (const change of changes)
+    reportChange(ctx, change, step, { ...evidence, details: { baseline: baselineResponse } }, reproduce)
+  const learned = noise
+    ? [...(noise.status ? ['status'] : []), ...noise.headers.map((h) => `header:${h}`), ...noise.paths]
+    : []
+  if (learned.length) {
+    ctx.report({
+      messageId: 'noise-learned',
+      severity: 'info',
+      step,
+      data: { pointers: learned.join(', ') },
+      actual: learned,
+    })
+  }
+}
+
+function reportChange(
+  ctx: Ctx,
+  change: Change,
+  step: string,
+  evidence: ReportDescriptor['evidence'],
+  reproduce: string,
+): void {
+  const header = change.pointer.startsWith('header:') ? change.pointer.slice(7) : undefined
+  const redact = (value: unknown) =>
+    header && typeof value === 'string'
+      ? ctx.http.redactor.headerValue(header, value)
+      : ctx.http.redactor.json(clipValue(value))
+  const data: Record<string, string> = {}
+  for (const [k, v] of Object.entries(change.data)) data[k] = ctx.http.redactor.text(v)
+  // Values are redacted before they are described: a header's secret may be cut short by the description.
+  if (change.baseline !== undefined) data.baseline = describeValue(redact(change.baseline))
+  if (change.candidate !== undefined) data.candidate = describeValue(redact(change.candidate))
+  ctx.report({
+    messageId: change.messageId,
+    severity: change.severity,
+    pointer: change.pointer,
+    expected: redact(change.baseline),
+    actual: redact(change.candidate),
+    data,
+    step,
+    evidence,
+    reproduce,
+  })
+}
+
+function report(ctx: Ctx, descriptor: ReportDescriptor): void {
+  const redactor = ctx.http.redactor
+  ctx.report({
+    ...descriptor,
+    expected: redactor.json(clipValue(descriptor.expected)),
+    actual: redactor.json(clipValue(descriptor.actual)),
+    ...(descriptor.data
+      ? {
+          data: Object.fromEntries(
+            Object.entries(descriptor.data).map(([k, v]) => [
+              k,
+              typeof v === 'string' ? redactor.text(v) : v,
+            ]),
+          ),
+        }
+      : {}),
+  })
+}

@@ -1,0 +1,192 @@
+/** One HTTP step of an e2e check: send, assert, capture. */
+import { parseDuration } from '../../../plans/duration.js'
+import { HttpNetworkError, type HttpExchange } from '../../http/client.js'
+import { select, type Selection } from '../../api/json-select.js'
+import { VariableError, type Variables as ScopableVariables } from '../../vars.js'
+import { checkAssertion, formatValue } from '../../api/assertions.js'
+import type { E2eExpect, E2eHttpStep } from './schema.js'
+import type { CheckContext, ReportDescriptor, Variables } from '../../api/kind.js'
+import { parseRequestLine } from '../../api/vocabulary.js'
+
+interface StepEnv {
+  ctx: CheckContext<unknown>
+  vars: Variables & Partial<Pick<ScopableVariables, 'scoped'>>
+}
+
+function statusMatches(status: number, expected: number | string): boolean {
+  if (typeof expected === 'number') return status === expected
+  const cls = /^([1-5])xx$/i.exec(expected)
+  return cls ? Math.floor(status / 100) === Number(cls[1]) : String(status) === expected
+}
+
+function statusList(expect: E2eExpect | undefined): Array<number | string> | undefined {
+  if (expect?.status === undefined) return undefined
+  return Array.isArray(expect.status) ? expect.status : [expect.status]
+}
+
+/** Reads a capture source from a response. */
+export function captureFrom(exchange: HttpExchange, source: string): Selection {
+  const { response } = exchange
+  if (source === 'status') return { found: true, value: response.status }
+  if (source === 'body') return { found: true, value: response.text() }
+  if (source.startsWith('header:')) {
+    const value = response.headers[source.slice(7).trim().toLowerCase()]
+    return value === undefined ? { found: false } : { found: true, value }
+  }
+  const json = response.json()
+  if (json === undefined) return { found: false }
+  return select(json, source)
+}
+
+/** Runs one HTTP step; reports its failures and returns whether it passed. */
+export async function runHttpStep({ ctx, vars }: StepEnv, raw: E2eHttpStep): Promise<boolean> {
+  const sandboxName = raw.sandbox ?? 'candidate'
+  const sandbox = ctx.sandboxes[sandboxName]
+  if (!sandbox) throw new Error(`step "${raw.name}" uses the baseline sandbox, but this run has none`)
+  const service = raw.service ?? sandbox.defaultService
+  const scoped =
+    sandboxName === 'candidate' || !vars.scoped
+      ? vars
+      : vars.scoped(
+          Object.fromEntries(Object.entries(sandbox.services).map(([k, v]) => [k, v.url])),
+          sandbox.defaultService,
+        )
+  // Captures and expectations are rendered now, so earlier steps' captures are visible.
+  const step = {
+    ...raw,
+    request: scoped.render(parseRequestLine(raw.request)),
+    headers: scoped.render(raw.headers),
+  }
+  const expect = scoped.render(raw.expect)
+  const request = step.request
+  const method = (request.method ?? 'GET').toUpperCase()
+  const path = String(request.path)
+  if (!path.startsWith('/')) {
+    throw new VariableError(
+      `step "${raw.name}": path "${path}" must start with "/" (pick the target with "service")`,
+    )
+  }
+  const base = sandbox.url(service)
+  const timeoutMs = Math.max(
+    1,
+    Math.min(step.timeout !== undefined ? parseDuration(step.timeout) : Infinity, ctx.timeoutMs),
+  )
+  const label = `${method} ${path}`
+  const common: ReportDescriptor = { step: raw.name, evidence: { sandbox: sandbox.name } }
+  ctx.progress(`${raw.name}: ${label}`)
+
+  let exchange: HttpExchange
+  try {
+    exchange = await ctx.http.request({
+      method,
+      url: base + path,
+      query: request.query,
+      headers: { ...sandbox.headers, ...request.headers, ...step.headers },
+      json: request.json,
+      body: request.body,
+      timeoutMs,
+      signal: ctx.signal,
+    })
+  } catch (error) {
+    // The run was cancelled or timed out: not the service's fault, let the executor say so.
+    if (ctx.signal.aborted) throw ctx.signal.reason ?? error
+    if (!(error instanceof HttpNetworkError)) throw error
+    ctx.report({
+      ...common,
+      messageId: 'network',
+      data: { step: raw.name, request: label, service, error: error.message },
+      evidence: { ...common.evidence, request: error.request },
+      reproduce: error.curl,
+    })
+    return false
+  }
+
+  const { response } = exchange
+  // Evidence is built only when something fails: most steps pass, and redaction is not free.
+  let recorded: Pick<ReportDescriptor, 'evidence' | 'reproduce'> | undefined
+  let failures = 0
+  const fail = (descriptor: ReportDescriptor) => {
+    failures++
+    recorded ??= { evidence: { ...common.evidence, ...exchange.recorded() }, reproduce: exchange.curl() }
+    ctx.report({ ...common, ...recorded, ...descriptor })
+  }
+  const data = { step: raw.name, request: label }
+
+  const statuses = statusList(expect)
+  const statusOk = statuses ? statuses.some((s) => statusMatches(response.status, s)) : response.status < 400
+  if (!statusOk) {
+    const expected = statuses ? (statuses.length === 1 ? statuses[0] : statuses) : 'below 400'
+    const shown = statuses ? statuses.join(' or ') : 'below 400'
+    fail({
+      messageId: 'status',
+      data: { ...data, expected: shown, actual: response.status },
+      expected,
+      actual: response.status,
+    })
+    // The body of an unexpected status answers another question: asserting on it only adds noise.
+    return false
+  }
+  for (const [name, assertion] of Object.entries(expect?.headers ?? {})) {
+    const value = response.headers[name.toLowerCase()]
+    const actual: Selection = value === undefined ? { found: false } : { found: true, value }
+    for (const f of checkAssertion(actual, assertion)) {
+      fail({
+        messageId: 'header',
+        data: { ...data, header: name.toLowerCase(), detail: f.message },
+        expected: f.expected,
+        actual: f.actual,
+      })
+    }
+  }
+  const jsonChecks = Object.entries(expect?.json ?? {})
+  if (jsonChecks.length) {
+    const document = response.json()
+    if (document === undefined && response.body.length > 0) {
+      fail({ messageId: 'not-json', data: { ...data, excerpt: formatValue(response.text().slice(0, 80)) } })
+    } else {
+      for (const [pointer, assertion] of jsonChecks) {
+        const actual = document === undefined ? ({ found: false } as const) : select(document, pointer)
+        for (const f of checkAssertion(actual, assertion)) {
+          fail({
+            messageId: 'json',
+            data: { ...data, pointer, detail: f.message },
+            pointer,
+            expected: f.expected,
+            actual: f.actual,
+          })
+        }
+      }
+    }
+  }
+  if (expect?.body !== undefined) {
+    for (const f of checkAssertion({ found: true, value: response.text() }, expect.body)) {
+      fail({
+        messageId: 'body',
+        data: { ...data, detail: f.message },
+        expected: f.expected,
+        actual: formatValue(f.actual, 200),
+      })
+    }
+  }
+  if (expect?.maxMs !== undefined && response.durationMs > expect.maxMs) {
+    const actual = Math.round(response.durationMs)
+    fail({
+      messageId: 'slow',
+      data: { ...data, expected: expect.maxMs, actual },
+      expected: expect.maxMs,
+      actual,
+    })
+  }
+  // Capture only from a response that met its expectations: a capture from an error body would
+  // hide the real failure behind a confusing one in the next step.
+  if (failures) return false
+  for (const [variable, source] of Object.entries(raw.capture ?? {})) {
+    const selected = captureFrom(exchange, source)
+    if (!selected.found) {
+      fail({ messageId: 'capture', data: { ...data, variable, source }, pointer: source })
+      continue
+    }
+    vars.set(variable, selected.value)
+  }
+  return failures === 0
+}

@@ -1,0 +1,41 @@
+/**
+ * Loading plans for a run: the config's plan roots, with each check kind's block schema taken from the
+ * engine's registry and, for kinds it does not define yet, the minimal schemas shipped in plans/schema/checks/.
+ */
+import path from 'node:path'
+import type { LoadedConfig } from '../../plans/config.js'
+import { fileRoots } from '../../plans/files.js'
+import { loadPlans } from '../../plans/loader.js'
+import type { LoadPlansResult } from '../../plans/loader.js'
+import { defaultCheckSchemas } from '../../plans/schemas.js'
+import type { JsonSchema } from '../../plans/types.js'
+import { checkKinds } from '../kinds/index.js'
+
+/** Block schema per check kind: the registry's schema wins over the shipped fallback. */
+export function checkSchemas(): Record<string, JsonSchema> {
+  const fromRegistry = Object.entries(checkKinds as Record<string, { meta: { schema: JsonSchema } }>).map(
+    ([name, kind]) => [name, kind.meta.schema] as const,
+  )
+  return { ...defaultCheckSchemas, ...Object.fromEntries(fromRegistry) }
+}
+
+/**
+ * Loads the plans of a run. `roots` (relative to `cwd`) replace the config's `plans` (relative to the
+ * config's folder); reported file paths are relative to `cwd`.
+ */
+export async function loadPlansForRun(
+  loaded: LoadedConfig,
+  roots?: readonly string[],
+  cwd: string = process.cwd(),
+): Promise<LoadPlansResult> {
+  const resolved = roots?.length
+    ? roots.map((root) => path.resolve(cwd, root))
+    : loaded.config.plans.map((root) => path.resolve(loaded.dir, root))
+  const fileRoots = await projectFileRoots(loaded)
+  return loadPlans({ roots: resolved, cwd, checkSchemas: checkSchemas(), fileRoots })
+}
+
+/** The folders the config's plans may read files from: the project and the config's `allowFiles`. */
+export function projectFileRoots(loaded: LoadedConfig): Promise<string[]> {
+  return fileRoots(loaded.dir, loaded.config.allowFiles)
+}

@@ -1,0 +1,268 @@
+/**
+ * `runValidation`: load the config and plans, start the sandboxes, run the checks, build the verdict,
+ * stop everything — and always return a verdict, also when the validation itself could not run.
+ */
+import path from 'node:path'
+import { loadConfig, type LoadedConfig } from '../../plans/config.js'
+import { readChange, readDiffFile } from '../../selectors/index.js'
+import { loadPlansForRun } from './load-plans.js'
+import type { Plan } from '../../plans/types.js'
+import { checkKinds } from '../kinds/index.js'
+import type { CheckKind } from '../api/kind.js'
+import { ConfigError } from '../errors.js'
+import { DEFAULT_SEED, executors, type ExecutorName, type ExecutorReporter } from '../executors/index.js'
+import { HttpClient } from '../http/client.js'
+import { Redactor } from '../http/redact.js'
+import { onShutdown } from '../lifecycle.js'
+import { choosePlans, diagnosticError, redactingReporter, runIdentity, toRunError } from './run-support.js'
+import { startSandboxes, type SandboxSession } from '../sandboxes/index.js'
+import { configRedactor, Variables } from '../vars.js'
+import { buildVerdict } from '../verdict-builder.js'
+import type { RunError, RunStartInfo, TimingEntry, Verdict, VerdictSelection } from '../verdict.js'
+
+/** The hooks a run calls; the reporters' multiplexer is one. */
+export interface RunReporter extends ExecutorReporter {
+  onRunStart?(info: RunStartInfo): unknown
+  onRunEnd?(verdict: Verdict): unknown
+}
+
+export interface RunOptions {
+  /** Path of vigil.config.yaml. @default `vigil.config.yaml` in `cwd`, else the defaults */
+  configPath?: string
+  /** Folder paths are relative to and reported against. @default process.cwd() */
+  cwd?: string
+  /** Git ref the baseline runs from. @default the working tree */
+  base?: string
+  /** Patch applied to the candidate (relative to `cwd`). */
+  patch?: string
+  /** Start a baseline sandbox. @default true */
+  baseline?: boolean
+  /** Run only these plans (ignored when `selection` is given). @default all plans */
+  planNames?: string[]
+  /** A selector's record: its plans run, and it is kept in the verdict. */
+  selection?: VerdictSelection
+  /** @default the config's `concurrency` */
+  concurrency?: number
+  /** @default 1 */
+  seed?: number
+  reporter?: RunReporter
+  /** Aborting cancels the run (in-flight checks end as cancelled); a verdict is still returned. */
+  signal?: AbortSignal
+  /** Who asked for the run. @default env VIGIL_REQUESTER */
+  requester?: string
+  /** Progress lines (sandbox start-up, warnings). @default none */
+  log?: (line: string) => void
+  /** @default process.env */
+  env?: Readonly<Record<string, string | undefined>>
+  /** Where checks run: `local` (in this process) or `kubernetes` (as Jobs in the cluster). @default the config's `executor.kind` */
+  executor?: string
+  /** The run's id (the verdict's `identity.runId`). @default a random UUID */
+  runId?: string
+}
+
+/** Why `--patch FILE` cannot be used as a change (a DiffError), or undefined. */
+async function patchProblem(file: string, cwd: string, configDir: string): Promise<unknown> {
+  try {
+    const text = await readDiffFile(file, cwd, `--patch ${file}`)
+    await readChange({ kind: 'patch', text, file }, configDir)
+    return undefined
+  } catch (error) {
+    return error
+  }
+}
+
+async function safely(hook: (() => unknown) | undefined): Promise<void> {
+  try {
+    await hook?.()
+  } catch {
+    // The reporters' multiplexer records its own failures; a hook must never lose the verdict.
+  }
+}
+
+export async function runValidation(options: RunOptions = {}): Promise<Verdict> {
+  const startedAt = new Date()
+  const started = performance.now()
+  const cwd = path.resolve(options.cwd ?? process.cwd())
+  const env = options.env ?? process.env
+  const log = options.log ?? (() => undefined)
+  const seed = options.seed ?? DEFAULT_SEED
+  let redactor = new Redactor()
+  // Every event a reporter hears is redacted first, with the secrets known when it is sent.
+  const reporter = redactingReporter(options.reporter ?? {}, () => redactor)
+  const signal = options.signal ?? new AbortController().signal
+  const timings: TimingEntry[] = []
+  const errors: RunError[] = []
+  const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
+    const begin = performance.now()
+    try {
+      return await work()
+    } finally {
+      timings.push({ phase, durationMs: performance.now() - begin })
+    }
+  }
+
+  let loaded: LoadedConfig
+  try {
+    loaded = await loadConfig(options.configPath, cwd)
+    redactor = configRedactor(loaded, env)
+  } catch (error) {
+    errors.push(toRunError(error, redactor))
+    const identity = await runIdentity({ configDir: cwd, ...options, seed, env })
+    return finish({ identity, plans: [], cancelled: false })
+  }
+  const { config } = loaded
+  const identity = await runIdentity({ configDir: loaded.dir, ...options, seed, env })
+
+  // Plans: a broken plan is a run error (exit 2), and the plans that loaded still run.
+  const result = await timed('plans', () => loadPlansForRun(loaded, undefined, cwd))
+  for (const d of result.diagnostics) {
+    if (d.severity === 'error') errors.push(diagnosticError(d))
+    else log(`warning: ${d.file}:${d.line}:${d.column} ${d.message}`)
+  }
+  const choice = choosePlans(result.plans, options.planNames, options.selection)
+  errors.push(...choice.errors)
+  // The patch is read as every command reads a change: text that is not a diff is a usage error (exit 2),
+  // found before any sandbox starts rather than as a failed `git apply` (exit 3).
+  const badPatch = options.patch !== undefined && (await patchProblem(options.patch, cwd, loaded.dir))
+  if (badPatch) errors.push(toRunError(badPatch, redactor))
+  const executorName = options.executor ?? config.executor.kind
+  const executor = Object.hasOwn(executors, executorName)
+    ? executors[executorName as ExecutorName]
+    : undefined
+  if (!executor)
+    errors.push(
+      toRunError(
+        new ConfigError(
+          `executor "${executorName}" is unknown; expected one of ${Object.keys(executors).join(', ')}`,
+        ),
+        redactor,
+      ),
+    )
+  const plans = badPatch || !executor ? [] : choice.plans
+  const startInfo = (sandboxes: RunStartInfo['sandboxes']): RunStartInfo => ({
+    runId: identity.runId,
+    startedAt: startedAt.toISOString(),
+    selection: choice.selection,
+    plans: plans.map((p) => ({
+      name: p.name,
+      title: p.title,
+      file: p.file,
+      blocking: p.blocking,
+      checks: p.checks.map((c) => ({ name: c.name, kind: c.kind })),
+    })),
+    sandboxes,
+  })
+  if (plans.length === 0) {
+    await safely(() => reporter.onRunStart?.(startInfo([])))
+    return finish({ identity, plans: [], cancelled: signal.aborted, selection: choice.selection })
+  }
+
+  let session: SandboxSession | undefined
+  const http = new HttpClient({ redactor })
+  const unregister = onShutdown(async () => {
+    await session?.stop()
+  })
+  try {
+    try {
+      session = await startSandboxes({
+        loaded,
+        base: options.base,
+        patch: options.patch,
+        baseline: options.baseline ?? true,
+        signal,
+        log,
+        cwd,
+        redactor,
+        runId: identity.runId,
+      })
+    } catch (error) {
+      errors.push(toRunError(error, redactor))
+      await safely(() => reporter.onRunStart?.(startInfo([])))
+      return finish({ identity, plans: [], cancelled: signal.aborted, selection: choice.selection })
+    }
+    timings.push(...session.timings)
+    const { candidate, baseline } = session
+    const urls = (s: typeof candidate) =>
+      Object.fromEntries(Object.entries(s.services).map(([k, v]) => [k, v.url]))
+    await safely(() =>
+      reporter.onRunStart?.(
+        startInfo([
+          { name: candidate.name, services: urls(candidate) },
+          ...(baseline ? [{ name: baseline.name, services: urls(baseline) }] : []),
+        ]),
+      ),
+    )
+    // `kubernetes`: the same plans run as Jobs in the cluster; their verdicts come back as the same results.
+    const executed = await timed('checks', () =>
+      executor!
+        .execute({
+          loaded,
+          runId: identity.runId,
+          env,
+          log,
+          plans,
+          kinds: checkKinds as Record<string, CheckKind<never>>,
+          sandboxes: baseline ? { candidate, baseline } : { candidate },
+          http,
+          createVariables: (plan: Plan, _check, checkSeed) =>
+            new Variables({
+              vars: plan.vars,
+              envAllow: config.env,
+              env,
+              secrets: config.secrets,
+              services: urls(candidate),
+              defaultService: candidate.defaultService,
+              seed: checkSeed,
+              redactor,
+            }),
+          concurrency: options.concurrency ?? config.concurrency,
+          checkTimeoutMs: config.checkTimeoutMs,
+          deadlineMs: Math.max(1, config.timeoutMs - (performance.now() - started)),
+          seed,
+          signal,
+          reporter,
+        })
+        .catch((error: unknown) => {
+          // An executor that cannot run at all (no cluster, bad options) is a run error; the verdict stands.
+          errors.push(toRunError(error, redactor))
+          return { plans: [], cancelled: signal.aborted, timings: [] }
+        }),
+    )
+    timings.push(...executed.timings)
+    return await finish({
+      identity,
+      plans: executed.plans,
+      cancelled: executed.cancelled,
+      selection: choice.selection,
+      stop: true,
+    })
+  } finally {
+    await session?.stop()
+    unregister()
+    await http.close()
+  }
+
+  async function finish(input: {
+    identity: Verdict['identity']
+    plans: Verdict['plans']
+    cancelled: boolean
+    selection?: VerdictSelection
+    stop?: boolean
+  }): Promise<Verdict> {
+    // Stop before the verdict is final so its timings include the teardown.
+    if (input.stop && session) await timed('sandbox:stop', () => session!.stop())
+    const verdict = buildVerdict({
+      startedAt,
+      durationMs: performance.now() - started,
+      identity: input.identity,
+      selection: input.selection,
+      plans: input.plans,
+      errors,
+      timings,
+      cancelled: input.cancelled || signal.aborted,
+      redactor,
+    })
+    await safely(() => reporter.onRunEnd?.(verdict))
+    return verdict
+  }
+}

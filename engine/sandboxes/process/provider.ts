@@ -1,0 +1,278 @@
+/**
+ * `process` provider: a stack of local processes, like a compose file without containers. Each service
+ * gets a free loopback port (env PORT), starts after the services it references, and must pass its
+ * readiness probe before its dependents start. Independent services start in parallel.
+ */
+import { statSync } from 'node:fs'
+import path from 'node:path'
+import { parseDuration } from '../../../plans/duration.js'
+import { ConfigError, InfrastructureError } from '../../errors.js'
+import { CommandSyntaxError, parseCommand } from '../../processes/argv.js'
+import { DependencyCycleError, startWaves } from '../graph.js'
+import { freePort, isPortFree } from '../ports.js'
+import { processSchema, type ProcessSandboxOptions, type ProcessServiceOptions } from './schema.js'
+import { chooseDefaultService, createSandbox } from '../sandbox.js'
+import { describeExit, ServiceProcess, type ServiceSpec, type StartFailure } from '../service.js'
+import { referencedServices, renderTemplate, TemplateError, type TemplateScope } from '../template.js'
+import { defineSandboxProvider, type SandboxStartContext } from '../../api/sandbox.js'
+
+const HOST = '127.0.0.1'
+/** Lines of a service's log an infrastructure error carries. */
+export const LOG_TAIL_LINES = 50
+
+/** How often a service whose port was taken by another process is started again on a new one. */
+const PORT_RETRIES = 2
+/** What Node, Python, Go, Java, Ruby and others print when the port they bind is taken. */
+const PORT_TAKEN = /EADDRINUSE|address already in use/i
+
+export default defineSandboxProvider<ProcessSandboxOptions>({
+  schema: processSchema,
+  async start(options, ctx) {
+    const where = (keyPath: Array<string | number>): string => ctx.where?.(keyPath) ?? ''
+    const services = Object.fromEntries(
+      Object.entries(options.services).map(([name, s]) => [name, typeof s === 'string' ? { command: s } : s]),
+    ) as Record<string, ProcessServiceOptions>
+    const names = Object.keys(services).sort()
+    const defaultService = chooseDefaultService(options.default, names, where)
+    const argvs = Object.fromEntries(names.map((name) => [name, commandArgv(name, services[name]!, where)]))
+    const waves = startOrder(services, argvs, where)
+    const stopTimeoutMs = parseDuration(options.stopTimeout ?? '5s')
+    const scope = await allocate(services, names, ctx)
+    // Every spec is rendered before anything starts: a config mistake never leaves half a stack running.
+    const specs = Object.fromEntries(
+      names.map((n) => [n, buildSpec(n, services[n]!, argvs[n]!, scope, ctx, options, stopTimeoutMs, where)]),
+    )
+
+    const started: ServiceProcess[] = []
+    const stopAll = async (): Promise<void> => {
+      await Promise.all(started.map((s) => s.stop()))
+    }
+    const failFast = new AbortController()
+    const onAbort = (): void => failFast.abort(ctx.signal.reason)
+    ctx.signal.addEventListener('abort', onAbort, { once: true })
+    const ready = new Map<string, Promise<void>>()
+    let failure: InfrastructureError | undefined
+    const launched = new Set<string>()
+    const startOne = async (name: string, deps: string[]): Promise<void> => {
+      await Promise.all(deps.map((d) => ready.get(d)))
+      if (failFast.signal.aborted) return
+      let spec = specs[name]!
+      const begin = performance.now()
+      let proc: ServiceProcess
+      let problem: StartFailure | undefined
+      for (let attempt = 0; ; attempt++) {
+        launched.add(name)
+        proc = new ServiceProcess(
+          spec,
+          (exit) => ctx.log(`${ctx.name} sandbox, service ${name}: ${describeExit(exit)} while running`),
+          ctx.track && { tracker: ctx.track, sandbox: ctx.name },
+        )
+        started.push(proc)
+        problem = await proc.waitReady(failFast.signal)
+        if (
+          !problem ||
+          attempt === PORT_RETRIES ||
+          services[name]!.port !== undefined ||
+          !proc.exit ||
+          failFast.signal.aborted ||
+          !PORT_TAKEN.test(proc.logs.render(LOG_TAIL_LINES).join('\n'))
+        )
+          break
+        // Another process took the port between our finding it free and the service binding it: the
+        // service and everything not started yet (its dependents among them) get a new one.
+        const port = await freePort()
+        ctx.log(
+          `${ctx.name} sandbox, service ${name}: port ${spec.port} was taken before the service bound it; starting it again on port ${port}`,
+        )
+        scope.services[name] = { port, host: HOST, url: `http://${HOST}:${port}` }
+        for (const n of names) {
+          if (n === name || !launched.has(n))
+            specs[n] = buildSpec(n, services[n]!, argvs[n]!, scope, ctx, options, stopTimeoutMs, where)
+        }
+        spec = specs[name]!
+      }
+      if (problem) {
+        // Only the first failure is the cause; the others are services we cancelled because of it.
+        if (!failure && !failFast.signal.aborted) {
+          failure = new InfrastructureError(
+            `${ctx.name} sandbox, service ${name}: ${problem.reason}`,
+            proc.logs.render(LOG_TAIL_LINES),
+            { code: 'VIGIL_SANDBOX_START' },
+          )
+        }
+        failFast.abort()
+        throw failure ?? cancelled(ctx)
+      }
+      ctx.log(
+        `${ctx.name} sandbox, service ${name}: ready on ${spec.host}:${spec.port} (pid ${proc.pid}, ${Math.round(performance.now() - begin)}ms)`,
+      )
+    }
+    for (const wave of waves) {
+      for (const name of wave) {
+        const p = startOne(name, deps(services[name]!, argvs[name]!))
+        p.catch(() => {})
+        ready.set(name, p)
+      }
+    }
+    try {
+      await Promise.all(ready.values())
+      if (ctx.signal.aborted) throw cancelled(ctx)
+    } catch (error) {
+      failFast.abort()
+      await Promise.allSettled(ready.values())
+      await stopAll()
+      if (ctx.signal.aborted && !failure) throw cancelled(ctx)
+      throw failure ?? error
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort)
+    }
+
+    const byName = new Map(started.map((s) => [s.spec.name, s]))
+    return createSandbox({
+      name: ctx.name,
+      services: Object.fromEntries(names.map((n) => [n, scope.services[n]!.url])),
+      defaultService,
+      headers: options.headers,
+      logs: (service) => byName.get(service)?.logs.render() ?? [],
+      stop: stopAll,
+    })
+  },
+})
+
+function commandArgv(name: string, service: ProcessServiceOptions, where: (k: string[]) => string): string[] {
+  if (Array.isArray(service.command)) return service.command
+  try {
+    return parseCommand(service.command)
+  } catch (error) {
+    if (!(error instanceof CommandSyntaxError)) throw error
+    throw new ConfigError(
+      `${where(['services', name, 'command'])}sandbox.services.${name}.command: ${error.message}`,
+    )
+  }
+}
+
+function deps(service: ProcessServiceOptions, argv: string[]): string[] {
+  const texts = [...argv, ...Object.values(service.env ?? {}).map(String)]
+  return [...new Set([...texts.flatMap(referencedServices), ...(service.dependsOn ?? [])])].sort()
+}
+
+function startOrder(
+  services: Record<string, ProcessServiceOptions>,
+  argvs: Record<string, string[]>,
+  where: (k: Array<string | number>) => string,
+): string[][] {
+  const graph: Record<string, string[]> = {}
+  for (const [name, service] of Object.entries(services)) {
+    const d = deps(service, argvs[name]!)
+    const unknown = d.find((dep) => !services[dep])
+    if (unknown) {
+      throw new ConfigError(
+        `${where(['services', name])}sandbox.services.${name}: depends on unknown service ${JSON.stringify(unknown)}; expected one of ${Object.keys(services).sort().join(', ')}`,
+      )
+    }
+    if (d.includes(name)) {
+      throw new ConfigError(`${where(['services', name])}sandbox.services.${name}: depends on itself`)
+    }
+    graph[name] = d
+  }
+  try {
+    return startWaves(graph)
+  } catch (error) {
+    if (!(error instanceof DependencyCycleError)) throw error
+    throw new ConfigError(`${where(['services', error.cycle[0]!])}sandbox.services: ${error.message}`)
+  }
+}
+
+async function allocate(
+  services: Record<string, ProcessServiceOptions>,
+  names: string[],
+  ctx: SandboxStartContext,
+): Promise<
+  Pick<TemplateScope, 'services'> & { services: Record<string, { port: number; url: string; host: string }> }
+> {
+  const out: Record<string, { port: number; url: string; host: string }> = {}
+  for (const name of names) {
+    const fixed = services[name]!.port
+    if (fixed !== undefined && !(await isPortFree(fixed))) {
+      throw new InfrastructureError(
+        `${ctx.name} sandbox, service ${name}: port ${fixed} is already in use on ${HOST}; free it or remove the fixed port`,
+        [],
+        { code: 'VIGIL_SANDBOX_PORT' },
+      )
+    }
+    const port = fixed ?? (await freePort())
+    out[name] = { port, host: HOST, url: `http://${HOST}:${port}` }
+  }
+  return { services: out }
+}
+
+function buildSpec(
+  name: string,
+  service: ProcessServiceOptions,
+  argv: string[],
+  scope: { services: TemplateScope['services'] },
+  ctx: SandboxStartContext,
+  options: ProcessSandboxOptions,
+  defaultStopMs: number,
+  where: (k: Array<string | number>) => string,
+): ServiceSpec {
+  const self = scope.services[name]!
+  const full: TemplateScope = { self, services: scope.services, env: process.env, secrets: ctx.secrets }
+  const render = (text: string, keyPath: Array<string | number>): string => {
+    try {
+      return renderTemplate(text, full)
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error
+      throw new ConfigError(`${where(keyPath)}sandbox.${keyPath.join('.')}: ${error.message}`)
+    }
+  }
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    HOST,
+    PORT: String(self.port),
+  }
+  for (const [key, value] of Object.entries(service.env ?? {})) {
+    env[key] = render(String(value), ['services', name, 'env', key])
+  }
+  const cwd = path.resolve(ctx.root, service.cwd ?? '.')
+  if (!isDirectory(cwd)) {
+    throw new InfrastructureError(
+      `${ctx.name} sandbox, service ${name}: working directory ${path.relative(ctx.root, cwd) || '.'} does not exist in ${ctx.root}`,
+      [],
+      { code: 'VIGIL_SANDBOX_START' },
+    )
+  }
+  const ready = service.ready ?? {}
+  return {
+    name,
+    argv: argv.map((arg, i) => render(arg, ['services', name, 'command', i])),
+    cwd,
+    env,
+    host: self.host,
+    port: self.port,
+    ready: {
+      http: ready.http,
+      tcp: ready.http === undefined ? true : ready.tcp,
+      status: ready.status,
+      timeoutMs: parseDuration(ready.timeout ?? '30s'),
+    },
+    stopTimeoutMs: service.stopTimeout !== undefined ? parseDuration(service.stopTimeout) : defaultStopMs,
+    logLines: options.logLines ?? 1000,
+    ...(ctx.redactor ? { redactor: ctx.redactor } : {}),
+  }
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+function cancelled(ctx: SandboxStartContext): InfrastructureError {
+  return new InfrastructureError(`${ctx.name} sandbox: start was cancelled`, [], {
+    code: 'VIGIL_CANCELLED',
+    cause: ctx.signal.reason,
+  })
+}

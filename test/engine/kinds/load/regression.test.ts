@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest'
+import type { LoadMetrics } from '../../../../engine/kinds/load/metrics.js'
+import { compareErrorRate, compareLatency } from '../../../../engine/kinds/load/regression.js'
+
+const m = (p95: number, failedRate = 0): LoadMetrics => ({
+  engine: 'builtin',
+  durationMs: 1000,
+  metrics: {
+    http_req_duration: { type: 'trend', values: { 'p(95)': p95 } },
+    http_req_failed: { type: 'rate', values: { rate: failedRate, matches: 0, total: 100 } },
+  },
+})
+const rule = { ratios: { 'p(95)': 1.5 }, rounds: 4, minDeltaMs: 1, explicit: true }
+
+describe('compareLatency', () => {
+  it('flags a candidate above the allowed ratio and the minimum delta', () => {
+    expect(compareLatency(rule, m(10), m(40))).toEqual([
+      {
+        metric: 'http_req_duration',
+        stat: 'p(95)',
+        baselineMs: 10,
+        candidateMs: 40,
+        ratio: 4,
+        allowed: 1.5,
+        regressed: true,
+      },
+    ])
+  })
+
+  it('ignores a large ratio of sub-millisecond differences (loopback jitter)', () => {
+    expect(compareLatency(rule, m(0.2), m(0.9))[0]).toMatchObject({ ratio: 4.5, regressed: false })
+  })
+
+  it('needs the median of the A/B pairs above the ratio too: one disturbed round does not fail', () => {
+    const pairs = [
+      { baseline: m(10), candidate: m(60) },
+      { baseline: m(10), candidate: m(10.5) },
+      { baseline: m(10), candidate: m(9.5) },
+    ]
+    expect(compareLatency(rule, m(10), m(20), 'http_req_duration', pairs)[0]).toMatchObject({
+      ratio: 2,
+      medianPairRatio: 1.05,
+      regressed: false,
+    })
+    const slowEverywhere = pairs.map((p) => ({ baseline: p.baseline, candidate: m(30) }))
+    expect(compareLatency(rule, m(10), m(30), 'http_req_duration', slowEverywhere)[0]).toMatchObject({
+      medianPairRatio: 3,
+      regressed: true,
+    })
+  })
+})
+
+describe('compareErrorRate', () => {
+  it('flags a candidate failing more than one point above the baseline', () => {
+    expect(compareErrorRate(m(1, 0), m(1, 0.005)).regressed).toBe(false)
+    expect(compareErrorRate(m(1, 0), m(1, 0.2))).toEqual({
+      baselineRate: 0,
+      candidateRate: 0.2,
+      regressed: true,
+    })
+  })
+})
