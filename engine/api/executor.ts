@@ -5,9 +5,9 @@
  */
 import type { LoadedConfig } from '../../plans/config.js'
 import type { CheckBlock, Plan } from '../../plans/types.js'
-import type { HttpClient } from '../http/client.js'
+import type { Redactor } from '../http/redact.js'
 import type { CheckEvent, CheckResult, PlanResult, TimingEntry } from '../verdict.js'
-import type { CheckKind, CheckSandboxes, Variables } from './kind.js'
+import type { AnyCheckKind, CheckSandboxes, Variables } from './kind.js'
 
 /** The live hooks the executor calls (a subset of a reporter). Errors thrown by hooks are ignored. */
 export interface ExecutorReporter {
@@ -19,10 +19,12 @@ export interface ExecutorReporter {
 export interface ExecuteOptions {
   plans: readonly Plan[]
   /** The check kind registry. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  kinds: Readonly<Record<string, CheckKind<any>>>
+  kinds: Readonly<Record<string, AnyCheckKind>>
   sandboxes: CheckSandboxes
-  http: HttpClient
+  /** The run's open clients by name (engine/clients/index.ts); each check gets those its kind needs. */
+  clients: Readonly<Record<string, unknown>>
+  /** Redacts findings, errors and progress notes. */
+  redactor: Redactor
   /** Variables of one check: plan vars plus a fresh set of captures. */
   createVariables(plan: Plan, check: CheckBlock, seed: number): Variables
   /** Checks running at once. @default 8 */

@@ -1,5 +1,5 @@
 import type { CheckBlock, JsonSchema, Plan } from '../../plans/types.js'
-import type { HttpClient } from '../http/client.js'
+import type { Clients } from '../clients/index.js'
 import type { Sandbox } from './sandbox.js'
 import type { Evidence, Severity } from '../verdict.js'
 
@@ -35,13 +35,18 @@ export interface CheckSandboxes {
   baseline?: Sandbox
 }
 
-export interface CheckContext<Params = Record<string, unknown>> {
+/**
+ * What a check kind gets to run one check. `Need` are the names of the clients it declared in
+ * `meta.needs` (engine/clients/index.ts); `ctx.clients` holds exactly those, typed.
+ */
+export interface CheckContext<Params = Record<string, unknown>, Need extends keyof C = never, C = Clients> {
   plan: Plan
   check: CheckBlock
   /** The block's parameters, validated against `meta.schema` at load time (not yet template-rendered). */
   params: Params
   sandboxes: CheckSandboxes
-  http: HttpClient
+  /** The clients the kind declared in `meta.needs`, each keeping its traffic to the sandboxes' addresses. */
+  clients: Pick<C, Need>
   vars: Variables
   /** Seed for anything generated; fixed per plan and check unless the run sets one. */
   seed: number
@@ -54,13 +59,15 @@ export interface CheckContext<Params = Record<string, unknown>> {
   progress(note: string): void
 }
 
-export interface CheckKindMeta {
+export interface CheckKindMeta<Need extends PropertyKey = string> {
   /** One sentence: what the kind validates. */
   description: string
   /** JSON Schema of the fenced block's YAML; validated when plans load. */
   schema: JsonSchema
   /** Message templates by id, with `{{placeholders}}`. */
   messages: Record<string, string>
+  /** The clients the kind uses, by name (`['http']`); its context holds exactly these. @default [] */
+  needs?: readonly Need[]
   /** True when the kind can only run with a baseline (it is skipped without one). */
   requiresBaseline?: boolean
   /**
@@ -71,15 +78,23 @@ export interface CheckKindMeta {
   exclusive?: boolean
 }
 
-export interface CheckKind<Params = Record<string, unknown>> {
-  meta: CheckKindMeta
+export interface CheckKind<Params = Record<string, unknown>, Need extends keyof C = never, C = Clients> {
+  meta: CheckKindMeta<Need>
   /** Reports findings through `ctx.report`. A thrown error makes the check `errored`, not `failed`. */
-  run(ctx: CheckContext<Params>): Promise<void>
+  run(ctx: CheckContext<Params, Need, C>): Promise<void>
 }
 
-/** Identity function for type inference (citty's defineCommand). */
-export function defineCheckKind<Params = Record<string, unknown>>(
-  kind: CheckKind<Params>,
-): CheckKind<Params> {
+/** Any kind, as a registry holds them (each kind narrows its own params and clients). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyCheckKind = CheckKind<any, any, any>
+
+/**
+ * Identity function for type inference (citty's defineCommand):
+ * `defineCheckKind<MyParams, 'http'>({ meta: { needs: ['http'], … }, run(ctx) { ctx.clients.http … } })`.
+ * `C` is the client registry's types; a kind that brings its own client in a test names it there.
+ */
+export function defineCheckKind<Params = Record<string, unknown>, Need extends keyof C = never, C = Clients>(
+  kind: CheckKind<Params, Need, C>,
+): CheckKind<Params, Need, C> {
   return kind
 }

@@ -52,7 +52,10 @@ function captureValue(exchange: HttpExchange, source: string): unknown {
  * Runs the setup requests against one sandbox. A failure is reported (`setup-failed`) and the outcome
  * is not ok: the requests that depend on it cannot run there.
  */
-export async function runSetup(ctx: CheckContext<SetupParams>, sandbox: Sandbox): Promise<SetupOutcome> {
+export async function runSetup(
+  ctx: CheckContext<SetupParams, 'http'>,
+  sandbox: Sandbox,
+): Promise<SetupOutcome> {
   const captures = new Map<string, unknown>()
   for (const [i, entry] of (ctx.params.setup ?? []).entries()) {
     const render = rendererFor(ctx.vars, captures)
@@ -64,7 +67,7 @@ export async function runSetup(ctx: CheckContext<SetupParams>, sandbox: Sandbox)
         : { sandbox: sandbox.name }
       ctx.report({
         messageId: 'setup-failed',
-        data: { step, sandbox: sandbox.name, reason: ctx.http.redactor.text(reason) },
+        data: { step, sandbox: sandbox.name, reason: ctx.clients.http.redactor.text(reason) },
         step,
         evidence: Object.keys(extra).length ? { ...evidence, details: extra } : evidence,
         ...(exchange ? { reproduce: exchange.curl() } : {}),
@@ -73,7 +76,7 @@ export async function runSetup(ctx: CheckContext<SetupParams>, sandbox: Sandbox)
     }
     let exchange: HttpExchange
     try {
-      exchange = await ctx.http.request({
+      exchange = await ctx.clients.http.request({
         method: parsed.method,
         url: serviceUrl(sandbox, entry.service ?? ctx.params.service, parsed.path),
         headers: {

@@ -53,6 +53,11 @@ export interface HttpClientOptions {
   excerptBytes?: number
   /** Max bytes of a response body read; larger bodies are cut. @default 16 MiB */
   maxBodyBytes?: number
+  /**
+   * Checks each destination before anything is sent and throws to refuse it (the client a kind gets
+   * refuses every address that is not a sandbox service's). @default every destination
+   */
+  allow?: (url: URL) => void
 }
 
 /** Bytes read past an excerpt's end before redacting it, so that a secret's form across the cut is found whole. */
@@ -122,17 +127,23 @@ export class HttpClient {
   private readonly timeoutMs: number
   private readonly excerptBytes: number
   private readonly maxBodyBytes: number
+  private readonly allow: ((url: URL) => void) | undefined
 
   constructor(options: HttpClientOptions = {}) {
     this.redactor = options.redactor ?? new Redactor()
     this.timeoutMs = options.timeoutMs ?? 10_000
     this.excerptBytes = options.excerptBytes ?? 2048
     this.maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024
+    this.allow = options.allow
     this.agent = new Agent({ keepAliveTimeout: 10_000, connections: 256, pipelining: 1 })
   }
 
   async request(spec: HttpRequestSpec): Promise<HttpExchange> {
     const url = buildUrl(spec.url, spec.query)
+    // A refused destination is not a network failure of the service: it is thrown as it is, before sending.
+    // An unparsable URL is left to fail in `send`, as a network error, like any unreachable destination.
+    const target = URL.canParse(url) ? new URL(url) : url
+    if (this.allow && typeof target !== 'string') this.allow(target)
     const headers: Record<string, string> = { ...spec.headers }
     let body: string | Uint8Array | undefined = spec.body
     if (spec.json !== undefined && body === undefined) {
@@ -143,7 +154,7 @@ export class HttpClient {
     const started = performance.now()
     let received: Received
     try {
-      received = await this.send(url, spec.method.toUpperCase(), headers, body, timeout, spec.signal)
+      received = await this.send(target, spec.method.toUpperCase(), headers, body, timeout, spec.signal)
     } catch (error) {
       const recorded = this.recordRequest(spec.method, url, headers, body)
       throw new HttpNetworkError(
@@ -205,14 +216,14 @@ export class HttpClient {
    * does what undici's `request()` does for us, without its stream and async iteration per response.
    */
   private send(
-    url: string,
+    destination: URL | string,
     method: string,
     headers: Record<string, string>,
     body: string | Uint8Array | undefined,
     timeout: number,
     signal: AbortSignal | undefined,
   ): Promise<Received> {
-    const target = new URL(url)
+    const target = typeof destination === 'string' ? new URL(destination) : destination
     if (target.protocol !== 'http:' && target.protocol !== 'https:') {
       return Promise.reject(new Error(`unsupported protocol ${target.protocol} (http: or https: only)`))
     }

@@ -8,10 +8,10 @@ import { readChange, readDiffFile } from '../../selectors/index.js'
 import { loadPlansForRun } from './load-plans.js'
 import type { Plan } from '../../plans/types.js'
 import { checkKinds } from '../kinds/index.js'
-import type { CheckKind } from '../api/kind.js'
+import type { AnyCheckKind } from '../api/kind.js'
+import { clients, openClients, SandboxAddresses, type OpenClients } from '../clients/index.js'
 import { ConfigError } from '../errors.js'
 import { DEFAULT_SEED, executors, type ExecutorName, type ExecutorReporter } from '../executors/index.js'
-import { HttpClient } from '../http/client.js'
 import { Redactor } from '../http/redact.js'
 import { onShutdown } from '../lifecycle.js'
 import { choosePlans, diagnosticError, redactingReporter, runIdentity, toRunError } from './run-support.js'
@@ -158,7 +158,7 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
   }
 
   let session: SandboxSession | undefined
-  const http = new HttpClient({ redactor })
+  let opened: OpenClients | undefined
   const unregister = onShutdown(async () => {
     await session?.stop()
   })
@@ -192,6 +192,10 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
         ]),
       ),
     )
+    // Clients are opened for the kinds that will run, bound to these sandboxes' addresses.
+    const kinds: Readonly<Record<string, AnyCheckKind>> = checkKinds
+    const needs = plans.flatMap((p) => p.checks.flatMap((c) => kinds[c.kind]?.meta.needs ?? []))
+    opened = openClients(clients, needs, { redactor, addresses: SandboxAddresses.of([candidate, baseline]) })
     // `kubernetes`: the same plans run as Jobs in the cluster; their verdicts come back as the same results.
     const executed = await timed('checks', () =>
       executor!
@@ -201,9 +205,10 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
           env,
           log,
           plans,
-          kinds: checkKinds as Record<string, CheckKind<never>>,
+          kinds,
           sandboxes: baseline ? { candidate, baseline } : { candidate },
-          http,
+          clients: opened!.byName,
+          redactor,
           createVariables: (plan: Plan, _check, checkSeed) =>
             new Variables({
               vars: plan.vars,
@@ -239,7 +244,7 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
   } finally {
     await session?.stop()
     unregister()
-    await http.close()
+    await opened?.close()
   }
 
   async function finish(input: {

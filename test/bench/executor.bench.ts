@@ -101,7 +101,8 @@ async function executorOverhead(log: (line: string) => void): Promise<number> {
         plans: [plan],
         kinds: { e2e },
         sandboxes: { candidate: sandbox },
-        http,
+        clients: { http },
+        redactor: http.redactor,
         createVariables: () => new Variables({ services: { api: server.url } }),
         concurrency: CONCURRENCY,
       })

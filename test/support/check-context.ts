@@ -6,9 +6,9 @@
  *   await run()
  */
 import type { CheckBlock, Plan } from '../../plans/types.js'
+import type { AnyCheckKind, CheckContext, ReportDescriptor } from '../../engine/api/kind.js'
+import { clients, openClients, SandboxAddresses, type ClientRegistry } from '../../engine/clients/index.js'
 import { checkKinds } from '../../engine/kinds/index.js'
-import type { CheckContext, CheckKind, ReportDescriptor } from '../../engine/api/kind.js'
-import { HttpClient } from '../../engine/http/client.js'
 import { Redactor } from '../../engine/http/redact.js'
 import type { Sandbox } from '../../engine/api/sandbox.js'
 import { Variables, secretValues, type SecretSpec } from '../../engine/vars.js'
@@ -24,7 +24,7 @@ export interface TestSandboxSpec {
 
 export interface CreateCheckContextOptions<Params> {
   /** A registered kind's name (looked up in engine/kinds/index.ts), or a kind object. */
-  kind: string | CheckKind<Params>
+  kind: string | AnyCheckKind
   params: Params
   /** Overrides of the plan the check belongs to. @default a plan named `test-plan` */
   plan?: Partial<Plan>
@@ -44,10 +44,13 @@ export interface CreateCheckContextOptions<Params> {
   seed?: number
   /** @default 30000 */
   timeoutMs?: number
+  /** The clients registry the kind's `meta.needs` are opened from. @default engine/clients/index.ts */
+  clients?: ClientRegistry
 }
 
 export interface TestCheckContext<Params> {
-  ctx: CheckContext<Params>
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a test reaches any client the kind declared
+  ctx: CheckContext<Params, any, any>
   /** Everything the kind reported, in order. */
   findings: ReportDescriptor[]
   /** Progress notes, in order. */
@@ -56,7 +59,7 @@ export interface TestCheckContext<Params> {
   run(): Promise<void>
   /** Aborts the context's signal (as Ctrl-C or a timeout would). */
   abort(reason?: string): void
-  /** Closes the HTTP client. */
+  /** Closes the clients. */
   close(): Promise<void>
 }
 
@@ -120,9 +123,17 @@ export function createCheckContext<Params = Record<string, unknown>>(
   const plan = testPlan(options.plan ?? {}, check)
   const secrets = options.secrets ?? {}
   const redactor = new Redactor({ secrets: secretValues(secrets), headers: options.redactHeaders ?? [] })
-  const http = new HttpClient({ redactor })
   const candidate = staticSandbox('candidate', options.candidate)
   const baseline = options.baseline ? staticSandbox('baseline', options.baseline) : undefined
+  const kind: AnyCheckKind | undefined =
+    typeof options.kind === 'string'
+      ? (checkKinds as Record<string, AnyCheckKind>)[options.kind]
+      : options.kind
+  // The real clients, bound to the sandboxes' addresses as a run binds them.
+  const opened = openClients(options.clients ?? clients, kind?.meta.needs ?? [], {
+    redactor,
+    addresses: SandboxAddresses.of([candidate, baseline]),
+  })
   const vars = new Variables({
     vars: { ...plan.vars, ...options.vars },
     envAllow: options.envAllow ?? [],
@@ -135,12 +146,13 @@ export function createCheckContext<Params = Record<string, unknown>>(
   const controller = new AbortController()
   const findings: ReportDescriptor[] = []
   const progress: string[] = []
-  const ctx: CheckContext<Params> = {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const ctx: CheckContext<Params, any, any> = {
     plan,
     check,
     params: options.params,
     sandboxes: baseline ? { candidate, baseline } : { candidate },
-    http,
+    clients: opened.byName,
     vars,
     seed: options.seed ?? 1,
     signal: controller.signal,
@@ -153,14 +165,10 @@ export function createCheckContext<Params = Record<string, unknown>>(
     findings,
     progress,
     run: async () => {
-      const kind =
-        typeof options.kind === 'string'
-          ? (checkKinds as Record<string, CheckKind<Params>>)[options.kind]
-          : options.kind
       if (!kind) throw new Error(`unknown check kind "${kindName}"`)
       await kind.run(ctx)
     },
     abort: (reason = 'cancelled') => controller.abort(new Error(reason)),
-    close: () => http.close(),
+    close: () => opened.close(),
   }
 }

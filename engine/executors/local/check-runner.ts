@@ -1,8 +1,13 @@
 /** Runs one check: builds its context, enforces its timeout and cancellation, turns reports into findings. */
 import path from 'node:path'
 import type { CheckBlock, Plan } from '../../../plans/types.js'
-import type { CheckContext, CheckKind, CheckSandboxes, ReportDescriptor, Variables } from '../../api/kind.js'
-import type { HttpClient } from '../../http/client.js'
+import type {
+  AnyCheckKind,
+  CheckContext,
+  CheckSandboxes,
+  ReportDescriptor,
+  Variables,
+} from '../../api/kind.js'
 import type { Redactor } from '../../http/redact.js'
 import type { CheckEvent, CheckResult, Finding, SerializedError } from '../../verdict.js'
 
@@ -20,10 +25,12 @@ export class CheckAbort extends Error {
 export interface RunCheckOptions {
   plan: Plan
   check: CheckBlock
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  kind: CheckKind<any>
+  kind: AnyCheckKind
   sandboxes: CheckSandboxes
-  http: HttpClient
+  /** The run's open clients by name; the check gets those its kind's `meta.needs` names. */
+  clients: Readonly<Record<string, unknown>>
+  /** Redacts findings, errors and progress notes. */
+  redactor: Redactor
   vars: Variables
   seed: number
   timeoutMs: number
@@ -42,7 +49,11 @@ export function renderMessage(template: string, data: Record<string, unknown> = 
 }
 
 /** A report descriptor as a verdict finding, redacted. */
-export function toFinding(kind: CheckKind<unknown>, d: ReportDescriptor, redactor: Redactor): Finding {
+export function toFinding(
+  kind: { meta: { messages: Readonly<Record<string, string>> } },
+  d: ReportDescriptor,
+  redactor: Redactor,
+): Finding {
   const template = d.messageId !== undefined ? kind.meta.messages[d.messageId] : undefined
   const message =
     template !== undefined ? renderMessage(template, d.data) : (d.message ?? d.messageId ?? 'Check failed.')
@@ -83,7 +94,7 @@ export function serializeError(error: unknown, redactor: Redactor): SerializedEr
 
 /** Runs one check to its result; never throws. */
 export async function runCheck(options: RunCheckOptions): Promise<CheckResult> {
-  const { plan, check, kind, http } = options
+  const { plan, check, kind, redactor } = options
   const base = { plan: plan.name, check: check.name, kind: check.kind, location: { ...check.location } }
   const started = performance.now()
   const controller = new AbortController()
@@ -97,19 +108,24 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckResult> {
   if (options.signal.aborted) onRunAbort()
   else options.signal.addEventListener('abort', onRunAbort, { once: true })
 
-  const ctx: CheckContext = {
+  // The kind gets exactly the clients it declared; one the run did not open makes the check errored.
+  const needs: readonly string[] = kind.meta.needs ?? []
+  const clients: Record<string, unknown> = {}
+  for (const name of needs) if (Object.hasOwn(options.clients, name)) clients[name] = options.clients[name]
+  const unmet = needs.filter((name) => !Object.hasOwn(clients, name))
+  const ctx: CheckContext<Record<string, unknown>, never, Record<string, unknown>> = {
     plan,
     check,
     params: check.params as Record<string, unknown>,
     sandboxes: options.sandboxes,
-    http,
+    clients,
     vars: options.vars,
     seed: options.seed,
     signal: controller.signal,
     timeoutMs: options.timeoutMs,
     report: (descriptor) => {
       // Reports after the check ended (a kind that ignored its signal) are dropped.
-      if (!settled) findings.push(toFinding(kind, descriptor, http.redactor))
+      if (!settled) findings.push(toFinding(kind, descriptor, redactor))
     },
     progress: (note) => {
       if (!settled)
@@ -117,7 +133,7 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckResult> {
           plan: plan.name,
           check: check.name,
           kind: check.kind,
-          note: http.redactor.text(note),
+          note: redactor.text(note),
         })
     },
   }
@@ -130,6 +146,11 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckResult> {
   aborted.catch(() => undefined)
   try {
     // A kind that ignores its signal cannot hold the run: the race ends the check on abort.
+    if (unmet.length) {
+      throw new Error(
+        `the ${check.kind} kind needs the client${unmet.length === 1 ? '' : 's'} ${unmet.join(', ')}, which this run has not opened (engine/clients/index.ts has none by that name)`,
+      )
+    }
     await Promise.race([kind.run(ctx), aborted])
     const durationMs = Math.round(performance.now() - started)
     const failed = findings.some((f) => f.severity === 'error')
@@ -138,14 +159,14 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckResult> {
     // A kind that finds it does not apply to this run (e.g. no baseline to compare) says so by
     // throwing CheckSkipped (engine/errors.ts); matched by code so no import cycle is needed.
     if (!controller.signal.aborted && (error as { code?: unknown })?.code === 'VIGIL_CHECK_SKIPPED') {
-      return { ...base, state: 'skipped', note: http.redactor.text((error as Error).message) }
+      return { ...base, state: 'skipped', note: redactor.text((error as Error).message) }
     }
     const reason = controller.signal.aborted ? controller.signal.reason : error
     return {
       ...base,
       state: 'errored',
       durationMs: Math.round(performance.now() - started),
-      error: serializeError(reason, http.redactor),
+      error: serializeError(reason, redactor),
       findings,
     }
   } finally {

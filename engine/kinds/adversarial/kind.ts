@@ -138,8 +138,9 @@ export const adversarialSchema: JsonSchema = {
   dependencies: { operations: ['openapi'] },
 }
 
-export default defineCheckKind<AdversarialParams>({
+export default defineCheckKind<AdversarialParams, 'http'>({
   meta: {
+    needs: ['http'],
     description:
       'Generated hostile requests do not break the service: no 5xx, invalid input rejected, no leaks, authorization enforced',
     schema: adversarialSchema,

@@ -57,7 +57,7 @@ export function dedupe(items: readonly Item[]): Array<{ item: Item; count: numbe
 }
 
 export function reportItem(
-  ctx: CheckContext<AdversarialParams>,
+  ctx: CheckContext<AdversarialParams, 'http'>,
   item: Item,
   count: number,
   seed: number,
@@ -65,7 +65,7 @@ export function reportItem(
 ): void {
   const { outcome, failure } = item
   const c = outcome.case
-  const redactor = ctx.http.redactor
+  const redactor = ctx.clients.http.redactor
   const recorded = outcome.exchange?.recorded()
   const request = recorded?.request ?? outcome.error?.request
   const status = failure.status === 0 ? 'no response' : String(failure.status)

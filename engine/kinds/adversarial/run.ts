@@ -22,7 +22,7 @@ import { judge, openSession, send, type Outcome, type Session } from './session.
 import { suggestedCases, type Suggested } from './suggested.js'
 import { resolveTargets, type Target } from './targets.js'
 
-type Ctx = CheckContext<AdversarialParams>
+type Ctx = CheckContext<AdversarialParams, 'http'>
 
 export const DEFAULT_CASES = 200
 export const MAX_CASES = 5000
@@ -63,7 +63,7 @@ async function healthy(
   request: { method: string; path: string },
 ): Promise<{ ok: boolean; status: string }> {
   try {
-    const exchange = await ctx.http.request({
+    const exchange = await ctx.clients.http.request({
       method: request.method,
       url: serviceUrl(sandbox, ctx.params.service, request.path),
       headers: { ...sandbox.headers },

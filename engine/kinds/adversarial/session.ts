@@ -12,7 +12,7 @@ import { prepareBase, type Base, type Case } from './cases.js'
 import { findLeak, sentStrings } from './leaks.js'
 import type { AdversarialParams, Credential, OracleName } from './params.js'
 
-type Ctx = CheckContext<AdversarialParams>
+type Ctx = CheckContext<AdversarialParams, 'http'>
 
 /** Why an outcome fails: an oracle, or the control request of a target not being accepted. */
 export type FailureReason = OracleName | 'control-rejected'
@@ -85,7 +85,7 @@ export async function openSession(
 export async function send(ctx: Ctx, session: Session, c: Case, timeoutMs: number): Promise<Outcome> {
   const { sandbox } = session
   try {
-    const exchange = await ctx.http.request({
+    const exchange = await ctx.clients.http.request({
       method: c.request.method,
       url: serviceUrl(sandbox, c.target.service, c.request.path),
       headers: { ...sandbox.headers, ...c.request.headers },
@@ -125,13 +125,13 @@ export function judge(ctx: Ctx, outcome: Outcome, oracles: ReadonlySet<OracleNam
     const leak = findLeak(
       outcome.exchange.response,
       () => sentStrings(c.request.path, c.request.body),
-      ctx.http.redactor,
+      ctx.clients.http.redactor,
     )
     if (leak)
       failures.push({
         oracle: 'no-leak',
         status,
-        data: { leak: leak.what, match: ctx.http.redactor.text(leak.match) },
+        data: { leak: leak.what, match: ctx.clients.http.redactor.text(leak.match) },
       })
   }
   return { ...outcome, failures }

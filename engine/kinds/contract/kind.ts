@@ -83,8 +83,9 @@ export const contractSchema: JsonSchema = {
   not: { required: ['request', 'requests'] },
 }
 
-export default defineCheckKind<ContractParams>({
+export default defineCheckKind<ContractParams, 'http'>({
   meta: {
+    needs: ['http'],
     description: 'Responses match their schema, and do not break against the baseline',
     schema: contractSchema,
     messages: {

@@ -13,7 +13,7 @@ import type { ContractParams } from './params.js'
 import { expandRequests, SAFE_METHODS, type ContractRequest } from './requests.js'
 import { clipValue, describeValue } from '../../api/values.js'
 
-type Ctx = CheckContext<ContractParams>
+type Ctx = CheckContext<ContractParams, 'http'>
 
 interface SandboxState {
   sandbox: Sandbox
@@ -53,7 +53,7 @@ async function ensureSetup(ctx: Ctx, state: SandboxState): Promise<boolean> {
 
 async function send(ctx: Ctx, request: ContractRequest, state: SandboxState): Promise<HttpExchange> {
   const built = request.build(rendererFor(ctx.vars, state.captures ?? new Map()))
-  return ctx.http.request({
+  return ctx.clients.http.request({
     method: built.method,
     url: serviceUrl(state.sandbox, request.service, built.path),
     headers: { ...state.sandbox.headers, ...built.headers },
@@ -160,7 +160,7 @@ async function runRequest(
   const options = { ...compare, ...(conformance.schema ? { enums: conformance.schema.enums } : {}) }
   const noise = secondary ? learnNoise(snapshot(primary), snapshot(secondary), options) : undefined
   const changes = compareResponses(snapshot(primary), snapshot(candidateExchange), noise, options)
-  const baselineResponse = ctx.http.recordResponse(primary.response)
+  const baselineResponse = ctx.clients.http.recordResponse(primary.response)
   for (const change of changes)
     reportChange(ctx, change, step, { ...evidence, details: { baseline: baselineResponse } }, reproduce)
   const learned = noise
@@ -187,10 +187,10 @@ function reportChange(
   const header = change.pointer.startsWith('header:') ? change.pointer.slice(7) : undefined
   const redact = (value: unknown) =>
     header && typeof value === 'string'
-      ? ctx.http.redactor.headerValue(header, value)
-      : ctx.http.redactor.json(clipValue(value))
+      ? ctx.clients.http.redactor.headerValue(header, value)
+      : ctx.clients.http.redactor.json(clipValue(value))
   const data: Record<string, string> = {}
-  for (const [k, v] of Object.entries(change.data)) data[k] = ctx.http.redactor.text(v)
+  for (const [k, v] of Object.entries(change.data)) data[k] = ctx.clients.http.redactor.text(v)
   // Values are redacted before they are described: a header's secret may be cut short by the description.
   if (change.baseline !== undefined) data.baseline = describeValue(redact(change.baseline))
   if (change.candidate !== undefined) data.candidate = describeValue(redact(change.candidate))
@@ -208,7 +208,7 @@ function reportChange(
 }
 
 function report(ctx: Ctx, descriptor: ReportDescriptor): void {
-  const redactor = ctx.http.redactor
+  const redactor = ctx.clients.http.redactor
   ctx.report({
     ...descriptor,
     expected: redactor.json(clipValue(descriptor.expected)),

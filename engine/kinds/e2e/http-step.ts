@@ -9,7 +9,7 @@ import type { CheckContext, ReportDescriptor, Variables } from '../../api/kind.j
 import { parseRequestLine } from '../../api/vocabulary.js'
 
 interface StepEnv {
-  ctx: CheckContext<unknown>
+  ctx: CheckContext<unknown, 'http'>
   vars: Variables & Partial<Pick<ScopableVariables, 'scoped'>>
 }
 
@@ -77,7 +77,7 @@ export async function runHttpStep({ ctx, vars }: StepEnv, raw: E2eHttpStep): Pro
 
   let exchange: HttpExchange
   try {
-    exchange = await ctx.http.request({
+    exchange = await ctx.clients.http.request({
       method,
       url: base + path,
       query: request.query,

@@ -21,7 +21,10 @@ function isRunStep(step: E2eParams['steps'][number]): step is E2eRunStep {
 }
 
 /** Environment a `run:` step sees: sandbox URLs, the seed, then the step's own env. */
-function runEnvironment(ctx: CheckContext<E2eParams>, extra: Record<string, string>): Record<string, string> {
+function runEnvironment(
+  ctx: CheckContext<E2eParams, 'http'>,
+  extra: Record<string, string>,
+): Record<string, string> {
   const { candidate, baseline } = ctx.sandboxes
   const env: Record<string, string> = {
     BASE_URL: candidate.url(),
@@ -34,7 +37,7 @@ function runEnvironment(ctx: CheckContext<E2eParams>, extra: Record<string, stri
 }
 
 async function runCommandStep(
-  ctx: CheckContext<E2eParams>,
+  ctx: CheckContext<E2eParams, 'http'>,
   vars: Variables,
   step: E2eRunStep,
 ): Promise<boolean> {
@@ -88,8 +91,9 @@ async function runCommandStep(
   return false
 }
 
-export default defineCheckKind<E2eParams>({
+export default defineCheckKind<E2eParams, 'http'>({
   meta: {
+    needs: ['http'],
     description: 'Ordered requests with assertions and captures across services, and existing test commands',
     schema: e2eSchema,
     messages: {

@@ -55,14 +55,19 @@ function checkBounds(spec: LoadSpec, sides: number, timeoutMs: number): void {
 }
 
 /** A redacted curl of the first request, to poke at the service by hand. */
-function reproduce(ctx: CheckContext<LoadParams>, spec: LoadSpec, baseUrl: string): string | undefined {
+function reproduce(
+  ctx: CheckContext<LoadParams, 'http'>,
+  spec: LoadSpec,
+  baseUrl: string,
+): string | undefined {
   const r = spec.requests[0]
   if (!r) return undefined
-  return renderCurl(ctx.http.recordRequest(r.method, baseUrl + r.path, r.headers, r.body))
+  return renderCurl(ctx.clients.http.recordRequest(r.method, baseUrl + r.path, r.headers, r.body))
 }
 
-export default defineCheckKind<LoadParams>({
+export default defineCheckKind<LoadParams, 'http'>({
   meta: {
+    needs: ['http'],
     description:
       'Latency and errors under load: k6-style thresholds and regression against the baseline in the same run',
     schema: loadSchema,

@@ -12,7 +12,10 @@ import { clusterOf } from '../../../kubernetes/cluster-info.js'
 import { ClusterJobError } from '../../../kubernetes/errors.js'
 import { runTestRun } from './k6-operator.js'
 
-export async function runLoadOnOperator(ctx: CheckContext<LoadParams>, spec: LoadSpec): Promise<void> {
+export async function runLoadOnOperator(
+  ctx: CheckContext<LoadParams, 'http'>,
+  spec: LoadSpec,
+): Promise<void> {
   const candidate = ctx.sandboxes.candidate
   const cluster = clusterOf(candidate)
   if (!cluster) {

@@ -91,7 +91,8 @@ async function execute(plans: Plan[], extra: Partial<ExecuteOptions> = {}) {
       plans,
       kinds: { test, 'needs-baseline': needsBaseline, measuring },
       sandboxes: { candidate: staticSandbox('candidate', { services: { api: 'http://127.0.0.1:1' } }) },
-      http,
+      clients: { http },
+      redactor: http.redactor,
       createVariables: () => new Variables(),
       concurrency: 4,
       reporter: {

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { ReportDescriptor } from '../../../../engine/api/kind.js'
 import { createCheckContext } from '../../../support/check-context.js'
 import { startToyApi, TOKENS, toyParams, type ToyApi, type ToyFaults } from './toy-api.js'
+import type { HttpClient } from '../../../../engine/http/client.js'
 
 const open: ToyApi[] = []
 afterEach(async () => {
@@ -166,9 +167,10 @@ describe('adversarial check kind', { timeout: 60_000 }, () => {
       secrets: { owner: { value: TOKENS.owner }, other: { value: TOKENS.other } },
     })
     // The health request is the first and the last one sent: kill the server after the first.
-    const original = t.ctx.http.request.bind(t.ctx.http)
+    const http = t.ctx.clients.http as HttpClient
+    const original = http.request.bind(http)
     let healthCalls = 0
-    t.ctx.http.request = async (spec) => {
+    http.request = async (spec) => {
       if (spec.url.endsWith('/health') && ++healthCalls === 2) await target.close().catch(() => undefined)
       return original(spec)
     }
