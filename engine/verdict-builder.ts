@@ -11,6 +11,7 @@ import type {
   Verdict,
   VerdictSelection,
 } from './verdict.js'
+import { VERDICT_SCHEMA_VERSION } from './verdict.js'
 
 /** Run-error codes that mean "the plans or the command line are wrong" (exit 2); others are infrastructure (exit 3). */
 export const USAGE_ERROR_CODES: ReadonlySet<string> = new Set([
@@ -90,7 +91,7 @@ export function verdictStatus(
 
 export function buildVerdict(input: BuildVerdictInput): Verdict {
   const verdict: Verdict = {
-    schemaVersion: 1,
+    schemaVersion: VERDICT_SCHEMA_VERSION,
     ...verdictStatus(input),
     startedAt: input.startedAt.toISOString(),
     durationMs: Math.round(input.durationMs),

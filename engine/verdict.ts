@@ -19,22 +19,61 @@ export interface RecordedRequest {
   body?: string
 }
 
-/** A response as received, body cut to an excerpt, secrets redacted. */
+/** A response as received, secrets redacted (its body is the evidence's `excerpt`). */
 export interface RecordedResponse {
   status: number
   headers: Record<string, string>
-  bodyExcerpt?: string
   durationMs: number
 }
 
-export interface Evidence {
-  request?: RecordedRequest
-  response?: RecordedResponse
-  /** Which sandbox answered: `candidate` or `baseline`. */
+/** One line of evidence as every reporter shows it: `request: POST http://127.0.0.1:4001/orders (candidate)`. */
+export interface EvidenceLine {
+  label: string
+  value: string
+}
+
+/** A longer text shown as a block: a response body, a command's output, a message's payload. */
+export interface EvidenceExcerpt {
+  /** e.g. `body`, `output`, `payload`. */
+  label: string
+  text: string
+}
+
+/**
+ * What a finding observed, over one transport. Reporters render only these common fields, the same way
+ * for every transport; the fields of a variant (an HTTP exchange's request and response) are for machines.
+ * Kinds write evidence through the helpers of engine/api/evidence.ts.
+ */
+export interface EvidenceBase<Transport extends string = string> {
+  /** The transport it was observed on: `http`, `process`, … (a message, a row set, a fault next). */
+  transport: Transport
+  /** Which sandbox: `candidate` or `baseline`. */
   sandbox?: string
-  /** Free-form extra facts (a log tail, metrics, a seed). Values are JSON. */
+  /** What it shows, in order, one line each. */
+  summary: EvidenceLine[]
+  excerpt?: EvidenceExcerpt
+  /** A shell command that reproduces it (curl for HTTP), secrets replaced by `[REDACTED]`. */
+  reproduce?: string
+  /** Free-form extra facts (metrics, a seed, a command's exit code). Values are JSON. */
   details?: Record<string, unknown>
 }
+
+/** An HTTP exchange, or a request that got no response, or a measurement of HTTP traffic (load). */
+export interface HttpEvidence extends EvidenceBase<'http'> {
+  request?: RecordedRequest
+  response?: RecordedResponse
+}
+
+/** A command a check ran (an e2e `run:` step): its output is the excerpt. */
+export type ProcessEvidence = EvidenceBase<'process'>
+
+/**
+ * Evidence of a transport that has no variant of its own yet (a plug-in's): the common fields, its facts
+ * in `details`. A transport that earns structured fields gets a variant here and in the schema.
+ */
+export type OtherEvidence = EvidenceBase
+
+export type Evidence = HttpEvidence | ProcessEvidence | OtherEvidence
 
 export interface Finding {
   /** The kind's message id, e.g. `status`, `field-removed`, `no-server-error`. */
@@ -47,9 +86,8 @@ export interface Finding {
   pointer?: string
   expected?: unknown
   actual?: unknown
+  /** What was observed, with the command that reproduces it. */
   evidence?: Evidence
-  /** A shell command that reproduces the finding (usually curl). */
-  reproduce?: string
   /** A step or sub-part of the check, e.g. an e2e step name. */
   step?: string
 }
@@ -145,8 +183,11 @@ export interface TimingEntry {
   durationMs: number
 }
 
+/** The version of the verdict's JSON form (reporters/schema/verdict.json); 2 tags evidence by transport. */
+export const VERDICT_SCHEMA_VERSION = 2
+
 export interface Verdict {
-  schemaVersion: 1
+  schemaVersion: typeof VERDICT_SCHEMA_VERSION
   status: VerdictStatus
   /** 0 pass, 1 fail, 2 usage or plan error, 3 infrastructure error. */
   exitCode: 0 | 1 | 2 | 3

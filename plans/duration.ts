@@ -53,3 +53,18 @@ export function formatDuration(ms: number): string {
   }
   return out
 }
+
+/** An elapsed time for people: `850ms`, `1.25s`, `12.3s`, `2m05s`, `1h02m` (reporters, evidence lines). */
+export function formatElapsed(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '-'
+  if (ms < 1000) return `${Math.round(ms)}ms`
+  const s = ms / 1000
+  if (s < 10) return `${s.toFixed(2)}s`
+  if (s < 60) return `${s.toFixed(1)}s`
+  const totalSeconds = Math.round(s)
+  const hours = Math.floor(totalSeconds / 3600)
+  const minutes = Math.floor((totalSeconds % 3600) / 60)
+  const seconds = totalSeconds % 60
+  if (hours > 0) return `${hours}h${String(minutes).padStart(2, '0')}m`
+  return `${minutes}m${String(seconds).padStart(2, '0')}s`
+}

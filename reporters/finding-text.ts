@@ -13,7 +13,7 @@ export const plainStyle: TextStyle = { label: (t) => t, dim: (t) => t, severity:
 
 /** Limits on what a finding may print. */
 export interface FindingTextLimits {
-  /** Lines of a response excerpt. @default 20 */
+  /** Lines of an evidence excerpt (a response body, a command's output). @default 20 */
   excerptLines?: number
   /** Characters of an expected/actual value. @default 200 */
   valueChars?: number
@@ -34,21 +34,16 @@ export function findingLines(
   ]
   const inner = `${indent}${' '.repeat(String(index + 1).length + 2)}`
   const facts = findingFacts(finding, limits.valueChars ?? 200)
-  const width = Math.max(
-    0,
-    ...facts.map(([label]) => label.length),
-    finding.reproduce ? 'reproduce'.length : 0,
-  )
+  const { excerpt, reproduce } = finding.evidence ?? {}
+  const width = Math.max(0, ...facts.map(([label]) => label.length), reproduce ? 'reproduce'.length : 0)
   for (const [label, value] of facts)
     lines.push(`${inner}${style.label(`${label}:`.padEnd(width + 1))} ${value}`)
-  const excerpt = finding.evidence?.response?.bodyExcerpt
   if (excerpt) {
-    lines.push(`${inner}${style.label('body:')}`)
-    for (const line of limitLines(excerpt, limits.excerptLines ?? 20))
+    lines.push(`${inner}${style.label(`${excerpt.label}:`)}`)
+    for (const line of limitLines(excerpt.text, limits.excerptLines ?? 20))
       lines.push(`${inner}  ${style.dim(line)}`)
   }
-  if (finding.reproduce)
-    lines.push(`${inner}${style.label('reproduce:'.padEnd(width + 1))} ${finding.reproduce}`)
+  if (reproduce) lines.push(`${inner}${style.label('reproduce:'.padEnd(width + 1))} ${reproduce}`)
   return lines
 }
 

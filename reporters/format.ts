@@ -1,20 +1,10 @@
 /** Text helpers shared by the renderers. All pure; none adds data that is not in the verdict. */
-import type { CheckResult, Counts, Finding, PlanResult, RecordedRequest, Verdict } from '../engine/verdict.js'
+import type { CheckResult, Counts, Finding, PlanResult, Verdict } from '../engine/verdict.js'
 
-/** `850ms`, `1.25s`, `12.3s`, `2m05s`, `1h02m`. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '-'
-  if (ms < 1000) return `${Math.round(ms)}ms`
-  const s = ms / 1000
-  if (s < 10) return `${s.toFixed(2)}s`
-  if (s < 60) return `${s.toFixed(1)}s`
-  const totalSeconds = Math.round(s)
-  const hours = Math.floor(totalSeconds / 3600)
-  const minutes = Math.floor((totalSeconds % 3600) / 60)
-  const seconds = totalSeconds % 60
-  if (hours > 0) return `${hours}h${String(minutes).padStart(2, '0')}m`
-  return `${minutes}m${String(seconds).padStart(2, '0')}s`
-}
+/** `850ms`, `1.25s`, `12.3s`, `2m05s`, `1h02m` (the one elapsed-time format of every output). */
+import { formatElapsed as formatDuration } from '../plans/duration.js'
+
+export { formatDuration }
 
 /** JUnit's `time`: seconds with millisecond precision. */
 export function formatSeconds(ms: number): string {
@@ -37,11 +27,6 @@ export function formatLocation(location: { file: string; line?: number; column?:
   if (location.line !== undefined) out += `:${location.line}`
   if (location.line !== undefined && location.column !== undefined) out += `:${location.column}`
   return out
-}
-
-/** `POST http://127.0.0.1:4001/orders`. */
-export function requestLine(request: RecordedRequest): string {
-  return `${request.method} ${request.url}`
 }
 
 /** A value as compact JSON on one line (strings quoted), cut to `max` characters. */
@@ -150,16 +135,9 @@ export function findingFacts(finding: Finding, maxValue = 200): Array<[label: st
   if (finding.pointer !== undefined) facts.push(['at', finding.pointer])
   if (finding.expected !== undefined) facts.push(['expected', formatValue(finding.expected, maxValue)])
   if (finding.actual !== undefined) facts.push(['actual', formatValue(finding.actual, maxValue)])
+  // The evidence says what it shows in its own lines, whatever its transport: no reporter knows one.
   const evidence = finding.evidence
-  if (evidence?.request) {
-    const sandbox = evidence.sandbox ? ` (${evidence.sandbox})` : ''
-    facts.push(['request', `${requestLine(evidence.request)}${sandbox}`])
-  } else if (evidence?.sandbox) {
-    facts.push(['sandbox', evidence.sandbox])
-  }
-  if (evidence?.response) {
-    facts.push(['response', `${evidence.response.status} in ${formatDuration(evidence.response.durationMs)}`])
-  }
+  for (const line of evidence?.summary ?? []) facts.push([line.label, line.value])
   if (evidence?.details && Object.keys(evidence.details).length > 0) {
     facts.push(['details', formatValue(sortKeys(evidence.details), maxValue * 2)])
   }

@@ -128,10 +128,17 @@ function findingMarkdown(lines: string[], finding: Finding, index: number): void
   const indent = '   '
   para(lines, `${index + 1}. **${finding.severity}**: ${mdText(finding.message)}`)
   for (const [label, value] of findingFacts(finding, 500)) lines.push(`${indent}- ${label}: ${mdCode(value)}`)
-  const excerpt = finding.evidence?.response?.bodyExcerpt
-  if (excerpt)
-    para(lines, `${indent}Response body:`, '', mdFence('text', limitLines(excerpt, 30).join('\n'), indent))
-  if (finding.reproduce) para(lines, `${indent}Reproduce:`, '', mdFence('sh', finding.reproduce, indent))
+  const { excerpt, reproduce } = finding.evidence ?? {}
+  if (excerpt) {
+    const title = `${excerpt.label.charAt(0).toUpperCase()}${excerpt.label.slice(1)}`
+    para(
+      lines,
+      `${indent}${mdText(title)}:`,
+      '',
+      mdFence('text', limitLines(excerpt.text, 30).join('\n'), indent),
+    )
+  }
+  if (reproduce) para(lines, `${indent}Reproduce:`, '', mdFence('sh', reproduce, indent))
 }
 
 function problemBlock({ plan, result, warning }: Problem): string {

@@ -9,7 +9,7 @@ import schema from './schema/verdict.json' with { type: 'json' }
 import type { Verdict } from '../engine/verdict.js'
 
 /** The schema's `$id`; the JSON reporter writes it as the verdict's `$schema`. */
-export const VERDICT_SCHEMA_ID = 'urn:vigil:schema:verdict:1'
+export const VERDICT_SCHEMA_ID = 'urn:vigil:schema:verdict:2'
 
 /** The verdict's JSON Schema, as an object. */
 export const verdictSchema: Readonly<Record<string, unknown>> = schema
@@ -49,6 +49,8 @@ function formatErrors(errors: readonly ErrorObject[]): string[] {
     .filter((e) => e.keyword !== 'if')
     .map((e) => {
       const where = e.instancePath || '/'
+      // A property a branch forbids (request and response on evidence other than http).
+      if (e.keyword === 'false schema') return `${where} must not be present here`
       const extra =
         e.keyword === 'additionalProperties' || e.keyword === 'unevaluatedProperties'
           ? ` (${String(Object.values(e.params)[0])})`

@@ -15,8 +15,8 @@ export interface ReportDescriptor {
   pointer?: string
   expected?: unknown
   actual?: unknown
+  /** What was observed, with its reproduce line: write it with the helpers of engine/api/evidence.ts. */
   evidence?: Evidence
-  reproduce?: string
   step?: string
 }
 

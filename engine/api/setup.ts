@@ -3,6 +3,7 @@
  * are that sandbox's variables.
  */
 import { HttpNetworkError, type HttpExchange } from '../http/client.js'
+import { exchangeEvidence, unansweredEvidence, type HttpEvidence } from './evidence.js'
 import type { CheckContext, Variables } from './kind.js'
 import { serviceUrl, type Sandbox } from './sandbox.js'
 import { get as getPointer } from './pointer.js'
@@ -61,16 +62,12 @@ export async function runSetup(
     const render = rendererFor(ctx.vars, captures)
     const parsed = render(parseRequestLine(entry.request))
     const step = `setup: ${entry.name ?? (typeof entry.request === 'string' ? entry.request : `${parsed.method} ${parsed.path}`)}`
-    const fail = (reason: string, exchange?: HttpExchange, extra: Record<string, unknown> = {}) => {
-      const evidence = exchange
-        ? { ...exchange.recorded(), sandbox: sandbox.name }
-        : { sandbox: sandbox.name }
+    const fail = (reason: string, evidence: HttpEvidence) => {
       ctx.report({
         messageId: 'setup-failed',
         data: { step, sandbox: sandbox.name, reason: ctx.clients.http.redactor.text(reason) },
         step,
-        evidence: Object.keys(extra).length ? { ...evidence, details: extra } : evidence,
-        ...(exchange ? { reproduce: exchange.curl() } : {}),
+        evidence,
       })
       return { ok: false as const }
     }
@@ -92,16 +89,20 @@ export async function runSetup(
       })
     } catch (error) {
       if (!(error instanceof HttpNetworkError)) throw error
-      return fail(error.message, undefined, { reproduce: error.curl, index: i })
+      return fail(error.message, unansweredEvidence(error, sandbox.name, { index: i }))
     }
     if (!statusMatches(exchange.response.status, entry.expect?.status)) {
-      return fail(`status ${exchange.response.status}`, exchange)
+      return fail(`status ${exchange.response.status}`, exchangeEvidence(exchange, sandbox.name))
     }
     for (const [name, source] of Object.entries(entry.capture ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
       const value = captureValue(exchange, source)
-      if (value === undefined) return fail(`capture ${name}: nothing at ${source}`, exchange)
+      if (value === undefined)
+        return fail(`capture ${name}: nothing at ${source}`, exchangeEvidence(exchange, sandbox.name))
       if (JSON.stringify(value).includes('{{')) {
-        return fail(`capture ${name}: value ${describeValue(value)} contains "{{" and is refused`, exchange)
+        return fail(
+          `capture ${name}: value ${describeValue(value)} contains "{{" and is refused`,
+          exchangeEvidence(exchange, sandbox.name),
+        )
       }
       captures.set(name, value)
     }

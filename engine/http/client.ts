@@ -33,14 +33,22 @@ export interface HttpResponse {
   json(): unknown
 }
 
+/** An exchange as evidence records it: redacted, the body cut to an excerpt. */
+export interface RecordedExchange {
+  request: RecordedRequest
+  response: RecordedResponse
+  /** The start of the response body, redacted (absent for an empty body). */
+  body?: string
+}
+
 /** A request and its response, as recorded for evidence. */
 export interface HttpExchange {
   /** The request as sent (unredacted; do not put it in a report, use `recorded()`). */
   spec: HttpRequestSpec
   url: string
   response: HttpResponse
-  /** Request and response, redacted, ready for a finding's evidence. */
-  recorded(): { request: RecordedRequest; response: RecordedResponse }
+  /** Request, response and the body's excerpt, redacted, ready for a finding's evidence. */
+  recorded(): RecordedExchange
   /** A redacted curl command that reproduces the request. */
   curl(): string
 }
@@ -192,11 +200,14 @@ export class HttpClient {
     return recorded
   }
 
-  recordResponse(response: HttpResponse): RecordedResponse {
-    const recorded: RecordedResponse = {
-      status: response.status,
-      headers: this.redactor.headers(response.headers),
-      durationMs: Math.round(response.durationMs * 100) / 100,
+  /** The response's status, headers and time, and the start of its body; redacted. */
+  recordResponse(response: HttpResponse): { response: RecordedResponse; body?: string } {
+    const recorded: { response: RecordedResponse; body?: string } = {
+      response: {
+        status: response.status,
+        headers: this.redactor.headers(response.headers),
+        durationMs: Math.round(response.durationMs * 100) / 100,
+      },
     }
     if (response.body.length) {
       // Redacted before it is cut: a secret written across the cut would otherwise leave its first part.
@@ -205,7 +216,7 @@ export class HttpClient {
       const bytes = Buffer.from(redacted, 'utf8')
       const excerpt =
         bytes.length > this.excerptBytes ? bytes.subarray(0, this.excerptBytes).toString('utf8') : redacted
-      recorded.bodyExcerpt =
+      recorded.body =
         excerpt + (response.body.length > this.excerptBytes ? `… (${response.body.length} bytes)` : '')
     }
     return recorded
@@ -287,8 +298,8 @@ class Exchange implements HttpExchange {
     readonly response: HttpResponse,
   ) {}
 
-  recorded(): { request: RecordedRequest; response: RecordedResponse } {
-    return { request: this.recordRequest(), response: this.client.recordResponse(this.response) }
+  recorded(): RecordedExchange {
+    return { request: this.recordRequest(), ...this.client.recordResponse(this.response) }
   }
 
   curl(): string {

@@ -20,14 +20,11 @@ function finding(f: Finding): string[] {
   if (f.step) lines.push(`    step: ${f.step}`)
   if (f.expected !== undefined) lines.push(`    expected: ${value(f.expected)}`)
   if (f.actual !== undefined) lines.push(`    actual: ${value(f.actual)}`)
-  const req = f.evidence?.request
-  if (req)
-    lines.push(
-      `    request: ${req.method} ${req.url}${f.evidence?.sandbox ? ` (${f.evidence.sandbox})` : ''}`,
-    )
-  const res = f.evidence?.response
-  if (res) lines.push(`    response: ${res.status}${res.bodyExcerpt ? ` ${value(res.bodyExcerpt)}` : ''}`)
-  if (f.reproduce) lines.push(`    reproduce: ${f.reproduce}`)
+  // Whatever the transport, the evidence says what it shows in its own lines.
+  const evidence = f.evidence
+  for (const line of evidence?.summary ?? []) lines.push(`    ${line.label}: ${value(line.value)}`)
+  if (evidence?.excerpt) lines.push(`    ${evidence.excerpt.label}: ${value(evidence.excerpt.text)}`)
+  if (evidence?.reproduce) lines.push(`    reproduce: ${evidence.reproduce}`)
   return lines
 }
 

@@ -235,15 +235,16 @@ function largeVerdict(): Verdict {
           message: `Step "create": POST /orders/${n} expected status 201, got 500.`,
           severity: 'error' as const,
           evidence: {
+            transport: 'http',
+            summary: [
+              { label: 'request', value: `POST ${url} (candidate)` },
+              { label: 'response', value: '500 in 3ms' },
+            ],
             request: { method: 'POST', url, headers: { 'content-type': 'application/json' }, body: body(n) },
-            response: {
-              status: 500,
-              headers: { 'content-type': 'application/json' },
-              durationMs: 3,
-              bodyExcerpt: body(n + 3),
-            },
+            response: { status: 500, headers: { 'content-type': 'application/json' }, durationMs: 3 },
+            excerpt: { label: 'body', text: body(n + 3) },
+            reproduce: `curl -sS -i -X POST '${url}' -H 'content-type: application/json' --data-binary '${body(n)}'`,
           },
-          reproduce: `curl -sS -i -X POST '${url}' -H 'content-type: application/json' --data-binary '${body(n)}'`,
         }
       }),
     }))
@@ -259,7 +260,7 @@ function largeVerdict(): Verdict {
   })
   const summary = { total: 0, passed: 0, failed: 0, errored: 0, skipped: 0, warned: 0 }
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     status: 'fail',
     exitCode: 1,
     startedAt: '2025-01-31T12:00:00.000Z',

@@ -125,7 +125,7 @@ describe('vigil mcp', () => {
       identity: { patch: `${changes}/env-var-rename.patch` },
     })
     const findings = failed.plans[0]!.checks.flatMap((c) => ('findings' in c ? c.findings : []))
-    expect(findings.some((f) => f.reproduce?.startsWith('curl '))).toBe(true)
+    expect(findings.some((f) => f.evidence?.reproduce?.startsWith('curl '))).toBe(true)
     const summary = text(faulty)
     expect(summary).toMatch(/^FAIL \(exit 1\)/)
     expect(summary).toContain('checkout-flow › Checkout [e2e] failed')

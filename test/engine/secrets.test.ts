@@ -124,10 +124,10 @@ describe('vigil ci: a change run with every secret in every place', () => {
     expect(findForms(JSON.stringify(result), ALL)).toEqual([])
     const finding = (result as { findings: Finding[] }).findings[0]!
     // The echo came back in every encoding, each replaced.
-    expect((finding.evidence as { response: { bodyExcerpt: string } }).response.bodyExcerpt).toBe(
+    expect(finding.evidence?.excerpt?.text).toBe(
       'raw [REDACTED] | base64 [REDACTED] | base64url [REDACTED] | url [REDACTED] | form [REDACTED] | json "[REDACTED]" | basic Basic [REDACTED]',
     )
-    expect(finding.reproduce).toMatch(/^curl -sS .*\[REDACTED\]/)
+    expect(finding.evidence?.reproduce).toMatch(/^curl -sS .*\[REDACTED\]/)
   })
 
   it.each(tableCases)('junit.xml, $check: the test case holds no form of its secret', ({ check }) => {

@@ -86,7 +86,7 @@ describe('verdict', () => {
       timings: [{ phase: 'plan:a', durationMs: 3.4 }],
     })
     expect(verdict).toMatchObject({
-      schemaVersion: 1,
+      schemaVersion: 2,
       status: 'pass',
       exitCode: 0,
       startedAt: '2024-01-02T03:04:05.000Z',
@@ -113,13 +113,17 @@ describe('the verdict, redacted as a whole', () => {
         message: `got ${Buffer.from(SECRETS.special).toString('base64')}`,
         severity: 'error',
         evidence: {
+          transport: 'http',
+          summary: [
+            { label: 'request', value: `GET http://127.0.0.1:1/?t=${encodeURIComponent(SECRETS.special)}` },
+          ],
           request: {
             method: 'GET',
             headers: {},
             url: `http://127.0.0.1:1/?t=${encodeURIComponent(SECRETS.special)}`,
           },
+          reproduce: `curl 'http://127.0.0.1:1/?t=${new URLSearchParams({ t: SECRETS.special }).toString().slice(2)}'`,
         },
-        reproduce: `curl 'http://127.0.0.1:1/?t=${new URLSearchParams({ t: SECRETS.special }).toString().slice(2)}'`,
       },
     ],
   }

@@ -14,7 +14,7 @@ const plan = {
 } as unknown as Plan
 
 const verdict = {
-  schemaVersion: 1,
+  schemaVersion: 2,
   errors: [],
   plans: [
     {
@@ -36,13 +36,13 @@ describe('Job results', () => {
   it('finds the verdict between the markers of a pod log mixed with stderr lines', () => {
     const log = `vigil: candidate sandbox: orders=http://orders.ns.svc:8080\n<<<vigil-verdict\n${JSON.stringify(verdict, null, 2)}\n\nvigil-verdict>>>\n`
     expect(extractVerdict(log)?.plans[0]?.name).toBe('checkout')
-    expect(extractVerdict(JSON.stringify(verdict))?.schemaVersion).toBe(1)
+    expect(extractVerdict(JSON.stringify(verdict))?.schemaVersion).toBe(2)
   })
 
   it.each([
     ['no verdict', 'vigil: unexpected error'],
     ['truncated JSON', `<<<vigil-verdict\n${JSON.stringify(verdict).slice(0, 40)}`],
-    ['another document', JSON.stringify({ schemaVersion: 2, plans: [], errors: [] })],
+    ['another document', JSON.stringify({ schemaVersion: 1, plans: [], errors: [] })],
     [
       'a check with an unknown state',
       JSON.stringify({ ...verdict, plans: [{ name: 'x', checks: [{ check: 'a', state: 'exploded' }] }] }),

@@ -34,27 +34,34 @@ const location: fc.Arbitrary<SourceLocation> = fc
 const headers = fc.dictionary(name, text, { maxKeys: 3 })
 const json = fc.jsonValue({ maxDepth: 2 })
 
-const evidence: fc.Arbitrary<Evidence> = fc
+// The fields every transport has; reporters render only these.
+const evidenceBase = {
+  sandbox: opt(fc.constantFrom('candidate', 'baseline')),
+  summary: fc.array(fc.record({ label: name, value: text }), { maxLength: 3 }),
+  excerpt: opt(fc.record({ label: name, text })),
+  reproduce: opt(text),
+  details: opt(fc.dictionary(name, json, { maxKeys: 3 })),
+}
+
+const httpEvidence = fc
   .record({
+    transport: fc.constant('http' as const),
+    ...evidenceBase,
     request: opt(
       fc
         .record({ method: fc.constantFrom('GET', 'POST'), url: fc.webUrl(), headers, body: opt(text) })
         .map(compact),
     ),
-    response: opt(
-      fc
-        .record({
-          status: fc.integer({ min: 100, max: 599 }),
-          headers,
-          bodyExcerpt: opt(text),
-          durationMs: ms,
-        })
-        .map(compact),
-    ),
-    sandbox: opt(fc.constantFrom('candidate', 'baseline')),
-    details: opt(fc.dictionary(name, json, { maxKeys: 3 })),
+    response: opt(fc.record({ status: fc.integer({ min: 100, max: 599 }), headers, durationMs: ms })),
   })
   .map(compact)
+
+// Transports without a variant of their own (a plug-in's) carry only the common fields.
+const otherEvidence = fc
+  .record({ transport: fc.constantFrom('process', 'tcp', 'message'), ...evidenceBase })
+  .map(compact)
+
+const evidence: fc.Arbitrary<Evidence> = fc.oneof(httpEvidence, otherEvidence)
 
 export const finding: fc.Arbitrary<Finding> = fc
   .record({
@@ -65,7 +72,6 @@ export const finding: fc.Arbitrary<Finding> = fc
     expected: opt(json),
     actual: opt(json),
     evidence: opt(evidence),
-    reproduce: opt(text),
     step: opt(text),
   })
   // JSON drops `null` for absent expected/actual only when undefined; keep null as a value.
@@ -182,4 +188,4 @@ export const verdictArb: fc.Arbitrary<Verdict> = fc
     timings: fc.array(fc.record({ phase: name, durationMs: ms }), { maxLength: 4 }),
     cancelled: opt(fc.boolean()),
   })
-  .map(({ outcome, ...rest }) => compact({ schemaVersion: 1 as const, ...outcome, ...rest }))
+  .map(({ outcome, ...rest }) => compact({ schemaVersion: 2 as const, ...outcome, ...rest }))

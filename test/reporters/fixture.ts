@@ -36,7 +36,12 @@ export const failedCheck: CheckResult = {
       expected: 201,
       actual: 500,
       evidence: {
+        transport: 'http',
         sandbox: 'candidate',
+        summary: [
+          { label: 'request', value: 'POST http://127.0.0.1:4001/orders (candidate)' },
+          { label: 'response', value: '500 in 12ms' },
+        ],
         request: {
           method: 'POST',
           url: 'http://127.0.0.1:4001/orders',
@@ -46,13 +51,15 @@ export const failedCheck: CheckResult = {
         response: {
           status: 500,
           headers: { 'content-type': 'application/json' },
-          bodyExcerpt:
-            '{"error":"TypeError: cannot read \'price\' of undefined"}\nat <anonymous> & more | piped',
           durationMs: 12,
         },
+        excerpt: {
+          label: 'body',
+          text: '{"error":"TypeError: cannot read \'price\' of undefined"}\nat <anonymous> & more | piped',
+        },
+        reproduce:
+          "curl -sS -i -X POST http://127.0.0.1:4001/orders -H 'authorization: Bearer [REDACTED]' --data-binary '{\"items\":[]}'",
       },
-      reproduce:
-        "curl -sS -i -X POST http://127.0.0.1:4001/orders -H 'authorization: Bearer [REDACTED]' --data-binary '{\"items\":[]}'",
     },
     {
       messageId: 'field-removed',
@@ -119,7 +126,7 @@ const plan = (p: Omit<PlanResult, 'file'> & { file?: string }): PlanResult => ({
 
 /** Plans are deliberately not in name order: renderers sort them. */
 export const verdict: Verdict = {
-  schemaVersion: 1,
+  schemaVersion: 2,
   status: 'error',
   exitCode: 2,
   startedAt: '2025-01-02T03:04:05.000Z',

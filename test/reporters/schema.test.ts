@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest'
 import type {
   CheckResult,
   Counts,
-  Evidence,
+  EvidenceExcerpt,
+  EvidenceLine,
+  HttpEvidence,
   Finding,
   PlanResult,
   RecordedRequest,
@@ -42,13 +44,20 @@ const typeKeys = {
   } satisfies Keys<Verdict>,
   sourceLocation: { file: true, line: true, column: true } satisfies Keys<SourceLocation>,
   recordedRequest: { method: true, url: true, headers: true, body: true } satisfies Keys<RecordedRequest>,
-  recordedResponse: {
-    status: true,
-    headers: true,
-    bodyExcerpt: true,
-    durationMs: true,
-  } satisfies Keys<RecordedResponse>,
-  evidence: { request: true, response: true, sandbox: true, details: true } satisfies Keys<Evidence>,
+  recordedResponse: { status: true, headers: true, durationMs: true } satisfies Keys<RecordedResponse>,
+  evidenceLine: { label: true, value: true } satisfies Keys<EvidenceLine>,
+  evidenceExcerpt: { label: true, text: true } satisfies Keys<EvidenceExcerpt>,
+  // The http variant holds every field: the common ones and its request and response.
+  evidence: {
+    transport: true,
+    sandbox: true,
+    summary: true,
+    excerpt: true,
+    reproduce: true,
+    details: true,
+    request: true,
+    response: true,
+  } satisfies Keys<HttpEvidence>,
   finding: {
     messageId: true,
     message: true,
@@ -57,7 +66,6 @@ const typeKeys = {
     expected: true,
     actual: true,
     evidence: true,
-    reproduce: true,
     step: true,
   } satisfies Keys<Finding>,
   serializedError: {
@@ -128,6 +136,13 @@ function declaredProperties(node: SchemaNode): string[] {
 }
 
 const clone = <T>(value: T): T => structuredClone(value)
+
+/** The HTTP evidence of the fixture's failed check (`/plans/1/checks/0/findings/0/evidence`). */
+function firstEvidence(v: Verdict): object {
+  const check = v.plans[1]!.checks[0]!
+  if (check.state !== 'failed' || !check.findings[0]?.evidence) throw new Error('fixture changed')
+  return check.findings[0].evidence
+}
 
 describe('verdict schema', () => {
   it('is draft 2020-12 with the id the JSON reporter writes', () => {
@@ -211,8 +226,18 @@ describe('verdict schema', () => {
     ],
     [
       'another schema version',
-      (v: Verdict) => Object.assign(v, { schemaVersion: 2 }),
-      '/schemaVersion must be equal to constant (1)',
+      (v: Verdict) => Object.assign(v, { schemaVersion: 1 }),
+      '/schemaVersion must be equal to constant (2)',
+    ],
+    [
+      'a request on evidence of another transport',
+      (v: Verdict) => Object.assign(firstEvidence(v), { transport: 'process' }),
+      '/plans/1/checks/0/findings/0/evidence/request must not be present here',
+    ],
+    [
+      'evidence without its transport',
+      (v: Verdict) => delete (firstEvidence(v) as { transport?: string }).transport,
+      "/plans/1/checks/0/findings/0/evidence must have required property 'transport'",
     ],
   ])('rejects %s, saying where', (_label, mutate, message) => {
     const v = clone(verdict)

@@ -4,7 +4,7 @@
  */
 import type { Plan } from '../../../plans/types.js'
 import { planState } from '../../verdict-builder.js'
-import type { CheckResult, PlanResult, Verdict } from '../../verdict.js'
+import { VERDICT_SCHEMA_VERSION, type CheckResult, type PlanResult, type Verdict } from '../../verdict.js'
 import type { KubeObject } from '../../kubernetes/client.js'
 
 export { terminatedState } from '../../kubernetes/client.js'
@@ -39,7 +39,8 @@ function isVerdict(value: unknown): value is Verdict {
   return (
     typeof v === 'object' &&
     v !== null &&
-    v.schemaVersion === 1 &&
+    // The Job runs the same vigil image version: its verdict has this version's shape.
+    v.schemaVersion === VERDICT_SCHEMA_VERSION &&
     Array.isArray(v.plans) &&
     Array.isArray(v.errors) &&
     v.plans.every(

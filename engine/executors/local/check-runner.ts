@@ -64,7 +64,6 @@ export function toFinding(
   if (d.expected !== undefined) finding.expected = redactor.json(d.expected)
   if (d.actual !== undefined) finding.actual = redactor.json(d.actual)
   if (d.evidence !== undefined) finding.evidence = redactor.json(d.evidence)
-  if (d.reproduce !== undefined) finding.reproduce = redactor.text(d.reproduce)
   return finding
 }
 

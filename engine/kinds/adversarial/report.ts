@@ -4,6 +4,7 @@
  * for the others and says how many there were — and reported with its curl line, the response excerpt,
  * the seed and the case index.
  */
+import { httpEvidence } from '../../api/evidence.js'
 import type { CheckContext } from '../../api/kind.js'
 import type { AdversarialParams } from './params.js'
 import { clipRecorded, reproduceCommand } from './reproduce.js'
@@ -97,12 +98,12 @@ export function reportItem(
     ...(c.pointer !== undefined ? { pointer: c.pointer } : {}),
     ...(item.expected ? { expected: item.expected } : {}),
     actual: failure.status === 0 ? 'no response' : failure.status,
-    evidence: {
-      ...(request ? { request: clipRecorded(request) } : {}),
-      ...(recorded ? { response: recorded.response } : {}),
+    evidence: httpEvidence({
       sandbox,
+      ...(request ? { request: clipRecorded(request) } : {}),
+      ...(recorded ? { response: recorded.response, ...(recorded.body ? { body: recorded.body } : {}) } : {}),
+      ...(request ? { reproduce: reproduceCommand(request, c.request.body, redactor) } : {}),
       details,
-    },
-    ...(request ? { reproduce: reproduceCommand(request, c.request.body, redactor) } : {}),
+    }),
   })
 }

@@ -4,6 +4,8 @@
  */
 import type { CheckContext, ReportDescriptor } from '../../api/kind.js'
 import { HttpNetworkError, type HttpExchange } from '../../http/client.js'
+import { formatElapsed } from '../../../plans/duration.js'
+import { exchangeEvidence, httpEvidence, unansweredEvidence } from '../../api/evidence.js'
 import { serviceUrl } from '../../api/sandbox.js'
 import { rendererFor, runSetup } from '../../api/setup.js'
 import type { Sandbox } from '../../api/sandbox.js'
@@ -64,10 +66,6 @@ async function send(ctx: Ctx, request: ContractRequest, state: SandboxState): Pr
   })
 }
 
-function evidenceOf(exchange: HttpExchange, sandbox: string) {
-  return { ...exchange.recorded(), sandbox }
-}
-
 async function runRequest(
   ctx: Ctx,
   request: ContractRequest,
@@ -98,8 +96,7 @@ async function runRequest(
         messageId: 'request-failed',
         step,
         data: { request: step, sandbox: 'candidate', reason: error.message },
-        evidence: { request: error.request, sandbox: 'candidate' },
-        reproduce: error.curl,
+        evidence: unansweredEvidence(error, 'candidate'),
       })
       return undefined
     })
@@ -133,8 +130,7 @@ async function runRequest(
   if (request.schema) expectation.schema = request.schema
   if (request.operation) expectation.operation = request.operation
   const conformance = checkConformance(candidateExchange.response, expectation)
-  const evidence = evidenceOf(candidateExchange, 'candidate')
-  const reproduce = candidateExchange.curl()
+  const evidence = exchangeEvidence(candidateExchange, 'candidate')
   for (const v of conformance.violations) {
     report(ctx, {
       messageId: v.messageId,
@@ -143,7 +139,6 @@ async function runRequest(
       actual: v.actual,
       step,
       evidence,
-      reproduce,
       ...(v.pointer !== undefined ? { pointer: v.pointer } : {}),
     })
   }
@@ -160,9 +155,23 @@ async function runRequest(
   const options = { ...compare, ...(conformance.schema ? { enums: conformance.schema.enums } : {}) }
   const noise = secondary ? learnNoise(snapshot(primary), snapshot(secondary), options) : undefined
   const changes = compareResponses(snapshot(primary), snapshot(candidateExchange), noise, options)
-  const baselineResponse = ctx.clients.http.recordResponse(primary.response)
-  for (const change of changes)
-    reportChange(ctx, change, step, { ...evidence, details: { baseline: baselineResponse } }, reproduce)
+  const baselineRecord = ctx.clients.http.recordResponse(primary.response)
+  // The candidate's exchange, with the baseline's response beside it (a line, and its body in details).
+  const compared = httpEvidence({
+    sandbox: 'candidate',
+    ...candidateExchange.recorded(),
+    reproduce: candidateExchange.curl(),
+    more: [
+      {
+        label: 'baseline',
+        value: `${baselineRecord.response.status} in ${formatElapsed(baselineRecord.response.durationMs)}`,
+      },
+    ],
+    details: {
+      baseline: { ...baselineRecord.response, ...(baselineRecord.body ? { body: baselineRecord.body } : {}) },
+    },
+  })
+  for (const change of changes) reportChange(ctx, change, step, compared)
   const learned = noise
     ? [...(noise.status ? ['status'] : []), ...noise.headers.map((h) => `header:${h}`), ...noise.paths]
     : []
@@ -177,13 +186,7 @@ async function runRequest(
   }
 }
 
-function reportChange(
-  ctx: Ctx,
-  change: Change,
-  step: string,
-  evidence: ReportDescriptor['evidence'],
-  reproduce: string,
-): void {
+function reportChange(ctx: Ctx, change: Change, step: string, evidence: ReportDescriptor['evidence']): void {
   const header = change.pointer.startsWith('header:') ? change.pointer.slice(7) : undefined
   const redact = (value: unknown) =>
     header && typeof value === 'string'
@@ -203,7 +206,6 @@ function reportChange(
     data,
     step,
     evidence,
-    reproduce,
   })
 }
 

@@ -6,6 +6,7 @@ import { VariableError, type Variables as ScopableVariables } from '../../vars.j
 import { checkAssertion, formatValue } from '../../api/assertions.js'
 import type { E2eExpect, E2eHttpStep } from './schema.js'
 import type { CheckContext, ReportDescriptor, Variables } from '../../api/kind.js'
+import { exchangeEvidence, unansweredEvidence } from '../../api/evidence.js'
 import { parseRequestLine } from '../../api/vocabulary.js'
 
 interface StepEnv {
@@ -72,7 +73,7 @@ export async function runHttpStep({ ctx, vars }: StepEnv, raw: E2eHttpStep): Pro
     Math.min(step.timeout !== undefined ? parseDuration(step.timeout) : Infinity, ctx.timeoutMs),
   )
   const label = `${method} ${path}`
-  const common: ReportDescriptor = { step: raw.name, evidence: { sandbox: sandbox.name } }
+  const common: ReportDescriptor = { step: raw.name }
   ctx.progress(`${raw.name}: ${label}`)
 
   let exchange: HttpExchange
@@ -95,19 +96,18 @@ export async function runHttpStep({ ctx, vars }: StepEnv, raw: E2eHttpStep): Pro
       ...common,
       messageId: 'network',
       data: { step: raw.name, request: label, service, error: error.message },
-      evidence: { ...common.evidence, request: error.request },
-      reproduce: error.curl,
+      evidence: unansweredEvidence(error, sandbox.name),
     })
     return false
   }
 
   const { response } = exchange
   // Evidence is built only when something fails: most steps pass, and redaction is not free.
-  let recorded: Pick<ReportDescriptor, 'evidence' | 'reproduce'> | undefined
+  let recorded: Pick<ReportDescriptor, 'evidence'> | undefined
   let failures = 0
   const fail = (descriptor: ReportDescriptor) => {
     failures++
-    recorded ??= { evidence: { ...common.evidence, ...exchange.recorded() }, reproduce: exchange.curl() }
+    recorded ??= { evidence: exchangeEvidence(exchange, sandbox.name) }
     ctx.report({ ...common, ...recorded, ...descriptor })
   }
   const data = { step: raw.name, request: label }

@@ -4,7 +4,8 @@
  * The first failing step stops the check; the steps after it are reported as not run.
  */
 import path from 'node:path'
-import { parseDuration } from '../../../plans/duration.js'
+import { formatElapsed, parseDuration } from '../../../plans/duration.js'
+import { evidence } from '../../api/evidence.js'
 import { runCommand, serviceEnvName } from '../../processes/command.js'
 import { shellQuote } from '../../http/curl.js'
 import { parseCommand } from '../../processes/argv.js'
@@ -75,7 +76,26 @@ async function runCommandStep(
     outputTail: result.tail,
   }
   const data = { step: step.name, command }
-  const common = { step: step.name, reproduce, evidence: { sandbox: 'candidate', details } }
+  const exit =
+    result.exitCode ?? result.signal ?? (result.spawnError !== undefined ? 'not started' : 'unknown')
+  const common = {
+    step: step.name,
+    evidence: evidence({
+      transport: 'process',
+      sandbox: 'candidate',
+      summary: [
+        { label: 'command', value: command },
+        { label: 'cwd', value: relativeCwd },
+        {
+          label: 'exit',
+          value: `${exit} after ${formatElapsed(result.durationMs)}${result.timedOut ? ' (timed out)' : ''}`,
+        },
+      ],
+      excerpt: { label: 'output', text: result.tail.join('\n') },
+      reproduce,
+      details,
+    }),
+  }
   if (result.exitCode === 0) {
     ctx.report({ ...common, severity: 'info', messageId: 'run-passed', data })
     return true
@@ -85,7 +105,6 @@ async function runCommandStep(
   } else if (result.timedOut) {
     ctx.report({ ...common, messageId: 'run-timeout', data: { ...data, timeout: `${timeoutMs} ms` } })
   } else {
-    const exit = result.exitCode ?? result.signal ?? 'unknown'
     ctx.report({ ...common, messageId: 'run-failed', data: { ...data, exit }, expected: 0, actual: exit })
   }
   return false

@@ -18,6 +18,7 @@ import { loadSchema } from './schema.js'
 import { MAX_TOTAL_LOAD_MS, plannedLoadMs, resolveLoadSpec, type LoadParams, type LoadSpec } from './spec.js'
 import { evaluateThresholds } from './thresholds.js'
 import type { Sandbox } from '../../api/sandbox.js'
+import { httpEvidence } from '../../api/evidence.js'
 import { defineCheckKind, type CheckContext } from '../../api/kind.js'
 
 /** Baseline and candidate p95 side by side, whichever statistic regressed. */
@@ -146,7 +147,10 @@ export default defineCheckKind<LoadParams, 'http'>({
           failed: failed?.type === 'rate' ? `${fmt(failed.values.rate * 100)}%` : 'n/a',
           engine: engine.name,
         },
-        evidence: { sandbox: side, details: { metrics: m, rounds: result.rounds, roundMs: result.roundMs } },
+        evidence: httpEvidence({
+          sandbox: side,
+          details: { metrics: m, rounds: result.rounds, roundMs: result.roundMs },
+        }),
       })
     }
     if (baselineMetrics) summaryLine('baseline', baselineMetrics)
@@ -168,8 +172,11 @@ export default defineCheckKind<LoadParams, 'http'>({
         expected: r.threshold,
         actual: r.actual,
         pointer: r.metric,
-        evidence: { sandbox: 'candidate', details: { metric: candidateMetrics.metrics[r.metric] ?? null } },
-        ...(curl ? { reproduce: curl } : {}),
+        evidence: httpEvidence({
+          sandbox: 'candidate',
+          details: { metric: candidateMetrics.metrics[r.metric] ?? null },
+          ...(curl ? { reproduce: curl } : {}),
+        }),
       })
     }
     const k6Failed = result.summaries.flatMap((s) => failedEngineThresholds(s))
@@ -207,8 +214,9 @@ export default defineCheckKind<LoadParams, 'http'>({
           pointer: `${c.metric}.${c.stat}`,
           expected: `<= ${c.allowed}× baseline (${fmt(c.baselineMs * c.allowed)} ms)`,
           actual: c.candidateMs,
-          evidence: {
+          evidence: httpEvidence({
             sandbox: 'candidate',
+            ...(curl ? { reproduce: curl } : {}),
             details: {
               stat: c.stat,
               baselineMs: c.baselineMs,
@@ -223,8 +231,7 @@ export default defineCheckKind<LoadParams, 'http'>({
               p95: p95Pair(baselineMetrics, candidateMetrics),
               perRequest,
             },
-          },
-          ...(curl ? { reproduce: curl } : {}),
+          }),
         })
       }
       const errors = compareErrorRate(baselineMetrics, candidateMetrics)
@@ -238,14 +245,14 @@ export default defineCheckKind<LoadParams, 'http'>({
           pointer: 'http_req_failed.rate',
           expected: errors.baselineRate,
           actual: errors.candidateRate,
-          evidence: {
+          evidence: httpEvidence({
             sandbox: 'candidate',
+            ...(curl ? { reproduce: curl } : {}),
             details: {
               statusCodes: candidateMetrics.statusCodes ?? {},
               errors: candidateMetrics.errors ?? {},
             },
-          },
-          ...(curl ? { reproduce: curl } : {}),
+          }),
         })
       }
     }

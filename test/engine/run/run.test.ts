@@ -79,7 +79,7 @@ describe('runValidation on the sample shop', () => {
     expect(finding!.message).toMatch(
       /^Step "alice creates an order": POST \/orders expected status 201, got \d+\.$/,
     )
-    expect(finding!.reproduce).toMatch(
+    expect(finding!.evidence?.reproduce).toMatch(
       /^curl -sS -i -X POST http:\/\/127\.0\.0\.1:\d+\/orders -H 'authorization: Bearer \[REDACTED\]'/,
     )
     expect(JSON.stringify(verdict)).not.toContain('alice-token')

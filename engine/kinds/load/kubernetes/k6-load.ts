@@ -4,6 +4,7 @@
  * plan's thresholds on every runner; vigil reports each runner's outcome.
  */
 import { randomBytes } from 'node:crypto'
+import { httpEvidence } from '../../../api/evidence.js'
 import type { CheckContext } from '../../../api/kind.js'
 import { LoadSafetyError } from '../errors.js'
 import { generateK6Script } from '../k6/script.js'
@@ -55,10 +56,11 @@ export async function runLoadOnOperator(
   const runners = result.runners.map(
     (r) => `${r.job}: ${r.outcome}${r.exitCode !== undefined ? ` (exit ${r.exitCode})` : ''}`,
   )
-  const evidence = {
+  const evidence = httpEvidence({
     sandbox: 'candidate',
+    more: [{ label: 'test run', value: `${result.testRun} (${result.stage})` }],
     details: { testRun: result.testRun, stage: result.stage, runners: result.runners },
-  }
+  })
   if (result.passed) {
     ctx.report({
       severity: 'info',

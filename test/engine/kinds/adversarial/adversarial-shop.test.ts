@@ -42,7 +42,7 @@ describe('orders-adversarial on the sample shop', { timeout: 120_000 }, () => {
       /^createOrder: case \d+ \(boundary: \/items\/0\/quantity = 0 \(below minimum 1\)\) is invalid but got 201, not a 4xx \(seed \d+\)\.$/,
     )
     expect(accepted.pointer).toBe('/items/0/quantity')
-    expect(accepted.reproduce).toMatch(
+    expect(accepted.evidence?.reproduce).toMatch(
       /^curl -sS -i -X POST http:\/\/127\.0\.0\.1:\d+\/orders -H 'authorization: Bearer \[REDACTED\]' -H 'content-type: application\/json' --data-binary '\{"items":\[\{"sku":"tea","quantity":0\}/,
     )
     expect(accepted.evidence?.details).toMatchObject({
@@ -61,9 +61,9 @@ describe('orders-adversarial on the sample shop', { timeout: 120_000 }, () => {
     expect(finding!.message).toBe(
       "getOrder: probe: another principal's credentials on the owner's resource got 200; expected 401 or 403 or 404.",
     )
-    expect(finding!.reproduce).toMatch(
+    expect(finding!.evidence?.reproduce).toMatch(
       /^curl -sS -i http:\/\/127\.0\.0\.1:\d+\/orders\/ord_[0-9a-f]{16} -H 'authorization: Bearer \[REDACTED\]'$/,
     )
-    expect(finding!.evidence?.response?.bodyExcerpt).toContain('"owner":"alice"')
+    expect(finding!.evidence?.excerpt?.text).toContain('"owner":"alice"')
   })
 })

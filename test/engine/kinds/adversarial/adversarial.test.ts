@@ -8,6 +8,7 @@ import type { ReportDescriptor } from '../../../../engine/api/kind.js'
 import { createCheckContext } from '../../../support/check-context.js'
 import { startToyApi, TOKENS, toyParams, type ToyApi, type ToyFaults } from './toy-api.js'
 import type { HttpClient } from '../../../../engine/http/client.js'
+import type { HttpEvidence } from '../../../../engine/verdict.js'
 
 const open: ToyApi[] = []
 afterEach(async () => {
@@ -63,13 +64,13 @@ describe('adversarial check kind', { timeout: 60_000 }, () => {
     const [finding] = errors(findings)
     expect(finding!.pointer).toBe('/count')
     expect(finding!.data?.what).toMatch(/^case \d+ \(boundary: \/count = 0 \(below minimum 1\)\)/)
-    expect(finding!.reproduce).toMatch(
+    expect(finding!.evidence?.reproduce).toMatch(
       /^curl -sS -i -X POST http:\/\/127\.0\.0\.1:\d+\/widgets .*--data-binary '\{"name":"gear","count":0\}'$/,
     )
-    expect(finding!.reproduce).toContain("'authorization: Bearer [REDACTED]'")
+    expect(finding!.evidence?.reproduce).toContain("'authorization: Bearer [REDACTED]'")
     expect(finding!.evidence?.details).toMatchObject({ seed: 7, kind: 'boundary', invalid: true })
     expect(typeof finding!.evidence?.details?.case).toBe('number')
-    expect(finding!.evidence?.response?.status).toBe(201)
+    expect((finding!.evidence as HttpEvidence | undefined)?.response?.status).toBe(201)
   })
 
   it('reports a crash as no-server-error and its stack trace as no-leak, once per (operation, oracle, status)', async () => {
@@ -81,7 +82,7 @@ describe('adversarial check kind', { timeout: 60_000 }, () => {
     expect(new Set(found.map((f) => JSON.stringify(f))).size).toBe(found.length)
     const leak = errors(findings).find((f) => f.messageId === 'no-leak')!
     expect(leak.data?.leak).toBe('a stack trace')
-    expect(leak.evidence?.response?.bodyExcerpt).toContain('at create')
+    expect(leak.evidence?.excerpt?.text).toContain('at create')
   })
 
   it('finds a missing owner check with the foreign-credentials probe, and missing authentication', async () => {

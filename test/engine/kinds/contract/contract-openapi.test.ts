@@ -200,7 +200,7 @@ describe('contract setup and secrets', () => {
     )
     expect(findings.map((f) => f.messageId)).toEqual(['type-changed'])
     expect(JSON.stringify(findings)).not.toContain('super-secret-token')
-    expect(findings[0]!.reproduce).toContain("'authorization: Bearer [REDACTED]'")
+    expect(findings[0]!.evidence?.reproduce).toContain("'authorization: Bearer [REDACTED]'")
   })
 
   it('reports a candidate that does not answer as a failure with a curl command', async () => {
@@ -214,6 +214,6 @@ describe('contract setup and secrets', () => {
     await t.run()
     await t.close()
     expect(t.findings.map((f) => [f.messageId, f.data?.sandbox])).toEqual([['request-failed', 'candidate']])
-    expect(t.findings[0]!.reproduce).toMatch(/^curl .*\/x/)
+    expect(t.findings[0]!.evidence?.reproduce).toMatch(/^curl .*\/x/)
   })
 })

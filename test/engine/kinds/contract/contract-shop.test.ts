@@ -67,7 +67,7 @@ describe('contract plans of the sample shop', { timeout: 90_000 }, () => {
     ])
     expect(created[1]!.message).toBe('Field /totalCents was removed; candidate has /total_cents.')
     expect(created[1]!.expected).toBe(3150)
-    expect(created[1]!.reproduce).toMatch(/^curl .* -X POST .*\/orders/)
+    expect(created[1]!.evidence?.reproduce).toMatch(/^curl .* -X POST .*\/orders/)
     // Secrets never reach the verdict.
     expect(JSON.stringify(verdict)).not.toContain('alice-token')
     const listed = errors(findingsOf(verdict, "Listing a customer's orders"))

@@ -442,6 +442,6 @@ describe('contract: side effects and missing baseline', () => {
       ['compare-skipped', 'info'],
       ['status', 'error'],
     ])
-    expect(t.findings[1]!.reproduce).toMatch(/^curl .*\/x/)
+    expect(t.findings[1]!.evidence?.reproduce).toMatch(/^curl .*\/x/)
   })
 })

@@ -3,6 +3,7 @@ import type { E2eParams } from '../../../../engine/kinds/e2e/kind.js'
 import e2e from '../../../../engine/kinds/e2e/kind.js'
 import { createCheckContext } from '../../../support/check-context.js'
 import { startOrdersServer, type TestServer } from '../../../support/shop-server.js'
+import type { HttpEvidence } from '../../../../engine/verdict.js'
 
 let server: TestServer
 beforeAll(async () => {
@@ -100,9 +101,9 @@ describe('e2e check kind', () => {
       actual: 404,
       data: { step: 'read missing', request: 'GET /orders/nope' },
     })
-    expect(status!.reproduce).toBe(`curl -sS -i ${server.url}/orders/nope`)
-    expect(status!.evidence?.response?.bodyExcerpt).toContain('not found')
-    expect(status!.evidence?.request?.url).toBe(`${server.url}/orders/nope`)
+    expect(status!.evidence?.reproduce).toBe(`curl -sS -i ${server.url}/orders/nope`)
+    expect(status!.evidence?.excerpt?.text).toContain('not found')
+    expect((status!.evidence as HttpEvidence | undefined)?.request?.url).toBe(`${server.url}/orders/nope`)
     expect(notRun).toMatchObject({
       messageId: 'not-run',
       severity: 'info',
@@ -140,7 +141,7 @@ describe('e2e check kind', () => {
     })
     expect(t.findings[0]).toMatchObject({ messageId: 'network', step: 'down', data: { service: 'gone' } })
     expect(String(t.findings[0]!.data!.error)).toMatch(/ECONNREFUSED/)
-    expect(t.findings[0]!.reproduce).toBe('curl -sS -i http://127.0.0.1:1/health')
+    expect(t.findings[0]!.evidence?.reproduce).toBe('curl -sS -i http://127.0.0.1:1/health')
   })
 
   it('reports a missing capture source', async () => {
@@ -186,12 +187,12 @@ describe('e2e check kind', () => {
       { secrets: { alice: { value: 'alice-token' }, bob: 'bob-secret-9' }, redactHeaders: ['x-shop-key'] },
     )
     const finding = t.findings[0]!
-    const text = JSON.stringify({ evidence: finding.evidence, reproduce: finding.reproduce })
+    const text = JSON.stringify({ evidence: finding.evidence, reproduce: finding.evidence?.reproduce })
     expect(finding.messageId).toBe('json')
     expect(text).not.toContain('alice-token')
     expect(text).not.toContain('bob-secret-9')
-    expect(finding.reproduce).toContain("'authorization: Bearer [REDACTED]'")
-    expect(finding.evidence?.response?.bodyExcerpt).toBe('{"authorization":"Bearer [REDACTED]"}')
+    expect(finding.evidence?.reproduce).toContain("'authorization: Bearer [REDACTED]'")
+    expect(finding.evidence?.excerpt?.text).toBe('{"authorization":"Bearer [REDACTED]"}')
   })
 
   it('runs a command step with the sandbox URLs in its environment and attaches its output tail', async () => {
@@ -205,7 +206,7 @@ describe('e2e check kind', () => {
     const finding = t.findings[0]!
     expect(finding).toMatchObject({ messageId: 'run-passed', severity: 'info', step: 'suite' })
     expect(finding.evidence?.details?.outputTail).toEqual([`base=${server.url}`, `orders=${server.url} qa`])
-    expect(finding.reproduce).toContain(`BASE_URL=${server.url}`)
+    expect(finding.evidence?.reproduce).toContain(`BASE_URL=${server.url}`)
   })
 
   it('fails a command step on a non-zero exit, with the tail, and stops the steps after it', async () => {

@@ -57,7 +57,7 @@ describe('load check (built-in engine, real loopback servers)', () => {
     const details = regression!.evidence!.details as Record<string, number>
     expect(details.candidateMs).toBeGreaterThan(details.baselineMs! * 1.5)
     expect(details.ratio).toBeGreaterThan(1.5)
-    expect(regression!.reproduce).toBe(`curl -sS -i ${slow.url}/products/tea`)
+    expect(regression!.evidence?.reproduce).toBe(`curl -sS -i ${slow.url}/products/tea`)
     // A B, then B A: the order flips each pair.
     expect(progress.filter((p) => p.startsWith('round')).slice(0, 4)).toEqual([
       'round 1/4 baseline 500ms',
@@ -113,7 +113,9 @@ describe('load check (built-in engine, real loopback servers)', () => {
       ['threshold', 'http_req_failed'],
     ])
     expect(failed[1]!.actual).toBeCloseTo(1 / 3, 1)
-    expect(failed[1]!.reproduce).toBe(`curl -sS -i ${slow.url}/fine -H 'authorization: Bearer [REDACTED]'`)
+    expect(failed[1]!.evidence?.reproduce).toBe(
+      `curl -sS -i ${slow.url}/fine -H 'authorization: Bearer [REDACTED]'`,
+    )
     expect(JSON.stringify(findings)).not.toContain('alice-secret-token')
   })
 
@@ -133,7 +135,7 @@ describe('load check (built-in engine, real loopback servers)', () => {
     )
     const [threshold] = errors(findings)
     // (The `?` of the secret in the path starts the query: the URL gets `y=`, as the service does.)
-    expect(threshold!.reproduce).toBe(`curl -sS -i '${fast.url}/items/[REDACTED]=&key=[REDACTED]'`)
+    expect(threshold!.evidence?.reproduce).toBe(`curl -sS -i '${fast.url}/items/[REDACTED]=&key=[REDACTED]'`)
     expect(findForms(JSON.stringify(findings), { secret })).toEqual([])
   })
 
