@@ -111,3 +111,8 @@ export function unansweredEvidence(
 export function isHttpEvidence(evidence: Evidence | undefined): evidence is HttpEvidence {
   return evidence?.transport === 'http'
 }
+
+/** Quotes one argument for a POSIX shell, for reproduce lines of any transport. */
+export { shellQuote } from '../http/curl.js'
+/** `850ms`, `1.25s`: elapsed times as every report prints them. */
+export { formatElapsed } from '../../plans/duration.js'

@@ -2,6 +2,8 @@
  * Where traffic may go: the service addresses of the run's sandboxes, nothing else. Every client vigil
  * gives a kind checks its destination here before it sends, so a request built from plan input (a
  * rendered variable, a generated case) can never reach a host or port that is not a sandbox service.
+ * An address is a host and a port: the scheme does not change where the bytes go (a TCP client may talk
+ * to the port of a service a sandbox announces as `http://…`), but it gives the port when none is written.
  */
 import { VigilError } from '../errors.js'
 
@@ -16,23 +18,32 @@ export class OffSandboxTrafficError extends VigilError {
   }
 }
 
-/** `http://127.0.0.1:4001`, `tcp://127.0.0.1:6379`: scheme and host with its port, as the URL spells them. */
-function originOf(url: URL): string {
-  return `${url.protocol}//${url.host.toLowerCase()}`
+const DEFAULT_PORTS: Readonly<Record<string, string>> = {
+  'http:': '80',
+  'https:': '443',
+  'ws:': '80',
+  'wss:': '443',
+}
+
+/** `127.0.0.1:4001`, `[::1]:6379`: lower-case host and port (the scheme's default when none is written). */
+export function endpointOf(url: URL): string {
+  return `${url.hostname.toLowerCase()}:${url.port || DEFAULT_PORTS[url.protocol] || ''}`
 }
 
 export class SandboxAddresses {
-  private readonly origins: ReadonlySet<string>
+  private readonly endpoints: ReadonlySet<string>
 
   /** @param serviceUrls the base URLs of every service of every sandbox of the run */
   constructor(serviceUrls: Iterable<string>) {
-    const origins = new Set<string>()
-    for (const url of serviceUrls) origins.add(originOf(new URL(url)))
-    this.origins = origins
+    const endpoints = new Set<string>()
+    for (const url of serviceUrls) endpoints.add(endpointOf(new URL(url)))
+    this.endpoints = endpoints
   }
 
   /** The addresses of these sandboxes' services (candidate and, when present, baseline). */
-  static of(sandboxes: Iterable<{ services: Readonly<Record<string, { url: string }>> } | undefined>) {
+  static of(
+    sandboxes: Iterable<{ services: Readonly<Record<string, { url: string }>> } | undefined>,
+  ): SandboxAddresses {
     const urls: string[] = []
     for (const sandbox of sandboxes)
       for (const endpoint of Object.values(sandbox?.services ?? {})) urls.push(endpoint.url)
@@ -40,11 +51,11 @@ export class SandboxAddresses {
   }
 
   allows(url: URL): boolean {
-    return this.origins.has(originOf(url))
+    return this.endpoints.has(endpointOf(url))
   }
 
   /** @throws OffSandboxTrafficError when `url` is not a sandbox service's address */
   check(url: URL): void {
-    if (!this.allows(url)) throw new OffSandboxTrafficError(originOf(url), [...this.origins].sort())
+    if (!this.allows(url)) throw new OffSandboxTrafficError(endpointOf(url), [...this.endpoints].sort())
   }
 }

@@ -45,4 +45,4 @@ export function openClients(
 }
 
 export { defineClient, type ClientContext, type ClientFactory, type ClientOf } from './client.js'
-export { OffSandboxTrafficError, SandboxAddresses } from './addresses.js'
+export { OffSandboxTrafficError, SandboxAddresses, endpointOf } from './addresses.js'

@@ -30,16 +30,17 @@ describe('SandboxAddresses', () => {
     staticSandbox('baseline', { services: { api: 'http://localhost:4002/' } }),
   ])
 
-  it('allows the scheme, host and port of each service, whatever the path', () => {
+  it('allows the host and port of each service, whatever the path or the scheme', () => {
     expect(addresses.allows(new URL('http://127.0.0.1:4001/orders?x=1'))).toBe(true)
     expect(addresses.allows(new URL('tcp://127.0.0.1:6379'))).toBe(true)
     expect(addresses.allows(new URL('http://LOCALHOST:4002/x'))).toBe(true)
+    expect(addresses.allows(new URL('tcp://127.0.0.1:4001'))).toBe(true)
   })
 
   it('refuses another port, host or scheme, and names the sandboxes’ addresses', () => {
     for (const other of [
       'http://127.0.0.1:4003/',
-      'https://127.0.0.1:4001/',
+      'https://127.0.0.1/',
       'http://127.0.0.2:4001/',
       'http://user@evil.example/',
     ]) {
@@ -47,8 +48,8 @@ describe('SandboxAddresses', () => {
     }
     expect(() => addresses.check(new URL('http://127.0.0.1:9/x'))).toThrow(OffSandboxTrafficError)
     expect(() => addresses.check(new URL('http://127.0.0.1:9/x'))).toThrow(
-      "http://127.0.0.1:9 is not a sandbox address; vigil sends traffic only to the sandboxes' services " +
-        '(http://127.0.0.1:4001, http://localhost:4002, tcp://127.0.0.1:6379)',
+      "127.0.0.1:9 is not a sandbox address; vigil sends traffic only to the sandboxes' services " +
+        '(127.0.0.1:4001, 127.0.0.1:6379, localhost:4002)',
     )
   })
 })

@@ -207,6 +207,17 @@ describe('e2e check kind', () => {
     expect(finding).toMatchObject({ messageId: 'run-passed', severity: 'info', step: 'suite' })
     expect(finding.evidence?.details?.outputTail).toEqual([`base=${server.url}`, `orders=${server.url} qa`])
     expect(finding.evidence?.reproduce).toContain(`BASE_URL=${server.url}`)
+    // A command is its own transport: its lines say what ran and how it ended, its output is the excerpt.
+    expect(finding.evidence).toMatchObject({
+      transport: 'process',
+      sandbox: 'candidate',
+      summary: [
+        { label: 'command', value: expect.stringContaining(' -e ') },
+        { label: 'cwd', value: expect.any(String) },
+        { label: 'exit', value: expect.stringMatching(/^0 after [\d.]+m?s$/) },
+      ],
+      excerpt: { label: 'output', text: `base=${server.url}\norders=${server.url} qa` },
+    })
   })
 
   it('fails a command step on a non-zero exit, with the tail, and stops the steps after it', async () => {

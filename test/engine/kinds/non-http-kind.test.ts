@@ -1,0 +1,213 @@
+/**
+ * The seam for a kind that does not speak HTTP: `tcp-echo` (test/support/tcp-echo/: its kind, its client)
+ * plugs in the way a user adds a kind — its folder, and a line in each registry it needs — and its
+ * findings pass through plan loading, the real process sandbox (which starts a TCP echo service), the
+ * executor, the verdict and its schema, and all four reporters, with its own summary and reproduce line.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { XMLParser, XMLValidator } from 'fast-xml-parser'
+import { parse } from 'yaml'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { formatDiagnostic } from '../../../plans/diagnostics.js'
+import { loadPlans } from '../../../plans/loader.js'
+import {
+  clients,
+  OffSandboxTrafficError,
+  openClients,
+  SandboxAddresses,
+} from '../../../engine/clients/index.js'
+import { executePlans } from '../../../engine/executors/local/executor.js'
+import { Redactor } from '../../../engine/http/redact.js'
+import { checkKinds } from '../../../engine/kinds/index.js'
+import { checkSchemas } from '../../../engine/run/load-plans.js'
+import { startSandboxes, type SandboxSession } from '../../../engine/sandboxes/index.js'
+import { Variables } from '../../../engine/vars.js'
+import { buildVerdict } from '../../../engine/verdict-builder.js'
+import type { Verdict } from '../../../engine/verdict.js'
+import { renderSummary } from '../../../reporters/console-render.js'
+import { renderJson } from '../../../reporters/json.js'
+import { renderJunit } from '../../../reporters/junit.js'
+import { renderMarkdown } from '../../../reporters/markdown.js'
+import { validateVerdict } from '../../../reporters/schema.js'
+import { tcp, type TcpClient } from '../../support/tcp-echo/client.js'
+import tcpEcho from '../../support/tcp-echo/kind.js'
+import { removeDir, tempDir } from '../sandboxes/helpers.js'
+
+// What a user writes to add the kind: a line in engine/kinds/index.ts, and — since it speaks a transport
+// vigil has no client for — a line in engine/clients/index.ts. Here the registries are built with them.
+const kinds = { ...checkKinds, 'tcp-echo': tcpEcho }
+const clientRegistry = { ...clients, tcp }
+
+const SERVER = fileURLToPath(new URL('../../support/tcp-echo/server.js', import.meta.url))
+const PLAN = `---
+name: echo-service
+title: The echo service echoes
+selectionHint: The TCP echo service answers every message with the same bytes.
+---
+
+# Echo
+
+\`\`\`tcp-echo Echoes ping
+service: echo
+send: ping
+\`\`\`
+`
+
+let dir: string
+let session: SandboxSession | undefined
+let verdict: Verdict
+let port: string
+
+beforeAll(async () => {
+  dir = tempDir('vigil-tcp-echo-')
+  mkdirSync(path.join(dir, 'plans'))
+  writeFileSync(path.join(dir, 'plans', 'echo.md'), PLAN)
+  // The candidate's echo service is faulty: it answers upper-cased.
+  const config = `sandbox:
+  provider: process
+  services:
+    echo:
+      command: ${JSON.stringify([process.execPath, SERVER])}
+      env: { MODE: upper }
+      ready: { tcp: true, timeout: 10s }
+`
+  writeFileSync(path.join(dir, 'vigil.config.yaml'), config)
+  const loaded = { file: path.join(dir, 'vigil.config.yaml'), dir, config: parse(config) as object }
+
+  const plans = await loadPlans({
+    roots: [path.join(dir, 'plans')],
+    cwd: dir,
+    checkSchemas: { ...checkSchemas(), 'tcp-echo': tcpEcho.meta.schema },
+  })
+  expect(plans.diagnostics.map(formatDiagnostic)).toEqual([])
+
+  const redactor = new Redactor()
+  const signal = new AbortController().signal
+  session = await startSandboxes({
+    loaded,
+    baseline: false,
+    signal,
+    log: () => undefined,
+    cwd: dir,
+    redactor,
+  })
+  const { candidate } = session
+  port = new URL(candidate.url('echo')).port
+  const opened = openClients(clientRegistry, tcpEcho.meta.needs ?? [], {
+    redactor,
+    addresses: SandboxAddresses.of([candidate]),
+  })
+  try {
+    // The client keeps to the sandbox: another port on the same host is refused before connecting.
+    const client = opened.byName.tcp as TcpClient
+    await expect(client.exchange('tcp://127.0.0.1:9', 'x', { timeoutMs: 1000, signal })).rejects.toThrow(
+      OffSandboxTrafficError,
+    )
+    const started = new Date()
+    const executed = await executePlans({
+      plans: plans.plans,
+      kinds,
+      sandboxes: { candidate },
+      clients: opened.byName,
+      redactor,
+      createVariables: (plan) =>
+        new Variables({
+          vars: plan.vars,
+          services: { echo: candidate.url('echo') },
+          defaultService: candidate.defaultService,
+        }),
+    })
+    verdict = buildVerdict({
+      startedAt: started,
+      durationMs: 1,
+      identity: { runId: 'tcp-echo', seed: 1 },
+      plans: executed.plans,
+      redactor,
+    })
+  } finally {
+    await opened.close()
+  }
+}, 30_000)
+
+afterAll(async () => {
+  await session?.stop()
+  if (dir) removeDir(dir)
+})
+
+const SENT = () => `"ping" to 127.0.0.1:${port} (candidate)`
+const REPRODUCE = () => `printf '%s' ping | nc 127.0.0.1 ${port}`
+
+describe('a check kind that does not speak HTTP', () => {
+  it('fails the check with its own evidence, valid against the published verdict schema', () => {
+    expect(verdict.status).toBe('fail')
+    const check = verdict.plans[0]!.checks[0]!
+    expect(check).toMatchObject({ kind: 'tcp-echo', check: 'Echoes ping', state: 'failed' })
+    const finding = check.state === 'failed' ? check.findings[0]! : undefined
+    expect(finding).toMatchObject({
+      messageId: 'mismatch',
+      message: 'Sent "ping" to echo, got "PING" back; expected "ping".',
+      expected: 'ping',
+      actual: 'PING',
+      evidence: {
+        transport: 'tcp',
+        sandbox: 'candidate',
+        summary: [
+          { label: 'sent', value: SENT() },
+          { label: 'received', value: expect.stringMatching(/^4 bytes in [\d.]+m?s$/) },
+        ],
+        excerpt: { label: 'reply', text: 'PING' },
+        reproduce: REPRODUCE(),
+        details: { host: '127.0.0.1', port: Number(port), sent: 'ping', received: 'PING' },
+      },
+    })
+    expect(validateVerdict(verdict)).toEqual({ valid: true, errors: [] })
+  })
+
+  it('appears in the JSON report as it is in the verdict', () => {
+    const json = JSON.parse(renderJson(verdict)) as Verdict
+    expect(validateVerdict(json).valid).toBe(true)
+    const check = json.plans[0]!.checks[0]!
+    expect(check.state === 'failed' && check.findings[0]!.evidence).toEqual(
+      verdict.plans[0]!.checks[0]!.state === 'failed' && verdict.plans[0]!.checks[0]!.findings[0]!.evidence,
+    )
+  })
+
+  it('appears in the console summary: its lines, its reply and its reproduce line', () => {
+    const text = renderSummary(verdict, { color: false })
+    const lines = text.split('\n').map((l) => l.trim())
+    expect(lines).toContain(`sent:      ${SENT()}`)
+    expect(lines.some((l) => /^received: {2}4 bytes in [\d.]+m?s$/.test(l))).toBe(true)
+    expect(lines.slice(lines.indexOf('reply:'), lines.indexOf('reply:') + 2)).toEqual(['reply:', 'PING'])
+    expect(lines).toContain(`reproduce: ${REPRODUCE()}`)
+  })
+
+  it('appears in the JUnit report, parsed as XML, inside the failure of its testcase', () => {
+    const xml = renderJunit(verdict)
+    expect(XMLValidator.validate(xml)).toBe(true)
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', trimValues: false }).parse(
+      xml,
+    ) as {
+      testsuites: {
+        testsuite: { name: string; testcase: { name: string; failure: { message: string; '#text': string } } }
+      }
+    }
+    const testcase = doc.testsuites.testsuite.testcase
+    expect(testcase.name).toBe('Echoes ping')
+    expect(testcase.failure.message).toBe('Sent "ping" to echo, got "PING" back; expected "ping".')
+    const body = testcase.failure['#text']
+    expect(body).toContain(`sent:      ${SENT()}`)
+    expect(body).toMatch(/received: {2}4 bytes in [\d.]+m?s/)
+    expect(body).toMatch(/reply:\n\s+PING\n/)
+    expect(body).toContain(`reproduce: ${REPRODUCE()}`)
+  })
+
+  it('appears in the Markdown summary: its lines as code, its reply and reproduce line fenced', () => {
+    const md = renderMarkdown(verdict)
+    expect(md).toContain(`- sent: \`${SENT()}\``)
+    expect(md).toMatch(/- received: `4 bytes in [\d.]+m?s`/)
+    expect(md).toContain('Reply:\n\n   ```text\n   PING\n   ```')
+    expect(md).toContain(`Reproduce:\n\n   \`\`\`sh\n   ${REPRODUCE()}\n   \`\`\``)
+  })
+})
