@@ -1,3 +1,8 @@
+/**
+ * The check-kind interface: a kind is `defineCheckKind({ meta, run })` in `engine/kinds/<kind>/kind.ts`,
+ * shaped like an ESLint rule — it only calls `ctx.report`, and the engine adds plan, check, location and
+ * severity. A thrown error makes the check errored, a different outcome from failed.
+ */
 import type { CheckBlock, JsonSchema, Plan } from '../../plans/types.js'
 import type { Clients } from '../clients/index.js'
 import type { Sandbox } from './sandbox.js'

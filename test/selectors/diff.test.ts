@@ -169,7 +169,7 @@ describe('parseDiff', () => {
     const repo = parseDiff(text, { mapPath: pathMapper('samples/shop/', 'repo') }).files
     expect(repo.map((f) => [f.path, f.outside])).toEqual([
       ['orders/server.js', undefined],
-      ['../../engine/run/run.ts', true],
+      ['../../engine/run.ts', true],
     ])
     const auto = parseDiff(text, { mapPath: pathMapper('samples/shop/', 'auto') }).files
     expect(auto.map((f) => [f.path, f.outside])).toEqual([
