@@ -150,7 +150,12 @@ export class HttpClient {
     const url = buildUrl(spec.url, spec.query)
     // A refused destination is not a network failure of the service: it is thrown as it is, before sending.
     // An unparsable URL is left to fail in `send`, as a network error, like any unreachable destination.
-    const target = URL.canParse(url) ? new URL(url) : url
+    let target: URL | string
+    try {
+      target = new URL(url)
+    } catch {
+      target = url
+    }
     if (this.allow && typeof target !== 'string') this.allow(target)
     const headers: Record<string, string> = { ...spec.headers }
     let body: string | Uint8Array | undefined = spec.body
