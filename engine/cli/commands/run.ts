@@ -5,6 +5,7 @@ import { Option, type Command } from 'commander'
 import { createReporter, finalExitCode } from '../../../reporters/index.js'
 import { parseSelectionRecord, toVerdictSelection } from '../../../selectors/record.js'
 import { UsageError } from '../../errors.js'
+import { executors } from '../../executors/index.js'
 import { installSignalHandlers } from '../../lifecycle.js'
 import { runValidation } from '../../run/run.js'
 import type { VerdictSelection } from '../../verdict.js'
@@ -139,7 +140,7 @@ export function registerRun(program: Command): void {
       new Option(
         '--executor <kind>',
         'where checks run: local, or kubernetes Jobs (default: the config)',
-      ).choices(['local', 'kubernetes']),
+      ).choices(Object.keys(executors)),
     )
     .addOption(
       new Option('--requester <name>', 'who asked for the run (recorded in the verdict)').env(

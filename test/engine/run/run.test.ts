@@ -152,4 +152,12 @@ describe('runValidation on the sample shop', () => {
     expect(verdict).toMatchObject({ status: 'error', exitCode: 2, plans: [] })
     expect(verdict.errors[0]!.message).toMatch(/"checkout-flo".*did you mean "checkout-flow"/)
   })
+
+  it('refuses an executor the registry does not have, before anything starts', async () => {
+    const verdict = await runValidation({ configPath: config, cwd: root, executor: 'nope', baseline: false })
+    expect(verdict).toMatchObject({ status: 'error', exitCode: 2, plans: [] })
+    expect(verdict.errors.map((e) => [e.code, e.message])).toEqual([
+      ['VIGIL_CONFIG', 'executor "nope" is unknown; expected one of local, kubernetes'],
+    ])
+  })
 })
