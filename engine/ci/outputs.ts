@@ -5,6 +5,7 @@
 import path from 'node:path'
 import { parseReporterSpecs, reporters } from '../../reporters/index.js'
 import type { ReporterIO } from '../../reporters/index.js'
+import { DEFAULT_OUT_DIR, RUNS_DIR } from './defaults.js'
 
 /** Absolute paths of the files a CI run leaves behind. */
 export interface CiArtefacts {
@@ -22,10 +23,7 @@ export interface CiArtefacts {
   stepSummary?: string
 }
 
-/** The default artefact folder (a link to the last finished run's folder), relative to the working directory. */
-export const DEFAULT_OUT_DIR = '.vigil/ci'
-/** Where each run's own folder is made, relative to the working directory. */
-export const RUNS_DIR = '.vigil/runs'
+export { DEFAULT_OUT_DIR, RUNS_DIR } from './defaults.js'
 
 export function artefactPaths(input: {
   cwd: string

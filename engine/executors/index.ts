@@ -2,8 +2,9 @@
 import type { Executor } from '../api/executor.js'
 import kubernetes from './kubernetes/from-config.js'
 import local from './local/executor.js'
+import type { EXECUTOR_NAMES } from './names.js'
 
-export const executors = { local, kubernetes } satisfies Record<string, Executor>
+export const executors = { local, kubernetes } satisfies Record<(typeof EXECUTOR_NAMES)[number], Executor>
 export type ExecutorName = keyof typeof executors
 
 export type {

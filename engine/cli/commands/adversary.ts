@@ -3,17 +3,15 @@
  * adversary that sees only the diff and the API's schemas, for cases that break the change, and writes
  * them into the plan as a fenced ```adversarial suggested block for review.
  */
-import type { Command } from 'commander'
 import { loadConfig } from '../../../plans/config.js'
 import { checkSchemas, projectFileRoots } from '../../run/load-plans.js'
 import { diffAgainstBase } from '../../../selectors/git.js'
 import { readChange, readDiffFile } from '../../../selectors/input.js'
-import { DEFAULT_MODEL, resolveSelector } from '../../../selectors/options.js'
+import { resolveSelector } from '../../../selectors/options.js'
 import { suggestCases } from '../../kinds/adversarial/suggest.js'
 import { UsageError, VigilError } from '../../errors.js'
-import type { RegisterCommand } from './index.js'
 
-interface SuggestFlags {
+export interface SuggestFlags {
   plan: string
   diff?: string
   base?: string
@@ -23,33 +21,6 @@ interface SuggestFlags {
   maxCases?: string
   dryRun?: boolean
   json?: boolean
-}
-
-export const registerAdversary: RegisterCommand = (program: Command) => {
-  const adversary = program
-    .command('adversary')
-    .description('Adversarial cases written with the help of a model.')
-  adversary
-    .command('suggest')
-    .description(
-      'Ask a model, as an adversary that sees only the diff and the API schemas, for cases that break the change; write them into the plan as an `adversarial suggested` block to review.',
-    )
-    .requiredOption('--plan <file>', 'the plan file holding an adversarial block')
-    .option('--diff <file>', 'unified diff of the change, or - for stdin (default: stdin when piped)')
-    .option('--base <ref>', 'diff the working tree against the merge base of REF and HEAD')
-    .option('--check <name>', 'the adversarial block to start from (default: the first)')
-    .option('-c, --config <path>', 'vigil.config.yaml for the model settings (selector:)')
-    .option('--model <name>', `Messages API model (default: $VIGIL_MODEL, selector.model, ${DEFAULT_MODEL})`)
-    .option('--max-cases <n>', 'most cases to ask for, 1 to 50 (default 20)')
-    .option('--dry-run', 'print the plan as it would be written instead of writing it')
-    .option('--json', 'print the cases as JSON')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  git diff main | vigil adversary suggest --plan plans/orders-adversarial.md\n  vigil adversary suggest --plan plans/orders-adversarial.md --base origin/main --dry-run',
-    )
-    .action(async (flags: SuggestFlags) => {
-      process.exitCode = await suggest(flags)
-    })
 }
 
 async function readDiff(flags: SuggestFlags, cwd: string): Promise<string> {
@@ -73,7 +44,8 @@ async function readDiff(flags: SuggestFlags, cwd: string): Promise<string> {
   return text
 }
 
-async function suggest(flags: SuggestFlags): Promise<number> {
+/** `vigil adversary suggest`; the exit code. */
+export async function suggest(flags: SuggestFlags): Promise<number> {
   const cwd = process.cwd()
   const maxCases = flags.maxCases === undefined ? undefined : Number(flags.maxCases)
   if (maxCases !== undefined && !(Number.isInteger(maxCases) && maxCases >= 1 && maxCases <= 50))

@@ -2,7 +2,6 @@
  * `vigil plans lint | list | show`: check plan files, list them, print one parsed plan. Without paths the
  * plans are the config's (`plans:` in vigil.config.yaml, default `plans/`).
  */
-import type { Command } from 'commander'
 import pc from 'picocolors'
 import { stringify } from 'yaml'
 import { loadConfig } from '../../../plans/config.js'
@@ -15,54 +14,24 @@ import { didYouMean } from '../../../plans/schema-errors.js'
 import type { Plan, PlanDiagnostic } from '../../../plans/types.js'
 import { VigilError } from '../../errors.js'
 import { loadPlansForRun } from '../../run/load-plans.js'
-import type { RegisterCommand } from './index.js'
 
-interface PlansFlags {
+export interface PlansFlags {
   config?: string
   json?: boolean
 }
 
-const PATHS_HELP = "plan files, folders or globs (default: the config's plans)"
-const CONFIG_HELP = 'vigil.config.yaml to read plan folders from (default: ./vigil.config.yaml)'
+/** `vigil plans lint`; the exit code. */
+export const lint = (paths: string[], flags: PlansFlags) => guarded(() => lintPlans(paths, flags))
+/** `vigil plans list`; the exit code. */
+export const list = (paths: string[], flags: PlansFlags) => guarded(() => listPlans(paths, flags))
+/** `vigil plans show NAME`; the exit code. */
+export const show = (name: string, paths: string[], flags: PlansFlags) =>
+  guarded(() => showPlan(name, paths, flags))
 
-export const registerPlans: RegisterCommand = (program: Command) => {
-  const plans = program
-    .command('plans')
-    .description('Lint, list and show plan files.')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  vigil plans lint\n  vigil plans list --json\n  vigil plans show checkout-order',
-    )
-  plans
-    .command('lint')
-    .description(
-      'Check plan files; prints file:line:col message per problem. Exit 0 when clean, 2 on errors.',
-    )
-    .argument('[paths...]', PATHS_HELP)
-    .option('-c, --config <path>', CONFIG_HELP)
-    .option('--json', 'print the report as JSON (schema: plans/schema/lint-report.json)')
-    .action((paths: string[], flags: PlansFlags) => guarded(() => lint(paths, flags)))
-  plans
-    .command('list')
-    .description('List plans: name, title, selection hint, check kinds, file.')
-    .argument('[paths...]', PATHS_HELP)
-    .option('-c, --config <path>', CONFIG_HELP)
-    .option('--json', 'print the plans as JSON')
-    .action((paths: string[], flags: PlansFlags) => guarded(() => list(paths, flags)))
-  plans
-    .command('show')
-    .description('Print one parsed plan: its frontmatter and every check with its parameters.')
-    .argument('<name>', 'the plan name (its frontmatter `name`)')
-    .argument('[paths...]', PATHS_HELP)
-    .option('-c, --config <path>', CONFIG_HELP)
-    .option('--json', 'print the plan as JSON')
-    .action((name: string, paths: string[], flags: PlansFlags) => guarded(() => show(name, paths, flags)))
-}
-
-/** Runs a subcommand and sets the exit code; errors of the plans area become the CLI's known errors. */
-async function guarded(work: () => Promise<number>): Promise<void> {
+/** Runs a subcommand and returns its exit code; errors of the plans area become the CLI's known errors. */
+async function guarded(work: () => Promise<number>): Promise<number> {
   try {
-    process.exitCode = await work()
+    return await work()
   } catch (error) {
     if (error instanceof PlansError) {
       throw new VigilError(error.code, error.message, { cause: error, exitCode: error.exitCode })
@@ -87,7 +56,7 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`
 }
 
-async function lint(paths: string[], flags: PlansFlags): Promise<number> {
+async function lintPlans(paths: string[], flags: PlansFlags): Promise<number> {
   const result = await load(paths, flags)
   const report = lintReport(result)
   if (flags.json) {
@@ -135,7 +104,7 @@ function reportProblems(result: LoadPlansResult): number {
   return errors > 0 ? 2 : 0
 }
 
-async function list(paths: string[], flags: PlansFlags): Promise<number> {
+async function listPlans(paths: string[], flags: PlansFlags): Promise<number> {
   const result = await load(paths, flags)
   if (flags.json) {
     const out = { version: 1, plans: result.plans.map(summary), diagnostics: lintReport(result).diagnostics }
@@ -183,7 +152,7 @@ function printable(plan: Plan, json: boolean) {
   }
 }
 
-async function show(name: string, paths: string[], flags: PlansFlags): Promise<number> {
+async function showPlan(name: string, paths: string[], flags: PlansFlags): Promise<number> {
   const result = await load(paths, flags)
   const plan = result.plans.find((p) => p.name === name)
   if (!plan) {

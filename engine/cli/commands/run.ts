@@ -1,11 +1,9 @@
 /** `vigil run`: run the plans against the sandboxes and exit with the verdict's code. */
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { Option, type Command } from 'commander'
 import { createReporter, finalExitCode } from '../../../reporters/index.js'
 import { parseSelectionRecord, toVerdictSelection } from '../../../selectors/record.js'
 import { UsageError } from '../../errors.js'
-import { executors } from '../../executors/index.js'
 import { installSignalHandlers } from '../../lifecycle.js'
 import { runValidation } from '../../run/run.js'
 import type { VerdictSelection } from '../../verdict.js'
@@ -23,17 +21,6 @@ export interface RunCommandOptions {
   requester?: string
   selection?: string
   executor?: string
-}
-
-const collect = (value: string, previous: string[]) => [...previous, value]
-
-function integer(name: string, min: number) {
-  return (value: string): number => {
-    const n = Number(value)
-    if (!Number.isInteger(n) || n < min)
-      throw new UsageError(`${name} ${value}: expected an integer >= ${min}`)
-    return n
-  }
 }
 
 /** Reads a selection record (`vigil select --json` output, or the verdict's `selection`). */
@@ -76,6 +63,7 @@ async function readSelection(file: string, cwd: string): Promise<VerdictSelectio
   return selection
 }
 
+/** `vigil run`; the verdict's exit code (or the reporters' when one of them failed). */
 export async function runCommand(options: RunCommandOptions): Promise<number> {
   const cwd = process.cwd()
   const specs = [
@@ -115,39 +103,4 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   })
   const verdict = await running
   return finalExitCode(verdict, reporter.failures)
-}
-
-export function registerRun(program: Command): void {
-  program
-    .command('run')
-    .description('Run the plans against a candidate (and baseline) sandbox and print one verdict')
-    .option('-c, --config <file>', 'vigil.config.yaml to use (default: ./vigil.config.yaml)')
-    .option('--base <ref>', 'git ref the baseline runs from (default: the working tree)')
-    .option('--patch <file>', 'patch applied to the candidate (paths relative to the config folder)')
-    .option('-p, --plan <name>', 'run only this plan (repeatable)', collect, [])
-    .option('--selection <file>', 'run the plans of a selection record (JSON from `vigil select --json`)')
-    .option('--concurrency <n>', 'checks run at once (default: the config)', integer('--concurrency', 1))
-    .option('--seed <n>', 'seed of generated inputs (default: 1)', integer('--seed', 0))
-    .option(
-      '-r, --reporter <name[:path]>',
-      'console, json, junit:out.xml, markdown:out.md (repeatable)',
-      collect,
-      [],
-    )
-    .option('--json', 'print the JSON verdict on stdout (the live console moves to stderr)')
-    .option('--no-baseline', 'do not start a baseline sandbox (checks that need one are skipped)')
-    .addOption(
-      new Option(
-        '--executor <kind>',
-        'where checks run: local, or kubernetes Jobs (default: the config)',
-      ).choices(Object.keys(executors)),
-    )
-    .addOption(
-      new Option('--requester <name>', 'who asked for the run (recorded in the verdict)').env(
-        'VIGIL_REQUESTER',
-      ),
-    )
-    .action(async (options: RunCommandOptions) => {
-      process.exitCode = await runCommand(options)
-    })
 }

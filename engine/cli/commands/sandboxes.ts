@@ -10,7 +10,6 @@
 import { existsSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { Command } from 'commander'
 import { loadConfig } from '../../../plans/config.js'
 import { ConfigError, InfrastructureError, isKnownError } from '../../errors.js'
 import { KubeApiError } from '../../kubernetes/client.js'
@@ -129,6 +128,7 @@ function renderRuns(runs: readonly RunLeftovers[]): string {
   return `${lines.join('\n')}\n`
 }
 
+/** `vigil sandboxes gc`; the exit code. */
 export async function sandboxesGc(options: SandboxesGcOptions): Promise<number> {
   const runs = await collectLocalGarbage({ dryRun: options.dryRun })
   const cluster = await kubernetesGc(options)
@@ -158,22 +158,4 @@ export async function sandboxesGc(options: SandboxesGcOptions): Promise<number> 
     runs.some((r) => r.items.some((i) => i.action === 'failed')) ||
     (cluster.namespaces ?? []).some((e) => e.action === 'timeout')
   return failed ? 3 : 0
-}
-
-export function registerSandboxes(program: Command): void {
-  const sandboxes = program.command('sandboxes').description('Manage sandboxes that runs left behind')
-  sandboxes
-    .command('gc')
-    .description(
-      'Remove what killed runs left behind: service processes, temporary trees and git worktrees of ' +
-        'runs whose vigil process is gone, and expired run namespaces on a cluster. Live runs are never touched.',
-    )
-    .option('-c, --config <file>', "also clean the cluster of this config's kubernetes sandbox")
-    .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
-    .option('--context <name>', 'kubeconfig context (default: the current one)')
-    .option('--dry-run', 'only list what would be removed')
-    .option('--json', 'print the runs and namespaces and what happened to them as JSON')
-    .action(async (options: SandboxesGcOptions) => {
-      process.exitCode = await sandboxesGc(options)
-    })
 }

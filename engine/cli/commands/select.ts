@@ -4,19 +4,16 @@
  */
 import { writeFile, mkdir } from 'node:fs/promises'
 import path from 'node:path'
-import type { Command } from 'commander'
 import { loadConfig } from '../../../plans/config.js'
 import { formatDiagnostic } from '../../../plans/diagnostics.js'
 import { loadPlans } from '../../../plans/loader.js'
 import type { Plan } from '../../../plans/types.js'
 import {
-  DEFAULT_MODEL,
-  SELECTOR_NAMES,
   defaultCacheDir,
   readChange,
   readDiffFile,
   resolveSelector,
-  select,
+  select as runSelector,
 } from '../../../selectors/index.js'
 import type { ChangeInput, ResolvedSelector } from '../../../selectors/index.js'
 import { evaluate, loadLabelledSet, renderEvalReport } from '../../../selectors/eval.js'
@@ -24,9 +21,8 @@ import { renderSelection } from '../../../selectors/render.js'
 import { checkSchemas } from '../../run/load-plans.js'
 import { UsageError, VigilError } from '../../errors.js'
 import { configRedactor } from '../../vars.js'
-import type { RegisterCommand } from './index.js'
 
-interface SelectFlags {
+export interface SelectFlags {
   config?: string
   base?: string
   patch?: string
@@ -41,42 +37,13 @@ interface SelectFlags {
   selectorDeadline?: string
 }
 
-export const registerSelect: RegisterCommand = (program: Command) => {
-  program
-    .command('select')
-    .description('Which plans apply to a change? Lists each selected plan with its source and reason.')
-    .argument('[diff]', 'unified diff file, or - for stdin (default: stdin when piped)')
-    .option('-c, --config <path>', 'vigil.config.yaml (default: ./vigil.config.yaml)')
-    .option(
-      '--base <ref>',
-      'diff the working tree (and untracked files) against the merge base of REF and HEAD',
-    )
-    .option('--patch <file>', 'a patch file, paths relative to the config folder')
-    .option(
-      '--selector <name>',
-      `${SELECTOR_NAMES.join(' | ')} (default: hybrid with an API key, else rules)`,
-    )
-    .option('--model <name>', `Messages API model (default: $VIGIL_MODEL, selector.model, ${DEFAULT_MODEL})`)
-    .option(
-      '--selector-deadline <duration>',
-      'deadline of the whole LLM selection, retries included; then it degrades to rules (default: selector.deadline, 60s)',
-    )
-    .option('--threshold <n>', 'minimum lexical relevance 0..1 for rules suggestions (default 0.2)')
-    .option('--json', 'print the selection record (or the evaluation report) as JSON')
-    .option('--out <file>', 'also write the selection record to FILE')
-    .option(
-      '--eval <dir|file>',
-      'evaluate the selector on labelled changes: a folder of <name>.patch + <name>.expect.json, or a labels .json file',
-    )
-    .option('--cache-dir <dir>', 'LLM result cache (default: .vigil/cache/selections in the config folder)')
-    .option('--no-cache', 'neither read nor write the LLM result cache')
-    .action(async (diffArg: string | undefined, flags: SelectFlags) => {
-      try {
-        process.exitCode = await runSelect(diffArg, flags)
-      } catch (error) {
-        throw asVigilError(error)
-      }
-    })
+/** `vigil select`; the exit code. Selector and plan errors become the CLI's known errors. */
+export async function select(diffArg: string | undefined, flags: SelectFlags): Promise<number> {
+  try {
+    return await runSelect(diffArg, flags)
+  } catch (error) {
+    throw asVigilError(error)
+  }
 }
 
 async function runSelect(diffArg: string | undefined, flags: SelectFlags): Promise<number> {
@@ -133,7 +100,7 @@ async function runSelect(diffArg: string | undefined, flags: SelectFlags): Promi
     input = { kind: 'stdin', text }
   }
   const { diff, source } = await readChange(input, loaded.dir)
-  const record = await select({
+  const record = await runSelector({
     plans,
     diff,
     root: loaded.dir,
@@ -181,7 +148,7 @@ async function evalCommand(
     selectFor: async (change) => {
       const text = await readDiffFile(change.diffFile, process.cwd())
       const { diff, source } = await readChange({ kind: 'patch', text, file: change.diffFile }, configDir)
-      return select({
+      return runSelector({
         plans,
         diff,
         root: configDir,

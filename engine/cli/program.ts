@@ -1,0 +1,288 @@
+/**
+ * The CLI's surface as static metadata: every command with its description, arguments and options, and an
+ * action that imports the command's module (`commands/<name>.ts`) only when that command runs. So
+ * `vigil --help` and every `vigil <command> --help` load commander and this file, and a command loads what
+ * it runs and nothing of the others (`plans lint` never loads the MCP server or the Anthropic SDK).
+ * Keep it so: this file imports only commander, constants from small modules and types.
+ */
+import { Command, Option } from 'commander'
+import { DEFAULT_MODEL, SELECTOR_NAMES } from '../../selectors/options.js'
+import { DEFAULT_OUT_DIR } from '../ci/defaults.js'
+import { UsageError } from '../errors.js'
+import { EXECUTOR_NAMES } from '../executors/names.js'
+import type { SuggestFlags } from './commands/adversary.js'
+import type { CiFlags } from './commands/ci.js'
+import type { PlansFlags } from './commands/plans.js'
+import type { RunCommandOptions } from './commands/run.js'
+import type { SandboxCommandOptions } from './commands/sandbox.js'
+import type { SandboxesGcOptions } from './commands/sandboxes.js'
+import type { SelectFlags } from './commands/select.js'
+
+/** Sets the exit code a command's module returns (the MCP server returns nothing: it ends with stdin). */
+async function exit(code: Promise<number | void>): Promise<void> {
+  const value = await code
+  if (typeof value === 'number') process.exitCode = value
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value]
+
+/** An option parser for integers from `min` up. */
+function integer(name: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value)
+    if (!Number.isInteger(n) || n < min)
+      throw new UsageError(`${name} ${value}: expected an integer >= ${min}`)
+    return n
+  }
+}
+
+const REQUESTER = () =>
+  new Option('--requester <name>', 'who asked for the run (recorded in the verdict)').env('VIGIL_REQUESTER')
+const SELECTOR_DEADLINE_HELP =
+  'deadline of the whole LLM selection, retries included; then it degrades to rules (default: selector.deadline, 60s)'
+const MODEL_HELP = `Messages API model (default: $VIGIL_MODEL, selector.model, ${DEFAULT_MODEL})`
+
+function plans(program: Command): void {
+  const PATHS_HELP = "plan files, folders or globs (default: the config's plans)"
+  const CONFIG_HELP = 'vigil.config.yaml to read plan folders from (default: ./vigil.config.yaml)'
+  const load = () => import('./commands/plans.js')
+  const plans = program
+    .command('plans')
+    .description('Lint, list and show plan files.')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  vigil plans lint\n  vigil plans list --json\n  vigil plans show checkout-order',
+    )
+  plans
+    .command('lint')
+    .description(
+      'Check plan files; prints file:line:col message per problem. Exit 0 when clean, 2 on errors.',
+    )
+    .argument('[paths...]', PATHS_HELP)
+    .option('-c, --config <path>', CONFIG_HELP)
+    .option('--json', 'print the report as JSON (schema: plans/schema/lint-report.json)')
+    .action((paths: string[], flags: PlansFlags) => exit(load().then((m) => m.lint(paths, flags))))
+  plans
+    .command('list')
+    .description('List plans: name, title, selection hint, check kinds, file.')
+    .argument('[paths...]', PATHS_HELP)
+    .option('-c, --config <path>', CONFIG_HELP)
+    .option('--json', 'print the plans as JSON')
+    .action((paths: string[], flags: PlansFlags) => exit(load().then((m) => m.list(paths, flags))))
+  plans
+    .command('show')
+    .description('Print one parsed plan: its frontmatter and every check with its parameters.')
+    .argument('<name>', 'the plan name (its frontmatter `name`)')
+    .argument('[paths...]', PATHS_HELP)
+    .option('-c, --config <path>', CONFIG_HELP)
+    .option('--json', 'print the plan as JSON')
+    .action((name: string, paths: string[], flags: PlansFlags) =>
+      exit(load().then((m) => m.show(name, paths, flags))),
+    )
+}
+
+function select(program: Command): void {
+  program
+    .command('select')
+    .description('Which plans apply to a change? Lists each selected plan with its source and reason.')
+    .argument('[diff]', 'unified diff file, or - for stdin (default: stdin when piped)')
+    .option('-c, --config <path>', 'vigil.config.yaml (default: ./vigil.config.yaml)')
+    .option(
+      '--base <ref>',
+      'diff the working tree (and untracked files) against the merge base of REF and HEAD',
+    )
+    .option('--patch <file>', 'a patch file, paths relative to the config folder')
+    .option(
+      '--selector <name>',
+      `${SELECTOR_NAMES.join(' | ')} (default: hybrid with an API key, else rules)`,
+    )
+    .option('--model <name>', MODEL_HELP)
+    .option('--selector-deadline <duration>', SELECTOR_DEADLINE_HELP)
+    .option('--threshold <n>', 'minimum lexical relevance 0..1 for rules suggestions (default 0.2)')
+    .option('--json', 'print the selection record (or the evaluation report) as JSON')
+    .option('--out <file>', 'also write the selection record to FILE')
+    .option(
+      '--eval <dir|file>',
+      'evaluate the selector on labelled changes: a folder of <name>.patch + <name>.expect.json, or a labels .json file',
+    )
+    .option('--cache-dir <dir>', 'LLM result cache (default: .vigil/cache/selections in the config folder)')
+    .option('--no-cache', 'neither read nor write the LLM result cache')
+    .action((diff: string | undefined, flags: SelectFlags) =>
+      exit(import('./commands/select.js').then((m) => m.select(diff, flags))),
+    )
+}
+
+function run(program: Command): void {
+  program
+    .command('run')
+    .description('Run the plans against a candidate (and baseline) sandbox and print one verdict')
+    .option('-c, --config <file>', 'vigil.config.yaml to use (default: ./vigil.config.yaml)')
+    .option('--base <ref>', 'git ref the baseline runs from (default: the working tree)')
+    .option('--patch <file>', 'patch applied to the candidate (paths relative to the config folder)')
+    .option('-p, --plan <name>', 'run only this plan (repeatable)', collect, [])
+    .option('--selection <file>', 'run the plans of a selection record (JSON from `vigil select --json`)')
+    .option('--concurrency <n>', 'checks run at once (default: the config)', integer('--concurrency', 1))
+    .option('--seed <n>', 'seed of generated inputs (default: 1)', integer('--seed', 0))
+    .option(
+      '-r, --reporter <name[:path]>',
+      'console, json, junit:out.xml, markdown:out.md (repeatable)',
+      collect,
+      [],
+    )
+    .option('--json', 'print the JSON verdict on stdout (the live console moves to stderr)')
+    .option('--no-baseline', 'do not start a baseline sandbox (checks that need one are skipped)')
+    .addOption(
+      new Option(
+        '--executor <kind>',
+        'where checks run: local, or kubernetes Jobs (default: the config)',
+      ).choices(EXECUTOR_NAMES),
+    )
+    .addOption(REQUESTER())
+    .action((options: RunCommandOptions) =>
+      exit(import('./commands/run.js').then((m) => m.runCommand(options))),
+    )
+}
+
+function ci(program: Command): void {
+  program
+    .command('ci')
+    .description(
+      'Gate a change: select the plans its diff needs, run them against a baseline and a candidate, ' +
+        'write the verdict, selection, JUnit and Markdown summary, exit with the verdict (0 pass, 1 fail, 2 usage or plan error, 3 infrastructure).',
+    )
+    .option('-c, --config <file>', 'vigil.config.yaml to use (default: ./vigil.config.yaml)')
+    .option(
+      '--base <ref>',
+      'diff the working tree against the merge base of REF and HEAD; the baseline runs from that merge base ' +
+        '(default: $GITHUB_BASE_REF, else origin/HEAD, else main or master)',
+    )
+    .option(
+      '--patch <file>',
+      'validate a patch instead: the candidate is a patched copy of the config folder',
+    )
+    .option('--selection <file>', 'run the plans of this selection record (from `vigil select --out`)')
+    .option('--selector <name>', 'hybrid | llm | rules (default: hybrid with an API key, else rules)')
+    .option('--selector-deadline <duration>', SELECTOR_DEADLINE_HELP)
+    .option(
+      '--out <dir>',
+      'where verdict.json, selection.json, junit.xml, summary.md are found: a link to the folder of the run ' +
+        'that finished last (each run writes into .vigil/runs/<run-id>/)',
+      DEFAULT_OUT_DIR,
+    )
+    .option('--junit <path>', 'also write the JUnit XML here')
+    .option(
+      '--keep-runs <n>',
+      'run folders kept in .vigil/runs (default: $VIGIL_KEEP_RUNS, else 20)',
+      integer('--keep-runs', 1),
+    )
+    .option(
+      '-r, --reporter <name[:path]>',
+      'another reporter on top, e.g. json or markdown:pr.md',
+      collect,
+      [],
+    )
+    .option('--seed <n>', 'seed of generated inputs (default: 1)', integer('--seed', 0))
+    .addOption(REQUESTER())
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  vigil ci                                   # a pull request checkout: against the default branch',
+        '  vigil ci --base origin/main --junit reports/vigil.xml',
+        '  vigil ci --config samples/shop/vigil.config.yaml --patch samples/shop/changes/field-rename.patch',
+        '',
+        'With $GITHUB_STEP_SUMMARY set, the Markdown summary is appended to it as well.',
+      ].join('\n'),
+    )
+    .action((flags: CiFlags) => exit(import('./commands/ci.js').then((m) => m.ci(flags))))
+}
+
+function mcp(program: Command): void {
+  program
+    .command('mcp')
+    .description(
+      'Serve vigil to coding agents over MCP (stdio): list_plans, lint_plans, select_plans, run_plans.',
+    )
+    .option('-c, --config <file>', 'vigil.config.yaml to use (default: ./vigil.config.yaml)')
+    .addHelpText(
+      'after',
+      '\nRegister it with Claude Code:\n  claude mcp add vigil -- npx vigil mcp --config vigil.config.yaml',
+    )
+    .action((flags: { config?: string }) => exit(import('./commands/mcp.js').then((m) => m.mcp(flags))))
+}
+
+function adversary(program: Command): void {
+  const adversary = program
+    .command('adversary')
+    .description('Adversarial cases written with the help of a model.')
+  adversary
+    .command('suggest')
+    .description(
+      'Ask a model, as an adversary that sees only the diff and the API schemas, for cases that break the change; write them into the plan as an `adversarial suggested` block to review.',
+    )
+    .requiredOption('--plan <file>', 'the plan file holding an adversarial block')
+    .option('--diff <file>', 'unified diff of the change, or - for stdin (default: stdin when piped)')
+    .option('--base <ref>', 'diff the working tree against the merge base of REF and HEAD')
+    .option('--check <name>', 'the adversarial block to start from (default: the first)')
+    .option('-c, --config <path>', 'vigil.config.yaml for the model settings (selector:)')
+    .option('--model <name>', MODEL_HELP)
+    .option('--max-cases <n>', 'most cases to ask for, 1 to 50 (default 20)')
+    .option('--dry-run', 'print the plan as it would be written instead of writing it')
+    .option('--json', 'print the cases as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  git diff main | vigil adversary suggest --plan plans/orders-adversarial.md\n  vigil adversary suggest --plan plans/orders-adversarial.md --base origin/main --dry-run',
+    )
+    .action((flags: SuggestFlags) => exit(import('./commands/adversary.js').then((m) => m.suggest(flags))))
+}
+
+function sandbox(program: Command): void {
+  program
+    .command('sandbox')
+    .description('Start the sandboxes of vigil.config.yaml, print their URLs, and keep them up until Ctrl-C.')
+    .option('-c, --config <file>', 'config file (default: ./vigil.config.yaml)')
+    .option('--base <ref>', 'run the baseline from a git worktree of this ref')
+    .option('--patch <file>', 'run the candidate from a copy of the config folder with this patch applied')
+    .option('--no-baseline', 'start the candidate only')
+    .option('--check', 'stop as soon as everything is ready (exit 0), e.g. to test the stack in CI')
+    .addOption(new Option('--json', 'print the sandboxes as JSON on stdout'))
+    .action((options: SandboxCommandOptions) =>
+      exit(import('./commands/sandbox.js').then((m) => m.sandbox(options))),
+    )
+}
+
+function sandboxes(program: Command): void {
+  const sandboxes = program.command('sandboxes').description('Manage sandboxes that runs left behind')
+  sandboxes
+    .command('gc')
+    .description(
+      'Remove what killed runs left behind: service processes, temporary trees and git worktrees of ' +
+        'runs whose vigil process is gone, and expired run namespaces on a cluster. Live runs are never touched.',
+    )
+    .option('-c, --config <file>', "also clean the cluster of this config's kubernetes sandbox")
+    .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
+    .option('--context <name>', 'kubeconfig context (default: the current one)')
+    .option('--dry-run', 'only list what would be removed')
+    .option('--json', 'print the runs and namespaces and what happened to them as JSON')
+    .action((options: SandboxesGcOptions) =>
+      exit(import('./commands/sandboxes.js').then((m) => m.sandboxesGc(options))),
+    )
+}
+
+/** The commands in the order `vigil --help` lists them. */
+const COMMANDS = [adversary, ci, mcp, plans, run, sandbox, sandboxes, select]
+
+/** The program with every command declared; nothing of a command's implementation is loaded yet. */
+export function buildProgram(): Command {
+  const program = new Command('vigil')
+    .description(
+      'Plan-driven validation of code changes: select the plans a diff needs, run them, get one verdict.',
+    )
+    .version('0.1.0', '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+  for (const declare of COMMANDS) declare(program)
+  return program
+}
