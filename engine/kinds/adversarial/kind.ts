@@ -5,8 +5,7 @@
  * rejected with a 4xx, no stack trace, internal path or secret, authorization enforced, still healthy.
  */
 import type { JsonSchema } from '../../../plans/types.js'
-import { ORACLES, type AdversarialParams } from './params.js'
-import { MAX_BODY_BYTES, MAX_CASES, runAdversarial } from './run.js'
+import { MAX_BODY_BYTES, MAX_CASES, ORACLES, type AdversarialParams } from './params.js'
 import { defineCheckKind } from '../../api/kind.js'
 import { setupStepSchema, statusSchema, stringMapSchema } from '../../api/vocabulary.js'
 
@@ -160,5 +159,6 @@ export default defineCheckKind<AdversarialParams, 'http'>({
         'Sent {{cases}} generated cases, {{probes}} authorization probes and {{suggested}} suggested cases to {{targets}} operations (seed {{seed}}){{budget}}.',
     },
   },
-  run: runAdversarial,
+  // The runtime (fast-check, the HTTP client, OpenAPI documents) loads on the first run, not with the schema.
+  run: async (ctx) => (await import('./run.js')).runAdversarial(ctx),
 })

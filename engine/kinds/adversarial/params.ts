@@ -5,6 +5,11 @@ import type { SetupEntry } from '../../api/setup.js'
 export const ORACLES = ['no-server-error', 'rejects-invalid', 'no-leak', 'authz', 'healthy'] as const
 export type OracleName = (typeof ORACLES)[number]
 
+/** Most generated cases a block may ask for. */
+export const MAX_CASES = 5000
+/** Largest `maxBodyBytes` a block may set. */
+export const MAX_BODY_BYTES = 1024 * 1024
+
 /**
  * A principal's credentials: a bearer token (`"{{secrets.alice}}"` sends `Authorization: Bearer …`), a
  * whole `Authorization` value (`"Basic {{secrets.x}}"`), or the headers to send.

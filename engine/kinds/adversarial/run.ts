@@ -15,7 +15,7 @@ import { parseRequestLine } from '../../api/vocabulary.js'
 import type { Sandbox } from '../../api/sandbox.js'
 import { buildCase, CaseGenerator, type Case } from './cases.js'
 import { AdversarialHealthError, AdversarialUsageError } from './errors.js'
-import { ORACLES, type AdversarialParams, type OracleName } from './params.js'
+import { MAX_BODY_BYTES, MAX_CASES, ORACLES, type AdversarialParams, type OracleName } from './params.js'
 import { authzProbes, type Probe } from './probes.js'
 import { dedupe, reportItem, type Item } from './report.js'
 import { judge, openSession, send, type Outcome, type Session } from './session.js'
@@ -25,8 +25,6 @@ import { resolveTargets, type Target } from './targets.js'
 type Ctx = CheckContext<AdversarialParams, 'http'>
 
 export const DEFAULT_CASES = 200
-export const MAX_CASES = 5000
-export const MAX_BODY_BYTES = 1024 * 1024
 const DEFAULT_BUDGET_MS = 60_000
 
 interface Plan {

@@ -5,7 +5,6 @@
  */
 import type { JsonSchema } from '../../../plans/types.js'
 import type { ContractParams } from './params.js'
-import { runContract } from './runner.js'
 import { defineCheckKind } from '../../api/kind.js'
 import { requestSchema, setupStepSchema, statusSchema, stringMapSchema } from '../../api/vocabulary.js'
 
@@ -115,5 +114,6 @@ export default defineCheckKind<ContractParams, 'http'>({
       'noise-learned': 'Ignored as noise, because two baseline calls differ there: {{pointers}}.',
     },
   },
-  run: runContract,
+  // The runtime (the HTTP client, schemas and OpenAPI documents) loads on the first run, not with the schema.
+  run: async (ctx) => (await import('./runner.js')).runContract(ctx),
 })

@@ -3,112 +3,10 @@
  * steps that execute an existing test command with the sandbox URLs in its environment.
  * The first failing step stops the check; the steps after it are reported as not run.
  */
-import path from 'node:path'
-import { formatElapsed, parseDuration } from '../../../plans/duration.js'
-import { evidence } from '../../api/evidence.js'
-import { runCommand, serviceEnvName } from '../../processes/command.js'
-import { shellQuote } from '../../http/curl.js'
-import { parseCommand } from '../../processes/argv.js'
-import { runHttpStep } from './http-step.js'
-import { e2eSchema, type E2eParams, type E2eRunStep } from './schema.js'
-import { defineCheckKind, type CheckContext, type Variables } from '../../api/kind.js'
+import { e2eSchema, type E2eParams } from './schema.js'
+import { defineCheckKind } from '../../api/kind.js'
 
 export type { E2eParams, E2eStep, E2eHttpStep, E2eRunStep, E2eRequest, E2eExpect } from './schema.js'
-
-const OUTPUT_TAIL_LINES = 40
-
-function isRunStep(step: E2eParams['steps'][number]): step is E2eRunStep {
-  return 'run' in step
-}
-
-/** Environment a `run:` step sees: sandbox URLs, the seed, then the step's own env. */
-function runEnvironment(
-  ctx: CheckContext<E2eParams, 'http'>,
-  extra: Record<string, string>,
-): Record<string, string> {
-  const { candidate, baseline } = ctx.sandboxes
-  const env: Record<string, string> = {
-    BASE_URL: candidate.url(),
-    VIGIL_BASE_URL: candidate.url(),
-    VIGIL_SEED: String(ctx.seed),
-  }
-  for (const [name, endpoint] of Object.entries(candidate.services)) env[serviceEnvName(name)] = endpoint.url
-  if (baseline) env.VIGIL_BASELINE_URL = baseline.url()
-  return { ...env, ...extra }
-}
-
-async function runCommandStep(
-  ctx: CheckContext<E2eParams, 'http'>,
-  vars: Variables,
-  step: E2eRunStep,
-): Promise<boolean> {
-  const argv = typeof step.run === 'string' ? parseCommand(vars.render(step.run)) : vars.render(step.run)
-  const extra = Object.fromEntries(
-    Object.entries(vars.render(step.env ?? {})).map(([k, v]) => [k, String(v)]),
-  )
-  const cwd = path.resolve(ctx.plan.dir, step.cwd ?? '.')
-  const timeoutMs = Math.max(
-    1,
-    Math.min(step.timeout !== undefined ? parseDuration(step.timeout) : Infinity, ctx.timeoutMs),
-  )
-  const added = runEnvironment(ctx, extra)
-  const command = argv.map(shellQuote).join(' ')
-  ctx.progress(`${step.name}: ${command}`)
-  const result = await runCommand(argv, {
-    cwd,
-    env: { ...process.env, ...added },
-    timeoutMs,
-    signal: ctx.signal,
-    tailLines: OUTPUT_TAIL_LINES,
-  })
-  if (result.cancelled) throw ctx.signal.reason ?? new Error('cancelled')
-  const relativeCwd = path.relative(process.cwd(), cwd) || '.'
-  const envPrefix = Object.entries(added)
-    .filter(([k]) => k === 'BASE_URL' || Object.hasOwn(extra, k))
-    .map(([k, v]) => `${k}=${shellQuote(v)}`)
-    .join(' ')
-  const reproduce = `(cd ${shellQuote(relativeCwd)} && ${envPrefix} ${command})`
-  const details = {
-    command,
-    cwd: relativeCwd,
-    exitCode: result.exitCode,
-    durationMs: Math.round(result.durationMs),
-    outputTail: result.tail,
-  }
-  const data = { step: step.name, command }
-  const exit =
-    result.exitCode ?? result.signal ?? (result.spawnError !== undefined ? 'not started' : 'unknown')
-  const common = {
-    step: step.name,
-    evidence: evidence({
-      transport: 'process',
-      sandbox: 'candidate',
-      summary: [
-        { label: 'command', value: command },
-        { label: 'cwd', value: relativeCwd },
-        {
-          label: 'exit',
-          value: `${exit} after ${formatElapsed(result.durationMs)}${result.timedOut ? ' (timed out)' : ''}`,
-        },
-      ],
-      excerpt: { label: 'output', text: result.tail.join('\n') },
-      reproduce,
-      details,
-    }),
-  }
-  if (result.exitCode === 0) {
-    ctx.report({ ...common, severity: 'info', messageId: 'run-passed', data })
-    return true
-  }
-  if (result.spawnError !== undefined) {
-    ctx.report({ ...common, messageId: 'run-spawn', data: { ...data, error: result.spawnError } })
-  } else if (result.timedOut) {
-    ctx.report({ ...common, messageId: 'run-timeout', data: { ...data, timeout: `${timeoutMs} ms` } })
-  } else {
-    ctx.report({ ...common, messageId: 'run-failed', data: { ...data, exit }, expected: 0, actual: exit })
-  }
-  return false
-}
 
 export default defineCheckKind<E2eParams, 'http'>({
   meta: {
@@ -131,24 +29,6 @@ export default defineCheckKind<E2eParams, 'http'>({
       'run-spawn': 'Step "{{step}}": `{{command}}` could not start: {{error}}.',
     },
   },
-  async run(ctx) {
-    const vars = ctx.vars
-    const steps = ctx.params.steps
-    for (let i = 0; i < steps.length; i++) {
-      const step = steps[i]!
-      const passed = isRunStep(step)
-        ? await runCommandStep(ctx, vars, step)
-        : await runHttpStep({ ctx, vars }, step)
-      if (passed) continue
-      for (const rest of steps.slice(i + 1)) {
-        ctx.report({
-          severity: 'info',
-          step: rest.name,
-          messageId: 'not-run',
-          data: { step: rest.name, failed: step.name },
-        })
-      }
-      return
-    }
-  },
+  // The runtime (the HTTP client, child processes) loads on the first run, not with the schema.
+  run: async (ctx) => (await import('./run.js')).runE2e(ctx),
 })
