@@ -5,7 +5,6 @@
  * result is the full `rules` selection, marked `degraded` with the reason: never a silent empty one.
  */
 import { LlmError } from './errors.js'
-import { askModel, degradedSelection } from './llm.js'
 import { byName, floorSelection } from './rules.js'
 import type { Selector, SelectorResult } from './types.js'
 
@@ -15,6 +14,8 @@ export const hybrid: Selector = {
   needsApiKey: true,
   async select(context): Promise<SelectorResult> {
     const floor = floorSelection(context.plans, context.diff, context.root)
+    // The Messages API client loads on first use: a `rules` selection never pays for it.
+    const { askModel, degradedSelection } = await import('./model.js')
     let answer: SelectorResult
     try {
       answer = await askModel(context, 'hybrid')

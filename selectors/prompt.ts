@@ -11,6 +11,7 @@
 import type Anthropic from '@anthropic-ai/sdk'
 import { z } from 'zod'
 import type { Plan } from '../plans/types.js'
+import { renderCatalog } from './catalog.js'
 import { matchPaths } from './paths.js'
 import type { ChangedFile, ParsedDiff } from './types.js'
 
@@ -66,18 +67,6 @@ Answer only by calling the ${TOOL_NAME} tool, using plan names exactly as they a
 /** Rough token count: 4 characters a token. */
 export function estimateTokens(text: string): number {
   return Math.ceil(text.length / 4)
-}
-
-/** One JSON object per plan: unambiguous, and hint text cannot break out of its field. */
-export function renderCatalog(plans: readonly Plan[]): string {
-  const lines = plans.map((p) => {
-    const entry: Record<string, unknown> = { name: p.name, title: p.title, hint: p.selectionHint.trim() }
-    if (p.paths.length) entry.paths = p.paths
-    if (p.tags.length) entry.tags = p.tags
-    if (p.always) entry.always = true
-    return JSON.stringify(entry)
-  })
-  return `<catalog plans="${plans.length}">\n${lines.join('\n')}\n</catalog>`
 }
 
 const STATUS_LETTER: Record<ChangedFile['status'], string> = {

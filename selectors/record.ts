@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { Ajv } from 'ajv'
+import { Ajv, type ValidateFunction } from 'ajv'
 import { SelectionRecordError } from './errors.js'
 import type { ChangedFile, FileStatus, RejectedPlan, SelectedPlan, TokenUsage } from './types.js'
 
@@ -69,10 +69,14 @@ export function summariseFile(file: ChangedFile): DiffFileSummary {
   return out
 }
 
-const validate = new Ajv({ allErrors: true, strict: true }).compile<SelectionRecord>(selectionRecordSchema)
+/** The record's validator, compiled on first use: `vigil select` writes records and never reads one. */
+let validator: ValidateFunction<SelectionRecord> | undefined
 
 /** Validates a parsed record; `where` starts error messages. Throws {@link SelectionRecordError}. */
 export function parseSelectionRecord(value: unknown, where: string): SelectionRecord {
+  const validate = (validator ??= new Ajv({ allErrors: true, strict: true }).compile<SelectionRecord>(
+    selectionRecordSchema,
+  ))
   if (validate(value)) return value
   const detail = (validate.errors ?? [])
     .slice(0, 5)

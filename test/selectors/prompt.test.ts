@@ -4,7 +4,8 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { cacheKey, readCached, writeCached } from '../../selectors/cache.js'
 import { parseDiff } from '../../selectors/index.js'
-import { buildRequest, estimateTokens, renderCatalog, renderDiff } from '../../selectors/prompt.js'
+import { renderCatalog } from '../../selectors/catalog.js'
+import { buildRequest, estimateTokens, renderDiff } from '../../selectors/prompt.js'
 import { catalog, modify, plan } from './fixtures.js'
 
 describe('llm prompt', () => {

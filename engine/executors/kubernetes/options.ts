@@ -1,5 +1,5 @@
 /** The `executor:` section of vigil.config.yaml for `kind: kubernetes`: how checks run as Jobs. */
-import { Ajv } from 'ajv'
+import { Ajv, type ValidateFunction } from 'ajv'
 import { parseDuration } from '../../../plans/duration.js'
 import { ConfigError } from '../../errors.js'
 
@@ -58,10 +58,14 @@ export const jobExecutorSchema = {
   },
 }
 
-const validate = new Ajv({ allErrors: true, strict: false }).compile<unknown>(jobExecutorSchema)
+/** Compiled on first use: only a run on the kubernetes executor validates its section. */
+let validator: ValidateFunction | undefined
 
 /** Validates the `executor` section; `where` is the config file, for messages. */
 export function resolveJobOptions(raw: Record<string, unknown>, where: string): ResolvedJobOptions {
+  const validate = (validator ??= new Ajv({ allErrors: true, strict: false }).compile<unknown>(
+    jobExecutorSchema,
+  ))
   const section: Record<string, unknown> = { ...raw, kind: 'kubernetes' }
   const valid: boolean = validate(section)
   if (!valid) {
