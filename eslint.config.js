@@ -47,6 +47,12 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // The start-up benchmark's probe, preloaded with `node -r` (CommonJS: cheaper than an ESM --import).
+    files: ['test/bench/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['samples/**/*.js', 'bin/**/*.js'],
     languageOptions: {
       sourceType: 'module',
