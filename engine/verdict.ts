@@ -56,6 +56,31 @@ export interface EvidenceBase<Transport extends string = string> {
   reproduce?: string
   /** Free-form extra facts (metrics, a seed, a command's exit code). Values are JSON. */
   details?: Record<string, unknown>
+  /** When it was observed (and the request id it carried), to find the services' log lines of that moment. */
+  window?: EvidenceWindow
+  /** The lines the sandbox's services wrote while it was observed (set by the engine, not by kinds). */
+  logs?: EvidenceLogs
+}
+
+/** When an observation started and ended (ISO 8601), and the request id that correlates it, if any. */
+export interface EvidenceWindow {
+  start: string
+  end: string
+  /** The value of the configured request id header the request carried (or its response echoed). */
+  requestId?: string
+}
+
+/**
+ * A sandbox's service log lines attributed to one finding. Services are shared by the checks running at
+ * once, so lines are attributed by time (`time-window`: written between the request's start and its end
+ * plus a grace) unless a request id header correlates them (`request-id`: lines that carry the id).
+ */
+export interface EvidenceLogs {
+  attribution: 'time-window' | 'request-id'
+  /** The lines by service, oldest first, each `ISO-time stream text`, redacted and bounded. */
+  services: Record<string, string[]>
+  /** Lines left out to stay within the bounds. */
+  omitted?: number
 }
 
 /** An HTTP exchange, or a request that got no response, or a measurement of HTTP traffic (load). */
@@ -75,7 +100,32 @@ export type OtherEvidence = EvidenceBase
 
 export type Evidence = HttpEvidence | ProcessEvidence | OtherEvidence
 
+/** Another occurrence of an aggregated finding, kept as an example: what differs is shown, not the evidence. */
+export interface FindingExample {
+  id: string
+  message: string
+  step?: string
+  pointer?: string
+  actual?: unknown
+  /** The example's evidence lines and reproduce line (its excerpt and logs are left out). */
+  summary?: EvidenceLine[]
+  reproduce?: string
+}
+
+/** How often a finding occurred in its check, with a few of the other occurrences. */
+export interface FindingRepeats {
+  /** Occurrences in all, this finding included (at least 2). */
+  count: number
+  /** Up to three other occurrences (the first ones, in report order). */
+  examples: FindingExample[]
+}
+
 export interface Finding {
+  /**
+   * Stable id: a hash of plan, check, step, messageId, pointer and the request's method and path template,
+   * never of values that change between runs (ports, generated ids). Same plans, selection and seed: same ids.
+   */
+  id?: string
   /** The kind's message id, e.g. `status`, `field-removed`, `no-server-error`. */
   messageId?: string
   /** One plain sentence. */
@@ -90,6 +140,8 @@ export interface Finding {
   evidence?: Evidence
   /** A step or sub-part of the check, e.g. an e2e step name. */
   step?: string
+  /** Set when identical findings (same id, or the same message at the same place on many requests) were merged into this one. */
+  repeats?: FindingRepeats
 }
 
 export interface SerializedError {
@@ -149,6 +201,51 @@ export interface VerdictSelection {
   plans: SelectedPlanRef[]
 }
 
+/** Where one side's services ran from. */
+export interface SideSource {
+  /** `working-tree`: the folder as it is; `ref`: a git worktree of a commit; `patch`: a copy with a patch applied. */
+  kind: 'working-tree' | 'ref' | 'patch'
+  /** The commit: HEAD of the working tree (also under a patch), or the one `ref` resolved to. */
+  commit?: string
+  /** The working tree had uncommitted changes (they are part of what ran). */
+  dirty?: boolean
+  /** The git ref as given (`--base`). */
+  ref?: string
+  /** The patch file, relative to the run's folder. */
+  patch?: string
+  /** sha256 of the patch's bytes. */
+  patchSha256?: string
+  /** Keys of the config's `baseline:` section that changed this side (`services.orders.command`). */
+  overrides?: string[]
+}
+
+/** One service of a side as it ran: its command, folder and the versions it reports. */
+export interface ServiceBuild {
+  /** The command, as run (secrets redacted). */
+  command?: string
+  /** Its working folder, relative to the side's root. */
+  cwd?: string
+  /** `prepare:` command run before it started. */
+  prepare?: string
+  /** What the service's `version:` probe answered. */
+  version?: string
+  /** Why the version probe gave nothing. */
+  versionError?: string
+  /** `name@version` of the package.json in its folder. */
+  package?: string
+  /** Where it was reached (its image on Kubernetes, its URL for `url`). */
+  image?: string
+  url?: string
+}
+
+/** Which build one side was. */
+export interface SideIdentity {
+  source: SideSource
+  /** The sandbox provider: process, url, kubernetes. */
+  provider?: string
+  services: Record<string, ServiceBuild>
+}
+
 export interface RunIdentity {
   runId: string
   commit?: string
@@ -156,6 +253,10 @@ export interface RunIdentity {
   patch?: string
   requester?: string
   seed: number
+  /** The config file, relative to the run's folder (what `vigil reproduce` starts again). */
+  config?: string
+  /** Which builds were compared: each side's source, service commands and versions. */
+  sides?: { candidate: SideIdentity; baseline?: SideIdentity }
 }
 
 /** An error of the run itself (sandbox, plan loading), not of one check. */
@@ -183,8 +284,11 @@ export interface TimingEntry {
   durationMs: number
 }
 
-/** The version of the verdict's JSON form (reporters/schema/verdict.json); 2 tags evidence by transport. */
-export const VERDICT_SCHEMA_VERSION = 2
+/**
+ * The version of the verdict's JSON form (reporters/schema/verdict.json); 2 tagged evidence by transport,
+ * 3 adds finding ids, repeats, log lines, and which builds were compared.
+ */
+export const VERDICT_SCHEMA_VERSION = 3
 
 export interface Verdict {
   schemaVersion: typeof VERDICT_SCHEMA_VERSION

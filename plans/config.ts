@@ -54,6 +54,18 @@ export interface VigilConfig {
   executor: { kind: string; [key: string]: unknown }
   /** Kubernetes settings. @default {} */
   kubernetes: Record<string, unknown>
+  /** How the services' log lines are attached to findings. */
+  logs: LogsConfig
+}
+
+/** The `logs:` section: which of a service's log lines belong to a finding. */
+export interface LogsConfig {
+  /** A header that correlates requests with log lines (`x-request-id`): sent with every request. @default none */
+  requestId?: string
+  /** Lines written this long after a request's end still belong to it, in milliseconds. @default 100 */
+  graceMs: number
+  /** Lines kept per service and finding. @default 20 */
+  lines: number
 }
 
 export interface LoadedConfig {
@@ -158,5 +170,15 @@ function withDefaults(raw: Record<string, unknown>): VigilConfig {
     selector: (raw.selector as Record<string, unknown> | undefined) ?? {},
     executor: { kind: 'local', ...((raw.executor as Record<string, unknown> | undefined) ?? {}) },
     kubernetes: (raw.kubernetes as Record<string, unknown> | undefined) ?? {},
+    logs: logsConfig(raw.logs as { requestId?: string; grace?: string | number; lines?: number } | undefined),
   }
+}
+
+function logsConfig(raw: { requestId?: string; grace?: string | number; lines?: number } = {}): LogsConfig {
+  const out: LogsConfig = {
+    graceMs: raw.grace === undefined ? 100 : parseDuration(raw.grace),
+    lines: raw.lines ?? 20,
+  }
+  if (raw.requestId !== undefined) out.requestId = raw.requestId.toLowerCase()
+  return out
 }

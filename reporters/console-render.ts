@@ -10,6 +10,9 @@ import {
   notes,
   planCounts,
   problems,
+  sideServiceLines,
+  sideSourceLine,
+  sidesOf,
   sortedPlans,
   verdictLine,
   withVisibleControls,
@@ -22,6 +25,8 @@ export interface ConsoleRenderOptions {
   maxFindings?: number
   /** Notes (warning/info findings of passing checks) printed in the summary. @default 20 */
   maxNotes?: number
+  /** Where the JSON verdict is written, for the `vigil reproduce` lines. @default `<verdict.json>` */
+  verdictPath?: string
 }
 
 export const SYMBOLS = { passed: '✓', failed: '✗', errored: '!', skipped: '-' } as const
@@ -177,7 +182,8 @@ function problemSection(
       `${symbol} ${c.bold(`${plan.name} › ${result.check}`)}  ${c.dim(`${result.kind} · ${formatLocation(result.location)}`)}`,
     )
     if (result.state === 'errored') lines.push(...errorLines(result.error, '  ', style))
-    result.findings.slice(0, max).forEach((f, i) => lines.push(...findingLines(f, i, '  ', style)))
+    const limits = options.verdictPath !== undefined ? { verdictPath: options.verdictPath } : {}
+    result.findings.slice(0, max).forEach((f, i) => lines.push(...findingLines(f, i, '  ', style, limits)))
     if (result.findings.length > max)
       lines.push(c.dim(`  … and ${result.findings.length - max} more findings (see the JSON report)`))
     lines.push('')
@@ -207,6 +213,17 @@ function runErrorsSection(verdict: Verdict, c: Colors): string[] {
     const where = error.location ? `${formatLocation(error.location)} ` : ''
     lines.push(`${c.red('!')} ${where}${error.message} ${c.dim(`[${error.code}]`)}`)
     lines.push(...logTailLines(error.logTail, '  ', styleFor(c)))
+  }
+  return [...lines, '']
+}
+
+function buildsSection(verdict: Verdict, c: Colors): string[] {
+  const sides = sidesOf(verdict.identity)
+  if (sides.length === 0) return []
+  const lines = [c.bold('Builds compared'), '']
+  for (const [name, side] of sides) {
+    lines.push(`  ${c.dim(`${name}:`)} ${sideSourceLine(side)}`)
+    for (const service of sideServiceLines(side)) lines.push(`    ${service}`)
   }
   return [...lines, '']
 }
@@ -281,6 +298,7 @@ export function renderSummary(raw: Verdict, options: ConsoleRenderOptions = {}):
     ...problemSection(verdict, true, c, options),
     ...notesSection(verdict, c, options),
     ...runErrorsSection(verdict, c),
+    ...buildsSection(verdict, c),
     ...plansSection(verdict, c),
     ...timingsSection(verdict, c),
     c.bold(status(verdictLine(verdict))),

@@ -30,6 +30,8 @@ export interface ConsoleReporterOptions {
   tickMs?: number
   /** The clock, for elapsed times. @default Date.now */
   now?: () => number
+  /** Where the JSON verdict is written, for the `vigil reproduce` lines. */
+  verdictPath?: string
 }
 
 // `ESC[nA` moves up n lines, `ESC[J` clears from the cursor to the end of the screen.
@@ -58,7 +60,10 @@ export class ConsoleReporter implements Reporter {
   constructor(options: ConsoleReporterOptions) {
     this.stream = options.stream
     this.live = options.live ?? false
-    this.render = { color: options.color ?? false }
+    this.render = {
+      color: options.color ?? false,
+      ...(options.verdictPath !== undefined ? { verdictPath: options.verdictPath } : {}),
+    }
     this.now = options.now ?? Date.now
     this.tickMs = options.tickMs ?? 100
     this.startedAt = this.now()
@@ -191,11 +196,15 @@ export const consoleReporter: ReporterFactory = {
         stream: target.stream,
         live: target.isTTY && io.env.TERM !== 'dumb',
         color: colorEnabled(io.env, target.isTTY),
+        ...(io.verdictPath !== undefined ? { verdictPath: io.verdictPath } : {}),
       })
     }
     // `console:FILE`: plain lines without colour, as a CI artifact.
     const collector = new Collector({ decodeStrings: false })
-    const reporter = new ConsoleReporter({ stream: collector })
+    const reporter = new ConsoleReporter({
+      stream: collector,
+      ...(io.verdictPath !== undefined ? { verdictPath: io.verdictPath } : {}),
+    })
     return {
       onRunStart: (info) => reporter.onRunStart(info),
       onCheckStart: (e) => reporter.onCheckStart(e),

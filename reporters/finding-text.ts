@@ -1,6 +1,6 @@
 /** Findings and errors as indented plain-text lines, shared by the console and JUnit renderers. */
 import type { Finding, SerializedError } from '../engine/verdict.js'
-import { findingFacts, limitLines, tailLines } from './format.js'
+import { findingFacts, limitLines, logsLines, logsTitle, reproduceAfterRun, tailLines } from './format.js'
 
 /** How parts of a line are styled; identity for plain text, picocolors for the console. */
 export interface TextStyle {
@@ -19,6 +19,8 @@ export interface FindingTextLimits {
   valueChars?: number
   /** Lines of a log tail (the last ones are kept). @default 50 */
   logLines?: number
+  /** Where the JSON verdict is, for the `vigil reproduce` line beside each reproduce command. */
+  verdictPath?: string
 }
 
 /** `1. [error] Expected status 201, got 500.` and its facts below, indented by `indent`. */
@@ -35,7 +37,8 @@ export function findingLines(
   const inner = `${indent}${' '.repeat(String(index + 1).length + 2)}`
   const facts = findingFacts(finding, limits.valueChars ?? 200)
   const { excerpt, reproduce } = finding.evidence ?? {}
-  const width = Math.max(0, ...facts.map(([label]) => label.length), reproduce ? 'reproduce'.length : 0)
+  const { logs } = finding.evidence ?? {}
+  const width = Math.max(0, ...facts.map(([label]) => label.length), reproduce ? 'after run'.length : 0)
   for (const [label, value] of facts)
     lines.push(`${inner}${style.label(`${label}:`.padEnd(width + 1))} ${value}`)
   if (excerpt) {
@@ -43,7 +46,17 @@ export function findingLines(
     for (const line of limitLines(excerpt.text, limits.excerptLines ?? 20))
       lines.push(`${inner}  ${style.dim(line)}`)
   }
-  if (reproduce) lines.push(`${inner}${style.label('reproduce:'.padEnd(width + 1))} ${reproduce}`)
+  if (reproduce) {
+    lines.push(`${inner}${style.label('reproduce:'.padEnd(width + 1))} ${reproduce}`)
+    if (finding.id !== undefined)
+      lines.push(
+        `${inner}${style.label('after run:'.padEnd(width + 1))} ${reproduceAfterRun(finding.id, limits.verdictPath)}`,
+      )
+  }
+  if (logs) {
+    lines.push(`${inner}${style.label(`${logsTitle(logs)}:`)}`)
+    for (const line of logsLines(logs)) lines.push(`${inner}  ${style.dim(line)}`)
+  }
   return lines
 }
 

@@ -1,5 +1,14 @@
 /** Text helpers shared by the renderers. All pure; none adds data that is not in the verdict. */
-import type { CheckResult, Counts, Finding, PlanResult, Verdict } from '../engine/verdict.js'
+import type {
+  CheckResult,
+  Counts,
+  EvidenceLogs,
+  Finding,
+  PlanResult,
+  RunIdentity,
+  SideIdentity,
+  Verdict,
+} from '../engine/verdict.js'
 
 /** `850ms`, `1.25s`, `12.3s`, `2m05s`, `1h02m` (the one elapsed-time format of every output). */
 import { formatElapsed as formatDuration } from '../plans/duration.js'
@@ -131,8 +140,9 @@ export function verdictLine(verdict: Verdict): string {
 /** `expected 201, got 500` style facts of a finding, as label/value pairs (absent ones left out). */
 export function findingFacts(finding: Finding, maxValue = 200): Array<[label: string, value: string]> {
   const facts: Array<[string, string]> = []
+  if (finding.id !== undefined) facts.push(['id', finding.id])
   if (finding.step !== undefined) facts.push(['step', finding.step])
-  if (finding.pointer !== undefined) facts.push(['at', finding.pointer])
+  if (finding.pointer !== undefined) facts.push(['at', shownPointer(finding.pointer)])
   if (finding.expected !== undefined) facts.push(['expected', formatValue(finding.expected, maxValue)])
   if (finding.actual !== undefined) facts.push(['actual', formatValue(finding.actual, maxValue)])
   // The evidence says what it shows in its own lines, whatever its transport: no reporter knows one.
@@ -141,7 +151,86 @@ export function findingFacts(finding: Finding, maxValue = 200): Array<[label: st
   if (evidence?.details && Object.keys(evidence.details).length > 0) {
     facts.push(['details', formatValue(sortKeys(evidence.details), maxValue * 2)])
   }
+  const repeats = finding.repeats
+  if (repeats) {
+    facts.push(['repeats', `${repeats.count} times in all; merged into this one`])
+    for (const example of repeats.examples) {
+      const where = example.step !== undefined ? `${example.step}: ` : ''
+      facts.push(['also', truncate(`${where}${example.message} (${example.id})`, maxValue * 2)])
+    }
+  }
   return facts
+}
+
+/** A JSON pointer as reports show it: the empty pointer (the whole document) as `(root)`. */
+export function shownPointer(pointer: string): string {
+  return pointer === '' || pointer === '/' ? '(root)' : pointer
+}
+
+/** `vigil reproduce <verdict.json> <id>`: the command that replays a finding after the run has ended. */
+export function reproduceAfterRun(id: string, verdictPath?: string): string {
+  if (verdictPath === undefined) return `vigil reproduce <verdict.json> ${id}`
+  const file = /^[\w./@:+-]+$/.test(verdictPath) ? verdictPath : `'${verdictPath.replace(/'/g, `'\\''`)}'`
+  return `vigil reproduce ${file} ${id}`
+}
+
+/** How a finding's log lines were attributed, as one line. */
+export function logsTitle(logs: EvidenceLogs): string {
+  const how =
+    logs.attribution === 'request-id'
+      ? 'lines carrying its request id'
+      : "written during the request; other checks' lines may be among them"
+  const omitted = logs.omitted ? `, ${logs.omitted} more left out` : ''
+  return `service logs (${how}${omitted})`
+}
+
+/** A finding's log lines as `service | line`, services in name order. */
+export function logsLines(logs: EvidenceLogs): string[] {
+  return Object.keys(logs.services)
+    .sort()
+    .flatMap((service) => logs.services[service]!.map((line) => `${service} | ${line}`))
+}
+
+/** Where one side ran from, on one line: `patch x.patch (sha256 1a2b3c4d5e6f) on 01c37b3f, uncommitted changes`. */
+export function sideSourceLine(side: SideIdentity): string {
+  const s = side.source
+  const commit = s.commit ? s.commit.slice(0, 12) : undefined
+  const parts: string[] = []
+  if (s.kind === 'ref') parts.push(`${s.ref ?? 'ref'}${commit ? ` at ${commit}` : ''}`)
+  else if (s.kind === 'patch')
+    parts.push(
+      `patch ${s.patch ?? '?'}${s.patchSha256 ? ` (sha256 ${s.patchSha256.slice(0, 12)})` : ''}${commit ? ` on ${commit}` : ''}`,
+    )
+  else parts.push(`working tree${commit ? ` at ${commit}` : ''}`)
+  if (s.dirty) parts[0] += ' with uncommitted changes'
+  if (side.provider) parts.push(side.provider)
+  if (s.overrides?.length) parts.push(`baseline overrides ${s.overrides.join(', ')}`)
+  return parts.join(' · ')
+}
+
+/** Each service of a side, on one line: `orders: node orders/server.js · version 1.4.0 · orders@1.4.0`. */
+export function sideServiceLines(side: SideIdentity): string[] {
+  return Object.keys(side.services)
+    .sort()
+    .map((name) => {
+      const b = side.services[name]!
+      const parts = [b.image ?? b.command ?? b.url ?? '?']
+      if (b.cwd && b.cwd !== '.') parts.push(`in ${b.cwd}`)
+      if (b.prepare) parts.push(`prepared by ${b.prepare}`)
+      if (b.version) parts.push(`version ${b.version}`)
+      else if (b.versionError) parts.push(`version unknown (${b.versionError})`)
+      if (b.package) parts.push(b.package)
+      return `${name}: ${parts.join(' · ')}`
+    })
+}
+
+/** The sides of a run's identity, candidate first. */
+export function sidesOf(identity: RunIdentity): Array<[name: string, side: SideIdentity]> {
+  const sides = identity.sides
+  if (!sides) return []
+  return [['candidate', sides.candidate] as [string, SideIdentity]].concat(
+    sides.baseline ? [['baseline', sides.baseline]] : [],
+  )
 }
 
 /** A copy with object keys sorted, so JSON renderings of free-form details are deterministic. */

@@ -105,9 +105,21 @@ export function createReporter(
     seen.add(spec.raw)
   }
   const targets = resolveTargets(parsed, io)
+  // The `vigil reproduce` lines name the file the JSON verdict goes to, when one does.
+  const jsonFile = parsed
+    .map((spec, i) => (spec.name === 'json' ? targets[i] : undefined))
+    .find((t) => t?.kind === 'file')
+  const relative = (file: string) => {
+    const shown = path.relative(io.cwd, file)
+    return shown && !shown.startsWith('..') && !path.isAbsolute(shown) ? shown : file
+  }
+  const withPath: ReporterIO =
+    io.verdictPath === undefined && jsonFile?.kind === 'file'
+      ? { ...io, verdictPath: relative(jsonFile.path) }
+      : io
   const entries = parsed.map((spec, i) => ({
     label: spec.raw,
-    reporter: reporters[spec.name].create({ target: targets[i]!, io }),
+    reporter: reporters[spec.name].create({ target: targets[i]!, io: withPath }),
   }))
   return new Multiplexer(entries, io.stderr)
 }

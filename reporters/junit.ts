@@ -5,7 +5,17 @@
  */
 import type { CheckResult, PlanResult, RunError, Verdict } from '../engine/verdict.js'
 import { errorLines, findingLines, logTailLines } from './finding-text.js'
-import { checkDuration, findingsOf, formatLocation, formatSeconds, sortedPlans } from './format.js'
+import {
+  checkDuration,
+  findingsOf,
+  formatLocation,
+  formatSeconds,
+  sideServiceLines,
+  sideSourceLine,
+  sidesOf,
+  sortedPlans,
+} from './format.js'
+import { plainStyle } from './finding-text.js'
 import { writeDocument } from './output.js'
 import type { ReporterFactory } from './types.js'
 
@@ -62,7 +72,13 @@ interface Tally {
   timeMs: number
 }
 
-function testcase(plan: PlanResult, check: CheckResult, tally: Tally): string {
+/** Options of the JUnit rendering. */
+export interface JunitOptions {
+  /** Where the JSON verdict is written, for the `vigil reproduce` lines. */
+  verdictPath?: string
+}
+
+function testcase(plan: PlanResult, check: CheckResult, tally: Tally, options: JunitOptions): string {
   const duration = checkDuration(check) ?? 0
   tally.tests += 1
   tally.timeMs += duration
@@ -75,7 +91,8 @@ function testcase(plan: PlanResult, check: CheckResult, tally: Tally): string {
   })}>`
   const inner: string[] = []
   const findings = findingsOf(check)
-  const findingText = findings.flatMap((f, i) => findingLines(f, i, '')).join('\n')
+  const limits = options.verdictPath !== undefined ? { verdictPath: options.verdictPath } : {}
+  const findingText = findings.flatMap((f, i) => findingLines(f, i, '', plainStyle, limits)).join('\n')
   const where = `${check.kind} check at ${formatLocation(check.location)}`
   if (check.state === 'skipped') {
     tally.skipped += 1
@@ -145,9 +162,26 @@ function suite(
   return [head, ...props, ...cases, '  </testsuite>'].join('\n')
 }
 
-function planSuite(plan: PlanResult, timestamp: string, totals: Tally): string {
+/**
+ * Which builds were compared, as suite properties (JUnit has none on <testsuites>): per side, where it ran
+ * from (`vigil.candidate.source`) and its services with their commands and versions (`vigil.candidate.services`).
+ */
+function buildProperties(verdict: Verdict): Array<[string, string]> {
+  return sidesOf(verdict.identity).flatMap(([name, side]): Array<[string, string]> => [
+    [`vigil.${name}.source`, sideSourceLine(side)],
+    [`vigil.${name}.services`, sideServiceLines(side).join('; ')],
+  ])
+}
+
+function planSuite(
+  plan: PlanResult,
+  timestamp: string,
+  totals: Tally,
+  builds: Array<[string, string]>,
+  options: JunitOptions,
+): string {
   const tally: Tally = { tests: 0, failures: 0, errors: 0, skipped: 0, timeMs: 0 }
-  const cases = plan.checks.map((check) => testcase(plan, check, tally))
+  const cases = plan.checks.map((check) => testcase(plan, check, tally, options))
   // A suite's time is the plan's wall time (checks may overlap); the cases keep their own.
   tally.timeMs = plan.durationMs
   addTally(totals, tally)
@@ -155,11 +189,17 @@ function planSuite(plan: PlanResult, timestamp: string, totals: Tally): string {
     ['title', plan.title],
     ['blocking', String(plan.blocking)],
     ['state', plan.state],
+    ...builds,
   ]
   return suite(plan.name, { file: plan.file, timestamp }, properties, cases, tally)
 }
 
-function runErrorSuite(errors: readonly RunError[], timestamp: string, totals: Tally): string {
+function runErrorSuite(
+  errors: readonly RunError[],
+  timestamp: string,
+  totals: Tally,
+  builds: Array<[string, string]>,
+): string {
   const tally: Tally = { tests: 0, failures: 0, errors: 0, skipped: 0, timeMs: 0 }
   const cases = errors.map((error) => {
     tally.tests += 1
@@ -177,7 +217,7 @@ function runErrorSuite(errors: readonly RunError[], timestamp: string, totals: T
     ].join('\n')
   })
   addTally(totals, tally)
-  return suite(RUN_ERRORS_SUITE, { timestamp }, [], cases, tally)
+  return suite(RUN_ERRORS_SUITE, { timestamp }, builds, cases, tally)
 }
 
 function addTally(into: Tally, from: Tally): void {
@@ -188,11 +228,12 @@ function addTally(into: Tally, from: Tally): void {
 }
 
 /** The verdict as a JUnit XML document (UTF-8, trailing newline). Suites are plans sorted by name. */
-export function renderJunit(verdict: Verdict): string {
+export function renderJunit(verdict: Verdict, options: JunitOptions = {}): string {
   const totals: Tally = { tests: 0, failures: 0, errors: 0, skipped: 0, timeMs: verdict.durationMs }
   const timestamp = verdict.startedAt
-  const suites = sortedPlans(verdict).map((plan) => planSuite(plan, timestamp, totals))
-  if (verdict.errors.length > 0) suites.push(runErrorSuite(verdict.errors, timestamp, totals))
+  const builds = buildProperties(verdict)
+  const suites = sortedPlans(verdict).map((plan) => planSuite(plan, timestamp, totals, builds, options))
+  if (verdict.errors.length > 0) suites.push(runErrorSuite(verdict.errors, timestamp, totals, builds))
   const root = `<testsuites${attrs({
     name: 'vigil',
     tests: totals.tests,
@@ -208,7 +249,11 @@ export function renderJunit(verdict: Verdict): string {
 export const junit: ReporterFactory = {
   description: 'JUnit XML, one testsuite per plan and one testcase per check; junit:FILE (else stdout)',
   defaultTarget: () => 'stdout',
-  create: ({ target }) => ({
-    onRunEnd: (verdict) => writeDocument(target, renderJunit(verdict)),
+  create: ({ target, io }) => ({
+    onRunEnd: (verdict) =>
+      writeDocument(
+        target,
+        renderJunit(verdict, io.verdictPath !== undefined ? { verdictPath: io.verdictPath } : {}),
+      ),
   }),
 }

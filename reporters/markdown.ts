@@ -11,9 +11,15 @@ import {
   formatDuration,
   formatLocation,
   limitLines,
+  logsLines,
+  logsTitle,
   notes,
   planCounts,
   problems,
+  reproduceAfterRun,
+  sideServiceLines,
+  sideSourceLine,
+  sidesOf,
   sortedPlans,
   tailLines,
 } from './format.js'
@@ -28,6 +34,8 @@ export const GITHUB_SUMMARY_LIMIT = 1_000_000
 export interface MarkdownOptions {
   /** Largest output in bytes (UTF-8); sections are cut with a note to fit. @default 1_000_000 */
   maxBytes?: number
+  /** Where the JSON verdict is written, for the `vigil reproduce` lines. @default `<verdict.json>` */
+  verdictPath?: string
 }
 
 const STATUS_EMOJI = { pass: '✅', fail: '❌', error: '💥' } as const
@@ -75,6 +83,14 @@ function headline(verdict: Verdict): string[] {
     '',
     facts.join(' · '),
   ]
+  const sides = sidesOf(id)
+  if (sides.length) {
+    lines.push('', mdTable(['Side', 'Built from', 'Services'], []).join('\n'))
+    for (const [name, side] of sides) {
+      const services = sideServiceLines(side).map(mdCode).join('<br>')
+      lines.push(`| ${name} | ${mdText(sideSourceLine(side))} | ${services} |`)
+    }
+  }
   if (verdict.cancelled) lines.push('', '> [!WARNING]', '> The run was cancelled: results are partial.')
   return lines
 }
@@ -124,11 +140,11 @@ function para(lines: string[], ...block: string[]): void {
   lines.push(...block)
 }
 
-function findingMarkdown(lines: string[], finding: Finding, index: number): void {
+function findingMarkdown(lines: string[], finding: Finding, index: number, verdictPath?: string): void {
   const indent = '   '
   para(lines, `${index + 1}. **${finding.severity}**: ${mdText(finding.message)}`)
   for (const [label, value] of findingFacts(finding, 500)) lines.push(`${indent}- ${label}: ${mdCode(value)}`)
-  const { excerpt, reproduce } = finding.evidence ?? {}
+  const { excerpt, reproduce, logs } = finding.evidence ?? {}
   if (excerpt) {
     const title = `${excerpt.label.charAt(0).toUpperCase()}${excerpt.label.slice(1)}`
     para(
@@ -138,10 +154,23 @@ function findingMarkdown(lines: string[], finding: Finding, index: number): void
       mdFence('text', limitLines(excerpt.text, 30).join('\n'), indent),
     )
   }
-  if (reproduce) para(lines, `${indent}Reproduce:`, '', mdFence('sh', reproduce, indent))
+  if (logs) {
+    const title = logsTitle(logs)
+    para(
+      lines,
+      `${indent}${mdText(`${title.charAt(0).toUpperCase()}${title.slice(1)}`)}:`,
+      '',
+      mdFence('text', logsLines(logs).join('\n'), indent),
+    )
+  }
+  if (reproduce) {
+    const after =
+      finding.id !== undefined ? `\n# after the run:\n${reproduceAfterRun(finding.id, verdictPath)}` : ''
+    para(lines, `${indent}Reproduce:`, '', mdFence('sh', `${reproduce}${after}`, indent))
+  }
 }
 
-function problemBlock({ plan, result, warning }: Problem): string {
+function problemBlock({ plan, result, warning }: Problem, verdictPath?: string): string {
   const icon = warning ? '⚠️' : result.state === 'errored' ? '💥' : '❌'
   const findings = result.findings
   const first =
@@ -157,7 +186,7 @@ function problemBlock({ plan, result, warning }: Problem): string {
     para(lines, `**${mdText(e.name)}${e.code ? ` ${mdCode(e.code)}` : ''}**: ${mdText(e.message)}`)
     if (e.logTail?.length) para(lines, 'Log tail:', '', mdFence('text', tailLines(e.logTail, 50).join('\n')))
   }
-  findings.slice(0, MAX_FINDINGS).forEach((finding, i) => findingMarkdown(lines, finding, i))
+  findings.slice(0, MAX_FINDINGS).forEach((finding, i) => findingMarkdown(lines, finding, i, verdictPath))
   if (findings.length > MAX_FINDINGS) {
     para(lines, `_… and ${findings.length - MAX_FINDINGS} more findings; the JSON report has them all._`)
   }
@@ -207,12 +236,12 @@ export function renderMarkdown(verdict: Verdict, options: MarkdownOptions = {}):
   const all = problems(verdict)
   const failing: Section = {
     title: 'Failures',
-    blocks: all.filter((p) => !p.warning).map(problemBlock),
+    blocks: all.filter((p) => !p.warning).map((p) => problemBlock(p, options.verdictPath)),
     unit: 'failing checks',
   }
   const warned: Section = {
     title: 'Warnings (non-blocking plans)',
-    blocks: all.filter((p) => p.warning).map(problemBlock),
+    blocks: all.filter((p) => p.warning).map((p) => problemBlock(p, options.verdictPath)),
     unit: 'warnings',
   }
   const ordered = [
@@ -284,7 +313,11 @@ export const markdown: ReporterFactory = {
     'a Markdown summary for PR comments; markdown:FILE, else appended to $GITHUB_STEP_SUMMARY, else stdout',
   defaultTarget: (io) =>
     io.env.GITHUB_STEP_SUMMARY ? { path: io.env.GITHUB_STEP_SUMMARY, append: true } : 'stdout',
-  create: ({ target }) => ({
-    onRunEnd: (verdict) => writeDocument(target, renderMarkdown(verdict)),
+  create: ({ target, io }) => ({
+    onRunEnd: (verdict) =>
+      writeDocument(
+        target,
+        renderMarkdown(verdict, io.verdictPath !== undefined ? { verdictPath: io.verdictPath } : {}),
+      ),
   }),
 }

@@ -9,7 +9,7 @@ import schema from './schema/verdict.json' with { type: 'json' }
 import type { Verdict } from '../engine/verdict.js'
 
 /** The schema's `$id`; the JSON reporter writes it as the verdict's `$schema`. */
-export const VERDICT_SCHEMA_ID = 'urn:vigil:schema:verdict:2'
+export const VERDICT_SCHEMA_ID = 'urn:vigil:schema:verdict:3'
 
 /** The verdict's JSON Schema, as an object. */
 export const verdictSchema: Readonly<Record<string, unknown>> = schema

@@ -32,6 +32,11 @@ export interface ReporterIO {
   cwd: string
   /** Whether stdout is a terminal. */
   isTTY: boolean
+  /**
+   * Where the JSON verdict of this run is written (relative to `cwd` when it is inside), shown in the
+   * `vigil reproduce` lines. `createReporter` sets it from a `json:FILE` reporter when the caller did not.
+   */
+  verdictPath?: string
 }
 
 /** Where one reporter's output goes. */

@@ -10,6 +10,7 @@ import type {
   EvidenceBase,
   EvidenceExcerpt,
   EvidenceLine,
+  EvidenceWindow,
   HttpEvidence,
   RecordedRequest,
   RecordedResponse,
@@ -20,6 +21,8 @@ export type {
   EvidenceBase,
   EvidenceExcerpt,
   EvidenceLine,
+  EvidenceLogs,
+  EvidenceWindow,
   HttpEvidence,
   OtherEvidence,
   ProcessEvidence,
@@ -36,6 +39,7 @@ export function evidence<Transport extends string>(
   if (input.excerpt?.text) out.excerpt = input.excerpt
   if (input.reproduce !== undefined) out.reproduce = input.reproduce
   if (input.details !== undefined) out.details = input.details
+  if (input.window !== undefined) out.window = input.window
   return out
 }
 
@@ -49,6 +53,8 @@ export interface HttpEvidenceInput {
   /** A curl line (or a pipeline into curl) that sends the same request. */
   reproduce?: string
   details?: Record<string, unknown>
+  /** When it was sent and answered (`RecordedExchange.window`), so the engine can attach the services' log lines. */
+  window?: EvidenceWindow
   /** Lines after the request and response ones. */
   more?: EvidenceLine[]
 }
@@ -76,6 +82,7 @@ export function httpEvidence(input: HttpEvidenceInput): HttpEvidence {
   if (input.body) out.excerpt = { label: 'body', text: input.body } satisfies EvidenceExcerpt
   if (input.reproduce !== undefined) out.reproduce = input.reproduce
   if (input.details !== undefined) out.details = input.details
+  if (input.window !== undefined) out.window = input.window
   return out
 }
 
@@ -95,7 +102,7 @@ export function exchangeEvidence(
 
 /** Evidence of a request that got no response: the request as sent and its curl line. */
 export function unansweredEvidence(
-  error: Pick<HttpNetworkError, 'request' | 'curl'>,
+  error: Pick<HttpNetworkError, 'request' | 'curl' | 'window'>,
   sandbox: string,
   details?: Record<string, unknown>,
 ): HttpEvidence {
@@ -103,6 +110,7 @@ export function unansweredEvidence(
     sandbox,
     request: error.request,
     reproduce: error.curl,
+    ...(error.window ? { window: error.window } : {}),
     ...(details !== undefined ? { details } : {}),
   })
 }

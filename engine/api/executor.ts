@@ -8,6 +8,7 @@ import type { CheckBlock, Plan } from '../../plans/types.js'
 import type { Redactor } from '../http/redact.js'
 import type { CheckEvent, CheckResult, PlanResult, TimingEntry } from '../verdict.js'
 import type { AnyCheckKind, CheckSandboxes, Variables } from './kind.js'
+import type { LogAttributionOptions } from '../findings/logs.js'
 
 /** The live hooks the executor calls (a subset of a reporter). Errors thrown by hooks are ignored. */
 export interface ExecutorReporter {
@@ -38,6 +39,8 @@ export interface ExecuteOptions {
   /** Aborting it (Ctrl-C) ends in-flight checks as errored "cancelled" and skips the rest. */
   signal?: AbortSignal
   reporter?: ExecutorReporter
+  /** How the services' log lines are attributed to findings. @default 100 ms grace, 20 lines */
+  logs?: LogAttributionOptions
 }
 
 export interface ExecuteResult {

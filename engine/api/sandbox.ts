@@ -1,6 +1,7 @@
 import type { JsonSchema } from '../../plans/types.js'
 import { VigilError } from '../errors.js'
 import type { RunTracker } from '../processes/run-state.js'
+import type { ServiceBuild } from '../verdict.js'
 
 export type { RunTracker, TrackedProcess, TrackedTree } from '../processes/run-state.js'
 
@@ -23,6 +24,8 @@ export interface Sandbox {
   url(service?: string): string
   /** Captured log lines of one service, or of all services prefixed with their name. */
   logs(service?: string): string[]
+  /** What each service ran as (command, folder, versions it reported), for the verdict's identity. */
+  readonly build?: Readonly<Record<string, ServiceBuild>>
   /** Stops everything this sandbox started. Idempotent; never throws. */
   stop(): Promise<void>
 }

@@ -12,6 +12,8 @@ export interface ClientContext {
   redactor: Redactor
   /** The sandboxes' service addresses: a client sends nothing anywhere else (`addresses.check(url)`). */
   addresses: SandboxAddresses
+  /** A header that correlates requests with the services' log lines (the config's `logs.requestId`). */
+  requestIdHeader?: string
 }
 
 export interface ClientFactory<Client> {

@@ -3,6 +3,11 @@ import { HttpClient } from '../http/client.js'
 import { defineClient } from './client.js'
 
 export default defineClient({
-  open: (ctx) => new HttpClient({ redactor: ctx.redactor, allow: (url) => ctx.addresses.check(url) }),
+  open: (ctx) =>
+    new HttpClient({
+      redactor: ctx.redactor,
+      allow: (url) => ctx.addresses.check(url),
+      ...(ctx.requestIdHeader ? { requestIdHeader: ctx.requestIdHeader } : {}),
+    }),
   close: (client) => client.close(),
 })

@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto'
 import { Agent, type Dispatcher } from 'undici'
-import type { RecordedRequest, RecordedResponse } from '../verdict.js'
+import type { EvidenceWindow, RecordedRequest, RecordedResponse } from '../verdict.js'
 import { renderCurl } from './curl.js'
 import { Redactor } from './redact.js'
 
@@ -39,6 +40,8 @@ export interface RecordedExchange {
   response: RecordedResponse
   /** The start of the response body, redacted (absent for an empty body). */
   body?: string
+  /** When it was sent and answered, and its request id: to find the services' log lines of it. */
+  window: EvidenceWindow
 }
 
 /** A request and its response, as recorded for evidence. */
@@ -47,6 +50,8 @@ export interface HttpExchange {
   spec: HttpRequestSpec
   url: string
   response: HttpResponse
+  /** When it was sent and answered (ISO 8601), and the request id it carried. */
+  window: EvidenceWindow
   /** Request, response and the body's excerpt, redacted, ready for a finding's evidence. */
   recorded(): RecordedExchange
   /** A redacted curl command that reproduces the request. */
@@ -66,6 +71,11 @@ export interface HttpClientOptions {
    * refuses every address that is not a sandbox service's). @default every destination
    */
   allow?: (url: URL) => void
+  /**
+   * A header that correlates a request with the service's log lines (`x-request-id`): a request without it
+   * gets a fresh id in it, and the id (or the one the response's header names) is recorded. @default none
+   */
+  requestIdHeader?: string
 }
 
 /** Bytes read past an excerpt's end before redacting it, so that a secret's form across the cut is found whole. */
@@ -79,6 +89,8 @@ export class HttpNetworkError extends Error {
     readonly request: RecordedRequest,
     readonly curl: string,
     options?: { cause?: unknown },
+    /** When it was sent and given up on. */
+    readonly window?: EvidenceWindow,
   ) {
     super(message, options)
     this.name = 'HttpNetworkError'
@@ -136,6 +148,7 @@ export class HttpClient {
   private readonly excerptBytes: number
   private readonly maxBodyBytes: number
   private readonly allow: ((url: URL) => void) | undefined
+  private readonly requestIdHeader: string | undefined
 
   constructor(options: HttpClientOptions = {}) {
     this.redactor = options.redactor ?? new Redactor()
@@ -143,6 +156,7 @@ export class HttpClient {
     this.excerptBytes = options.excerptBytes ?? 2048
     this.maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024
     this.allow = options.allow
+    this.requestIdHeader = options.requestIdHeader?.toLowerCase()
     this.agent = new Agent({ keepAliveTimeout: 10_000, connections: 256, pipelining: 1 })
   }
 
@@ -163,8 +177,20 @@ export class HttpClient {
       body = JSON.stringify(spec.json)
       if (!hasHeader(headers, 'content-type')) headers['content-type'] = 'application/json'
     }
+    let sentId: string | undefined
+    if (this.requestIdHeader) {
+      const own = Object.keys(headers).find((k) => k.toLowerCase() === this.requestIdHeader)
+      if (own) sentId = headers[own]
+      else headers[this.requestIdHeader] = sentId = `vigil-${randomBytes(8).toString('hex')}`
+    }
     const timeout = spec.timeoutMs ?? this.timeoutMs
+    const startedAt = Date.now()
     const started = performance.now()
+    const window = (requestId: string | undefined): EvidenceWindow => ({
+      start: new Date(startedAt).toISOString(),
+      end: new Date(Math.max(startedAt, Date.now())).toISOString(),
+      ...(requestId ? { requestId: this.redactor.text(requestId) } : {}),
+    })
     let received: Received
     try {
       received = await this.send(target, spec.method.toUpperCase(), headers, body, timeout, spec.signal)
@@ -175,15 +201,18 @@ export class HttpClient {
         recorded,
         renderCurl(recorded),
         { cause: error },
+        window(sentId),
       )
     }
+    const responseHeaders = flattenHeaders(received.headers)
     const response = new BufferedResponse(
       received.status,
-      flattenHeaders(received.headers),
+      responseHeaders,
       received.body,
       performance.now() - started,
     )
-    return new Exchange(this, spec, url, headers, body, response)
+    const echoed = this.requestIdHeader ? responseHeaders[this.requestIdHeader] : undefined
+    return new Exchange(this, spec, url, headers, body, response, window(echoed || sentId))
   }
 
   /** Records a request that was not (or could not be) sent, e.g. for a finding's evidence. */
@@ -301,10 +330,15 @@ class Exchange implements HttpExchange {
     private readonly headers: Record<string, string>,
     private readonly body: string | Uint8Array | undefined,
     readonly response: HttpResponse,
+    readonly window: EvidenceWindow,
   ) {}
 
   recorded(): RecordedExchange {
-    return { request: this.recordRequest(), ...this.client.recordResponse(this.response) }
+    return {
+      request: this.recordRequest(),
+      ...this.client.recordResponse(this.response),
+      window: this.window,
+    }
   }
 
   curl(): string {

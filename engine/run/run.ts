@@ -112,6 +112,7 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
   }
   const { config } = loaded
   const identity = await runIdentity({ configDir: loaded.dir, ...options, seed, env })
+  if (loaded.found) identity.config = path.relative(cwd, loaded.file) || path.basename(loaded.file)
 
   // Plans: a broken plan is a run error (exit 2), and the plans that loaded still run.
   const result = await timed('plans', () => loadPlansForRun(loaded, undefined, cwd))
@@ -181,6 +182,7 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
       return finish({ identity, plans: [], cancelled: signal.aborted, selection: choice.selection })
     }
     timings.push(...session.timings)
+    identity.sides = session.sides
     const { candidate, baseline } = session
     const urls = (s: typeof candidate) =>
       Object.fromEntries(Object.entries(s.services).map(([k, v]) => [k, v.url]))
@@ -195,7 +197,11 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
     // Clients are opened for the kinds that will run, bound to these sandboxes' addresses.
     const kinds: Readonly<Record<string, AnyCheckKind>> = checkKinds
     const needs = plans.flatMap((p) => p.checks.flatMap((c) => kinds[c.kind]?.meta.needs ?? []))
-    opened = openClients(clients, needs, { redactor, addresses: SandboxAddresses.of([candidate, baseline]) })
+    opened = openClients(clients, needs, {
+      redactor,
+      addresses: SandboxAddresses.of([candidate, baseline]),
+      ...(config.logs.requestId ? { requestIdHeader: config.logs.requestId } : {}),
+    })
     // `kubernetes`: the same plans run as Jobs in the cluster; their verdicts come back as the same results.
     const executed = await timed('checks', () =>
       executor!
@@ -226,6 +232,7 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
           seed,
           signal,
           reporter,
+          logs: { graceMs: config.logs.graceMs, maxLines: config.logs.lines },
         })
         .catch((error: unknown) => {
           // An executor that cannot run at all (no cluster, bad options) is a run error; the verdict stands.

@@ -1,6 +1,7 @@
 /** The Sandbox object every provider returns. */
 import { ConfigError, VigilError } from '../errors.js'
 import type { Sandbox, ServiceEndpoint } from '../api/sandbox.js'
+import type { ServiceBuild } from '../verdict.js'
 
 export { OffSandboxPathError, serviceUrl } from '../api/sandbox.js'
 
@@ -17,6 +18,8 @@ export interface SandboxParts {
   services: Record<string, string>
   defaultService: string
   headers?: Record<string, string>
+  /** What each service ran as, for the verdict's identity. */
+  build?: Record<string, ServiceBuild>
   /** Log lines of one service; absent for providers that capture none. */
   logs?(service: string): string[]
   stop?(): Promise<void>
@@ -41,6 +44,7 @@ export function createSandbox(parts: SandboxParts): Sandbox {
     services: Object.freeze(services),
     defaultService: parts.defaultService,
     headers: Object.freeze({ ...(parts.headers ?? {}) }),
+    ...(parts.build ? { build: Object.freeze({ ...parts.build }) } : {}),
     url(service?: string): string {
       return services[check(service ?? parts.defaultService)]!.url
     },

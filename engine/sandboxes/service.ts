@@ -21,6 +21,8 @@ export interface ServiceSpec {
   logLines: number
   /** Redacts each log line as it is stored. @default none */
   redactor?: { text(input: string): string }
+  /** A command run in `cwd` before the service starts (`prepare:`), and its deadline. */
+  prepare?: { argv: string[]; timeoutMs: number }
 }
 
 export interface ExitInfo {

@@ -10,6 +10,8 @@ import { leftoverNotice } from './leftovers.js'
 import { RunState } from '../processes/run-state.js'
 import { patchedSource, worktreeSource, type SourceTree } from './source.js'
 import type { Sandbox } from '../api/sandbox.js'
+import type { SideIdentity } from '../verdict.js'
+import { describeSides } from './sides.js'
 
 export interface StartSandboxesOptions {
   /** The loaded config (`LoadedConfig` from plans/config.ts). */
@@ -36,6 +38,8 @@ export interface SandboxSession {
   baseline?: Sandbox
   /** `source:patch`, `source:base`, `sandbox:candidate`, `sandbox:baseline` (and `sandbox:stop` once stopped). */
   timings: TimingEntry[]
+  /** Which builds the sides are: where each ran from, and what each service ran as. */
+  sides: { candidate: SideIdentity; baseline?: SideIdentity }
   /** Stops every service and removes every temporary tree. Idempotent; never throws. */
   stop(): Promise<void>
 }
@@ -89,17 +93,20 @@ export async function startSession(
 
   try {
     const roots = { candidate: loaded.dir, baseline: loaded.dir }
+    const sourceTrees: { candidate?: SourceTree; baseline?: SourceTree } = {}
     const patchFile = options.patch ? path.resolve(options.cwd ?? process.cwd(), options.patch) : undefined
     await settleAll([
       patchFile &&
         timed('source:patch', patchedSource(loaded.dir, patchFile, state)).then((tree) => {
           trees.push(tree)
+          sourceTrees.candidate = tree
           roots.candidate = tree.root
         }),
       options.base &&
         wantBaseline &&
         timed('source:base', worktreeSource(loaded.dir, options.base, state)).then((tree) => {
           trees.push(tree)
+          sourceTrees.baseline = tree
           roots.baseline = tree.root
           for (const note of tree.notes ?? []) options.log(note)
         }),
@@ -136,14 +143,28 @@ export async function startSession(
       }),
     )
     throwIfAborted(signal)
+    const find = (name: string): Sandbox | undefined => sandboxes.find((s) => s.name === name)
+    const candidate = find('candidate')!
+    const baseline = find('baseline')
+    const sides = await describeSides({
+      configDir: loaded.dir,
+      cwd: options.cwd ?? process.cwd(),
+      base: options.base,
+      patch: options.patch,
+      candidateTree: sourceTrees.candidate,
+      baselineTree: sourceTrees.baseline,
+      baselineSection: loaded.config.baseline,
+      providers: { candidate: configs.candidate.provider, baseline: configs.baseline?.provider },
+      candidate,
+      baseline,
+    })
+    return { candidate, baseline, timings, stop, sides: redactor.json(sides) }
   } catch (error) {
     await stop()
     throw redactError(error, redactor)
   } finally {
     signal.removeEventListener('abort', onAbort)
   }
-  const find = (name: string): Sandbox | undefined => sandboxes.find((s) => s.name === name)
-  return { candidate: find('candidate')!, baseline: find('baseline'), timings, stop }
 }
 
 /** Waits for every task; then rethrows the first real failure in list order (the candidate's before the baseline's). */

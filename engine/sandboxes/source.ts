@@ -4,6 +4,7 @@
  * and are removed by `cleanup()`, or synchronously at exit if the process dies first.
  */
 import { execFile, spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { existsSync, rmSync } from 'node:fs'
 import { cp, mkdtemp, readFile, realpath, rm, stat, symlink } from 'node:fs/promises'
 import os from 'node:os'
@@ -21,15 +22,19 @@ export interface SourceTree {
   cleanup(): Promise<void>
   /** What the run should know about the tree, e.g. dependencies that differ from the installed ones. */
   notes?: string[]
+  /** The commit a worktree was made of. */
+  commit?: string
+  /** sha256 of the patch a patched copy was made with. */
+  patchSha256?: string
 }
 
-interface GitResult {
+export interface GitResult {
   code: number
   stdout: string
   stderr: string
 }
 
-function git(args: string[], cwd: string, env?: NodeJS.ProcessEnv): Promise<GitResult> {
+export function git(args: string[], cwd: string, env?: NodeJS.ProcessEnv): Promise<GitResult> {
   return new Promise((resolve) => {
     execFile(
       'git',
@@ -131,7 +136,7 @@ export async function worktreeSource(
       )
     }
   }
-  return { root, tempDir, cleanup, notes }
+  return { root, tempDir, cleanup, notes, commit }
 }
 
 const LOCKFILES = ['package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lock']
@@ -199,8 +204,11 @@ export async function patchedSource(
       },
     })
     for (const [from, to] of links) await linkIfMissing(from, to)
+    const patchSha256 = createHash('sha256')
+      .update(await readFile(patchFile))
+      .digest('hex')
     // An empty diff (no changes) is a legal change: git apply refuses it, and there is nothing to apply.
-    if (!patch.trim()) return { root, tempDir, cleanup }
+    if (!patch.trim()) return { root, tempDir, cleanup, patchSha256 }
     const strip = await stripLevel(configDir, patch)
     // Outside any repository (the copy has no .git and the ceiling stops the search), git apply
     // works on plain files relative to the copy.
@@ -220,7 +228,7 @@ export async function patchedSource(
         code: 'VIGIL_PATCH',
       })
     }
-    return { root, tempDir, cleanup }
+    return { root, tempDir, cleanup, patchSha256 }
   } catch (error) {
     await cleanup()
     throw error

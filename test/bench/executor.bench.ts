@@ -260,7 +260,7 @@ function largeVerdict(): Verdict {
   })
   const summary = { total: 0, passed: 0, failed: 0, errored: 0, skipped: 0, warned: 0 }
   return {
-    schemaVersion: 2,
+    schemaVersion: 3,
     status: 'fail',
     exitCode: 1,
     startedAt: '2025-01-31T12:00:00.000Z',

@@ -86,7 +86,7 @@ describe('verdict', () => {
       timings: [{ phase: 'plan:a', durationMs: 3.4 }],
     })
     expect(verdict).toMatchObject({
-      schemaVersion: 2,
+      schemaVersion: 3,
       status: 'pass',
       exitCode: 0,
       startedAt: '2024-01-02T03:04:05.000Z',

@@ -14,7 +14,7 @@ const plan = {
 } as unknown as Plan
 
 const verdict = {
-  schemaVersion: 2,
+  schemaVersion: 3,
   errors: [],
   plans: [
     {
@@ -36,7 +36,7 @@ describe('Job results', () => {
   it('finds the verdict between the markers of a pod log mixed with stderr lines', () => {
     const log = `vigil: candidate sandbox: orders=http://orders.ns.svc:8080\n<<<vigil-verdict\n${JSON.stringify(verdict, null, 2)}\n\nvigil-verdict>>>\n`
     expect(extractVerdict(log)?.plans[0]?.name).toBe('checkout')
-    expect(extractVerdict(JSON.stringify(verdict))?.schemaVersion).toBe(2)
+    expect(extractVerdict(JSON.stringify(verdict))?.schemaVersion).toBe(3)
   })
 
   it.each([

@@ -42,7 +42,7 @@ steps:
 /** The verdict the Job's vigil would write for one plan (what the simulated kubelet reports as its result). */
 function innerVerdict(planName: string, checks: Array<[string, 'passed' | 'failed']>): Verdict {
   return {
-    schemaVersion: 2,
+    schemaVersion: 3,
     status: checks.some(([, s]) => s === 'failed') ? 'fail' : 'pass',
     exitCode: checks.some(([, s]) => s === 'failed') ? 1 : 0,
     startedAt: new Date(0).toISOString(),

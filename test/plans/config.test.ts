@@ -31,6 +31,7 @@ describe('loadConfig', () => {
       selector: {},
       executor: { kind: 'local' },
       kubernetes: {},
+      logs: { graceMs: 100, lines: 20 },
     })
   })
 
@@ -81,7 +82,7 @@ sandbox: { default: orders }
 `)
     expect(error.code).toBe('VIGIL_CONFIG')
     expect(error.message.split('\n')).toEqual([
-      'vigil.config.yaml:1:1 unknown property "plan"; expected one of $schema, plans, concurrency, timeout, checkTimeout, env, secrets, redact, allowHosts, allowFiles, sandbox, baseline, selector, executor, kubernetes (did you mean "plans"?)',
+      'vigil.config.yaml:1:1 unknown property "plan"; expected one of $schema, plans, concurrency, timeout, checkTimeout, env, secrets, redact, allowHosts, allowFiles, sandbox, baseline, selector, executor, kubernetes, logs (did you mean "plans"?)',
       'vigil.config.yaml:2:14 concurrency must be >= 1, got 0',
       'vigil.config.yaml:3:10 timeout must be a duration like 500ms, 30s, 5m or 1h, got "forever"',
       'vigil.config.yaml:5:8 secrets.bob: set either value or env, not both',

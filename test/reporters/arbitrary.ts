@@ -188,4 +188,4 @@ export const verdictArb: fc.Arbitrary<Verdict> = fc
     timings: fc.array(fc.record({ phase: name, durationMs: ms }), { maxLength: 4 }),
     cancelled: opt(fc.boolean()),
   })
-  .map(({ outcome, ...rest }) => compact({ schemaVersion: 2 as const, ...outcome, ...rest }))
+  .map(({ outcome, ...rest }) => compact({ schemaVersion: 3 as const, ...outcome, ...rest }))

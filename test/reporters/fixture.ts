@@ -126,7 +126,7 @@ const plan = (p: Omit<PlanResult, 'file'> & { file?: string }): PlanResult => ({
 
 /** Plans are deliberately not in name order: renderers sort them. */
 export const verdict: Verdict = {
-  schemaVersion: 2,
+  schemaVersion: 3,
   status: 'error',
   exitCode: 2,
   startedAt: '2025-01-02T03:04:05.000Z',

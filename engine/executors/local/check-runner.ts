@@ -9,6 +9,9 @@ import type {
   Variables,
 } from '../../api/kind.js'
 import type { Redactor } from '../../http/redact.js'
+import { idOfFinding } from '../../findings/id.js'
+import { lastWindowEnd, logsFor, type LogAttributionOptions } from '../../findings/logs.js'
+import { mergeRepeats } from '../../findings/repeats.js'
 import type { CheckEvent, CheckResult, Finding, SerializedError } from '../../verdict.js'
 
 /** Why a check's signal was aborted; becomes the errored result's code and message. */
@@ -37,6 +40,8 @@ export interface RunCheckOptions {
   /** The run's signal (Ctrl-C, deadline); its reason should be a CheckAbort. */
   signal: AbortSignal
   onProgress?(event: CheckEvent): void
+  /** How the services' log lines are attributed to findings. @default LogAttributionOptions' defaults */
+  logs?: LogAttributionOptions
 }
 
 /** Fills `{{name}}` placeholders of a message template from `data`. */
@@ -89,6 +94,41 @@ export function serializeError(error: unknown, redactor: Redactor): SerializedEr
     return out
   }
   return { name: 'Error', message: redactor.text(String(error)) }
+}
+
+/**
+ * A check's findings as the verdict holds them: each with its stable id, repeats merged, and the failing
+ * ones (errors and warnings) with the lines the services wrote while they were observed. Waits out the
+ * grace after the last request unless `signal` is aborted.
+ */
+export async function finishFindings(
+  findings: readonly Finding[],
+  options: Pick<RunCheckOptions, 'plan' | 'check' | 'sandboxes' | 'redactor' | 'logs'>,
+  signal?: AbortSignal,
+): Promise<Finding[]> {
+  const withIds = findings.map((f): Finding => ({
+    id: idOfFinding(options.plan.name, options.check.name, f),
+    ...f,
+  }))
+  const merged = mergeRepeats(withIds)
+  const failing = merged.filter((f) => f.severity !== 'info' && f.evidence?.window)
+  if (failing.length === 0) return merged
+  const grace = options.logs?.graceMs ?? 100
+  const wait = (lastWindowEnd(failing, grace) ?? 0) - Date.now()
+  if (wait > 0 && !signal?.aborted) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, grace)))
+  return merged.map((finding) => {
+    const evidence = finding.evidence
+    if (!evidence || finding.severity === 'info' || !evidence.window) return finding
+    const sandbox =
+      evidence.sandbox === 'baseline'
+        ? options.sandboxes.baseline
+        : evidence.sandbox === 'candidate'
+          ? options.sandboxes.candidate
+          : undefined
+    const logs = sandbox && logsFor(evidence, sandbox, options.logs)
+    if (!logs) return finding
+    return { ...finding, evidence: { ...evidence, logs: options.redactor.json(logs) } }
+  })
 }
 
 /** Runs one check to its result; never throws. */
@@ -151,9 +191,11 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckResult> {
       )
     }
     await Promise.race([kind.run(ctx), aborted])
+    settled = true
+    const finished = await finishFindings(findings, options, controller.signal)
     const durationMs = Math.round(performance.now() - started)
-    const failed = findings.some((f) => f.severity === 'error')
-    return { ...base, state: failed ? 'failed' : 'passed', durationMs, findings }
+    const failed = finished.some((f) => f.severity === 'error')
+    return { ...base, state: failed ? 'failed' : 'passed', durationMs, findings: finished }
   } catch (error) {
     // A kind that finds it does not apply to this run (e.g. no baseline to compare) says so by
     // throwing CheckSkipped (engine/errors.ts); matched by code so no import cycle is needed.
@@ -161,12 +203,14 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckResult> {
       return { ...base, state: 'skipped', note: redactor.text((error as Error).message) }
     }
     const reason = controller.signal.aborted ? controller.signal.reason : error
+    settled = true
+    const finished = await finishFindings(findings, options, controller.signal)
     return {
       ...base,
       state: 'errored',
       durationMs: Math.round(performance.now() - started),
       error: serializeError(reason, redactor),
-      findings,
+      findings: finished,
     }
   } finally {
     settled = true

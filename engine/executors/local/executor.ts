@@ -96,6 +96,7 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
         timeoutMs: plan.timeoutMs ?? options.checkTimeoutMs ?? 60_000,
         signal: controller.signal,
         onProgress: (e) => void safely(() => reporter.onCheckProgress?.(e)),
+        ...(options.logs ? { logs: options.logs } : {}),
       })
       const span = spans.get(plan.name)
       const end = performance.now()

@@ -103,6 +103,9 @@ export function reportItem(
       ...(request ? { request: clipRecorded(request) } : {}),
       ...(recorded ? { response: recorded.response, ...(recorded.body ? { body: recorded.body } : {}) } : {}),
       ...(request ? { reproduce: reproduceCommand(request, c.request.body, redactor) } : {}),
+      ...((recorded?.window ?? outcome.error?.window)
+        ? { window: (recorded?.window ?? outcome.error?.window)! }
+        : {}),
       details,
     }),
   })

@@ -251,9 +251,11 @@ function change(
   candidate: unknown,
   extra: Record<string, string> = {},
 ): Change {
-  const where = count > 1 ? ` (${count} places, e.g. ${pointer})` : ''
+  // The empty pointer is the whole body: a message must not read `Field  changed type`.
+  const shown = (p: string) => (p === '' ? '(root)' : p)
+  const where = count > 1 ? ` (${count} places, e.g. ${shown(pointer)})` : ''
   const data: Record<string, string> = {
-    pointer: count > 1 ? path : pointer,
+    pointer: shown(count > 1 ? path : pointer),
     baseline: describeValue(baseline),
     candidate: describeValue(candidate),
     where,

@@ -15,6 +15,10 @@ import { chooseDefaultService, createSandbox } from '../sandbox.js'
 import { describeExit, ServiceProcess, type ServiceSpec, type StartFailure } from '../service.js'
 import { referencedServices, renderTemplate, TemplateError, type TemplateScope } from '../template.js'
 import { defineSandboxProvider, type SandboxStartContext } from '../../api/sandbox.js'
+import { shellQuote } from '../../http/curl.js'
+import { runCommand } from '../../processes/command.js'
+import type { ServiceBuild } from '../../verdict.js'
+import { packageVersion, probeVersion } from '../version.js'
 
 const HOST = '127.0.0.1'
 /** Lines of a service's log an infrastructure error carries. */
@@ -58,6 +62,14 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
       if (failFast.signal.aborted) return
       let spec = specs[name]!
       const begin = performance.now()
+      if (spec.prepare) {
+        const problem = await prepare(spec, ctx, failFast.signal)
+        if (problem) {
+          if (!failure && !failFast.signal.aborted) failure = problem
+          failFast.abort()
+          throw failure ?? cancelled(ctx)
+        }
+      }
       let proc: ServiceProcess
       let problem: StartFailure | undefined
       for (let attempt = 0; ; attempt++) {
@@ -128,16 +140,83 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
     }
 
     const byName = new Map(started.map((s) => [s.spec.name, s]))
+    const build = Object.fromEntries(
+      await Promise.all(
+        names.map(async (n) => [n, await describeBuild(specs[n]!, services[n]!, scope, ctx)] as const),
+      ),
+    )
     return createSandbox({
       name: ctx.name,
       services: Object.fromEntries(names.map((n) => [n, scope.services[n]!.url])),
       defaultService,
       headers: options.headers,
+      build,
       logs: (service) => byName.get(service)?.logs.render() ?? [],
       stop: stopAll,
     })
   },
 })
+
+/** Lines of a `prepare:` command's output its failure carries. */
+const PREPARE_TAIL_LINES = 30
+
+/** Runs a service's `prepare:` command; its failure is an infrastructure error with the output's tail. */
+async function prepare(
+  spec: ServiceSpec,
+  ctx: SandboxStartContext,
+  signal: AbortSignal,
+): Promise<InfrastructureError | undefined> {
+  const { argv, timeoutMs } = spec.prepare!
+  const shown = argv.map(shellQuote).join(' ')
+  const redact = (text: string) => ctx.redactor?.text(text) ?? text
+  const result = await runCommand(argv, {
+    cwd: spec.cwd,
+    env: { ...spec.env, VIGIL_SIDE: ctx.name },
+    timeoutMs,
+    signal,
+    tailLines: PREPARE_TAIL_LINES,
+  })
+  if (result.exitCode === 0) {
+    ctx.log(`${ctx.name} sandbox, service ${spec.name}: prepared by ${redact(shown)}`)
+    return undefined
+  }
+  if (result.cancelled) return undefined
+  const why = result.spawnError
+    ? `could not start (${result.spawnError})`
+    : result.timedOut
+      ? `timed out after ${timeoutMs} ms`
+      : `exited with ${result.exitCode ?? result.signal}`
+  return new InfrastructureError(
+    redact(`${ctx.name} sandbox, service ${spec.name}: prepare \`${shown}\` ${why}`),
+    result.tail.map(redact),
+    { code: 'VIGIL_SANDBOX_PREPARE' },
+  )
+}
+
+/** What a started service ran as, and the versions it reports. */
+async function describeBuild(
+  spec: ServiceSpec,
+  service: ProcessServiceOptions,
+  scope: { services: Record<string, { url: string }> },
+  ctx: SandboxStartContext,
+): Promise<ServiceBuild> {
+  const redact = (text: string) => ctx.redactor?.text(text) ?? text
+  const build: ServiceBuild = {
+    command: redact(spec.argv.map(shellQuote).join(' ')),
+    cwd: path.relative(ctx.root, spec.cwd) || '.',
+  }
+  if (spec.prepare) build.prepare = redact(spec.prepare.argv.map(shellQuote).join(' '))
+  if (service.version !== undefined) {
+    const env = { ...spec.env, VIGIL_SIDE: ctx.name }
+    const url = scope.services[spec.name]!.url
+    const outcome = await probeVersion(service.version, { url, cwd: spec.cwd, env }, ctx.signal)
+    if ('version' in outcome) build.version = redact(outcome.version)
+    else build.versionError = redact(outcome.error)
+  }
+  const pkg = await packageVersion(spec.cwd)
+  if (pkg) build.package = pkg
+  return build
+}
 
 function commandArgv(name: string, service: ProcessServiceOptions, where: (k: string[]) => string): string[] {
   if (Array.isArray(service.command)) return service.command
@@ -243,7 +322,32 @@ function buildSpec(
     )
   }
   const ready = service.ready ?? {}
+  const prep = service.prepare
+  const prepareCommand =
+    prep === undefined ? undefined : typeof prep === 'object' && !Array.isArray(prep) ? prep.command : prep
+  let prepareArgv: string[] | undefined
+  if (prepareCommand !== undefined) {
+    let parsed: string[]
+    try {
+      parsed = Array.isArray(prepareCommand) ? prepareCommand : parseCommand(prepareCommand)
+    } catch (error) {
+      if (!(error instanceof CommandSyntaxError)) throw error
+      throw new ConfigError(
+        `${where(['services', name, 'prepare'])}sandbox.services.${name}.prepare: ${error.message}`,
+      )
+    }
+    prepareArgv = parsed.map((arg, i) => render(arg, ['services', name, 'prepare', i]))
+  }
+  const prepareTimeout = typeof prep === 'object' && !Array.isArray(prep) ? prep.timeout : undefined
   return {
+    ...(prepareArgv
+      ? {
+          prepare: {
+            argv: prepareArgv,
+            timeoutMs: prepareTimeout !== undefined ? parseDuration(prepareTimeout) : 120_000,
+          },
+        }
+      : {}),
     name,
     argv: argv.map((arg, i) => render(arg, ['services', name, 'command', i])),
     cwd,

@@ -1,6 +1,7 @@
 /** JSON Schema of the `process` provider's options in `vigil.config.yaml`. */
 import type { JsonSchema } from '../../../plans/types.js'
 import { defaultServiceSchema, durationSchema } from '../schema-parts.js'
+import type { VersionProbe } from '../version.js'
 
 const command = {
   description: 'The command, split like a shell would (quotes work; pipes and && do not), or an argv array.',
@@ -57,6 +58,39 @@ const service = {
           ...durationSchema,
           description: 'Grace between SIGTERM and SIGKILL. @default the sandbox stopTimeout',
         },
+        prepare: {
+          description:
+            "A command run in the service's cwd before it starts, once per side, with the service's environment and VIGIL_SIDE (copy a fixture, build); its failure stops the run with its output.",
+          oneOf: [
+            ...command.oneOf,
+            {
+              type: 'object',
+              additionalProperties: false,
+              required: ['command'],
+              properties: {
+                command,
+                timeout: { ...durationSchema, description: 'Deadline of the command. @default 2m' },
+              },
+            },
+          ],
+        },
+        version: {
+          description:
+            'How the service tells its version, recorded in the verdict: an HTTP path (`/version`, the first line of the answer), `{ http, pointer }` (a JSON pointer into the answer) or `{ command }` (run in its cwd; the first line printed).',
+          oneOf: [
+            { type: 'string', pattern: '^/' },
+            {
+              type: 'object',
+              additionalProperties: false,
+              required: ['http'],
+              properties: {
+                http: { type: 'string', pattern: '^/' },
+                pointer: { type: 'string', pattern: '^(/.*)?$' },
+              },
+            },
+            { type: 'object', additionalProperties: false, required: ['command'], properties: { command } },
+          ],
+        },
       },
     },
   ],
@@ -112,4 +146,8 @@ export interface ProcessServiceOptions {
   ready?: { http?: string; tcp?: boolean; status?: number; timeout?: string | number }
   dependsOn?: string[]
   stopTimeout?: string | number
+  /** A command run in the service's cwd before it starts, per side. */
+  prepare?: string | string[] | { command: string | string[]; timeout?: string | number }
+  /** How the service tells its version. */
+  version?: VersionProbe
 }

@@ -272,7 +272,7 @@ sandbox:
     [
       'a misspelt key',
       `  services:\n    a:\n      command: x\n      redy: { http: /health }\n`,
-      /^vigil\.config\.yaml:7:7 sandbox\.services\.a: unknown property "redy"; expected one of command, cwd, dependsOn, env, port, ready, stopTimeout \(did you mean "ready"\?\)$/,
+      /^vigil\.config\.yaml:7:7 sandbox\.services\.a: unknown property "redy"; expected one of command, cwd, dependsOn, env, port, prepare, ready, stopTimeout, version \(did you mean "ready"\?\)$/,
     ],
     [
       'a wrong type',
