@@ -6,7 +6,7 @@
 import type { CheckBlock, JsonSchema, Plan } from '../../plans/types.js'
 import type { Clients } from '../clients/index.js'
 import type { Sandbox } from './sandbox.js'
-import type { Evidence, Severity } from '../verdict.js'
+import type { Evidence, Finding, Severity } from '../verdict.js'
 
 /** What a check kind reports; the engine adds plan, check, location and renders the message. */
 export interface ReportDescriptor {
@@ -87,6 +87,14 @@ export interface CheckKind<Params = Record<string, unknown>, Need extends keyof 
   meta: CheckKindMeta<Need>
   /** Reports findings through `ctx.report`. A thrown error makes the check `errored`, not `failed`. */
   run(ctx: CheckContext<Params, Need, C>): Promise<void>
+  /**
+   * Sends again what produced one finding of an earlier run (`vigil reproduce`): the e2e steps up to the
+   * failing one, the contract request, the adversarial case — to the candidate and, where the kind
+   * compares, the baseline — and reports as `run` does, so the engine can tell whether it reproduces.
+   * Throw a `ReplayError` (engine/api/replay.ts) when the finding cannot be located in the block any more.
+   * A kind without it cannot replay one finding.
+   */
+  replay?(ctx: CheckContext<Params, Need, C>, finding: Finding): Promise<void>
 }
 
 /** Any kind, as a registry holds them (each kind narrows its own params and clients). */

@@ -13,6 +13,7 @@ import { EXECUTOR_NAMES } from '../executors/names.js'
 import type { SuggestFlags } from './commands/adversary.js'
 import type { CiFlags } from './commands/ci.js'
 import type { PlansFlags } from './commands/plans.js'
+import type { ReproduceCommandOptions } from './commands/reproduce.js'
 import type { RunCommandOptions } from './commands/run.js'
 import type { SandboxCommandOptions } from './commands/sandbox.js'
 import type { SandboxesGcOptions } from './commands/sandboxes.js'
@@ -237,6 +238,21 @@ function adversary(program: Command): void {
     .action((flags: SuggestFlags) => exit(import('./commands/adversary.js').then((m) => m.suggest(flags))))
 }
 
+function reproduce(program: Command): void {
+  program
+    .command('reproduce')
+    .description(
+      "Replay one finding of a finished run: start the run's sides again from the sources its verdict recorded, send what produced it, print both answers and the services' log lines",
+    )
+    .argument('<verdict>', 'the JSON verdict of the run (.vigil/ci/verdict.json, or a saved --json output)')
+    .argument('<finding-id>', 'the id of a finding in it (id: in every report)')
+    .option('-c, --config <file>', 'vigil.config.yaml to use (default: the one the verdict names)')
+    .option('--json', 'print the replay as JSON on stdout')
+    .action((verdictFile: string, findingId: string, options: ReproduceCommandOptions) =>
+      exit(import('./commands/reproduce.js').then((m) => m.reproduce(verdictFile, findingId, options))),
+    )
+}
+
 function sandbox(program: Command): void {
   program
     .command('sandbox')
@@ -271,7 +287,7 @@ function sandboxes(program: Command): void {
 }
 
 /** The commands in the order `vigil --help` lists them. */
-const COMMANDS = [adversary, ci, mcp, plans, run, sandbox, sandboxes, select]
+const COMMANDS = [adversary, ci, mcp, plans, reproduce, run, sandbox, sandboxes, select]
 
 /** The program with every command declared; nothing of a command's implementation is loaded yet. */
 export function buildProgram(): Command {

@@ -1,12 +1,13 @@
 /**
  * vigil's MCP server: the agent's interface. Tools: `list_plans`, `lint_plans`, `select_plans`,
- * `run_plans`. Over stdio, stdout carries only the protocol; diagnostics go to stderr.
+ * `run_plans`, `reproduce_finding`. Over stdio, stdout carries only the protocol; diagnostics go to stderr.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { shutdown } from '../lifecycle.js'
 import { mcpContext, type McpServerOptions } from './context.js'
 import { registerPlanTools } from './tools/plans.js'
+import { registerReproduceTool } from './tools/reproduce.js'
 import { registerRunTool } from './tools/run.js'
 import { registerSelectTool } from './tools/select.js'
 
@@ -17,7 +18,8 @@ const INSTRUCTIONS = [
   'Before pushing a change: call select_plans with the diff (or base ref, or patch file) to learn which',
   'plans apply and why, then run_plans with that selection and the same diff, base or patch. A verdict',
   'of fail lists each failed check with the request, the expected and actual result, and a curl command',
-  'that reproduces it. list_plans shows the catalog; lint_plans checks plan files after editing them.',
+  "that reproduces it, and an id: reproduce_finding replays that finding after the run (both sides' answers",
+  "and the services' log lines). list_plans shows the catalog; lint_plans checks plan files after editing them.",
 ].join(' ')
 
 /** A server with vigil's tools registered, not yet connected. */
@@ -27,6 +29,7 @@ export function createMcpServer(options: McpServerOptions = {}): McpServer {
   registerPlanTools(server, ctx)
   registerSelectTool(server, ctx)
   registerRunTool(server, ctx)
+  registerReproduceTool(server, ctx)
   return server
 }
 

@@ -17,6 +17,8 @@ function value(v: unknown): string {
 
 function finding(f: Finding): string[] {
   const lines = [`  - [${f.severity}] ${f.message}`]
+  if (f.id) lines.push(`    id: ${f.id}`)
+  if (f.repeats) lines.push(`    repeats: ${f.repeats.count} times in all`)
   if (f.step) lines.push(`    step: ${f.step}`)
   if (f.expected !== undefined) lines.push(`    expected: ${value(f.expected)}`)
   if (f.actual !== undefined) lines.push(`    actual: ${value(f.actual)}`)
@@ -25,6 +27,10 @@ function finding(f: Finding): string[] {
   for (const line of evidence?.summary ?? []) lines.push(`    ${line.label}: ${value(line.value)}`)
   if (evidence?.excerpt) lines.push(`    ${evidence.excerpt.label}: ${value(evidence.excerpt.text)}`)
   if (evidence?.reproduce) lines.push(`    reproduce: ${evidence.reproduce}`)
+  if (f.id && evidence?.reproduce)
+    lines.push(`    after the run: reproduce_finding ${f.id} (the sandbox's ports above are gone by then)`)
+  for (const [service, logs] of Object.entries(evidence?.logs?.services ?? {}))
+    for (const line of logs.slice(0, 10)) lines.push(`    log ${service} | ${value(line)}`)
   return lines
 }
 

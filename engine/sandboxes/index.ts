@@ -28,6 +28,7 @@ export function validateSandboxConfig(loaded: SandboxConfigSource): void {
 }
 
 export { createSandbox, UnknownServiceError } from './sandbox.js'
+export { overrideKeys, resolveCommit, workingTreeState } from './sides.js'
 export type { SandboxSession, StartSandboxesOptions } from './session.js'
 export type { SandboxConfigSource } from './config.js'
 export type { ProcessSandboxOptions, ProcessServiceOptions } from './process/schema.js'

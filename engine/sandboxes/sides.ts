@@ -81,3 +81,9 @@ export async function describeSides(
   }
   return out
 }
+
+/** The commit `ref` names in the repository holding `dir`, or undefined when it names none. */
+export async function resolveCommit(dir: string, ref: string): Promise<string | undefined> {
+  const result = await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], dir)
+  return result.code === 0 ? result.stdout.trim() || undefined : undefined
+}

@@ -49,9 +49,15 @@ const text = (result: CallToolResult) =>
   result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n')
 
 describe('vigil mcp', () => {
-  it('lists its four tools, each with an input schema', async () => {
+  it('lists its five tools, each with an input schema', async () => {
     const { tools } = await client.listTools()
-    expect(tools.map((t) => t.name).sort()).toEqual(['lint_plans', 'list_plans', 'run_plans', 'select_plans'])
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      'lint_plans',
+      'list_plans',
+      'reproduce_finding',
+      'run_plans',
+      'select_plans',
+    ])
     const run = tools.find((t) => t.name === 'run_plans')!
     expect(Object.keys(run.inputSchema.properties ?? {})).toEqual(
       expect.arrayContaining(['plans', 'selection', 'diff', 'base', 'patch', 'baseline', 'seed']),
@@ -131,7 +137,23 @@ describe('vigil mcp', () => {
     expect(summary).toContain('checkout-flow › Checkout [e2e] failed')
     expect(summary).toMatch(/reproduce: curl .*POST/)
     expect(summary).not.toContain('alice-token')
-  }, 120_000)
+
+    // After the run, the failing finding is replayed from the verdict the agent got back.
+    const failing = findings.find((f) => f.severity === 'error')!
+    expect(summary).toContain(`reproduce_finding ${failing.id}`)
+    const replayed = await call('reproduce_finding', { verdict: failed, finding: failing.id })
+    expect(replayed.isError).toBeFalsy()
+    const result = replayed.structuredContent as {
+      reproduced: boolean
+      exchanges: Array<{ side: string; response?: { status: number } }>
+    }
+    expect(result.reproduced).toBe(true)
+    expect(result.exchanges.at(-1)).toMatchObject({ side: 'candidate', response: { status: 502 } })
+    expect(text(replayed)).toMatch(/^REPRODUCED: f[0-9a-f]{12} checkout-flow › Checkout/)
+    const unknownId = await call('reproduce_finding', { verdict: failed, finding: 'f000000000000' })
+    expect(unknownId.isError).toBe(true)
+    expect(text(unknownId)).toContain('has no finding f000000000000; its failing findings are')
+  }, 180_000)
 
   it('runs a selection record with the same diff as text', async () => {
     const diff = readFileSync(path.join(root, changes, 'env-var-rename.patch'), 'utf8')

@@ -161,4 +161,5 @@ export default defineCheckKind<AdversarialParams, 'http'>({
   },
   // The runtime (fast-check, the HTTP client, OpenAPI documents) loads on the first run, not with the schema.
   run: async (ctx) => (await import('./run.js')).runAdversarial(ctx),
+  replay: async (ctx, finding) => (await import('./replay.js')).replayCase(ctx, finding),
 })

@@ -116,4 +116,10 @@ export default defineCheckKind<ContractParams, 'http'>({
   },
   // The runtime (the HTTP client, schemas and OpenAPI documents) loads on the first run, not with the schema.
   run: async (ctx) => (await import('./runner.js')).runContract(ctx),
+  // The request the finding names (its step), sent to both sandboxes as the run sent it.
+  replay: async (ctx, finding) =>
+    (await import('./runner.js')).runContract(
+      ctx,
+      finding.messageId === 'setup-failed' ? undefined : finding.step,
+    ),
 })

@@ -3,6 +3,7 @@
  * and, where asked and safe, the comparison with the baseline (called twice to learn noise).
  */
 import type { CheckContext, ReportDescriptor } from '../../api/kind.js'
+import { ReplayError } from '../../api/replay.js'
 import { HttpNetworkError, type HttpExchange } from '../../http/client.js'
 import { formatElapsed } from '../../../plans/duration.js'
 import { exchangeEvidence, httpEvidence, unansweredEvidence } from '../../api/evidence.js'
@@ -23,8 +24,14 @@ interface SandboxState {
   failed?: boolean
 }
 
-export async function runContract(ctx: Ctx): Promise<void> {
-  const requests = await expandRequests(ctx.params, ctx.plan.dir, ctx.check.id, ctx.plan.fileRoots)
+/** Runs the check; with `only` (a request's label, for `vigil reproduce`), just that request and the setup. */
+export async function runContract(ctx: Ctx, only?: string): Promise<void> {
+  const all = await expandRequests(ctx.params, ctx.plan.dir, ctx.check.id, ctx.plan.fileRoots)
+  const requests = only === undefined ? all : all.filter((r) => r.label === only)
+  if (requests.length === 0)
+    throw new ReplayError(
+      `request "${only}" is no longer in the check; its requests are ${all.map((r) => `"${r.label}"`).join(', ')}`,
+    )
   const candidate: SandboxState = { sandbox: ctx.sandboxes.candidate }
   const baseline: SandboxState | undefined = ctx.sandboxes.baseline
     ? { sandbox: ctx.sandboxes.baseline }

@@ -31,4 +31,9 @@ export default defineCheckKind<E2eParams, 'http'>({
   },
   // The runtime (the HTTP client, child processes) loads on the first run, not with the schema.
   run: async (ctx) => (await import('./run.js')).runE2e(ctx),
+  replay: async (ctx, finding) => {
+    const [{ replaySteps }, { runE2e }] = await Promise.all([import('./replay.js'), import('./run.js')])
+    return replaySteps(ctx, finding, runE2e)
+  },
 })
+

@@ -28,6 +28,8 @@ function runEnvironment(
     BASE_URL: candidate.url(),
     VIGIL_BASE_URL: candidate.url(),
     VIGIL_SEED: String(ctx.seed),
+    // Which side the command runs against: `candidate`, or `baseline` when the steps replay there.
+    VIGIL_SIDE: candidate.name,
   }
   for (const [name, endpoint] of Object.entries(candidate.services)) env[serviceEnvName(name)] = endpoint.url
   if (baseline) env.VIGIL_BASELINE_URL = baseline.url()
