@@ -6,6 +6,7 @@ import { errorLines, findingLines, logTailLines } from './finding-text.js'
 import type { TextStyle } from './finding-text.js'
 import {
   formatDuration,
+  findingMessage,
   formatLocation,
   notes,
   planCounts,
@@ -199,7 +200,7 @@ function notesSection(verdict: Verdict, c: Colors, options: ConsoleRenderOptions
   const lines = [c.bold('Notes from passing checks'), '']
   for (const { plan, result, finding } of all.slice(0, max)) {
     lines.push(
-      `  ${style.severity(finding.severity, finding.severity === 'info' ? 'ℹ' : '⚠')} ${c.dim(`${plan.name} › ${result.check}:`)} ${finding.message}`,
+      `  ${style.severity(finding.severity, finding.severity === 'info' ? 'ℹ' : '⚠')} ${c.dim(`${plan.name} › ${result.check}:`)} ${findingMessage(finding)}`,
     )
   }
   if (all.length > max) lines.push(c.dim(`  … and ${all.length - max} more (see the JSON report)`))

@@ -1,6 +1,14 @@
 /** Findings and errors as indented plain-text lines, shared by the console and JUnit renderers. */
 import type { Finding, SerializedError } from '../engine/verdict.js'
-import { findingFacts, limitLines, logsLines, logsTitle, reproduceAfterRun, tailLines } from './format.js'
+import {
+  findingFacts,
+  findingMessage,
+  limitLines,
+  logsLines,
+  logsTitle,
+  reproduceAfterRun,
+  tailLines,
+} from './format.js'
 
 /** How parts of a line are styled; identity for plain text, picocolors for the console. */
 export interface TextStyle {
@@ -32,7 +40,7 @@ export function findingLines(
   limits: FindingTextLimits = {},
 ): string[] {
   const lines = [
-    `${indent}${index + 1}. ${style.severity(finding.severity, `[${finding.severity}]`)} ${finding.message}`,
+    `${indent}${index + 1}. ${style.severity(finding.severity, `[${finding.severity}]`)} ${findingMessage(finding)}`,
   ]
   const inner = `${indent}${' '.repeat(String(index + 1).length + 2)}`
   const facts = findingFacts(finding, limits.valueChars ?? 200)

@@ -162,6 +162,11 @@ export function findingFacts(finding: Finding, maxValue = 200): Array<[label: st
   return facts
 }
 
+/** A finding's message, with how often it happened when repeats were merged into it: `… (×2000)`. */
+export function findingMessage(finding: Pick<Finding, 'message' | 'repeats'>): string {
+  return finding.repeats ? `${finding.message} (×${finding.repeats.count})` : finding.message
+}
+
 /** A JSON pointer as reports show it: the empty pointer (the whole document) as `(root)`. */
 export function shownPointer(pointer: string): string {
   return pointer === '' || pointer === '/' ? '(root)' : pointer

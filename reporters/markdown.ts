@@ -9,6 +9,7 @@ import {
   describeCounts,
   findingFacts,
   formatDuration,
+  findingMessage,
   formatLocation,
   limitLines,
   logsLines,
@@ -142,7 +143,7 @@ function para(lines: string[], ...block: string[]): void {
 
 function findingMarkdown(lines: string[], finding: Finding, index: number, verdictPath?: string): void {
   const indent = '   '
-  para(lines, `${index + 1}. **${finding.severity}**: ${mdText(finding.message)}`)
+  para(lines, `${index + 1}. **${finding.severity}**: ${mdText(findingMessage(finding))}`)
   for (const [label, value] of findingFacts(finding, 500)) lines.push(`${indent}- ${label}: ${mdCode(value)}`)
   const { excerpt, reproduce, logs } = finding.evidence ?? {}
   if (excerpt) {
@@ -210,7 +211,7 @@ function notesSection(verdict: Verdict): Section | undefined {
   if (all.length === 0) return undefined
   const blocks = all.map(({ plan, result, finding }) => {
     const icon = finding.severity === 'warning' ? '⚠️' : 'ℹ️'
-    return `- ${icon} ${mdCode(plan.name)} › ${mdText(result.check)}: ${mdText(finding.message)}`
+    return `- ${icon} ${mdCode(plan.name)} › ${mdText(result.check)}: ${mdText(findingMessage(finding))}`
   })
   return { title: 'Notes from passing checks', blocks, unit: 'notes' }
 }

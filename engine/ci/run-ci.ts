@@ -99,7 +99,9 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
   const runId = randomUUID()
   const files = artefactPaths({ cwd, runId, outDir: options.outDir, junit: options.junit, env })
   const keepRuns = options.keepRuns ?? keepRunsFromEnv(env.VIGIL_KEEP_RUNS)
-  const reporter = createReporter(ciReporterSpecs(files, extras, cwd), io)
+  // The `vigil reproduce` lines name the stable link (`.vigil/ci/verdict.json`), not the run's own folder.
+  const verdictPath = path.relative(cwd, path.join(files.out, 'verdict.json'))
+  const reporter = createReporter(ciReporterSpecs(files, extras, cwd), { ...io, verdictPath })
   await checkOutTarget(files.out, options.outDir ?? path.relative(cwd, files.out))
 
   const loaded = await loadConfig(options.configPath, cwd)

@@ -128,6 +128,7 @@ describe('findings to act on, in every reporter', () => {
     expect(text).toMatch(/at: +\(root\)/)
     expect(text).not.toMatch(/at: *\n/)
     expect(text).toMatch(/repeats: +7 times in all; merged into this one/)
+    expect(text).toContain('candidate […]. (×7)')
     expect(text).toContain('also:')
     expect(text).toContain('list carts: Field (root) changed type from object to array. (f111111111111)')
   })

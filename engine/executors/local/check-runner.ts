@@ -98,8 +98,8 @@ export function serializeError(error: unknown, redactor: Redactor): SerializedEr
 
 /**
  * A check's findings as the verdict holds them: each with its stable id, repeats merged, and the failing
- * ones (errors and warnings) with the lines the services wrote while they were observed. Waits out the
- * grace after the last request unless `signal` is aborted.
+ * ones (errors and warnings) with the lines the services wrote while they were observed (the first finding
+ * of a request carries them, once). Waits out the grace after the last request unless `signal` is aborted.
  */
 export async function finishFindings(
   findings: readonly Finding[],
@@ -116,9 +116,14 @@ export async function finishFindings(
   const grace = options.logs?.graceMs ?? 100
   const wait = (lastWindowEnd(failing, grace) ?? 0) - Date.now()
   if (wait > 0 && !signal?.aborted) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, grace)))
+  // Findings about one request share its lines: the first of them carries them, once.
+  const attached = new Set<string>()
   return merged.map((finding) => {
     const evidence = finding.evidence
     if (!evidence || finding.severity === 'info' || !evidence.window) return finding
+    const request = JSON.stringify([evidence.sandbox, evidence.window])
+    if (attached.has(request)) return finding
+    attached.add(request)
     const sandbox =
       evidence.sandbox === 'baseline'
         ? options.sandboxes.baseline

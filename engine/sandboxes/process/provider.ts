@@ -15,10 +15,7 @@ import { chooseDefaultService, createSandbox } from '../sandbox.js'
 import { describeExit, ServiceProcess, type ServiceSpec, type StartFailure } from '../service.js'
 import { referencedServices, renderTemplate, TemplateError, type TemplateScope } from '../template.js'
 import { defineSandboxProvider, type SandboxStartContext } from '../../api/sandbox.js'
-import { shellQuote } from '../../http/curl.js'
-import { runCommand } from '../../processes/command.js'
-import type { ServiceBuild } from '../../verdict.js'
-import { packageVersion, probeVersion } from '../version.js'
+import { describeBuild, prepare } from './build.js'
 
 const HOST = '127.0.0.1'
 /** Lines of a service's log an infrastructure error carries. */
@@ -142,7 +139,9 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
     const byName = new Map(started.map((s) => [s.spec.name, s]))
     const build = Object.fromEntries(
       await Promise.all(
-        names.map(async (n) => [n, await describeBuild(specs[n]!, services[n]!, scope, ctx)] as const),
+        names.map(
+          async (n) => [n, await describeBuild(specs[n]!, argvs[n]!, services[n]!, scope, ctx)] as const,
+        ),
       ),
     )
     return createSandbox({
@@ -156,67 +155,6 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
     })
   },
 })
-
-/** Lines of a `prepare:` command's output its failure carries. */
-const PREPARE_TAIL_LINES = 30
-
-/** Runs a service's `prepare:` command; its failure is an infrastructure error with the output's tail. */
-async function prepare(
-  spec: ServiceSpec,
-  ctx: SandboxStartContext,
-  signal: AbortSignal,
-): Promise<InfrastructureError | undefined> {
-  const { argv, timeoutMs } = spec.prepare!
-  const shown = argv.map(shellQuote).join(' ')
-  const redact = (text: string) => ctx.redactor?.text(text) ?? text
-  const result = await runCommand(argv, {
-    cwd: spec.cwd,
-    env: { ...spec.env, VIGIL_SIDE: ctx.name },
-    timeoutMs,
-    signal,
-    tailLines: PREPARE_TAIL_LINES,
-  })
-  if (result.exitCode === 0) {
-    ctx.log(`${ctx.name} sandbox, service ${spec.name}: prepared by ${redact(shown)}`)
-    return undefined
-  }
-  if (result.cancelled) return undefined
-  const why = result.spawnError
-    ? `could not start (${result.spawnError})`
-    : result.timedOut
-      ? `timed out after ${timeoutMs} ms`
-      : `exited with ${result.exitCode ?? result.signal}`
-  return new InfrastructureError(
-    redact(`${ctx.name} sandbox, service ${spec.name}: prepare \`${shown}\` ${why}`),
-    result.tail.map(redact),
-    { code: 'VIGIL_SANDBOX_PREPARE' },
-  )
-}
-
-/** What a started service ran as, and the versions it reports. */
-async function describeBuild(
-  spec: ServiceSpec,
-  service: ProcessServiceOptions,
-  scope: { services: Record<string, { url: string }> },
-  ctx: SandboxStartContext,
-): Promise<ServiceBuild> {
-  const redact = (text: string) => ctx.redactor?.text(text) ?? text
-  const build: ServiceBuild = {
-    command: redact(spec.argv.map(shellQuote).join(' ')),
-    cwd: path.relative(ctx.root, spec.cwd) || '.',
-  }
-  if (spec.prepare) build.prepare = redact(spec.prepare.argv.map(shellQuote).join(' '))
-  if (service.version !== undefined) {
-    const env = { ...spec.env, VIGIL_SIDE: ctx.name }
-    const url = scope.services[spec.name]!.url
-    const outcome = await probeVersion(service.version, { url, cwd: spec.cwd, env }, ctx.signal)
-    if ('version' in outcome) build.version = redact(outcome.version)
-    else build.versionError = redact(outcome.error)
-  }
-  const pkg = await packageVersion(spec.cwd)
-  if (pkg) build.package = pkg
-  return build
-}
 
 function commandArgv(name: string, service: ProcessServiceOptions, where: (k: string[]) => string): string[] {
   if (Array.isArray(service.command)) return service.command
