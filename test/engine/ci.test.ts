@@ -120,6 +120,14 @@ describe('vigil ci', () => {
     const summary = readFileSync(path.join(out, 'summary.md'), 'utf8')
     expect(summary).toContain('FAIL')
     expect(summary).toContain('orders-contract')
+    // Beside each curl line, the command that replays the finding from the stable link after the run.
+    const failing = verdict.plans
+      .flatMap((p) => p.checks)
+      .flatMap((c) => ('findings' in c ? c.findings : []))
+      .find((f) => f.severity === 'error' && f.evidence?.reproduce)!
+    expect(summary).toContain(`vigil reproduce .vigil/ci/verdict.json ${failing.id}`)
+    expect(stdout).toContain(`after run: vigil reproduce .vigil/ci/verdict.json ${failing.id}`)
+    expect(verdict.identity.sides?.baseline?.source).toMatchObject({ kind: 'ref', commit: mainCommit })
     const step = readFileSync(stepSummary, 'utf8')
     expect(step.startsWith('# earlier step\n')).toBe(true)
     expect(step).toContain(summary.trim().split('\n')[0]!)

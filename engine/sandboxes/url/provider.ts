@@ -82,6 +82,8 @@ export default defineSandboxProvider<UrlSandboxOptions>({
     }
     const defaultService = chooseDefaultService(options.default, names, where)
     ctx.log(`${ctx.name} sandbox: ${names.map((n) => `${n}=${services[n]}`).join(', ')}`)
-    return createSandbox({ name: ctx.name, services, defaultService, headers: options.headers })
+    // What ran is not vigil's to know: the identity records where each service was reached.
+    const build = Object.fromEntries(names.map((n) => [n, { url: services[n]! }]))
+    return createSandbox({ name: ctx.name, services, defaultService, headers: options.headers, build })
   },
 })
