@@ -36,4 +36,3 @@ export default defineCheckKind<E2eParams, 'http'>({
     return replaySteps(ctx, finding, runE2e)
   },
 })
-
