@@ -208,6 +208,10 @@ describe('a check kind that does not speak HTTP', () => {
     expect(md).toContain(`- sent: \`${SENT()}\``)
     expect(md).toMatch(/- received: `4 bytes in [\d.]+m?s`/)
     expect(md).toContain('Reply:\n\n   ```text\n   PING\n   ```')
-    expect(md).toContain(`Reproduce:\n\n   \`\`\`sh\n   ${REPRODUCE()}\n   \`\`\``)
+    const check = verdict.plans[0]!.checks[0]!
+    const id = 'findings' in check ? check.findings.find((f) => f.severity !== 'info')!.id : ''
+    expect(md).toContain(
+      `Reproduce:\n\n   \`\`\`sh\n   ${REPRODUCE()}\n   # after the run:\n   vigil reproduce <verdict.json> ${id}\n   \`\`\``,
+    )
   })
 })
