@@ -9,7 +9,7 @@
  * plan is about", comparable across plans of different lengths.
  */
 import type { Plan } from '../plans/types.js'
-import { tokenize } from './text.js'
+import { PLAN_STOP_WORDS, tokenize } from './text.js'
 import type { ParsedDiff } from './types.js'
 
 const K1 = 1.2
@@ -58,7 +58,7 @@ export function buildIndex(plans: readonly Plan[]): LexicalIndex {
     const words = new Map<string, string>()
     for (const [text, weight] of planText(plan)) {
       for (const raw of text.split(/[^A-Za-z0-9]+/)) {
-        for (const stem of tokenize(raw)) {
+        for (const stem of tokenize(raw, [], PLAN_STOP_WORDS)) {
           tf.set(stem, (tf.get(stem) ?? 0) + weight)
           if (!words.has(stem)) words.set(stem, raw.toLowerCase())
           docLength[i] = docLength[i]! + weight
@@ -109,8 +109,14 @@ const PROSE = /\.(md|markdown|mdx|txt|rst|adoc)$/i
 const PROSE_WEIGHT = 0.5
 
 /**
- * Term frequencies of a diff: path words count 3 times, hunk context and changed lines once each (half in
- * prose files).
+ * Unchanged context lines of a hunk: they say where the change is (the function, the neighbouring
+ * branches), not what changed, so they count a quarter of a changed line.
+ */
+const CONTEXT_WEIGHT = 0.25
+
+/**
+ * Term frequencies of a diff: path words count 3 times, changed lines and the hunk header once each,
+ * context lines a quarter (all halved in prose files).
  */
 export function diffTerms(diff: ParsedDiff): Map<string, number> {
   const terms = new Map<string, number>()
@@ -126,9 +132,11 @@ export function diffTerms(diff: ParsedDiff): Map<string, number> {
       add(hunk.header.replace(/^@@[^@]*@@/, ''), weight)
       for (const line of hunk.lines) {
         if (budget <= 0) break
-        if (line[0] !== '+' && line[0] !== '-') continue
+        const changed = line[0] === '+' || line[0] === '-'
+        if (!changed && line[0] !== ' ') continue
         budget--
-        add(line.length > MAX_LINE ? line.slice(1, MAX_LINE) : line.slice(1), weight)
+        const text = line.length > MAX_LINE ? line.slice(1, MAX_LINE) : line.slice(1)
+        add(text, changed ? weight : weight * CONTEXT_WEIGHT)
       }
     }
   }

@@ -48,7 +48,16 @@ function planFile(plan: Plan, root: string): string {
     .join('/')
 }
 
-/** The full rules selection: the floor plus lexical suggestions at or above `threshold`. */
+/**
+ * The threshold is not a cliff: the plan that leads every other plan by {@link LEAD_RATIO} or more is
+ * selected from half the threshold. A change that is plainly about one area (a one-line fix under
+ * `src/cli/`) names few of the words of that area's hint — a long hint needs many matching words to reach
+ * the threshold — yet no other plan comes near it. The rule needs no knowledge of the plans' words: it
+ * compares scores only, and never applies to a change that reads like two areas at once.
+ */
+export const LEAD_RATIO = 2
+
+/** The full rules selection: the floor plus lexical suggestions at or above `threshold`, and a clear leader. */
 export function rulesSelection(
   plans: readonly Plan[],
   diff: ParsedDiff,
@@ -58,6 +67,10 @@ export function rulesSelection(
   const floor = floorSelection(plans, diff, root)
   const floorNames = new Set(floor.map((p) => p.name))
   const scores = scorePlans(buildIndex(plans), diffTerms(diff))
+  const leader = clearLeader(
+    scores.map((s) => s.score),
+    threshold,
+  )
   const selected: SelectedPlan[] = [...floor]
   const rejected: RejectedPlan[] = []
   plans.forEach((plan, i) => {
@@ -69,6 +82,13 @@ export function rulesSelection(
         name: plan.name,
         source: 'rules',
         reason: `hint terms: ${shown} (score ${score})`,
+        score,
+      })
+    } else if (leader && leader.index === i) {
+      selected.push({
+        name: plan.name,
+        source: 'rules',
+        reason: `hint terms: ${shown} (score ${score}, below ${threshold} but ${leadText(leader)})`,
         score,
       })
     } else {
@@ -84,6 +104,25 @@ export function rulesSelection(
     unknown: [],
     degraded: false,
   }
+}
+
+function leadText(leader: { ratio: number; next: number }): string {
+  return leader.next > 0 ? `${leader.ratio}× the next plan's ${leader.next}` : 'no other plan scores'
+}
+
+/** The plan whose score is at least half the threshold and {@link LEAD_RATIO}× every other plan's. */
+export function clearLeader(
+  scores: readonly number[],
+  threshold: number,
+): { index: number; ratio: number; next: number } | undefined {
+  if (!(threshold > 0 && threshold < 1) || scores.length < 2) return undefined
+  let index = 0
+  for (let i = 1; i < scores.length; i++) if (scores[i]! > scores[index]!) index = i
+  const best = scores[index]!
+  const next = Math.max(...scores.filter((_, i) => i !== index))
+  if (best < threshold / 2 || best < LEAD_RATIO * next) return undefined
+  const ratio = next > 0 ? Math.round((best / next) * 10) / 10 : Infinity
+  return { index, ratio, next }
 }
 
 export function byName(a: { name: string }, b: { name: string }): number {
