@@ -183,7 +183,7 @@ export interface PlanResult {
   checks: CheckResult[]
 }
 
-export type SelectionSource = 'paths' | 'always' | 'rules' | 'llm' | 'manual'
+export type SelectionSource = 'paths' | 'always' | 'impact' | 'rules' | 'llm' | 'manual'
 
 export interface SelectedPlanRef {
   name: string

@@ -13,7 +13,7 @@ export const hybrid: Selector = {
     'The rules floor (paths, always) plus the plans the LLM adds; falls back to rules, marked degraded.',
   needsApiKey: true,
   async select(context): Promise<SelectorResult> {
-    const floor = floorSelection(context.plans, context.diff, context.root)
+    const floor = floorSelection(context.plans, context.diff, context.root, context.impact)
     // The Messages API client loads on first use: a `rules` selection never pays for it.
     const { askModel, degradedSelection } = await import('./model.js')
     let answer: SelectorResult

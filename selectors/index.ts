@@ -3,6 +3,9 @@
  * builds the record.
  */
 import { createHash } from 'node:crypto'
+import path from 'node:path'
+import { IMPACT_FILE, matchImpact, readImpactMap } from './impact.js'
+import type { ImpactMap } from './impact.js'
 import { Redactor, redactableKeys } from '../plans/redact.js'
 import type { Plan } from '../plans/types.js'
 import { hybrid } from './hybrid.js'
@@ -29,6 +32,10 @@ export interface SelectInput {
   choice?: string
   options: SelectorOptions
   signal?: AbortSignal
+  /**
+   * The impact map: `false` for none; a map; or, by default, `vigil.impact.json` in `root` when there is one.
+   */
+  impact?: ImpactMap | false
   /** Knows the config's secrets (engine/vars.ts `configRedactor`); the API key is added here. @default none */
   redactor?: Redactor
 }
@@ -43,8 +50,14 @@ export async function select(input: SelectInput): Promise<SelectionRecord> {
   const plans = [...input.plans].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   const keys = redactableKeys([input.options.apiKey])
   const redactor = input.redactor ? input.redactor.with(keys) : new Redactor({ secrets: keys })
+  const map =
+    input.impact === false || !input.root
+      ? undefined
+      : (input.impact ?? (await readImpactMap(path.join(input.root, IMPACT_FILE))))
+  const impact = map && input.root ? await matchImpact(map, input.diff, input.root) : undefined
   const context = {
     plans,
+    ...(impact ? { impact } : {}),
     diff: input.diff,
     options: input.options,
     redactor,
@@ -95,6 +108,18 @@ export async function select(input: SelectInput): Promise<SelectionRecord> {
       cacheReadInputTokens: 0,
     },
     ...(result.cache ? { cache: result.cache } : {}),
+    ...(impact && map
+      ? {
+          impact: {
+            ...(map.commit ? { commit: map.commit } : {}),
+            plans: impact.selected.map((p) => p.name),
+            stale: impact.stale,
+            uncoveredFiles: impact.uncoveredFiles,
+            uncoveredLines: impact.uncoveredLines,
+            notes: impact.notes,
+          },
+        }
+      : {}),
     durationMs: Math.round((performance.now() - started) * 10) / 10,
   }
   return redactor.json(record)
@@ -109,6 +134,8 @@ export { diffAgainstBase, gitLocation, pathMapper } from './git.js'
 export { notADiff, readChange, readDiffFile, withoutPaths } from './input.js'
 export type { ChangeInput, ChangeSource, ReadChangeOptions } from './input.js'
 export { defaultCacheDir } from './llm.js'
+export { IMPACT_FILE, readImpactMap, matchImpact, ImpactMapError } from './impact.js'
+export type { ImpactMap, ImpactMatch } from './impact.js'
 export { DEFAULT_MODEL, resolveSelector, SELECTOR_NAMES } from './options.js'
 export type { SelectorConfig, SelectorFlags, SelectorName, ResolvedSelector } from './options.js'
 export {

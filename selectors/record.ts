@@ -53,6 +53,15 @@ export interface SelectionRecord {
   degradedReason?: string
   usage: TokenUsage
   cache?: { key: string; hit: boolean }
+  /** What the impact map said: the plans it selected, stale files, and changed code no plan exercises. */
+  impact?: {
+    commit?: string
+    plans: string[]
+    stale: string[]
+    uncoveredFiles: string[]
+    uncoveredLines: string[]
+    notes: string[]
+  }
   durationMs: number
 }
 

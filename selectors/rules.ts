@@ -8,14 +8,21 @@ import path from 'node:path'
 import type { Plan } from '../plans/types.js'
 import { buildIndex, diffTerms, scorePlans } from './bm25.js'
 import { matchPaths, pathsReason } from './paths.js'
+import type { ImpactMatch } from './impact.js'
 import type { ParsedDiff, RejectedPlan, SelectedPlan, Selector, SelectorResult } from './types.js'
 
 /**
  * The floor: plans selected by `always` or `paths` alone, and plans whose own file the diff changes (when
  * `root`, the folder the diff's paths are relative to, is known). Hybrid keeps these whatever the LLM says.
  */
-export function floorSelection(plans: readonly Plan[], diff: ParsedDiff, root?: string): SelectedPlan[] {
+export function floorSelection(
+  plans: readonly Plan[],
+  diff: ParsedDiff,
+  root?: string,
+  impact?: ImpactMatch,
+): SelectedPlan[] {
   const selected: SelectedPlan[] = []
+  const byImpact = new Map((impact?.selected ?? []).map((p) => [p.name, p]))
   const changed = root ? changedFiles(diff) : undefined
   for (const plan of plans) {
     if (plan.always) {
@@ -30,7 +37,10 @@ export function floorSelection(plans: readonly Plan[], diff: ParsedDiff, root?: 
     const own = changed && planFile(plan, root!)
     if (own && changed.has(own)) {
       selected.push({ name: plan.name, source: 'paths', reason: `the plan itself changed (${own})` })
+      continue
     }
+    const mapped = byImpact.get(plan.name)
+    if (mapped) selected.push(mapped)
   }
   return selected
 }
@@ -63,8 +73,9 @@ export function rulesSelection(
   diff: ParsedDiff,
   threshold: number,
   root?: string,
+  impact?: ImpactMatch,
 ): SelectorResult {
-  const floor = floorSelection(plans, diff, root)
+  const floor = floorSelection(plans, diff, root, impact)
   const floorNames = new Set(floor.map((p) => p.name))
   const scores = scorePlans(buildIndex(plans), diffTerms(diff))
   const leader = clearLeader(
@@ -132,7 +143,7 @@ export function byName(a: { name: string }, b: { name: string }): number {
 export const rules: Selector = {
   description: 'Deterministic and offline: plan paths, always, and lexical relevance of hints to the diff.',
   needsApiKey: false,
-  async select({ plans, diff, options, root }) {
-    return rulesSelection(plans, diff, options.threshold, root)
+  async select({ plans, diff, options, root, impact }) {
+    return rulesSelection(plans, diff, options.threshold, root, impact)
   },
 }

@@ -4,6 +4,7 @@
  */
 import type { Redactor } from '../plans/redact.js'
 import type { Plan } from '../plans/types.js'
+import type { ImpactMatch } from './impact.js'
 
 /** How a file changed. */
 export type FileStatus = 'added' | 'modified' | 'deleted' | 'renamed' | 'copied'
@@ -46,7 +47,7 @@ export interface ParsedDiff {
 }
 
 /** Where a selected plan came from. */
-export type SelectionSource = 'paths' | 'always' | 'rules' | 'llm'
+export type SelectionSource = 'paths' | 'always' | 'impact' | 'rules' | 'llm'
 
 export interface SelectedPlan {
   name: string
@@ -127,6 +128,8 @@ export interface SelectorContext {
   root?: string
   options: SelectorOptions
   signal?: AbortSignal
+  /** What the impact map says of this diff (its picks join the floor). @default no map */
+  impact?: ImpactMatch
 }
 
 /** One selector: one file, one entry in the registry. */

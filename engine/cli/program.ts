@@ -12,6 +12,7 @@ import { UsageError } from '../errors.js'
 import { EXECUTOR_NAMES } from '../executors/names.js'
 import type { SuggestFlags } from './commands/adversary.js'
 import type { CiFlags } from './commands/ci.js'
+import type { ImpactRecordFlags } from './commands/impact.js'
 import type { PlansFlags } from './commands/plans.js'
 import type { ReproduceCommandOptions } from './commands/reproduce.js'
 import type { RunCommandOptions } from './commands/run.js'
@@ -253,6 +254,27 @@ function reproduce(program: Command): void {
     )
 }
 
+function impact(program: Command): void {
+  const impact = program.command('impact').description('The impact map: which code each plan exercises.')
+  impact
+    .command('record')
+    .description(
+      'Run each plan alone on fresh candidate services with coverage on (NODE_V8_COVERAGE with source maps, ' +
+        'or LCOV files a service writes into $VIGIL_COVERAGE_DIR) and write vigil.impact.json beside the config.',
+    )
+    .option('-c, --config <file>', 'vigil.config.yaml to use (default: ./vigil.config.yaml)')
+    .option('--out <file>', 'where to write the map (default: vigil.impact.json beside the config)')
+    .option(
+      '--source-root <dir>',
+      "folder the map's paths are relative to: the diffs' root (default: the config's folder)",
+    )
+    .option('-p, --plan <name>', 'record only this plan (repeatable)', collect, [])
+    .option('--json', 'print a summary as JSON')
+    .action((flags: ImpactRecordFlags) =>
+      exit(import('./commands/impact.js').then((m) => m.impactRecord(flags))),
+    )
+}
+
 function sandbox(program: Command): void {
   program
     .command('sandbox')
@@ -287,7 +309,7 @@ function sandboxes(program: Command): void {
 }
 
 /** The commands in the order `vigil --help` lists them. */
-const COMMANDS = [adversary, ci, mcp, plans, reproduce, run, sandbox, sandboxes, select]
+const COMMANDS = [adversary, ci, impact, mcp, plans, reproduce, run, sandbox, sandboxes, select]
 
 /** The program with every command declared; nothing of a command's implementation is loaded yet. */
 export function buildProgram(): Command {

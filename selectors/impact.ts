@@ -1,0 +1,318 @@
+/**
+ * The impact map: which code each plan exercises, learned by running the plans with coverage
+ * (`vigil impact record`). A file meant to be committed beside the config (`vigil.impact.json`): sorted,
+ * one function per line, with the commit it was recorded at and a hash of every file it knows, so a
+ * file that changed since is detected as stale and never silently trusted.
+ *
+ * Selection: a changed line inside a recorded function selects the plans that executed it (source
+ * `impact`). A file whose hash no longer matches — or that cannot be read to check — is matched by file:
+ * every plan that executed any of its functions, said as such. A changed file the map has never seen is
+ * uncovered. A manifest change naming a package (`"yargs": "^17"`) selects the plans that executed it.
+ */
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import type { ExecutedFunction } from './impact-coverage.js'
+import type { ParsedDiff, SelectedPlan } from './types.js'
+
+export const IMPACT_FILE = 'vigil.impact.json'
+
+export interface ImpactFunction {
+  name: string
+  /** First and last line, inclusive. */
+  lines: [number, number]
+  /** Plans whose requests executed it (start-up excluded), sorted. */
+  plans: string[]
+}
+
+export interface ImpactMap {
+  schemaVersion: 1
+  /** The commit the map was recorded at (HEAD of the source root's repository), when known. */
+  commit?: string
+  /** How coverage was attributed to plans. */
+  attribution: string
+  /** The plans that were recorded, sorted. */
+  plans: string[]
+  /** Files relative to the diff's root, sorted. */
+  files: Record<string, { sha256: string; functions: ImpactFunction[] }>
+  /** Packages (by name) whose code a plan's requests executed → those plans. */
+  packages: Record<string, string[]>
+}
+
+export interface Recorded {
+  plan: string
+  functions: ExecutedFunction[]
+}
+
+/**
+ * Builds the map from one coverage per plan and the services' start-up coverage: a function is a plan's
+ * when the plan's processes called it more often than start-up alone does.
+ */
+export async function buildImpactMap(input: {
+  root: string
+  startup: ExecutedFunction[]
+  recorded: Recorded[]
+  commit?: string
+}): Promise<ImpactMap> {
+  const key = (f: ExecutedFunction) => `${f.file}\0${f.lines[0]}\0${f.lines[1]}\0${f.name}`
+  const atStart = new Map<string, number>()
+  for (const f of input.startup) atStart.set(key(f), (atStart.get(key(f)) ?? 0) + f.count)
+  const functions = new Map<string, { file: string; fn: ImpactFunction }>()
+  const packages = new Map<string, Set<string>>()
+  for (const { plan, functions: fns } of input.recorded) {
+    for (const f of fns) {
+      if (f.count <= (atStart.get(key(f)) ?? 0)) continue
+      const rel = path.relative(input.root, f.file).split(path.sep).join('/')
+      if (rel.startsWith('../') || path.isAbsolute(rel)) continue
+      const pkg = packageOf(rel)
+      if (pkg) {
+        ;(packages.get(pkg) ?? packages.set(pkg, new Set()).get(pkg)!).add(plan)
+        continue
+      }
+      const k = `${rel}\0${f.lines[0]}\0${f.lines[1]}\0${f.name}`
+      let entry = functions.get(k)
+      if (!entry) functions.set(k, (entry = { file: rel, fn: { name: f.name, lines: f.lines, plans: [] } }))
+      if (!entry.fn.plans.includes(plan)) entry.fn.plans.push(plan)
+    }
+  }
+  const files: ImpactMap['files'] = {}
+  for (const rel of [...new Set([...functions.values()].map((e) => e.file))].sort()) {
+    const text = await readFile(path.join(input.root, rel)).catch(() => undefined)
+    if (!text) continue
+    files[rel] = {
+      sha256: createHash('sha256').update(text).digest('hex'),
+      functions: [...functions.values()]
+        .filter((e) => e.file === rel)
+        .map((e) => ({ ...e.fn, plans: e.fn.plans.sort() }))
+        .sort((a, b) => a.lines[0] - b.lines[0] || a.lines[1] - b.lines[1] || (a.name < b.name ? -1 : 1)),
+    }
+  }
+  return {
+    schemaVersion: 1,
+    ...(input.commit ? { commit: input.commit } : {}),
+    attribution:
+      'each plan ran on fresh service processes; a function is a plan’s when the plan called it more often than start-up does',
+    plans: input.recorded.map((r) => r.plan).sort(),
+    files,
+    packages: Object.fromEntries(
+      [...packages.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, [...v].sort()]),
+    ),
+  }
+}
+
+/** The package a `node_modules/` path belongs to (the innermost one; scoped names kept). */
+function packageOf(rel: string): string | undefined {
+  const at = rel.lastIndexOf('node_modules/')
+  if (at < 0) return undefined
+  const parts = rel.slice(at + 'node_modules/'.length).split('/')
+  return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]
+}
+
+/** The map as committed: two-space JSON, one function per line, so a re-recording diffs line by line. */
+export function renderImpactMap(map: ImpactMap): string {
+  const lines: string[] = ['{', `  "schemaVersion": 1,`]
+  if (map.commit) lines.push(`  "commit": ${JSON.stringify(map.commit)},`)
+  lines.push(`  "attribution": ${JSON.stringify(map.attribution)},`)
+  lines.push(`  "plans": ${JSON.stringify(map.plans)},`)
+  const files = Object.entries(map.files)
+  lines.push(`  "files": {${files.length ? '' : '},'}`)
+  files.forEach(([file, entry], i) => {
+    lines.push(`    ${JSON.stringify(file)}: {`, `      "sha256": ${JSON.stringify(entry.sha256)},`)
+    lines.push(`      "functions": [`)
+    entry.functions.forEach((fn, j) =>
+      lines.push(`        ${JSON.stringify(fn)}${j < entry.functions.length - 1 ? ',' : ''}`),
+    )
+    lines.push('      ]', `    }${i < files.length - 1 ? ',' : ''}`)
+  })
+  if (files.length) lines.push('  },')
+  const pkgs = Object.entries(map.packages)
+  lines.push(`  "packages": {${pkgs.length ? '' : '}'}`)
+  pkgs.forEach(([name, plans], i) =>
+    lines.push(`    ${JSON.stringify(name)}: ${JSON.stringify(plans)}${i < pkgs.length - 1 ? ',' : ''}`),
+  )
+  if (pkgs.length) lines.push('  }')
+  lines.push('}')
+  return `${lines.join('\n')}\n`
+}
+
+/** Reads and checks a map; errors name the file. Undefined when there is none. */
+export async function readImpactMap(file: string): Promise<ImpactMap | undefined> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+  let doc: unknown
+  try {
+    doc = JSON.parse(text)
+  } catch (error) {
+    throw new ImpactMapError(`${file}:1:1 not JSON: ${(error as Error).message}`)
+  }
+  const map = doc as Partial<ImpactMap>
+  if (map?.schemaVersion !== 1 || typeof map.files !== 'object' || map.files === null)
+    throw new ImpactMapError(
+      `${file}:1:1 not an impact map (schemaVersion 1 with files); record one with vigil impact record`,
+    )
+  for (const [name, entry] of Object.entries(map.files))
+    if (!Array.isArray(entry?.functions) || typeof entry.sha256 !== 'string')
+      throw new ImpactMapError(`${file}:1:1 files["${name}"]: expected { sha256, functions: [...] }`)
+  return { packages: {}, plans: [], attribution: '', ...map } as ImpactMap
+}
+
+export class ImpactMapError extends Error {
+  readonly code = 'VIGIL_IMPACT_MAP'
+  readonly exitCode = 2
+  override name = 'ImpactMapError'
+}
+
+export interface ImpactMatch {
+  /** Plans the map selects, with reasons; sorted by name. */
+  selected: SelectedPlan[]
+  /** Changed code files the map has never seen (not prose, not a manifest). */
+  uncoveredFiles: string[]
+  /** Changed lines of known files inside no recorded function: `file:first-last`. */
+  uncoveredLines: string[]
+  /** Files whose recorded hash does not match the file as it is now, or that could not be checked. */
+  stale: string[]
+  notes: string[]
+}
+
+const NOT_CODE =
+  /\.(md|markdown|mdx|txt|rst|adoc|json|ya?ml|lock|toml|ini|cfg|png|jpe?g|gif|svg|ico)$|(^|\/)(LICENSE|CHANGELOG|\.[^/]+)$/i
+const MANIFEST = /(^|\/)package\.json$/
+
+/**
+ * The plans a diff selects through the map. `root` is the folder the diff's paths are relative to; each
+ * changed file's current content is hashed to check the map is not stale for it.
+ */
+export async function matchImpact(map: ImpactMap, diff: ParsedDiff, root: string): Promise<ImpactMatch> {
+  const reasons = new Map<string, string>()
+  const add = (plan: string, reason: string) => {
+    if (!reasons.has(plan)) reasons.set(plan, reason)
+  }
+  const out: ImpactMatch = { selected: [], uncoveredFiles: [], uncoveredLines: [], stale: [], notes: [] }
+  for (const file of diff.files) {
+    if (file.outside) continue
+    const key = map.files[file.oldPath ?? file.path] ? (file.oldPath ?? file.path) : file.path
+    const entry = map.files[key]
+    if (MANIFEST.test(file.path)) {
+      for (const name of changedPackages(file.hunks.flatMap((h) => h.lines))) {
+        const plans = map.packages[name] ?? []
+        // A package every recorded plan runs (the web framework) cannot narrow anything: rules decide.
+        if (map.plans.length > 1 && plans.length >= map.plans.length) {
+          out.notes.push(`package ${name} is run by every plan: the impact map does not narrow it`)
+          continue
+        }
+        for (const plan of plans) add(plan, `impact map: runs package ${name} (${file.path})`)
+      }
+      continue
+    }
+    if (!entry) {
+      if (!NOT_CODE.test(file.path) && !file.binary) out.uncoveredFiles.push(file.path)
+      continue
+    }
+    const current = await readFile(path.join(root, key)).catch(() => undefined)
+    const fresh = current && createHash('sha256').update(current).digest('hex') === entry.sha256
+    if (!fresh) {
+      // Line numbers cannot be trusted: each hunk is matched by the recorded functions it names (their
+      // declaration or a call in its lines), else by the whole file.
+      out.stale.push(key)
+      for (const hunk of file.hunks) {
+        const words = new Set(`${hunk.header} ${hunk.lines.join('\n')}`.split(/[^\w$]+/))
+        const named = entry.functions.filter((fn) => fn.name !== '(anonymous)' && words.has(fn.name))
+        const how = named.length ? 'matched by name' : 'matched by file'
+        for (const fn of named.length ? named : entry.functions)
+          for (const plan of fn.plans) add(plan, `impact map (stale for ${key}: ${how}): ${fn.name}`)
+      }
+      continue
+    }
+    // Lines of the old side: the map describes the file before the change.
+    for (const [first, last] of changedOldLines(file.hunks)) {
+      const hit = innermost(entry.functions, first, last)
+      if (!hit.length) out.uncoveredLines.push(`${key}:${first}-${last}`)
+      for (const fn of hit)
+        for (const plan of fn.plans)
+          add(plan, `impact map: ${key}:${first} is in ${fn.name} (${fn.lines.join('-')})`)
+    }
+  }
+  if (out.stale.length)
+    out.notes.push(
+      `the impact map is stale for ${out.stale.length} file(s) (${out.stale.slice(0, 3).join(', ')}${out.stale.length > 3 ? ', …' : ''}): matched by file; re-record with vigil impact record`,
+    )
+  out.selected = [...reasons.entries()]
+    .filter(([plan]) => map.plans.length === 0 || map.plans.includes(plan))
+    .map(([name, reason]) => ({ name, source: 'impact' as const, reason }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  return out
+}
+
+/**
+ * The recorded functions a changed range lies in. A line inside a nested function runs only when that
+ * function runs, so when a function holds the whole range, its enclosing functions are not counted for it;
+ * a range that crosses a function's boundary counts every function it touches.
+ */
+export function innermost(
+  functions: readonly ImpactFunction[],
+  first: number,
+  last: number,
+): ImpactFunction[] {
+  const hit = functions.filter((fn) => fn.lines[0] <= last && fn.lines[1] >= first)
+  const holds = (fn: ImpactFunction) => fn.lines[0] <= first && fn.lines[1] >= last
+  const inside = (a: ImpactFunction, b: ImpactFunction) =>
+    a !== b &&
+    b.lines[0] <= a.lines[0] &&
+    a.lines[1] <= b.lines[1] &&
+    (a.lines[0] !== b.lines[0] || a.lines[1] !== b.lines[1])
+  return hit.filter((fn) => !(holds(fn) && hit.some((other) => holds(other) && inside(other, fn))))
+}
+
+/**
+ * Old-side line ranges a hunk changes: removed lines, and for a pure insertion the lines around it (the
+ * code it lands in).
+ */
+export function changedOldLines(hunks: ParsedDiff['files'][number]['hunks']): Array<[number, number]> {
+  const ranges: Array<[number, number]> = []
+  for (const hunk of hunks) {
+    const m = /^@@ -(\d+)(?:,\d+)? /.exec(hunk.header)
+    if (!m) continue
+    let line = Number(m[1])
+    let start: number | undefined
+    let end = 0
+    const close = () => {
+      if (start !== undefined) ranges.push([start, Math.max(start, end)])
+      start = undefined
+    }
+    for (const text of hunk.lines) {
+      const c = text[0]
+      if (c === '-') {
+        start ??= line
+        end = line
+        line++
+      } else if (c === '+') {
+        // A pure insertion sits between line-1 and line; after removed lines it replaces them.
+        if (start === undefined) {
+          start = Math.max(1, line - 1)
+          end = line
+        }
+      } else if (c === ' ') {
+        close()
+        line++
+      }
+    }
+    close()
+  }
+  return ranges
+}
+
+/** Package names on the changed lines of a package.json (`"name": "version"`). */
+function changedPackages(lines: string[]): Set<string> {
+  const names = new Set<string>()
+  for (const line of lines) {
+    if (line[0] !== '+' && line[0] !== '-') continue
+    const m = /^\s*"((?:@[\w.-]+\/)?[\w.-]+)"\s*:\s*"[~^<>=*\dvx.\s|-]*[\dx*][^"]*"/.exec(line.slice(1))
+    if (m && m[1] !== 'version') names.add(m[1]!)
+  }
+  return names
+}
