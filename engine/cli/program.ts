@@ -102,6 +102,8 @@ function select(program: Command): void {
     .option('--selector-deadline <duration>', SELECTOR_DEADLINE_HELP)
     .option('--threshold <n>', 'minimum lexical relevance 0..1 for rules suggestions (default 0.2)')
     .option('--json', 'print the selection record (or the evaluation report) as JSON')
+    .option('--no-impact', 'ignore the impact map (vigil.impact.json beside the config)')
+    .option('--explain', 'say why each plan was or was not picked by each layer, with scores and margins')
     .option('--out <file>', 'also write the selection record to FILE')
     .option(
       '--eval <dir|file>',

@@ -70,3 +70,29 @@ describe('the threshold is not a cliff', () => {
     expect(clearLeader([0.5], 0.2)).toBeUndefined()
   })
 })
+
+describe('--explain', () => {
+  it('gives every plan its layers, its score and its margin to the threshold', async () => {
+    const { explainSelection } = await import('../../selectors/explain.js')
+    const { select } = await import('../../selectors/index.js')
+    const { catalog, options } = await import('./fixtures.js')
+    const diff = parseDiff(modify('orders/server.js', ['a'], ['order total latency']))
+    const record = await select({
+      plans: catalog,
+      diff,
+      source: { kind: 'file' },
+      selector: 'rules',
+      options,
+    })
+    const sorted = [...catalog].sort((a, b) => (a.name < b.name ? -1 : 1))
+    const items = explainSelection(sorted, diff, record, 0.2)
+    expect(items.map((i) => i.name)).toEqual(sorted.map((p) => p.name))
+    for (const item of items) {
+      expect(item.margin).toBeCloseTo(item.score - 0.2, 3)
+      expect(item.layers.find((l) => l.layer === 'rules')?.says).toMatch(
+        /^score [\d.]+, threshold 0\.2, margin [+-]/,
+      )
+      expect(item.selected).toBe(record.plans.some((p) => p.name === item.name))
+    }
+  })
+})

@@ -18,6 +18,7 @@ import {
 import type { ChangeInput, ResolvedSelector } from '../../../selectors/index.js'
 import { evaluate, loadLabelledSet, renderEvalReport } from '../../../selectors/eval.js'
 import { renderSelection } from '../../../selectors/render.js'
+import { explainSelection, renderExplanation } from '../../../selectors/explain.js'
 import { checkSchemas } from '../../run/load-plans.js'
 import { UsageError, VigilError } from '../../errors.js'
 import { configRedactor } from '../../vars.js'
@@ -35,6 +36,9 @@ export interface SelectFlags {
   cacheDir?: string
   cache: boolean
   selectorDeadline?: string
+  explain?: boolean
+  /** false with --no-impact: ignore vigil.impact.json. */
+  impact?: boolean
 }
 
 /** `vigil select`; the exit code. Selector and plan errors become the CLI's known errors. */
@@ -109,13 +113,21 @@ async function runSelect(diffArg: string | undefined, flags: SelectFlags): Promi
     choice: resolved.choice,
     options: resolved.options,
     redactor: configRedactor(loaded, process.env),
+    ...(flags.impact === false ? { impact: false as const } : {}),
   })
   if (flags.out !== undefined) {
     const out = path.resolve(cwd, flags.out)
     await mkdir(path.dirname(out), { recursive: true })
     await writeFile(out, `${JSON.stringify(record, null, 2)}\n`)
   }
-  process.stdout.write(flags.json ? `${JSON.stringify(record, null, 2)}\n` : renderSelection(record))
+  const explained = flags.explain
+    ? explainSelection(plans, diff, record, resolved.options.threshold)
+    : undefined
+  process.stdout.write(
+    flags.json
+      ? `${JSON.stringify(explained ? { ...record, explain: explained } : record, null, 2)}\n`
+      : renderSelection(record) + (explained ? renderExplanation(explained) : ''),
+  )
   return broken ? 2 : 0
 }
 
@@ -156,6 +168,7 @@ async function evalCommand(
         selector: resolved.selector,
         choice: resolved.choice,
         options: resolved.options,
+        ...(flags.impact === false ? { impact: false as const } : {}),
       })
     },
   })
