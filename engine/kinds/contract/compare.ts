@@ -1,16 +1,27 @@
 /**
  * Baseline ↔ candidate comparison of one request's responses, Diffy-style: the baseline is called
- * twice (primary and secondary); what differs between those two calls is noise and is not held
- * against the candidate. What remains is classified: breaking (fails the check), additive (info),
- * changed values (warning by default).
+ * twice (primary and secondary); what differs between those two calls is noise, whose values are not
+ * held against the candidate — but its presence, JSON type and format class are (noise.ts). What remains
+ * is classified: breaking (fails the check), additive (info), changed values (warning by default). A
+ * status change is breaking unless the plan declares the transition (`allowStatus`).
  */
 import type { Severity } from '../../verdict.js'
+import { change, type Change, type ChangeClass } from './changes.js'
 import { diffJson, type DifferenceGroup } from './diff.js'
 import { valuesAt, type EnumPaths } from '../../api/documents/enums.js'
 import { diffHeaders, mediaType } from './headers.js'
 import { PointerMatcher } from './ignore.js'
 import { renameTarget } from './rename.js'
 import { describeValue, jsonType } from '../../api/values.js'
+import {
+  acceptanceYaml,
+  acceptedTransition,
+  type StatusTransition,
+} from '../../api/comparison/status-transitions.js'
+import { noiseChanges, noiseHeaderChange, type NoiseModel } from './noise.js'
+
+export { learnNoise, type NoiseModel } from './noise.js'
+export type { Change, ChangeClass } from './changes.js'
 
 /** A response reduced to what the comparison needs. `body` is parsed JSON, else the text, else undefined. */
 export interface ResponseSnapshot {
@@ -30,58 +41,19 @@ export interface CompareOptions {
   enums?: EnumPaths
   /** Severity of a changed value or array length that is neither noise nor ignored; `ignore` drops it. @default 'warning' */
   values?: Severity | 'ignore'
-}
-
-/** What two baseline calls disagree on. */
-export interface NoiseModel {
-  /** Generalised pointers (array indices as `*`) whose values differ between baseline calls. */
-  paths: string[]
-  /** Arrays whose length differs between baseline calls. */
-  lengths: string[]
-  /** Header names that differ between baseline calls. */
-  headers: string[]
-  /** The status itself differs between baseline calls: nothing can be compared. */
-  status: boolean
-}
-
-export type ChangeClass = 'breaking' | 'additive' | 'changed'
-
-export interface Change {
-  messageId: string
-  severity: Severity
-  classification: ChangeClass
-  /** A concrete pointer (body), `header:NAME` or `status`. */
-  pointer: string
-  /** The generalised pointer the change was grouped by. */
-  path: string
-  /** Places that changed this way. */
-  count: number
-  baseline: unknown
-  candidate: unknown
-  /** Message placeholders, all preformatted strings. */
-  data: Record<string, string>
+  /**
+   * Severity of learned noise that changed format class (a hex id that became base64url, an integer that
+   * became fractional, a length out of the baseline's band); `ignore` drops it. A removed noisy field and a
+   * JSON type change there are breaking whatever this says. @default 'warning'
+   */
+  noiseClass?: Severity | 'ignore'
+  /** Status changes that are accepted (`404->400`): reported as information, not as breaking. @default [] */
+  allowStatus?: readonly StatusTransition[]
+  /** True when the plan wrote `compare` as a mapping: the acceptance hint then names one entry of it. */
+  compareMapping?: boolean
 }
 
 const EMPTY_NOISE: NoiseModel = { paths: [], lengths: [], headers: [], status: false }
-
-/** Learns the noise of one request from two baseline responses to it. */
-export function learnNoise(
-  primary: ResponseSnapshot,
-  secondary: ResponseSnapshot,
-  options: CompareOptions = {},
-): NoiseModel {
-  if (primary.status !== secondary.status) return { ...EMPTY_NOISE, status: true }
-  const groups = diffJson(primary.body, secondary.body, {
-    ignore: options.ignore?.length ? new PointerMatcher(options.ignore) : undefined,
-    ignoreOrder: options.ignoreOrder,
-    examples: 0,
-  })
-  const paths = new Set<string>()
-  const lengths = new Set<string>()
-  for (const group of groups) (group.kind === 'length' ? lengths : paths).add(group.path)
-  const headers = diffHeaders(primary.headers, secondary.headers).map((h) => h.name)
-  return { paths: [...paths].sort(), lengths: [...lengths].sort(), headers, status: false }
-}
 
 /** Changes from the baseline's primary response to the candidate's, noise and ignores left out, sorted by pointer. */
 export function compareResponses(
@@ -93,9 +65,7 @@ export function compareResponses(
   if (noise.status) return []
   const changes: Change[] = []
   if (baseline.status !== candidate.status) {
-    changes.push(
-      change('status-changed', 'error', 'breaking', 'status', 'status', 1, baseline.status, candidate.status),
-    )
+    changes.push(statusChange(baseline.status, candidate.status, options))
     // Bodies of different statuses are different documents (an order vs an error): their diff says nothing more.
     return changes
   }
@@ -106,10 +76,31 @@ export function compareResponses(
     ignoreOrder: options.ignoreOrder,
   })
   changes.push(...classifyGroups(groups, noise, options))
+  changes.push(...noiseChanges(noise, baseline, candidate, options))
   changes.push(...enumChanges(baseline.body, candidate.body, matcher, options.enums))
   return changes.sort(
     (a, b) => order(a) - order(b) || compareText(a.path, b.path) || compareText(a.messageId, b.messageId),
   )
+}
+
+function statusChange(baseline: number, candidate: number, options: CompareOptions): Change {
+  const accepted = acceptedTransition(options.allowStatus ?? [], baseline, candidate)
+  if (accepted) {
+    return change('status-change-accepted', 'info', 'changed', 'status', 'status', 1, baseline, candidate, {
+      transition: accepted.text,
+    })
+  }
+  const accept = acceptanceYaml(baseline, candidate, {
+    declared: options.allowStatus ?? [],
+    mapping: options.compareMapping ?? false,
+  })
+  const how = options.compareMapping
+    ? `accept it by adding ${accept} to the request's compare mapping`
+    : `accept it with ${accept}`
+  return change('status-changed', 'error', 'breaking', 'status', 'status', 1, baseline, candidate, {
+    accept,
+    how,
+  })
 }
 
 function headerChanges(
@@ -121,8 +112,15 @@ function headerChanges(
   const out: Change[] = []
   const interesting = new Set((options.headers ?? []).map((h) => h.toLowerCase()))
   for (const d of diffHeaders(baseline.headers, candidate.headers, options.headers)) {
-    if (noise.headers.includes(d.name)) continue
     const pointer = `header:${d.name}`
+    if (noise.headers.includes(d.name)) {
+      // A noisy header is compared by class; one every baseline call sent and the candidate does not is removed.
+      const noisy = noiseHeaderChange(noise, d.name, candidate, options)
+      if (noisy !== 'removed') {
+        if (noisy) out.push(noisy)
+        continue
+      }
+    }
     if (d.name === 'content-type' && d.kind !== 'added') {
       const data = { header: d.name }
       const b = mediaType(d.baseline)
@@ -238,30 +236,6 @@ function enumChanges(
     }
   }
   return out
-}
-
-function change(
-  messageId: string,
-  severity: Severity,
-  classification: ChangeClass,
-  pointer: string,
-  path: string,
-  count: number,
-  baseline: unknown,
-  candidate: unknown,
-  extra: Record<string, string> = {},
-): Change {
-  // The empty pointer is the whole body: a message must not read `Field  changed type`.
-  const shown = (p: string) => (p === '' ? '(root)' : p)
-  const where = count > 1 ? ` (${count} places, e.g. ${shown(pointer)})` : ''
-  const data: Record<string, string> = {
-    pointer: shown(count > 1 ? path : pointer),
-    baseline: describeValue(baseline),
-    candidate: describeValue(candidate),
-    where,
-    ...extra,
-  }
-  return { messageId, severity, classification, pointer, path, count, baseline, candidate, data }
 }
 
 const ORDER: Record<string, number> = { status: 0, header: 1 }

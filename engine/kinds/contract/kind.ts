@@ -1,12 +1,14 @@
 /**
  * `contract`: responses match their schema (a JSON Schema file or an OpenAPI operation), and do not
- * break against the baseline — removed fields, type changes, status changes, lost enum values — while
- * noise (fields that differ between two baseline calls, declared ignores, volatile headers) is ignored.
+ * break against the baseline — removed fields, type changes, status changes (unless declared in
+ * `allowStatus`), lost enum values — while noise is not held against it: declared ignores and volatile
+ * headers are skipped, and fields that differ between two baseline calls are compared by class only.
  */
 import type { JsonSchema } from '../../../plans/types.js'
 import type { ContractParams } from './params.js'
 import { defineCheckKind } from '../../api/kind.js'
 import { requestSchema, setupStepSchema, statusSchema, stringMapSchema } from '../../api/vocabulary.js'
+import { allowStatusSchema } from '../../api/comparison/status-transitions.js'
 
 const expect = {
   type: 'object',
@@ -37,6 +39,8 @@ const compare = {
         headers: { type: 'array', items: { type: 'string' } },
         learnNoise: { type: 'boolean' },
         values: { type: 'string', enum: ['error', 'warning', 'info', 'ignore'] },
+        noiseClass: { type: 'string', enum: ['error', 'warning', 'info', 'ignore'] },
+        allowStatus: allowStatusSchema,
       },
     },
   ],
@@ -96,7 +100,10 @@ export default defineCheckKind<ContractParams, 'http'>({
       'request-failed': 'The {{sandbox}} did not answer {{request}}: {{reason}}',
       'setup-failed': 'Setup failed on the {{sandbox}} at "{{step}}": {{reason}}.',
       'compare-skipped': 'Not compared with the baseline: {{reason}}.',
-      'status-changed': 'Status changed from {{baseline}} to {{candidate}}.',
+      'status-changed':
+        'Status changed from {{baseline}} to {{candidate}}. If the change is intended, {{how}}.',
+      'status-change-accepted':
+        'Status changed from {{baseline}} to {{candidate}}, accepted by allowStatus {{transition}}.',
       'content-type-changed': 'Content type changed from {{baseline}} to {{candidate}}.',
       'header-removed': 'Header {{header}} was removed; baseline has {{baseline}}.',
       'header-changed': 'Header {{header}} changed from {{baseline}} to {{candidate}}.',
@@ -111,7 +118,9 @@ export default defineCheckKind<ContractParams, 'http'>({
       'field-added': 'Candidate adds field {{pointer}}{{where}} (not breaking).',
       'value-changed': 'Value at {{pointer}} changed from {{baseline}} to {{candidate}}{{where}}.',
       'length-changed': 'Array {{pointer}} has {{candidate}} elements; baseline has {{baseline}}{{where}}.',
-      'noise-learned': 'Ignored as noise, because two baseline calls differ there: {{pointers}}.',
+      'noise-learned': 'Compared by class only, because two baseline calls differ there: {{pointers}}.',
+      'noise-class-changed':
+        'The {{subject}} differs between baseline calls, so its values are not compared, but its class changed{{where}}: baseline {{from}} ({{baseline}}), candidate {{to}} ({{candidate}}).',
     },
   },
   // The runtime (the HTTP client, schemas and OpenAPI documents) loads on the first run, not with the schema.

@@ -33,6 +33,13 @@ export interface CompareObject {
   learnNoise?: boolean
   /** Severity of a changed value or array length. @default warning */
   values?: 'error' | 'warning' | 'info' | 'ignore'
+  /**
+   * Severity of a field that differs between baseline calls (learned noise) and whose class changed in the
+   * candidate: format (hex → base64url), number class (integer → fractional) or length band. @default warning
+   */
+  noiseClass?: 'error' | 'warning' | 'info' | 'ignore'
+  /** Status changes accepted as intended, `'FROM->TO'` of codes or classes: `['404->400', '5xx->503']`. @default [] */
+  allowStatus?: string[]
 }
 
 export type CompareParam = 'baseline' | boolean | CompareObject

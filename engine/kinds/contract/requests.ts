@@ -11,6 +11,7 @@ import type { QueryValue } from '../../http/client.js'
 import type { CompareOptions } from './compare.js'
 import { ContractUsageError } from '../../api/documents/errors.js'
 import { checkPattern } from './ignore.js'
+import { parseTransition, type StatusTransition } from '../../api/comparison/status-transitions.js'
 import {
   loadOpenApi,
   selectOperations,
@@ -67,12 +68,24 @@ export function resolveCompare(value: CompareParam | undefined): ResolvedCompare
     const problem = checkPattern(pattern)
     if (problem) throw new ContractUsageError(`compare.ignore: ${problem}`)
   }
+  const allowStatus: StatusTransition[] = []
+  for (const text of options.allowStatus ?? []) {
+    const transition = parseTransition(text)
+    if (!transition)
+      throw new ContractUsageError(
+        `compare.allowStatus: "${text}" is not a status transition like '404->400'`,
+      )
+    allowStatus.push(transition)
+  }
   const out: ResolvedCompare = {
     ignore: options.ignore ?? [],
     ignoreOrder: options.ignoreOrder ?? false,
     unsafe: options.unsafe ?? false,
     learnNoise: options.learnNoise ?? true,
     values: options.values ?? 'warning',
+    noiseClass: options.noiseClass ?? 'warning',
+    allowStatus,
+    compareMapping: typeof value === 'object',
   }
   if (options.headers) out.headers = options.headers
   return out

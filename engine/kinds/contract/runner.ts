@@ -204,6 +204,8 @@ function reportChange(ctx: Ctx, change: Change, step: string, evidence: ReportDe
   // Values are redacted before they are described: a header's secret may be cut short by the description.
   if (change.baseline !== undefined) data.baseline = describeValue(redact(change.baseline))
   if (change.candidate !== undefined) data.candidate = describeValue(redact(change.candidate))
+  // A status change says how to accept it; machines find the YAML in the evidence's details too.
+  const accept = change.data.accept
   ctx.report({
     messageId: change.messageId,
     severity: change.severity,
@@ -212,7 +214,8 @@ function reportChange(ctx: Ctx, change: Change, step: string, evidence: ReportDe
     actual: redact(change.candidate),
     data,
     step,
-    evidence,
+    evidence:
+      accept !== undefined && evidence ? { ...evidence, details: { ...evidence.details, accept } } : evidence,
   })
 }
 

@@ -86,7 +86,7 @@ describe('contract plans of the sample shop', { timeout: 90_000 }, () => {
     ])
     expect(created.map((f) => f.message)).toEqual([
       'Expected status 201, got 200.',
-      'Status changed from 201 to 200.',
+      "Status changed from 201 to 200. If the change is intended, accept it by adding allowStatus: ['201->200'] to the request's compare mapping.",
     ])
     const failed = checks(verdict)
       .filter((c) => c.state !== 'passed')

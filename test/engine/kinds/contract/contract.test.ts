@@ -158,7 +158,8 @@ describe('contract: breaking changes fail', () => {
           messageId: 'status-changed',
           severity: 'error',
           pointer: 'status',
-          message: 'Status changed from 200 to 201.',
+          message:
+            "Status changed from 200 to 201. If the change is intended, accept it with compare: { allowStatus: ['200->201'] }.",
         },
       ],
     },

@@ -1,0 +1,54 @@
+/**
+ * `vigil plans lint` on the options a check block may set to judge a change fairly — declared status
+ * transitions, sides, non-blocking checks, adversarial isolation — each bad value reported at its
+ * `file:line:col`, with the engine's own block schemas.
+ */
+import { describe, expect, it } from 'vitest'
+import { formatDiagnostic, parsePlanFile } from '../../../plans/index.js'
+import { checkSchemas } from '../../../engine/run/load-plans.js'
+
+function lint(block: string, kind = 'contract'): string[] {
+  const text = `---
+name: options
+title: Options
+selectionHint: Options of check blocks, linted where they are written.
+---
+
+\`\`\`${kind}
+${block}
+\`\`\`
+`
+  const parsed = parsePlanFile(text, {
+    file: 'plans/options.md',
+    dir: process.cwd(),
+    checkSchemas: checkSchemas(),
+  })
+  return parsed.diagnostics.map(formatDiagnostic)
+}
+
+describe('check options are validated when plans load', () => {
+  const cases: Array<{ name: string; kind?: string; block: string; lines: string[] }> = [
+    {
+      name: 'a declared status transition',
+      block: `request: GET /x\ncompare: { allowStatus: ['404->400', '5xx->503'] }`,
+      lines: [],
+    },
+    {
+      name: 'a status transition that is not FROM->TO',
+      block: `request: GET /x\ncompare:\n  allowStatus: ['404->400', '404-400']`,
+      lines: [
+        `plans/options.md:10:29 contract: compare.allowStatus[1] must be a status transition 'FROM->TO' of codes or classes, such as '404->400' or '5xx->503', got "404-400"`,
+      ],
+    },
+    {
+      name: 'a noiseClass severity',
+      block: `request: GET /x\ncompare: { noiseClass: loud }`,
+      lines: [
+        'plans/options.md:9:24 contract: compare.noiseClass must be one of error, warning, info, ignore, got "loud"',
+      ],
+    },
+  ]
+  it.each(cases)('$name', ({ kind, block, lines }) => {
+    expect(lint(block, kind)).toEqual(lines)
+  })
+})
