@@ -23,15 +23,22 @@ export const USAGE_ERROR_CODES: ReadonlySet<string> = new Set([
   'VIGIL_DIFF',
 ])
 
-/** A plan's state from its checks: non-blocking plans turn failures and errors into warnings. */
+/** True when a failed or errored check only warns: its plan or the check itself is not blocking. */
+export function onlyWarns(planBlocking: boolean, check: CheckResult): boolean {
+  return (
+    (check.state === 'failed' || check.state === 'errored') && (!planBlocking || check.blocking === false)
+  )
+}
+
+/** A plan's state from its checks: non-blocking plans and checks turn failures and errors into warnings. */
 export function planState(blocking: boolean, checks: readonly CheckResult[]): PlanState {
   const ran = checks.filter((c) => c.state !== 'skipped')
   if (ran.length === 0) return 'skipped'
-  const errored = ran.some((c) => c.state === 'errored')
-  const failed = ran.some((c) => c.state === 'failed')
-  if (!errored && !failed) return 'passed'
-  if (!blocking) return 'warned'
-  return errored ? 'errored' : 'failed'
+  if (!ran.some((c) => c.state === 'errored' || c.state === 'failed')) return 'passed'
+  const counted = blocking ? ran.filter((c) => c.blocking !== false) : []
+  if (counted.some((c) => c.state === 'errored')) return 'errored'
+  if (counted.some((c) => c.state === 'failed')) return 'failed'
+  return 'warned'
 }
 
 function emptyCounts(): Counts {
@@ -39,8 +46,8 @@ function emptyCounts(): Counts {
 }
 
 /**
- * Counts plans by state, and checks by state; a failed or errored check of a non-blocking plan is
- * counted as `warned` (not `failed`), so the counts partition `total`.
+ * Counts plans by state, and checks by state; a failed or errored check of a non-blocking plan, or one
+ * that is not blocking itself, is counted as `warned` (not `failed`), so the counts partition `total`.
  */
 export function summarize(plans: readonly PlanResult[]): { plans: Counts; checks: Counts } {
   const planCounts = emptyCounts()
@@ -50,7 +57,7 @@ export function summarize(plans: readonly PlanResult[]): { plans: Counts; checks
     planCounts[plan.state]++
     for (const check of plan.checks) {
       checkCounts.total++
-      if (!plan.blocking && (check.state === 'failed' || check.state === 'errored')) checkCounts.warned++
+      if (onlyWarns(plan.blocking, check)) checkCounts.warned++
       else checkCounts[check.state]++
     }
   }

@@ -159,6 +159,8 @@ interface CheckResultBase {
   check: string
   kind: string
   location: SourceLocation
+  /** Present (false) when the check itself is not blocking: its failures and errors are warnings. */
+  blocking?: false
 }
 
 export type CheckResult = CheckResultBase &

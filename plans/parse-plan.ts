@@ -5,7 +5,7 @@ import { globProblem } from './globs.js'
 import { classifyFence } from './kinds.js'
 import { fenceBody, scanFences } from './markdown.js'
 import frontmatterSchema from './schema/frontmatter.json' with { type: 'json' }
-import { translateErrors } from './schema-errors.js'
+import { describeValue, translateErrors } from './schema-errors.js'
 import { LineIndex, sliceSegment } from './text.js'
 import type { Segment } from './text.js'
 import type { FileReference } from './ajv.js'
@@ -182,6 +182,7 @@ export function parsePlanFile(text: string, options: ParseOptions): ParsedPlanFi
       location,
       params: block.params,
       source: block.source,
+      ...(block.blocking === false ? { blocking: false } : {}),
     })
   }
   if (checkLike === 0) {
@@ -262,28 +263,59 @@ function parseBlock(
   fenceOffset: number,
   schema: JsonSchema,
   reporter: Reporter,
-): { params: Record<string, unknown>; source: string; files: PlanFileReference[] } | undefined {
+):
+  | { params: Record<string, unknown>; source: string; files: PlanFileReference[]; blocking?: boolean }
+  | undefined {
   const yaml = parseYaml(segment.text)
   const before = reporter.errors
   reportYamlProblems(yaml, segment, `${kind} block`, reporter)
   if (yaml.errors.length > 0) return undefined
-  const named = validateAgainst(
-    schema,
-    yaml.value ?? null,
-    yaml,
-    segment,
-    `${kind}: `,
-    'block',
-    fenceOffset,
-    reporter,
-  )
+  const { params, blocking } = liftCheckOptions(yaml, segment, kind, reporter)
+  const named = validateAgainst(schema, params, yaml, segment, `${kind}: `, 'block', fenceOffset, reporter)
   if (reporter.errors > before) return undefined
   const files = named.map((f) => ({
     kind,
     ...f,
     locate: () => reporter.locate(segment.toFile(locate(yaml.doc, f.pointer).value)),
   }))
-  return { params: yaml.value as Record<string, unknown>, source: segment.text, files }
+  return {
+    params: params as Record<string, unknown>,
+    source: segment.text,
+    files,
+    ...(blocking === undefined ? {} : { blocking }),
+  }
+}
+
+/**
+ * Keys every check block may hold whatever its kind, lifted out before the kind's schema sees the block:
+ * `blocking: false` makes the check's failures warnings, like a plan's `blocking` does for all its checks.
+ */
+function liftCheckOptions(
+  yaml: ParsedYaml,
+  segment: Segment,
+  kind: string,
+  reporter: Reporter,
+): { params: unknown; blocking?: boolean } {
+  const value = yaml.value ?? null
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    Array.isArray(value) ||
+    !Object.hasOwn(value, 'blocking')
+  )
+    return { params: value }
+  const { blocking, ...params } = value as Record<string, unknown>
+  if (typeof blocking !== 'boolean') {
+    const offset = segment.toFile(locate(yaml.doc, '/blocking').value)
+    reporter.report(
+      offset,
+      'error',
+      'wrong-type',
+      `${kind}: blocking must be true or false, got ${describeValue(blocking)}`,
+    )
+    return { params }
+  }
+  return { params, blocking }
 }
 
 function reportYamlProblems(yaml: ParsedYaml, segment: Segment, where: string, reporter: Reporter): void {

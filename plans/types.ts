@@ -26,8 +26,10 @@ export interface CheckBlock {
   readonly index: number
   /** Where the opening fence is. */
   readonly location: Location
-  /** The parsed YAML body, validated against the kind's schema. */
+  /** The parsed YAML body, validated against the kind's schema (without `blocking`, which every kind takes). */
   readonly params: Readonly<Record<string, unknown>>
+  /** false: this check's failures are warnings and do not fail the run, whatever its plan says. @default true */
+  readonly blocking?: boolean
   /** The raw YAML body. */
   readonly source: string
 }

@@ -16,6 +16,7 @@ import {
   sidesOf,
   sortedPlans,
   verdictLine,
+  WARNINGS_TITLE,
   withVisibleControls,
 } from './format.js'
 
@@ -176,12 +177,15 @@ function problemSection(
   if (list.length === 0) return []
   const style = styleFor(c)
   const max = options.maxFindings ?? 20
-  const lines = [c.bold(warnings ? 'Warnings (non-blocking plans)' : 'Failures'), '']
+  const lines = [c.bold(warnings ? WARNINGS_TITLE : 'Failures'), '']
   for (const { plan, result } of list) {
     const symbol = warnings ? c.yellow('⚠') : paint(c, result.state, SYMBOLS[result.state])
-    lines.push(
-      `${symbol} ${c.bold(`${plan.name} › ${result.check}`)}  ${c.dim(`${result.kind} · ${formatLocation(result.location)}`)}`,
-    )
+    const facts = [
+      result.kind,
+      formatLocation(result.location),
+      ...(result.blocking === false ? ['non-blocking'] : []),
+    ]
+    lines.push(`${symbol} ${c.bold(`${plan.name} › ${result.check}`)}  ${c.dim(facts.join(' · '))}`)
     if (result.state === 'errored') lines.push(...errorLines(result.error, '  ', style))
     const limits = options.verdictPath !== undefined ? { verdictPath: options.verdictPath } : {}
     result.findings.slice(0, max).forEach((f, i) => lines.push(...findingLines(f, i, '  ', style, limits)))

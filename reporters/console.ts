@@ -105,7 +105,7 @@ export class ConsoleReporter implements Reporter {
     this.running.delete(id)
     this.lastNote.delete(id)
     this.done += 1
-    const warning = this.nonBlocking.has(result.plan)
+    const warning = this.nonBlocking.has(result.plan) || result.blocking === false
     if ((result.state === 'failed' && !warning) || result.state === 'errored') this.failed += 1
     if (this.running.size === 0) this.stopTicking()
     this.print(renderCheckLine(result, { ...this.render, warning }))

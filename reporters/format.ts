@@ -73,11 +73,14 @@ export function sortedPlans(verdict: Verdict): PlanResult[] {
   return [...verdict.plans].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 }
 
-/** A failed or errored check, and whether it only warns (its plan is not blocking). */
+/** The title of the section of failed checks that do not fail the run. */
+export const WARNINGS_TITLE = 'Warnings (non-blocking plans and checks)'
+
+/** A failed or errored check, and whether it only warns (its plan or the check is not blocking). */
 export interface Problem {
   plan: PlanResult
   result: CheckResult & { state: 'failed' | 'errored' }
-  /** True when the plan is not blocking and the check failed: a warning, the verdict still passes. */
+  /** True when the plan or the check is not blocking and the check failed: a warning, the verdict still passes. */
   warning: boolean
 }
 
@@ -87,7 +90,8 @@ export function problems(verdict: Verdict): Problem[] {
   for (const plan of sortedPlans(verdict)) {
     for (const result of plan.checks) {
       if (result.state !== 'failed' && result.state !== 'errored') continue
-      out.push({ plan, result, warning: !plan.blocking && result.state === 'failed' })
+      const nonBlocking = !plan.blocking || result.blocking === false
+      out.push({ plan, result, warning: nonBlocking && result.state === 'failed' })
     }
   }
   return out

@@ -1,7 +1,7 @@
 /**
  * `junit`: JUnit XML for CI test views. One testsuite per plan, one testcase per check; failed checks
  * carry a <failure>, errored ones an <error>, skipped ones <skipped>. Failed checks of non-blocking
- * plans are warnings: they pass, with the findings in <system-out>. Run errors get their own suite.
+ * plans, and non-blocking checks, are warnings: they pass, with the findings in <system-out>. Run errors get their own suite.
  */
 import type { CheckResult, PlanResult, RunError, Verdict } from '../engine/verdict.js'
 import { errorLines, findingLines, logTailLines } from './finding-text.js'
@@ -111,7 +111,7 @@ function testcase(plan: PlanResult, check: CheckResult, tally: Tally, options: J
         `${where}\n${body}\n`,
       ),
     )
-  } else if (check.state === 'failed' && plan.blocking) {
+  } else if (check.state === 'failed' && plan.blocking && check.blocking !== false) {
     tally.failures += 1
     const errors = findings.filter((f) => f.severity === 'error')
     const first = errors[0] ?? findings[0]
@@ -126,7 +126,9 @@ function testcase(plan: PlanResult, check: CheckResult, tally: Tally, options: J
       ),
     )
   } else if (check.state === 'failed') {
-    const header = `warning: plan ${plan.name} is not blocking, so this failed check does not fail the run.`
+    const header = plan.blocking
+      ? `warning: check ${check.check} is not blocking, so its failure does not fail the run.`
+      : `warning: plan ${plan.name} is not blocking, so this failed check does not fail the run.`
     inner.push(element('      ', 'system-out', {}, `${header}\n${where}\n${findingText}\n`))
   }
   if (check.state === 'passed' && findings.length > 0) {

@@ -23,6 +23,7 @@ import {
   sidesOf,
   sortedPlans,
   tailLines,
+  WARNINGS_TITLE,
 } from './format.js'
 import type { Problem } from './format.js'
 import { htmlText, mdCode, mdFence, mdTable, mdText } from './markdown-text.js'
@@ -181,7 +182,11 @@ function problemBlock({ plan, result, warning }: Problem, verdictPath?: string):
   const summary = `${icon} <code>${htmlText(plan.name)}</code> › ${htmlText(result.check)}${first ? ` — ${htmlText(first)}` : ''}`
   const lines = ['<details>', `<summary>${summary}</summary>`]
   const duration = formatDuration(checkDuration(result as CheckResult) ?? 0)
-  para(lines, `${mdCode(formatLocation(result.location))} · ${mdText(result.kind)} · ${duration}`)
+  const nonBlocking = result.blocking === false ? ' · non-blocking check' : ''
+  para(
+    lines,
+    `${mdCode(formatLocation(result.location))} · ${mdText(result.kind)} · ${duration}${nonBlocking}`,
+  )
   if (result.state === 'errored') {
     const e = result.error
     para(lines, `**${mdText(e.name)}${e.code ? ` ${mdCode(e.code)}` : ''}**: ${mdText(e.message)}`)
@@ -241,7 +246,7 @@ export function renderMarkdown(verdict: Verdict, options: MarkdownOptions = {}):
     unit: 'failing checks',
   }
   const warned: Section = {
-    title: 'Warnings (non-blocking plans)',
+    title: WARNINGS_TITLE,
     blocks: all.filter((p) => p.warning).map((p) => problemBlock(p, options.verdictPath)),
     unit: 'warnings',
   }
@@ -258,7 +263,7 @@ export function renderMarkdown(verdict: Verdict, options: MarkdownOptions = {}):
     'Run errors',
     'Plans',
     'Failures',
-    'Warnings (non-blocking plans)',
+    WARNINGS_TITLE,
     'Selection',
     'Notes from passing checks',
     'Where time went',

@@ -41,6 +41,29 @@ describe('verdict', () => {
   })
 
   it.each([
+    [['failed!'], 'warned'],
+    [['errored!'], 'warned'],
+    [['failed!', 'passed'], 'warned'],
+    [['failed!', 'failed'], 'failed'],
+    [['errored!', 'failed'], 'failed'],
+    [['failed!', 'errored'], 'errored'],
+    [['passed!'], 'passed'],
+  ] as const)('a blocking plan with non-blocking checks (!) %j → %s', (states, expected) => {
+    const checks = states.map((s) => {
+      const c = check(s.replace('!', '') as CheckResult['state'])
+      return s.endsWith('!') ? { ...c, blocking: false as const } : c
+    })
+    expect(planState(true, checks)).toBe(expected)
+  })
+
+  it('counts a failed non-blocking check as warned, and the run passes', () => {
+    const checks: CheckResult[] = [check('passed'), { ...check('failed'), blocking: false }]
+    const plan: PlanResult = { ...planResult('a', true, []), checks, state: planState(true, checks) }
+    expect(summarize([plan]).checks).toMatchObject({ total: 2, passed: 1, failed: 0, warned: 1 })
+    expect(verdictStatus({ plans: [plan] })).toEqual({ status: 'pass', exitCode: 0 })
+  })
+
+  it.each([
     [{ plans: [planResult('a', true, ['passed'])] }, 'pass', 0],
     [{ plans: [planResult('a', false, ['failed'])] }, 'pass', 0],
     [{ plans: [planResult('a', true, ['failed'])] }, 'fail', 1],

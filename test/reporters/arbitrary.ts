@@ -95,19 +95,22 @@ function checkResult(plan: string): fc.Arbitrary<CheckResult> {
     check: name,
     kind: fc.constantFrom('contract', 'e2e', 'load', 'adversarial'),
     location,
+    blocking: opt(fc.constant(false as const)),
   }
-  return fc.oneof(
-    fc.record({ ...base, state: fc.constant('passed' as const), durationMs: ms, findings }),
-    fc.record({ ...base, state: fc.constant('failed' as const), durationMs: ms, findings }),
-    fc.record({ ...base, state: fc.constant('skipped' as const), note: text }),
-    fc.record({
-      ...base,
-      state: fc.constant('errored' as const),
-      durationMs: ms,
-      error: serializedError,
-      findings,
-    }),
-  )
+  return fc
+    .oneof(
+      fc.record({ ...base, state: fc.constant('passed' as const), durationMs: ms, findings }),
+      fc.record({ ...base, state: fc.constant('failed' as const), durationMs: ms, findings }),
+      fc.record({ ...base, state: fc.constant('skipped' as const), note: text }),
+      fc.record({
+        ...base,
+        state: fc.constant('errored' as const),
+        durationMs: ms,
+        error: serializedError,
+        findings,
+      }),
+    )
+    .map((c) => compact(c) as CheckResult)
 }
 
 const planResult: fc.Arbitrary<PlanResult> = name.chain((planName) =>

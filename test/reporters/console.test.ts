@@ -200,7 +200,7 @@ describe('renderSummary', () => {
   it('lists failures first with every finding, then warnings, notes, run errors, plans, timings, verdict', () => {
     const order = [
       'Failures',
-      'Warnings (non-blocking plans)',
+      'Warnings (non-blocking plans and checks)',
       'Notes from passing checks',
       'Run errors',
       'Plans',

@@ -77,7 +77,7 @@ describe('renderMarkdown', () => {
       '💥 <code>payments-load</code> › authorise p95 — connect ECONNREFUSED 127.0.0.1:4003 &lt;payments&gt;',
     )
     expect(blocks[1]).toContain('FATAL: out of memory \\u0007 bell')
-    expect(section(md, 'Warnings (non-blocking plans)')).toContain(
+    expect(section(md, 'Warnings (non-blocking plans and checks)')).toContain(
       '⚠️ <code>search-ranking</code> › top result is exact match',
     )
   })

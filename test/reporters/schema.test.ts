@@ -93,6 +93,7 @@ const typeKeys = {
     check: true,
     kind: true,
     location: true,
+    blocking: true,
     state: true,
     durationMs: true,
     findings: true,

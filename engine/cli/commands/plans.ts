@@ -86,7 +86,13 @@ function summary(plan: Plan) {
     title: plan.title,
     selectionHint: plan.selectionHint,
     kinds: [...new Set(plan.checks.map((c) => c.kind))],
-    checks: plan.checks.map((c) => ({ id: c.id, kind: c.kind, name: c.name, line: c.location.line })),
+    checks: plan.checks.map((c) => ({
+      id: c.id,
+      kind: c.kind,
+      name: c.name,
+      line: c.location.line,
+      ...(c.blocking === false ? { blocking: false } : {}),
+    })),
     file: plan.file,
     paths: plan.paths,
     tags: plan.tags,
@@ -145,6 +151,7 @@ function printable(plan: Plan, json: boolean) {
       ...(json
         ? { location: c.location }
         : { at: `${c.location.file}:${c.location.line}:${c.location.column}` }),
+      ...(c.blocking === false ? { blocking: false } : {}),
       params: c.params,
       ...(json ? { source: c.source } : {}),
     })),

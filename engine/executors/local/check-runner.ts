@@ -139,7 +139,13 @@ export async function finishFindings(
 /** Runs one check to its result; never throws. */
 export async function runCheck(options: RunCheckOptions): Promise<CheckResult> {
   const { plan, check, kind, redactor } = options
-  const base = { plan: plan.name, check: check.name, kind: check.kind, location: { ...check.location } }
+  const base = {
+    plan: plan.name,
+    check: check.name,
+    kind: check.kind,
+    location: { ...check.location },
+    ...(check.blocking === false ? { blocking: false as const } : {}),
+  }
   const started = performance.now()
   const controller = new AbortController()
   const findings: Finding[] = []

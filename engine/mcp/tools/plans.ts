@@ -17,7 +17,12 @@ export function planSummary(plan: Plan) {
     always: plan.always,
     blocking: plan.blocking,
     file: plan.file,
-    checks: plan.checks.map((c) => ({ name: c.name, kind: c.kind, line: c.location.line })),
+    checks: plan.checks.map((c) => ({
+      name: c.name,
+      kind: c.kind,
+      line: c.location.line,
+      ...(c.blocking === false ? { blocking: false } : {}),
+    })),
   }
 }
 

@@ -52,3 +52,36 @@ describe('check options are validated when plans load', () => {
     expect(lint(block, kind)).toEqual(lines)
   })
 })
+
+describe('blocking: false on a check, whatever its kind', () => {
+  function parse(block: string, kind = 'contract') {
+    const text = `---\nname: options\ntitle: Options\nselectionHint: Options of check blocks, linted where they are written.\n---\n\n\`\`\`${kind}\n${block}\n\`\`\`\n`
+    return parsePlanFile(text, { file: 'plans/options.md', dir: process.cwd(), checkSchemas: checkSchemas() })
+  }
+
+  it('is lifted out of the block: the kind sees its own parameters only', () => {
+    for (const kind of ['contract', 'e2e', 'load', 'adversarial']) {
+      const block =
+        kind === 'e2e'
+          ? 'blocking: false\nsteps: [{ name: a, request: GET /x }]'
+          : kind === 'adversarial'
+            ? 'blocking: false\nrequests: [{ path: /x }]'
+            : 'blocking: false\nrequest: GET /x'
+      const parsed = parse(block, kind)
+      expect(parsed.diagnostics.map(formatDiagnostic), kind).toEqual([])
+      const check = parsed.plan!.checks[0]!
+      expect(check.blocking).toBe(false)
+      expect(check.params).not.toHaveProperty('blocking')
+    }
+  })
+
+  it('true is the default and leaves no mark', () => {
+    expect(parse('blocking: true\nrequest: GET /x').plan!.checks[0]!.blocking).toBeUndefined()
+  })
+
+  it('must be true or false', () => {
+    expect(lint('request: GET /x\nblocking: "no"')).toEqual([
+      'plans/options.md:9:11 contract: blocking must be true or false, got "no"',
+    ])
+  })
+})

@@ -237,6 +237,17 @@ describe('executePlans', () => {
     expect(result.plans.map((p) => p.state)).toEqual(['warned', 'passed'])
   })
 
+  it('turns failures of a non-blocking check into a warning, and says so on its result', async () => {
+    const mixed = plan('mixed', [{ fail: 'meh' }, {}])
+    const soft = { ...mixed, checks: [{ ...mixed.checks[0]!, blocking: false }, mixed.checks[1]!] }
+    const result = await execute([soft, plan('hard', [{ fail: 'bad' }])])
+    expect(result.plans.map((p) => p.state)).toEqual(['warned', 'failed'])
+    expect(result.plans[0]!.checks.map((c) => [c.state, c.blocking])).toEqual([
+      ['failed', false],
+      ['passed', undefined],
+    ])
+  })
+
   it('skips kinds that need a baseline when there is none, and errors on unknown kinds', async () => {
     const result = await execute([plan('k', [{ kind: 'needs-baseline' }, { kind: 'nope' }])])
     expect(result.plans[0]!.checks[0]).toMatchObject({
