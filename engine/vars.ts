@@ -172,6 +172,14 @@ export class Variables {
     return new Variables({ ...this.options, services, defaultService }, this.store)
   }
 
+  /**
+   * An independent copy for one sandbox (a check that runs its steps on both sides): it starts with this
+   * one's vars and captures, resolves service URLs against `services`, and keeps its own captures.
+   */
+  fork(services: Readonly<Record<string, string>>, defaultService?: string): Variables {
+    return new Variables({ ...this.options, services, defaultService }, new Map(this.store))
+  }
+
   get(name: string): unknown {
     return this.store.get(name)
   }

@@ -142,6 +142,8 @@ export interface Finding {
   step?: string
   /** Set when identical findings (same id, or the same message at the same place on many requests) were merged into this one. */
   repeats?: FindingRepeats
+  /** The baseline fails the same way: reported as a warning, not as this change's failure. */
+  preExisting?: true
 }
 
 export interface SerializedError {

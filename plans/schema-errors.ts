@@ -273,7 +273,7 @@ function translateOne(error: ErrorObject, root: string): SchemaIssue | undefined
         pointer,
         anchor: 'value',
         code: 'not-allowed',
-        message: `${subject} is not allowed here, got ${got}`,
+        message: `${subject} is not allowed here${hint ? `: ${hint}` : `, got ${got}`}`,
       }
     case 'dependencies':
     case 'dependentRequired':

@@ -23,6 +23,11 @@ export interface ReportDescriptor {
   /** What was observed, with its reproduce line: write it with the helpers of engine/api/evidence.ts. */
   evidence?: Evidence
   step?: string
+  /**
+   * The baseline fails the same way (a check run on both sides): the failure is not this change's. The
+   * engine says so after the message; the kind reports it as a warning. @default false
+   */
+  preExisting?: boolean
 }
 
 /** Template rendering over plan vars, captures, `{{env.NAME}}` (allow-listed) and `{{secrets.NAME}}`. */

@@ -53,6 +53,17 @@ describe('Variables', () => {
     expect(v.get('later')).toBe(1)
   })
 
+  it('forks a copy for one sandbox: it starts with the captures so far and keeps its own', () => {
+    const v = vars()
+    v.set('token', 'abc')
+    const fork = v.fork({ orders: 'http://127.0.0.1:3000' }, 'orders')
+    expect(fork.render('{{baseUrl}} {{token}}')).toBe('http://127.0.0.1:3000 abc')
+    fork.set('orderId', 'b-1')
+    v.set('orderId', 'c-1')
+    expect(fork.get('orderId')).toBe('b-1')
+    expect(v.get('orderId')).toBe('c-1')
+  })
+
   it('reads only allow-listed environment variables', () => {
     const v = vars()
     expect(v.render('{{env.SHOP_REGION}}')).toBe('eu')

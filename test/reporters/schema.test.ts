@@ -80,6 +80,7 @@ const typeKeys = {
     actual: true,
     evidence: true,
     step: true,
+    preExisting: true,
   } satisfies Keys<Finding>,
   serializedError: {
     name: true,

@@ -53,6 +53,10 @@ export function renderMessage(template: string, data: Record<string, unknown> = 
   })
 }
 
+/** Said after the message of a failure the baseline shares. */
+export const PRE_EXISTING_NOTE =
+  'Pre-existing: the baseline fails the same way, so this change did not cause it.'
+
 /** A report descriptor as a verdict finding, redacted. */
 export function toFinding(
   kind: { meta: { messages: Readonly<Record<string, string>> } },
@@ -62,13 +66,15 @@ export function toFinding(
   const template = d.messageId !== undefined ? kind.meta.messages[d.messageId] : undefined
   const message =
     template !== undefined ? renderMessage(template, d.data) : (d.message ?? d.messageId ?? 'Check failed.')
-  const finding: Finding = { message: redactor.text(message), severity: d.severity ?? 'error' }
+  const note = d.preExisting ? ` ${PRE_EXISTING_NOTE}` : ''
+  const finding: Finding = { message: redactor.text(message) + note, severity: d.severity ?? 'error' }
   if (d.messageId !== undefined) finding.messageId = d.messageId
   if (d.step !== undefined) finding.step = redactor.text(d.step)
   if (d.pointer !== undefined) finding.pointer = d.pointer
   if (d.expected !== undefined) finding.expected = redactor.json(d.expected)
   if (d.actual !== undefined) finding.actual = redactor.json(d.actual)
   if (d.evidence !== undefined) finding.evidence = redactor.json(d.evidence)
+  if (d.preExisting) finding.preExisting = true
   return finding
 }
 

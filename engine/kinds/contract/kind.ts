@@ -81,6 +81,10 @@ export const contractSchema: JsonSchema = {
     expect,
     compare,
     setup: { type: 'array', items: setupEntry },
+    sides: {
+      enum: ['candidate', 'both'],
+      description: 'both: hold the baseline to the same expectations; violations it shares are pre-existing.',
+    },
   },
   anyOf: [{ required: ['request'] }, { required: ['requests'] }, { required: ['openapi'] }],
   not: { required: ['request', 'requests'] },
@@ -100,6 +104,8 @@ export default defineCheckKind<ContractParams, 'http'>({
       'request-failed': 'The {{sandbox}} did not answer {{request}}: {{reason}}',
       'setup-failed': 'Setup failed on the {{sandbox}} at "{{step}}": {{reason}}.',
       'compare-skipped': 'Not compared with the baseline: {{reason}}.',
+      'sides-without-baseline':
+        'sides: both needs a baseline; this run has none, so every violation of the candidate counts.',
       'status-changed':
         'Status changed from {{baseline}} to {{candidate}}. If the change is intended, {{how}}.',
       'status-change-accepted':

@@ -71,4 +71,9 @@ export interface ContractParams {
   compare?: CompareParam
   /** Requests run once per sandbox before the others; their captures are per sandbox. */
   setup?: SetupEntry[]
+  /**
+   * `both`: send every request to the baseline too (once; unsafe methods included) and hold its answers
+   * to the same expectations: a violation the baseline shares is pre-existing (a warning). @default candidate
+   */
+  sides?: 'candidate' | 'both'
 }

@@ -1,6 +1,7 @@
 /**
  * The contract check's run: setup per sandbox, then for each request the candidate's conformance
- * and, where asked and safe, the comparison with the baseline (called twice to learn noise).
+ * and, where asked and safe, the comparison with the baseline (called twice to learn noise). With
+ * `sides: both` the baseline's answers are held to the same expectations (sides.ts).
  */
 import type { CheckContext, ReportDescriptor } from '../../api/kind.js'
 import { ReplayError } from '../../api/replay.js'
@@ -15,6 +16,7 @@ import { checkConformance, type Expectation } from './conformance.js'
 import type { ContractParams } from './params.js'
 import { expandRequests, SAFE_METHODS, type ContractRequest } from './requests.js'
 import { clipValue, describeValue } from '../../api/values.js'
+import { judged, setupBothSides, signature } from './sides.js'
 
 type Ctx = CheckContext<ContractParams, 'http'>
 
@@ -43,11 +45,23 @@ export async function runContract(ctx: Ctx, only?: string): Promise<void> {
       data: { reason: 'the run has no baseline' },
     })
   }
+  const both = ctx.params.sides === 'both'
+  if (both && !baseline) ctx.report({ messageId: 'sides-without-baseline', severity: 'info' })
+  if (both && baseline) {
+    const outcome = await setupBothSides(ctx, candidate.sandbox, baseline.sandbox)
+    for (const [state, o] of [
+      [candidate, outcome.candidate],
+      [baseline, outcome.baseline],
+    ] as const) {
+      if (o.ok) state.captures = o.captures
+      else state.failed = true
+    }
+  }
   if (!(await ensureSetup(ctx, candidate))) return
   for (const [i, request] of requests.entries()) {
     ctx.signal.throwIfAborted()
     ctx.progress(`${i + 1}/${requests.length} ${request.label}`)
-    await runRequest(ctx, request, candidate, baseline)
+    await runRequest(ctx, request, candidate, baseline, both && baseline?.captures !== undefined)
   }
 }
 
@@ -78,6 +92,8 @@ async function runRequest(
   request: ContractRequest,
   candidate: SandboxState,
   baseline: SandboxState | undefined,
+  /** `sides: both`, with a baseline whose setup passed: its answer is checked too. */
+  both: boolean,
 ): Promise<void> {
   const step = request.label
   const method = request.build(rendererFor(ctx.vars, candidate.captures!)).method
@@ -96,37 +112,52 @@ async function runRequest(
   }
   if (compare && baseline && !(await ensureSetup(ctx, baseline))) compare = null
 
+  // What the candidate violates, judged against the baseline's violations before it is reported.
+  const found: ReportDescriptor[] = []
+  const baselineViolations = new Set<string>()
+  const unanswered = (error: HttpNetworkError, sandbox: string): ReportDescriptor => ({
+    messageId: 'request-failed',
+    step,
+    data: { request: step, sandbox, reason: error.message },
+    evidence: unansweredEvidence(error, sandbox),
+  })
   const sendCandidate = () =>
     send(ctx, request, candidate).catch((error: unknown) => {
       if (!(error instanceof HttpNetworkError)) throw error
-      ctx.report({
-        messageId: 'request-failed',
-        step,
-        data: { request: step, sandbox: 'candidate', reason: error.message },
-        evidence: unansweredEvidence(error, 'candidate'),
-      })
+      found.push(unanswered(error, 'candidate'))
       return undefined
     })
-  // Baseline failures are not the candidate's fault: they make the check errored (thrown).
+  // Baseline failures are not the candidate's fault: they make the check errored (thrown) — except with
+  // both sides, where a baseline that does not answer either makes the candidate's failure pre-existing.
   const sendBaseline = () => send(ctx, request, baseline!)
+  const sendFirstBaseline = () =>
+    !both
+      ? sendBaseline()
+      : sendBaseline().catch((error: unknown) => {
+          if (!(error instanceof HttpNetworkError)) throw error
+          baselineViolations.add(signature(unanswered(error, 'baseline')))
+          return undefined
+        })
+  const wantBaseline = compare !== null || both
   let candidateExchange: HttpExchange | undefined
   let primary: HttpExchange | undefined
   let secondary: HttpExchange | undefined
-  if (compare && safe) {
+  if (safe) {
     ;[candidateExchange, primary, secondary] = await Promise.all([
       sendCandidate(),
-      sendBaseline(),
-      compare.learnNoise ? sendBaseline() : Promise.resolve(undefined),
+      wantBaseline ? sendFirstBaseline() : Promise.resolve(undefined),
+      compare?.learnNoise ? sendBaseline() : Promise.resolve(undefined),
     ])
   } else {
     // Unsafe requests change state: one at a time, baseline first so both see the same history.
-    if (compare) {
-      primary = await sendBaseline()
-      if (compare.learnNoise) secondary = await sendBaseline()
-    }
+    if (wantBaseline) primary = await sendFirstBaseline()
+    if (compare?.learnNoise && primary) secondary = await sendBaseline()
     candidateExchange = await sendCandidate()
   }
-  if (!candidateExchange) return
+  const flush = () => {
+    for (const d of judged(found, baselineViolations)) report(ctx, d)
+  }
+  if (!candidateExchange) return flush()
 
   const expectation: Expectation = {}
   const { status, contentType, headers } = request.expect
@@ -139,7 +170,7 @@ async function runRequest(
   const conformance = checkConformance(candidateExchange.response, expectation)
   const evidence = exchangeEvidence(candidateExchange, 'candidate')
   for (const v of conformance.violations) {
-    report(ctx, {
+    found.push({
       messageId: v.messageId,
       data: v.data,
       expected: v.expected,
@@ -147,6 +178,19 @@ async function runRequest(
       step,
       evidence,
       ...(v.pointer !== undefined ? { pointer: v.pointer } : {}),
+    })
+  }
+  if (both && primary) {
+    for (const v of checkConformance(primary.response, expectation).violations)
+      baselineViolations.add(signature({ messageId: v.messageId, pointer: v.pointer, step }))
+  }
+  flush()
+  if (compare && !primary) {
+    ctx.report({
+      messageId: 'compare-skipped',
+      severity: 'info',
+      step,
+      data: { reason: 'the baseline did not answer' },
     })
   }
   if (!compare || !primary) return

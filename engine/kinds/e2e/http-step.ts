@@ -8,10 +8,13 @@ import type { E2eExpect, E2eHttpStep } from './schema.js'
 import type { CheckContext, ReportDescriptor, Variables } from '../../api/kind.js'
 import { exchangeEvidence, unansweredEvidence } from '../../api/evidence.js'
 import { parseRequestLine } from '../../api/vocabulary.js'
+import type { Sandbox } from '../../api/sandbox.js'
 
 interface StepEnv {
   ctx: CheckContext<unknown, 'http'>
   vars: Variables & Partial<Pick<ScopableVariables, 'scoped'>>
+  /** The sandbox the steps run on (a step's own `sandbox:` wins). @default the candidate */
+  side?: Sandbox
 }
 
 function statusMatches(status: number, expected: number | string): boolean {
@@ -40,13 +43,13 @@ export function captureFrom(exchange: HttpExchange, source: string): Selection {
 }
 
 /** Runs one HTTP step; reports its failures and returns whether it passed. */
-export async function runHttpStep({ ctx, vars }: StepEnv, raw: E2eHttpStep): Promise<boolean> {
-  const sandboxName = raw.sandbox ?? 'candidate'
-  const sandbox = ctx.sandboxes[sandboxName]
+export async function runHttpStep({ ctx, vars, side }: StepEnv, raw: E2eHttpStep): Promise<boolean> {
+  const sandbox = raw.sandbox ? ctx.sandboxes[raw.sandbox] : (side ?? ctx.sandboxes.candidate)
   if (!sandbox) throw new Error(`step "${raw.name}" uses the baseline sandbox, but this run has none`)
   const service = raw.service ?? sandbox.defaultService
+  // The vars of a side already resolve its services; a step's `sandbox: baseline` needs a view on them.
   const scoped =
-    sandboxName === 'candidate' || !vars.scoped
+    raw.sandbox !== 'baseline' || !vars.scoped
       ? vars
       : vars.scoped(
           Object.fromEntries(Object.entries(sandbox.services).map(([k, v]) => [k, v.url])),

@@ -11,6 +11,8 @@ import { parseCommand } from '../../processes/argv.js'
 import { runHttpStep } from './http-step.js'
 import type { E2eParams, E2eRunStep } from './schema.js'
 import type { CheckContext, Variables } from '../../api/kind.js'
+import type { Sandbox } from '../../api/sandbox.js'
+import { runOnBothSides } from './sides.js'
 
 const OUTPUT_TAIL_LINES = 40
 
@@ -18,29 +20,24 @@ function isRunStep(step: E2eParams['steps'][number]): step is E2eRunStep {
   return 'run' in step
 }
 
-/** Environment a `run:` step sees: sandbox URLs, the seed, then the step's own env. */
-function runEnvironment(
-  ctx: CheckContext<E2eParams, 'http'>,
-  extra: Record<string, string>,
-): Record<string, string> {
-  const { candidate, baseline } = ctx.sandboxes
+type Ctx = CheckContext<E2eParams, 'http'>
+
+/** Environment a `run:` step sees: its side's URLs and name, the seed, then the step's own env. */
+function runEnvironment(ctx: Ctx, side: Sandbox, extra: Record<string, string>): Record<string, string> {
+  const { baseline } = ctx.sandboxes
   const env: Record<string, string> = {
-    BASE_URL: candidate.url(),
-    VIGIL_BASE_URL: candidate.url(),
+    BASE_URL: side.url(),
+    VIGIL_BASE_URL: side.url(),
+    // Which side the command runs against: `candidate`, or `baseline` (sides: both, or a replay there).
+    VIGIL_SIDE: side.name,
     VIGIL_SEED: String(ctx.seed),
-    // Which side the command runs against: `candidate`, or `baseline` when the steps replay there.
-    VIGIL_SIDE: candidate.name,
   }
-  for (const [name, endpoint] of Object.entries(candidate.services)) env[serviceEnvName(name)] = endpoint.url
+  for (const [name, endpoint] of Object.entries(side.services)) env[serviceEnvName(name)] = endpoint.url
   if (baseline) env.VIGIL_BASELINE_URL = baseline.url()
   return { ...env, ...extra }
 }
 
-async function runCommandStep(
-  ctx: CheckContext<E2eParams, 'http'>,
-  vars: Variables,
-  step: E2eRunStep,
-): Promise<boolean> {
+async function runCommandStep(ctx: Ctx, vars: Variables, step: E2eRunStep, side: Sandbox): Promise<boolean> {
   const argv = typeof step.run === 'string' ? parseCommand(vars.render(step.run)) : vars.render(step.run)
   const extra = Object.fromEntries(
     Object.entries(vars.render(step.env ?? {})).map(([k, v]) => [k, String(v)]),
@@ -50,7 +47,7 @@ async function runCommandStep(
     1,
     Math.min(step.timeout !== undefined ? parseDuration(step.timeout) : Infinity, ctx.timeoutMs),
   )
-  const added = runEnvironment(ctx, extra)
+  const added = runEnvironment(ctx, side, extra)
   const command = argv.map(shellQuote).join(' ')
   ctx.progress(`${step.name}: ${command}`)
   const result = await runCommand(argv, {
@@ -81,7 +78,7 @@ async function runCommandStep(
     step: step.name,
     evidence: evidence({
       transport: 'process',
-      sandbox: 'candidate',
+      sandbox: side.name,
       summary: [
         { label: 'command', value: command },
         { label: 'cwd', value: relativeCwd },
@@ -110,14 +107,19 @@ async function runCommandStep(
 }
 
 /** Runs the steps of one e2e check. */
-export async function runE2e(ctx: CheckContext<E2eParams, 'http'>): Promise<void> {
-  const vars = ctx.vars
+export async function runE2e(ctx: Ctx): Promise<void> {
+  if (ctx.params.sides === 'both') await runOnBothSides(ctx, runSteps)
+  else await runSteps(ctx, ctx.vars, ctx.sandboxes.candidate)
+}
+
+/** Runs the steps in order on one side until one fails; the steps after it are reported as not run. */
+async function runSteps(ctx: Ctx, vars: Variables, side: Sandbox): Promise<void> {
   const steps = ctx.params.steps
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i]!
     const passed = isRunStep(step)
-      ? await runCommandStep(ctx, vars, step)
-      : await runHttpStep({ ctx, vars }, step)
+      ? await runCommandStep(ctx, vars, step, side)
+      : await runHttpStep({ ctx, vars, side }, step)
     if (passed) continue
     for (const rest of steps.slice(i + 1)) {
       ctx.report({

@@ -52,6 +52,11 @@ export type E2eStep = E2eHttpStep | E2eRunStep
 
 export interface E2eParams {
   steps: E2eStep[]
+  /**
+   * `both`: run the steps on the baseline too, each side with its own captures; a failure the baseline
+   * shares is pre-existing (a warning), one only the candidate has is new (an error). @default candidate
+   */
+  sides?: 'candidate' | 'both'
 }
 
 const duration = {
@@ -118,6 +123,26 @@ export const e2eSchema: JsonSchema = {
       type: 'array',
       minItems: 1,
       items: { if: { type: 'object', required: ['run'] }, then: runStep, else: httpStep },
+    },
+    sides: {
+      enum: ['candidate', 'both'],
+      description: 'both: run the steps on the baseline too; failures it shares are pre-existing.',
+    },
+  },
+  // With both sides, each step runs on each side: a step cannot pick one.
+  if: { required: ['sides'], properties: { sides: { const: 'both' } } },
+  then: {
+    properties: {
+      steps: {
+        items: {
+          properties: {
+            sandbox: {
+              not: {},
+              'x-hint': 'with sides: both every step runs on both sandboxes; remove "sandbox"',
+            },
+          },
+        },
+      },
     },
   },
 }

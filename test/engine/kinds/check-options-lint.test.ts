@@ -85,3 +85,22 @@ describe('blocking: false on a check, whatever its kind', () => {
     ])
   })
 })
+
+describe('sides', () => {
+  it('contract: both or candidate', () => {
+    expect(lint('sides: both\nrequest: GET /x')).toEqual([])
+    expect(lint('request: GET /x\nsides: yes')).toEqual([
+      'plans/options.md:9:8 contract: sides must be one of candidate, both, got "yes"',
+    ])
+  })
+
+  it('e2e: both or candidate; a step cannot pick a sandbox when both sides run it', () => {
+    expect(lint('sides: both\nsteps: [{ name: a, request: GET /x }]', 'e2e')).toEqual([])
+    expect(lint('sides: all\nsteps: [{ name: a, request: GET /x }]', 'e2e')).toEqual([
+      'plans/options.md:8:8 e2e: sides must be one of candidate, both, got "all"',
+    ])
+    expect(lint('sides: both\nsteps:\n  - { name: a, request: GET /x, sandbox: baseline }', 'e2e')).toEqual([
+      'plans/options.md:10:42 e2e: steps[0].sandbox is not allowed here: with sides: both every step runs on both sandboxes; remove "sandbox"',
+    ])
+  })
+})
