@@ -144,6 +144,8 @@ export interface Finding {
   repeats?: FindingRepeats
   /** The baseline fails the same way: reported as a warning, not as this change's failure. */
   preExisting?: true
+  /** Found by a check whose comparison was cut short (its time ran out): it holds, but may be incomplete. */
+  partial?: true
 }
 
 export interface SerializedError {

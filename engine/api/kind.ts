@@ -28,6 +28,11 @@ export interface ReportDescriptor {
    * engine says so after the message; the kind reports it as a warning. @default false
    */
   preExisting?: boolean
+  /**
+   * Found by a check whose comparison was cut short (its time ran out): it holds, but what it was
+   * compared with is incomplete. @default false
+   */
+  partial?: boolean
 }
 
 /** Template rendering over plan vars, captures, `{{env.NAME}}` (allow-listed) and `{{secrets.NAME}}`. */

@@ -74,6 +74,7 @@ export const finding: fc.Arbitrary<Finding> = fc
     evidence: opt(evidence),
     step: opt(text),
     preExisting: opt(fc.constant(true as const)),
+    partial: opt(fc.constant(true as const)),
   })
   // JSON drops `null` for absent expected/actual only when undefined; keep null as a value.
   .map(compact)

@@ -81,6 +81,7 @@ const typeKeys = {
     evidence: true,
     step: true,
     preExisting: true,
+    partial: true,
   } satisfies Keys<Finding>,
   serializedError: {
     name: true,

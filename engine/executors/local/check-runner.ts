@@ -75,6 +75,7 @@ export function toFinding(
   if (d.actual !== undefined) finding.actual = redactor.json(d.actual)
   if (d.evidence !== undefined) finding.evidence = redactor.json(d.evidence)
   if (d.preExisting) finding.preExisting = true
+  if (d.partial) finding.partial = true
   return finding
 }
 

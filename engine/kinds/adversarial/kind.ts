@@ -6,6 +6,7 @@
  */
 import type { JsonSchema } from '../../../plans/types.js'
 import { MAX_BODY_BYTES, MAX_CASES, ORACLES, type AdversarialParams } from './params.js'
+import { resetSchema } from './reset.js'
 import { defineCheckKind } from '../../api/kind.js'
 import { setupStepSchema, statusSchema, stringMapSchema } from '../../api/vocabulary.js'
 
@@ -132,6 +133,7 @@ export const adversarialSchema: JsonSchema = {
     maxBodyBytes: { type: 'integer', minimum: 1024, maximum: MAX_BODY_BYTES },
     foreignStatus: { type: 'array', minItems: 1, items: { type: 'integer', minimum: 100, maximum: 599 } },
     suggested: { type: 'array', items: suggestedCaseSchema },
+    reset: resetSchema,
   },
   anyOf: [{ required: ['openapi'] }, { required: ['requests'] }],
   dependencies: { operations: ['openapi'] },
@@ -151,12 +153,16 @@ export default defineCheckKind<AdversarialParams, 'http'>({
       suggested: '{{operation}}: {{what}} got {{status}}; expected {{expected}}.',
       'control-rejected':
         '{{operation}}: the valid request got {{status}}, so the cases that mutate it prove little.',
-      healthy: 'The service is not healthy after the cases: {{request}} got {{status}}.',
+      healthy: 'The service is not healthy after {{after}}: {{request}} got {{status}}.',
+      'reset-failed':
+        'The reset of the {{sandbox}} after {{after}} failed: {{reason}}{{skipped}}. What follows may reflect the state the cases left.',
+      'replay-cut-short':
+        'The baseline replay (newOnly) was cut short: {{replayed}} of {{toReplay}} requests replayed, because {{why}}. {{unreplayed}} failures whose request was not replayed count as new, marked partial.',
       'setup-failed': 'Setup failed on the {{sandbox}} at "{{step}}": {{reason}}.',
       legacy: '{{count}} failures also happen on the baseline and do not count (newOnly): {{oracles}}.',
       'new-only-without-baseline': 'newOnly needs a baseline; this run has none, so every failure counts.',
       summary:
-        'Sent {{cases}} generated cases, {{probes}} authorization probes and {{suggested}} suggested cases to {{targets}} operations (seed {{seed}}){{budget}}.',
+        'Sent {{cases}} generated cases, {{probes}} authorization probes and {{suggested}} suggested cases to {{targets}} operations (seed {{seed}}){{budget}}{{replay}}.',
     },
   },
   // The runtime (fast-check, the HTTP client, OpenAPI documents) loads on the first run, not with the schema.

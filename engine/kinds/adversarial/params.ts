@@ -1,5 +1,6 @@
 /** The parameters of an `adversarial` block, as the plan writes them (validated by the kind's JSON Schema). */
 import type { SetupEntry } from '../../api/setup.js'
+import type { RequestInput } from '../../api/vocabulary.js'
 
 /** The oracles a block can switch on; each judges every response (or the run) on its own. */
 export const ORACLES = ['no-server-error', 'rejects-invalid', 'no-leak', 'authz', 'healthy'] as const
@@ -59,6 +60,31 @@ export interface SuggestedCase {
   rationale?: string
 }
 
+/**
+ * How to bring a sandbox back to a clean state between phases: a request to the service (its status must
+ * be one of `expect.status`, default 2XX) or a command (exit code 0; it gets the side's `BASE_URL`,
+ * `VIGIL_<SERVICE>_URL` and `VIGIL_SIDE`). @default none
+ */
+export type ResetParam =
+  | {
+      request: RequestInput
+      service?: string
+      headers?: Record<string, string>
+      expect?: { status?: number | string | Array<number | string> }
+      /** @default 30s */
+      timeout?: string | number
+    }
+  | {
+      /** Command line (split like argv, no shell) or argv. */
+      run: string | string[]
+      service?: string
+      /** Relative to the plan's folder. @default the plan's folder */
+      cwd?: string
+      env?: Record<string, string>
+      /** @default 30s */
+      timeout?: string | number
+    }
+
 export interface AdversarialParams {
   /** @default the sandbox's default service */
   service?: string
@@ -95,4 +121,6 @@ export interface AdversarialParams {
   foreignStatus?: number[]
   /** Explicit cases, run verbatim after the generated ones. */
   suggested?: SuggestedCase[]
+  /** Called on each side after every phase (generated cases, probes, suggested cases); setup runs again after it. */
+  reset?: ResetParam
 }

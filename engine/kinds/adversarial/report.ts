@@ -34,8 +34,8 @@ export interface Item {
   messageId: string
 }
 
-/** The items that remain after deduplication, each with how many it stands for; sorted. */
-export function dedupe(items: readonly Item[]): Array<{ item: Item; count: number }> {
+/** The items that remain after deduplication, each with how many it stands for (and which); sorted. */
+export function dedupe(items: readonly Item[]): Array<{ item: Item; count: number; members: Item[] }> {
   const rank = (m: string) => {
     const i = (ORACLE_ORDER as readonly string[]).indexOf(m)
     return i < 0 ? ORACLE_ORDER.length : i
@@ -47,12 +47,14 @@ export function dedupe(items: readonly Item[]): Array<{ item: Item; count: numbe
       a.failure.status - b.failure.status ||
       a.sequence - b.sequence,
   )
-  const groups = new Map<string, { item: Item; count: number }>()
+  const groups = new Map<string, { item: Item; count: number; members: Item[] }>()
   for (const item of sorted) {
     const key = `${item.outcome.case.target.id}\0${item.messageId}\0${item.failure.status}`
     const group = groups.get(key)
-    if (group) group.count++
-    else groups.set(key, { item, count: 1 })
+    if (group) {
+      group.count++
+      group.members.push(item)
+    } else groups.set(key, { item, count: 1, members: [item] })
   }
   return [...groups.values()]
 }
@@ -63,6 +65,8 @@ export function reportItem(
   count: number,
   seed: number,
   sandbox: string,
+  /** The baseline never got this request (a replay cut short): it counts, but could not be shown to be new. */
+  partial = false,
 ): void {
   const { outcome, failure } = item
   const c = outcome.case
@@ -80,6 +84,7 @@ export function reportItem(
   if (c.kind !== 'control' && c.kind !== 'probe' && c.kind !== 'suggested') details.case = c.index
   if (c.invalid !== undefined) details.invalid = c.invalid
   if (failure.data?.reason) details.reason = redactor.text(failure.data.reason)
+  if (partial) details.replayed = false
   const more = count > 1 ? ` (and ${count - 1} more like it)` : ''
   ctx.report({
     messageId: item.messageId,
@@ -95,6 +100,7 @@ export function reportItem(
       reason: failure.data?.reason ? `: ${redactor.text(failure.data.reason)}` : '',
     },
     step: c.target.id,
+    ...(partial ? { partial: true } : {}),
     ...(c.pointer !== undefined ? { pointer: c.pointer } : {}),
     ...(item.expected ? { expected: item.expected } : {}),
     actual: failure.status === 0 ? 'no response' : failure.status,

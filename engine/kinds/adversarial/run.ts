@@ -1,38 +1,30 @@
 /**
- * The adversarial check's run: check the service is healthy, open a session per sandbox, send each
- * target's valid request and the generated cases (bounded by `cases` and `timeBudget`), the
- * authorization probes and the plan's suggested cases; with `newOnly`, replay the same requests on the
- * baseline and drop the failures it shares; check health again; report deduplicated findings.
+ * The adversarial check's run: check the service is healthy, send each target's valid request and the
+ * generated cases (bounded by `cases`, `timeBudget` and the check's time), the authorization probes and
+ * the plan's suggested cases (phases.ts); with `newOnly`, replay the same requests on the baseline within
+ * its own share of the time and drop the failures it shares; check health again; report deduplicated
+ * findings — those the replay could not reach marked partial.
  */
-import pLimit from 'p-limit'
 import path from 'node:path'
 import type { CheckContext } from '../../api/kind.js'
 import { loadOpenApi } from '../../api/documents/openapi.js'
+import { evidence } from '../../api/evidence.js'
 import { parseDuration } from '../../../plans/duration.js'
 import { HttpNetworkError } from '../../http/client.js'
 import { serviceUrl } from '../../api/sandbox.js'
 import { parseRequestLine } from '../../api/vocabulary.js'
 import type { Sandbox } from '../../api/sandbox.js'
-import { buildCase, CaseGenerator, type Case } from './cases.js'
+import type { Case } from './cases.js'
 import { AdversarialHealthError, AdversarialUsageError } from './errors.js'
 import { MAX_BODY_BYTES, MAX_CASES, ORACLES, type AdversarialParams, type OracleName } from './params.js'
-import { authzProbes, type Probe } from './probes.js'
+import { PHASE_WORDS, runSide, type SideResult } from './phases.js'
 import { dedupe, reportItem, type Item } from './report.js'
-import { judge, openSession, send, type Outcome, type Session } from './session.js'
-import { suggestedCases, type Suggested } from './suggested.js'
 import { resolveTargets, type Target } from './targets.js'
 
 type Ctx = CheckContext<AdversarialParams, 'http'>
 
 export const DEFAULT_CASES = 200
 const DEFAULT_BUDGET_MS = 60_000
-
-interface Plan {
-  outcomes: Outcome[]
-  probes: Array<{ probe: Probe; outcome: Outcome }>
-  suggested: Array<{ suggested: Suggested; outcome: Outcome }>
-  sent: number
-}
 
 async function healthRequest(
   ctx: Ctx,
@@ -59,13 +51,14 @@ async function healthy(
   ctx: Ctx,
   sandbox: Sandbox,
   request: { method: string; path: string },
+  timeoutMs: number,
 ): Promise<{ ok: boolean; status: string }> {
   try {
     const exchange = await ctx.clients.http.request({
       method: request.method,
       url: serviceUrl(sandbox, ctx.params.service, request.path),
       headers: { ...sandbox.headers },
-      timeoutMs: 5000,
+      timeoutMs,
       signal: ctx.signal,
     })
     const { status } = exchange.response
@@ -76,126 +69,87 @@ async function healthy(
   }
 }
 
-/** Sends controls, cases `0..count-1` (or `indices`), probes and suggested cases to one session. */
-async function exercise(
-  ctx: Ctx,
-  session: Session,
-  options: {
-    generator: CaseGenerator
-    count?: number
-    indices?: readonly number[]
-    deadline: number
-    probes: Probe[]
-    suggested: Suggested[]
-    oracles: ReadonlySet<OracleName>
-    concurrency: number
-  },
-): Promise<Plan> {
-  const limit = pLimit(options.concurrency)
-  const timeout = (deadline: number) => Math.max(1000, Math.min(10_000, deadline - Date.now()))
-  const run = (c: Case) =>
-    send(ctx, session, c, timeout(options.deadline + 10_000)).then((o) => judge(ctx, o, options.oracles))
-  const controls = await Promise.all(session.bases.map((base) => limit(() => run(caseOfBase(base)))))
-  const outcomes: Outcome[] = [...controls]
-  const indices = options.indices ?? Array.from({ length: options.count ?? 0 }, (_, i) => i)
-  let sent = 0
-  const generated = await Promise.all(
-    indices.map((index) =>
-      limit(async () => {
-        // Past the budget nothing new starts; what is in flight finishes.
-        if (options.indices === undefined && Date.now() > options.deadline) return undefined
-        ctx.signal.throwIfAborted()
-        sent++
-        if (sent % 50 === 0) ctx.progress(`${sent}/${indices.length} cases`)
-        return run(options.generator.generate(index))
-      }),
-    ),
-  )
-  for (const o of generated) if (o) outcomes.push(o)
-  const probes = await Promise.all(
-    options.probes.map((probe) => limit(async () => ({ probe, outcome: await run(probe.case) }))),
-  )
-  const suggested = await Promise.all(
-    options.suggested.map((s) => limit(async () => ({ suggested: s, outcome: await run(s.case) }))),
-  )
-  return { outcomes, probes, suggested, sent }
-}
-
-function caseOfBase(base: Session['bases'][number]): Case {
-  return buildCase(base, -1)
-}
+/**
+ * How the check's time is shared: the candidate's generated cases may start during the first 60% of it
+ * when a `newOnly` replay follows (90% without; `timeBudget` can only shorten that), its probes and
+ * suggested cases follow; the replay on the baseline may start requests until 90%; the last 10% stays for
+ * requests in flight (they time out at 95%), the health check, resets and the report. A phase that reaches
+ * its deadline starts nothing new; what it found is kept.
+ */
+export const TIME_SHARES = { cases: 0.6, casesAlone: 0.9, replay: 0.3, requestsEnd: 0.95 } as const
 
 export async function runAdversarial(ctx: Ctx): Promise<void> {
+  const started = Date.now()
   const p = ctx.params
   const oracles = new Set<OracleName>(p.oracles ?? ORACLES)
   const seed = p.seed ?? ctx.seed
   const count = Math.min(p.cases ?? DEFAULT_CASES, MAX_CASES)
   const maxBodyBytes = Math.min(p.maxBodyBytes ?? MAX_BODY_BYTES, MAX_BODY_BYTES)
   const budget = p.timeBudget === undefined ? DEFAULT_BUDGET_MS : parseDuration(p.timeBudget)
-  // Leave the check time to replay on the baseline, probe and report after the cases.
-  const deadline = Date.now() + Math.max(0, Math.min(budget, ctx.timeoutMs * (p.newOnly ? 0.4 : 0.8)))
+  const { candidate, baseline } = ctx.sandboxes
+  const replaying = p.newOnly === true && baseline !== undefined
+  const total = ctx.timeoutMs
+  const casesShare = replaying ? TIME_SHARES.cases : TIME_SHARES.casesAlone
+  const casesEnd = started + Math.max(0, Math.min(budget, total * casesShare))
+  const requestEnd = started + total * TIME_SHARES.requestsEnd
   const targets = await resolveTargets(p, ctx.plan.dir, ctx.plan.fileRoots)
   if (targets.length === 0)
     throw new AdversarialUsageError(`${p.openapi ?? 'the block'}: no operation to attack`)
   const health = oracles.has('healthy') ? await healthRequest(ctx, targets) : undefined
-  const { candidate, baseline } = ctx.sandboxes
+  const healthTimeout = () => Math.max(1000, Math.min(5000, started + total - 500 - Date.now()))
   if (health) {
-    const before = await healthy(ctx, candidate, health)
+    const before = await healthy(ctx, candidate, health, healthTimeout())
     if (!before.ok)
       throw new AdversarialHealthError(
         `${health.method} ${health.path} on the candidate answered ${before.status} before any case was sent`,
       )
   }
-  const captureNames = (p.setup ?? []).flatMap((s) => Object.keys(s.capture ?? {}))
-  const session = await openSession(ctx, candidate, targets, seed)
-  if (!session) return
-  const generator = new CaseGenerator(session.bases, seed, maxBodyBytes)
-  const probeList = (s: Session) =>
-    oracles.has('authz')
-      ? authzProbes(s.bases, s.owner, s.other, seed, captureNames, p.foreignStatus ?? [401, 403, 404])
-      : []
-  const suggestedList = (s: Session) => suggestedCases(p.suggested ?? [], s, targets)
+  const checkHealth = async (after: string) => {
+    if (!health) return
+    const now = await healthy(ctx, candidate, health, healthTimeout())
+    if (!now.ok)
+      ctx.report({
+        messageId: 'healthy',
+        data: { request: `${health.method} ${health.path}`, status: now.status, after },
+      })
+  }
   const concurrency = Math.max(1, Math.min(p.concurrency ?? 4, 64))
-  const common = { oracles, concurrency }
-  const result = await exercise(ctx, session, {
+  const common = { targets, seed, maxBodyBytes, oracles, concurrency, requestEnd }
+  const result = await runSide(ctx, {
     ...common,
-    generator,
+    sandbox: candidate,
     count,
-    deadline,
-    probes: probeList(session),
-    suggested: suggestedList(session),
+    deadline: casesEnd,
+    // With a reset hook, health is checked after each phase, before the reset hides what it broke.
+    afterPhase: (phase) => checkHealth(PHASE_WORDS[phase]),
   })
+  if (!result) return
 
   let legacy = new Set<string>()
-  if (p.newOnly && baseline) {
-    const base = await openSession(ctx, baseline, targets, seed)
-    if (base) {
-      const indices = result.outcomes.filter((o) => o.case.kind !== 'control').map((o) => o.case.index)
-      const replay = await exercise(ctx, base, {
-        ...common,
-        generator: new CaseGenerator(base.bases, seed, maxBodyBytes),
-        indices,
-        deadline: Number.POSITIVE_INFINITY,
-        probes: probeList(base),
-        suggested: suggestedList(base),
-      })
-      legacy = new Set(collect(replay, oracles, targets).map(keyOf))
-    }
+  let replay: SideResult | undefined
+  if (replaying) {
+    const indices = result.outcomes.filter((o) => o.case.kind !== 'control').map((o) => o.case.index)
+    replay = await runSide(ctx, {
+      ...common,
+      sandbox: baseline,
+      indices,
+      deadline: started + total * (casesShare + TIME_SHARES.replay),
+      strict: true,
+    })
+    if (replay) legacy = new Set(collect(replay, oracles, targets).map(keyOf))
   } else if (p.newOnly) {
     ctx.report({ messageId: 'new-only-without-baseline', severity: 'info' })
   }
+  if (!p.reset) await checkHealth('the cases')
 
-  if (health) {
-    const after = await healthy(ctx, candidate, health)
-    if (!after.ok)
-      ctx.report({
-        messageId: 'healthy',
-        data: { request: `${health.method} ${health.path}`, status: after.status },
-      })
-  }
   const items = collect(result, oracles, targets)
   const counted = items.filter((item) => !legacy.has(keyOf(item)))
-  for (const { item, count: n } of dedupe(counted)) reportItem(ctx, item, n, seed, 'candidate')
+  // A failure whose request the baseline never got (the replay ran out of time) cannot be shown to be old:
+  // it counts, marked partial.
+  const replayed = replay ? new Set(sentKeys(replay)) : undefined
+  const unreplayed = (item: Item) => replayed !== undefined && !replayed.has(sentKey(item))
+  for (const { item, count: n, members } of dedupe(counted))
+    reportItem(ctx, item, n, seed, 'candidate', members.every(unreplayed))
   const shared = items.length - counted.length
   if (shared > 0) {
     const oraclesShared = [
@@ -207,6 +161,7 @@ export async function runAdversarial(ctx: Ctx): Promise<void> {
       data: { count: shared, oracles: oraclesShared.join(', ') },
     })
   }
+  if (replay) reportCutShort(ctx, result, replay, counted.filter(unreplayed).length)
   ctx.report({
     messageId: 'summary',
     severity: 'info',
@@ -219,7 +174,46 @@ export async function runAdversarial(ctx: Ctx): Promise<void> {
       seed,
       budget:
         result.sent < count ? `; the time budget stopped it after ${result.sent} of ${count} cases` : '',
+      replay: replay
+        ? `; replayed ${requestsOf(replay)} of ${requestsOf(result)} requests on the baseline`
+        : '',
     },
+  })
+}
+
+/** Requests a side was sent: valid requests, generated cases, probes and suggested cases. */
+function requestsOf(side: SideResult): number {
+  return side.outcomes.length + side.probes.length + side.suggested.length
+}
+
+/** The replay did not get every request the candidate got: its findings are partial, and it says so. */
+function reportCutShort(ctx: Ctx, candidate: SideResult, replay: SideResult, unreplayed: number): void {
+  const toReplay = requestsOf(candidate)
+  const replayed = requestsOf(replay)
+  if (replayed >= toReplay && !replay.stopped) return
+  ctx.report({
+    messageId: 'replay-cut-short',
+    severity: 'warning',
+    partial: true,
+    data: {
+      replayed,
+      toReplay,
+      why: replay.stopped ?? "its share of the check's time ran out",
+      unreplayed,
+    },
+    evidence: evidence({
+      transport: 'http',
+      sandbox: 'baseline',
+      summary: [{ label: 'replayed', value: `${replayed} of ${toReplay} requests` }],
+      details: {
+        partial: true,
+        casesRun: candidate.sent,
+        casesReplayed: replay.sent,
+        requestsRun: toReplay,
+        requestsReplayed: replayed,
+        unreplayedFailures: unreplayed,
+      },
+    }),
   })
 }
 
@@ -228,7 +222,22 @@ function keyOf(item: Item): string {
   return `${item.outcome.case.target.id}\0${item.sequence}\0${item.messageId}`
 }
 
-function collect(plan: Plan, oracles: ReadonlySet<OracleName>, targets: readonly Target[]): Item[] {
+/** Which request an item's failure came from: the same on both sides. */
+function sentKey(item: Item): string {
+  return `${item.outcome.case.target.id}\0${item.sequence}`
+}
+
+/** The keys of every request a side was sent (see `sentKey`). */
+function sentKeys(side: SideResult): string[] {
+  const key = (c: Case, sequence: number) => `${c.target.id}\0${sequence}`
+  return [
+    ...side.outcomes.map((o) => key(o.case, o.case.kind === 'control' ? -1 : o.case.index)),
+    ...side.probes.map(({ outcome }, i) => key(outcome.case, 1e9 + i)),
+    ...side.suggested.map(({ outcome }, i) => key(outcome.case, 2e9 + i)),
+  ]
+}
+
+function collect(plan: SideResult, oracles: ReadonlySet<OracleName>, targets: readonly Target[]): Item[] {
   const items: Item[] = []
   const index = (c: Case) => targets.indexOf(c.target)
   for (const outcome of plan.outcomes) {

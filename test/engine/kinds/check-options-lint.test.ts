@@ -104,3 +104,17 @@ describe('sides', () => {
     ])
   })
 })
+
+describe('adversarial reset', () => {
+  it('is a request or a command, nothing else', () => {
+    expect(lint('requests: [{ path: /x }]\nreset: { request: POST /__reset }', 'adversarial')).toEqual([])
+    expect(lint('requests: [{ path: /x }]\nreset: { run: ./reset.sh, timeout: 10s }', 'adversarial')).toEqual(
+      [],
+    )
+    expect(
+      lint('requests: [{ path: /x }]\nreset: { request: POST /__reset, run: ./reset.sh }', 'adversarial'),
+    ).toEqual([
+      'plans/options.md:9:34 adversarial: unknown property "run" in reset; expected one of request, service, headers, expect, timeout',
+    ])
+  })
+})

@@ -17,6 +17,13 @@ export interface ToyFaults {
   anyOwner?: boolean
   /** No credentials are needed to create a widget. */
   noAuth?: boolean
+  /** Every answer comes this many milliseconds late. */
+  delayMs?: number
+  /**
+   * A body nested deeper than 64 levels corrupts the store: every later create answers 500 and /health 503,
+   * until `POST /__reset` (which every toy API answers: it empties the store).
+   */
+  poisonOnDeepNesting?: boolean
 }
 
 export interface RawRequest {
@@ -79,6 +86,8 @@ export const OPENAPI = {
 export interface ToyApi {
   url: string
   requests: RawRequest[]
+  /** How often `POST /__reset` was called. */
+  resets(): number
   /** A folder holding `openapi.json`, usable as a plan's directory. */
   dir: string
   close(): Promise<void>
@@ -88,6 +97,8 @@ export async function startToyApi(faults: ToyFaults = {}): Promise<ToyApi> {
   const requests: RawRequest[] = []
   const widgets = new Map<string, { owner: string; name: string; count: number }>()
   let next = 1
+  let poisoned = false
+  let resets = 0
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -99,14 +110,30 @@ export async function startToyApi(faults: ToyFaults = {}): Promise<ToyApi> {
           headers.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`)
       requests.push({ method: req.method ?? '', url: req.url ?? '', headers, body })
       const send = (status: number, value: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' })
-        res.end(JSON.stringify(value))
+        const answer = () => {
+          res.writeHead(status, { 'content-type': 'application/json' })
+          res.end(JSON.stringify(value))
+        }
+        if (faults.delayMs) setTimeout(answer, faults.delayMs)
+        else answer()
       }
       const auth = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1]
       const who = auth === TOKENS.owner ? 'owner' : auth === TOKENS.other ? 'other' : undefined
       const url = new URL(req.url ?? '/', 'http://toy.invalid')
-      if (url.pathname === '/health') return send(200, { status: 'ok' })
+      if (url.pathname === '/health')
+        return poisoned ? send(503, { status: 'corrupt' }) : send(200, { status: 'ok' })
+      if (url.pathname === '/__reset' && req.method === 'POST') {
+        resets++
+        poisoned = false
+        widgets.clear()
+        return send(204, {})
+      }
       if (url.pathname === '/widgets' && req.method === 'POST') {
+        if (faults.poisonOnDeepNesting && nesting(body) > 64) {
+          poisoned = true
+          return send(400, { error: 'too deep' })
+        }
+        if (poisoned) return send(500, { error: 'store corrupted' })
         if (!who && !faults.noAuth) return send(401, { error: 'unauthorized' })
         if (!/^application\/json/.test(req.headers['content-type'] ?? ''))
           return send(415, { error: 'json only' })
@@ -149,6 +176,7 @@ export async function startToyApi(faults: ToyFaults = {}): Promise<ToyApi> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
+    resets: () => resets,
     dir,
     close: async () => {
       server.closeAllConnections()
@@ -156,6 +184,17 @@ export async function startToyApi(faults: ToyFaults = {}): Promise<ToyApi> {
       await rm(dir, { recursive: true, force: true })
     },
   }
+}
+
+/** How deep brackets nest in a body (strings are not told apart: good enough for generated cases). */
+function nesting(body: Buffer): number {
+  let depth = 0
+  let max = 0
+  for (const byte of body) {
+    if (byte === 0x5b || byte === 0x7b) max = Math.max(max, ++depth)
+    else if (byte === 0x5d || byte === 0x7d) depth--
+  }
+  return max
 }
 
 /** The block most tests use: every operation, both principals, a widget created as the owner. */

@@ -1,0 +1,186 @@
+/**
+ * One side of an adversarial run, in phases: the valid requests and the generated cases, the
+ * authorization probes, the suggested cases. Each phase starts nothing new past its deadline (what is in
+ * flight finishes, bounded by the request end). With a reset hook, after each phase the side's health is
+ * checked (the candidate's), the hook brings the sandbox back to a clean state, and setup runs again so
+ * the next phase's captured ids exist.
+ */
+import pLimit from 'p-limit'
+import type { CheckContext } from '../../api/kind.js'
+import type { Sandbox } from '../../api/sandbox.js'
+import { buildCase, CaseGenerator, type Case } from './cases.js'
+import type { AdversarialParams, OracleName } from './params.js'
+import { authzProbes, type Probe } from './probes.js'
+import { reset } from './reset.js'
+import { judge, openSession, send, type Outcome, type Session } from './session.js'
+import { suggestedCases, type Suggested } from './suggested.js'
+import type { Target } from './targets.js'
+
+type Ctx = CheckContext<AdversarialParams, 'http'>
+
+/** What one side was sent and how it answered. */
+export interface SideResult {
+  outcomes: Outcome[]
+  probes: Array<{ probe: Probe; outcome: Outcome }>
+  suggested: Array<{ suggested: Suggested; outcome: Outcome }>
+  /** Generated cases sent. */
+  sent: number
+  /** What the phases would have sent without deadlines or a failed reset. */
+  planned: { cases: number; probes: number; suggested: number }
+  /** Why a phase stopped early or did not run, when one did. */
+  stopped?: string
+}
+
+export type Phase = 'cases' | 'probes' | 'suggested'
+
+/** How a phase reads in a sentence: "after the generated cases". */
+export const PHASE_WORDS: Record<Phase, string> = {
+  cases: 'the generated cases',
+  probes: 'the authorization probes',
+  suggested: 'the suggested cases',
+}
+
+export interface SideOptions {
+  sandbox: Sandbox
+  targets: Target[]
+  seed: number
+  maxBodyBytes: number
+  oracles: ReadonlySet<OracleName>
+  concurrency: number
+  /** Generated cases `0..count-1`, or exactly these indices (a replay). */
+  count?: number
+  indices?: readonly number[]
+  /** Nothing new starts after this (epoch ms). A replay honours it for probes and suggested cases too. */
+  deadline: number
+  /** When the deadline also holds for probes and suggested cases (a replay). @default false */
+  strict?: boolean
+  /**
+   * Requests in flight time out by then (epoch ms), at most 10 s after they start and at least 1 s (a
+   * candidate deserves a fair answer) or 250 ms (a replay, whose late failures do not count).
+   */
+  requestEnd: number
+  /** Between phases, with a reset hook: is the side healthy? Reports what it finds. */
+  afterPhase?(phase: Phase, last: boolean): Promise<void>
+}
+
+/** Runs the phases on one side; undefined when its setup failed (reported). */
+export async function runSide(ctx: Ctx, options: SideOptions): Promise<SideResult | undefined> {
+  const p = ctx.params
+  let session = await openSession(ctx, options.sandbox, options.targets, options.seed)
+  if (!session) return undefined
+  const captureNames = (p.setup ?? []).flatMap((s) => Object.keys(s.capture ?? {}))
+  const probeList = (s: Session) =>
+    options.oracles.has('authz')
+      ? authzProbes(s.bases, s.owner, s.other, options.seed, captureNames, p.foreignStatus ?? [401, 403, 404])
+      : []
+  const suggestedList = (s: Session) => suggestedCases(p.suggested ?? [], s, options.targets)
+  const indices = options.indices ?? Array.from({ length: options.count ?? 0 }, (_, i) => i)
+  const result: SideResult = {
+    outcomes: [],
+    probes: [],
+    suggested: [],
+    sent: 0,
+    planned: {
+      cases: indices.length,
+      probes: probeList(session).length,
+      suggested: suggestedList(session).length,
+    },
+  }
+  const limit = pLimit(options.concurrency)
+  const strict = options.strict ?? false
+  const floor = strict ? 250 : 1000
+  const timeout = () => Math.max(floor, Math.min(10_000, options.requestEnd - Date.now()))
+  const run = async (c: Case): Promise<Outcome | undefined> => {
+    const outcome = judge(ctx, await send(ctx, session!, c, timeout()), options.oracles)
+    // A replay request that got no answer after the deadline was cut by it, not refused by the service:
+    // it was not replayed.
+    if (strict && !outcome.exchange && Date.now() > options.deadline) return undefined
+    return outcome
+  }
+  const late = () => strict && Date.now() > options.deadline
+
+  const phases: Array<{ phase: Phase; go(s: Session): Promise<void> }> = [
+    {
+      phase: 'cases',
+      go: async (s) => {
+        const generator = new CaseGenerator(s.bases, options.seed, options.maxBodyBytes)
+        const controls = await Promise.all(s.bases.map((base) => limit(() => run(buildCase(base, -1)))))
+        for (const o of controls) if (o) result.outcomes.push(o)
+        const generated = await Promise.all(
+          indices.map((index) =>
+            limit(async () => {
+              // Past the deadline nothing new starts; what is in flight finishes.
+              if (Date.now() > options.deadline) return undefined
+              ctx.signal.throwIfAborted()
+              result.sent++
+              if (result.sent % 50 === 0)
+                ctx.progress(`${options.sandbox.name}: ${result.sent}/${indices.length} cases`)
+              return run(generator.generate(index))
+            }),
+          ),
+        )
+        for (const o of generated) if (o) result.outcomes.push(o)
+      },
+    },
+    {
+      phase: 'probes',
+      go: async (s) => {
+        const sent = await Promise.all(
+          probeList(s).map((probe) =>
+            limit(async () => (late() ? undefined : { probe, outcome: await run(probe.case) })),
+          ),
+        )
+        for (const x of sent) if (x?.outcome) result.probes.push({ probe: x.probe, outcome: x.outcome })
+      },
+    },
+    {
+      phase: 'suggested',
+      go: async (s) => {
+        const sent = await Promise.all(
+          suggestedList(s).map((suggested) =>
+            limit(async () => (late() ? undefined : { suggested, outcome: await run(suggested.case) })),
+          ),
+        )
+        for (const x of sent)
+          if (x?.outcome) result.suggested.push({ suggested: x.suggested, outcome: x.outcome })
+      },
+    },
+  ]
+  const present = phases.filter(({ phase }) => phase === 'cases' || result.planned[phase] > 0)
+  for (const [i, { phase, go }] of present.entries()) {
+    await go(session)
+    const last = i === present.length - 1
+    if (!p.reset) continue
+    await options.afterPhase?.(phase, last)
+    const outcome = await reset(
+      ctx,
+      options.sandbox,
+      p.reset,
+      Math.max(1000, options.requestEnd - Date.now()),
+    )
+    if (!outcome.ok) {
+      const skipped = present.slice(i + 1).map((x) => PHASE_WORDS[x.phase])
+      result.stopped = `the reset after ${PHASE_WORDS[phase]} failed (${outcome.reason})${skipped.length ? `, so ${skipped.join(' and ')} did not run` : ''}`
+      ctx.report({
+        messageId: 'reset-failed',
+        severity: 'warning',
+        data: {
+          sandbox: options.sandbox.name,
+          after: PHASE_WORDS[phase],
+          reason: outcome.reason,
+          skipped: skipped.length ? `; not run: ${skipped.join(', ')}` : '',
+        },
+        evidence: outcome.evidence,
+      })
+      break
+    }
+    if (last) break
+    // The reset removed what setup created: create it again for the next phase.
+    session = await openSession(ctx, options.sandbox, options.targets, options.seed)
+    if (!session) {
+      result.stopped = `setup failed again after the reset that followed ${PHASE_WORDS[phase]}`
+      break
+    }
+  }
+  return result
+}
