@@ -6,6 +6,7 @@
 import type { LoadedConfig } from '../../plans/config.js'
 import type { CheckBlock, Plan } from '../../plans/types.js'
 import type { Redactor } from '../http/redact.js'
+import type { SandboxAddresses } from '../clients/addresses.js'
 import type { CheckEvent, CheckResult, PlanResult, TimingEntry } from '../verdict.js'
 import type { AnyCheckKind, CheckSandboxes, Variables } from './kind.js'
 import type { LogAttributionOptions } from '../findings/logs.js'
@@ -41,6 +42,8 @@ export interface ExecuteOptions {
   reporter?: ExecutorReporter
   /** How the services' log lines are attributed to findings. @default 100 ms grace, 20 lines */
   logs?: LogAttributionOptions
+  /** The run's sandbox addresses, to which a check's isolated service copies are admitted while it runs. */
+  addresses?: SandboxAddresses
 }
 
 export interface ExecuteResult {

@@ -28,6 +28,7 @@ export {
   defineSandboxProvider,
   OffSandboxPathError,
   serviceUrl,
+  type IsolatedService,
   type Sandbox,
   type SandboxProvider,
   type SandboxStartContext,

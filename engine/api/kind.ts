@@ -72,6 +72,12 @@ export interface CheckContext<Params = Record<string, unknown>, Need extends key
   report(descriptor: ReportDescriptor): void
   /** A progress note for live reporters (not part of the verdict). */
   progress(note: string): void
+  /**
+   * A view of `sandbox` in which each of `services` is a fresh copy started for this check alone
+   * (`Sandbox.isolate`): traffic may go to the copies while the check runs, and they are stopped when it
+   * ends. Throws when the sandbox's provider cannot start copies. Absent where the engine offers none.
+   */
+  isolate?(sandbox: Sandbox, services: readonly string[]): Promise<Sandbox>
 }
 
 export interface CheckKindMeta<Need extends PropertyKey = string> {

@@ -28,6 +28,22 @@ export interface Sandbox {
   readonly build?: Readonly<Record<string, ServiceBuild>>
   /** Stops everything this sandbox started. Idempotent; never throws. */
   stop(): Promise<void>
+  /**
+   * Starts a fresh copy of one service — the same command and environment, wired to the same other
+   * services, on an address of its own — for a check that changes state (adversarial `isolation: sandbox`).
+   * The sandbox's `stop()` stops it too. Absent when the provider cannot (a `url` sandbox).
+   */
+  isolate?(service: string, signal: AbortSignal): Promise<IsolatedService>
+}
+
+/** A copy of one service that only the check that asked for it uses. */
+export interface IsolatedService {
+  /** Base URL without a trailing slash. */
+  url: string
+  /** Its captured log lines. */
+  logs(): string[]
+  /** Stops it. Idempotent; never throws. */
+  stop(): Promise<void>
 }
 
 /** What a provider gets to start one sandbox. */

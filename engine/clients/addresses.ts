@@ -32,12 +32,31 @@ export function endpointOf(url: URL): string {
 
 export class SandboxAddresses {
   private readonly endpoints: ReadonlySet<string>
+  /** Services started for one check while it runs (an isolated copy), counted: one endpoint, one copy. */
+  private readonly admitted = new Map<string, number>()
 
   /** @param serviceUrls the base URLs of every service of every sandbox of the run */
   constructor(serviceUrls: Iterable<string>) {
     const endpoints = new Set<string>()
     for (const url of serviceUrls) endpoints.add(endpointOf(new URL(url)))
     this.endpoints = endpoints
+  }
+
+  /**
+   * Lets traffic go to a sandbox service started after the run began (a check's isolated copy) until the
+   * returned function is called.
+   */
+  admit(url: string): () => void {
+    const endpoint = endpointOf(new URL(url))
+    this.admitted.set(endpoint, (this.admitted.get(endpoint) ?? 0) + 1)
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      const n = (this.admitted.get(endpoint) ?? 1) - 1
+      if (n > 0) this.admitted.set(endpoint, n)
+      else this.admitted.delete(endpoint)
+    }
   }
 
   /** The addresses of these sandboxes' services (candidate and, when present, baseline). */
@@ -51,11 +70,13 @@ export class SandboxAddresses {
   }
 
   allows(url: URL): boolean {
-    return this.endpoints.has(endpointOf(url))
+    const endpoint = endpointOf(url)
+    return this.endpoints.has(endpoint) || this.admitted.has(endpoint)
   }
 
   /** @throws OffSandboxTrafficError when `url` is not a sandbox service's address */
   check(url: URL): void {
-    if (!this.allows(url)) throw new OffSandboxTrafficError(endpointOf(url), [...this.endpoints].sort())
+    if (!this.allows(url))
+      throw new OffSandboxTrafficError(endpointOf(url), [...this.endpoints, ...this.admitted.keys()].sort())
   }
 }

@@ -197,9 +197,10 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
     // Clients are opened for the kinds that will run, bound to these sandboxes' addresses.
     const kinds: Readonly<Record<string, AnyCheckKind>> = checkKinds
     const needs = plans.flatMap((p) => p.checks.flatMap((c) => kinds[c.kind]?.meta.needs ?? []))
+    const addresses = SandboxAddresses.of([candidate, baseline])
     opened = openClients(clients, needs, {
       redactor,
-      addresses: SandboxAddresses.of([candidate, baseline]),
+      addresses,
       ...(config.logs.requestId ? { requestIdHeader: config.logs.requestId } : {}),
     })
     // `kubernetes`: the same plans run as Jobs in the cluster; their verdicts come back as the same results.
@@ -214,6 +215,7 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
           kinds,
           sandboxes: baseline ? { candidate, baseline } : { candidate },
           clients: opened!.byName,
+          addresses,
           redactor,
           createVariables: (plan: Plan, _check, checkSeed) =>
             new Variables({

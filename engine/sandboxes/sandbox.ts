@@ -1,6 +1,6 @@
 /** The Sandbox object every provider returns. */
 import { ConfigError, VigilError } from '../errors.js'
-import type { Sandbox, ServiceEndpoint } from '../api/sandbox.js'
+import type { IsolatedService, Sandbox, ServiceEndpoint } from '../api/sandbox.js'
 import type { ServiceBuild } from '../verdict.js'
 
 export { OffSandboxPathError, serviceUrl } from '../api/sandbox.js'
@@ -23,6 +23,8 @@ export interface SandboxParts {
   /** Log lines of one service; absent for providers that capture none. */
   logs?(service: string): string[]
   stop?(): Promise<void>
+  /** Starts a fresh copy of one service (see Sandbox.isolate); absent when the provider cannot. */
+  isolate?(service: string, signal: AbortSignal): Promise<IsolatedService>
 }
 
 export function createSandbox(parts: SandboxParts): Sandbox {
@@ -66,6 +68,13 @@ export function createSandbox(parts: SandboxParts): Sandbox {
       stopping ??= Promise.resolve(parts.stop?.()).catch(() => {})
       return stopping
     },
+    ...(parts.isolate
+      ? {
+          isolate(service: string, signal: AbortSignal): Promise<IsolatedService> {
+            return parts.isolate!(check(service), signal)
+          },
+        }
+      : {}),
   })
 }
 

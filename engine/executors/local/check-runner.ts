@@ -12,6 +12,8 @@ import type { Redactor } from '../../http/redact.js'
 import { idOfFinding } from '../../findings/id.js'
 import { lastWindowEnd, logsFor, type LogAttributionOptions } from '../../findings/logs.js'
 import { mergeRepeats } from '../../findings/repeats.js'
+import type { SandboxAddresses } from '../../clients/addresses.js'
+import { isolator } from './isolation.js'
 import type { CheckEvent, CheckResult, Finding, SerializedError } from '../../verdict.js'
 
 /** Why a check's signal was aborted; becomes the errored result's code and message. */
@@ -42,6 +44,8 @@ export interface RunCheckOptions {
   onProgress?(event: CheckEvent): void
   /** How the services' log lines are attributed to findings. @default LogAttributionOptions' defaults */
   logs?: LogAttributionOptions
+  /** The run's sandbox addresses: a check's isolated copies are admitted to them while it runs. */
+  addresses?: SandboxAddresses
 }
 
 /** Fills `{{name}}` placeholders of a message template from `data`. */
@@ -170,6 +174,7 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckResult> {
   const clients: Record<string, unknown> = {}
   for (const name of needs) if (Object.hasOwn(options.clients, name)) clients[name] = options.clients[name]
   const unmet = needs.filter((name) => !Object.hasOwn(clients, name))
+  const isolation = isolator(options.addresses, controller.signal)
   const ctx: CheckContext<Record<string, unknown>, never, Record<string, unknown>> = {
     plan,
     check,
@@ -193,6 +198,7 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckResult> {
           note: redactor.text(note),
         })
     },
+    isolate: (sandbox, services) => isolation.isolate(sandbox, services),
   }
   let abortListener: (() => void) | undefined
   const aborted = new Promise<never>((_, reject) => {
@@ -233,6 +239,7 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckResult> {
   } finally {
     settled = true
     clearTimeout(timer)
+    await isolation.release()
     options.signal.removeEventListener('abort', onRunAbort)
     if (abortListener) controller.signal.removeEventListener('abort', abortListener)
   }

@@ -59,7 +59,13 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
   const spans = new Map<string, { start: number; end: number }>()
 
   const runOne = async (plan: Plan, check: CheckBlock): Promise<CheckResult> => {
-    const base = { plan: plan.name, check: check.name, kind: check.kind, location: { ...check.location } }
+    const base = {
+      plan: plan.name,
+      check: check.name,
+      kind: check.kind,
+      location: { ...check.location },
+      ...(check.blocking === false ? { blocking: false as const } : {}),
+    }
     const kind = options.kinds[check.kind]
     let result: CheckResult
     if (controller.signal.aborted) {
@@ -97,6 +103,7 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
         signal: controller.signal,
         onProgress: (e) => void safely(() => reporter.onCheckProgress?.(e)),
         ...(options.logs ? { logs: options.logs } : {}),
+        ...(options.addresses ? { addresses: options.addresses } : {}),
       })
       const span = spans.get(plan.name)
       const end = performance.now()

@@ -134,6 +134,11 @@ export const adversarialSchema: JsonSchema = {
     foreignStatus: { type: 'array', minItems: 1, items: { type: 'integer', minimum: 100, maximum: 599 } },
     suggested: { type: 'array', items: suggestedCaseSchema },
     reset: resetSchema,
+    isolation: {
+      enum: ['none', 'sandbox'],
+      description:
+        'sandbox: send the cases to fresh copies of the target services, started for this check alone.',
+    },
   },
   anyOf: [{ required: ['openapi'] }, { required: ['requests'] }],
   dependencies: { operations: ['openapi'] },

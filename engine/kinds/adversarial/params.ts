@@ -123,4 +123,9 @@ export interface AdversarialParams {
   suggested?: SuggestedCase[]
   /** Called on each side after every phase (generated cases, probes, suggested cases); setup runs again after it. */
   reset?: ResetParam
+  /**
+   * `sandbox`: the cases go to fresh copies of the services they target, started for this check alone and
+   * stopped after it, so the state they leave harms no other check. @default none
+   */
+  isolation?: 'none' | 'sandbox'
 }

@@ -6,7 +6,7 @@
  * findings — those the replay could not reach marked partial.
  */
 import path from 'node:path'
-import type { CheckContext } from '../../api/kind.js'
+import type { CheckContext, CheckSandboxes } from '../../api/kind.js'
 import { loadOpenApi } from '../../api/documents/openapi.js'
 import { evidence } from '../../api/evidence.js'
 import { parseDuration } from '../../../plans/duration.js'
@@ -86,8 +86,7 @@ export async function runAdversarial(ctx: Ctx): Promise<void> {
   const count = Math.min(p.cases ?? DEFAULT_CASES, MAX_CASES)
   const maxBodyBytes = Math.min(p.maxBodyBytes ?? MAX_BODY_BYTES, MAX_BODY_BYTES)
   const budget = p.timeBudget === undefined ? DEFAULT_BUDGET_MS : parseDuration(p.timeBudget)
-  const { candidate, baseline } = ctx.sandboxes
-  const replaying = p.newOnly === true && baseline !== undefined
+  const replaying = p.newOnly === true && ctx.sandboxes.baseline !== undefined
   const total = ctx.timeoutMs
   const casesShare = replaying ? TIME_SHARES.cases : TIME_SHARES.casesAlone
   const casesEnd = started + Math.max(0, Math.min(budget, total * casesShare))
@@ -95,6 +94,7 @@ export async function runAdversarial(ctx: Ctx): Promise<void> {
   const targets = await resolveTargets(p, ctx.plan.dir, ctx.plan.fileRoots)
   if (targets.length === 0)
     throw new AdversarialUsageError(`${p.openapi ?? 'the block'}: no operation to attack`)
+  const { candidate, baseline } = await sides(ctx, targets, replaying)
   const health = oracles.has('healthy') ? await healthRequest(ctx, targets) : undefined
   const healthTimeout = () => Math.max(1000, Math.min(5000, started + total - 500 - Date.now()))
   if (health) {
@@ -127,7 +127,7 @@ export async function runAdversarial(ctx: Ctx): Promise<void> {
 
   let legacy = new Set<string>()
   let replay: SideResult | undefined
-  if (replaying) {
+  if (replaying && baseline) {
     const indices = result.outcomes.filter((o) => o.case.kind !== 'control').map((o) => o.case.index)
     replay = await runSide(ctx, {
       ...common,
@@ -179,6 +179,26 @@ export async function runAdversarial(ctx: Ctx): Promise<void> {
         : '',
     },
   })
+}
+
+/**
+ * The sandboxes the cases go to: the run's, or with `isolation: sandbox` views in which every service the
+ * targets use is a fresh copy started for this check (and stopped when it ends).
+ */
+async function sides(ctx: Ctx, targets: readonly Target[], replaying: boolean): Promise<CheckSandboxes> {
+  const { candidate, baseline } = ctx.sandboxes
+  if (ctx.params.isolation !== 'sandbox') return ctx.sandboxes
+  if (!ctx.isolate) throw new AdversarialUsageError('isolation: sandbox is not offered where this check runs')
+  const isolate = ctx.isolate
+  const services = [
+    ...new Set(targets.map((t) => t.service ?? ctx.params.service ?? candidate.defaultService)),
+  ]
+  ctx.progress(`starting isolated copies of ${services.join(', ')}`)
+  const [c, b] = await Promise.all([
+    isolate(candidate, services),
+    replaying && baseline ? isolate(baseline, services) : Promise.resolve(baseline),
+  ])
+  return b ? { candidate: c, baseline: b } : { candidate: c }
 }
 
 /** Requests a side was sent: valid requests, generated cases, probes and suggested cases. */

@@ -14,7 +14,7 @@ import { processSchema, type ProcessSandboxOptions, type ProcessServiceOptions }
 import { chooseDefaultService, createSandbox } from '../sandbox.js'
 import { describeExit, ServiceProcess, type ServiceSpec, type StartFailure } from '../service.js'
 import { referencedServices, renderTemplate, TemplateError, type TemplateScope } from '../template.js'
-import { defineSandboxProvider, type SandboxStartContext } from '../../api/sandbox.js'
+import { defineSandboxProvider, type IsolatedService, type SandboxStartContext } from '../../api/sandbox.js'
 import { describeBuild, prepare } from './build.js'
 
 const HOST = '127.0.0.1'
@@ -144,6 +144,42 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
         ),
       ),
     )
+    let copies = 0
+    // A fresh process of one service on a port of its own, wired to the same other services; it joins
+    // `started`, so stopping the sandbox stops it too.
+    const isolate = async (name: string, signal: AbortSignal): Promise<IsolatedService> => {
+      const port = await freePort()
+      const self = { port, host: HOST, url: `http://${HOST}:${port}` }
+      const copyScope = { services: { ...scope.services, [name]: self } }
+      const spec = buildSpec(
+        name,
+        services[name]!,
+        argvs[name]!,
+        copyScope,
+        ctx,
+        options,
+        stopTimeoutMs,
+        where,
+      )
+      const label = `${name} (copy ${++copies})`
+      const proc = new ServiceProcess(
+        { ...spec, name: label },
+        (exit) => ctx.log(`${ctx.name} sandbox, service ${label}: ${describeExit(exit)} while running`),
+        ctx.track && { tracker: ctx.track, sandbox: ctx.name },
+      )
+      started.push(proc)
+      const problem = await proc.waitReady(signal)
+      if (problem) {
+        await proc.stop()
+        throw new InfrastructureError(
+          `${ctx.name} sandbox, service ${label}: ${problem.reason}`,
+          proc.logs.render(LOG_TAIL_LINES),
+          { code: 'VIGIL_SANDBOX_START' },
+        )
+      }
+      ctx.log(`${ctx.name} sandbox, service ${label}: ready on ${HOST}:${port} (pid ${proc.pid})`)
+      return { url: self.url, logs: () => proc.logs.render(), stop: () => proc.stop() }
+    }
     return createSandbox({
       name: ctx.name,
       services: Object.fromEntries(names.map((n) => [n, scope.services[n]!.url])),
@@ -152,6 +188,7 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
       build,
       logs: (service) => byName.get(service)?.logs.render() ?? [],
       stop: stopAll,
+      isolate,
     })
   },
 })

@@ -105,6 +105,15 @@ describe('sides', () => {
   })
 })
 
+describe('adversarial isolation', () => {
+  it('is none or sandbox', () => {
+    expect(lint('requests: [{ path: /x }]\nisolation: sandbox', 'adversarial')).toEqual([])
+    expect(lint('requests: [{ path: /x }]\nisolation: copy', 'adversarial')).toEqual([
+      'plans/options.md:9:12 adversarial: isolation must be one of none, sandbox, got "copy"',
+    ])
+  })
+})
+
 describe('adversarial reset', () => {
   it('is a request or a command, nothing else', () => {
     expect(lint('requests: [{ path: /x }]\nreset: { request: POST /__reset }', 'adversarial')).toEqual([])

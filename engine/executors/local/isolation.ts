@@ -1,0 +1,69 @@
+/**
+ * Isolated copies for one check (`ctx.isolate`): each service asked for is started afresh by its
+ * sandbox's provider, admitted to the run's addresses while the check runs, and stopped when it ends.
+ */
+import type { IsolatedService, Sandbox } from '../../api/sandbox.js'
+import type { SandboxAddresses } from '../../clients/addresses.js'
+import { VigilError } from '../../errors.js'
+
+/** The sandbox cannot start a copy of a service, or the run gave the check no addresses to admit it to. */
+export class IsolationUnsupportedError extends VigilError {
+  constructor(message: string) {
+    super('VIGIL_ISOLATION', message, { exitCode: 2 })
+  }
+}
+
+export interface Isolator {
+  isolate(sandbox: Sandbox, services: readonly string[]): Promise<Sandbox>
+  /** Stops every copy and withdraws its address. Never throws. */
+  release(): Promise<void>
+}
+
+export function isolator(addresses: SandboxAddresses | undefined, signal: AbortSignal): Isolator {
+  const cleanups: Array<() => Promise<void>> = []
+  return {
+    async isolate(sandbox, services) {
+      if (!sandbox.isolate)
+        throw new IsolationUnsupportedError(
+          `the ${sandbox.name} sandbox cannot start a copy of a service (its provider has no isolation; the process provider has): use a reset hook instead`,
+        )
+      if (!addresses) throw new IsolationUnsupportedError('this run offers no isolation to its checks')
+      const copies = new Map<string, IsolatedService>()
+      for (const service of [...new Set(services)].sort()) {
+        const copy = await sandbox.isolate(service, signal)
+        const withdraw = addresses.admit(copy.url)
+        cleanups.push(async () => {
+          withdraw()
+          await copy.stop()
+        })
+        copies.set(service, copy)
+      }
+      return view(sandbox, copies)
+    },
+    async release() {
+      await Promise.all(cleanups.splice(0).map((cleanup) => cleanup().catch(() => undefined)))
+    },
+  }
+}
+
+/** The sandbox as the check sees it: the isolated services at their copies' addresses. */
+function view(sandbox: Sandbox, copies: ReadonlyMap<string, IsolatedService>): Sandbox {
+  const services = { ...sandbox.services }
+  for (const [name, copy] of copies) services[name] = Object.freeze({ name, url: copy.url })
+  return Object.freeze({
+    name: sandbox.name,
+    services: Object.freeze(services),
+    defaultService: sandbox.defaultService,
+    headers: sandbox.headers,
+    url(service?: string): string {
+      const name = service ?? sandbox.defaultService
+      return copies.get(name)?.url ?? sandbox.url(name)
+    },
+    logs(service?: string): string[] {
+      const copy = service !== undefined ? copies.get(service) : undefined
+      return copy ? copy.logs() : sandbox.logs(service)
+    },
+    // The check does not own the sandbox: its copies are stopped by the runner when the check ends.
+    stop: async () => undefined,
+  })
+}
