@@ -149,6 +149,7 @@ export function findingFacts(finding: Finding, maxValue = 200): Array<[label: st
   if (finding.pointer !== undefined) facts.push(['at', shownPointer(finding.pointer)])
   if (finding.expected !== undefined) facts.push(['expected', formatValue(finding.expected, maxValue)])
   if (finding.actual !== undefined) facts.push(['actual', formatValue(finding.actual, maxValue)])
+  if (finding.partial) facts.push(['partial', 'its comparison was cut short by its deadline'])
   // The evidence says what it shows in its own lines, whatever its transport: no reporter knows one.
   const evidence = finding.evidence
   for (const line of evidence?.summary ?? []) facts.push([line.label, line.value])

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   describeCounts,
+  findingFacts,
   formatDuration,
   formatLocation,
   formatSeconds,
@@ -60,5 +61,14 @@ describe('format helpers', () => {
 
   it('marks a cancelled run in the verdict line', () => {
     expect(verdictLine({ ...verdict, cancelled: true })).toMatch(/exit 2 \(cancelled: results are partial\)$/)
+  })
+})
+
+describe('findingFacts of a partial finding', () => {
+  it('says its comparison was cut short', () => {
+    expect(findingFacts({ message: 'm', severity: 'error', partial: true })).toEqual([
+      ['partial', 'its comparison was cut short by its deadline'],
+    ])
+    expect(findingFacts({ message: 'm', severity: 'error' })).toEqual([])
   })
 })
