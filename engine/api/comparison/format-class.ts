@@ -10,7 +10,7 @@
  *   `date`, `email`, `url` (a scheme and `://`), `decimal` (digits), `hex`, `base64url` (letters, digits,
  *   `-`, `_`), `base64` (padded to a multiple of 4), `text` (anything);
  * - strings of the formats without a fixed shape (`decimal`, `hex`, `base64url`, `base64`, `text`): a
- *   length band.
+ *   length band (lengths in UTF-16 code units: characters, for the ASCII of ids and tokens).
  *
  * A set of baseline values has a profile: its JSON types, `integer` if every number is one, the narrowest
  * format that holds every string (not the format of each: ids `"0042"` and `"a3f9"` are both `hex`), and
@@ -65,22 +65,68 @@ export interface ValueProfile {
   string?: { format: StringFormat; minLength: number; maxLength: number }
 }
 
-/** The profile of a non-empty set of values (e.g. every baseline sample at one place). */
-export function profileOf(values: readonly unknown[]): ValueProfile {
-  const types = [...new Set(values.map(jsonType))].sort()
-  const profile: ValueProfile = { types }
-  const numbers = values.filter((v): v is number => typeof v === 'number')
-  if (numbers.length) profile.number = numbers.every(Number.isInteger) ? 'integer' : 'number'
-  const strings = values.filter((v): v is string => typeof v === 'string')
-  if (strings.length) {
-    const lengths = strings.map(length)
-    profile.string = {
-      format: STRING_FORMATS.find((f) => strings.every((s) => f.test.test(s)))!.format,
-      minLength: Math.min(...lengths),
-      maxLength: Math.max(...lengths),
+/**
+ * Builds a profile value by value, in one pass: the format only moves to a wider one when a string does
+ * not fit, and is then checked against the strings seen before (at most once per format).
+ */
+export class ProfileBuilder {
+  private readonly types = new Set<string>()
+  private integer = true
+  private numbers = 0
+  private readonly strings: string[] = []
+  private format = 0
+  private minLength = Infinity
+  private maxLength = 0
+
+  add(value: unknown): void {
+    if (typeof value === 'string') {
+      this.types.add('string')
+      const n = value.length
+      if (n < this.minLength) this.minLength = n
+      if (n > this.maxLength) this.maxLength = n
+      if (!STRING_FORMATS[this.format]!.test.test(value)) this.widen(value)
+      this.strings.push(value)
+      return
+    }
+    this.types.add(jsonType(value))
+    if (typeof value === 'number') {
+      this.numbers++
+      if (this.integer && !Number.isInteger(value)) this.integer = false
     }
   }
-  return profile
+
+  private widen(value: string): void {
+    for (let f = this.format + 1; f < STRING_FORMATS.length; f++) {
+      const test = STRING_FORMATS[f]!.test
+      if (test.test(value) && this.strings.every((s) => test.test(s))) {
+        this.format = f
+        return
+      }
+    }
+  }
+
+  get empty(): boolean {
+    return this.types.size === 0
+  }
+
+  profile(): ValueProfile {
+    const profile: ValueProfile = { types: [...this.types].sort() }
+    if (this.numbers) profile.number = this.integer ? 'integer' : 'number'
+    if (this.strings.length)
+      profile.string = {
+        format: STRING_FORMATS[this.format]!.format,
+        minLength: this.minLength,
+        maxLength: this.maxLength,
+      }
+    return profile
+  }
+}
+
+/** The profile of a non-empty set of values (e.g. every baseline sample at one place). */
+export function profileOf(values: readonly unknown[]): ValueProfile {
+  const builder = new ProfileBuilder()
+  for (const value of values) builder.add(value)
+  return builder.profile()
 }
 
 /** How a value leaves a profile: its JSON type, its number class, its string format or length band. */
@@ -109,7 +155,7 @@ export function classChange(profile: ValueProfile, value: unknown): ClassChange 
     const { format, minLength, maxLength } = profile.string
     const spec = BY_FORMAT.get(format)!
     if (!spec.test.test(value)) return change('format')
-    const n = length(value)
+    const n = value.length
     if (spec.banded && (n < Math.ceil(minLength / 2) || n > maxLength * 2)) return change('length')
   }
   return undefined
@@ -130,7 +176,7 @@ export function describeProfile(profile: ValueProfile): string {
 
 /** The class of one value in words. */
 export function describeClass(value: unknown): string {
-  if (typeof value === 'string') return stringWords(stringFormat(value), length(value), length(value))
+  if (typeof value === 'string') return stringWords(stringFormat(value), value.length, value.length)
   return describeProfile(profileOf([value]))
 }
 
@@ -140,11 +186,4 @@ function stringWords(format: StringFormat, min: number, max: number): string {
   if (!BY_FORMAT.get(format)!.banded) return `${article} ${name}`
   const size = min === max ? `${min}` : `${min}–${max}`
   return `${article} ${name} of ${size} character${max === 1 ? '' : 's'}`
-}
-
-/** Length in characters (code points), as a person counts them. */
-function length(value: string): number {
-  let n = 0
-  for (const _ of value) n++
-  return n
 }

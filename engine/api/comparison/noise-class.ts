@@ -7,7 +7,13 @@
  * Declared ignores are not noise: they stay fully ignored.
  */
 import { escapeToken, unescapeToken } from '../pointer.js'
-import { classChange, describeProfile, profileOf, type ClassChangeKind } from './format-class.js'
+import {
+  classChange,
+  describeProfile,
+  profileOf,
+  ProfileBuilder,
+  type ClassChangeKind,
+} from './format-class.js'
 
 /** One way the candidate left the baseline's class at one noisy place, grouped over its occurrences. */
 export interface NoiseClassChange {
@@ -29,49 +35,40 @@ export interface NoiseClassChange {
   to: string
 }
 
-interface Site {
-  /** Concrete pointer of the parent object or array. */
-  parent: string
-  /** The last token; undefined when the path is the whole document. */
-  key?: string
-  /** Present when the parent holds the key. */
-  value?: unknown
-  present: boolean
-}
-
 /**
- * Every place a generalised path (`/items/*\/id`; `*` is every element of an array) designates in a
- * document, including objects where its last field is absent (so a removal can be seen).
+ * Calls `visit` for every place a generalised path (`/items/*\/id`; `*` is every element of an array)
+ * designates in a document, including objects where its last field is absent (`present: false`), so a
+ * removal can be seen. Pointers are built only when asked for: most places are never reported.
  */
-export function sitesOf(document: unknown, path: string): Site[] {
+export function visitSites(
+  document: unknown,
+  path: string,
+  visit: (value: unknown, present: boolean, pointer: () => string) => void,
+): void {
   const tokens = path === '' ? [] : path.slice(1).split('/').map(unescapeToken)
-  const out: Site[] = []
-  const visit = (node: unknown, i: number, pointer: string): void => {
-    if (i === tokens.length) {
-      out.push({ parent: pointer, value: node, present: true })
-      return
-    }
+  const trail: Array<string | number> = []
+  const pointer = () => trail.map((t) => `/${typeof t === 'number' ? t : escapeToken(t)}`).join('')
+  const walk = (node: unknown, i: number): void => {
+    if (i === tokens.length) return visit(node, true, pointer)
     const token = tokens[i]!
-    const last = i === tokens.length - 1
     if (Array.isArray(node)) {
-      if (token === '*') node.forEach((element, n) => visit(element, i + 1, `${pointer}/${n}`))
+      if (token !== '*') return
+      for (let n = 0; n < node.length; n++) {
+        trail.push(n)
+        walk(node[n], i + 1)
+        trail.pop()
+      }
       return
     }
     if (node === null || typeof node !== 'object') return
     const present = Object.hasOwn(node, token)
-    if (last) {
-      const site: Site = { parent: pointer, key: token, present }
-      if (present) site.value = (node as Record<string, unknown>)[token]
-      out.push(site)
-    } else if (present)
-      visit((node as Record<string, unknown>)[token], i + 1, `${pointer}/${escapeToken(token)}`)
+    if (!present && i < tokens.length - 1) return
+    trail.push(token)
+    if (present) walk((node as Record<string, unknown>)[token], i + 1)
+    else visit(undefined, false, pointer)
+    trail.pop()
   }
-  visit(document, 0, '')
-  return out
-}
-
-function pointerOf(site: Site): string {
-  return site.key === undefined ? site.parent : `${site.parent}/${escapeToken(site.key)}`
+  walk(document, 0)
 }
 
 /**
@@ -85,13 +82,28 @@ export function noiseClassChanges(
 ): NoiseClassChange[] {
   const out: NoiseClassChange[] = []
   for (const path of [...paths].sort()) {
-    const baseline = baselineSamples.flatMap((sample) => sitesOf(sample, path))
-    const values = baseline.filter((s) => s.present).map((s) => s.value)
-    if (values.length === 0) continue
-    const profile = profileOf(values)
-    const always = baseline.every((s) => s.present)
+    const builder = new ProfileBuilder()
+    let first: unknown
+    let always = true
+    for (const sample of baselineSamples) {
+      visitSites(sample, path, (value, present) => {
+        if (!present) always = false
+        else {
+          if (builder.empty) first = value
+          builder.add(value)
+        }
+      })
+    }
+    if (builder.empty) continue
+    const profile = builder.profile()
     const groups = new Map<string, NoiseClassChange>()
-    const add = (kind: NoiseClassChange['kind'], site: Site, from: string, to: string) => {
+    const add = (
+      kind: NoiseClassChange['kind'],
+      pointer: () => string,
+      value: unknown,
+      from: string,
+      to: string,
+    ) => {
       const group = groups.get(kind)
       if (group) group.count++
       else
@@ -99,21 +111,21 @@ export function noiseClassChanges(
           kind,
           path,
           count: 1,
-          pointer: pointerOf(site),
-          baseline: values[0],
-          candidate: site.value,
+          pointer: pointer(),
+          baseline: first,
+          candidate: value,
           from,
           to,
         })
     }
-    for (const site of sitesOf(candidate, path)) {
-      if (!site.present) {
-        if (always) add('removed', site, describeProfile(profile), 'nothing')
-        continue
+    visitSites(candidate, path, (value, present, pointer) => {
+      if (!present) {
+        if (always) add('removed', pointer, undefined, describeProfile(profile), 'nothing')
+        return
       }
-      const change = classChange(profile, site.value)
-      if (change) add(change.kind, site, change.baseline, change.candidate)
-    }
+      const change = classChange(profile, value)
+      if (change) add(change.kind, pointer, value, change.baseline, change.candidate)
+    })
     out.push(...groups.values())
   }
   return out
