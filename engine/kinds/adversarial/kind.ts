@@ -6,7 +6,7 @@
  */
 import type { JsonSchema } from '../../../plans/types.js'
 import { MAX_BODY_BYTES, MAX_CASES, ORACLES, type AdversarialParams } from './params.js'
-import { resetSchema } from './reset.js'
+import { resetSchema } from './reset-schema.js'
 import { defineCheckKind } from '../../api/kind.js'
 import { setupStepSchema, statusSchema, stringMapSchema } from '../../api/vocabulary.js'
 

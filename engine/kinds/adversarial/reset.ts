@@ -9,7 +9,7 @@ import { parseDuration } from '../../../plans/duration.js'
 import { exchangeEvidence, evidence, unansweredEvidence } from '../../api/evidence.js'
 import type { CheckContext } from '../../api/kind.js'
 import { serviceUrl, type Sandbox } from '../../api/sandbox.js'
-import { parseRequestLine, requestSchema, statusSchema, stringMapSchema } from '../../api/vocabulary.js'
+import { parseRequestLine } from '../../api/vocabulary.js'
 import type { Evidence } from '../../verdict.js'
 import { HttpNetworkError } from '../../http/client.js'
 import { shellQuote } from '../../http/curl.js'
@@ -19,48 +19,6 @@ import type { AdversarialParams, ResetParam } from './params.js'
 import { statusAccepted } from './suggested.js'
 
 type Ctx = CheckContext<AdversarialParams, 'http'>
-
-const duration = { type: ['string', 'number'], description: 'A duration like 10s, or milliseconds' }
-
-/** JSON Schema of `reset`: a request to the service, or a command. */
-export const resetSchema = {
-  description: 'How to bring a sandbox back to a clean state between phases: a request, or a command.',
-  oneOf: [
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['request'],
-      properties: {
-        request: requestSchema,
-        service: { type: 'string', minLength: 1 },
-        headers: stringMapSchema,
-        expect: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { status: statusSchema },
-        },
-        timeout: duration,
-      },
-    },
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['run'],
-      properties: {
-        run: {
-          anyOf: [
-            { type: 'string', minLength: 1 },
-            { type: 'array', items: { type: 'string' }, minItems: 1 },
-          ],
-        },
-        service: { type: 'string', minLength: 1 },
-        cwd: { type: 'string', 'x-file': 'folder' },
-        env: stringMapSchema,
-        timeout: duration,
-      },
-    },
-  ],
-}
 
 export type ResetOutcome = { ok: true } | { ok: false; reason: string; evidence: Evidence }
 
