@@ -74,7 +74,7 @@ describe('adversarial newOnly replay deadline', { timeout: 60_000 }, () => {
         timeoutMs: 5000,
         signal: new AbortController().signal,
       })
-      expect(result.state).toBe('failed')
+      expect(result.state === 'errored' ? result.error : result.state).toBe('failed')
       const findings = result.state === 'failed' ? result.findings : []
       expect(findings.find((f) => f.messageId === 'replay-cut-short')).toMatchObject({
         severity: 'warning',
@@ -84,6 +84,31 @@ describe('adversarial newOnly replay deadline', { timeout: 60_000 }, () => {
     } finally {
       await t.close()
     }
+  })
+
+  it('time the check spent before the run (loading its runtime) counts against its shares', async () => {
+    const { runAdversarial } = await import('../../../../engine/kinds/adversarial/run.js')
+    const candidate = await api({ crashOnNegative: true })
+    const baseline = await api({ crashOnNegative: true })
+    const timeoutMs = 10_000
+    const t = createCheckContext({
+      kind: 'adversarial',
+      params: toyParams({ newOnly: true, cases: 200 }),
+      plan: { dir: candidate.dir },
+      candidate: { services: { api: candidate.url } },
+      baseline: { services: { api: baseline.url } },
+      secrets: { owner: { value: TOKENS.owner }, other: { value: TOKENS.other } },
+      seed: 7,
+      timeoutMs,
+    })
+    // The check's time began before the run got control, past the generated cases' share (60%).
+    try {
+      await runAdversarial(t.ctx, Date.now() - 0.65 * timeoutMs)
+    } finally {
+      await t.close()
+    }
+    expect(byId(t.findings, 'summary')[0]!.data).toMatchObject({ cases: 0, planned: 200 })
+    expect(baseline.requests.length).toBeGreaterThan(0)
   })
 
   it('a slow baseline: the replay stops at its share, the check ends in time with partial findings', async () => {
