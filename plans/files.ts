@@ -13,8 +13,6 @@ import { LineIndex } from './text.js'
 import { MAX_YAML_DEPTH, locate, parseYaml } from './yaml.js'
 
 /** How a plan uses a file it names (the `x-file` annotation of a kind's schema). */
-export type FileRole = 'schema' | 'openapi' | 'script' | 'folder'
-
 /** Roles whose files are JSON or YAML documents with `$ref`s of their own. */
 const DOCUMENT_ROLES: ReadonlySet<string> = new Set(['schema', 'openapi'])
 

@@ -73,8 +73,3 @@ export function writeFileAtomicSync(file: string, text: string, mode = 0o666): v
     throw error
   }
 }
-
-/** How a target is named in messages: `stdout`, or the file's path. */
-export function describeTarget(target: ReporterTarget): string {
-  return target.kind === 'stream' ? target.name : target.path
-}

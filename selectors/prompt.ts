@@ -39,7 +39,6 @@ export const selectionInput = z.strictObject({
     .max(5000)
     .describe('Every other catalog plan, each with why it cannot be affected by this change.'),
 })
-export type SelectionInput = z.infer<typeof selectionInput>
 
 /** The tool's input schema as JSON Schema, as the Messages API receives it. */
 export const SELECTION_SCHEMA: Record<string, unknown> = (() => {

@@ -234,8 +234,3 @@ export function checkAssertion(actual: Selection, assertion: unknown): Assertion
   }
   return failures
 }
-
-/** Convenience for a value that is known to be present. */
-export function assertValue(value: unknown, assertion: unknown): AssertionFailure[] {
-  return checkAssertion({ found: true, value }, assertion)
-}

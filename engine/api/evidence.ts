@@ -6,7 +6,6 @@
 import { formatElapsed } from '../../plans/duration.js'
 import type { HttpExchange, HttpNetworkError, RecordedExchange } from '../http/client.js'
 import type {
-  Evidence,
   EvidenceBase,
   EvidenceExcerpt,
   EvidenceLine,
@@ -113,11 +112,6 @@ export function unansweredEvidence(
     ...(error.window ? { window: error.window } : {}),
     ...(details !== undefined ? { details } : {}),
   })
-}
-
-/** True for evidence of an HTTP exchange (narrows to its request and response). */
-export function isHttpEvidence(evidence: Evidence | undefined): evidence is HttpEvidence {
-  return evidence?.transport === 'http'
 }
 
 /** Quotes one argument for a POSIX shell, for reproduce lines of any transport. */

@@ -48,25 +48,3 @@ export function parent(pointer: string): string {
 export function lastToken(pointer: string): string {
   return unescapeToken(pointer.slice(pointer.lastIndexOf('/') + 1))
 }
-
-/**
- * Replaces array indices by `*`, so that one rule covers every element: `/items/3/id` → `/items/*\/id`.
- * Only tokens that index an array in `document` are generalised; numeric object keys stay as they are.
- */
-export function generalize(pointer: string, document: unknown): string {
-  let current = document
-  let out = ''
-  for (const token of split(pointer)) {
-    if (Array.isArray(current)) {
-      out += '/*'
-      current = /^\d+$/.test(token) ? current[Number(token)] : undefined
-    } else {
-      out += `/${escapeToken(token)}`
-      current =
-        current !== null && typeof current === 'object'
-          ? (current as Record<string, unknown>)[token]
-          : undefined
-    }
-  }
-  return out
-}

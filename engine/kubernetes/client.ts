@@ -90,10 +90,6 @@ export function isNotFound(error: unknown): boolean {
   return error instanceof KubeApiError && error.status === 404
 }
 
-export function isConflict(error: unknown): boolean {
-  return error instanceof KubeApiError && error.status === 409
-}
-
 /** `Kind ns/name` for messages. */
 export function describeRef(ref: KubeRef | KubeObject): string {
   const name = 'metadata' in ref ? ref.metadata.name : ref.name
