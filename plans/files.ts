@@ -9,6 +9,7 @@ import { lstat, readFile, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { relativeTo } from './discover.js'
+import { join } from './pointer.js'
 import { LineIndex } from './text.js'
 import { MAX_YAML_DEPTH, locate, parseYaml } from './yaml.js'
 
@@ -230,7 +231,7 @@ function refsOf(value: unknown): Array<{ pointer: string; ref: string }> {
     const entries = Object.entries(node)
     for (let i = entries.length - 1; i >= 0; i--) {
       const [key, child] = entries[i]!
-      stack.push([child, `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`])
+      stack.push([child, join(pointer, key)])
     }
   }
   return out

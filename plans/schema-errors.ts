@@ -1,5 +1,6 @@
 import { closest, distance } from 'fastest-levenshtein'
 import type { ErrorObject } from 'ajv'
+import { join, split } from './pointer.js'
 
 /** One schema problem in plain words, anchored to a place in the validated document. */
 export interface SchemaIssue {
@@ -23,8 +24,7 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
 export function describePointer(pointer: string, root: string): string {
   if (pointer === '') return root
   let out = ''
-  for (const raw of pointer.slice(1).split('/')) {
-    const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~')
+  for (const segment of split(pointer)) {
     if (/^\d+$/.test(segment)) out += `[${segment}]`
     else if (/^[A-Za-z_$][\w$-]*$/.test(segment)) out += out === '' ? segment : `.${segment}`
     else out += `[${JSON.stringify(segment)}]`
@@ -144,7 +144,7 @@ function translateOne(error: ErrorObject, root: string): SchemaIssue | undefined
       const where = pointer === '' ? '' : ` in ${subject}`
       const expected = allowed.length ? `; expected one of ${allowed.join(', ')}` : ''
       const mean = suggestion ? ` (did you mean "${suggestion}"?)` : ''
-      const key = `${pointer}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`
+      const key = join(pointer, name)
       return {
         pointer: key,
         anchor: 'key',
@@ -258,7 +258,7 @@ function translateOne(error: ErrorObject, root: string): SchemaIssue | undefined
     }
     case 'propertyNames':
       return {
-        pointer: `${pointer}/${String(p.propertyName)}`,
+        pointer: join(pointer, String(p.propertyName)),
         anchor: 'key',
         code: 'invalid-name',
         message: `${subject} has an invalid key "${String(p.propertyName)}"`,

@@ -1,6 +1,7 @@
 import { Composer, Parser, YAMLParseError, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml'
 import type { CST, Document, Node, Pair } from 'yaml'
 import { fastParseYaml } from './fast-yaml.js'
+import { split } from './pointer.js'
 
 /** A YAML text parsed; node positions are computed on first use, for locating problems. */
 export interface ParsedYaml {
@@ -142,7 +143,7 @@ export interface NodeLocation {
 
 /** Resolves an ajv `instancePath` (JSON pointer) to offsets in the parsed text. */
 export function locate(doc: Document.Parsed, pointer: string): NodeLocation {
-  const segments = pointer === '' ? [] : pointer.slice(1).split('/').map(unescapePointer)
+  const segments = split(pointer)
   let node: unknown = doc.contents
   let location: NodeLocation = { value: startOf(node) ?? 0, exact: true }
   for (const segment of segments) {
@@ -175,8 +176,4 @@ function startOf(node: unknown): number | undefined {
 function keyText(key: unknown): string | undefined {
   if (isScalar(key)) return String(key.value)
   return typeof key === 'string' ? key : undefined
-}
-
-function unescapePointer(segment: string): string {
-  return segment.replace(/~1/g, '/').replace(/~0/g, '~')
 }

@@ -2,9 +2,10 @@
  * Selecting values in a JSON document: JSON Pointer (RFC 6901, `/items/0/sku`) and a JSONPath
  * subset (`$.items[0].sku`, `$.items[*].sku`, `$..sku`, `$.items[-1]`, `$.items[?(@.sku == 'tea')].qty`).
  */
+import { find, type PointerTarget } from './pointer.js'
 
 /** The outcome of a selection: `found: false` when nothing is there (distinct from a `null` value). */
-export type Selection = { found: true; value: unknown } | { found: false }
+export type Selection = PointerTarget
 
 export class SelectorSyntaxError extends Error {
   readonly code = 'VIGIL_SELECTOR'
@@ -22,19 +23,7 @@ function own(value: unknown, key: string): boolean {
 export function selectPointer(document: unknown, pointer: string): Selection {
   if (pointer === '') return { found: true, value: document }
   if (!pointer.startsWith('/')) throw new SelectorSyntaxError(`JSON pointer "${pointer}" must start with "/"`)
-  let current = document
-  for (const raw of pointer.slice(1).split('/')) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~')
-    if (Array.isArray(current)) {
-      if (!/^(0|[1-9]\d*)$/.test(key) || Number(key) >= current.length) return { found: false }
-      current = current[Number(key)]
-    } else if (own(current, key)) {
-      current = (current as Record<string, unknown>)[key]
-    } else {
-      return { found: false }
-    }
-  }
-  return { found: true, value: current }
+  return find(document, pointer)
 }
 
 type Segment =

@@ -6,6 +6,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import { closest, distance } from 'fastest-levenshtein'
 import { ConfigDocument } from '../config-document.js'
 import { ConfigError } from '../errors.js'
+import { split } from '../../plans/pointer.js'
 import type { JsonSchema } from '../../plans/types.js'
 import type { SandboxProvider } from '../api/sandbox.js'
 
@@ -109,7 +110,7 @@ function describeErrors(
   const withPath = errors
     .filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'if')
     .map((e) => {
-      const display = e.instancePath.split('/').slice(1).map(unescapePointer)
+      const display = split(e.instancePath)
       // An unknown key is located at the key itself; the sentence names it.
       const keyPath =
         e.keyword === 'additionalProperties' ? [...display, String(e.params.additionalProperty)] : display
@@ -167,10 +168,6 @@ function suggestion(name: string, known: readonly string[]): string {
   if (known.length === 0) return ''
   const best = closest(name, known)
   return distance(name, best) <= Math.max(2, Math.floor(best.length / 3)) ? ` (did you mean "${best}"?)` : ''
-}
-
-function unescapePointer(segment: string): string {
-  return segment.replace(/~1/g, '/').replace(/~0/g, '~')
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

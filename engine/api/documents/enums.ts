@@ -2,7 +2,7 @@
  * Enum knowledge for the comparison: which generalised paths of a response hold an enum (from its
  * JSON Schema), and which of their values each response actually returns.
  */
-import { escapeToken, get as getPointer } from '../pointer.js'
+import { escapeToken, get as getPointer, unescapeToken } from '../pointer.js'
 
 /** Generalised path (`/items/*\/status`) → the values its schema allows. */
 export type EnumPaths = Map<string, unknown[]>
@@ -61,7 +61,7 @@ export function valuesAt(document: unknown, path: string): Set<unknown> {
       return
     }
     if (node && typeof node === 'object' && !Array.isArray(node)) {
-      const key = token.replace(/~1/g, '/').replace(/~0/g, '~')
+      const key = unescapeToken(token)
       if (Object.hasOwn(node, key)) visit((node as Record<string, unknown>)[key], i + 1)
     }
   }

@@ -10,7 +10,7 @@ import { closest } from 'fastest-levenshtein'
 import picomatch from 'picomatch'
 import { convertOpenApi30 } from './convert.js'
 import { ContractSourceError, ContractUsageError } from './errors.js'
-import { escapeToken, get as getPointer } from '../pointer.js'
+import { escapeToken, get as getPointer, join } from '../pointer.js'
 import { bundleFile, type SchemaDocument } from './schema.js'
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const
@@ -147,7 +147,7 @@ function media(raw: unknown, content: unknown, pointer: string): OpenApiMedia[] 
   return Object.keys(content)
     .sort()
     .map((mediaType) => {
-      const at = `${pointer}/${escapeToken(mediaType)}`
+      const at = join(pointer, mediaType)
       const object = (content as Record<string, Record<string, unknown>>)[mediaType] ?? {}
       const out: OpenApiMedia = { mediaType }
       if (object.schema !== undefined) out.schemaPointer = `${at}/schema`
@@ -227,11 +227,7 @@ function responses(raw: unknown, value: unknown, pointer: string): OpenApiRespon
   return Object.keys(value)
     .sort()
     .flatMap((status) => {
-      const resolved = deref(
-        raw,
-        (value as Record<string, unknown>)[status],
-        `${pointer}/${escapeToken(status)}`,
-      )
+      const resolved = deref(raw, (value as Record<string, unknown>)[status], join(pointer, status))
       if (!resolved) return []
       const headers = Object.entries((resolved.value.headers ?? {}) as Record<string, unknown>)
         .map(([name, header]) => ({

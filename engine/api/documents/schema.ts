@@ -15,7 +15,7 @@ import addFormats from 'ajv-formats'
 import { enumPaths, type EnumPaths } from './enums.js'
 import { insideRoots, projectRoot, realLocation } from '../../../plans/files.js'
 import { ContractSourceError } from './errors.js'
-import { escapeToken, get as getPointer } from '../pointer.js'
+import { get as getPointer, join, uriFragment } from '../pointer.js'
 import { clipValue } from '../values.js'
 
 export type Dialect = 'draft-07' | '2020-12'
@@ -201,7 +201,7 @@ export class SchemaRegistry {
     }
     let validate: ValidateFunction | undefined
     try {
-      validate = ajv.getSchema(`${doc.id}#${encodePointer(pointer)}`)
+      validate = ajv.getSchema(`${doc.id}#${uriFragment(pointer)}`)
     } catch (error) {
       throw new ContractSourceError(`${doc.file}#${pointer}: invalid schema: ${(error as Error).message}`, {
         cause: error,
@@ -218,14 +218,6 @@ export class SchemaRegistry {
     if (!ajv) this.ajv.set(dialect, (ajv = createAjv(dialect)))
     return ajv
   }
-}
-
-/** URI fragment form of a JSON pointer (`/paths/~1orders~1{id}` → `/paths/~1orders~1%7Bid%7D`). */
-function encodePointer(pointer: string): string {
-  return pointer
-    .split('/')
-    .map((token) => encodeURIComponent(token).replace(/%7E/gi, '~'))
-    .join('/')
 }
 
 /** The registry shared by every check of the process. */
@@ -252,10 +244,10 @@ function toViolation(error: ErrorObject, value: unknown): SchemaViolation {
   let pointer = error.instancePath
   let expected: unknown = params
   if (error.keyword === 'required') {
-    pointer = `${pointer}/${escapeToken(String(params.missingProperty))}`
+    pointer = join(pointer, String(params.missingProperty))
     expected = 'present'
   } else if (error.keyword === 'additionalProperties') {
-    pointer = `${pointer}/${escapeToken(String(params.additionalProperty))}`
+    pointer = join(pointer, String(params.additionalProperty))
     expected = 'absent'
   } else if (error.keyword === 'type') expected = { type: params.type }
   else if (error.keyword === 'enum') expected = { enum: params.allowedValues }

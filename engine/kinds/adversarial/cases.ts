@@ -21,6 +21,7 @@ import {
   type TextPart,
 } from './sites.js'
 import type { ParamSpec, Target } from './targets.js'
+import { get as getPointer } from '../../api/pointer.js'
 
 /** A target's valid request for one sandbox: templates rendered, credentials attached. */
 export interface Base {
@@ -230,7 +231,7 @@ export function buildCase(base: Base, index: number, mutation?: Mutation, site?:
       if (change?.on === 'body')
         value = setAt(value, change.pointer, 'remove' in change ? { remove: true } : { value: change.value })
       else if (change?.on === 'body-keys') {
-        const current = change.pointer === '' ? value : pointerValue(value, change.pointer)
+        const current = change.pointer === '' ? value : getPointer(value, change.pointer)
         const widened = withKeys(current, change.keys)
         value = change.pointer === '' ? widened : setAt(value, change.pointer, { value: widened })
       }
@@ -266,17 +267,6 @@ export function buildCase(base: Base, index: number, mutation?: Mutation, site?:
   }
   if (change && 'pointer' in change) out.pointer = change.pointer
   return out
-}
-
-function pointerValue(root: unknown, pointer: string): unknown {
-  let current = root
-  for (const token of pointer
-    .split('/')
-    .slice(1)
-    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'))) {
-    current = current && typeof current === 'object' ? (current as Record<string, unknown>)[token] : undefined
-  }
-  return current
 }
 
 /**

@@ -19,6 +19,7 @@ import { validArb, wrongTypeArb } from './arbitrary.js'
 import { boundaryArb, hasBoundaries } from './boundaries.js'
 import { schemaTypes } from './schemas.js'
 import type { BodySite, ParamSite, Site } from './sites.js'
+import { lastToken, parent as parentOf } from '../../api/pointer.js'
 
 /**
  * Any code points, lone surrogates included. Drawn as integers: fast-check's `binary` string unit builds a
@@ -313,12 +314,8 @@ export const KINDS: Record<MutationKind, KindSpec> = {
 /** True when the body site is a required property of its parent object. */
 function requiredAt(sites: readonly Site[], site: BodySite): boolean {
   if (site.value === undefined) return false
-  const cut = site.pointer.lastIndexOf('/')
-  const parentPointer = site.pointer.slice(0, cut)
-  const key = site.pointer
-    .slice(cut + 1)
-    .replace(/~1/g, '/')
-    .replace(/~0/g, '~')
+  const parentPointer = parentOf(site.pointer)
+  const key = lastToken(site.pointer)
   const parent = body(sites).find((s) => s.pointer === parentPointer)
   const required = parent?.schema?.required
   return Array.isArray(required) && required.includes(key)

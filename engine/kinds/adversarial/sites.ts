@@ -3,7 +3,7 @@
  * every path and query parameter. Also the copy-on-write edit of a body at a JSON pointer, and its
  * serialization with raw JSON fragments (numbers and nesting JSON.stringify cannot write).
  */
-import { escapeToken, split } from '../../api/pointer.js'
+import { join, split } from '../../api/pointer.js'
 import { RawJson } from './catalog.js'
 import { flatten, type Schema } from './schemas.js'
 import type { ParamSpec } from './targets.js'
@@ -49,12 +49,7 @@ export function bodySites(
     const properties = (schema?.properties ?? {}) as Record<string, Schema>
     const keys = [...new Set([...Object.keys(properties), ...Object.keys(value)])]
     for (const key of keys) {
-      bodySites(
-        (value as Record<string, unknown>)[key],
-        properties[key],
-        `${pointer}/${escapeToken(key)}`,
-        out,
-      )
+      bodySites((value as Record<string, unknown>)[key], properties[key], join(pointer, key), out)
     }
   }
   return out
