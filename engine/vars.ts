@@ -7,6 +7,7 @@ import { closest } from 'fastest-levenshtein'
 import { MIN_SECRET_LENGTH, Redactor, redactableKeys, secretLength } from '../plans/redact.js'
 import { ConfigError, VigilError } from './errors.js'
 import { ConfigDocument } from './config-document.js'
+import { fillPlaceholders, onlyPlaceholder } from './template.js'
 
 /** A secret as the config declares it: inline (samples only) or read from an environment variable. */
 export type SecretSpec = string | { value: string } | { env: string }
@@ -36,9 +37,6 @@ export interface VariablesOptions {
   /** Every secret value used is added here, so it is redacted from reports. */
   redactor?: Redactor
 }
-
-const TEMPLATE = /\{\{\s*([A-Za-z_$][\w$.-]*)\s*\}\}/g
-const WHOLE = /^\{\{\s*([A-Za-z_$][\w$.-]*)\s*\}\}$/
 
 /** Resolves one secret; `undefined` with a reason when its environment variable is unset. */
 export function resolveSecret(
@@ -241,10 +239,9 @@ export class Variables {
   }
 
   private renderString(input: string, asKey = false): unknown {
-    if (!input.includes('{{')) return input
-    const whole = asKey ? null : WHOLE.exec(input)
-    if (whole) return this.resolve(whole[1]!)
-    return input.replace(TEMPLATE, (_, ref: string) => stringify(this.resolve(ref)))
+    const only = asKey ? undefined : onlyPlaceholder(input)
+    if (only !== undefined) return this.resolve(only)
+    return fillPlaceholders(input, (ref) => stringify(this.resolve(ref)))
   }
 
   private resolveEnv(name: string): string {

@@ -4,12 +4,12 @@
  * `{{env.NAME}}` (the environment vigil runs in) and `{{secrets.NAME}}` (the config's secrets, so a
  * service can be given the credentials the plans use without writing them twice).
  */
+import { fillPlaceholders, placeholders } from '../template.js'
 
 export class TemplateError extends Error {
   readonly code = 'VIGIL_SANDBOX_TEMPLATE'
 }
 
-const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g
 const SERVICE_REF = /^services\.([A-Za-z0-9_.-]+?)\.(url|port|host)$/
 
 export interface TemplateScope {
@@ -25,8 +25,8 @@ export interface TemplateScope {
 /** Names of the services a text refers to through `{{services.NAME.…}}`. */
 export function referencedServices(text: string): string[] {
   const names: string[] = []
-  for (const match of text.matchAll(PLACEHOLDER)) {
-    const ref = SERVICE_REF.exec(match[1]!)
+  for (const expr of placeholders(text)) {
+    const ref = SERVICE_REF.exec(expr)
     if (ref) names.push(ref[1]!)
   }
   return names
@@ -34,7 +34,7 @@ export function referencedServices(text: string): string[] {
 
 /** Replaces every placeholder; unknown or unset names throw a TemplateError naming the placeholder. */
 export function renderTemplate(text: string, scope: TemplateScope): string {
-  return text.replace(PLACEHOLDER, (whole, expr: string) => {
+  return fillPlaceholders(text, (expr, whole) => {
     if (expr === 'port') return String(scope.self.port)
     if (expr === 'url') return scope.self.url
     if (expr === 'host') return scope.self.host

@@ -14,6 +14,7 @@ import { lastWindowEnd, logsFor, type LogAttributionOptions } from '../../findin
 import { mergeRepeats } from '../../findings/repeats.js'
 import type { SandboxAddresses } from '../../clients/addresses.js'
 import { isolator } from './isolation.js'
+import { fillPlaceholders } from '../../template.js'
 import type { CheckEvent, CheckResult, Finding, SerializedError } from '../../verdict.js'
 
 /** Why a check's signal was aborted; becomes the errored result's code and message. */
@@ -50,7 +51,7 @@ export interface RunCheckOptions {
 
 /** Fills `{{name}}` placeholders of a message template from `data`. */
 export function renderMessage(template: string, data: Record<string, unknown> = {}): string {
-  return template.replace(/\{\{\s*([\w.-]+)\s*\}\}/g, (whole, key: string) => {
+  return fillPlaceholders(template, (key, whole) => {
     if (!Object.hasOwn(data, key)) return whole
     const value = data[key]
     return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))

@@ -14,6 +14,7 @@ import { stringify } from 'yaml'
 import { loadPlans } from '../../../plans/loader.js'
 import { formatDiagnostic } from '../../../plans/diagnostics.js'
 import type { CheckBlock, JsonSchema, Plan } from '../../../plans/types.js'
+import { placeholders } from '../../template.js'
 import { SuggestError } from './errors.js'
 import type { AdversarialParams, SuggestedCase } from './params.js'
 import { writeSuggestedBlock } from './plan-block.js'
@@ -137,9 +138,8 @@ export function checkCases(
       c.request.json ?? null,
       c.request.body ?? null,
     ])
-    for (const m of texts.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)) {
-      if (!captures.includes(m[1]!))
-        problems.push(`${where}: variable {{${m[1]}}} is not a captured variable`)
+    for (const name of placeholders(texts)) {
+      if (!captures.includes(name)) problems.push(`${where}: variable {{${name}}} is not a captured variable`)
     }
     for (const name of Object.keys(c.request.headers ?? {})) {
       if (FORBIDDEN_HEADERS.has(name.toLowerCase()))

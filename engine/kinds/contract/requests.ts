@@ -8,6 +8,7 @@ import path from 'node:path'
 import { parseRequestLine } from '../../api/vocabulary.js'
 export { rendererFor } from '../../api/setup.js'
 import type { QueryValue } from '../../http/client.js'
+import { fillPlaceholders } from '../../template.js'
 import type { CompareOptions } from './compare.js'
 import { ContractUsageError } from '../../api/documents/errors.js'
 import { checkPattern } from './ignore.js'
@@ -151,7 +152,11 @@ export async function expandRequests(
   for (const [i, entry] of literal.entries()) {
     const parsed = parseRequest(entry.request)
     const op = doc
-      ? matchOperation(doc, parsed.method, parsed.path.replace(/\{\{[^}]*\}\}/g, 'x'))
+      ? matchOperation(
+          doc,
+          parsed.method,
+          fillPlaceholders(parsed.path, () => 'x'),
+        )
       : undefined
     const expect = { ...blockExpect, ...entry.expect }
     const label =
