@@ -6,36 +6,21 @@
  * Git prints paths relative to the repository root; plans match paths relative to the config's folder,
  * so the folder's prefix is stripped, and files outside it keep a `../` path that never matches.
  */
-import { execFile } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { promisify } from 'node:util'
+import { git as runGit, gitLocation, gitMessage } from '../plans/git.js'
 import { DiffError } from './errors.js'
 
-const run = promisify(execFile)
+export { gitLocation }
 
 /** Untracked files larger than this are listed as added without content. @default 1 MiB */
 const UNTRACKED_CONTENT_LIMIT = 1 << 20
 
+/** git's output; a failure is a DiffError in git's own words. */
 async function git(cwd: string, args: string[]): Promise<string> {
-  try {
-    const { stdout } = await run('git', args, { cwd, maxBuffer: 512 << 20, encoding: 'utf8' })
-    return stdout
-  } catch (error) {
-    const stderr = String((error as { stderr?: string }).stderr ?? '').trim()
-    throw new DiffError(`git ${args.join(' ')}: ${stderr || (error as Error).message}`, { cause: error })
-  }
-}
-
-/** Where `dir` sits in its git repository, or undefined outside one. `prefix` is `''` at the root, else ends with `/`. */
-export async function gitLocation(dir: string): Promise<{ root: string; prefix: string } | undefined> {
-  try {
-    const out = await git(dir, ['rev-parse', '--show-toplevel', '--show-prefix'])
-    const [root = '', prefix = ''] = out.split('\n')
-    return { root, prefix }
-  } catch {
-    return undefined
-  }
+  const result = await runGit(args, { cwd })
+  if (result.code !== 0) throw new DiffError(`git ${args.join(' ')}: ${gitMessage(result)}`)
+  return result.stdout
 }
 
 export interface BaseDiff {

@@ -3,7 +3,7 @@
  * pull request (`GITHUB_BASE_REF`), else the branch `origin/HEAD` points at, else `main` or `master`
  * (local, then on origin). The caller takes the merge base of that ref and HEAD.
  */
-import { execFile } from 'node:child_process'
+import { gitOutput } from '../../plans/git.js'
 import { UsageError } from '../errors.js'
 
 export interface DefaultBase {
@@ -14,11 +14,7 @@ export interface DefaultBase {
 }
 
 function git(args: string[], cwd: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    execFile('git', args, { cwd, timeout: 10_000 }, (error, stdout) =>
-      resolve(error ? undefined : String(stdout).trim()),
-    )
-  })
+  return gitOutput(args, { cwd, timeoutMs: 10_000 })
 }
 
 /** True when `ref` names a commit in the repository holding `cwd`. */

@@ -1,8 +1,8 @@
 /** Pieces of a run that are not orchestration: its identity, the plan selection, run errors. */
-import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { closest } from 'fastest-levenshtein'
 import { formatDiagnostic } from '../../plans/diagnostics.js'
+import { gitOutput } from '../../plans/git.js'
 import type { Plan, PlanDiagnostic } from '../../plans/types.js'
 import type { Redactor } from '../http/redact.js'
 import type {
@@ -17,11 +17,7 @@ import type {
 
 /** `git rev-parse HEAD` of the repository holding `dir`, or undefined outside one. */
 export function gitCommit(dir: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    execFile('git', ['rev-parse', 'HEAD'], { cwd: dir, timeout: 5000 }, (error, stdout) => {
-      resolve(error ? undefined : stdout.trim() || undefined)
-    })
-  })
+  return gitOutput(['rev-parse', 'HEAD'], { cwd: dir, timeoutMs: 5000 })
 }
 
 export interface IdentityInput {

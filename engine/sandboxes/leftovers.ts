@@ -4,7 +4,6 @@
  * pid and start time — is never touched, and a recorded process group is only stopped when it is still
  * the one the run started.
  */
-import { spawnSync } from 'node:child_process'
 import { existsSync, realpathSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -15,6 +14,7 @@ import {
   processStartTime,
   terminateGroup,
 } from '../processes/process-tree.js'
+import { gitSync } from '../../plans/git.js'
 import { readStateFiles, type RunStateDocument } from '../processes/run-state.js'
 import type { TrackedProcess, TrackedTree } from '../api/sandbox.js'
 
@@ -207,7 +207,7 @@ function collectTree(t: TrackedTree, options: LocalGcOptions): LeftoverItem {
 }
 
 function git(args: string[], cwd: string): void {
-  spawnSync('git', args, { cwd, stdio: 'ignore', timeout: 30_000 })
+  gitSync(args, { cwd, timeoutMs: 30_000 })
 }
 
 function runOf(state: RunStateDocument, alive: boolean, items: LeftoverItem[]): RunLeftovers {

@@ -6,15 +6,16 @@
 import path from 'node:path'
 import type { Sandbox } from '../api/sandbox.js'
 import type { SideIdentity, SideSource } from '../verdict.js'
-import { git, gitTopLevel, type SourceTree } from './source.js'
+import { git } from '../../plans/git.js'
+import { gitTopLevel, type SourceTree } from './source.js'
 import { isPlainObject } from './config.js'
 
 /** HEAD of the repository holding `dir`, and whether `dir` has uncommitted changes; {} outside git. */
 export async function workingTreeState(dir: string): Promise<{ commit?: string; dirty?: boolean }> {
   if (!(await gitTopLevel(dir))) return {}
   const [head, status] = await Promise.all([
-    git(['rev-parse', 'HEAD'], dir),
-    git(['status', '--porcelain', '--untracked-files=normal', '--', '.'], dir),
+    git(['rev-parse', 'HEAD'], { cwd: dir }),
+    git(['status', '--porcelain', '--untracked-files=normal', '--', '.'], { cwd: dir }),
   ])
   const out: { commit?: string; dirty?: boolean } = {}
   if (head.code === 0 && head.stdout.trim()) out.commit = head.stdout.trim()
@@ -84,6 +85,8 @@ export async function describeSides(
 
 /** The commit `ref` names in the repository holding `dir`, or undefined when it names none. */
 export async function resolveCommit(dir: string, ref: string): Promise<string | undefined> {
-  const result = await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], dir)
+  const result = await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], {
+    cwd: dir,
+  })
   return result.code === 0 ? result.stdout.trim() || undefined : undefined
 }

@@ -3,12 +3,12 @@
  * the config's folder with `--patch FILE` applied. Temporary trees live under os.tmpdir() as `vigil-*`
  * and are removed by `cleanup()`, or synchronously at exit if the process dies first.
  */
-import { execFile, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, rmSync } from 'node:fs'
 import { cp, mkdtemp, readFile, realpath, rm, stat, symlink } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { git, gitLocation, gitMessage, gitSync } from '../../plans/git.js'
 import { InfrastructureError } from '../errors.js'
 import { onExit } from '../lifecycle.js'
 import type { RunTracker } from '../api/sandbox.js'
@@ -28,38 +28,10 @@ export interface SourceTree {
   patchSha256?: string
 }
 
-export interface GitResult {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-export function git(args: string[], cwd: string, env?: NodeJS.ProcessEnv): Promise<GitResult> {
-  return new Promise((resolve) => {
-    execFile(
-      'git',
-      args,
-      { cwd, env: env ?? process.env, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 127) : 0
-        resolve({
-          code,
-          stdout: String(stdout),
-          stderr: String(stderr || (error && !stderr ? error.message : '')),
-        })
-      },
-    )
-  })
-}
-
-function gitMessage(result: GitResult): string {
-  return result.stderr.trim().split('\n').slice(0, 10).join('\n') || `git exited with code ${result.code}`
-}
-
-/** The repository's top-level directory containing `dir`, or undefined when `dir` is not in one. */
+/** The repository's top-level directory containing `dir` (its real path), or undefined when `dir` is not in one. */
 export async function gitTopLevel(dir: string): Promise<string | undefined> {
-  const result = await git(['rev-parse', '--show-toplevel'], dir)
-  return result.code === 0 ? realpath(result.stdout.trim()) : undefined
+  const where = await gitLocation(dir)
+  return where ? realpath(where.root) : undefined
 }
 
 /**
@@ -77,7 +49,9 @@ export async function worktreeSource(
       code: 'VIGIL_GIT',
     })
   }
-  const verified = await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], top)
+  const verified = await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], {
+    cwd: top,
+  })
   if (verified.code !== 0) {
     throw new InfrastructureError(
       `--base ${ref}: not a commit in ${top} (git rev-parse: ${gitMessage(verified) || 'unknown revision'})`,
@@ -92,22 +66,22 @@ export async function worktreeSource(
   const tree = path.join(tempDir, 'tree')
   const forget = tracker?.tree({ tempDir, worktree: { repo: top, path: tree } }) ?? (() => {})
   const removeSync = (): void => {
-    spawnSync('git', ['worktree', 'remove', '--force', tree], { cwd: top, stdio: 'ignore' })
+    gitSync(['worktree', 'remove', '--force', tree], { cwd: top })
     rmSync(tempDir, { recursive: true, force: true })
-    spawnSync('git', ['worktree', 'prune'], { cwd: top, stdio: 'ignore' })
+    gitSync(['worktree', 'prune'], { cwd: top })
     forget()
   }
   const unregister = onExit(removeSync)
   let cleaning: Promise<void> | undefined
   const cleanup = (): Promise<void> =>
     (cleaning ??= (async () => {
-      await git(['worktree', 'remove', '--force', tree], top)
+      await git(['worktree', 'remove', '--force', tree], { cwd: top })
       await rm(tempDir, { recursive: true, force: true })
-      await git(['worktree', 'prune'], top)
+      await git(['worktree', 'prune'], { cwd: top })
       unregister()
       forget()
     })())
-  const added = await git(['worktree', 'add', '--detach', tree, commit], top)
+  const added = await git(['worktree', 'add', '--detach', tree, commit], { cwd: top })
   if (added.code !== 0) {
     await cleanup()
     throw new InfrastructureError(`--base ${ref}: git worktree add failed: ${gitMessage(added)}`, [], {
@@ -214,7 +188,7 @@ export async function patchedSource(
     // works on plain files relative to the copy.
     const env = { ...process.env, GIT_CEILING_DIRECTORIES: tempDir }
     const args = ['apply', `-p${strip}`, '--whitespace=nowarn', patchFile]
-    const check = await git(['apply', '--check', ...args.slice(1)], root, env)
+    const check = await git(['apply', '--check', ...args.slice(1)], { cwd: root, env })
     if (check.code !== 0) {
       throw new InfrastructureError(
         `--patch ${display}: does not apply to ${path.relative(process.cwd(), configDir) || '.'}: ${gitMessage(check)}`,
@@ -222,7 +196,7 @@ export async function patchedSource(
         { code: 'VIGIL_PATCH' },
       )
     }
-    const applied = await git(args, root, env)
+    const applied = await git(args, { cwd: root, env })
     if (applied.code !== 0) {
       throw new InfrastructureError(`--patch ${display}: git apply failed: ${gitMessage(applied)}`, [], {
         code: 'VIGIL_PATCH',
