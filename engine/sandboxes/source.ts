@@ -8,7 +8,7 @@ import { existsSync, rmSync } from 'node:fs'
 import { cp, mkdtemp, readFile, realpath, rm, stat, symlink } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { git, gitLocation, gitMessage, gitSync } from '../../plans/git.js'
+import { git, gitLocation, gitMessage, gitSync, type GitOptions } from '../../plans/git.js'
 import { InfrastructureError } from '../errors.js'
 import { onExit } from '../lifecycle.js'
 import type { RunTracker } from '../api/sandbox.js'
@@ -183,10 +183,10 @@ export async function patchedSource(
       .digest('hex')
     // An empty diff (no changes) is a legal change: git apply refuses it, and there is nothing to apply.
     if (!patch.trim()) return { root, tempDir, cleanup, patchSha256 }
-    const strip = await stripLevel(configDir, patch)
     // Outside any repository (the copy has no .git and the ceiling stops the search), git apply
     // works on plain files relative to the copy.
     const env = { ...process.env, GIT_CEILING_DIRECTORIES: tempDir }
+    const strip = await stripLevel(configDir, patchFile, { cwd: root, env })
     const args = ['apply', `-p${strip}`, '--whitespace=nowarn', patchFile]
     const check = await git(['apply', '--check', ...args.slice(1)], { cwd: root, env })
     if (check.code !== 0) {
@@ -210,7 +210,7 @@ export async function patchedSource(
 }
 
 /** 1 for paths relative to the folder; more when every path starts with the folder's path in its repository. */
-async function stripLevel(configDir: string, patch: string): Promise<number> {
+async function stripLevel(configDir: string, patchFile: string, where: GitOptions): Promise<number> {
   const top = await gitTopLevel(configDir)
   if (!top) return 1
   const prefix = path
@@ -218,7 +218,16 @@ async function stripLevel(configDir: string, patch: string): Promise<number> {
     .split(path.sep)
     .join('/')
   if (!prefix) return 1
-  const paths = [...patch.matchAll(/^(?:---|\+\+\+) (?:"?[ab]\/)([^\t\n"]+)/gm)].map((m) => m[1]!)
+  // The patch's paths as git apply reads them (quoted names, renames), one leading component stripped: the
+  // change itself is read by the selectors (selectors/input.ts); here only where it applies is decided.
+  const listed = await git(['apply', '--numstat', '-z', '-p1', patchFile], where)
+  const paths =
+    listed.code === 0
+      ? listed.stdout
+          .split('\0')
+          .map((entry) => entry.slice(entry.lastIndexOf('\t') + 1))
+          .filter(Boolean)
+      : []
   const inside = paths.length > 0 && paths.every((p) => p.startsWith(`${prefix}/`))
   return inside ? 1 + prefix.split('/').length : 1
 }

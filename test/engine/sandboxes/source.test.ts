@@ -105,6 +105,18 @@ describe('patched source (--patch)', () => {
     expect(readFileSync(path.join(tree.root, 'version.txt'), 'utf8')).toBe('v4\n')
   })
 
+  it('reads where a root-made patch applies as git apply does: a rename has no ---/+++ lines', async () => {
+    const r = repo()
+    r.git('mv', 'app/version.txt', 'app/release.txt')
+    const patch = path.join(r.top, 'rename.patch')
+    writeFileSync(patch, r.git('diff', '--cached', '-M'))
+    r.git('reset', '-q', '--hard')
+    expect(readFileSync(patch, 'utf8')).not.toMatch(/^\+\+\+ /m)
+    const tree = track(await patchedSource(r.app, patch))
+    expect(readFileSync(path.join(tree.root, 'release.txt'), 'utf8')).toBe('v1\n')
+    expect(existsSync(path.join(tree.root, 'version.txt'))).toBe(false)
+  })
+
   it('explains a patch that does not apply, with git’s message, and leaves no copy behind', async () => {
     const r = repo()
     const patch = path.join(r.top, 'stale.patch')
