@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
+import pLimit from 'p-limit'
 import { compareDiagnostics, compareText, formatDiagnostic } from './diagnostics.js'
 import { discoverPlanFiles, relativeTo } from './discover.js'
 import { FileChecker, projectRoot } from './files.js'
@@ -62,7 +63,7 @@ export async function loadPlans(options: LoadPlansOptions): Promise<LoadPlansRes
   }
 
   // Each file is parsed as soon as it is read, while the next reads are in flight.
-  const parsed = await mapLimited(files, READ_CONCURRENCY, async (absolute) => {
+  const parsed = await pLimit(READ_CONCURRENCY).map(files, async (absolute) => {
     const file = relativeTo(cwd, absolute)
     let text: string
     try {
@@ -142,23 +143,5 @@ function rootDiagnostic(
 }
 
 type ParsedFile = ParsedPlanFile & { file: string }
-
-/** `fn` over `items` with at most `limit` running at once; results in input order. */
-async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length)
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++
-      out[i] = await fn(items[i]!)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return out
-}
 
 export { formatDiagnostic }
