@@ -2,6 +2,7 @@
 import pc from 'picocolors'
 import type { Colors } from 'picocolors/types.js'
 import type { CheckEvent, CheckResult, RunStartInfo, Verdict } from '../engine/verdict.js'
+import { formatTable } from '../plans/table.js'
 import { errorLines, findingLines, logTailLines } from './finding-text.js'
 import type { TextStyle } from './finding-text.js'
 import {
@@ -234,10 +235,7 @@ function buildsSection(verdict: Verdict, c: Colors): string[] {
 }
 
 function table(rows: string[][], rightAligned: ReadonlySet<number>): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? '')].length)))
-  return rows.map((row) =>
-    `  ${row.map((cell, i) => (rightAligned.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ')}`.trimEnd(),
-  )
+  return formatTable(rows, { right: rightAligned, indent: '  ' })
 }
 
 function plansSection(verdict: Verdict, c: Colors): string[] {

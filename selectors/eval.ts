@@ -7,6 +7,7 @@
  */
 import type { SelectionRecord } from './record.js'
 import type { LabelledChange } from './eval-load.js'
+import { formatTable } from '../plans/table.js'
 
 export { loadLabelFile, loadLabelledChanges, loadLabelledSet, labelledChangesSchema } from './eval-load.js'
 export type { LabelledChange, LoadedChanges } from './eval-load.js'
@@ -249,15 +250,7 @@ export function renderEvalReport(report: EvalReport): string {
 }
 
 function table(header: readonly string[], rows: readonly string[][]): string[] {
-  const widths = header.map((h, i) =>
-    Math.max(h.length, ...rows.filter((r) => r.length > i + 1).map((r) => r[i]!.length)),
-  )
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => (i < cells.length - 1 ? c.padEnd(widths[i]!) : c))
-      .join('  ')
-      .trimEnd()
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)]
+  return formatTable([header, ...rows], { rule: true })
 }
 
 function fmt(n: number): string {

@@ -1,5 +1,6 @@
 /** Human output of `vigil select`: plain text, one plan per line, sorted, reasons included. */
 import type { SelectionRecord } from './record.js'
+import { formatTable } from '../plans/table.js'
 
 const STATUS: Record<string, string> = { added: 'A', modified: 'M', deleted: 'D', renamed: 'R', copied: 'C' }
 
@@ -55,6 +56,5 @@ export function renderSelection(record: SelectionRecord, options: RenderOptions 
 }
 
 function table(rows: string[][]): string[] {
-  const widths = [0, 1].map((i) => Math.max(...rows.map((r) => r[i]!.length)))
-  return rows.map((r) => `  ${r[0]!.padEnd(widths[0]!)}  ${r[1]!.padEnd(widths[1]!)}  ${r[2]}`.trimEnd())
+  return formatTable(rows, { indent: '  ' })
 }

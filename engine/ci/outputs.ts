@@ -5,6 +5,7 @@
 import path from 'node:path'
 import { parseReporterSpecs, reporters } from '../../reporters/index.js'
 import type { ReporterIO } from '../../reporters/index.js'
+import { formatTable } from '../../plans/table.js'
 import { DEFAULT_OUT_DIR, RUNS_DIR } from './defaults.js'
 
 /** Absolute paths of the files a CI run leaves behind. */
@@ -111,9 +112,8 @@ export function renderArtefacts(files: CiArtefacts, cwd: string, published: bool
   ]
   if (files.junitCopy) rows.push(['junit copy', show(files.junitCopy)])
   if (files.stepSummary) rows.push(['step summary', `${show(files.stepSummary)} (appended)`])
-  const width = Math.max(...rows.map(([label]) => label.length))
   const where = published
     ? `${show(files.out)} → ${show(files.runDir)}, this run's own folder`
     : `in ${show(files.runDir)}; ${show(files.out)} was not updated`
-  return `Artefacts (${where})\n\n${rows.map(([label, file]) => `  ${label.padEnd(width)}  ${file}`).join('\n')}\n`
+  return `Artefacts (${where})\n\n${formatTable(rows, { indent: '  ' }).join('\n')}\n`
 }
