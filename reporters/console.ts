@@ -4,21 +4,14 @@
  * prints plain lines and never moves the cursor. The run ends with the summary (renderSummary).
  */
 import { Writable } from 'node:stream'
+import { colorEnabled } from '../plans/color.js'
 import type { CheckEvent, CheckResult, RunStartInfo, Verdict } from '../engine/verdict.js'
 import { renderCheckLine, renderLiveBlock, renderRunStart, renderSummary } from './console-render.js'
 import type { ConsoleRenderOptions, RunningCheck } from './console-render.js'
 import { writeDocument, writeToStream } from './output.js'
-import type { OutputStream, Reporter, ReporterFactory, ReporterIO } from './types.js'
+import type { OutputStream, Reporter, ReporterFactory } from './types.js'
 
-/**
- * Whether to colour: NO_COLOR (non-empty) turns colour off, as picocolors does; FORCE_COLOR turns it
- * on unless it is `0` or `false`; otherwise colour on a terminal whose TERM is not `dumb`.
- */
-export function colorEnabled(env: ReporterIO['env'], isTTY: boolean): boolean {
-  if (env.NO_COLOR) return false
-  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false'
-  return isTTY && env.TERM !== 'dumb'
-}
+export { colorEnabled }
 
 export interface ConsoleReporterOptions {
   stream: OutputStream

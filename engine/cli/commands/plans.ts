@@ -4,6 +4,7 @@
  */
 import pc from 'picocolors'
 import { stringify } from 'yaml'
+import { colorEnabled } from '../../../plans/color.js'
 import { loadConfig } from '../../../plans/config.js'
 import { formatDiagnostic } from '../../../plans/diagnostics.js'
 import { formatDuration } from '../../../plans/duration.js'
@@ -45,7 +46,7 @@ async function load(paths: string[], flags: PlansFlags): Promise<LoadPlansResult
   return loadPlansForRun(loaded, paths)
 }
 
-const colors = pc.createColors(Boolean(process.stdout.isTTY) && !('NO_COLOR' in process.env))
+const colors = pc.createColors(colorEnabled(process.env, process.stdout.isTTY === true))
 
 function line(d: PlanDiagnostic): string {
   const text = formatDiagnostic(d)
