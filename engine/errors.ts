@@ -1,19 +1,16 @@
 /** Errors of the engine and the CLI. Each class has a fixed `code`; messages begin with the location when there is one. */
 import { CodedError } from '../plans/errors.js'
 
+export { CodedError }
+/** The config file is missing or invalid: exit 2. One class for every area (plans/errors.ts). */
+export { ConfigError } from '../plans/errors.js'
+
 export class VigilError extends CodedError {}
 
 /** Bad command-line input or config: exit 2. */
 export class UsageError extends VigilError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('VIGIL_USAGE', message, { ...options, exitCode: 2 })
-  }
-}
-
-/** The config file is missing or invalid: exit 2. */
-export class ConfigError extends VigilError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('VIGIL_CONFIG', message, { ...options, exitCode: 2 })
   }
 }
 
@@ -28,23 +25,12 @@ export class InfrastructureError extends VigilError {
   }
 }
 
-export function isVigilError(error: unknown): error is VigilError {
-  return error instanceof VigilError
-}
-
 /**
- * A known error of any area: each area has its own errors module (plans/ and selectors/ import
- * nothing of the engine), so the CLI recognises the shared shape — a `VIGIL_*` code and an exit code.
+ * A known error of any area: every error class of vigil extends CodedError (plans/errors.ts, the layer
+ * every area imports), so it has a fixed `code` and the exit code the CLI uses; its message explains it.
  */
-export function isKnownError(error: unknown): error is Error & { code: string; exitCode: number } {
-  if (error instanceof VigilError) return true
-  const e = error as { code?: unknown; exitCode?: unknown } | null
-  return (
-    error instanceof Error &&
-    typeof e?.code === 'string' &&
-    e.code.startsWith('VIGIL_') &&
-    typeof e.exitCode === 'number'
-  )
+export function isKnownError(error: unknown): error is CodedError {
+  return error instanceof CodedError
 }
 
 /**

@@ -97,7 +97,7 @@ export async function loadConfig(configPath?: string, cwd: string = process.cwd(
     const reason =
       code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : (error as Error).message
     const d = diagnostic(shown, 1, 1, 'unreadable', `cannot read config: ${reason}`)
-    throw new ConfigError(formatDiagnostic(d), [d], { cause: error })
+    throw new ConfigError(formatDiagnostic(d), { cause: error, diagnostics: [d] })
   }
   const raw = parseConfigText(text, shown)
   return { file, dir: path.dirname(file), found: true, config: withDefaults(raw) }
@@ -133,7 +133,7 @@ export function parseConfigText(text: string, shown: string): Record<string, unk
   }
   if (problems.length > 0) {
     problems.sort(compareDiagnostics)
-    throw new ConfigError(problems.map(formatDiagnostic).join('\n'), problems)
+    throw new ConfigError(problems.map(formatDiagnostic).join('\n'), { diagnostics: problems })
   }
   return value as Record<string, unknown>
 }

@@ -20,14 +20,15 @@ export class CodedError extends Error {
 export class PlansError extends CodedError {}
 
 /**
- * `vigil.config.yaml` is unreadable or invalid. The message holds one `file:line:col message` line per
- * problem; `diagnostics` carries them structured.
+ * `vigil.config.yaml` (or a section of it: the sandbox, the executor, the secrets) is unreadable or invalid:
+ * exit 2. The message holds one `file:line:col message` line per problem; `diagnostics` carries them
+ * structured when the plans area found them. The one config error of every area.
  */
 export class ConfigError extends PlansError {
   readonly diagnostics: readonly PlanDiagnostic[]
-  constructor(message: string, diagnostics: readonly PlanDiagnostic[] = [], options?: { cause?: unknown }) {
-    super('VIGIL_CONFIG', message, options)
-    this.diagnostics = diagnostics
+  constructor(message: string, options?: { cause?: unknown; diagnostics?: readonly PlanDiagnostic[] }) {
+    super('VIGIL_CONFIG', message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.diagnostics = options?.diagnostics ?? []
   }
 }
 

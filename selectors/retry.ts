@@ -8,6 +8,7 @@
  * never retried (a bad key does not get better), whatever `x-should-retry` says.
  */
 import Anthropic from '@anthropic-ai/sdk'
+import { SelectorError } from './errors.js'
 
 /** The longest vigil waits between two attempts, whatever the API asks. */
 export const MAX_RETRY_WAIT_MS = 10_000
@@ -49,7 +50,7 @@ export type GiveUpReason =
   | 'exhausted'
 
 /** Thrown by {@link withRetries}: the attempts stopped, with the last real failure. */
-export class GaveUp extends Error {
+export class GaveUp extends SelectorError {
   constructor(
     readonly reason: GiveUpReason,
     readonly attempts: number,
@@ -59,7 +60,10 @@ export class GaveUp extends Error {
     /** The wait that did not fit (`no-time`). */
     readonly waitMs?: number,
   ) {
-    super(`gave up (${reason}) after ${attempts} attempt(s)`, { cause: last })
+    super('VIGIL_LLM_GAVE_UP', `gave up (${reason}) after ${attempts} attempt(s)`, {
+      cause: last,
+      exitCode: 3,
+    })
   }
 }
 

@@ -2,16 +2,16 @@
  * Selecting values in a JSON document: JSON Pointer (RFC 6901, `/items/0/sku`) and a JSONPath
  * subset (`$.items[0].sku`, `$.items[*].sku`, `$..sku`, `$.items[-1]`, `$.items[?(@.sku == 'tea')].qty`).
  */
+import { VigilError } from '../errors.js'
 import { find, type PointerTarget } from './pointer.js'
 
 /** The outcome of a selection: `found: false` when nothing is there (distinct from a `null` value). */
 export type Selection = PointerTarget
 
-export class SelectorSyntaxError extends Error {
-  readonly code = 'VIGIL_SELECTOR'
+/** A JSON pointer or JSONPath that cannot be read: the plan is wrong (exit 2). */
+export class SelectorSyntaxError extends VigilError {
   constructor(message: string) {
-    super(message)
-    this.name = 'SelectorSyntaxError'
+    super('VIGIL_SELECTOR', message, { exitCode: 2 })
   }
 }
 

@@ -3,6 +3,7 @@ import { Agent, type Dispatcher } from 'undici'
 import type { EvidenceWindow, RecordedRequest, RecordedResponse } from '../verdict.js'
 import { renderCurl } from './curl.js'
 import { Redactor } from './redact.js'
+import { VigilError } from '../errors.js'
 
 export type QueryValue =
   string | number | boolean | null | undefined | ReadonlyArray<string | number | boolean>
@@ -82,8 +83,7 @@ export interface HttpClientOptions {
 const EXCERPT_MARGIN_BYTES = 16 * 1024
 
 /** Network-level failure (refused, reset, timeout): no HTTP response exists. */
-export class HttpNetworkError extends Error {
-  readonly code = 'VIGIL_HTTP_NETWORK'
+export class HttpNetworkError extends VigilError {
   constructor(
     message: string,
     readonly request: RecordedRequest,
@@ -92,8 +92,7 @@ export class HttpNetworkError extends Error {
     /** When it was sent and given up on. */
     readonly window?: EvidenceWindow,
   ) {
-    super(message, options)
-    this.name = 'HttpNetworkError'
+    super('VIGIL_HTTP_NETWORK', message, { ...options, exitCode: 3 })
   }
 }
 

@@ -4,6 +4,7 @@
  * the real one (node-client.ts) wraps @kubernetes/client-node 1.4.
  */
 import type { Duplex } from 'node:stream'
+import { VigilError } from '../errors.js'
 
 /** Object metadata, as far as vigil reads or writes it. */
 export interface KubeMeta {
@@ -74,15 +75,14 @@ export interface KubeClient {
 }
 
 /** An API call failed: `status` is the HTTP status (0 for a network error), `reason` the Status reason. */
-export class KubeApiError extends Error {
+export class KubeApiError extends VigilError {
   constructor(
     message: string,
     readonly status: number,
     readonly reason?: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options)
-    this.name = 'KubeApiError'
+    super('VIGIL_K8S_REQUEST', message, { ...options, exitCode: 3 })
   }
 }
 

@@ -3,10 +3,13 @@
  * running a shell: no variables, globs, pipes or redirections. Services are spawned shell-free so that
  * the process we start is the service itself (signals reach it, its exit code is its own).
  */
+import { VigilError } from '../errors.js'
 
 /** Thrown with a plain sentence; the caller prefixes the config location. */
-export class CommandSyntaxError extends Error {
-  readonly code = 'VIGIL_COMMAND_SYNTAX'
+export class CommandSyntaxError extends VigilError {
+  constructor(message: string) {
+    super('VIGIL_COMMAND_SYNTAX', message, { exitCode: 2 })
+  }
 }
 
 const SHELL_OPERATORS = new Set(['&&', '||', '|', ';', '&', '>', '>>', '<', '2>', '2>&1'])

@@ -1,9 +1,12 @@
 /** Start order of a stack: each service after the services it depends on. */
+import { VigilError } from '../errors.js'
 
-export class DependencyCycleError extends Error {
-  readonly code = 'VIGIL_SANDBOX_CYCLE'
+/** Services that depend on each other in a cycle cannot start: exit 2. */
+export class DependencyCycleError extends VigilError {
   constructor(readonly cycle: string[]) {
-    super(`services depend on each other in a cycle: ${cycle.join(' → ')}`)
+    super('VIGIL_SANDBOX_CYCLE', `services depend on each other in a cycle: ${cycle.join(' → ')}`, {
+      exitCode: 2,
+    })
   }
 }
 

@@ -1,7 +1,7 @@
 /** Starting the candidate (and baseline) sandboxes of a run, from their sources, and stopping it all. */
 import path from 'node:path'
 import type { Redactor } from '../http/redact.js'
-import { InfrastructureError, isVigilError } from '../errors.js'
+import { InfrastructureError, isKnownError } from '../errors.js'
 import { onShutdown } from '../lifecycle.js'
 import { configRedactor, declaredSecrets } from '../vars.js'
 import type { TimingEntry } from '../verdict.js'
@@ -188,7 +188,7 @@ function throwIfAborted(signal: AbortSignal): void {
 }
 
 function redactError(error: unknown, redactor: Redactor): unknown {
-  if (!isVigilError(error)) return error
+  if (!isKnownError(error)) return error
   const message = redactor.text(error.message)
   if (error instanceof InfrastructureError) {
     const tail = error.logTail.map((line) => redactor.text(line))

@@ -4,10 +4,14 @@
  * `{{env.NAME}}` (the environment vigil runs in) and `{{secrets.NAME}}` (the config's secrets, so a
  * service can be given the credentials the plans use without writing them twice).
  */
+import { VigilError } from '../errors.js'
 import { fillPlaceholders, placeholders } from '../template.js'
 
-export class TemplateError extends Error {
-  readonly code = 'VIGIL_SANDBOX_TEMPLATE'
+/** A placeholder of a service's command or env that names nothing known; the caller prefixes the location. */
+export class TemplateError extends VigilError {
+  constructor(message: string) {
+    super('VIGIL_SANDBOX_TEMPLATE', message, { exitCode: 2 })
+  }
 }
 
 const SERVICE_REF = /^services\.([A-Za-z0-9_.-]+?)\.(url|port|host)$/

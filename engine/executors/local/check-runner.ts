@@ -14,17 +14,15 @@ import { lastWindowEnd, logsFor, type LogAttributionOptions } from '../../findin
 import { mergeRepeats } from '../../findings/repeats.js'
 import type { SandboxAddresses } from '../../clients/addresses.js'
 import { isolator } from './isolation.js'
+import { VigilError } from '../../errors.js'
 import { fillPlaceholders } from '../../template.js'
 import type { CheckEvent, CheckResult, Finding, SerializedError } from '../../verdict.js'
 
 /** Why a check's signal was aborted; becomes the errored result's code and message. */
-export class CheckAbort extends Error {
-  constructor(
-    readonly code: 'VIGIL_CHECK_TIMEOUT' | 'VIGIL_CANCELLED' | 'VIGIL_DEADLINE',
-    message: string,
-  ) {
-    super(message)
-    this.name = 'CheckAbort'
+export class CheckAbort extends VigilError {
+  declare readonly code: 'VIGIL_CHECK_TIMEOUT' | 'VIGIL_CANCELLED' | 'VIGIL_DEADLINE'
+  constructor(code: 'VIGIL_CHECK_TIMEOUT' | 'VIGIL_CANCELLED' | 'VIGIL_DEADLINE', message: string) {
+    super(code, message, { exitCode: 3 })
   }
 }
 

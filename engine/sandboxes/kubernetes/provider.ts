@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto'
 import os from 'node:os'
 import path from 'node:path'
 import { parseDuration } from '../../../plans/duration.js'
-import { InfrastructureError, isVigilError } from '../../errors.js'
+import { InfrastructureError } from '../../errors.js'
 import {
   KubeApiError,
   connectCluster,
@@ -221,7 +221,7 @@ function throwIfCancelled(ctx: SandboxStartContext): void {
 }
 
 function asVigilError(error: unknown, ctx: SandboxStartContext): unknown {
-  if (isVigilError(error)) return error
+  // A failed API call says which sandbox it was for; any other known error already says enough.
   if (error instanceof KubeApiError)
     return new KubernetesApiError(`${ctx.name} sandbox: ${error.message}`, { cause: error })
   return error
