@@ -65,8 +65,17 @@ function quoteList(items: readonly unknown[]): string {
 /**
  * Rewrites ajv's errors into plain sentences, one per problem: alternatives (`anyOf`/`oneOf`) collapse
  * into one message, or into the errors of the branch that fits the value best.
+ * `within` is where the validated value sits in a larger document (`/sandbox` for a sandbox section of
+ * the config): messages name the whole path, pointers stay relative to the value.
  */
-export function translateErrors(errors: readonly ErrorObject[], root: string): SchemaIssue[] {
+export function translateErrors(errors: readonly ErrorObject[], root: string, within = ''): SchemaIssue[] {
+  if (within !== '') {
+    const moved = errors.map((e) => ({ ...e, instancePath: within + e.instancePath }))
+    return translateErrors(moved, root).map((issue) => ({
+      ...issue,
+      pointer: issue.pointer.startsWith(within) ? issue.pointer.slice(within.length) : issue.pointer,
+    }))
+  }
   const issues: SchemaIssue[] = []
   const compounds = errors
     .filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')

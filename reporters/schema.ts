@@ -2,9 +2,7 @@
  * The verdict's published JSON Schema (draft 2020-12) and a validator for it.
  * The schema file ships in the package as `reporters/schema/verdict.json`.
  */
-import { Ajv2020 } from 'ajv/dist/2020.js'
-import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js'
-import addFormats from 'ajv-formats'
+import { validatorFor, type ErrorObject } from '../plans/ajv.js'
 import schema from './schema/verdict.json' with { type: 'json' }
 import type { Verdict } from '../engine/verdict.js'
 
@@ -17,23 +15,13 @@ export const verdictSchema: Readonly<Record<string, unknown>> = schema
 /** The outcome of {@link validateVerdict}: either valid, or the reasons it is not. */
 export type VerdictValidation = { valid: true; errors: [] } | { valid: false; errors: string[] }
 
-let compiled: ValidateFunction | undefined
-
-/** Compiled once, on first use: most runs never validate a verdict. */
-function validator(): ValidateFunction {
-  if (compiled) return compiled
-  const ajv = new Ajv2020({ allErrors: true, strict: true })
-  addFormats.default(ajv, ['date-time'])
-  compiled = ajv.compile(schema)
-  return compiled
-}
-
 /**
  * Validates a value (a verdict object, or a parsed JSON report) against the schema.
  * Errors read `/plans/0/checks/1 must have required property 'note'`, sorted, one per problem.
  */
 export function validateVerdict(value: unknown): VerdictValidation {
-  const validate = validator()
+  // Compiled on first use, once: most runs never validate a verdict.
+  const validate = validatorFor(schema)
   if (validate(value)) return { valid: true, errors: [] }
   return { valid: false, errors: formatErrors(validate.errors ?? []) }
 }

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { Ajv, type ValidateFunction } from 'ajv'
+import { validatorFor } from '../plans/ajv.js'
 import { SelectionRecordError } from './errors.js'
 import type { ChangedFile, FileStatus, RejectedPlan, SelectedPlan, TokenUsage } from './types.js'
 
@@ -78,14 +78,9 @@ export function summariseFile(file: ChangedFile): DiffFileSummary {
   return out
 }
 
-/** The record's validator, compiled on first use: `vigil select` writes records and never reads one. */
-let validator: ValidateFunction<SelectionRecord> | undefined
-
 /** Validates a parsed record; `where` starts error messages. Throws {@link SelectionRecordError}. */
 export function parseSelectionRecord(value: unknown, where: string): SelectionRecord {
-  const validate = (validator ??= new Ajv({ allErrors: true, strict: true }).compile<SelectionRecord>(
-    selectionRecordSchema,
-  ))
+  const validate = validatorFor<SelectionRecord>(selectionRecordSchema)
   if (validate(value)) return value
   const detail = (validate.errors ?? [])
     .slice(0, 5)

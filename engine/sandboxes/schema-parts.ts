@@ -8,7 +8,7 @@ export const durationSchema = {
     {
       type: 'string',
       pattern: '^\\s*(\\d+(\\.\\d+)?(ms|s|m|h))+\\s*$',
-      errorMessage: 'must be a duration such as 500ms, 15s, 2m or 1h (or a number of milliseconds)',
+      'x-pattern': 'must be a duration such as 500ms, 15s, 2m or 1h (or a number of milliseconds)',
     },
   ],
 }

@@ -172,9 +172,11 @@ describe('kubernetes sandbox config', () => {
       } catch (error) {
         message = (error as Error).message
       }
-      expect(message).toMatch(/vigil\.config\.yaml:5:\d+ sandbox\.services\.orders\.port: must be <= 65535/)
       expect(message).toMatch(
-        /vigil\.config\.yaml:3:3 sandbox: unknown property "acess"; expected one of .*access.* \(did you mean "access"\?\)/,
+        /vigil\.config\.yaml:5:\d+ sandbox\.services\.orders\.port must be <= 65535, got 80000/,
+      )
+      expect(message).toMatch(
+        /vigil\.config\.yaml:3:3 unknown property "acess" in sandbox; expected one of .*access.* \(did you mean "access"\?\)/,
       )
     } finally {
       await rm(dir, { recursive: true, force: true })

@@ -9,16 +9,21 @@ import { readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { $RefParser, type FileInfo } from '@apidevtools/json-schema-ref-parser'
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
-import { Ajv2020 } from 'ajv/dist/2020.js'
-import addFormats from 'ajv-formats'
+import type { Ajv } from 'ajv'
+import {
+  createAjv,
+  dialectOf,
+  type Dialect,
+  type ErrorObject,
+  type ValidateFunction,
+} from '../../../plans/ajv.js'
 import { enumPaths, type EnumPaths } from './enums.js'
 import { insideRoots, projectRoot, realLocation } from '../../../plans/files.js'
 import { ContractSourceError } from './errors.js'
 import { get as getPointer, join, uriFragment } from '../pointer.js'
 import { clipValue } from '../values.js'
 
-export type Dialect = 'draft-07' | '2020-12'
+export { dialectOf, type Dialect }
 
 /** A loaded schema document: a JSON Schema file or an OpenAPI document (converted for ajv). */
 export interface SchemaDocument {
@@ -51,35 +56,6 @@ export interface SchemaViolation {
   expected: unknown
   /** The value found there (clipped); undefined when missing. */
   actual: unknown
-}
-
-const OPENAPI_FORMATS: Record<string, (value: string | number) => boolean> = {
-  int32: (v) => Number.isInteger(v) && (v as number) >= -(2 ** 31) && (v as number) < 2 ** 31,
-  int64: (v) => Number.isInteger(v),
-  float: (v) => typeof v === 'number',
-  double: (v) => typeof v === 'number',
-  byte: (v) => typeof v === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(v) && v.length % 4 === 0,
-  binary: () => true,
-  password: () => true,
-}
-
-function createAjv(dialect: Dialect): Ajv {
-  const options = { strict: false, allErrors: true, logger: false, validateSchema: false } as const
-  const ajv = dialect === '2020-12' ? new Ajv2020(options) : new Ajv(options)
-  addFormats.default(ajv)
-  for (const [name, check] of Object.entries(OPENAPI_FORMATS)) {
-    ajv.addFormat(name, {
-      type: name.startsWith('int') || name === 'float' || name === 'double' ? 'number' : 'string',
-      validate: check,
-    } as never)
-  }
-  return ajv
-}
-
-/** The dialect of a JSON Schema document, from its `$schema`. */
-export function dialectOf(document: Record<string, unknown>): Dialect {
-  const uri = typeof document.$schema === 'string' ? document.$schema : ''
-  return /2019-09|2020-12/.test(uri) ? '2020-12' : 'draft-07'
 }
 
 /**
@@ -215,7 +191,7 @@ export class SchemaRegistry {
 
   private instance(dialect: Dialect): Ajv {
     let ajv = this.ajv.get(dialect)
-    if (!ajv) this.ajv.set(dialect, (ajv = createAjv(dialect)))
+    if (!ajv) this.ajv.set(dialect, (ajv = createAjv({ dialect, documents: true })))
     return ajv
   }
 }

@@ -1,5 +1,6 @@
 /** The `executor:` section of vigil.config.yaml for `kind: kubernetes`: how checks run as Jobs. */
-import { Ajv, type ValidateFunction } from 'ajv'
+import { validatorFor } from '../../../plans/ajv.js'
+import { translateErrors } from '../../../plans/schema-errors.js'
 import { parseDuration } from '../../../plans/duration.js'
 import { ConfigError } from '../../errors.js'
 
@@ -58,23 +59,15 @@ export const jobExecutorSchema = {
   },
 }
 
-/** Compiled on first use: only a run on the kubernetes executor validates its section. */
-let validator: ValidateFunction | undefined
-
 /** Validates the `executor` section; `where` is the config file, for messages. */
 export function resolveJobOptions(raw: Record<string, unknown>, where: string): ResolvedJobOptions {
-  const validate = (validator ??= new Ajv({ allErrors: true, strict: false }).compile<unknown>(
-    jobExecutorSchema,
-  ))
   const section: Record<string, unknown> = { ...raw, kind: 'kubernetes' }
+  const validate = validatorFor(jobExecutorSchema)
   const valid: boolean = validate(section)
   if (!valid) {
-    const lines = (validate.errors ?? []).map((e) => {
-      const key = `executor${e.instancePath.replaceAll('/', '.')}`
-      const extra =
-        e.keyword === 'additionalProperties' ? ` ${JSON.stringify(e.params.additionalProperty)}` : ''
-      return `${where} ${key}: ${e.message}${extra}`
-    })
+    const lines = translateErrors(validate.errors ?? [], 'config', '/executor').map(
+      (issue) => `${where} ${issue.message}`,
+    )
     throw new ConfigError(
       lines.join('\n') +
         (section.image === undefined ? '\n(the kubernetes executor runs vigil from `executor.image`)' : ''),

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto'
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import Anthropic from '@anthropic-ai/sdk'
-import { Ajv } from 'ajv'
+import { validatorFor } from '../../../plans/ajv.js'
 import { stringify } from 'yaml'
 import { loadPlans } from '../../../plans/loader.js'
 import { formatDiagnostic } from '../../../plans/diagnostics.js'
@@ -224,7 +224,7 @@ export async function suggestCases(options: SuggestOptions): Promise<SuggestResu
   return { file: plan.file, cases, replaced: written.replaced, text: written.text, model: options.model }
 }
 
-const validators = new Map<number, ReturnType<Ajv['compile']>>()
+const toolSchemas = new Map<number, Record<string, unknown>>()
 
 /** The cases of a reply, or a SuggestError naming everything wrong with it. */
 export function readCases(
@@ -242,12 +242,9 @@ export function readCases(
       `${where}: the reply has no ${TOOL_NAME} call (got ${got || 'nothing'}); the plan is unchanged`,
     )
   }
-  let validate = validators.get(maxCases)
-  if (!validate)
-    validators.set(
-      maxCases,
-      (validate = new Ajv({ allErrors: true, strict: false }).compile(toolSchema(maxCases))),
-    )
+  let schema = toolSchemas.get(maxCases)
+  if (!schema) toolSchemas.set(maxCases, (schema = toolSchema(maxCases)))
+  const validate = validatorFor(schema)
   if (!validate(call.input)) {
     const errors = (validate.errors ?? [])
       .slice(0, 5)

@@ -13,7 +13,7 @@ const httpUrl = {
   type: 'string',
   pattern: '^https?://',
   description: 'Base URL, e.g. http://127.0.0.1:8080',
-  errorMessage: 'must be an http:// or https:// URL',
+  'x-pattern': 'must be an http:// or https:// URL',
 }
 
 export const urlSchema: JsonSchema = {

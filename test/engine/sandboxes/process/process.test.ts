@@ -272,12 +272,12 @@ sandbox:
     [
       'a misspelt key',
       `  services:\n    a:\n      command: x\n      redy: { http: /health }\n`,
-      /^vigil\.config\.yaml:7:7 sandbox\.services\.a: unknown property "redy"; expected one of command, cwd, dependsOn, env, port, prepare, ready, stopTimeout, version \(did you mean "ready"\?\)$/,
+      /^vigil\.config\.yaml:7:7 unknown property "redy" in sandbox\.services\.a; expected one of [^)]*\bprepare\b[^)]*\bversion\b[^)]*  \(did you mean "ready"\?\)$/,
     ],
     [
       'a wrong type',
       `  services:\n    a: { command: x, ready: { timeout: soon } }\n`,
-      /^vigil\.config\.yaml:5:31 sandbox\.services\.a\.ready\.timeout: must be a duration such as 500ms, 15s, 2m or 1h \(or a number of milliseconds\)$/,
+      /^vigil\.config\.yaml:5:31 sandbox\.services\.a\.ready\.timeout must be a duration such as 500ms, 15s, 2m or 1h \(or a number of milliseconds\), got "soon"$/,
     ],
     [
       'shell syntax in a command',

@@ -68,7 +68,7 @@ sandbox:
     api: ftp://127.0.0.1/
 `),
     ).rejects.toThrow(
-      /vigil\.config\.yaml:5:5 sandbox\.services\.api: must be an http:\/\/ or https:\/\/ URL$/,
+      /vigil\.config\.yaml:5:5 sandbox\.services\.api must be an http:\/\/ or https:\/\/ URL, got "ftp:\/\/127\.0\.0\.1\/"$/,
     )
   })
 })
