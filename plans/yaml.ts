@@ -1,6 +1,6 @@
+import { FAILSAFE_SCHEMA, Type, load, type LoadOptions } from 'js-yaml'
 import { Composer, Parser, YAMLParseError, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml'
 import type { CST, Document, Node, Pair } from 'yaml'
-import { fastParseYaml } from './fast-yaml.js'
 import { split } from './pointer.js'
 
 /** A YAML text parsed; node positions are computed on first use, for locating problems. */
@@ -37,11 +37,12 @@ export function yamlDepthProblem(text: string): { offset: number; message: strin
 }
 
 /**
- * Parses YAML (1.2, core schema). Plain documents take the fast path and build their positions only when
- * asked; everything else goes through the `yaml` package's full parser.
+ * Parses YAML (1.2, core schema). A document js-yaml reads without trouble takes that path and builds its
+ * positions only when asked; everything else — an error, nesting past the limit, an alias, an empty
+ * document — goes through the `yaml` package's full parser, whose errors and positions diagnostics use.
  */
 export function parseYaml(text: string): ParsedYaml {
-  const fast = fastParseYaml(text, MAX_YAML_DEPTH)
+  const fast = quickParse(text)
   if (fast) return new FastParsed(text, fast.value)
   // yaml's parser is iterative; its composer and toJS recurse per level: measure depth between the two.
   const tokens = Array.from(new Parser().parse(text))
@@ -108,6 +109,114 @@ function firstTooDeep(tokens: readonly CST.Token[]): number | undefined {
     }
   }
   return undefined
+}
+
+const NULL = /^(?:~|null|Null|NULL)?$/
+const BOOL = /^(?:true|True|TRUE|false|False|FALSE)$/
+const INT = /^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$/
+const FLOAT =
+  /^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/
+
+/** Whether a plain scalar may be a number: most are words, and are told apart by their first character. */
+function numeric(text: string): boolean {
+  const c = text.charCodeAt(0)
+  return (c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46 // 0-9 - + .
+}
+
+/**
+ * YAML 1.2's core schema, as the `yaml` package reads it (and as plans always meant): js-yaml's own core
+ * schema differs at the edges (`0b101`, `-0x1F` and `+0o7` are numbers there, `-.5` a string), so the four
+ * scalar types are defined here from the YAML 1.2.2 specification's regular expressions (10.3.2). Keys and
+ * values such as `yes`, `no`, `on`, `off`, `y`, `n` and timestamps stay strings, as in YAML 1.2.
+ */
+const CORE_1_2 = FAILSAFE_SCHEMA.extend({
+  implicit: [
+    new Type('tag:yaml.org,2002:null', {
+      kind: 'scalar',
+      resolve: (text: string) => text.length <= 4 && NULL.test(text),
+      construct: () => null,
+    }),
+    new Type('tag:yaml.org,2002:bool', {
+      kind: 'scalar',
+      resolve: (text: string) => (text.length === 4 || text.length === 5) && BOOL.test(text),
+      construct: (text: string) => text[0] === 't' || text[0] === 'T',
+    }),
+    new Type('tag:yaml.org,2002:int', {
+      kind: 'scalar',
+      resolve: (text: string) => numeric(text) && INT.test(text),
+      construct: (text: string) =>
+        text.startsWith('0o')
+          ? parseInt(text.slice(2), 8)
+          : text.startsWith('0x')
+            ? parseInt(text.slice(2), 16)
+            : parseInt(text, 10),
+    }),
+    new Type('tag:yaml.org,2002:float', {
+      kind: 'scalar',
+      resolve: (text: string) => numeric(text) && FLOAT.test(text),
+      construct: (text: string) => {
+        const lower = text.toLowerCase()
+        if (lower.endsWith('nan')) return NaN
+        if (lower.endsWith('inf')) return text[0] === '-' ? -Infinity : Infinity
+        return parseFloat(text)
+      },
+    }),
+  ],
+})
+
+/**
+ * Keys js-yaml turns into other strings than the `yaml` package does — a collection as a key (`[a]: x`,
+ * `{a: 1}: x`, `? …`, and in a flow mapping `{ a: 1, [b] }`), a null key (`~: x`, `null: x`, `: x`) — found
+ * by their look. A false alarm (a list of flow mappings, `[{…}, {…}]`) only costs the slower path.
+ */
+const ODD_KEY =
+  /,[ \t]*[[{]|\{[ \t]*\[|\{[ \t]+\{|[\]}][ \t]*:(?:[\s,[\]{}]|$)|(?:^|[\s{,[])\?(?:[ \t]|$)|(?:^|[\s{,[])(?:~|null|Null|NULL)?[ \t]*:(?:[\s,[\]{}]|$)/m
+
+/**
+ * True when a line opens more flow brackets than it closes, or closes more: a flow collection over several
+ * lines, or a double-quoted scalar over several lines. YAML 1.2 wants their lines indented deeper than
+ * their parent; the `yaml` package enforces that and js-yaml does not, so such a text is read by the `yaml`
+ * package (a JSON body in a block scalar lands here too, at the cost of the slower path).
+ */
+function multiLineFlow(text: string): boolean {
+  let depth = 0
+  let quotes = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    // { [ open, } ] close, a " not after a backslash opens or closes a quoted scalar.
+    if (c === 123 || c === 91) depth++
+    else if (c === 125 || c === 93) depth--
+    else if (c === 34 && text.charCodeAt(i - 1) !== 92) quotes++
+    else if (c === 10 && (depth !== 0 || quotes % 2 !== 0)) return true
+  }
+  return false
+}
+
+/**
+ * What js-yaml forgives and YAML 1.2 (and so the `yaml` package) does not, which must stay an error: a tab
+ * where indentation could be, a comment glued to a token (`}#`, `"x"#`); and anchors and aliases, whose
+ * names and expansion the `yaml` package bounds.
+ */
+const UNFORGIVEN = /\t|[\]}"']#|(?:^|[\s[{,])[&*]\S/m
+
+/**
+ * js-yaml's reading of a document, or undefined when the `yaml` package must read it: js-yaml found an
+ * error (the `yaml` package then says where, in its words), nesting past MAX_YAML_DEPTH, an empty document,
+ * an anchor or alias (expanded with the `yaml` package's bound on aliases), a key of another kind
+ * than a string, number or boolean, or a flow collection over several lines: the shapes where the two
+ * read a text differently.
+ */
+export function quickParse(text: string): { value: unknown } | undefined {
+  if (ODD_KEY.test(text) || UNFORGIVEN.test(text) || multiLineFlow(text)) return undefined
+  let value: unknown
+  try {
+    // js-yaml 4.3 bounds nesting with `maxDepth` (its types do not list it yet).
+    value = load(text, { schema: CORE_1_2, maxDepth: MAX_YAML_DEPTH } as LoadOptions)
+  } catch {
+    return undefined
+  }
+  if (value === undefined) return undefined
+  return { value }
 }
 
 /** A document the fast path took: no errors, and positions parsed only when first asked for. */
