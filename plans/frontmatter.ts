@@ -1,8 +1,7 @@
-import matter from 'gray-matter'
 import { parseYaml } from './yaml.js'
 import type { ParsedYaml } from './yaml.js'
 
-/** The frontmatter of a plan file, split by gray-matter and parsed by `yaml` with positions kept. */
+/** The frontmatter of a plan file, parsed as YAML with positions kept. */
 export interface Frontmatter {
   /** The file starts with a `---` line. */
   present: boolean
@@ -10,7 +9,7 @@ export interface Frontmatter {
   closed: boolean
   /** The language after the opening `---` (`yaml` when none). */
   language: string
-  /** The parsed YAML; undefined when the block is empty or not YAML. */
+  /** The parsed YAML; undefined when the block is empty (blank lines and comments) or not YAML. */
   yaml?: ParsedYaml
   /** File offset at which the frontmatter text (and so the YAML's offsets) starts. */
   base: number
@@ -18,38 +17,15 @@ export interface Frontmatter {
   contentOffset: number
 }
 
-const refuse = (): never => {
-  // gray-matter ships a `javascript` engine that evals the frontmatter; plans must never run code on load.
-  throw new Error('only YAML frontmatter is supported')
-}
-
-/** What the YAML engine parsed in the current (synchronous) gray-matter call. */
-let lastParsed: ParsedYaml | undefined
-
-const yamlEngine = {
-  parse(text: string): object {
-    lastParsed = parseYaml(text)
-    const value = lastParsed.value
-    return value !== null && typeof value === 'object' ? value : {}
-  },
-}
-
-/** One options object for every call: gray-matter copies it, so it is built once, not per plan. */
-const MATTER_OPTIONS = {
-  language: 'yaml',
-  engines: {
-    yaml: yamlEngine,
-    yml: yamlEngine,
-    javascript: refuse,
-    js: refuse,
-    coffee: refuse,
-    json: refuse,
-  },
-}
+/** Comment lines, which alone make a frontmatter empty. */
+const COMMENT_LINE = /^\s*#[^\n]+/gm
 
 /**
- * Splits `source` (without BOM) into frontmatter and body. gray-matter does the splitting; its YAML engine
- * is replaced by `yaml` so every key and value keeps its position for diagnostics.
+ * Splits `source` (without BOM) into frontmatter and body, the way gray-matter (and so most Markdown tools)
+ * do: the frontmatter opens with `---` on the first line, optionally followed by its language, and closes
+ * at the next line that starts with `---`; the body starts after that delimiter and one line break. Only
+ * YAML is read: any other language (`---js`, `---json`, `---coffee`) is reported by the caller and its text
+ * is never parsed, let alone run.
  */
 export function splitFrontmatter(source: string): Frontmatter {
   const none: Frontmatter = { present: false, closed: false, language: 'yaml', base: 0, contentOffset: 0 }
@@ -63,14 +39,10 @@ export function splitFrontmatter(source: string): Frontmatter {
   if (language !== 'yaml' && language !== 'yml') {
     return { present: true, closed, language, base, contentOffset: source.length }
   }
-  // gray-matter copies its whole input into a Buffer (`file.orig`); given only the frontmatter and its
-  // closing line, it splits the same way without encoding the body of every plan.
-  const lineAfter = closed ? source.indexOf('\n', closing + 4) : -1
-  const head = lineAfter === -1 ? source : source.slice(0, lineAfter + 1)
-  lastParsed = undefined
-  const file = matter(head, MATTER_OPTIONS)
-  const parsed = lastParsed as ParsedYaml | undefined
-  lastParsed = undefined
-  const contentOffset = closed ? head.length - file.content.length : source.length
-  return { present: true, closed, language, ...(parsed ? { yaml: parsed } : {}), base, contentOffset }
+  let contentOffset = closed ? closing + 4 : source.length
+  if (source[contentOffset] === '\r') contentOffset++
+  if (source[contentOffset] === '\n') contentOffset++
+  const text = source.slice(base, closed ? closing : source.length)
+  const empty = text.replace(COMMENT_LINE, '').trim() === ''
+  return { present: true, closed, language, ...(empty ? {} : { yaml: parseYaml(text) }), base, contentOffset }
 }

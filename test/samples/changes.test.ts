@@ -1,12 +1,12 @@
 import { readFile, readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { Ajv } from 'ajv'
-import matter from 'gray-matter'
 import picomatch from 'picomatch'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { call } from './http.js'
 import { CHANGES_DIR, copyShop, touchedFiles } from './patched-shop.js'
 import { SHOP_ROOT, startShop, type RunningShop } from './shop-helper.js'
+import { splitFrontmatter } from '../../plans/frontmatter.js'
 
 /** The shop's plans and their paths (relative to samples/shop), as agreed between the plan authors. */
 const PLANS: Record<string, { kind: string; paths: string[] }> = {
@@ -83,7 +83,12 @@ describe('labelled changes', () => {
   )
 
   it('agrees with the checkout-flow plan file on its paths and check name', async () => {
-    const plan = matter(await readFile(path.join(SHOP_ROOT, 'plans', 'checkout-flow.md'), 'utf8'))
+    const text = await readFile(path.join(SHOP_ROOT, 'plans', 'checkout-flow.md'), 'utf8')
+    const front = splitFrontmatter(text)
+    const plan = {
+      data: front.yaml?.value as { name: string; paths: string[] },
+      content: text.slice(front.contentOffset),
+    }
     expect(plan.data.name).toBe('checkout-flow')
     expect([...plan.data.paths].sort()).toEqual([...PLANS['checkout-flow']!.paths].sort())
     for (const name of CHANGES) {
