@@ -18,7 +18,7 @@ export interface LoadPlansOptions {
   cwd?: string
   /**
    * Block schema of each check kind; its keys are the kinds a fence may name.
-   * @default defaultCheckSchemas (the minimal schemas shipped in plans/schema/checks/)
+   * @default defaultCheckSchemas (the kinds' schemas as shipped in plans/schema/checks/)
    */
   checkSchemas?: Readonly<Record<string, JsonSchema>>
   /**

@@ -8,8 +8,9 @@ import lintReport from './schema/lint-report.json' with { type: 'json' }
 import type { JsonSchema } from './types.js'
 
 /**
- * Minimal block schemas for the four check kinds, used for any kind the engine's registry does not define
- * yet. A kind's own `meta.schema` replaces its entry (see engine/run/load-plans.ts).
+ * The check kinds' block schemas as shipped for editors, generated from each kind's own `meta.schema` by
+ * `npm run schemas` (engine/run/check-schemas.ts; a test fails when they are stale or a kind has none).
+ * plans/ validates with them when it is given no registry; a run passes the registry's own objects.
  */
 export const defaultCheckSchemas: Readonly<Record<string, JsonSchema>> = Object.freeze({
   contract: contract as JsonSchema,

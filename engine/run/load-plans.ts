@@ -1,22 +1,20 @@
-/**
- * Loading plans for a run: the config's plan roots, with each check kind's block schema taken from the
- * engine's registry and, for kinds it does not define yet, the minimal schemas shipped in plans/schema/checks/.
- */
+/** Loading plans for a run: the config's plan roots, with each check kind's block schema from the registry. */
 import path from 'node:path'
 import type { LoadedConfig } from '../../plans/config.js'
 import { fileRoots } from '../../plans/files.js'
 import { loadPlans } from '../../plans/loader.js'
 import type { LoadPlansResult } from '../../plans/loader.js'
-import { defaultCheckSchemas } from '../../plans/schemas.js'
 import type { JsonSchema } from '../../plans/types.js'
 import { checkKinds } from '../kinds/index.js'
 
-/** Block schema per check kind: the registry's schema wins over the shipped fallback. */
+/** Block schema per check kind, from the registry: the word a fence uses → the kind's `meta.schema`. */
 export function checkSchemas(): Record<string, JsonSchema> {
-  const fromRegistry = Object.entries(checkKinds as Record<string, { meta: { schema: JsonSchema } }>).map(
-    ([name, kind]) => [name, kind.meta.schema] as const,
+  return Object.fromEntries(
+    Object.entries(checkKinds as Record<string, { meta: { schema: JsonSchema } }>).map(([name, kind]) => [
+      name,
+      kind.meta.schema,
+    ]),
   )
-  return { ...defaultCheckSchemas, ...Object.fromEntries(fromRegistry) }
 }
 
 /**

@@ -1,11 +1,13 @@
 /**
  * Loading and validating 1,000 generated plans (a few checks each) against reading the same files' bytes,
- * in the same run. Goals: at most 3x the read cost, and under 300 ms in total.
+ * in the same run, with the block schemas of the kinds' registry, as a run and `vigil plans lint` load
+ * them. Goals: at most 3x the read cost, and under 300 ms in total.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { loadPlans } from '../../plans/index.js'
+import { checkSchemas } from '../../engine/run/load-plans.js'
 import { median, timeRuns } from './harness.js'
 import type { Bench } from './harness.js'
 
@@ -117,7 +119,8 @@ export const bench: Bench = {
         files.push(file)
         bytes += Buffer.byteLength(text)
       }
-      const first = await loadPlans({ roots: ['plans'], cwd: dir })
+      const schemas = checkSchemas()
+      const first = await loadPlans({ roots: ['plans'], cwd: dir, checkSchemas: schemas })
       const errors = first.diagnostics.filter((d) => d.severity === 'error').length
       if (first.plans.length !== PLAN_COUNT || errors > 0) {
         throw new Error(`generated plans should all load: ${first.plans.length} loaded, ${errors} errors`)
@@ -129,7 +132,7 @@ export const bench: Bench = {
 
       // Interleaved, so both sides see the same machine: the ratio is the median of per-pair ratios.
       const readOnce = () => Promise.all(files.map((f) => readFile(f, 'utf8')))
-      const loadOnce = () => loadPlans({ roots: ['plans'], cwd: dir })
+      const loadOnce = () => loadPlans({ roots: ['plans'], cwd: dir, checkSchemas: schemas })
       const reads: number[] = []
       const loads: number[] = []
       const ratios: number[] = []

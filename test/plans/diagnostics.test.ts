@@ -51,6 +51,7 @@ const cases: Array<{ name: string; files: string[]; lines: string[] }> = [
     lines: [
       'missing-field.md:1:1 missing required property "title"',
       'missing-field.md:6:1 e2e: missing required property "steps"',
+      'missing-field.md:7:1 e2e: unknown property "service"; expected one of steps',
     ],
   },
   {
@@ -111,7 +112,7 @@ const cases: Array<{ name: string; files: string[]; lines: string[] }> = [
     name: 'errors inside an indented fence are file positions',
     files: ['nested-errors.md'],
     lines: [
-      'nested-errors.md:13:7 e2e: missing required property "request" or "run" in steps[1]',
+      'nested-errors.md:13:7 e2e: missing required property "request" in steps[1]',
       'nested-errors.md:14:16 e2e: steps[1].capture must be a mapping, got 3',
     ],
   },
