@@ -8,20 +8,27 @@
  *   published schemas in strict mode, where a mistake in a schema shows);
  * - formats from ajv-formats (and, in vigil's own schemas, `duration` is vigil's: `500ms`, `30s`);
  * - for vigil's own schemas, `verbose` (messages quote the offending value and read the parent schema)
- *   and the annotations the messages use (schema-errors.ts) and `x-file` (files.ts);
+ *   and the annotations the messages use (schema-errors.ts) and `x-file` (files.ts); their validators are
+ *   generated at build time into the built package (see validatorFor), so the CLI compiles none;
  * - for users' documents, OpenAPI's formats (int32, byte…), no meta-schema check (OpenAPI 3.0 schemas are
  *   not quite JSON Schema) and no annotations of vigil's.
  */
-import { Ajv } from 'ajv'
-import type { ErrorObject, ValidateFunction } from 'ajv'
-import { Ajv2020 } from 'ajv/dist/2020.js'
-import addFormatsModule from 'ajv-formats'
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import type { Ajv, CodeKeywordDefinition, ErrorObject, KeywordCxt, ValidateFunction } from 'ajv'
+import type * as AjvModule from 'ajv'
+import type * as Ajv2020Module from 'ajv/dist/2020.js'
+import type * as Codegen from 'ajv/dist/compile/codegen/index.js'
 import { isDurationString } from './duration.js'
 import type { JsonSchema } from './types.js'
 
-// ajv-formats is CommonJS with a default export; under nodenext the default import is the module itself.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
-  addFormatsModule) as unknown as (ajv: Ajv) => Ajv
+// Ajv itself (its compiler is most of what it weighs) loads only when a schema must be compiled: the built
+// CLI validates vigil's own schemas with code generated at build time (see validatorFor).
+const load = createRequire(import.meta.url)
+const ajvModule = () => load('ajv') as typeof AjvModule
+const codegen = () => load('ajv/dist/compile/codegen') as typeof Codegen
 
 /** The JSON Schema dialects vigil reads: draft-07 (and 04/06, close enough) and 2020-12 (and 2019-09). */
 export type Dialect = 'draft-07' | '2020-12'
@@ -33,6 +40,8 @@ export interface AjvOptions {
   documents?: boolean
   /** Ajv's strict mode, for tests of vigil's own schemas. @default false */
   strict?: boolean
+  /** Keep the generated code, for {@link standaloneValidator}. @default false */
+  source?: boolean
 }
 
 /** OpenAPI's formats beyond JSON Schema's. */
@@ -55,6 +64,7 @@ export function dialectOf(schema: Readonly<Record<string, unknown>>): Dialect {
 /** A new Ajv instance configured as vigil validates; most callers want {@link validatorFor}. */
 export function createAjv(options: AjvOptions = {}): Ajv {
   const documents = options.documents ?? false
+  const source = options.source ?? false
   const settings = {
     allErrors: true,
     strict: options.strict ?? false,
@@ -62,35 +72,59 @@ export function createAjv(options: AjvOptions = {}): Ajv {
     strictRequired: false,
     allowUnionTypes: true,
     logger: false as const,
-    // No optimising pass: compiling the kinds' schemas is most of what `vigil plans lint` costs, and ajv's
-    // optimiser over the generated code takes about 40% of it (the shop's lint: 620 -> 510 ms CPU), while
-    // loading 1,000 plans validates no slower (test/bench/plans.bench.ts).
-    code: { optimize: false },
-    ...(documents ? { validateSchema: false } : { verbose: true }),
+    // No optimising pass at run time: compiling the kinds' schemas was most of what `vigil plans lint`
+    // cost, and ajv's optimiser over the generated code takes about 40% of it (the shop's lint: 620 -> 510
+    // ms CPU), while loading 1,000 plans validates no slower (test/bench/plans.bench.ts). Code generated at
+    // build time is optimised, and its formats come from the module validatorFor fills.
+    code: source
+      ? { source: true, formats: codegen()._`require(${`./${FORMATS_FILE}`})` }
+      : { optimize: false },
+    ...(documents ? { validateSchema: false } : { verbose: true, passContext: true }),
   }
-  const ajv = options.dialect === '2020-12' ? (new Ajv2020(settings) as unknown as Ajv) : new Ajv(settings)
-  addFormats(ajv)
+  const { Ajv } = ajvModule()
+  const ajv =
+    options.dialect === '2020-12'
+      ? (new (load('ajv/dist/2020') as typeof Ajv2020Module).Ajv2020(settings) as unknown as Ajv)
+      : new Ajv(settings)
+  ;(load('ajv-formats') as (ajv: Ajv) => Ajv)(ajv)
   if (documents) {
     // A user's `format: duration` is ISO 8601's (P3D), as ajv-formats reads it; vigil's own is `30s`.
     for (const [name, format] of Object.entries(OPENAPI_FORMATS)) ajv.addFormat(name, format as never)
     return ajv
   }
-  ajv.addFormat('duration', { type: 'string', validate: isDurationString })
+  ajv.addFormat('duration', DURATION)
   // Annotations our schemas use to phrase messages (see schema-errors.ts).
   for (const keyword of ['x-hint', 'x-code', 'x-pattern', 'x-pattern-code'])
     ajv.addKeyword({ keyword, schemaType: 'string' })
-  // `x-file: <role>` marks a string that names a file the plan reads (plans/files.ts checks where it leads).
-  ajv.addKeyword({
+  ajv.addKeyword(xFile())
+  return ajv
+}
+
+/** vigil's `duration` format (`500ms`, `30s`), the same object at run time and in generated code. */
+const DURATION = { type: 'string' as const, validate: isDurationString }
+
+/**
+ * `x-file: <role>` marks a string that names a file the plan reads (plans/files.ts checks where it leads).
+ * The keyword generates code (so it can be compiled ahead of time) that adds each such string to the
+ * `files` of the context the validator is called with (`validate.call({ files }, data)`; ajv's
+ * `passContext`), and does nothing when it is called without one.
+ */
+function xFile(): CodeKeywordDefinition {
+  const { _, strConcat, Name } = codegen()
+  // The names ajv's generated functions use for their context and the path of the value they validate.
+  const self = new Name('this')
+  const instancePath = new Name('instancePath')
+  return {
     keyword: 'x-file',
     schemaType: 'string',
-    errors: false,
-    validate: (role: string, data: unknown, _parent: unknown, cxt?: { instancePath: string }) => {
-      if (collecting && typeof data === 'string')
-        collecting.push({ pointer: cxt?.instancePath ?? '', value: data, role })
-      return true
+    code(cxt: KeywordCxt) {
+      const { gen, data, schema, it } = cxt
+      const pointer = strConcat(instancePath, it.errorPath)
+      gen.if(_`typeof ${data} == "string" && ${self} && ${self}.files`, () =>
+        gen.code(_`${self}.files.push({ pointer: ${pointer}, value: ${data}, role: ${schema as string} })`),
+      )
     },
-  })
-  return ajv
+  }
 }
 
 /** A string a schema marks with `x-file`: a file (or, for the role `folder`, a folder) the plan names. */
@@ -101,46 +135,107 @@ export interface FileReference {
   role: string
 }
 
-/** Where `x-file` strings go during one (synchronous) validation. */
-let collecting: FileReference[] | undefined
-
 /** Validates `data` and returns the `x-file` strings it holds, each pointer once. */
 export function validateCollectingFiles(
   validate: ValidateFunction,
   data: unknown,
 ): { valid: boolean; files: FileReference[] } {
   const files: FileReference[] = []
-  collecting = files
-  try {
-    const valid = validate(data) as boolean
-    // A string in a oneOf branch can be seen once per branch tried.
-    const unique = new Map(files.map((f) => [f.pointer, f]))
-    return { valid, files: [...unique.values()] }
-  } finally {
-    collecting = undefined
-  }
+  const valid = validate.call({ files }, data) as boolean
+  // A string in a oneOf branch can be seen once per branch tried.
+  const unique = new Map(files.map((f) => [f.pointer, f]))
+  return { valid, files: [...unique.values()] }
 }
 
 const shared = new Map<Dialect, Ajv>()
 const compiled = new WeakMap<object, ValidateFunction>()
 
 /**
- * The validator of one of vigil's schemas, compiled once per schema object and reused, on the shared
- * instance of its dialect. A schema whose `$id` is already taken by another object gets an Ajv of its own.
+ * The validator of one of vigil's schemas, made once per schema object and reused: the code generated for
+ * it at build time when there is some (the built CLI), else compiled on the shared instance of its dialect.
+ * A schema whose `$id` is already taken by another object gets an Ajv of its own.
  */
 export function validatorFor<T = unknown>(
   schema: JsonSchema | Readonly<Record<string, unknown>>,
 ): ValidateFunction<T> {
   let validate = compiled.get(schema)
   if (validate) return validate as ValidateFunction<T>
-  const dialect = dialectOf(schema)
-  let ajv = shared.get(dialect)
-  if (!ajv) shared.set(dialect, (ajv = createAjv({ dialect })))
-  const id = typeof schema.$id === 'string' ? schema.$id : undefined
-  if (id !== undefined && ajv.getSchema(id)) ajv = createAjv({ dialect })
-  validate = ajv.compile(schema)
+  validate = precompiled(schema)
+  if (!validate) {
+    const dialect = dialectOf(schema)
+    let ajv = shared.get(dialect)
+    if (!ajv) shared.set(dialect, (ajv = createAjv({ dialect })))
+    const id = typeof schema.$id === 'string' ? schema.$id : undefined
+    if (id !== undefined && ajv.getSchema(id)) ajv = createAjv({ dialect })
+    validate = ajv.compile(schema)
+  }
   compiled.set(schema, validate)
   return validate as ValidateFunction<T>
+}
+
+/**
+ * Validators generated at build time (bin/build.js) live beside the built module, in `validators/`: one
+ * CommonJS module per schema, named by {@link schemaKey}, and `index.json`, the list of keys. A schema is
+ * found there by its content, so a build that is out of date is never wrong, only slower: what it lacks is
+ * compiled. Run from the TypeScript sources, there is no such folder.
+ */
+export const PRECOMPILED_DIR = 'validators'
+const PRECOMPILED_INDEX = 'index.json'
+/** The formats generated code reads, filled by {@link precompiled} before a validator loads. */
+const FORMATS_FILE = 'formats.cjs'
+
+let precompiledKeys: ReadonlySet<string> | undefined
+let formatsFilled = false
+
+/** The key of a schema among the generated validators: a hash of its JSON text. */
+export function schemaKey(schema: object): string {
+  return createHash('sha256').update(JSON.stringify(schema)).digest('hex').slice(0, 32)
+}
+
+function precompiled(schema: object): ValidateFunction | undefined {
+  const dir = new URL(`./${PRECOMPILED_DIR}/`, import.meta.url)
+  if (!precompiledKeys) {
+    try {
+      precompiledKeys = new Set(JSON.parse(readFileSync(new URL(PRECOMPILED_INDEX, dir), 'utf8')) as string[])
+    } catch {
+      precompiledKeys = new Set()
+    }
+  }
+  if (precompiledKeys.size === 0) return undefined
+  const key = schemaKey(schema)
+  if (!precompiledKeys.has(key)) return undefined
+  if (!formatsFilled) {
+    const { fullFormats } = load('ajv-formats/dist/formats') as { fullFormats: Record<string, unknown> }
+    Object.assign(load(fileURLToPath(new URL(FORMATS_FILE, dir))) as object, fullFormats, {
+      duration: DURATION,
+    })
+    formatsFilled = true
+  }
+  return load(fileURLToPath(new URL(`${key}.cjs`, dir))) as ValidateFunction
+}
+
+/**
+ * The files of `validators/` for these schemas (file name → text): each schema's validator as a CommonJS
+ * module of ajv's standalone code, optimised, with vigil's annotations, `x-file` and formats; the formats
+ * module; the index. The generated code requires ajv's small run-time helpers, not its compiler.
+ */
+export function precompiledFiles(schemas: Iterable<object>): Record<string, string> {
+  const standalone = (load('ajv/dist/standalone') as { default: (ajv: Ajv, v: ValidateFunction) => string })
+    .default
+  const files: Record<string, string> = {
+    [FORMATS_FILE]:
+      "'use strict'\n// vigil's formats by name: plans/ajv.js fills this object before a validator here loads.\nmodule.exports = {}\n",
+  }
+  const keys: string[] = []
+  for (const schema of schemas) {
+    const key = schemaKey(schema)
+    if (keys.includes(key)) continue
+    const ajv = createAjv({ dialect: dialectOf(schema as Record<string, unknown>), source: true })
+    files[`${key}.cjs`] = `${standalone(ajv, ajv.compile(schema))}\n`
+    keys.push(key)
+  }
+  files[PRECOMPILED_INDEX] = `${JSON.stringify(keys.sort(), null, 2)}\n`
+  return files
 }
 
 export type { ErrorObject, ValidateFunction }

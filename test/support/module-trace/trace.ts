@@ -16,7 +16,7 @@ export interface Traced {
   stderr: string
   /** Every resolved URL, in order. */
   urls: string[]
-  /** Packages whose entry was imported: `ajv`, `@anthropic-ai/sdk`. */
+  /** Packages the process loaded a module of, imported or required: `ajv`, `@anthropic-ai/sdk`. */
   packages: Set<string>
 }
 
