@@ -167,10 +167,11 @@ const CORE_1_2 = FAILSAFE_SCHEMA.extend({
 /**
  * Keys js-yaml turns into other strings than the `yaml` package does — a collection as a key (`[a]: x`,
  * `{a: 1}: x`, `? …`, and in a flow mapping `{ a: 1, [b] }`), a null key (`~: x`, `null: x`, `: x`) — found
- * by their look. A false alarm (a list of flow mappings, `[{…}, {…}]`) only costs the slower path.
+ * by their look. A false alarm (a list of flow mappings, `[{…}, {…}]`) only costs the slower path. A bracket
+ * inside a word is not a collection: an OpenAPI path key (`/products/{sku}:`) takes the fast path.
  */
 const ODD_KEY =
-  /,[ \t]*[[{]|\{[ \t]*\[|\{[ \t]+\{|[\]}][ \t]*:(?:[\s,[\]{}]|$)|(?:^|[\s{,[])\?(?:[ \t]|$)|(?:^|[\s{,[])(?:~|null|Null|NULL)?[ \t]*:(?:[\s,[\]{}]|$)/m
+  /,[ \t]*[[{]|\{[ \t]*\[|\{[ \t]+\{|(?:^|[\s,[{:])[[{][^\n]*[\]}][ \t]*:(?:[\s,[\]{}]|$)|(?:^|[\s{,[])\?(?:[ \t]|$)|(?:^|[\s{,[])(?:~|null|Null|NULL)?[ \t]*:(?:[\s,[\]{}]|$)/m
 
 /**
  * True when a line opens more flow brackets than it closes, or closes more: a flow collection over several
@@ -194,10 +195,73 @@ function multiLineFlow(text: string): boolean {
 
 /**
  * What js-yaml forgives and YAML 1.2 (and so the `yaml` package) does not, which must stay an error: a tab
- * where indentation could be, a comment glued to a token (`}#`, `"x"#`); and anchors and aliases, whose
- * names and expansion the `yaml` package bounds.
+ * where indentation could be, a comment glued to a token (`}#`, and `"x"#`: see gluedToQuote); and anchors
+ * and aliases, whose names and expansion the `yaml` package bounds.
  */
-const UNFORGIVEN = /\t|[\]}"']#|(?:^|[\s[{,])[&*]\S/m
+const UNFORGIVEN = /\t|[\]}]#|(?:^|[\s[{,])[&*]\S/m
+
+/** A quote beside a `#`: a comment glued to a quoted scalar, or an OpenAPI `'#/components/…'`. */
+const QUOTE_HASH = /["']#/
+
+/**
+ * Whether a comment is glued to a quoted scalar (`'x'#c`, an error in YAML 1.2 that js-yaml reads as a
+ * comment). A quote opens a scalar at the start of a token that follows an indicator — `key: '…'`, `- '…'`
+ * at the start of a line, `[ '…'`, `{ a: '…', b: '…' }` — or starts a line; anywhere else (inside a word,
+ * after a plain word: `as "placed" or 'paid'`) it is a plain scalar's character. A quoted scalar over
+ * several lines answers true, which only costs the slower path. So an OpenAPI `$ref: '#/components/…'` is
+ * not a glued comment, and `"x"#c` is.
+ */
+function gluedToQuote(text: string): boolean {
+  const LF = 10
+  const INDICATOR = -1 // `last` after an indicator a quoted scalar may follow
+  let quote = 0 // the open quote, or 0
+  let last = LF // LF at the start of a line, INDICATOR, or the last character of a plain token
+  let depth = 0 // flow collections open on this line
+  const blank = (c: number) => c === 32 || c === 9 || c === LF || Number.isNaN(c)
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (quote !== 0) {
+      if (c === LF) return true
+      if (quote === 34 && c === 92)
+        i++ // an escape in a double-quoted scalar
+      else if (quote === 39 && c === 39 && text.charCodeAt(i + 1) === 39)
+        i++ // '' in a single-quoted one
+      else if (c === quote) {
+        if (text.charCodeAt(i + 1) === 35) return true
+        quote = 0
+        last = c
+      }
+      continue
+    }
+    const before = i === 0 ? LF : text.charCodeAt(i - 1)
+    const tokenStart = blank(before) || last === INDICATOR
+    if (c === LF) {
+      last = LF
+      depth = 0
+    } else if (c === 32 || c === 9) continue
+    else if (c === 35 && blank(before)) {
+      // A comment: the rest of its line is not YAML.
+      const end = text.indexOf('\n', i)
+      if (end < 0) return false
+      i = end - 1
+    } else if (c === 34 || c === 39) {
+      if (tokenStart && (last === LF || last === INDICATOR)) quote = c
+      else last = c
+    } else if (c === 58 && (blank(text.charCodeAt(i + 1)) || (depth > 0 && /[,[\]{}]/.test(text[i + 1]!))))
+      last = INDICATOR // `: `
+    else if ((c === 45 || c === 63) && (last === LF || last === INDICATOR) && blank(text.charCodeAt(i + 1)))
+      last = INDICATOR // `- `, `? ` before anything else on the line
+    else if (c === 44 && depth > 0) last = INDICATOR
+    else if ((c === 91 || c === 123) && tokenStart) {
+      depth++
+      last = INDICATOR
+    } else if ((c === 93 || c === 125) && depth > 0) {
+      depth--
+      last = c
+    } else last = c
+  }
+  return quote !== 0
+}
 
 /**
  * js-yaml's reading of a document, or undefined when the `yaml` package must read it: js-yaml found an
@@ -208,6 +272,7 @@ const UNFORGIVEN = /\t|[\]}"']#|(?:^|[\s[{,])[&*]\S/m
  */
 export function quickParse(text: string): { value: unknown } | undefined {
   if (ODD_KEY.test(text) || UNFORGIVEN.test(text) || multiLineFlow(text)) return undefined
+  if (QUOTE_HASH.test(text) && gluedToQuote(text)) return undefined
   let value: unknown
   try {
     // js-yaml 4.3 bounds nesting with `maxDepth` (its types do not list it yet).

@@ -67,6 +67,51 @@ const value = fc.letrec((tie) => ({
   map: fc.dictionary(key, tie('node'), { maxKeys: 4 }),
 })).map
 
+/** The texts `runs` sets of up to three small edits make of `base`, each checked with {@link agrees}. */
+function mutate(base: string, runs: number, seed: number): void {
+  const edits = fc.array(
+    fc.record({
+      at: fc.nat(base.length),
+      cut: fc.nat(3),
+      add: fc.constantFrom(
+        '',
+        ' ',
+        '\n',
+        ':',
+        '- ',
+        '#',
+        '"',
+        "'",
+        '{',
+        ']',
+        '  ',
+        'x: y',
+        ', ',
+        '|',
+        '>',
+        '&a ',
+        '*a',
+        "'#",
+        '"#/',
+        '/{id}:',
+        '}',
+      ),
+    }),
+    { minLength: 1, maxLength: 3 },
+  )
+  fc.assert(
+    fc.property(edits, (list) => {
+      let text = base
+      for (const e of list) {
+        const at = Math.min(e.at, text.length)
+        text = text.slice(0, at) + e.add + text.slice(at + e.cut)
+      }
+      return agrees(text)
+    }),
+    { numRuns: runs, seed },
+  )
+}
+
 describe('the js-yaml path reads plans as the yaml package does', () => {
   beforeEach(() => {
     taken = 0
@@ -105,43 +150,30 @@ describe('the js-yaml path reads plans as the yaml package does', () => {
       literal
         indented
 `
-    const edits = fc.array(
-      fc.record({
-        at: fc.nat(base.length),
-        cut: fc.nat(3),
-        add: fc.constantFrom(
-          '',
-          ' ',
-          '\n',
-          ':',
-          '- ',
-          '#',
-          '"',
-          "'",
-          '{',
-          ']',
-          '  ',
-          'x: y',
-          ', ',
-          '|',
-          '>',
-          '&a ',
-          '*a',
-        ),
-      }),
-      { minLength: 1, maxLength: 3 },
-    )
-    fc.assert(
-      fc.property(edits, (list) => {
-        let text = base
-        for (const e of list) {
-          const at = Math.min(e.at, text.length)
-          text = text.slice(0, at) + e.add + text.slice(at + e.cut)
-        }
-        return agrees(text)
-      }),
-      { numRuns: 1500, seed: 7 },
-    )
+    mutate(base, 1500, 7)
+    expect(taken).toBeGreaterThan(200)
+  })
+
+  it('agrees with the yaml package on a mutated OpenAPI document, which it takes as written', () => {
+    const base = `paths:
+  /orders/{orderId}:
+    get:
+      parameters:
+        - { name: orderId, in: path, required: true, schema: { type: string } }
+      responses:
+        '200':
+          description: The order, as "placed" or 'paid'.
+          content:
+            application/json:
+              schema: { $ref: '#/components/schemas/Order' }
+              example: { id: o-1, items: [{ sku: tea, quantity: 2 }] }
+        "404": { $ref: "#/components/responses/NotFound" } # not there
+components:
+  schemas:
+    Order: { type: object, required: [id], properties: { id: { type: string } } }
+`
+    expect(quickParse(base)).toBeDefined()
+    mutate(base, 1500, 11)
     expect(taken).toBeGreaterThan(200)
   })
 
@@ -169,6 +201,11 @@ describe('the js-yaml path reads plans as the yaml package does', () => {
     'map: { null: 1 }\n',
     'a: { b: 1,\nc: 2 }\n',
     'steps:\n  - request: { method: POST,\n      path: /orders }\n',
+    'a: "x"#c\n',
+    "a: 'x '#c\n",
+    "- a: 'it''s'#x\n",
+    "k: [a, 'b'#c]\n",
+    'k: "a\\"#"#c\n',
   ])('leaves %j to the yaml package', (text) => {
     expect(quickParse(text)).toBeUndefined()
   })
