@@ -1,3 +1,10 @@
+/**
+ * Plan YAML, read by two parsers: js-yaml for the plain YAML plans and their documents are made of, and the
+ * `yaml` package for everything else and for positions (diagnostics point at a key or value). Why two,
+ * measured: the plans benchmark's 4,026 YAML texts parse in 46-72 ms with js-yaml and 580-1,000 ms with the
+ * `yaml` package; an OpenAPI document of the shop in 0.5-0.7 ms against 3.6-5.3 ms. The hand-written part
+ * is only the gate (quickParse) that sends js-yaml the texts both read alike, and YAML 1.2's core schema.
+ */
 import { FAILSAFE_SCHEMA, Type, load, type LoadOptions } from 'js-yaml'
 import { Composer, Parser, YAMLParseError, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml'
 import type { CST, Document, Node, Pair } from 'yaml'
