@@ -272,7 +272,7 @@ sandbox:
     [
       'a misspelt key',
       `  services:\n    a:\n      command: x\n      redy: { http: /health }\n`,
-      /^vigil\.config\.yaml:7:7 unknown property "redy" in sandbox\.services\.a; expected one of [^)]*\bprepare\b[^)]*\bversion\b[^)]*  \(did you mean "ready"\?\)$/,
+      /^vigil\.config\.yaml:7:7 unknown property "redy" in sandbox\.services\.a; expected one of [^)]*\bprepare\b[^)]*\bversion\b[^)]* \(did you mean "ready"\?\)$/,
     ],
     [
       'a wrong type',
