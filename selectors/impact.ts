@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
+import { CodedError } from '../plans/errors.js'
 import type { ExecutedFunction } from './impact-coverage.js'
 import type { ParsedDiff, SelectedPlan } from './types.js'
 
@@ -161,10 +162,10 @@ export async function readImpactMap(file: string): Promise<ImpactMap | undefined
   return { packages: {}, plans: [], attribution: '', ...map } as ImpactMap
 }
 
-export class ImpactMapError extends Error {
-  readonly code = 'VIGIL_IMPACT_MAP'
-  readonly exitCode = 2
-  override name = 'ImpactMapError'
+export class ImpactMapError extends CodedError {
+  constructor(message: string) {
+    super('VIGIL_IMPACT_MAP', message)
+  }
 }
 
 export interface ImpactMatch {

@@ -51,7 +51,7 @@ const cases: Array<{ name: string; files: string[]; lines: string[] }> = [
     lines: [
       'missing-field.md:1:1 missing required property "title"',
       'missing-field.md:6:1 e2e: missing required property "steps"',
-      'missing-field.md:7:1 e2e: unknown property "service"; expected one of steps',
+      'missing-field.md:7:1 e2e: unknown property "service"; expected one of steps, sides',
     ],
   },
   {

@@ -134,7 +134,9 @@ export const e2eSchema: JsonSchema = {
   then: {
     properties: {
       steps: {
+        type: 'array',
         items: {
+          type: 'object',
           properties: {
             sandbox: {
               not: {},
