@@ -56,11 +56,13 @@ export function explainSelection(
       says: `score ${score}, threshold ${threshold}, margin ${margin >= 0 ? '+' : ''}${margin}${lead}${terms.length ? ` (terms: ${terms.slice(0, 6).join(', ')})` : ''}`,
     })
     const llmSays =
-      sel?.source === 'llm'
-        ? sel.reason
-        : rejected.get(plan.name)?.source === 'llm'
-          ? rejected.get(plan.name)!.reason
-          : undefined
+      sel?.doubt !== undefined
+        ? `doubts it (it runs anyway): ${sel.doubt}`
+        : sel?.source === 'llm'
+          ? sel.reason
+          : rejected.get(plan.name)?.source === 'llm'
+            ? rejected.get(plan.name)!.reason
+            : undefined
     if (llmSays !== undefined) layers.push({ layer: 'llm', says: llmSays })
     return { name: plan.name, selected: Boolean(sel), layers, score, margin }
   })

@@ -8,14 +8,21 @@ import { IMPACT_FILE, matchImpact, readImpactMap } from './impact.js'
 import type { ImpactMap } from './impact.js'
 import { Redactor, redactableKeys } from '../plans/redact.js'
 import type { Plan } from '../plans/types.js'
-import { hybrid } from './hybrid.js'
+import { hybrid, hybridFloor } from './hybrid.js'
 import { llm } from './llm.js'
 import type { SelectorName } from './options.js'
 import { renderCatalog } from './catalog.js'
 import { summariseFile } from './record.js'
 import type { DiffSource, SelectionRecord } from './record.js'
 import { rules } from './rules.js'
-import type { ParsedDiff, Selector, SelectorOptions, SelectorResult } from './types.js'
+import type {
+  ParsedDiff,
+  SelectedPlan,
+  Selector,
+  SelectorContext,
+  SelectorOptions,
+  SelectorResult,
+} from './types.js'
 
 export const selectors = { rules, llm, hybrid } satisfies Record<SelectorName, Selector>
 
@@ -47,23 +54,7 @@ export interface SelectInput {
  */
 export async function select(input: SelectInput): Promise<SelectionRecord> {
   const started = performance.now()
-  const plans = [...input.plans].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-  const keys = redactableKeys([input.options.apiKey])
-  const redactor = input.redactor ? input.redactor.with(keys) : new Redactor({ secrets: keys })
-  const map =
-    input.impact === false || !input.root
-      ? undefined
-      : (input.impact ?? (await readImpactMap(path.join(input.root, IMPACT_FILE))))
-  const impact = map && input.root ? await matchImpact(map, input.diff, input.root) : undefined
-  const context = {
-    plans,
-    ...(impact ? { impact } : {}),
-    diff: input.diff,
-    options: input.options,
-    redactor,
-    ...(input.root ? { root: input.root } : {}),
-    ...(input.signal ? { signal: input.signal } : {}),
-  }
+  const { plans, redactor, map, impact, context } = await prepare(input)
   let result: SelectorResult
   try {
     result = await selectors[input.selector].select(context)
@@ -123,6 +114,70 @@ export async function select(input: SelectInput): Promise<SelectionRecord> {
     durationMs: Math.round((performance.now() - started) * 10) / 10,
   }
   return redactor.json(record)
+}
+
+/** The catalog sorted, the redactor knowing the key, the impact map read and matched: what a selector gets. */
+async function prepare(input: SelectInput) {
+  const plans = [...input.plans].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  const keys = redactableKeys([input.options.apiKey])
+  const redactor = input.redactor ? input.redactor.with(keys) : new Redactor({ secrets: keys })
+  const map =
+    input.impact === false || !input.root
+      ? undefined
+      : (input.impact ?? (await readImpactMap(path.join(input.root, IMPACT_FILE))))
+  const impact = map && input.root ? await matchImpact(map, input.diff, input.root) : undefined
+  const context: SelectorContext = {
+    plans,
+    ...(impact ? { impact } : {}),
+    diff: input.diff,
+    options: input.options,
+    redactor,
+    ...(input.root ? { root: input.root } : {}),
+    ...(input.signal ? { signal: input.signal } : {}),
+  }
+  return { plans, redactor, map, impact, context }
+}
+
+/** One request `--dry-run` shows: the batch it asks about and its size. */
+export interface PreviewedRequest {
+  plans: string[]
+  /** The request body exactly as the SDK would send it (JSON), redacted. */
+  body: string
+  bytes: number
+  /** Estimated input tokens (4 characters a token). */
+  estimatedInputTokens: number
+  /** `max_tokens` and the most output the batch's answer should need. */
+  maxTokens: number
+  replyBudget: number
+}
+
+/**
+ * What `llm` or `hybrid` would send for this change, without a key and without sending anything: one
+ * request per batch, each with its size. `hybrid`'s requests name the floor it keeps.
+ */
+export async function previewRequests(
+  input: SelectInput & { selector: 'llm' | 'hybrid' },
+): Promise<{ requests: PreviewedRequest[]; floor: SelectedPlan[]; omittedFiles: number }> {
+  const { plans, redactor, context } = await prepare(input)
+  // The prompt and the SDK load on first use, as for a selection that asks the model.
+  const { prepareRequests } = await import('./model.js')
+  const { estimateTokens, replyBudget } = await import('./prompt.js')
+  const floor = input.selector === 'hybrid' ? hybridFloor(context).selected : []
+  const prepared = prepareRequests(context, floor)
+  const byName = new Map(plans.map((p) => [p.name, p]))
+  const requests = prepared.requests.map((request, i) => {
+    const body = redactor.text(JSON.stringify(request, null, 2))
+    const batch = prepared.batches[i]!
+    return {
+      plans: batch,
+      body,
+      bytes: Buffer.byteLength(body),
+      estimatedInputTokens: estimateTokens(JSON.stringify(request)),
+      maxTokens: request.max_tokens,
+      replyBudget: replyBudget(batch.map((n) => byName.get(n)!)),
+    }
+  })
+  return { requests, floor, omittedFiles: prepared.omittedFiles }
 }
 
 function byPath(a: { path: string }, b: { path: string }): number {

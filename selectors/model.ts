@@ -8,16 +8,37 @@ import Anthropic from '@anthropic-ai/sdk'
 import pLimit from 'p-limit'
 import { cacheKey, readCached, writeCached } from './cache.js'
 import { LlmError } from './errors.js'
-import { PROMPT_VERSION, buildRequest, renderDiff } from './prompt.js'
+import { PROMPT_VERSION, TOOL_NAME, buildRequest, planBatches, renderDiff } from './prompt.js'
+import type { FloorPlan } from './prompt.js'
 import { UnacceptedAnswer, readReply } from './reply.js'
+import type { ReadReply } from './reply.js'
 import { GaveUp, startDeadline, withRetries } from './retry.js'
 import { byName, rulesSelection } from './rules.js'
 import type { SelectorContext, SelectorResult, TokenUsage } from './types.js'
 
-export function batches<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = []
-  for (let i = 0; i < items.length; i += Math.max(1, size)) out.push(items.slice(i, i + Math.max(1, size)))
-  return out
+/** What would be sent for a selection: one request per batch of the catalog. */
+export interface PreparedRequests {
+  /** Plan names of each batch, in catalog order. */
+  batches: string[][]
+  requests: Anthropic.MessageCreateParamsNonStreaming[]
+  /** Files of the diff whose hunks did not fit the diff budget. */
+  omittedFiles: number
+}
+
+/**
+ * The requests a selection sends, built without a key or a network: batches sized so no reply can be cut
+ * at `max_tokens` (prompt.ts `planBatches`), each told which of its plans the floor keeps.
+ */
+export function prepareRequests(
+  { plans, diff, options }: Pick<SelectorContext, 'plans' | 'diff' | 'options'>,
+  floor: readonly FloorPlan[] = [],
+): PreparedRequests {
+  const { text: diffText, omittedFiles } = renderDiff(diff, plans, options.diffBudgetTokens)
+  const groups = planBatches(plans, options.batchSize, options.maxTokens)
+  const requests = groups.map((group) =>
+    buildRequest(group, diffText, options.model, options.maxTokens, floor),
+  )
+  return { batches: groups.map((g) => g.map((p) => p.name)), requests, omittedFiles }
 }
 
 /** The SDK's endpoint when none is configured. */
@@ -38,18 +59,18 @@ function emptyUsage(): TokenUsage {
  * no accepted answer; only accepted answers are cached.
  */
 export async function askModel(
-  { plans, diff, options, signal, redactor }: SelectorContext,
+  context: SelectorContext,
   selector: 'llm' | 'hybrid',
+  floor: readonly FloorPlan[] = [],
 ): Promise<SelectorResult> {
+  const { plans, options, signal, redactor } = context
   if (!options.apiKey) {
     throw new LlmError(
       'VIGIL_LLM_NO_KEY',
       'no API key: set ANTHROPIC_API_KEY (or the variable selector.apiKeyEnv names)',
     )
   }
-  const { text: diffText } = renderDiff(diff, plans, options.diffBudgetTokens)
-  const groups = plans.length ? batches(plans, options.batchSize) : []
-  const requests = groups.map((group) => buildRequest(group, diffText, options.model, options.maxTokens))
+  const { batches: batchNames, requests } = prepareRequests(context, floor)
   const endpoint = (options.baseURL ?? DEFAULT_BASE_URL).replace(/\/+$/, '')
   // Everything that decides the answer: the selector, where it is asked, and the whole of each request
   // (model, system prompt, catalog, tool schema, diff, max_tokens).
@@ -81,21 +102,42 @@ export async function askModel(
     signal: combined,
     ...(signal ? { callerSignal: signal } : {}),
   }
-  const batchNames = groups.map((group) => group.map((p) => p.name))
   const usage = emptyUsage()
+  const unknown = new Map<string, { name: string; reason: string }>()
   const limit = pLimit(Math.max(1, options.concurrency))
   let answers
   try {
     answers = await Promise.all(
       requests.map((request, i) =>
         limit(async () => {
-          let reply: unknown
-          try {
-            reply = await withRetries((s) => client.messages.create(request, { signal: s }), policy)
-          } catch (error) {
-            throw new LlmError('VIGIL_LLM_API', describeApiError(error), { cause: error })
+          const ask = async (body: typeof request): Promise<unknown> => {
+            try {
+              return await withRetries((s) => client.messages.create(body, { signal: s }), policy)
+            } catch (error) {
+              throw new LlmError('VIGIL_LLM_API', describeApiError(error), { cause: error })
+            }
           }
-          const answer = readReply(reply, batchNames[i]!)
+          const names = batchNames[i]!
+          const first = await ask(request)
+          let answer: ReadReply
+          try {
+            answer = readReply(first, names)
+          } catch (error) {
+            if (!(error instanceof LlmError) || error.code !== 'VIGIL_LLM_INVALID_REPLY') throw error
+            // One more chance, told what was wrong; a second unaccepted answer degrades the selection.
+            for (const u of error instanceof UnacceptedAnswer ? error.unknown : []) unknown.set(u.name, u)
+            usage.requests += 1
+            try {
+              answer = readReply(await ask(correction(request, first, error.message)), names)
+            } catch (again) {
+              if (again instanceof LlmError && again.code === 'VIGIL_LLM_INVALID_REPLY')
+                again.message =
+                  again.message === error.message
+                    ? `${again.message} (asked twice)`
+                    : `${again.message} (asked twice; the first answer: ${error.message})`
+              throw again
+            }
+          }
           for (const k of Object.keys(usage) as Array<keyof TokenUsage>) usage[k] += answer.usage[k]
           return answer
         }),
@@ -117,9 +159,49 @@ export async function askModel(
     ...base,
     selected,
     rejected,
-    unknown: [],
+    unknown: [...unknown.values()].sort(byName),
     usage,
     ...(options.cacheDir ? { cache: { key, hit: false } } : {}),
+  }
+}
+
+/**
+ * The request asking again after an unaccepted answer: when the reply held a `select_plans` call, the
+ * conversation continues with that call and an error result saying what was wrong (the model corrects its
+ * own answer); otherwise (text, a cut reply) the same request once more.
+ */
+function correction(
+  request: Anthropic.MessageCreateParamsNonStreaming,
+  reply: unknown,
+  problem: string,
+): Anthropic.MessageCreateParamsNonStreaming {
+  const content = (reply as { content?: unknown } | undefined)?.content
+  const call = Array.isArray(content)
+    ? (content as Array<Record<string, unknown>>).find(
+        (b) => b?.type === 'tool_use' && b.name === TOOL_NAME && typeof b.id === 'string',
+      )
+    : undefined
+  if (!call) return request
+  return {
+    ...request,
+    messages: [
+      ...request.messages,
+      {
+        role: 'assistant',
+        content: [{ type: 'tool_use', id: call.id as string, name: TOOL_NAME, input: call.input ?? {} }],
+      },
+      {
+        role: 'user',
+        content: [
+          {
+            type: 'tool_result',
+            tool_use_id: call.id as string,
+            is_error: true,
+            content: `${problem}. Call ${TOOL_NAME} again: every plan of the catalog exactly once, spelled as the catalog spells it, each with a reason.`,
+          },
+        ],
+      },
+    ],
   }
 }
 
@@ -128,8 +210,8 @@ export async function askModel(
  * changed plan files and lexical picks), marked degraded with the reason.
  */
 export function degradedSelection(context: SelectorContext, error: LlmError): SelectorResult {
-  const { plans, diff, options, root, redactor } = context
-  const fallback = rulesSelection(plans, diff, options.threshold, root)
+  const { plans, diff, options, root, redactor, impact } = context
+  const fallback = rulesSelection(plans, diff, options.threshold, root, impact)
   return {
     ...fallback,
     unknown: error instanceof UnacceptedAnswer ? error.unknown : [],

@@ -122,7 +122,11 @@ export function toVerdictSelection(record: SelectionRecord): RecordSelectionSumm
   const out: RecordSelectionSummary = {
     selector: record.selector,
     diffHash: record.diff.hash,
-    plans: record.plans.map(({ name, source, reason }) => ({ name, source, reason })),
+    plans: record.plans.map(({ name, source, reason, doubt }) => ({
+      name,
+      source,
+      reason: doubt === undefined ? reason : `${reason}; the model doubts it: ${doubt}`,
+    })),
   }
   if (record.model !== undefined) out.model = record.model
   if (record.degraded) out.degraded = true

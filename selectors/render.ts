@@ -34,7 +34,15 @@ export function renderSelection(record: SelectionRecord, options: RenderOptions 
   for (const w of record.diff.warnings ?? []) out.push(`  note: ${w}`)
   if (record.plans.length) {
     out.push('', 'Selected:')
-    out.push(...table(record.plans.map((p) => [p.name, p.source, p.reason])))
+    out.push(
+      ...table(
+        record.plans.map((p) => [
+          p.name,
+          p.source,
+          p.doubt === undefined ? p.reason : `${p.reason} (runs; the model doubts it: ${p.doubt})`,
+        ]),
+      ),
+    )
   }
   if (options.rejected !== false && record.rejected.length) {
     out.push('', 'Not selected:')

@@ -55,6 +55,8 @@ export interface SelectedPlan {
   reason: string
   /** Lexical relevance in [0, 1] for `rules` picks. */
   score?: number
+  /** `hybrid`: the model rejected this floor plan, and why; it runs anyway. */
+  doubt?: string
 }
 
 export interface RejectedPlan {

@@ -104,6 +104,10 @@ function select(program: Command): void {
     .option('--json', 'print the selection record (or the evaluation report) as JSON')
     .option('--no-impact', 'ignore the impact map (vigil.impact.json beside the config)')
     .option('--explain', 'say why each plan was or was not picked by each layer, with scores and margins')
+    .option(
+      '--dry-run',
+      'print the exact request(s) the model would get (hybrid unless --selector llm), with their size; send nothing',
+    )
     .option('--out <file>', 'also write the selection record to FILE')
     .option(
       '--eval <dir|file>',

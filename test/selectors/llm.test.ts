@@ -72,7 +72,7 @@ describe('llm selector through the real SDK', () => {
     expect(record).toMatchObject({
       selector: 'llm',
       model: 'claude-test',
-      promptVersion: 'select-v2',
+      promptVersion: 'select-v3',
       degraded: false,
       unknown: [],
       usage: {
@@ -111,30 +111,41 @@ describe('llm selector through the real SDK', () => {
     expect(user[0]?.text).toContain('+    total_cents: totalCents,')
   })
 
-  it('degrades on a plan name outside the catalog, keeping the rules selection', async () => {
-    api = await startMessagesApi({
-      replies: [
-        toolReply({
-          selected: [
-            { name: 'orders-contract', reason: 'payload field renamed' },
-            { name: 'drop-database', reason: 'seems useful' },
-          ],
-          rejected: [
-            { name: 'catalog-contract', reason: 'r' },
-            { name: 'checkout-load', reason: 'r' },
-            { name: 'smoke', reason: 'r' },
-          ],
-        }),
+  it('asks once more after a plan name outside the catalog, then degrades, keeping the rules selection', async () => {
+    const bad = toolReply({
+      selected: [
+        { name: 'orders-contract', reason: 'payload field renamed' },
+        { name: 'drop-database', reason: 'seems useful' },
+      ],
+      rejected: [
+        { name: 'catalog-contract', reason: 'r' },
+        { name: 'checkout-load', reason: 'r' },
+        { name: 'smoke', reason: 'r' },
       ],
     })
+    api = await startMessagesApi({ replies: [bad, bad] })
     const record = await run('llm')
     expect(record.degraded).toBe(true)
     expect(record.degradedReason).toBe(
-      'select_plans answer not accepted: names not in the catalog: "drop-database"',
+      'select_plans answer not accepted: names not in the catalog: "drop-database" (asked twice)',
     )
     expect(record.plans.map((p) => `${p.name}:${p.source}`)).toContain('orders-contract:paths')
     expect(record.plans.map((p) => p.name)).not.toContain('drop-database')
     expect(record.unknown).toEqual([{ name: 'drop-database', reason: 'not in the catalog: never run' }])
+    // The second request continues the conversation: the model's call, then an error result saying why.
+    const [first, second] = api.requests.map((r) => r.body!)
+    expect(second!.messages!.slice(0, 1)).toEqual(first!.messages)
+    expect(second!.messages![1]).toMatchObject({ role: 'assistant', content: [{ type: 'tool_use' }] })
+    expect(second!.messages![2]).toMatchObject({
+      role: 'user',
+      content: [
+        {
+          type: 'tool_result',
+          is_error: true,
+          content: expect.stringContaining('names not in the catalog: "drop-database"'),
+        },
+      ],
+    })
   })
 
   it('degrades llm and hybrid to rules on invalid JSON', async () => {
@@ -156,18 +167,23 @@ describe('llm selector through the real SDK', () => {
   })
 
   it('treats a reply without the tool call, or with input off the schema, as invalid', async () => {
+    api = await startMessagesApi({ fallback: textReply('I think orders-contract.') })
+    expect((await run('llm')).degradedReason).toBe('reply has no select_plans call; got: text (asked twice)')
+    // Without a call to correct, the same request goes once more.
+    expect(api.requests[1]!.raw).toBe(api.requests[0]!.raw)
+    await api.close()
     api = await startMessagesApi({
       replies: [
         textReply('I think orders-contract.'),
         toolReply({ selected: [{ name: 'orders-contract' }] }),
       ],
     })
-    expect((await run('llm')).degradedReason).toBe('reply has no select_plans call; got: text')
     const record = await run('hybrid')
     expect(record.degradedReason).toBe(
       'select_plans input does not match its schema: ' +
         '/selected/0/reason Invalid input: expected string, received undefined; ' +
-        '/rejected Invalid input: expected array, received undefined',
+        '/rejected Invalid input: expected array, received undefined' +
+        ' (asked twice; the first answer: reply has no select_plans call; got: text)',
     )
   })
 

@@ -82,7 +82,7 @@ describe('field-rename with an LLM that answers badly', { timeout: 180_000 }, ()
     // Not cached: the second run asks again, and the cache folder holds nothing.
     const second = await vigil(args, env)
     expect((JSON.parse(second.stdout) as SelectionRecord).degraded).toBe(true)
-    expect(api!.requests).toHaveLength(2)
+    expect(api!.requests).toHaveLength(4)
     expect(existsSync(cacheDir()) ? readdirSync(cacheDir()) : []).toEqual([])
 
     const text = await vigil(['select', '--config', config(), '--selector', 'llm', patch()], env)
@@ -174,4 +174,40 @@ describe('field-rename with an LLM that answers badly', { timeout: 180_000 }, ()
       expect(existsSync(cacheDir()) ? readdirSync(cacheDir()) : []).toEqual([])
     },
   )
+})
+
+describe('vigil select --dry-run on the shop', { timeout: 120_000 }, () => {
+  it('prints the exact requests with their size and sends nothing, with or without a key', async () => {
+    const env = await serve(toolReply({ selected: [], rejected: [] }))
+    const text = await vigil(['select', '--config', config(), '--dry-run', patch()], env)
+    expect(text.code, text.stderr).toBe(0)
+    expect(text.stdout).toMatch(
+      /^Dry run: selector hybrid would send 1 request\(s\) \(\d+ bytes\) to http:\/\/127\.0\.0\.1:\d+\/v1\/messages, model .+\. Nothing was sent\.$/m,
+    )
+    expect(text.stdout).toMatch(/^Floor \(runs whatever the model answers\): .*orders-contract \(paths\)/m)
+    expect(text.stdout).toMatch(
+      /^Request 1 of 1: 5 plans, \d+ bytes, about \d+ input tokens; max_tokens 4096, the answer needs at most about \d+\.$/m,
+    )
+    expect(text.stdout).toContain('"strict": true')
+    expect(text.stdout).not.toContain('test-key')
+
+    const json = await vigil(['select', '--config', config(), '--dry-run', '--json', patch()], {})
+    expect(json.code, json.stderr).toBe(0)
+    const preview = JSON.parse(json.stdout) as {
+      selector: string
+      endpoint: string
+      requests: Array<{ plans: string[]; bytes: number; body: { tools: Array<{ name: string }> } }>
+    }
+    expect(preview).toMatchObject({ selector: 'hybrid', endpoint: 'https://api.anthropic.com' })
+    expect(preview.requests[0]!.plans).toHaveLength(5)
+    expect(preview.requests[0]!.body.tools[0]!.name).toBe('select_plans')
+    expect(api!.requests).toHaveLength(0)
+
+    const rules = await vigil(
+      ['select', '--config', config(), '--dry-run', '--selector', 'rules', patch()],
+      {},
+    )
+    expect(rules.code).toBe(2)
+    expect(rules.stderr).toContain('--selector rules sends none')
+  })
 })

@@ -10,6 +10,7 @@ import { loadPlans } from '../../../plans/loader.js'
 import type { Plan } from '../../../plans/types.js'
 import {
   defaultCacheDir,
+  previewRequests,
   readChange,
   readDiffFile,
   resolveSelector,
@@ -39,6 +40,8 @@ export interface SelectFlags {
   explain?: boolean
   /** false with --no-impact: ignore vigil.impact.json. */
   impact?: boolean
+  /** Print the model's requests and send nothing. */
+  dryRun?: boolean
 }
 
 /** `vigil select`; the exit code. Selector and plan errors become the CLI's known errors. */
@@ -81,6 +84,8 @@ async function runSelect(diffArg: string | undefined, flags: SelectFlags): Promi
     where: path.relative(cwd, loaded.file) || 'vigil.config.yaml',
   })
   if (flags.eval !== undefined) return evalCommand(flags.eval, flags, plans, resolved, loaded.dir, broken)
+  if (flags.dryRun && resolved.selector === 'rules' && resolved.choice === '--selector')
+    throw new UsageError('--dry-run shows the requests the model would get; --selector rules sends none')
 
   let input: ChangeInput
   if (flags.base !== undefined) input = { kind: 'base', ref: flags.base }
@@ -104,6 +109,38 @@ async function runSelect(diffArg: string | undefined, flags: SelectFlags): Promi
     input = { kind: 'stdin', text }
   }
   const { diff, source } = await readChange(input, loaded.dir)
+  if (flags.dryRun) {
+    const selector = resolved.selector === 'llm' ? 'llm' : 'hybrid'
+    const preview = await previewRequests({
+      plans,
+      diff,
+      root: loaded.dir,
+      source,
+      selector,
+      options: resolved.options,
+      redactor: configRedactor(loaded, process.env),
+      ...(flags.impact === false ? { impact: false as const } : {}),
+    })
+    const endpoint = resolved.options.baseURL ?? 'https://api.anthropic.com'
+    process.stdout.write(
+      flags.json
+        ? `${JSON.stringify(
+            {
+              dryRun: true,
+              selector,
+              endpoint,
+              model: resolved.options.model,
+              floor: preview.floor,
+              omittedFiles: preview.omittedFiles,
+              requests: preview.requests.map(({ body, ...size }) => ({ ...size, body: JSON.parse(body) })),
+            },
+            null,
+            2,
+          )}\n`
+        : renderDryRun(selector, endpoint, resolved.options.model, preview),
+    )
+    return broken ? 2 : 0
+  }
   const record = await runSelector({
     plans,
     diff,
@@ -129,6 +166,34 @@ async function runSelect(diffArg: string | undefined, flags: SelectFlags): Promi
       : renderSelection(record) + (explained ? renderExplanation(explained) : ''),
   )
   return broken ? 2 : 0
+}
+
+function renderDryRun(
+  selector: string,
+  endpoint: string,
+  model: string,
+  preview: Awaited<ReturnType<typeof previewRequests>>,
+): string {
+  const { requests, floor, omittedFiles } = preview
+  const total = requests.reduce((sum, r) => sum + r.bytes, 0)
+  const out = [
+    `Dry run: selector ${selector} would send ${requests.length} request(s) (${total} bytes) to ${endpoint}/v1/messages, model ${model}. Nothing was sent.`,
+  ]
+  if (selector === 'hybrid')
+    out.push(
+      floor.length
+        ? `Floor (runs whatever the model answers): ${floor.map((p) => `${p.name} (${p.source})`).join(', ')}`
+        : 'Floor: empty (no paths, always, impact or strong lexical match).',
+    )
+  if (omittedFiles) out.push(`${omittedFiles} file(s) have their hunks left out for the diff budget.`)
+  requests.forEach((r, i) => {
+    out.push(
+      '',
+      `Request ${i + 1} of ${requests.length}: ${r.plans.length} plans, ${r.bytes} bytes, about ${r.estimatedInputTokens} input tokens; max_tokens ${r.maxTokens}, the answer needs at most about ${r.replyBudget}.`,
+      r.body,
+    )
+  })
+  return `${out.join('\n')}\n`
 }
 
 async function evalCommand(
