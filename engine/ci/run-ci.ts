@@ -13,7 +13,7 @@ import { createReporter, finalExitCode } from '../../reporters/index.js'
 import type { OutputStream } from '../../reporters/index.js'
 import { writeFileAtomic } from '../../reporters/output.js'
 import { gitLocation, readSelectionRecord, toVerdictSelection } from '../../selectors/index.js'
-import type { SelectionRecord } from '../../selectors/index.js'
+import type { ParsedDiff, SelectionRecord } from '../../selectors/index.js'
 import { renderSelection } from '../../selectors/render.js'
 import { UsageError } from '../errors.js'
 import { interruptedSignal, SIGNAL_EXIT_CODES, type InterruptSignal } from '../lifecycle.js'
@@ -36,6 +36,7 @@ import {
   pruneRuns,
 } from './run-folder.js'
 import { selectChange } from './selection.js'
+import { selectionCoverage } from '../run/coverage.js'
 
 export interface CiOptions {
   /** vigil.config.yaml. @default `vigil.config.yaml` in `cwd` */
@@ -118,6 +119,7 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
   }
 
   let record: SelectionRecord
+  let diff: ParsedDiff | undefined
   let runBase: string | undefined
   let runPatch: string | undefined
   if (options.selectionFile !== undefined && options.patch === undefined && options.base === undefined) {
@@ -144,6 +146,7 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
     )
     runBase = change.runBase
     runPatch = change.runPatch
+    diff = change.diff
     say(`Change: ${change.describe}`)
     if (options.selectionFile !== undefined) {
       record = await readSelectionRecord(path.resolve(cwd, options.selectionFile))
@@ -174,6 +177,10 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
   record = configRedactor(loaded, env).json(record)
   await writeFileAtomic(files.selection, `${JSON.stringify(record, null, 2)}\n`)
   say(`\n${renderSelection(record)}\n`)
+  if (diff) {
+    const uncovered = await selectionCoverage(loaded, diff, record, cwd)
+    if (uncovered) say(`Coverage: ${uncovered}.\n`)
+  }
   if (record.plans.length === 0)
     say('No plans apply to this change: nothing to run, no sandboxes started. The verdict passes.\n')
 

@@ -12,6 +12,7 @@ import { UsageError } from '../errors.js'
 import { EXECUTOR_NAMES } from '../executors/names.js'
 import type { SuggestFlags } from './commands/adversary.js'
 import type { CiFlags } from './commands/ci.js'
+import type { CoverageFlags } from './commands/coverage.js'
 import type { ImpactRecordFlags } from './commands/impact.js'
 import type { PlansFlags } from './commands/plans.js'
 import type { ReproduceCommandOptions } from './commands/reproduce.js'
@@ -260,6 +261,30 @@ function reproduce(program: Command): void {
     )
 }
 
+function coverage(program: Command): void {
+  program
+    .command('coverage')
+    .description(
+      'What no plan exercises: changed code no plan runs (from the impact map), and API operations and ' +
+        'channels no plan requests. Without a change, only the API part.',
+    )
+    .argument('[diff]', 'unified diff file, or - for stdin')
+    .option('-c, --config <file>', 'vigil.config.yaml to use (default: ./vigil.config.yaml)')
+    .option('--base <ref>', 'the change: the working tree against the merge base of REF and HEAD')
+    .option('--patch <file>', 'the change: a patch file, paths relative to the config folder')
+    .option(
+      '--api <file>',
+      'an OpenAPI or AsyncAPI document to check (repeatable; OpenAPI documents under the config folder and those plans name are read anyway)',
+      collect,
+      [],
+    )
+    .option('--no-impact', 'ignore the impact map (vigil.impact.json beside the config)')
+    .option('--json', 'print the report as JSON')
+    .action((diff: string | undefined, flags: CoverageFlags) =>
+      exit(import('./commands/coverage.js').then((m) => m.coverage(diff, flags))),
+    )
+}
+
 function impact(program: Command): void {
   const impact = program.command('impact').description('The impact map: which code each plan exercises.')
   impact
@@ -315,7 +340,7 @@ function sandboxes(program: Command): void {
 }
 
 /** The commands in the order `vigil --help` lists them. */
-const COMMANDS = [adversary, ci, impact, mcp, plans, reproduce, run, sandbox, sandboxes, select]
+const COMMANDS = [adversary, ci, coverage, impact, mcp, plans, reproduce, run, sandbox, sandboxes, select]
 
 /** The program with every command declared; nothing of a command's implementation is loaded yet. */
 export function buildProgram(): Command {

@@ -102,6 +102,26 @@ describe('vigil mcp', () => {
     expect(same.plans).toEqual(record.plans)
   })
 
+  it('select_plans says when the change touches code or an endpoint no plan covers', async () => {
+    const file = 'payments/server.js'
+    const diff =
+      `diff --git a/${file} b/${file}\nindex 1111111..2222222 100644\n--- a/${file}\n+++ b/${file}\n` +
+      '@@ -74,3 +74,3 @@ serve({\n' +
+      "       return sendJson(res, 200, { status: 'ok' })\n" +
+      '     }\n' +
+      "-    if (pathname === '/payments/authorize') {\n" +
+      "+    if (pathname === '/payments/authorize' || pathname === '/payments/authorise') {\n"
+    const result = await call('select_plans', { diff })
+    expect(result.isError).toBeFalsy()
+    expect(text(result)).toContain(
+      'Coverage: this change touches code no plan covers: payments POST /payments/authorize (authorizePayment) — openapi/payments.yaml (no plan requests it).',
+    )
+    // The structured result stays a selection record run_plans accepts.
+    expect(result.structuredContent).not.toHaveProperty('coverage')
+    const clean = await call('select_plans', { patch: `${changes}/field-rename.patch` })
+    expect(text(clean)).not.toContain('Coverage:')
+  })
+
   it('run_plans passes the shop and fails it with a faulty patch, reporting progress and a curl reproduction', async () => {
     const progress: Progress[] = []
     const clean = await call('run_plans', { plans: ['checkout-flow'], baseline: false }, (p) =>

@@ -6,6 +6,7 @@ import type { SelectionRecord } from '../../../selectors/index.js'
 import { renderSelection } from '../../../selectors/render.js'
 import { resolveChange, type ChangeSpec } from '../../ci/change.js'
 import { selectChange } from '../../ci/selection.js'
+import { selectionCoverage } from '../../run/coverage.js'
 import { UsageError } from '../../errors.js'
 import { guarded, jsonResult, loadCatalog, type McpContext } from '../context.js'
 
@@ -53,7 +54,8 @@ export function registerSelectTool(server: McpServer, ctx: McpContext): void {
       title: 'Select the plans a change needs',
       description:
         'Which validation plans apply to a change, each with its source (paths, always, rules, llm) and ' +
-        'reason. Give exactly one of diff (text), base (git ref) or patch (file). Returns the selection ' +
+        'reason, and the changed code and API operations no plan covers. Give exactly one of diff (text), ' +
+        'base (git ref) or patch (file). Returns the selection ' +
         'record; pass it to run_plans as "selection" together with the same diff, base or patch.',
       inputSchema: {
         ...changeShape,
@@ -69,8 +71,8 @@ export function registerSelectTool(server: McpServer, ctx: McpContext): void {
         const spec = changeSpecOf(args, () => 'inline.diff')
         if (!spec)
           throw new UsageError('give one of diff (unified diff text), base (git ref) or patch (file)')
-        const record = await selectFor(ctx, spec, args.selector, extra.signal)
-        return jsonResult(record, renderSelection(record))
+        const { record, coverage } = await selectFor(ctx, spec, args.selector, extra.signal)
+        return jsonResult(record, renderSelection(record) + (coverage ? `\nCoverage: ${coverage}.\n` : ''))
       }),
   )
 }
@@ -81,7 +83,7 @@ export async function selectFor(
   spec: ChangeSpec,
   selector: string | undefined,
   signal?: AbortSignal,
-): Promise<SelectionRecord> {
+): Promise<{ record: SelectionRecord; coverage?: string }> {
   const { loaded, result } = await loadCatalog(ctx)
   const where = await gitLocation(loaded.dir)
   const change = await resolveChange(spec, {
@@ -89,7 +91,7 @@ export async function selectFor(
     cwd: ctx.cwd,
     prefix: where?.prefix ?? '',
   })
-  return selectChange({
+  const record = await selectChange({
     loaded,
     plans: result.plans,
     change,
@@ -98,4 +100,6 @@ export async function selectFor(
     cwd: ctx.cwd,
     ...(signal ? { signal } : {}),
   })
+  const coverage = await selectionCoverage(loaded, change.diff, record, ctx.cwd)
+  return { record, ...(coverage ? { coverage } : {}) }
 }
