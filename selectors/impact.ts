@@ -35,9 +35,34 @@ export interface ImpactMap {
   /** The plans that were recorded, sorted. */
   plans: string[]
   /** Files relative to the diff's root, sorted. */
-  files: Record<string, { sha256: string; functions: ImpactFunction[] }>
+  files: Record<string, ImpactFile>
   /** Packages (by name) whose code a plan's requests executed → those plans. */
   packages: Record<string, string[]>
+}
+
+export interface ImpactFile {
+  sha256: string
+  /**
+   * A short hash of each line as recorded (see {@link lineHashes}), space-separated: when the file has
+   * changed since, a hunk's old-side lines are found in it by content, as \`patch\` finds a hunk at an
+   * offset, and its changed lines are matched against the recorded functions at their recorded places.
+   */
+  lines?: string
+  functions: ImpactFunction[]
+}
+
+/**
+ * One 4-hex-digit hash per line of trimmed text (`-` for a blank line). 16 bits a line is enough: a hunk is
+ * placed only where a run of several lines matches, and only when that place is the only one.
+ */
+export function lineHashes(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      const t = line.trim()
+      return t ? createHash('sha256').update(t).digest('hex').slice(0, 4) : '-'
+    })
+    .join(' ')
 }
 
 export interface Recorded {
@@ -82,6 +107,7 @@ export async function buildImpactMap(input: {
     if (!text) continue
     files[rel] = {
       sha256: createHash('sha256').update(text).digest('hex'),
+      lines: lineHashes(text.toString('utf8')),
       functions: [...functions.values()]
         .filter((e) => e.file === rel)
         .map((e) => ({ ...e.fn, plans: e.fn.plans.sort() }))
@@ -119,6 +145,7 @@ export function renderImpactMap(map: ImpactMap): string {
   lines.push(`  "files": {${files.length ? '' : '},'}`)
   files.forEach(([file, entry], i) => {
     lines.push(`    ${JSON.stringify(file)}: {`, `      "sha256": ${JSON.stringify(entry.sha256)},`)
+    if (entry.lines !== undefined) lines.push(`      "lines": ${JSON.stringify(entry.lines)},`)
     lines.push(`      "functions": [`)
     entry.functions.forEach((fn, j) =>
       lines.push(`        ${JSON.stringify(fn)}${j < entry.functions.length - 1 ? ',' : ''}`),
@@ -194,6 +221,7 @@ export async function matchImpact(map: ImpactMap, diff: ParsedDiff, root: string
     if (!reasons.has(plan)) reasons.set(plan, reason)
   }
   const out: ImpactMatch = { selected: [], uncoveredFiles: [], uncoveredLines: [], stale: [], notes: [] }
+  const unplaced = new Set<string>()
   for (const file of diff.files) {
     if (file.outside) continue
     const key = map.files[file.oldPath ?? file.path] ? (file.oldPath ?? file.path) : file.path
@@ -217,15 +245,45 @@ export async function matchImpact(map: ImpactMap, diff: ParsedDiff, root: string
     const current = await readFile(path.join(root, key)).catch(() => undefined)
     const fresh = current && createHash('sha256').update(current).digest('hex') === entry.sha256
     if (!fresh) {
-      // Line numbers cannot be trusted: each hunk is matched by the recorded functions it names (their
-      // declaration or a call in its lines), else by the whole file.
+      // Line numbers cannot be trusted. Each hunk is placed in the recorded file by its old-side lines; a
+      // hunk that cannot be placed is matched by the recorded functions it names (their declaration or a
+      // call in its lines), else by the whole file.
       out.stale.push(key)
+      const recorded = entry.lines?.split(' ')
       for (const hunk of file.hunks) {
+        const offset = recorded ? placeHunk(hunk, recorded) : undefined
+        if (offset !== undefined) {
+          for (const [first, last] of changedOldLines([hunk])) {
+            const [a, b] = [first + offset, last + offset]
+            const hit = innermost(entry.functions, a, b)
+            if (!hit.length) out.uncoveredLines.push(`${key}:${a}-${b}`)
+            for (const fn of hit)
+              for (const plan of fn.plans)
+                add(
+                  plan,
+                  `impact map (stale for ${key}: hunk placed by its lines): ${fn.name} (${fn.lines.join('-')})`,
+                )
+          }
+          continue
+        }
         const words = new Set(`${hunk.header} ${hunk.lines.join('\n')}`.split(/[^\w$]+/))
         const named = entry.functions.filter((fn) => fn.name !== '(anonymous)' && words.has(fn.name))
-        const how = named.length ? 'matched by name' : 'matched by file'
-        for (const fn of named.length ? named : entry.functions)
-          for (const plan of fn.plans) add(plan, `impact map (stale for ${key}: ${how}): ${fn.name}`)
+        if (named.length) {
+          for (const fn of named)
+            for (const plan of fn.plans)
+              add(plan, `impact map (stale for ${key}: matched by name): ${fn.name}`)
+          continue
+        }
+        // The whole file, when that still narrows the choice: a file most recorded plans run says nothing
+        // about which of them this hunk needs, and is left to the other layers (as a package every plan
+        // runs is), said in the notes.
+        const filePlans = [...new Set(entry.functions.flatMap((fn) => fn.plans))]
+        if (map.plans.length > 1 && filePlans.length * 2 > map.plans.length) {
+          unplaced.add(key)
+          continue
+        }
+        for (const fn of entry.functions)
+          for (const plan of fn.plans) add(plan, `impact map (stale for ${key}: matched by file): ${fn.name}`)
       }
       continue
     }
@@ -240,13 +298,76 @@ export async function matchImpact(map: ImpactMap, diff: ParsedDiff, root: string
   }
   if (out.stale.length)
     out.notes.push(
-      `the impact map is stale for ${out.stale.length} file(s) (${out.stale.slice(0, 3).join(', ')}${out.stale.length > 3 ? ', …' : ''}): matched by file; re-record with vigil impact record`,
+      `the impact map is stale for ${out.stale.length} file(s) (${out.stale.slice(0, 3).join(', ')}${out.stale.length > 3 ? ', …' : ''}): hunks placed by their lines where they can be, else matched by name or by file; re-record with vigil impact record`,
+    )
+  if (unplaced.size)
+    out.notes.push(
+      `hunks of ${[...unplaced].join(', ')} could not be placed in the stale map, and most recorded plans run those files: the map does not narrow them`,
     )
   out.selected = [...reasons.entries()]
     .filter(([plan]) => map.plans.length === 0 || map.plans.includes(plan))
     .map(([name, reason]) => ({ name, source: 'impact' as const, reason }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   return out
+}
+
+/** Fewest non-blank lines of a hunk that must match, in order, for it to be placed. */
+const MIN_ANCHOR_LINES = 3
+
+/**
+ * Where a hunk's old side sits in the recorded file, as an offset to add to its old line numbers; undefined
+ * when it cannot be placed with confidence. The old side (context and removed lines) is looked for whole
+ * first; else its longest run of consecutive lines that occurs exactly once in the recorded file, of at
+ * least {@link MIN_ANCHOR_LINES} non-blank lines, places it.
+ */
+export function placeHunk(
+  hunk: ParsedDiff['files'][number]['hunks'][number],
+  recorded: readonly string[],
+): number | undefined {
+  const m = /^@@ -(\d+)/.exec(hunk.header)
+  if (!m) return undefined
+  const start = Number(m[1])
+  const old: Array<{ line: number; hash: string }> = []
+  let line = start
+  for (const text of hunk.lines) {
+    if (text[0] !== ' ' && text[0] !== '-') continue
+    const t = text.slice(1).trim()
+    old.push({ line, hash: t ? createHash('sha256').update(t).digest('hex').slice(0, 4) : '-' })
+    line++
+  }
+  // Runs of the old side, longest first; the first run found exactly once places the hunk.
+  // A unique run of a dozen lines is as sure as the whole hunk; longer ones only cost time.
+  const whole =
+    old.length >= MIN_ANCHOR_LINES
+      ? occurrences(
+          recorded,
+          old.map((r) => r.hash),
+        )
+      : []
+  if (whole.length === 1) return whole[0]! + 1 - old[0]!.line
+  for (let len = Math.min(old.length - 1, 12); len >= MIN_ANCHOR_LINES; len--) {
+    for (let from = 0; from + len <= old.length; from++) {
+      const run = old.slice(from, from + len)
+      if (run.filter((r) => r.hash !== '-').length < MIN_ANCHOR_LINES) continue
+      const at = occurrences(
+        recorded,
+        run.map((r) => r.hash),
+      )
+      if (at.length === 1) return at[0]! + 1 - run[0]!.line
+    }
+  }
+  return undefined
+}
+
+/** 0-based indexes where `needle` occurs in `haystack`; stops after two. */
+function occurrences(haystack: readonly string[], needle: readonly string[]): number[] {
+  const found: number[] = []
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer
+    found.push(i)
+    if (found.length > 1) break
+  }
+  return found
 }
 
 /**

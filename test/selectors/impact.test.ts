@@ -9,6 +9,7 @@ import {
   buildImpactMap,
   changedOldLines,
   innermost,
+  lineHashes,
   matchImpact,
   readImpactMap,
   renderImpactMap,
@@ -86,11 +87,11 @@ describe('impact map', () => {
     expect(unknown.uncoveredFiles).toEqual(['other.js'])
   })
 
-  it('says a stale map is stale and matches the file as a whole', async () => {
+  it('says a stale map is stale and matches the file as a whole when that narrows the choice', async () => {
     const map: ImpactMap = {
       schemaVersion: 1,
       attribution: '',
-      plans: ['a', 'b'],
+      plans: ['a', 'b', 'c', 'd', 'e'],
       files: {
         'app.js': {
           sha256: '0'.repeat(64),
@@ -107,9 +108,64 @@ describe('impact map', () => {
     expect(result.selected.map((p) => p.name)).toEqual(['a', 'b'])
     expect(result.selected[0]!.reason).toMatch(/^impact map \(stale for app\.js: matched by file\)/)
     expect(result.notes[0]).toMatch(/stale for 1 file\(s\) \(app\.js\).*vigil impact record/)
+    // A file most recorded plans run narrows nothing: left to the other layers, and said.
+    const most = await matchImpact(
+      { ...map, plans: ['a', 'b', 'c'] },
+      parseDiff(modify('app.js', ['x'], ['y'])),
+      dir,
+    )
+    expect(most.selected).toEqual([])
+    expect(most.notes).toContainEqual(
+      expect.stringMatching(/hunks of app\.js could not be placed.*does not narrow/),
+    )
     const bump = modify('package.json', ['    "yargs": "^16.0.0",'], ['    "yargs": "^17.0.0",'])
     expect((await matchImpact(map, parseDiff(bump), dir)).selected).toEqual([
       { name: 'a', source: 'impact', reason: 'impact map: runs package yargs (package.json)' },
+    ])
+  })
+
+  it('places the hunks of a stale file by their lines, and matches them at their recorded places', async () => {
+    // Recorded: SOURCE. Since then three lines were added at the top, so the diff's line numbers are off by 3.
+    const map: ImpactMap = {
+      schemaVersion: 1,
+      attribution: '',
+      plans: ['a', 'b', 'c'],
+      files: {
+        'app.js': {
+          sha256: '0'.repeat(64),
+          lines: lineHashes(SOURCE),
+          functions: [
+            { name: 'outer', lines: [1, 5], plans: ['a', 'b', 'c'] },
+            { name: 'inner', lines: [2, 3], plans: ['a'] },
+            { name: 'unused', lines: [6, 8], plans: ['b'] },
+          ],
+        },
+      },
+      packages: {},
+    }
+    const diff = parseDiff(
+      'diff --git a/app.js b/app.js\n--- a/app.js\n+++ b/app.js\n@@ -4,5 +4,5 @@\n' +
+        ' function outer(n) {\n  const inner = () =>\n-    n * 2\n+    n * 3\n   return n > 10 ? inner() : n\n }\n',
+    )
+    const result = await matchImpact(map, diff, dir)
+    expect(result.stale).toEqual(['app.js'])
+    expect(result.selected).toEqual([
+      {
+        name: 'a',
+        source: 'impact',
+        reason: 'impact map (stale for app.js: hunk placed by its lines): inner (2-3)',
+      },
+    ])
+    // Lines found nowhere in the recording: not placed (and here, named: outer).
+    const elsewhere = parseDiff(
+      'diff --git a/app.js b/app.js\n--- a/app.js\n+++ b/app.js\n@@ -40,3 +40,3 @@\n' +
+        ' const q = 1\n-outer(q)\n+outer(q + 1)\n const r = 2\n',
+    )
+    const named = await matchImpact(map, elsewhere, dir)
+    expect(named.selected.map((p) => p.reason)).toEqual([
+      'impact map (stale for app.js: matched by name): outer',
+      'impact map (stale for app.js: matched by name): outer',
+      'impact map (stale for app.js: matched by name): outer',
     ])
   })
 
