@@ -78,6 +78,24 @@ export interface CheckContext<Params = Record<string, unknown>, Need extends key
    * ends. Throws when the sandbox's provider cannot start copies. Absent where the engine offers none.
    */
   isolate?(sandbox: Sandbox, services: readonly string[]): Promise<Sandbox>
+  /**
+   * Runs `fn` as a measurement, for kinds with `exclusive: 'measure'`: once every non-measuring check has
+   * finished, and beside no other measurement that shares a resource of `claim` or would need more cores
+   * than the machine has. Time spent waiting does not count against the check's timeout.
+   */
+  measure<T>(claim: MeasureClaim, fn: () => Promise<T>): Promise<T>
+}
+
+/** What a measurement needs to itself. */
+export interface MeasureClaim {
+  /**
+   * Resources no other measurement may use at the same time: `service:<name>` for each sandbox service it
+   * loads (the executor adds their dependencies), and e.g. `load-generator:main-thread` for a generator
+   * in vigil's own process. Empty: everything (the measurement runs alone).
+   */
+  resources: string[]
+  /** Cores the measurement keeps busy (load generator and services). */
+  cores: number
 }
 
 export interface CheckKindMeta<Need extends PropertyKey = string> {
@@ -92,11 +110,12 @@ export interface CheckKindMeta<Need extends PropertyKey = string> {
   /** True when the kind can only run with a baseline (it is skipped without one). */
   requiresBaseline?: boolean
   /**
-   * True when the kind measures the sandboxes and must run alone: the executor runs such checks one at
-   * a time after every other check has finished, so parallel traffic never skews a measurement.
+   * For kinds that measure the sandboxes. `true`: the whole check runs alone, after every other check
+   * has finished. `'measure'`: the check starts with the others (set-up overlaps them) and only what it
+   * runs through `ctx.measure` waits for a quiet machine, beside measurements that share nothing with it.
    * @default false
    */
-  exclusive?: boolean
+  exclusive?: boolean | 'measure'
 }
 
 export interface CheckKind<Params = Record<string, unknown>, Need extends keyof C = never, C = Clients> {

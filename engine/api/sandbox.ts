@@ -20,6 +20,11 @@ export interface Sandbox {
   readonly defaultService: string
   /** Headers attached to every request sent to this sandbox (e.g. a routing key). */
   readonly headers: Readonly<Record<string, string>>
+  /**
+   * The services each service calls (directly), when the provider knows them; absent when it does not
+   * (then any service may depend on any other).
+   */
+  readonly dependencies?: Readonly<Record<string, readonly string[]>>
   /** Base URL of a service (the default one when omitted); throws for an unknown name. */
   url(service?: string): string
   /** Captured log lines of one service, or of all services prefixed with their name. */

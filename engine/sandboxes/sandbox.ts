@@ -20,6 +20,8 @@ export interface SandboxParts {
   headers?: Record<string, string>
   /** What each service ran as, for the verdict's identity. */
   build?: Record<string, ServiceBuild>
+  /** The services each service calls directly, when the provider knows them. */
+  dependencies?: Record<string, string[]>
   /** Log lines of one service; absent for providers that capture none. */
   logs?(service: string): string[]
   stop?(): Promise<void>
@@ -45,6 +47,7 @@ export function createSandbox(parts: SandboxParts): Sandbox {
     name: parts.name,
     services: Object.freeze(services),
     defaultService: parts.defaultService,
+    ...(parts.dependencies ? { dependencies: Object.freeze({ ...parts.dependencies }) } : {}),
     headers: Object.freeze({ ...(parts.headers ?? {}) }),
     ...(parts.build ? { build: Object.freeze({ ...parts.build }) } : {}),
     url(service?: string): string {

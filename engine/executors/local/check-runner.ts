@@ -5,6 +5,7 @@ import type {
   AnyCheckKind,
   CheckContext,
   CheckSandboxes,
+  MeasureClaim,
   ReportDescriptor,
   Variables,
 } from '../../api/kind.js'
@@ -45,6 +46,8 @@ export interface RunCheckOptions {
   logs?: LogAttributionOptions
   /** The run's sandbox addresses: a check's isolated copies are admitted to them while it runs. */
   addresses?: SandboxAddresses
+  /** Schedules `ctx.measure` (the executor's gate). @default runs the measurement at once */
+  measure?<T>(claim: MeasureClaim, fn: () => Promise<T>): Promise<T>
 }
 
 /** Fills `{{name}}` placeholders of a message template from `data`. */
@@ -160,10 +163,15 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckResult> {
   const controller = new AbortController()
   const findings: Finding[] = []
   let settled = false
-  const timer = setTimeout(
-    () => controller.abort(new CheckAbort('VIGIL_CHECK_TIMEOUT', `timed out after ${options.timeoutMs} ms`)),
-    options.timeoutMs,
-  )
+  // Time spent waiting for a measurement slot is not the check's: the timer pauses meanwhile.
+  let waitedMs = 0
+  const arm = (ms: number) =>
+    setTimeout(
+      () =>
+        controller.abort(new CheckAbort('VIGIL_CHECK_TIMEOUT', `timed out after ${options.timeoutMs} ms`)),
+      ms,
+    )
+  let timer = arm(options.timeoutMs)
   const onRunAbort = () => controller.abort(options.signal.reason)
   if (options.signal.aborted) onRunAbort()
   else options.signal.addEventListener('abort', onRunAbort, { once: true })
@@ -198,6 +206,19 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckResult> {
         })
     },
     isolate: (sandbox, services) => isolation.isolate(sandbox, services),
+    measure: async (claim, fn) => {
+      if (!options.measure) return fn()
+      clearTimeout(timer)
+      const remaining = options.timeoutMs - (performance.now() - started - waitedMs)
+      const waitStart = performance.now()
+      return options.measure(claim, async () => {
+        waitedMs += performance.now() - waitStart
+        timer = arm(Math.max(0, remaining))
+        // The check ended while it waited (cancelled): measure nothing.
+        if (controller.signal.aborted || settled) throw controller.signal.reason ?? new Error('check ended')
+        return fn()
+      })
+    },
   }
   let abortListener: (() => void) | undefined
   const aborted = new Promise<never>((_, reject) => {
@@ -216,7 +237,7 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckResult> {
     await Promise.race([kind.run(ctx), aborted])
     settled = true
     const finished = await finishFindings(findings, options, controller.signal)
-    const durationMs = Math.round(performance.now() - started)
+    const durationMs = Math.round(performance.now() - started - waitedMs)
     const failed = finished.some((f) => f.severity === 'error')
     return { ...base, state: failed ? 'failed' : 'passed', durationMs, findings: finished }
   } catch (error) {
@@ -231,7 +252,7 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckResult> {
     return {
       ...base,
       state: 'errored',
-      durationMs: Math.round(performance.now() - started),
+      durationMs: Math.round(performance.now() - started - waitedMs),
       error: serializeError(reason, redactor),
       findings: finished,
     }

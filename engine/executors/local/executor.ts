@@ -1,14 +1,18 @@
 /**
  * The executor: runs every check of the plans in parallel (p-limit), each with its timeout, under one
  * run deadline and the caller's cancel signal, and returns results in plan and check order whatever
- * order they finish in.
+ * order they finish in. Measurements (kinds with `exclusive`) go through the measure gate: they wait
+ * for the other checks to finish, then run alone or beside measurements that share nothing with them.
  */
 import { createHash } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import pLimit from 'p-limit'
 import type { CheckBlock, Plan } from '../../../plans/types.js'
-import { CheckAbort, runCheck } from './check-runner.js'
+import { CheckAbort, runCheck, type RunCheckOptions } from './check-runner.js'
+import { ALONE, MeasureGate } from './measure-gate.js'
 import { defineExecutor, type ExecuteOptions, type ExecuteResult } from '../../api/executor.js'
+import type { MeasureClaim } from '../../api/kind.js'
+import type { CheckSandboxes } from '../../api/kind.js'
 import { planState } from '../../verdict-builder.js'
 import type { CheckResult, PlanResult } from '../../verdict.js'
 
@@ -21,6 +25,31 @@ export const DEFAULT_SEED = 1
 export function checkSeed(runSeed: number, plan: string, checkId: string): number {
   const digest = createHash('sha256').update(`${runSeed}\0${plan}\0${checkId}`).digest()
   return digest.readUInt32BE(0)
+}
+
+/**
+ * A claim's services with everything they call, on both sides; a sandbox that does not know its
+ * services' dependencies makes the measurement run alone.
+ */
+export function closeClaim(claim: MeasureClaim, sandboxes: CheckSandboxes): MeasureClaim {
+  const services = claim.resources.filter((r) => r.startsWith('service:')).map((r) => r.slice(8))
+  if (services.length === 0) return claim
+  const resources = new Set(claim.resources)
+  for (const sandbox of [sandboxes.candidate, sandboxes.baseline]) {
+    if (!sandbox) continue
+    const graph = sandbox.dependencies
+    if (!graph) return { ...claim, resources: [ALONE] }
+    const todo = [...services]
+    while (todo.length) {
+      const s = todo.pop()!
+      for (const d of graph[s] ?? []) {
+        if (resources.has(`service:${d}`)) continue
+        resources.add(`service:${d}`)
+        todo.push(d)
+      }
+    }
+  }
+  return { ...claim, resources: [...resources].sort() }
 }
 
 async function safely(hook: (() => unknown) | undefined): Promise<void> {
@@ -58,7 +87,12 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
   const reporter = options.reporter ?? {}
   const spans = new Map<string, { start: number; end: number }>()
 
-  const runOne = async (plan: Plan, check: CheckBlock): Promise<CheckResult> => {
+  const gate = new MeasureGate()
+  const runOne = async (
+    plan: Plan,
+    check: CheckBlock,
+    measure?: RunCheckOptions['measure'],
+  ): Promise<CheckResult> => {
     const base = {
       plan: plan.name,
       check: check.name,
@@ -104,6 +138,7 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
         onProgress: (e) => void safely(() => reporter.onCheckProgress?.(e)),
         ...(options.logs ? { logs: options.logs } : {}),
         ...(options.addresses ? { addresses: options.addresses } : {}),
+        ...(measure ? { measure } : {}),
       })
       const span = spans.get(plan.name)
       const end = performance.now()
@@ -117,25 +152,36 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
   }
 
   try {
-    // Shared checks are scheduled in plan order and run in parallel; exclusive ones (measurements such
-    // as load) then run one at a time on a quiet machine. Results are collected by position, so
-    // neither the finishing order nor the phase ever shows in the output.
-    const isExclusive = (check: CheckBlock) => options.kinds[check.kind]?.meta.exclusive === true
+    // Shared checks run in parallel under the concurrency limit. A kind with `exclusive: 'measure'` starts
+    // with them (its set-up overlaps theirs) and only its `ctx.measure` waits at the gate; one with
+    // `exclusive: true` waits at the gate whole. The gate opens once every shared check has ended.
+    // Results are collected by position, so neither the finishing order nor the phase shows in the output.
+    const exclusive = (check: CheckBlock) => options.kinds[check.kind]?.meta.exclusive ?? false
+    const id = (plan: Plan, check: CheckBlock) => `${plan.name} › ${check.name}`
     const results: CheckResult[][] = options.plans.map((plan) => new Array<CheckResult>(plan.checks.length))
-    await Promise.all(
-      options.plans.flatMap((plan, p) =>
-        plan.checks.map((check, c) =>
-          isExclusive(check)
-            ? undefined
-            : limit(async () => void (results[p]![c] = await runOne(plan, check))),
-        ),
-      ),
-    )
+    const measuring: Array<Promise<void>> = []
+    const shared: Array<Promise<void>> = []
     for (const [p, plan] of options.plans.entries()) {
       for (const [c, check] of plan.checks.entries()) {
-        if (isExclusive(check)) results[p]![c] = await runOne(plan, check)
+        const mode = exclusive(check)
+        const store = (r: CheckResult) => void (results[p]![c] = r)
+        if (mode === 'measure') {
+          const measure: RunCheckOptions['measure'] = (claim, fn) =>
+            gate.run(id(plan, check), closeClaim(claim, options.sandboxes), fn)
+          measuring.push(runOne(plan, check, measure).then(store))
+        } else if (mode === true) {
+          measuring.push(
+            gate.run(id(plan, check), { resources: [], cores: 1 }, () => runOne(plan, check)).then(store),
+          )
+        } else {
+          shared.push(limit(() => runOne(plan, check)).then(store))
+        }
       }
     }
+    await Promise.all(shared)
+    gate.open()
+    await Promise.all(measuring)
+    noteMeasuredTogether(options.plans, results, gate.together, id)
     const plans = options.plans.map((plan, i): PlanResult => {
       const checks = results[i]!
       const span = spans.get(plan.name)
@@ -162,3 +208,24 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
 
 /** `local`: the checks run in this process, in parallel. */
 export default defineExecutor({ execute: executePlans })
+
+/** Each check measured at the same time as others says so, with their names. */
+function noteMeasuredTogether(
+  plans: readonly Plan[],
+  results: CheckResult[][],
+  together: ReadonlyMap<string, ReadonlySet<string>>,
+  id: (plan: Plan, check: CheckBlock) => string,
+): void {
+  for (const [p, plan] of plans.entries()) {
+    for (const [c, check] of plan.checks.entries()) {
+      const others = together.get(id(plan, check))
+      const result = results[p]![c]
+      if (!others?.size || !result || !('findings' in result)) continue
+      result.findings.push({
+        message: `Measured at the same time as ${[...others].sort().join(', ')}: they share no service, dependency or load generator, and the machine has the cores for all of them.`,
+        severity: 'info',
+        messageId: 'measured-together',
+      })
+    }
+  }
+}

@@ -186,6 +186,7 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
       defaultService,
       headers: options.headers,
       build,
+      dependencies: Object.fromEntries(names.map((n) => [n, deps(services[n]!, argvs[n]!)])),
       logs: (service) => byName.get(service)?.logs.render() ?? [],
       stop: stopAll,
       isolate,

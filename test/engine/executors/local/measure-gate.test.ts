@@ -1,0 +1,204 @@
+import { describe, expect, it } from 'vitest'
+import type { CheckBlock, Plan } from '../../../../plans/types.js'
+import { defineCheckKind } from '../../../../engine/api/kind.js'
+import { closeClaim, executePlans } from '../../../../engine/executors/local/executor.js'
+import { ALONE, MeasureGate } from '../../../../engine/executors/local/measure-gate.js'
+import { Redactor } from '../../../../engine/http/redact.js'
+import { createSandbox } from '../../../../engine/sandboxes/sandbox.js'
+import { Variables } from '../../../../engine/vars.js'
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Runs claims through a gate; returns the order of start/end events. */
+async function through(gate: MeasureGate, claims: Array<[string, string[], number]>, ms = 20) {
+  const events: string[] = []
+  const runs = claims.map(([id, resources, cores]) =>
+    gate.run(id, { resources, cores }, async () => {
+      events.push(`start ${id}`)
+      await sleep(ms)
+      events.push(`end ${id}`)
+    }),
+  )
+  gate.open()
+  await Promise.all(runs)
+  return events
+}
+
+describe('measure gate', () => {
+  it('waits for open(), then runs measurements that share nothing together, on enough cores', async () => {
+    const gate = new MeasureGate(4)
+    let started = false
+    const run = gate.run('a', { resources: ['service:x'], cores: 1 }, async () => void (started = true))
+    await sleep(10)
+    expect(started).toBe(false)
+    gate.open()
+    await run
+    expect(started).toBe(true)
+    const events = await through(new MeasureGate(4), [
+      ['a', ['service:x'], 2],
+      ['b', ['service:y'], 2],
+    ])
+    expect(events.slice(0, 2)).toEqual(['start a', 'start b'])
+  })
+
+  it('runs one at a time when they share a service or a generator, or the cores are too few', async () => {
+    const serial = ['start a', 'end a', 'start b', 'end b']
+    expect(
+      await through(new MeasureGate(8), [
+        ['a', ['service:x'], 1],
+        ['b', ['service:x'], 1],
+      ]),
+    ).toEqual(serial)
+    const generator = [
+      ['a', ['service:x', 'load-generator:main-thread'], 1],
+      ['b', ['service:y', 'load-generator:main-thread'], 1],
+    ] as Array<[string, string[], number]>
+    expect(await through(new MeasureGate(8), generator)).toEqual(serial)
+    expect(
+      await through(new MeasureGate(2), [
+        ['a', ['service:x'], 2],
+        ['b', ['service:y'], 1],
+      ]),
+    ).toEqual(serial)
+    // An empty claim, or more cores than the machine has, means alone.
+    expect(
+      await through(new MeasureGate(8), [
+        ['a', [], 1],
+        ['b', ['service:y'], 1],
+      ]),
+    ).toEqual(serial)
+    expect(
+      await through(new MeasureGate(2), [
+        ['a', ['service:x'], 3],
+        ['b', ['service:y'], 1],
+      ]),
+    ).toEqual(serial)
+  })
+
+  it('keeps plan order: a later measurement never overtakes an earlier one it conflicts with', async () => {
+    const gate = new MeasureGate(8)
+    const events = await through(gate, [
+      ['a', ['service:x'], 1],
+      ['b', ['service:x', 'service:y'], 1],
+      ['c', ['service:y'], 1],
+    ])
+    expect(events.indexOf('start c')).toBeGreaterThan(events.indexOf('start b'))
+    expect(gate.together.size).toBe(0)
+  })
+
+  it('closes a claim over what its services call, on both sides; unknown dependencies mean alone', () => {
+    const sandbox = (name: string, dependencies?: Record<string, string[]>) =>
+      createSandbox({
+        name,
+        services: {
+          orders: 'http://127.0.0.1:1',
+          catalog: 'http://127.0.0.1:2',
+          payments: 'http://127.0.0.1:3',
+        },
+        defaultService: 'orders',
+        ...(dependencies ? { dependencies } : {}),
+      })
+    const graph = { orders: ['catalog', 'payments'], catalog: [], payments: [] }
+    const claim = { resources: ['service:orders', 'load-generator:k6'], cores: 2 }
+    expect(
+      closeClaim(claim, { candidate: sandbox('candidate', graph), baseline: sandbox('baseline', graph) }),
+    ).toEqual({
+      resources: ['load-generator:k6', 'service:catalog', 'service:orders', 'service:payments'],
+      cores: 2,
+    })
+    expect(closeClaim(claim, { candidate: sandbox('candidate') }).resources).toEqual([ALONE])
+  })
+})
+
+interface Params {
+  service: string
+  cores: number
+}
+const events: string[] = []
+const shared = defineCheckKind<{ ms: number }>({
+  meta: { description: 'shared', schema: {}, messages: {} },
+  async run(ctx) {
+    await sleep(ctx.params.ms)
+    events.push(`shared end ${ctx.check.name}`)
+  },
+})
+const measuring = defineCheckKind<Params>({
+  meta: { description: 'measuring', schema: {}, messages: {}, exclusive: 'measure' },
+  async run(ctx) {
+    events.push(`set-up ${ctx.check.name}`)
+    await ctx.measure({ resources: [`service:${ctx.params.service}`], cores: ctx.params.cores }, async () => {
+      events.push(`measure ${ctx.check.name}`)
+      await sleep(50)
+    })
+  },
+})
+
+function plan(checks: Array<{ kind: string; params: Record<string, unknown> }>): Plan {
+  const blocks: CheckBlock[] = checks.map((c, index) => ({
+    kind: c.kind,
+    name: `c${index}`,
+    id: `p/c${index}`,
+    index,
+    location: { file: 'plans/p.md', line: index + 1, column: 1 },
+    params: c.params,
+    source: '',
+  }))
+  return {
+    name: 'p',
+    title: 'p',
+    selectionHint: '',
+    paths: [],
+    tags: [],
+    always: false,
+    blocking: true,
+    vars: {},
+    file: 'plans/p.md',
+    dir: '.',
+    frontmatter: {},
+    checks: blocks,
+  }
+}
+
+describe('executor: measurements', () => {
+  it('sets measurements up while shared checks run, measures after them, and says which measured together', async () => {
+    events.length = 0
+    const candidate = createSandbox({
+      name: 'candidate',
+      services: { a: 'http://127.0.0.1:1', b: 'http://127.0.0.1:2' },
+      defaultService: 'a',
+      dependencies: { a: [], b: [] },
+    })
+    const result = await executePlans({
+      plans: [
+        plan([
+          { kind: 'measuring', params: { service: 'a', cores: 1 } },
+          { kind: 'shared', params: { ms: 80 } },
+          { kind: 'measuring', params: { service: 'b', cores: 1 } },
+          { kind: 'measuring', params: { service: 'a', cores: 1 } },
+        ]),
+      ],
+      kinds: { shared, measuring },
+      sandboxes: { candidate },
+      clients: {},
+      redactor: new Redactor({ secrets: [] }),
+      createVariables: () => new Variables(),
+      concurrency: 4,
+    })
+    const sharedEnd = events.indexOf('shared end c1')
+    expect(events.indexOf('set-up c0')).toBeLessThan(sharedEnd)
+    expect(events.indexOf('set-up c3')).toBeLessThan(sharedEnd)
+    for (const c of ['c0', 'c2', 'c3']) expect(events.indexOf(`measure ${c}`)).toBeGreaterThan(sharedEnd)
+    const checks = result.plans[0]!.checks
+    expect(checks.map((c) => c.state)).toEqual(['passed', 'passed', 'passed', 'passed'])
+    const notes = checks.map((c) =>
+      'findings' in c
+        ? c.findings.filter((f) => f.messageId === 'measured-together').map((f) => f.message)
+        : [],
+    )
+    // c0 and c2 load different services: together on 2 cores. c3 shares `a` with c0, so it waits for it.
+    expect(notes[0]![0]).toMatch(/^Measured at the same time as p › c2/)
+    expect(notes[1]).toEqual([])
+    expect(notes[2]![0]).toMatch(/p › c0/)
+    expect(notes[3]!.join(' ')).not.toMatch(/p › c0/)
+  })
+})
