@@ -13,14 +13,18 @@ export default defineCheckKind<LoadParams, 'http'>({
     description:
       'Latency and errors under load: k6-style thresholds and regression against the baseline in the same run',
     schema: loadSchema,
-    // A measurement: run alone, after the other checks, so their traffic does not skew it.
-    exclusive: true,
+    // A measurement: its rounds run through ctx.measure, after the other checks, beside no measurement
+    // that shares a service, a dependency or the load generator with it.
+    exclusive: 'measure',
     messages: {
       threshold: 'Threshold {{metric}} {{threshold}} failed: measured {{actual}}.',
       'threshold-unmeasured':
         'Threshold {{metric}} {{threshold}} cannot be evaluated: the {{engine}} engine did not measure {{metric}}.',
       regression:
-        'Candidate {{stat}} latency {{candidate}} ms is {{ratio}}× the baseline’s {{baseline}} ms (allowed {{allowed}}×; {{rounds}} A/B rounds).',
+        'Candidate {{stat}} latency {{candidate}} ms is {{ratio}}× the baseline’s {{baseline}} ms: ratio interval {{interval}}, wholly above the allowed {{allowed}}× ({{rounds}} A/B rounds).',
+      'regression-undecided':
+        'Candidate {{stat}} latency is {{ratio}}× the baseline’s, ratio interval {{interval}} after all {{rounds}} A/B rounds: neither clearly within nor clearly above the allowed {{allowed}}×; not failed.',
+      decision: 'Regression decided after {{rounds}} of {{planned}} A/B rounds ({{reason}}): {{summary}}.',
       'errors-increased':
         'Candidate failed {{candidate}} of requests under load, the baseline {{baseline}} (same load, same run).',
       measured:

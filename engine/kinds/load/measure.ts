@@ -1,13 +1,16 @@
 /**
  * Runs a load spec against the sandboxes: a warm-up per side, then either one measured segment on the
- * candidate, or A/B rounds alternating baseline and candidate (A B, B A, A B, …: the order flips each
- * pair so that drift of the machine during the run falls on both sides alike). Samples are merged per
- * side, so percentiles come from every request of every round.
+ * candidate, or A/B rounds of one baseline and one candidate segment, in an order a seeded fair coin
+ * draws for each round (so whatever the machine does during a round falls on either side alike, which
+ * is what makes the sequential decision valid: see sequential.ts). After each round the caller may stop
+ * the rounds (a clear decision). Samples are merged per side, so percentiles come from every request of
+ * every round.
  */
+import { createHash } from 'node:crypto'
 import type { LoadTarget, SegmentResult } from './builtin.js'
 import type { LoadMetrics } from './metrics.js'
 import { Samples } from './samples.js'
-import type { LoadSpec } from './spec.js'
+import { minimumRounds, type LoadSpec } from './spec.js'
 import { evaluateThresholds } from './thresholds.js'
 
 export interface SegmentRequest {
@@ -31,6 +34,19 @@ export interface MeasureOptions {
   /** Shortest round the engine supports well (the built-in rate model works per second). @default 250 */
   minRoundMs?: number
   progress?(note: string): void
+  /** Seeds the coin that orders each round's two segments. @default 0 */
+  seed?: number
+  /** Rounds past the planned ones, while `afterRound` asks for more. @default 0 */
+  confirmRounds?: number
+  /**
+   * Called after each complete A/B round with the rounds so far and each side's samples merged;
+   * returning true ends the rounds (the decision is clear). With it, up to `confirmRounds` rounds past
+   * the planned ones run until it returns true.
+   */
+  afterRound?(
+    pairs: ReadonlyArray<{ baseline: Samples; candidate: Samples }>,
+    merged: { baseline: Samples; candidate: Samples },
+  ): boolean
 }
 
 export interface MeasureResult {
@@ -38,7 +54,11 @@ export interface MeasureResult {
   baseline?: Samples
   /** A/B round pairs run (1 without a baseline). */
   rounds: number
+  /** A/B round pairs planned: the most that could have run. */
+  plannedRounds: number
   roundMs: number
+  /** True when `afterRound` ended the rounds before the planned number. */
+  decidedEarly: boolean
   /** Why the load stopped early (an abortOnFail threshold, cancellation). */
   stoppedBy?: string
   /** The engine's own summaries of the candidate's segments (k6), last one last. */
@@ -47,15 +67,25 @@ export interface MeasureResult {
   pairs: Array<{ baseline: Samples; candidate: Samples }>
 }
 
-/** Round length and count for a duration split into `rounds` pairs. */
+/** True when round `round` measures the candidate first: a fair coin, fixed by the seed. */
+export function candidateFirst(seed: number, round: number): boolean {
+  return (createHash('sha256').update(`${seed}\0${round}`).digest()[0]! & 1) === 1
+}
+
+/**
+ * Round length and count for a duration split into `rounds` pairs. Rounds are never shorter than the
+ * engine allows; when that leaves fewer than `atLeast` rounds in the duration, the rounds outlast it.
+ */
 export function planRounds(
   durationMs: number,
   rounds: number,
   minRoundMs: number,
+  atLeast = 1,
 ): { rounds: number; roundMs: number } {
   let roundMs = Math.max(minRoundMs, Math.floor(durationMs / rounds))
   if (minRoundMs >= 1000) roundMs = Math.round(roundMs / 1000) * 1000
-  return { rounds: Math.max(1, Math.min(rounds, Math.floor(durationMs / roundMs))), roundMs }
+  const fit = Math.min(rounds, Math.floor(durationMs / roundMs))
+  return { rounds: Math.max(1, atLeast, fit), roundMs }
 }
 
 export async function measureLoad(
@@ -109,19 +139,26 @@ export async function measureLoad(
     if (result.stoppedBy && into) stoppedBy ??= result.stoppedBy
   }
 
+  // Warm-ups measure nothing and the two sides share no process: they run at the same time.
   if (spec.warmupMs > 0) {
-    for (const target of [options.baseline, options.candidate]) {
-      if (!target) continue
-      progress(`warm-up ${target.side} ${spec.warmupMs}ms`)
-      await segment(target, undefined, spec.warmupMs, spec.maxRequests)
-    }
+    const targets = [options.baseline, options.candidate].filter((t): t is LoadTarget => t !== undefined)
+    progress(`warm-up ${targets.map((t) => t.side).join(' and ')} ${spec.warmupMs}ms`)
+    await Promise.all(targets.map((t) => segment(t, undefined, spec.warmupMs, spec.maxRequests)))
   }
 
   if (!options.baseline || !baseline) {
     progress(`measuring candidate ${spec.durationMs}ms`)
     await segment(options.candidate, candidate, spec.durationMs, spec.maxRequests)
     return finish(
-      { candidate, rounds: 1, roundMs: spec.durationMs, summaries, pairs: [] },
+      {
+        candidate,
+        rounds: 1,
+        plannedRounds: 1,
+        roundMs: spec.durationMs,
+        decidedEarly: false,
+        summaries,
+        pairs: [],
+      },
       stoppedBy,
       options.signal,
     )
@@ -131,26 +168,35 @@ export async function measureLoad(
     spec.durationMs,
     spec.regression?.rounds ?? 1,
     options.minRoundMs ?? 250,
+    spec.regression ? minimumRounds(spec.regression.ratios) : 1,
   )
   const perRound = Math.max(1, Math.floor(spec.maxRequests / rounds))
   let done = 0
+  let decidedEarly = false
   const pairs: MeasureResult['pairs'] = []
-  for (let i = 0; i < rounds && !stoppedBy && !options.signal.aborted; i++) {
+  const limit = options.afterRound ? rounds + (options.confirmRounds ?? 0) : rounds
+  for (let i = 0; i < limit && !stoppedBy && !decidedEarly && !options.signal.aborted; i++) {
     const current = { baseline: new Samples(), candidate: new Samples() }
     const order: Array<[LoadTarget, Samples, Samples]> = [
       [options.baseline, baseline, current.baseline],
       [options.candidate, candidate, current.candidate],
     ]
-    if (i % 2 === 1) order.reverse()
+    if (candidateFirst(options.seed ?? 0, i)) order.reverse()
     for (const [target, into, pairInto] of order) {
       if (stoppedBy) break
-      progress(`round ${i + 1}/${rounds} ${target.side} ${roundMs}ms`)
+      progress(`round ${i + 1}/${rounds}${i >= rounds ? ' (confirming)' : ''} ${target.side} ${roundMs}ms`)
       await segment(target, into, roundMs, perRound, pairInto)
     }
-    if (current.baseline.count && current.candidate.count) pairs.push(current)
     done = i + 1
+    if (!current.baseline.count || !current.candidate.count || stoppedBy) continue
+    pairs.push(current)
+    decidedEarly = i + 1 < limit && options.afterRound?.(pairs, { baseline, candidate }) === true
   }
-  return finish({ candidate, baseline, rounds: done, roundMs, summaries, pairs }, stoppedBy, options.signal)
+  return finish(
+    { candidate, baseline, rounds: done, plannedRounds: rounds, roundMs, decidedEarly, summaries, pairs },
+    stoppedBy,
+    options.signal,
+  )
 }
 
 function finish(result: MeasureResult, stoppedBy: string | undefined, signal: AbortSignal): MeasureResult {

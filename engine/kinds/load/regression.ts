@@ -1,7 +1,7 @@
 /**
- * Regression against the baseline measured in the same run: each chosen statistic of the candidate's
- * `http_req_duration` against the baseline's, as a ratio. A difference smaller than `minDeltaMs` never
- * counts, so sub-millisecond loopback jitter cannot fail a clean change.
+ * Side-by-side statistics of the candidate's `http_req_duration` against the baseline's, as ratios, for
+ * the per-request table of a finding; and the error-rate comparison. The latency decision itself is
+ * decision.ts (sequential over the A/B rounds). A difference smaller than `minDeltaMs` is never flagged.
  */
 import type { LoadMetrics } from './metrics.js'
 import type { RegressionRule } from './spec.js'
@@ -17,8 +17,7 @@ export interface RegressionComparison {
   ratio: number
   /** The largest allowed ratio. */
   allowed: number
-  /** Median of the per-pair ratios of A/B rounds, when rounds were run. */
-  medianPairRatio?: number
+  /** Over the allowed ratio and `minDeltaMs` (all rounds together; no statistics over rounds). */
   regressed: boolean
 }
 
@@ -38,23 +37,12 @@ function ratioOf(candidate: number, baseline: number): number {
   return candidate > 0 ? Infinity : 1
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
-
-/**
- * Compares every statistic of the rule on one metric key (the whole mix by default). With A/B pairs,
- * the median of the per-pair ratios must exceed the allowed ratio too: one round disturbed by
- * something else on the machine cannot fail a clean change, while a real regression shows in every pair.
- */
+/** Compares every statistic of the rule on one metric key (the whole mix by default). */
 export function compareLatency(
   rule: RegressionRule,
   baseline: LoadMetrics,
   candidate: LoadMetrics,
   metric = 'http_req_duration',
-  pairs: ReadonlyArray<{ baseline: LoadMetrics; candidate: LoadMetrics }> = [],
 ): RegressionComparison[] {
   const b = baseline.metrics[metric]
   const c = candidate.metrics[metric]
@@ -66,18 +54,7 @@ export function compareLatency(
       const candidateMs = c.values[stat]
       if (baselineMs === undefined || candidateMs === undefined) return []
       const ratio = ratioOf(candidateMs, baselineMs)
-      const pairRatios = pairs.flatMap((p) => {
-        const pb = p.baseline.metrics[metric]
-        const pc = p.candidate.metrics[metric]
-        const vb = pb?.type === 'trend' ? pb.values[stat] : undefined
-        const vc = pc?.type === 'trend' ? pc.values[stat] : undefined
-        return vb === undefined || vc === undefined ? [] : [ratioOf(vc, vb)]
-      })
-      const medianPairRatio = pairRatios.length ? median(pairRatios) : undefined
-      const regressed =
-        ratio > allowed &&
-        candidateMs - baselineMs >= rule.minDeltaMs &&
-        (medianPairRatio === undefined || medianPairRatio > allowed)
+      const regressed = ratio > allowed && candidateMs - baselineMs >= rule.minDeltaMs
       const out: RegressionComparison = {
         metric,
         stat,
@@ -87,7 +64,6 @@ export function compareLatency(
         allowed,
         regressed,
       }
-      if (medianPairRatio !== undefined) out.medianPairRatio = round3(medianPairRatio)
       return [out]
     })
 }

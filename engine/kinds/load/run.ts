@@ -8,13 +8,20 @@ import { renderCurl } from '../../http/curl.js'
 import { runLoadOnOperator } from './kubernetes/k6-load.js'
 import type { LoadTarget } from './builtin.js'
 import { selectEngine } from './engines.js'
-import { exclusive } from './exclusive.js'
 import { LoadSafetyError } from './errors.js'
 import { failedEngineThresholds } from './k6/summary.js'
 import type { LoadMetrics } from './metrics.js'
 import { measureLoad } from './measure.js'
-import { compareErrorRate, compareLatency, perRequestTable } from './regression.js'
-import { MAX_TOTAL_LOAD_MS, plannedLoadMs, resolveLoadSpec, type LoadParams, type LoadSpec } from './spec.js'
+import { decideLoad, formatInterval, shouldStop, stopReason, type LoadDecision } from './decision.js'
+import { compareErrorRate, perRequestTable } from './regression.js'
+import {
+  MAX_TOTAL_LOAD_MS,
+  confirmRounds,
+  plannedLoadMs,
+  resolveLoadSpec,
+  type LoadParams,
+  type LoadSpec,
+} from './spec.js'
 import { evaluateThresholds } from './thresholds.js'
 import type { Sandbox } from '../../api/sandbox.js'
 import { httpEvidence } from '../../api/evidence.js'
@@ -38,8 +45,8 @@ function target(sandbox: Sandbox, service: string): LoadTarget {
 }
 
 /** Refuses plans whose load would outlast the check's time or vigil's cap. */
-function checkBounds(spec: LoadSpec, sides: number, timeoutMs: number): void {
-  const planned = plannedLoadMs(spec, sides)
+function checkBounds(spec: LoadSpec, sides: number, timeoutMs: number, minRoundMs: number): void {
+  const planned = plannedLoadMs(spec, sides, minRoundMs)
   const what = `${sides} × (${spec.warmupMs}ms warm-up + ${spec.durationMs}ms)`
   if (planned > MAX_TOTAL_LOAD_MS) {
     throw new LoadSafetyError(
@@ -84,21 +91,52 @@ export async function runLoad(ctx: CheckContext<LoadParams, 'http'>): Promise<vo
     )
   }
   const compare = spec.regression && baselineBox ? spec.regression : undefined
-  checkBounds(spec, compare ? 2 : 1, ctx.timeoutMs)
   const engine = await selectEngine(spec)
+  checkBounds(spec, compare ? 2 : 1, ctx.timeoutMs, engine.minRoundMs)
   if (engine.note) ctx.report({ messageId: 'engine-note', data: { note: engine.note }, severity: 'info' })
   if (spec.regression && !baselineBox) ctx.report({ messageId: 'no-baseline', severity: 'info' })
 
   const candidate = target(candidateBox, service)
   const baseline = compare && baselineBox ? target(baselineBox, service) : undefined
-  ctx.progress('waiting for other load checks to finish')
-  const result = await exclusive(() =>
+  ctx.progress('waiting for a quiet machine to measure on')
+  // The measurement needs its service (the executor adds what it calls) and its load generator to
+  // itself: the built-in engine generates in vigil's own thread, so two of them never run at once.
+  const claim = {
+    resources: [`service:${service}`, engine.name === 'builtin' ? 'load-generator:main-thread' : ''].filter(
+      Boolean,
+    ),
+    cores: 2 + (candidateBox.dependencies?.[service]?.length ?? 0),
+  }
+  const result = await ctx.measure(claim, () =>
     measureLoad(spec, engine.run, {
       candidate,
       ...(baseline ? { baseline } : {}),
       signal: ctx.signal,
       minRoundMs: engine.minRoundMs,
       progress: (note) => ctx.progress(note),
+      seed: ctx.seed,
+      // Sequential: stop once the decision is clear (sequential.ts keeps its error rates at any round).
+      ...(compare?.sequential
+        ? {
+            confirmRounds: confirmRounds(compare.rounds),
+            afterRound: (pairs, merged) =>
+              shouldStop(
+                decideLoad(
+                  compare,
+                  pairs.map((p) => ({
+                    baseline: p.baseline.toMetrics(engine.name, spec.trendStats),
+                    candidate: p.candidate.toMetrics(engine.name, spec.trendStats),
+                  })),
+                  {
+                    baseline: merged.baseline.toMetrics(engine.name, spec.trendStats),
+                    candidate: merged.candidate.toMetrics(engine.name, spec.trendStats),
+                  },
+                ),
+                pairs.length,
+                compare.rounds,
+              ),
+          }
+        : {}),
     }),
   )
   if (result.stoppedBy === 'cancelled') throw new Error('load: cancelled before the measurement finished')
@@ -169,8 +207,10 @@ export async function runLoad(ctx: CheckContext<LoadParams, 'http'>): Promise<vo
       baseline: p.baseline.toMetrics(engine.name, spec.trendStats),
       candidate: p.candidate.toMetrics(engine.name, spec.trendStats),
     }))
-    for (const c of compareLatency(compare, baselineMetrics, candidateMetrics, 'http_req_duration', pairs)) {
-      if (!c.regressed) continue
+    const decision = decideLoad(compare, pairs, { baseline: baselineMetrics, candidate: candidateMetrics })
+    reportDecision(ctx, compare, decision, result, curl)
+    for (const c of decision.stats) {
+      if (c.decision !== 'regressed') continue
       ctx.report({
         messageId: 'regression',
         data: {
@@ -179,24 +219,23 @@ export async function runLoad(ctx: CheckContext<LoadParams, 'http'>): Promise<vo
           baseline: fmt(c.baselineMs),
           ratio: fmt(c.ratio),
           allowed: c.allowed,
+          interval: formatInterval(c.interval),
           rounds: result.rounds,
         },
-        pointer: `${c.metric}.${c.stat}`,
+        pointer: `http_req_duration.${c.stat}`,
         expected: `<= ${c.allowed}× baseline (${fmt(c.baselineMs * c.allowed)} ms)`,
         actual: c.candidateMs,
         evidence: httpEvidence({
           sandbox: 'candidate',
           ...(curl ? { reproduce: curl } : {}),
           details: {
-            stat: c.stat,
-            baselineMs: c.baselineMs,
-            candidateMs: c.candidateMs,
-            ratio: c.ratio,
-            medianPairRatio: c.medianPairRatio ?? null,
+            ...c,
             allowedRatio: c.allowed,
             minDeltaMs: compare.minDeltaMs,
             rounds: result.rounds,
+            plannedRounds: result.plannedRounds,
             roundMs: result.roundMs,
+            alpha: decision.alpha,
             defaultRule: !compare.explicit,
             p95: p95Pair(baselineMetrics, candidateMetrics),
             perRequest,
@@ -226,4 +265,75 @@ export async function runLoad(ctx: CheckContext<LoadParams, 'http'>): Promise<vo
       })
     }
   }
+}
+
+/**
+ * The decision's record, whatever it was: the rounds run of those planned, why they stopped, and each
+ * statistic's ratio and interval. An undecided statistic is a warning: not a failure (that needs the
+ * interval wholly above the allowed ratio), but worth a look.
+ */
+function reportDecision(
+  ctx: CheckContext<LoadParams, 'http'>,
+  rule: NonNullable<LoadSpec['regression']>,
+  decision: LoadDecision,
+  result: { rounds: number; plannedRounds: number; roundMs: number },
+  curl: string | undefined,
+): void {
+  const reason = stopReason(rule, decision)
+  const summary = decision.stats
+    .map((s) => `${s.stat} ${fmt(s.ratio)}× in ${formatInterval(s.interval)}`)
+    .join(', ')
+  ctx.report({
+    messageId: 'decision',
+    severity: 'info',
+    data: {
+      rounds: result.rounds,
+      planned: result.plannedRounds,
+      reason: REASONS[reason],
+      summary,
+    },
+    evidence: httpEvidence({
+      sandbox: 'candidate',
+      details: {
+        outcome: decision.outcome,
+        stoppedBecause: reason,
+        sequential: rule.sequential,
+        rounds: result.rounds,
+        plannedRounds: result.plannedRounds,
+        roundMs: result.roundMs,
+        alpha: decision.alpha,
+        beta: decision.beta,
+        stats: decision.stats,
+      },
+    }),
+  })
+  // A check that failed on one statistic does not also warn that another was still open.
+  for (const s of decision.outcome === 'regressed' ? [] : decision.stats) {
+    if (s.decision !== 'undecided') continue
+    ctx.report({
+      messageId: 'regression-undecided',
+      severity: 'warning',
+      data: {
+        stat: s.stat,
+        ratio: fmt(s.ratio),
+        interval: formatInterval(s.interval),
+        allowed: s.allowed,
+        rounds: result.rounds,
+      },
+      pointer: `http_req_duration.${s.stat}`,
+      evidence: httpEvidence({
+        sandbox: 'candidate',
+        ...(curl ? { reproduce: curl } : {}),
+        details: { ...s },
+      }),
+    })
+  }
+}
+
+const REASONS: Record<ReturnType<typeof stopReason>, string> = {
+  'clear-pass': 'the ratio is clearly within the allowed one',
+  'clear-regression': 'the ratio is clearly above the allowed one',
+  'under-gap-floor': 'the ratio is above the allowed one, but by less than minDeltaMs',
+  'rounds-exhausted': 'every round ran without a clear answer',
+  'fixed-rounds': 'sequential: false runs every round',
 }

@@ -106,7 +106,18 @@ export const loadSchema: JsonSchema = {
             p90: regressionStat,
             p95: regressionStat,
             p99: regressionStat,
-            rounds: { type: 'integer', minimum: 1, maximum: 20, description: 'A/B round pairs. @default 4' },
+            rounds: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 40,
+              description:
+                'A/B round pairs the duration is split into: the most run when sequential, all of them otherwise. @default 8',
+            },
+            sequential: {
+              type: 'boolean',
+              description:
+                'Stop as soon as the ratio interval lies wholly below or above the allowed ratio; false runs every round. @default true',
+            },
             minDeltaMs: {
               type: 'number',
               minimum: 0,

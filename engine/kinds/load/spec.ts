@@ -6,6 +6,7 @@ import path from 'node:path'
 import { LoadSafetyError } from './errors.js'
 import { DEFAULT_TREND_STATS, trendStatName } from './metrics.js'
 import { parseRequestLine, type RequestInput } from '../../api/vocabulary.js'
+import { DEFAULT_ALPHA, minRoundsToFail } from './sequential.js'
 import { parseThresholds, trendStatsNeeded, type Threshold, type ThresholdInput } from './thresholds.js'
 
 /** A request as a plan writes it: the shared request vocabulary. */
@@ -34,11 +35,17 @@ export interface LoadParams {
   timeout?: string
   maxRequests?: number
   thresholds?: Record<string, ThresholdInput | ThresholdInput[]>
-  regression?: false | ({ rounds?: number; minDeltaMs?: number } & Record<string, number>)
+  regression?: false | RegressionParams
   engine?: 'auto' | 'builtin' | 'k6' | 'k6-operator'
   k6?: { path?: string; script?: string }
   k6Operator?: { parallelism?: number; image?: string }
 }
+
+/** `regression:` — allowed ratios by statistic (`p95: 1.5`), plus the options below. */
+export type RegressionParams = { rounds?: number; minDeltaMs?: number; sequential?: boolean } & Record<
+  string,
+  number | boolean | undefined
+>
 
 export interface LoadRequest {
   /** Unique within the check; the `name` tag of its sub-metrics. */
@@ -59,8 +66,10 @@ export type LoadModel =
 export interface RegressionRule {
   /** k6 statistic name (`p(95)`, `med`, `avg`) → the largest allowed candidate/baseline ratio. */
   ratios: Record<string, number>
-  /** A/B round pairs. */
+  /** A/B round pairs: the most run when `sequential`, all of them otherwise. */
   rounds: number
+  /** Stop as soon as the decision is clear (see sequential.ts); false runs every round. */
+  sequential: boolean
   /** Absolute difference (ms) below which no regression is reported. */
   minDeltaMs: number
   /** False when it applies by default (the plan declared neither thresholds nor regression). */
@@ -90,7 +99,7 @@ export interface LoadSpec {
 /** Longest load a check may plan (all sides, rounds and warm-ups together). */
 export const MAX_TOTAL_LOAD_MS = 5 * 60_000
 /** The regression rule for plans that declare no absolute threshold. */
-export const DEFAULT_REGRESSION = { ratios: { 'p(95)': 1.5 }, rounds: 4, minDeltaMs: 1 }
+export const DEFAULT_REGRESSION = { ratios: { 'p(95)': 1.5 }, rounds: 8, minDeltaMs: 1, sequential: true }
 const DEFAULT_DURATION_MS = 10_000
 const DEFAULT_MAX_REQUESTS = 200_000
 
@@ -159,13 +168,31 @@ function buildRequest(input: WeightedRequestInput, params: LoadParams, serviceUr
   return request
 }
 
+/**
+ * The fewest A/B rounds a plan gets: enough for the test to fail a regression at all (5 for one
+ * statistic; α is split between statistics). Fewer rounds could never fail anything.
+ */
+export function minimumRounds(ratios: Record<string, number>): number {
+  return minRoundsToFail(DEFAULT_ALPHA / Math.max(1, Object.keys(ratios).length))
+}
+
+/**
+ * Rounds a sequential check may add past its planned ones when the answer leans towards a regression
+ * but is not yet clear: a failure is final only once confirmed, and a true regression is not passed
+ * for want of a round or two.
+ */
+export function confirmRounds(rounds: number): number {
+  return Math.ceil(rounds / 2)
+}
+
 function regressionRule(params: LoadParams, hasThresholds: boolean): RegressionRule | undefined {
   if (params.regression === false) return undefined
   if (params.regression === undefined)
     return hasThresholds ? undefined : { ...DEFAULT_REGRESSION, explicit: false }
-  const { rounds, minDeltaMs, ...stats } = params.regression
+  const { rounds, minDeltaMs, sequential, ...stats } = params.regression
   const ratios: Record<string, number> = {}
   for (const [key, ratio] of Object.entries(stats)) {
+    if (typeof ratio !== 'number') continue
     const stat = trendStatName(key)
     if (!stat)
       throw new LoadSafetyError(`regression: unknown statistic "${key}"; use avg, p50, p90, p95 or p99`)
@@ -174,8 +201,9 @@ function regressionRule(params: LoadParams, hasThresholds: boolean): RegressionR
   if (Object.keys(ratios).length === 0) Object.assign(ratios, DEFAULT_REGRESSION.ratios)
   return {
     ratios,
-    rounds: rounds ?? DEFAULT_REGRESSION.rounds,
+    rounds: Math.max(rounds ?? DEFAULT_REGRESSION.rounds, minimumRounds(ratios)),
     minDeltaMs: minDeltaMs ?? DEFAULT_REGRESSION.minDeltaMs,
+    sequential: sequential ?? DEFAULT_REGRESSION.sequential,
     explicit: true,
   }
 }
@@ -242,9 +270,18 @@ export function resolveLoadSpec(params: LoadParams, options: ResolveOptions): Lo
   return spec
 }
 
-/** Milliseconds of load the spec plans, given how many sides (1 or 2) it runs against. */
-export function plannedLoadMs(spec: LoadSpec, sides: number): number {
-  return sides * (spec.warmupMs + spec.durationMs)
+/**
+ * Milliseconds of load the spec plans, given how many sides (1 or 2) it runs against and the engine's
+ * shortest round: the rounds a regression needs may outlast `duration` when rounds cannot be shorter.
+ */
+export function plannedLoadMs(spec: LoadSpec, sides: number, minRoundMs = 0): number {
+  const rule = spec.regression
+  const rounds = rule ? rule.rounds + (rule.sequential ? confirmRounds(rule.rounds) : 0) : 1
+  const measured =
+    sides === 2 && rule
+      ? Math.max(spec.durationMs, rule.rounds * minRoundMs) * (rounds / rule.rounds)
+      : spec.durationMs
+  return sides * (spec.warmupMs + measured)
 }
 
 /** Requests in the order connections send them: weights spread evenly (smooth weighted round-robin). */

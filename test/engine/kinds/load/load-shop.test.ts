@@ -50,7 +50,8 @@ describe('checkout-load on the sample shop', { timeout: 120_000 }, () => {
     expect(details.candidateMs).toBeGreaterThan(details.baselineMs! * 1.5)
     expect(details.ratio).toBeGreaterThan(1.5)
     expect(details.allowedRatio).toBe(1.5)
-    expect(details.rounds).toBe(4)
+    // A failure is final only after the confirmation rounds: at least 7 with two statistics.
+    expect(details.rounds).toBeGreaterThanOrEqual(7)
     // The p95 of both sides is always part of the evidence, whichever statistic regressed.
     expect(details.p95.candidateMs).toBeGreaterThan(details.p95.baselineMs!)
     expect(details.p95.ratio).toBeCloseTo(details.p95.candidateMs! / details.p95.baselineMs!, 2)

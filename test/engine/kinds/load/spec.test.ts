@@ -41,7 +41,13 @@ describe('resolveLoadSpec', () => {
       warmupMs: 400,
     })
     // No thresholds and no regression: the default regression rule applies.
-    expect(spec.regression).toEqual({ ratios: { 'p(95)': 1.5 }, rounds: 4, minDeltaMs: 1, explicit: false })
+    expect(spec.regression).toEqual({
+      ratios: { 'p(95)': 1.5 },
+      rounds: 8,
+      minDeltaMs: 1,
+      sequential: true,
+      explicit: false,
+    })
   })
 
   it('has no regression rule when thresholds are declared and regression is not', () => {
@@ -52,13 +58,15 @@ describe('resolveLoadSpec', () => {
 
   it('maps regression statistics to k6 names', () => {
     const spec = resolveLoadSpec(
-      { request: 'GET /', regression: { p50: 2, p99: 3, rounds: 6, minDeltaMs: 0.5 } },
+      { request: 'GET /', regression: { p50: 2, p99: 3, rounds: 6, minDeltaMs: 0.5, sequential: false } },
       base,
     )
     expect(spec.regression).toEqual({
       ratios: { med: 2, 'p(99)': 3 },
-      rounds: 6,
+      // Raised to the 7 rounds a failure needs with α split between two statistics.
+      rounds: 7,
       minDeltaMs: 0.5,
+      sequential: false,
       explicit: true,
     })
     expect(spec.trendStats).toContain('p(99)')
