@@ -369,6 +369,8 @@ export async function reproduceFinding(options: ReproduceOptions): Promise<Repro
       timeoutMs,
       report: (d) => void reported.push(d),
       progress: (note) => log(`${plan.name} › ${check.name}: ${note}`),
+      // A replay is the only check running: a measurement runs at once.
+      measure: (_claim, fn) => fn(),
     }
     await kind.replay(ctx, located.finding)
     const logs = { graceMs: config.logs.graceMs, maxLines: config.logs.lines }
