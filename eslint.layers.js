@@ -76,7 +76,10 @@ export const RULES = {
     may: ['sandbox-machinery', ...BELOW_PLUGINS],
     why: 'the sandbox machinery serves every provider and imports none of them (the registry hands them in)',
   },
-  sandboxes: { may: ['provider', 'sandbox-machinery', ...BELOW_PLUGINS], why: 'the provider registry' },
+  sandboxes: {
+    may: ['provider', 'sandbox-machinery', 'dependencies', ...BELOW_PLUGINS],
+    why: 'the provider registry (it starts sessions, which start the dependency kinds it hands in)',
+  },
   dependency: {
     may: ['own', 'dependency-machinery', 'sandbox-machinery', ...BELOW_PLUGINS],
     why: 'a dependency kind imports its own folder, the shared machinery, engine/api/ and the shared services; never another dependency kind, a kind, a provider or the run',

@@ -2,6 +2,7 @@ import type { JsonSchema } from '../../plans/types.js'
 import { VigilError } from '../errors.js'
 import type { RunTracker } from '../processes/run-state.js'
 import type { ServiceBuild } from '../verdict.js'
+import type { DependencyEndpoint } from './dependency.js'
 
 export type { RunTracker, TrackedProcess, TrackedTree } from '../processes/run-state.js'
 
@@ -29,6 +30,10 @@ export interface Sandbox {
   url(service?: string): string
   /** Captured log lines of one service, or of all services prefixed with their name. */
   logs(service?: string): string[]
+  /** The sandbox's brokers and databases by name (`dependencies:` in the config); absent when it has none. */
+  readonly dependencies?: Readonly<Record<string, DependencyEndpoint>>
+  /** Log lines of one dependency (a broker's output). */
+  dependencyLogs?(name: string): string[]
   /** What each service ran as (command, folder, versions it reported), for the verdict's identity. */
   readonly build?: Readonly<Record<string, ServiceBuild>>
   /** Stops everything this sandbox started. Idempotent; never throws. */
@@ -67,6 +72,8 @@ export interface SandboxStartContext {
   /** Redacts the services' log lines as they are stored. @default none */
   redactor?: { text(input: string): string }
   log(line: string): void
+  /** The sandbox's dependencies, started before its services: `{{deps.NAME.url}}` in a service's env. @default {} */
+  dependencies?: Readonly<Record<string, DependencyEndpoint>>
   /** Records what the provider starts (process groups), so `vigil sandboxes gc` can stop it after a crash. */
   track?: RunTracker
   /**
@@ -79,6 +86,11 @@ export interface SandboxStartContext {
 export interface SandboxProvider<Options = Record<string, unknown>> {
   /** JSON Schema of this provider's options in `vigil.config.yaml`. */
   schema: JsonSchema
+  /**
+   * Set when the provider cannot have vigil start `dependencies:` beside its services: the sentence the
+   * config error gives (a cluster's brokers are services of its manifests). @default dependencies allowed
+   */
+  dependencies?: { refused: string }
   start(options: Options, ctx: SandboxStartContext): Promise<Sandbox>
 }
 

@@ -23,6 +23,10 @@ const DEFAULT_PORTS: Readonly<Record<string, string>> = {
   'https:': '443',
   'ws:': '80',
   'wss:': '443',
+  'nats:': '4222',
+  'redis:': '6379',
+  'amqp:': '5672',
+  'mqtt:': '1883',
 }
 
 /** `127.0.0.1:4001`, `[::1]:6379`: lower-case host and port (the scheme's default when none is written). */
@@ -59,13 +63,21 @@ export class SandboxAddresses {
     }
   }
 
-  /** The addresses of these sandboxes' services (candidate and, when present, baseline). */
+  /** The addresses of these sandboxes' services and dependencies (candidate and, when present, baseline). */
   static of(
-    sandboxes: Iterable<{ services: Readonly<Record<string, { url: string }>> } | undefined>,
+    sandboxes: Iterable<
+      | {
+          services: Readonly<Record<string, { url: string }>>
+          dependencies?: Readonly<Record<string, { url: string }>>
+        }
+      | undefined
+    >,
   ): SandboxAddresses {
     const urls: string[] = []
-    for (const sandbox of sandboxes)
+    for (const sandbox of sandboxes) {
       for (const endpoint of Object.values(sandbox?.services ?? {})) urls.push(endpoint.url)
+      for (const endpoint of Object.values(sandbox?.dependencies ?? {})) urls.push(endpoint.url)
+    }
     return new SandboxAddresses(urls)
   }
 

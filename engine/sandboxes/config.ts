@@ -8,6 +8,7 @@ import { ConfigError } from '../errors.js'
 import { split } from '../../plans/pointer.js'
 import { didYouMean, translateErrors } from '../../plans/schema-errors.js'
 import type { SandboxProvider } from '../api/sandbox.js'
+import type { DependencyKind } from '../api/dependency.js'
 
 /** What the sandboxes need of a loaded config (`LoadedConfig` from plans/config.ts satisfies it). */
 export interface SandboxConfigSource {
@@ -25,11 +26,21 @@ export interface SandboxConfigSource {
 }
 
 export type ProviderRegistry = Readonly<Record<string, SandboxProvider<never>>>
+export type DependencyKindRegistry = Readonly<Record<string, DependencyKind<never>>>
+
+/** One entry of a sandbox's `dependencies:`, validated against its kind's schema. */
+export interface ResolvedDependency {
+  name: string
+  kind: string
+  options: Record<string, unknown>
+}
 
 /** A sandbox section resolved for one side. */
 export interface ResolvedSandboxConfig {
   provider: string
   options: Record<string, unknown>
+  /** The sandbox's brokers and databases (`dependencies:`), in name order; not part of `options`. */
+  dependencies: ResolvedDependency[]
   /** Where each key path came from, to locate errors found later (e.g. a dependency cycle). */
   locate(keyPath: readonly (string | number)[]): string
 }
@@ -43,6 +54,7 @@ export function resolveSandboxConfig(
   source: SandboxConfigSource,
   which: 'candidate' | 'baseline',
   providers: ProviderRegistry,
+  dependencyKinds: DependencyKindRegistry = {},
 ): ResolvedSandboxConfig {
   const doc = new ConfigDocument(source.file)
   const base = source.config.sandbox
@@ -72,6 +84,13 @@ export function resolveSandboxConfig(
       `${locate(['provider'])}sandbox.provider: ${name === undefined ? 'missing' : `unknown provider ${JSON.stringify(name)}`}; expected one of ${known.join(', ')}${hint}`,
     )
   }
+  const dependencies = resolveDependencies(options.dependencies, dependencyKinds, locate)
+  delete options.dependencies
+  if (dependencies.length > 0 && provider.dependencies?.refused) {
+    throw new ConfigError(
+      `${locate(['dependencies'])}sandbox.dependencies: ${provider.dependencies.refused} (${dependencies.map((d) => d.name).join(', ')})`,
+    )
+  }
   const validate = validatorFor(provider.schema)
   if (!validate(options)) {
     // Worded as every other problem of the config file is (plans/schema-errors.ts), at the key or value.
@@ -80,7 +99,56 @@ export function resolveSandboxConfig(
     )
     throw new ConfigError(lines.join('\n'))
   }
-  return { provider: name as string, options, locate }
+  return { provider: name as string, options, dependencies, locate }
+}
+
+const DEPENDENCY_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/
+
+/** Validates `dependencies:` entry by entry against the schema of the kind each names. */
+function resolveDependencies(
+  value: unknown,
+  kinds: DependencyKindRegistry,
+  locate: (keyPath: readonly (string | number)[]) => string,
+): ResolvedDependency[] {
+  if (value === undefined || value === null) return []
+  if (!isPlainObject(value)) {
+    throw new ConfigError(
+      `${locate(['dependencies'])}sandbox.dependencies: must be a mapping of names to dependencies`,
+    )
+  }
+  const known = Object.keys(kinds).sort()
+  const out: ResolvedDependency[] = []
+  for (const name of Object.keys(value).sort()) {
+    const entry = value[name]
+    const at = ['dependencies', name]
+    const label = `sandbox.dependencies.${name}`
+    if (!DEPENDENCY_NAME.test(name)) {
+      throw new ConfigError(
+        `${locate(at)}${label}: a dependency's name is letters, digits, - and _, starting with a letter`,
+      )
+    }
+    if (!isPlainObject(entry)) {
+      throw new ConfigError(`${locate(at)}${label}: must be a mapping with a kind (${known.join(', ')})`)
+    }
+    const kindName = entry.kind
+    const kind = typeof kindName === 'string' && Object.hasOwn(kinds, kindName) ? kinds[kindName] : undefined
+    if (!kind) {
+      const best = typeof kindName === 'string' ? didYouMean(kindName, known) : undefined
+      const hint = best ? ` (did you mean "${best}"?)` : ''
+      throw new ConfigError(
+        `${locate([...at, 'kind'])}${label}.kind: ${kindName === undefined ? 'missing' : `unknown dependency kind ${JSON.stringify(kindName)}`}; expected one of ${known.join(', ')}${hint}`,
+      )
+    }
+    const validate = validatorFor(kind.meta.schema)
+    if (!validate(entry)) {
+      const lines = translateErrors(validate.errors ?? [], 'config', `/sandbox/dependencies/${name}`).map(
+        (issue) => `${locate([...at, ...split(issue.pointer)])}${issue.message}`,
+      )
+      throw new ConfigError(lines.join('\n'))
+    }
+    out.push({ name, kind: kindName as string, options: entry })
+  }
+  return out
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

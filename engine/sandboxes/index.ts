@@ -5,6 +5,7 @@ import processProvider from './process/provider.js'
 import { startSession, type SandboxSession, type StartSandboxesOptions } from './session.js'
 import type { SandboxProvider } from '../api/sandbox.js'
 import url from './url/provider.js'
+import { dependencyKinds } from '../dependencies/index.js'
 
 export const sandboxProviders = { url, process: processProvider, kubernetes } satisfies Record<
   string,
@@ -18,13 +19,14 @@ export type SandboxProviderName = keyof typeof sandboxProviders
  * On failure everything started is stopped and an InfrastructureError (or ConfigError) is thrown.
  */
 export function startSandboxes(options: StartSandboxesOptions): Promise<SandboxSession> {
-  return startSession(options, sandboxProviders)
+  return startSession(options, sandboxProviders, dependencyKinds)
 }
 
 /** Validates the config's `sandbox` and `baseline` sections; throws a ConfigError with `file:line:col`. */
 export function validateSandboxConfig(loaded: SandboxConfigSource): void {
-  resolveSandboxConfig(loaded, 'candidate', sandboxProviders)
-  if (loaded.config.baseline !== undefined) resolveSandboxConfig(loaded, 'baseline', sandboxProviders)
+  resolveSandboxConfig(loaded, 'candidate', sandboxProviders, dependencyKinds)
+  if (loaded.config.baseline !== undefined)
+    resolveSandboxConfig(loaded, 'baseline', sandboxProviders, dependencyKinds)
 }
 
 export { createSandbox, UnknownServiceError } from './sandbox.js'

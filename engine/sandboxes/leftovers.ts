@@ -61,7 +61,7 @@ function processStatus(p: TrackedProcess): ProcessStatus {
   return groupMembers(p.pgid).length > 0 ? 'running' : 'gone'
 }
 
-/** A tree vigil made: directly in the temp folder, named `vigil-base-*` or `vigil-patch-*`. */
+/** A tree vigil made: directly in the temp folder, named `vigil-base-*`, `vigil-patch-*` or `vigil-dep-*` (a broker's or database's data). */
 function isVigilTree(t: TrackedTree): boolean {
   const parent = (dir: string): string => {
     try {
@@ -73,7 +73,7 @@ function isVigilTree(t: TrackedTree): boolean {
   const dir = path.resolve(t.tempDir)
   return (
     parent(path.dirname(dir)) === parent(os.tmpdir()) &&
-    /^vigil-(base|patch)-[\w-]+$/.test(path.basename(dir)) &&
+    /^vigil-(base|patch|dep)-[\w-]+$/.test(path.basename(dir)) &&
     (t.worktree === undefined || path.resolve(t.worktree.path) === path.join(dir, 'tree'))
   )
 }

@@ -5,7 +5,13 @@ import { InfrastructureError, isKnownError } from '../errors.js'
 import { onShutdown } from '../lifecycle.js'
 import { configRedactor, declaredSecrets } from '../vars.js'
 import type { TimingEntry } from '../verdict.js'
-import { resolveSandboxConfig, type ProviderRegistry, type SandboxConfigSource } from './config.js'
+import {
+  resolveSandboxConfig,
+  type DependencyKindRegistry,
+  type ProviderRegistry,
+  type SandboxConfigSource,
+} from './config.js'
+import { dependencyFailure, SharedResources, startDependencies, withDependencies } from './dependencies.js'
 import { leftoverNotice } from './leftovers.js'
 import { RunState } from '../processes/run-state.js'
 import { patchedSource, worktreeSource, type SourceTree } from './source.js'
@@ -47,6 +53,7 @@ export interface SandboxSession {
 export async function startSession(
   options: StartSandboxesOptions,
   providers: ProviderRegistry,
+  dependencyKinds: DependencyKindRegistry = {},
 ): Promise<SandboxSession> {
   const { loaded, signal } = options
   const wantBaseline = options.baseline ?? true
@@ -54,8 +61,8 @@ export async function startSession(
   const secrets = Object.fromEntries(declaredSecrets(loaded).map((s) => [s.name, s.value]))
   // Config problems surface before anything is created.
   const configs = {
-    candidate: resolveSandboxConfig(loaded, 'candidate', providers),
-    baseline: wantBaseline ? resolveSandboxConfig(loaded, 'baseline', providers) : undefined,
+    candidate: resolveSandboxConfig(loaded, 'candidate', providers, dependencyKinds),
+    baseline: wantBaseline ? resolveSandboxConfig(loaded, 'baseline', providers, dependencyKinds) : undefined,
   }
   if (options.base && !wantBaseline) options.log(`--base ${options.base} is ignored: the run has no baseline`)
 
@@ -76,11 +83,17 @@ export async function startSession(
   }
   const trees: SourceTree[] = []
   const sandboxes: Sandbox[] = []
+  const shared = new SharedResources()
+  const pending = new Set<Promise<unknown>>()
   let stopping: Promise<void> | undefined
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       const begin = performance.now()
       await Promise.allSettled(sandboxes.map((s) => s.stop()))
+      // Dependencies of a side still starting stop themselves once started (see below); the run's shared
+      // servers go once nothing can still use them.
+      await Promise.allSettled(pending)
+      await shared.stop()
       await Promise.allSettled(trees.map((t) => t.cleanup()))
       timings.push({ phase: 'sandbox:stop', durationMs: Math.round(performance.now() - begin) })
       unregister()
@@ -117,18 +130,43 @@ export async function startSession(
         const resolved = configs[name]
         if (!resolved) return undefined
         const provider = providers[resolved.provider]!
-        const started = provider.start(resolved.options as never, {
-          name,
-          root: roots[name],
-          configDir: loaded.dir,
-          signal: failFast.signal,
-          allowHosts: loaded.config.allowHosts ?? [],
-          secrets,
-          redactor,
-          log: options.log,
-          where: resolved.locate,
-          track: state,
-        })
+        const started = (async () => {
+          const deps = await startDependencies({
+            sandbox: name,
+            runId: state.id,
+            dependencies: resolved.dependencies,
+            kinds: dependencyKinds,
+            shared,
+            signal: failFast.signal,
+            allowHosts: loaded.config.allowHosts ?? [],
+            log: options.log,
+            track: state,
+            redactor,
+            locate: resolved.locate,
+          }).catch((error: unknown) => {
+            throw dependencyFailure(name, error)
+          })
+          try {
+            const sandbox = await provider.start(resolved.options as never, {
+              name,
+              root: roots[name],
+              configDir: loaded.dir,
+              signal: failFast.signal,
+              allowHosts: loaded.config.allowHosts ?? [],
+              secrets,
+              redactor,
+              log: options.log,
+              where: resolved.locate,
+              track: state,
+              dependencies: Object.fromEntries(deps.map((d) => [d.endpoint.name, d.endpoint])),
+            })
+            return withDependencies(sandbox, deps)
+          } catch (error) {
+            await Promise.allSettled(deps.map((d) => d.stop()))
+            throw error
+          }
+        })()
+        pending.add(started.catch(() => undefined))
         return timed(`sandbox:${name}`, started).then(
           (sandbox) => {
             sandboxes.push(sandbox)

@@ -1,6 +1,7 @@
 /**
  * `{{…}}` placeholders in a service's command and env: `{{port}}`, `{{host}}`, `{{url}}` (the service's
  * own), `{{services.NAME.url|port|host}}` (another service: this makes NAME start first),
+ * `{{deps.NAME.url|host|port|prefix}}` (a broker or database of the sandbox, started before every service),
  * `{{env.NAME}}` (the environment vigil runs in) and `{{secrets.NAME}}` (the config's secrets, so a
  * service can be given the credentials the plans use without writing them twice).
  */
@@ -15,6 +16,7 @@ export class TemplateError extends VigilError {
 }
 
 const SERVICE_REF = /^services\.([A-Za-z0-9_.-]+?)\.(url|port|host)$/
+const DEP_REF = /^deps\.([A-Za-z0-9_-]+)\.(url|port|host|prefix)$/
 
 export interface TemplateScope {
   /** This service's own port, URL and host. */
@@ -24,6 +26,8 @@ export interface TemplateScope {
   env: Readonly<Record<string, string | undefined>>
   /** The config's secrets by name, resolved. @default {} */
   secrets?: Readonly<Record<string, string>>
+  /** The sandbox's dependencies by name. @default {} */
+  deps?: Readonly<Record<string, { url: string; port: number; host: string; prefix: string }>>
 }
 
 /** Names of the services a text refers to through `{{services.NAME.…}}`. */
@@ -48,6 +52,17 @@ export function renderTemplate(text: string, scope: TemplateScope): string {
       if (!target) throw new TemplateError(`${whole} refers to an unknown service "${ref[1]}"`)
       return String(target[ref[2] as 'url' | 'port' | 'host'])
     }
+    const dep = DEP_REF.exec(expr)
+    if (dep) {
+      const target = scope.deps?.[dep[1]!]
+      if (!target) {
+        const known = Object.keys(scope.deps ?? {}).sort()
+        throw new TemplateError(
+          `${whole} refers to an unknown dependency "${dep[1]}"; ${known.length ? `the sandbox has ${known.join(', ')}` : 'the sandbox declares no `dependencies:`'}`,
+        )
+      }
+      return String(target[dep[2] as 'url' | 'port' | 'host' | 'prefix'])
+    }
     if (expr.startsWith('env.')) {
       const value = scope.env[expr.slice(4)]
       if (value === undefined)
@@ -63,7 +78,7 @@ export function renderTemplate(text: string, scope: TemplateScope): string {
       return value
     }
     throw new TemplateError(
-      `unknown placeholder ${whole}; use {{port}}, {{url}}, {{host}}, {{services.NAME.url}}, {{services.NAME.port}}, {{env.NAME}} or {{secrets.NAME}}`,
+      `unknown placeholder ${whole}; use {{port}}, {{url}}, {{host}}, {{services.NAME.url}}, {{services.NAME.port}}, {{deps.NAME.url}}, {{env.NAME}} or {{secrets.NAME}}`,
     )
   })
 }

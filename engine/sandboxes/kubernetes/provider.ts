@@ -42,6 +42,10 @@ export function createKubernetesProvider(
 ): SandboxProvider<KubernetesSandboxOptions> {
   return defineSandboxProvider<KubernetesSandboxOptions>({
     schema: kubernetesSchema,
+    dependencies: {
+      refused:
+        'a kubernetes sandbox runs its brokers and databases as services of its manifests (add them under services:), not as dependencies vigil starts on this machine',
+    },
     async start(options, ctx) {
       const where = (keyPath: Array<string | number>): string => ctx.where?.(keyPath) ?? ''
       const names = Object.keys(options.services).sort()

@@ -272,7 +272,13 @@ function buildSpec(
   where: (k: Array<string | number>) => string,
 ): ServiceSpec {
   const self = scope.services[name]!
-  const full: TemplateScope = { self, services: scope.services, env: process.env, secrets: ctx.secrets }
+  const full: TemplateScope = {
+    self,
+    services: scope.services,
+    env: process.env,
+    secrets: ctx.secrets,
+    deps: ctx.dependencies ?? {},
+  }
   const render = (text: string, keyPath: Array<string | number>): string => {
     try {
       return renderTemplate(text, full)

@@ -1,0 +1,65 @@
+/**
+ * The dependency-kind interface: a sandbox's brokers and databases, declared beside its services
+ * (`dependencies: { bus: { kind: nats } }`), one folder each in `engine/dependencies/<kind>/` behind the
+ * registry `engine/dependencies/index.ts`. Shaped like a sandbox provider: a schema for its options and a
+ * `start()` that returns what it started, for one side; baseline and candidate each start their own.
+ */
+import type { JsonSchema } from '../../plans/types.js'
+import type { RunTracker } from '../processes/run-state.js'
+import type { DependencyEndpoint } from '../clients/dependency-endpoint.js'
+
+export type { DependencyEndpoint } from '../clients/dependency-endpoint.js'
+
+/** A dependency once started: its endpoint, its log, and how to stop it. */
+export interface RunningDependency {
+  endpoint: DependencyEndpoint
+  /** Its log lines (a server's output, or what an embedded broker records). */
+  logs(): string[]
+  /** Stops whatever this start created (process group, data folder, namespace). Idempotent; never throws. */
+  stop(): Promise<void>
+}
+
+/** Something several sandboxes of one run share (one RabbitMQ server with a vhost each). */
+export interface SharedResource<T> {
+  value: T
+  /** Stops it once the run is done with it. Never throws. */
+  stop(): Promise<void>
+}
+
+export interface DependencyStartContext {
+  /** `candidate` or `baseline`. */
+  sandbox: string
+  /** The dependency's name in the config. */
+  name: string
+  /** The run's id, for names on shared servers (a prefix, a vhost). */
+  runId: string
+  signal: AbortSignal
+  /** Hosts besides loopback a `url:` may name (the config's `allowHosts`). */
+  allowHosts: readonly string[]
+  log(line: string): void
+  /** Records started process groups and temporary folders for `vigil sandboxes gc`. */
+  track?: RunTracker
+  /** Redacts log lines as they are stored. */
+  redactor?: { text(input: string): string }
+  /** The `file:line:col ` prefix of a key path inside this dependency's options. */
+  where(keyPath: readonly (string | number)[]): string
+  /**
+   * A resource shared by every sandbox of the run under `key`, started on first use; the session stops it
+   * after every sandbox has stopped.
+   */
+  shared<T>(key: string, start: () => Promise<SharedResource<T>>): Promise<T>
+}
+
+export interface DependencyKind<Options = Record<string, unknown>> {
+  meta: {
+    description: string
+    /** JSON Schema of the options (`kind` included); validated when the config loads. */
+    schema: JsonSchema
+  }
+  start(options: Options, ctx: DependencyStartContext): Promise<RunningDependency>
+}
+
+/** Identity function for type inference, like `defineSandboxProvider`. */
+export function defineDependency<Options>(kind: DependencyKind<Options>): DependencyKind<Options> {
+  return kind
+}

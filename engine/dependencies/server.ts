@@ -1,0 +1,143 @@
+/**
+ * A broker or database server run as a child process for one sandbox: found on PATH (else an
+ * infrastructure error naming the Debian package that provides it), given a free loopback port and a
+ * private data folder (`vigil-dep-*` in the system temp folder), its process group and folder recorded
+ * in the run state for `vigil sandboxes gc`, its output captured, ready when its port accepts
+ * connections, and stopped with its whole group.
+ */
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { InfrastructureError } from '../errors.js'
+import { freePort } from '../sandboxes/ports.js'
+import { describeExit, ServiceProcess } from '../sandboxes/service.js'
+import type { DependencyStartContext } from '../api/dependency.js'
+
+/** Lines of a server's log an infrastructure error carries. */
+const LOG_TAIL_LINES = 50
+const HOST = '127.0.0.1'
+
+export interface ServerSpec {
+  /** The binary's name (`nats-server`) or a path. */
+  binary: string
+  /** The Debian package that provides it, named when it is missing. */
+  debianPackage: string
+  /** The dependency's kind, for messages. */
+  kind: string
+  /** The command line, given the port and the private data folder. */
+  argv(port: number, dir: string): string[]
+  /** Extra environment, given the port and the data folder. @default none */
+  env?(port: number, dir: string, extraPorts: readonly number[]): Record<string, string>
+  /** Deadline for readiness. @default 30s */
+  timeoutMs?: number
+  /** Ports besides the main one the server needs (e.g. a distribution port), allocated with it. @default 0 */
+  extraPorts?: number
+}
+
+export interface RunningServer {
+  host: string
+  port: number
+  extraPorts: number[]
+  dir: string
+  pid: number | undefined
+  logs(): string[]
+  stop(): Promise<void>
+}
+
+/** Directories searched besides PATH: servers live in sbin, which a user's PATH often lacks. */
+const SBIN = ['/usr/local/sbin', '/usr/sbin', '/sbin']
+
+/** The absolute path of `binary` on PATH (or in sbin), or undefined. */
+export function findBinary(binary: string): string | undefined {
+  if (binary.includes('/')) return isExecutable(binary) ? path.resolve(binary) : undefined
+  const dirs = [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), ...SBIN]
+  for (const dir of dirs) {
+    const candidate = path.join(dir, binary)
+    if (isExecutable(candidate)) return candidate
+  }
+  return undefined
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The error for a server binary that is not installed. */
+export function missingBinary(
+  ctx: DependencyStartContext,
+  spec: Pick<ServerSpec, 'binary' | 'debianPackage' | 'kind'>,
+): InfrastructureError {
+  return new InfrastructureError(
+    `${ctx.sandbox} sandbox, dependency ${ctx.name} (${spec.kind}): the ${spec.binary} binary was not found on PATH; install the Debian package ${spec.debianPackage} (apt-get install ${spec.debianPackage}), or give the dependency the \`url:\` of a running server`,
+    [],
+    { code: 'VIGIL_DEPENDENCY_MISSING' },
+  )
+}
+
+/** Starts the server; throws an InfrastructureError (with the log's tail) when it cannot. */
+export async function startServer(ctx: DependencyStartContext, spec: ServerSpec): Promise<RunningServer> {
+  const binary = findBinary(spec.binary)
+  if (!binary) throw missingBinary(ctx, spec)
+  const dir = mkdtempSync(path.join(os.tmpdir(), `vigil-dep-${spec.kind}-`))
+  const forgetTree = ctx.track?.tree({ tempDir: dir }) ?? (() => {})
+  const removeDir = (): void => {
+    rmSync(dir, { recursive: true, force: true, maxRetries: 3 })
+    forgetTree()
+  }
+  let proc: ServiceProcess | undefined
+  try {
+    const port = await freePort()
+    const extraPorts: number[] = []
+    for (let i = 0; i < (spec.extraPorts ?? 0); i++) extraPorts.push(await freePort())
+    const argv = [binary, ...spec.argv(port, dir).slice(1)]
+    const label = `dependency ${ctx.name}`
+    proc = new ServiceProcess(
+      {
+        name: `dep:${ctx.name}`,
+        argv,
+        cwd: dir,
+        env: { ...(process.env as Record<string, string>), ...(spec.env?.(port, dir, extraPorts) ?? {}) },
+        host: HOST,
+        port,
+        ready: { tcp: true, timeoutMs: spec.timeoutMs ?? 30_000 },
+        stopTimeoutMs: 5_000,
+        logLines: 1000,
+        ...(ctx.redactor ? { redactor: ctx.redactor } : {}),
+      },
+      (exit) => ctx.log(`${ctx.sandbox} sandbox, ${label}: ${describeExit(exit)} while running`),
+      ctx.track && { tracker: ctx.track, sandbox: ctx.sandbox },
+    )
+    const problem = await proc.waitReady(ctx.signal)
+    if (problem) {
+      throw new InfrastructureError(
+        `${ctx.sandbox} sandbox, ${label} (${spec.kind}, ${spec.binary}): ${problem.reason}`,
+        proc.logs.render(LOG_TAIL_LINES),
+        { code: 'VIGIL_DEPENDENCY_START' },
+      )
+    }
+    const running = proc
+    let stopping: Promise<void> | undefined
+    return {
+      host: HOST,
+      port,
+      extraPorts,
+      dir,
+      pid: running.pid,
+      logs: () => running.logs.render(),
+      stop: () =>
+        (stopping ??= (async () => {
+          await running.stop()
+          removeDir()
+        })()),
+    }
+  } catch (error) {
+    await proc?.stop()
+    removeDir()
+    throw error
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Starting one side's dependencies (brokers, databases) before its services: all of a side's dependencies
+ * start in parallel, and every service starts after them, so `{{deps.NAME.url}}` in a service's env is
+ * always an address that answers. Resources several sides share (one RabbitMQ server per run) are kept in
+ * a `SharedResources` the session stops after every sandbox.
+ */
+import { InfrastructureError } from '../errors.js'
+import type {
+  DependencyEndpoint,
+  DependencyStartContext,
+  RunningDependency,
+  SharedResource,
+} from '../api/dependency.js'
+import type { Sandbox } from '../api/sandbox.js'
+import type { DependencyKindRegistry, ResolvedDependency } from './config.js'
+
+/** Resources shared by the sandboxes of one run, started on first use, stopped once at the end. */
+export class SharedResources {
+  private readonly started = new Map<string, Promise<SharedResource<unknown>>>()
+
+  get<T>(key: string, start: () => Promise<SharedResource<T>>): Promise<T> {
+    let entry = this.started.get(key)
+    if (!entry) {
+      entry = start() as Promise<SharedResource<unknown>>
+      this.started.set(key, entry)
+    }
+    return entry.then((resource) => resource.value as T)
+  }
+
+  /** Stops every resource that started. Never throws. */
+  async stop(): Promise<void> {
+    const all = [...this.started.values()]
+    this.started.clear()
+    await Promise.allSettled(all.map(async (p) => (await p).stop()))
+  }
+}
+
+export interface StartDependenciesOptions {
+  sandbox: string
+  runId: string
+  dependencies: readonly ResolvedDependency[]
+  kinds: DependencyKindRegistry
+  shared: SharedResources
+  signal: AbortSignal
+  allowHosts: readonly string[]
+  log(line: string): void
+  track?: DependencyStartContext['track']
+  redactor?: { text(input: string): string }
+  locate(keyPath: readonly (string | number)[]): string
+}
+
+/** Starts a side's dependencies; on any failure stops those that started and rethrows the first failure. */
+export async function startDependencies(options: StartDependenciesOptions): Promise<RunningDependency[]> {
+  const started: RunningDependency[] = []
+  const results = await Promise.allSettled(
+    options.dependencies.map(async (dep) => {
+      const kind = options.kinds[dep.kind]!
+      const begin = performance.now()
+      const ctx: DependencyStartContext = {
+        sandbox: options.sandbox,
+        name: dep.name,
+        runId: options.runId,
+        signal: options.signal,
+        allowHosts: options.allowHosts,
+        log: options.log,
+        ...(options.track ? { track: options.track } : {}),
+        ...(options.redactor ? { redactor: options.redactor } : {}),
+        where: (keyPath) => options.locate(['dependencies', dep.name, ...keyPath]),
+        shared: (key, start) => options.shared.get(key, start),
+      }
+      const running = await kind.start(dep.options as never, ctx)
+      started.push(running)
+      options.log(
+        `${options.sandbox} sandbox, dependency ${dep.name} (${dep.kind}): ready at ${running.endpoint.url} — ${running.endpoint.isolation} (${Math.round(performance.now() - begin)}ms)`,
+      )
+      return running
+    }),
+  )
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed) {
+    await Promise.allSettled(started.map((d) => d.stop()))
+    throw failed.reason
+  }
+  return results.map((r) => (r as PromiseFulfilledResult<RunningDependency>).value)
+}
+
+/**
+ * The sandbox a provider returned, with its dependencies: their endpoints, their logs (`logs('deps.bus')`)
+ * and a `stop()` that stops them after the services that use them.
+ */
+export function withDependencies(sandbox: Sandbox, running: readonly RunningDependency[]): Sandbox {
+  if (running.length === 0) return sandbox
+  const endpoints: Record<string, DependencyEndpoint> = {}
+  const byName = new Map<string, RunningDependency>()
+  for (const dep of running) {
+    endpoints[dep.endpoint.name] = Object.freeze({ ...dep.endpoint })
+    byName.set(dep.endpoint.name, dep)
+  }
+  let stopping: Promise<void> | undefined
+  return Object.freeze({
+    ...sandbox,
+    dependencies: Object.freeze(endpoints),
+    dependencyLogs(name: string): string[] {
+      return byName.get(name)?.logs() ?? []
+    },
+    stop(): Promise<void> {
+      stopping ??= (async () => {
+        await sandbox.stop()
+        await Promise.allSettled(running.map((d) => d.stop()))
+      })()
+      return stopping
+    },
+  })
+}
+
+/** The infrastructure error of a dependency that stopped a side from starting, as is when it is one. */
+export function dependencyFailure(sandbox: string, error: unknown): unknown {
+  if (error instanceof Error && !(error instanceof InfrastructureError) && !('code' in error)) {
+    return new InfrastructureError(`${sandbox} sandbox: a dependency did not start: ${error.message}`, [], {
+      code: 'VIGIL_DEPENDENCY_START',
+      cause: error,
+    })
+  }
+  return error
+}
