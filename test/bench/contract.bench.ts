@@ -4,8 +4,8 @@
  * parsed from separate JSON texts, so no object is shared between the two sides.
  */
 import { compareResponses, learnNoise, type ResponseSnapshot } from '../../engine/kinds/contract/compare.js'
-import { diffJson } from '../../engine/kinds/contract/diff.js'
-import { PointerMatcher } from '../../engine/kinds/contract/ignore.js'
+import { diffJson } from '../../engine/api/comparison/diff.js'
+import { PointerMatcher } from '../../engine/api/comparison/ignore.js'
 import { median, timeRuns, type Bench } from './harness.js'
 
 /** Mulberry32: a small seeded generator, so every run compares the same bodies. */

@@ -7,11 +7,11 @@
  */
 import type { Severity } from '../../verdict.js'
 import { change, type Change, type ChangeClass } from './changes.js'
-import { diffJson, type DifferenceGroup } from './diff.js'
+import { diffJson, type DifferenceGroup } from '../../api/comparison/diff.js'
 import { valuesAt, type EnumPaths } from '../../api/documents/enums.js'
 import { diffHeaders, mediaType } from './headers.js'
-import { PointerMatcher } from './ignore.js'
-import { renameTarget } from './rename.js'
+import { PointerMatcher } from '../../api/comparison/ignore.js'
+import { renameTarget } from '../../api/comparison/rename.js'
 import { describeValue, jsonType } from '../../api/values.js'
 import {
   acceptanceYaml,

@@ -6,9 +6,9 @@
 import type { Severity } from '../../verdict.js'
 import { noiseClassChanges, valueClassChange } from '../../api/comparison/noise-class.js'
 import { jsonType } from '../../api/values.js'
-import { diffJson } from './diff.js'
+import { diffJson } from '../../api/comparison/diff.js'
 import { diffHeaders } from './headers.js'
-import { PointerMatcher } from './ignore.js'
+import { PointerMatcher } from '../../api/comparison/ignore.js'
 import { change, type Change } from './changes.js'
 import type { CompareOptions, ResponseSnapshot } from './compare.js'
 

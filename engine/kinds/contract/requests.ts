@@ -11,7 +11,7 @@ import type { QueryValue } from '../../http/client.js'
 import { fillPlaceholders } from '../../template.js'
 import type { CompareOptions } from './compare.js'
 import { ContractUsageError } from '../../api/documents/errors.js'
-import { checkPattern } from './ignore.js'
+import { checkPattern } from '../../api/comparison/ignore.js'
 import { parseTransition, type StatusTransition } from '../../api/comparison/status-transitions.js'
 import {
   loadOpenApi,

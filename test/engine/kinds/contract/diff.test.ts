@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { diffJson } from '../../../../engine/kinds/contract/diff.js'
-import { PointerMatcher } from '../../../../engine/kinds/contract/ignore.js'
-import { renameTarget, similarNames } from '../../../../engine/kinds/contract/rename.js'
+import { diffJson } from '../../../../engine/api/comparison/diff.js'
+import { PointerMatcher } from '../../../../engine/api/comparison/ignore.js'
+import { renameTarget, similarNames } from '../../../../engine/api/comparison/rename.js'
 
 const brief = (groups: ReturnType<typeof diffJson>) => groups.map((g) => [g.kind, g.path, g.count])
 

@@ -7,7 +7,7 @@
  * documents it costs about as much as a plain deep-equality.
  */
 import type { MatchState, PointerMatcher } from './ignore.js'
-import { escapeToken } from '../../api/pointer.js'
+import { escapeToken } from '../pointer.js'
 
 /**
  * - `removed`: a field of the baseline is missing in the candidate.

@@ -8,7 +8,7 @@
  * Matching is an automaton stepped token by token while the diff walks the documents, so a large
  * ignored subtree costs nothing and a pattern is never matched against a whole pointer string.
  */
-import { split } from '../../api/pointer.js'
+import { split } from '../pointer.js'
 
 type TokenTest = string | RegExp
 

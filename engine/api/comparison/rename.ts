@@ -1,8 +1,8 @@
 /** Rename detection, to explain a removed field: "field /totalCents was removed; candidate has /total_cents". */
 import { distance } from 'fastest-levenshtein'
 import type { DifferenceGroup } from './diff.js'
-import { lastToken, parent } from '../../api/pointer.js'
-import { jsonType } from '../../api/values.js'
+import { lastToken, parent } from '../pointer.js'
+import { jsonType } from '../values.js'
 
 /** `totalCents`, `total_cents`, `Total-Cents` → `totalcents`. */
 export function normalizeName(name: string): string {
