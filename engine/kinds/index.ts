@@ -2,6 +2,7 @@ import type { AnyCheckKind } from '../api/kind.js'
 import adversarial from './adversarial/kind.js'
 import contract from './contract/kind.js'
 import e2e from './e2e/kind.js'
+import event from './event/kind.js'
 import load from './load/kind.js'
 
 /**
@@ -12,6 +13,7 @@ export const checkKinds = {
   adversarial,
   contract,
   e2e,
+  event,
   load,
 } satisfies Record<string, AnyCheckKind>
 

@@ -126,6 +126,15 @@ async function differingLockfiles(a: string, b: string): Promise<string[]> {
   return out
 }
 
+/** The nearest `node_modules` folder in `dir` or above it, or undefined. */
+function nearestNodeModules(dir: string): string | undefined {
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    const candidate = path.join(at, 'node_modules')
+    if (existsSync(candidate)) return candidate
+    if (path.dirname(at) === at) return undefined
+  }
+}
+
 /**
  * A copy of the config's folder (without `.git` and vigil's own `.vigil`; `node_modules` folders become
  * links to the originals) with the patch applied by `git apply`. Paths in the patch are relative to the
@@ -178,6 +187,10 @@ export async function patchedSource(
       },
     })
     for (const [from, to] of links) await linkIfMissing(from, to)
+    // A service in the config's folder may resolve packages from a node_modules above it (a sample inside
+    // a repository): the copy's parent gets a link to the nearest one, so resolution finds the same packages.
+    const above = nearestNodeModules(path.dirname(configDir))
+    if (above) await linkIfMissing(above, path.join(tempDir, 'node_modules'))
     const patchSha256 = createHash('sha256')
       .update(await readFile(patchFile))
       .digest('hex')

@@ -122,6 +122,11 @@ export class BrokerClient {
     await conn.publish(endpoint.prefix + channel, Buffer.from(payload), headers)
   }
 
+  /** The pattern that captures every channel of the endpoint's broker (under its prefix), when it has one. */
+  wildcard(endpoint: DependencyEndpoint): string | undefined {
+    return this.adapter(endpoint).wildcard
+  }
+
   /** Shell commands that do by hand what a capture or a publish did (secrets redacted). */
   subscribeCommand(endpoint: DependencyEndpoint, channel: string): string {
     return this.ctx.redactor.text(

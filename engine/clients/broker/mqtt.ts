@@ -3,6 +3,7 @@ import { shellQuote } from '../../http/curl.js'
 import type { BrokerAdapter } from './types.js'
 
 export const mqtt: BrokerAdapter = {
+  wildcard: '#',
   async connect(endpoint) {
     const { connectAsync } = await import('mqtt')
     const client = await connectAsync(endpoint.url, {

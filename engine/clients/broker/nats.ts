@@ -3,6 +3,7 @@ import { shellQuote } from '../../http/curl.js'
 import type { BrokerAdapter } from './types.js'
 
 export const nats: BrokerAdapter = {
+  wildcard: '>',
   async connect(endpoint) {
     const { connect, headers: makeHeaders } = await import('nats')
     const nc = await connect({ servers: endpoint.url, name: 'vigil', reconnect: false, timeout: 5_000 })

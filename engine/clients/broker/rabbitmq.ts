@@ -6,6 +6,7 @@ import { shellQuote } from '../../http/curl.js'
 import type { BrokerAdapter } from './types.js'
 
 export const rabbitmq: BrokerAdapter = {
+  wildcard: '#',
   async connect(endpoint) {
     const amqp = await import('amqplib')
     const exchange = String(endpoint.settings?.exchange ?? 'amq.topic')

@@ -40,6 +40,8 @@ export interface BrokerConnection {
 /** One broker's adapter: how to connect, and the shell commands that do by hand what vigil did. */
 export interface BrokerAdapter {
   connect(endpoint: DependencyEndpoint, signal: AbortSignal): Promise<BrokerConnection>
+  /** The channel pattern that matches every channel (`>`, `#`), where the broker has one. */
+  wildcard?: string
   /** A command that subscribes to `channel` (prefixed) and prints what arrives. */
   subscribeCommand(endpoint: DependencyEndpoint, channel: string): string
   /** A command that publishes `payload` on `channel` (prefixed). */

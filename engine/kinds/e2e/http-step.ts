@@ -42,8 +42,45 @@ export function captureFrom(exchange: HttpExchange, source: string): Selection {
   return select(json, source)
 }
 
-/** Runs one HTTP step; reports its failures and returns whether it passed. */
-export async function runHttpStep({ ctx, vars, side }: StepEnv, raw: E2eHttpStep): Promise<boolean> {
+/** First pause between attempts of an `eventually` step; doubled each time, up to MAX_BACKOFF_MS. */
+const FIRST_BACKOFF_MS = 100
+const MAX_BACKOFF_MS = 1_000
+
+/**
+ * Runs one HTTP step; reports its failures and returns whether it passed. With `eventually`, attempts are
+ * repeated with backoff until one passes or the time is up; only the last attempt's failures are reported,
+ * each saying how many attempts were made.
+ */
+export async function runHttpStep(env: StepEnv, raw: E2eHttpStep): Promise<boolean> {
+  if (raw.eventually === undefined) return attemptHttpStep(env, raw)
+  const { ctx } = env
+  const deadline = performance.now() + Math.min(parseDuration(raw.eventually), ctx.timeoutMs)
+  let pause = FIRST_BACKOFF_MS
+  for (let attempt = 1; ; attempt++) {
+    const reports: ReportDescriptor[] = []
+    const buffered = { ...ctx, report: (descriptor: ReportDescriptor) => void reports.push(descriptor) }
+    if (await attemptHttpStep({ ...env, ctx: buffered }, raw)) return true
+    const left = deadline - performance.now()
+    if (left <= 0 || ctx.signal.aborted) {
+      const note = `${attempt} attempt${attempt === 1 ? '' : 's'} over ${raw.eventually}`
+      for (const report of reports) {
+        ctx.report({
+          ...report,
+          data: { ...report.data, step: `${raw.name}, after ${note}` },
+          evidence: report.evidence && {
+            ...report.evidence,
+            summary: [...report.evidence.summary, { label: 'attempts', value: note }],
+          },
+        })
+      }
+      return false
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)))
+    pause = Math.min(pause * 2, MAX_BACKOFF_MS)
+  }
+}
+
+async function attemptHttpStep({ ctx, vars, side }: StepEnv, raw: E2eHttpStep): Promise<boolean> {
   const sandbox = raw.sandbox ? ctx.sandboxes[raw.sandbox] : (side ?? ctx.sandboxes.candidate)
   if (!sandbox) throw new Error(`step "${raw.name}" uses the baseline sandbox, but this run has none`)
   const service = raw.service ?? sandbox.defaultService

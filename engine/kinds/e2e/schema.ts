@@ -34,6 +34,11 @@ export interface E2eHttpStep {
   capture?: Record<string, string>
   /** Request timeout (`5s`, or milliseconds). @default the check's remaining time */
   timeout?: string | number
+  /**
+   * An asynchronous effect: retry the request with backoff until its expectations hold or this much time
+   * has passed (`5s`); the finding says how many attempts were made and what the last one returned.
+   */
+  eventually?: string | number
 }
 
 export interface E2eRunStep {
@@ -90,6 +95,16 @@ const httpStep = {
       additionalProperties: { type: 'string', pattern: '^(/.*|\\$.*|header:.+|status|body)?$' },
     },
     timeout: duration,
+    eventually: {
+      anyOf: [
+        { type: 'number', exclusiveMinimum: 0 },
+        {
+          type: 'string',
+          pattern: '^\\s*(\\d+(\\.\\d+)?(ms|s|m|h))+\\s*$',
+          errorMessage: 'must be a duration such as 500ms, 5s or 1m (or a number of milliseconds)',
+        },
+      ],
+    },
   },
 }
 

@@ -1,0 +1,184 @@
+/** One side's observation: capture on the side's broker, fire the trigger, wait, collect the messages. */
+import { parseDuration } from '../../../plans/duration.js'
+import { HttpNetworkError } from '../../http/client.js'
+import type { BrokerMessage, Capture } from '../../clients/index.js'
+import type { DependencyEndpoint } from '../../api/dependency.js'
+import type { CheckContext } from '../../api/kind.js'
+import type { Sandbox } from '../../api/sandbox.js'
+import { parseRequestLine } from '../../api/vocabulary.js'
+import type { EventExpect, EventParams } from './schema.js'
+
+export type EventContext = CheckContext<EventParams, 'http' | 'broker'>
+
+export interface Observation {
+  sandbox: Sandbox
+  endpoint: DependencyEndpoint
+  messages: BrokerMessage[]
+  /** `POST /orders → 201`, `publish payments.captured`. */
+  trigger: string
+  /** Shell lines that do it again: subscribe, then trigger. */
+  reproduce: (channel: string) => string
+  /** How long the capture lasted, in milliseconds. */
+  windowMs: number
+}
+
+export type TriggerFailure = {
+  failed: true
+  sandbox: Sandbox
+  trigger: string
+  detail: string
+  reproduce: string
+}
+
+const DEFAULT_WITHIN = 2_000
+/** How long a capture goes on after every count is met, for extra messages. */
+const SETTLE_MS = 300
+
+/** The broker of a sandbox the check uses: `broker:`, else its only broker. */
+export function brokerOf(ctx: EventContext, sandbox: Sandbox, name: string | undefined): DependencyEndpoint {
+  const deps = Object.values(sandbox.dependencies ?? {})
+  if (name !== undefined) {
+    const found = sandbox.dependencies?.[name]
+    if (!found) {
+      throw new Error(
+        `broker "${name}" is not a dependency of the ${sandbox.name} sandbox; it has ${deps.map((d) => d.name).join(', ') || 'none (declare one under sandbox.dependencies)'}`,
+      )
+    }
+    return found
+  }
+  const brokers = deps.filter((d) => ctx.clients.broker.wildcard(d) !== undefined || d.kind === 'redis')
+  if (brokers.length === 1) return brokers[0]!
+  if (brokers.length === 0)
+    throw new Error(
+      `the ${sandbox.name} sandbox has no message broker; declare one under sandbox.dependencies (kind: nats, redis, rabbitmq or mqtt)`,
+    )
+  throw new Error(
+    `the ${sandbox.name} sandbox has several brokers (${brokers.map((d) => d.name).join(', ')}); name one with broker:`,
+  )
+}
+
+/** True when a channel pattern (`order.*`, `orders/#`, `>`) matches a channel. */
+export function channelMatches(pattern: string, channel: string): boolean {
+  if (pattern === channel) return true
+  const p = pattern.split(/[./]/)
+  const c = channel.split(/[./]/)
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '>' || p[i] === '#') return true
+    if (i >= c.length || (p[i] !== '*' && p[i] !== '+' && p[i] !== c[i])) return false
+  }
+  return p.length === c.length
+}
+
+function withinMs(expect: EventExpect): number {
+  return expect.within !== undefined ? parseDuration(expect.within) : DEFAULT_WITHIN
+}
+
+/** The least number of messages an expectation waits for before its capture may end early; undefined: wait it out. */
+function enough(expect: EventExpect): number | undefined {
+  if (expect.count === undefined) return 1
+  if (typeof expect.count === 'number') return expect.count === 0 ? undefined : expect.count
+  return undefined
+}
+
+export async function observe(
+  ctx: EventContext,
+  side: 'candidate' | 'baseline',
+  params: EventParams,
+): Promise<Observation | TriggerFailure> {
+  const sandbox = ctx.sandboxes[side]!
+  const broker = ctx.clients.broker
+  const endpoint = brokerOf(ctx, sandbox, params.broker)
+  const wildcard = broker.wildcard(endpoint)
+  const channels = wildcard ? [wildcard] : [...new Set(params.expect.map((e) => e.channel))]
+  const capture: Capture = await broker.capture(endpoint, channels, ctx.signal)
+  const begin = performance.now()
+  let trigger: string
+  let triggerLine: string
+  try {
+    if ('publish' in params.trigger) {
+      const { channel, json, body, headers = {} } = params.trigger.publish
+      const payload = body ?? JSON.stringify(json ?? {})
+      trigger = `publish on ${channel}`
+      triggerLine = broker.publishCommand(endpoint, channel, payload)
+      await broker.publish(endpoint, channel, payload, headers, ctx.signal)
+    } else {
+      const request = parseRequestLine(params.trigger.request)
+      const method = (request.method ?? 'GET').toUpperCase()
+      const path = String(request.path)
+      if (!path.startsWith('/'))
+        throw new Error(`trigger path "${path}" must start with "/" (pick the target with "service")`)
+      trigger = `${method} ${path}`
+      const service = params.trigger.service ?? sandbox.defaultService
+      let exchange
+      try {
+        exchange = await ctx.clients.http.request({
+          method,
+          url: sandbox.url(service) + path,
+          query: request.query,
+          headers: { ...sandbox.headers, ...request.headers, ...params.trigger.headers },
+          json: request.json,
+          body: request.body,
+          timeoutMs: Math.max(1, Math.min(10_000, ctx.timeoutMs)),
+          signal: ctx.signal,
+        })
+      } catch (error) {
+        if (ctx.signal.aborted || !(error instanceof HttpNetworkError)) throw error
+        await capture.stop()
+        return { failed: true, sandbox, trigger, detail: error.message, reproduce: error.curl }
+      }
+      triggerLine = exchange.curl()
+      trigger = `${trigger} → ${exchange.response.status}`
+      if (exchange.response.status >= 400) {
+        await capture.stop()
+        const text = exchange.response.text().slice(0, 200)
+        return {
+          failed: true,
+          sandbox,
+          trigger,
+          detail: `status ${exchange.response.status}${text ? `: ${text}` : ''}`,
+          reproduce: triggerLine,
+        }
+      }
+    }
+  } catch (error) {
+    await capture.stop()
+    throw error
+  }
+  await waitOut(ctx, capture, params.expect, begin)
+  const messages = (await capture.stop()).filter((m) => !/^(_INBOX|\$JS|\$SYS|\$KV)\b/.test(m.channel))
+  const line = triggerLine
+  return {
+    sandbox,
+    endpoint,
+    messages,
+    trigger,
+    windowMs: Math.round(performance.now() - begin),
+    reproduce: (channel) => `${broker.subscribeCommand(endpoint, channel)} &  ${line}`,
+  }
+}
+
+/** Waits until each expectation has its messages (then a short settle), or its `within` has passed. */
+async function waitOut(
+  ctx: EventContext,
+  capture: Capture,
+  expects: readonly EventExpect[],
+  begin: number,
+): Promise<void> {
+  const limit = Math.max(0, ctx.timeoutMs - 500)
+  for (;;) {
+    const elapsed = performance.now() - begin
+    const open = expects.filter((e) => {
+      if (elapsed >= Math.min(withinMs(e), limit)) return false
+      const need = enough(e)
+      return (
+        need === undefined ||
+        capture.messages.filter((m) => channelMatches(e.channel, m.channel)).length < need
+      )
+    })
+    if (open.length === 0 || ctx.signal.aborted) break
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  const elapsed = performance.now() - begin
+  const settle = Math.min(SETTLE_MS, Math.max(0, Math.max(...expects.map(withinMs)) - elapsed))
+  if (settle > 0 && !ctx.signal.aborted) await new Promise((resolve) => setTimeout(resolve, settle))
+}

@@ -1,0 +1,264 @@
+/** The event kind's run: observe the candidate (and twice the baseline), assert, compare, report. */
+import { createHash } from 'node:crypto'
+import { parseDuration } from '../../../plans/duration.js'
+import path from 'node:path'
+import { closest, distance } from 'fastest-levenshtein'
+import { checkAssertion, formatValue } from '../../api/assertions.js'
+import { schemaRegistry, validateValue, type CompiledSchema } from '../../api/documents/schema.js'
+import { evidence, formatElapsed } from '../../api/evidence.js'
+import { select } from '../../api/json-select.js'
+import type { ReportDescriptor } from '../../api/kind.js'
+import type { BrokerMessage } from '../../clients/index.js'
+import { loadAsyncApi, messageSchema, type AsyncApiDocument } from './asyncapi.js'
+import { compareMessages } from './compare.js'
+import {
+  channelMatches,
+  observe,
+  type EventContext,
+  type Observation,
+  type TriggerFailure,
+} from './observe.js'
+import type { EventExpect, EventParams } from './schema.js'
+
+export async function runEvent(ctx: EventContext): Promise<void> {
+  const params = ctx.vars.render(ctx.params)
+  const compare =
+    params.compare === 'baseline' || (typeof params.compare === 'object' && params.compare.baseline !== false)
+  const ignore = typeof params.compare === 'object' ? (params.compare.ignore ?? []) : []
+  const asyncapi = params.asyncapi
+    ? await loadAsyncApi(path.resolve(ctx.plan.dir, params.asyncapi), params.asyncapi)
+    : undefined
+  if (asyncapi && !channelsKnown(ctx, params, asyncapi)) return
+  const schemas = await Promise.all(params.expect.map((e) => compileSchema(ctx, e, params, asyncapi)))
+
+  const candidate = await observe(ctx, 'candidate', params)
+  if (isFailure(candidate)) return reportTrigger(ctx, candidate)
+  params.expect.forEach((e, i) => assertExpect(ctx, e, schemas[i], candidate))
+
+  const baselineSandbox = ctx.sandboxes.baseline
+  if (!compare || !baselineSandbox) return
+  // Twice: what differs between two baseline runs of the same trigger is noise, not the change.
+  const primary = await observe(ctx, 'baseline', params)
+  if (isFailure(primary)) return reportTrigger(ctx, primary)
+  const secondary = await observe(ctx, 'baseline', params)
+  if (isFailure(secondary)) return reportTrigger(ctx, secondary)
+  const changes = compareMessages({
+    channels: params.expect.map((e) => e.channel),
+    primary: primary.messages,
+    secondary: secondary.messages,
+    candidate: candidate.messages,
+    ignore,
+  })
+  for (const change of changes) {
+    const shown = change.message ?? candidate.messages.find((m) => m.channel === change.channel)
+    const baselineMessage = primary.messages.find((m) => channelMatches(change.channel, m.channel))
+    ctx.report({
+      messageId: change.messageId,
+      severity: change.severity,
+      data: change.data,
+      ...(change.pointer ? { pointer: change.pointer } : {}),
+      ...(change.baseline !== undefined ? { expected: change.baseline } : {}),
+      ...(change.candidate !== undefined ? { actual: change.candidate } : {}),
+      evidence: messageEvidence(candidate, change.channel, shown, baselineMessage),
+    })
+  }
+}
+
+function isFailure(o: Observation | TriggerFailure): o is TriggerFailure {
+  return 'failed' in o
+}
+
+function reportTrigger(ctx: EventContext, failure: TriggerFailure): void {
+  ctx.report({
+    messageId: 'trigger',
+    data: { trigger: failure.trigger, sandbox: `${failure.sandbox.name} sandbox`, detail: failure.detail },
+    evidence: evidence({
+      transport: 'broker',
+      sandbox: failure.sandbox.name,
+      summary: [{ label: 'trigger', value: `${failure.trigger} (${failure.sandbox.name})` }],
+      reproduce: failure.reproduce,
+    }),
+  })
+}
+
+/** Reports channels the AsyncAPI document does not have; false when there are any. */
+function channelsKnown(ctx: EventContext, params: EventParams, doc: AsyncApiDocument): boolean {
+  const named = [
+    ...params.expect.map((e) => e.channel),
+    ...('publish' in params.trigger ? [params.trigger.publish.channel] : []),
+  ]
+  let ok = true
+  for (const channel of new Set(named)) {
+    if (doc.channels.some((c) => channelMatches(channel, c) || channelMatches(c, channel))) continue
+    ok = false
+    const best = doc.channels.length ? closest(channel, doc.channels) : undefined
+    const hint =
+      best && distance(channel, best) <= Math.max(2, Math.floor(best.length / 3))
+        ? ` (did you mean "${best}"?)`
+        : ''
+    ctx.report({
+      messageId: 'unknown-channel',
+      data: { channel, document: doc.file, known: doc.channels.join(', ') || 'none', hint },
+    })
+  }
+  return ok
+}
+
+async function compileSchema(
+  ctx: EventContext,
+  expect: EventExpect,
+  params: EventParams,
+  asyncapi: AsyncApiDocument | undefined,
+): Promise<{ compiled: CompiledSchema; label: string } | undefined> {
+  if (!expect.schema) return undefined
+  const [file = '', fragment = ''] = expect.schema.split('#')
+  const absolute = path.resolve(ctx.plan.dir, file)
+  const pointer = decodeURIComponent(fragment)
+  const sameAsAsyncApi = params.asyncapi && path.resolve(ctx.plan.dir, params.asyncapi) === absolute
+  const doc = sameAsAsyncApi ? asyncapi! : await schemaRegistry.loadFile(absolute, file, ctx.plan.fileRoots)
+  if (!sameAsAsyncApi && !('asyncapi' in (doc as { document: Record<string, unknown> }).document)) {
+    return {
+      compiled: schemaRegistry.compile(doc as Parameters<typeof schemaRegistry.compile>[0], pointer),
+      label: expect.schema,
+    }
+  }
+  const api = sameAsAsyncApi ? asyncapi! : await loadAsyncApi(absolute, file)
+  const schema = messageSchema(api, pointer)
+  if (!schema) throw new Error(`${expect.schema}: no message or schema at #${pointer}`)
+  const id = `vigil:asyncapi/${createHash('sha256').update(`${absolute}#${pointer}`).digest('hex').slice(0, 16)}`
+  return {
+    compiled: schemaRegistry.compile(schemaRegistry.fromObject(id, expect.schema, schema)),
+    label: expect.schema,
+  }
+}
+
+function assertExpect(
+  ctx: EventContext,
+  expect: EventExpect,
+  schema: { compiled: CompiledSchema; label: string } | undefined,
+  seen: Observation,
+): void {
+  const messages = seen.messages.filter((m) => channelMatches(expect.channel, m.channel))
+  const within = formatElapsed(expect.within !== undefined ? parseDuration(expect.within) : 2_000)
+  const report = (descriptor: ReportDescriptor, message?: BrokerMessage) =>
+    ctx.report({ ...descriptor, evidence: messageEvidence(seen, expect.channel, message) })
+  const count = expect.count ?? { gte: 1 }
+  const failures =
+    typeof count === 'number'
+      ? messages.length === count
+        ? []
+        : [{ expected: count }]
+      : checkAssertion({ found: true, value: messages.length }, count)
+  if (failures.length > 0) {
+    const expected = typeof count === 'number' ? String(count) : describeCount(count)
+    report(
+      {
+        messageId: 'count',
+        data: { channel: expect.channel, expected, within, actual: messages.length },
+        expected: count,
+        actual: messages.length,
+      },
+      messages[0],
+    )
+  }
+  messages.forEach((message, i) => {
+    const index = String(i + 1)
+    if (schema) {
+      for (const v of validateValue(schema.compiled, message.payload, 5)) {
+        report(
+          {
+            messageId: 'schema',
+            data: {
+              channel: expect.channel,
+              index,
+              pointer: v.pointer || '(payload)',
+              detail: v.message,
+              schema: schema.label,
+            },
+            pointer: v.pointer,
+          },
+          message,
+        )
+      }
+    }
+    const checks = Object.entries(expect.json ?? {})
+    if (checks.length && !message.json) {
+      report(
+        {
+          messageId: 'not-json',
+          data: { channel: expect.channel, index, excerpt: formatValue(message.text.slice(0, 80)) },
+        },
+        message,
+      )
+      return
+    }
+    for (const [pointer, assertion] of checks) {
+      for (const f of checkAssertion(select(message.payload, pointer), assertion)) {
+        report(
+          {
+            messageId: 'json',
+            data: { channel: expect.channel, index, pointer, detail: f.message },
+            pointer,
+            expected: f.expected,
+            actual: f.actual,
+          },
+          message,
+        )
+      }
+    }
+  })
+}
+
+function describeCount(count: Record<string, unknown>): string {
+  return Object.entries(count)
+    .map(([op, v]) => `${op} ${String(v)}`)
+    .join(', ')
+}
+
+/** Evidence of what a side's broker carried on a channel: the trigger, the capture, one message, a reproduce line. */
+function messageEvidence(
+  seen: Observation,
+  channel: string,
+  message?: BrokerMessage,
+  baseline?: BrokerMessage,
+) {
+  const onChannel = seen.messages.filter((m) => channelMatches(channel, m.channel))
+  const others = [...new Set(seen.messages.map((m) => m.channel))].filter((c) => !channelMatches(channel, c))
+  const summary = [
+    { label: 'trigger', value: `${seen.trigger} (${seen.sandbox.name})` },
+    { label: 'broker', value: `${seen.endpoint.kind} ${seen.endpoint.url} — ${seen.endpoint.isolation}` },
+    {
+      label: 'captured',
+      value: `${onChannel.length} message(s) on ${channel} in ${formatElapsed(seen.windowMs)}${others.length ? `; also on ${others.slice(0, 5).join(', ')}` : ''}`,
+    },
+  ]
+  if (message)
+    summary.push({
+      label: 'message',
+      value: `${message.key} at +${message.atMs}ms, ${message.bytes} bytes${Object.keys(message.headers).length ? `, headers ${JSON.stringify(message.headers)}` : ''}`,
+    })
+  if (baseline) summary.push({ label: 'baseline', value: excerptOf(baseline).slice(0, 300) })
+  return evidence({
+    transport: 'broker',
+    sandbox: seen.sandbox.name,
+    summary,
+    ...(message ? { excerpt: { label: 'payload', text: excerptOf(message) } } : {}),
+    reproduce: seen.reproduce(channel),
+    details: {
+      channel,
+      broker: seen.endpoint.name,
+      messages: onChannel.slice(0, 5).map((m) => ({
+        channel: m.channel,
+        key: m.key,
+        atMs: m.atMs,
+        headers: m.headers,
+        payload: m.payload,
+      })),
+    },
+  })
+}
+
+function excerptOf(message: BrokerMessage): string {
+  const text = message.json ? JSON.stringify(message.payload, null, 2) : message.text
+  return text.length > 2_000 ? `${text.slice(0, 2_000)}…` : text
+}
