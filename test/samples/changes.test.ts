@@ -15,6 +15,8 @@ const PLANS: Record<string, { kind: string; paths: string[] }> = {
   'checkout-load': { kind: 'load', paths: ['orders/**', 'catalog/**'] },
   'orders-adversarial': { kind: 'adversarial', paths: ['orders/**', 'openapi/orders.yaml'] },
   'orders-contract': { kind: 'contract', paths: ['orders/**', 'openapi/orders.yaml'] },
+  'order-events': { kind: 'event', paths: ['orders/events.js', 'lib/bus.js', 'asyncapi/**'] },
+  'shipping-flow': { kind: 'e2e', paths: ['shipping/**', 'orders/events.js', 'lib/bus.js'] },
 }
 const CHANGES = [
   'additive-field',
@@ -22,6 +24,7 @@ const CHANGES = [
   'docs-only',
   'drop-validation',
   'env-var-rename',
+  'event-field-rename',
   'field-rename',
   'slow-lookup',
   'status-change',

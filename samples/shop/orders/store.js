@@ -1,5 +1,7 @@
-// In-memory order storage. Bounded: past MAX_ORDERS the oldest order is forgotten, so a long
+// In-memory order storage; each stored order is announced on the bus (events.js). Bounded: past MAX_ORDERS the oldest order is forgotten, so a long
 // load test cannot exhaust memory.
+import { publishOrderCreated } from './events.js'
+
 const MAX_ORDERS = 100_000
 
 /** @type {Map<string, any>} id → order, insertion-ordered (oldest first) */
@@ -8,6 +10,8 @@ const byId = new Map()
 const byOwner = new Map()
 
 export function saveOrder(order) {
+  // The rest of the shop hears of it (shipping) once this returns; the answer does not wait for the bus.
+  void publishOrderCreated(order)
   byId.set(order.id, order)
   const own = byOwner.get(order.owner) ?? []
   own.push(order)
