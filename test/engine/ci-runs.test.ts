@@ -15,6 +15,7 @@ import {
   rmSync,
   utimesSync,
   writeFileSync,
+  symlinkSync,
 } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -37,6 +38,8 @@ beforeAll(() => {
   work = mkdtempSync(path.join(os.tmpdir(), 'vigil-ci-runs-test-'))
   shop = path.join(work, 'shop')
   cpSync(path.join(root, 'samples/shop'), shop, { recursive: true })
+  // The shop's bus client comes from the installed packages, as in a real project.
+  symlinkSync(path.join(root, 'node_modules'), path.join(work, 'node_modules'), 'dir')
 })
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 

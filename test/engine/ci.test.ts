@@ -3,7 +3,7 @@
  * sample shop, with a faulty change committed on a branch.
  */
 import { execFile, execFileSync } from 'node:child_process'
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, symlinkSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -49,6 +49,9 @@ beforeAll(() => {
   repo = path.join(work, 'repo')
   // The shop lives in a sub-folder, so diff paths must be mapped to the config's folder.
   cpSync(path.join(root, 'samples/shop'), path.join(repo, 'shop'), { recursive: true })
+  // The shop's bus client comes from the installed packages, as in a real project (not committed).
+  symlinkSync(path.join(root, 'node_modules'), path.join(repo, 'node_modules'), 'dir')
+  writeFileSync(path.join(repo, '.gitignore'), 'node_modules\n')
   git('init', '-q', '-b', 'main')
   git('config', 'user.email', 'ci@example.com')
   git('config', 'user.name', 'ci')

@@ -5,7 +5,7 @@
  * local Messages API, real child processes, the shop's real services.
  */
 import { execFile } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -46,6 +46,8 @@ beforeAll(() => {
   work = mkdtempSync(path.join(os.tmpdir(), 'vigil-shop-llm-'))
   shop = path.join(work, 'shop')
   cpSync(path.join(root, 'samples/shop'), shop, { recursive: true })
+  // The shop's bus client comes from the installed packages, as in a real project.
+  symlinkSync(path.join(root, 'node_modules'), path.join(work, 'node_modules'), 'dir')
 })
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
@@ -86,7 +88,7 @@ describe('field-rename with an LLM that answers badly', { timeout: 180_000 }, ()
     expect(existsSync(cacheDir()) ? readdirSync(cacheDir()) : []).toEqual([])
 
     const text = await vigil(['select', '--config', config(), '--selector', 'llm', patch()], env)
-    expect(text.stdout).toMatch(/^4 of 5 plans apply: selector llm/)
+    expect(text.stdout).toMatch(/^4 of 7 plans apply: selector llm/)
     expect(text.stdout).toContain('DEGRADED: select_plans answer not accepted: the answer is empty')
     expect(text.stdout).not.toContain('No plans apply')
     // The default model is current: the SDK has nothing to warn about.

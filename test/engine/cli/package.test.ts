@@ -116,7 +116,7 @@ describe('npm pack, installed from the npm registry into an empty project', () =
       },
     )
     expect(lint.code, lint.stderr).toBe(0)
-    expect(lint.stdout).toContain('5 files checked, 5 plans, no problems')
+    expect(lint.stdout).toContain('7 files checked, 7 plans, no problems')
     for (const run of [help, lint]) {
       // The trace ran inside vigil (its entry is there) and saw neither tsx nor a TypeScript file.
       expect(run.urls.some((u) => u.endsWith('/node_modules/vigil/dist/engine/cli/main.js'))).toBe(true)
