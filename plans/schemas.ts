@@ -1,6 +1,7 @@
 import adversarial from './schema/checks/adversarial.json' with { type: 'json' }
 import contract from './schema/checks/contract.json' with { type: 'json' }
 import e2e from './schema/checks/e2e.json' with { type: 'json' }
+import event from './schema/checks/event.json' with { type: 'json' }
 import load from './schema/checks/load.json' with { type: 'json' }
 import config from './schema/config.json' with { type: 'json' }
 import frontmatter from './schema/frontmatter.json' with { type: 'json' }
@@ -15,6 +16,7 @@ import type { JsonSchema } from './types.js'
 export const defaultCheckSchemas: Readonly<Record<string, JsonSchema>> = Object.freeze({
   contract: contract as JsonSchema,
   e2e: e2e as JsonSchema,
+  event: event as JsonSchema,
   load: load as JsonSchema,
   adversarial: adversarial as JsonSchema,
 })

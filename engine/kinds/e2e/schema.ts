@@ -101,7 +101,6 @@ const httpStep = {
         {
           type: 'string',
           pattern: '^\\s*(\\d+(\\.\\d+)?(ms|s|m|h))+\\s*$',
-          errorMessage: 'must be a duration such as 500ms, 5s or 1m (or a number of milliseconds)',
         },
       ],
     },

@@ -35,7 +35,6 @@ const duration = {
     {
       type: 'string',
       pattern: '^\\s*(\\d+(\\.\\d+)?(ms|s|m|h))+\\s*$',
-      errorMessage: 'must be a duration such as 500ms, 2s or 1m (or a number of milliseconds)',
     },
   ],
 }
