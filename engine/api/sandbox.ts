@@ -30,8 +30,8 @@ export interface Sandbox {
   url(service?: string): string
   /** Captured log lines of one service, or of all services prefixed with their name. */
   logs(service?: string): string[]
-  /** The sandbox's brokers and databases by name (`dependencies:` in the config); absent when it has none. */
-  readonly dependencies?: Readonly<Record<string, DependencyEndpoint>>
+  /** The sandbox's brokers and databases by name (`dependencies:` in the config, `{{deps.NAME.url}}`); absent when it has none. */
+  readonly deps?: Readonly<Record<string, DependencyEndpoint>>
   /** Log lines of one dependency (a broker's output). */
   dependencyLogs?(name: string): string[]
   /** What each service ran as (command, folder, versions it reported), for the verdict's identity. */

@@ -68,7 +68,7 @@ export class SandboxAddresses {
     sandboxes: Iterable<
       | {
           services: Readonly<Record<string, { url: string }>>
-          dependencies?: Readonly<Record<string, { url: string }>>
+          deps?: Readonly<Record<string, { url: string }>>
         }
       | undefined
     >,
@@ -76,7 +76,7 @@ export class SandboxAddresses {
     const urls: string[] = []
     for (const sandbox of sandboxes) {
       for (const endpoint of Object.values(sandbox?.services ?? {})) urls.push(endpoint.url)
-      for (const endpoint of Object.values(sandbox?.dependencies ?? {})) urls.push(endpoint.url)
+      for (const endpoint of Object.values(sandbox?.deps ?? {})) urls.push(endpoint.url)
     }
     return new SandboxAddresses(urls)
   }

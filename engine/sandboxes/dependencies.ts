@@ -99,7 +99,7 @@ export function withDependencies(sandbox: Sandbox, running: readonly RunningDepe
   let stopping: Promise<void> | undefined
   return Object.freeze({
     ...sandbox,
-    dependencies: Object.freeze(endpoints),
+    deps: Object.freeze(endpoints),
     dependencyLogs(name: string): string[] {
       return byName.get(name)?.logs() ?? []
     },

@@ -36,12 +36,12 @@ const SETTLE_MS = 300
 
 /** The broker of a sandbox the check uses: `broker:`, else its only broker. */
 export function brokerOf(ctx: EventContext, sandbox: Sandbox, name: string | undefined): DependencyEndpoint {
-  const deps = Object.values(sandbox.dependencies ?? {})
+  const deps = Object.values(sandbox.deps ?? {})
   if (name !== undefined) {
-    const found = sandbox.dependencies?.[name]
+    const found = sandbox.deps?.[name]
     if (!found) {
       throw new Error(
-        `broker "${name}" is not a dependency of the ${sandbox.name} sandbox; it has ${deps.map((d) => d.name).join(', ') || 'none (declare one under sandbox.dependencies)'}`,
+        `broker "${name}" is not a dependency of the ${sandbox.name} sandbox; it has ${deps.map((d) => d.name).join(', ') || 'none (declare one under sandbox.deps)'}`,
       )
     }
     return found
@@ -50,7 +50,7 @@ export function brokerOf(ctx: EventContext, sandbox: Sandbox, name: string | und
   if (brokers.length === 1) return brokers[0]!
   if (brokers.length === 0)
     throw new Error(
-      `the ${sandbox.name} sandbox has no message broker; declare one under sandbox.dependencies (kind: nats, redis, rabbitmq or mqtt)`,
+      `the ${sandbox.name} sandbox has no message broker; declare one under sandbox.deps (kind: nats, redis, rabbitmq or mqtt)`,
     )
   throw new Error(
     `the ${sandbox.name} sandbox has several brokers (${brokers.map((d) => d.name).join(', ')}); name one with broker:`,

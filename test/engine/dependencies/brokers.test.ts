@@ -114,7 +114,7 @@ describe.each(CASES)('$name', (c) => {
     let dep = c.dep
     if (c.shared) {
       sharedSession = await start(config(c.shared), `${runId}-shared`, false)
-      dep = dep.replace('{{shared}}', sharedSession.candidate.dependencies!.bus!.url)
+      dep = dep.replace('{{shared}}', sharedSession.candidate.deps!.bus!.url)
     }
     const session = await start(config(dep), runId)
     const client = new BrokerClient({
@@ -123,8 +123,8 @@ describe.each(CASES)('$name', (c) => {
     })
     try {
       const pids = trackedPids(runId)
-      const cand = session.candidate.dependencies!.bus!
-      const base = session.baseline!.dependencies!.bus!
+      const cand = session.candidate.deps!.bus!
+      const base = session.baseline!.deps!.bus!
       expect(cand.kind).toBe(c.dep.match(/kind: (\w+)/)![1])
       // The service got its own side's broker.
       expect(await env(session.candidate, 'BUS_URL')).toBe(cand.url)
