@@ -201,7 +201,9 @@ describe('vigil select --dry-run on the shop', { timeout: 120_000 }, () => {
       requests: Array<{ plans: string[]; bytes: number; body: { tools: Array<{ name: string }> } }>
     }
     expect(preview).toMatchObject({ selector: 'hybrid', endpoint: 'https://api.anthropic.com' })
-    expect(preview.requests[0]!.plans).toHaveLength(5)
+    // One batch holds every plan of the shop.
+    const shopPlans = readdirSync(path.join(root, 'samples/shop/plans')).filter((f) => f.endsWith('.md'))
+    expect(preview.requests[0]!.plans).toHaveLength(shopPlans.length)
     expect(preview.requests[0]!.body.tools[0]!.name).toBe('select_plans')
     expect(api!.requests).toHaveLength(0)
 
