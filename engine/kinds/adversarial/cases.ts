@@ -6,7 +6,15 @@
  */
 import fc from 'fast-check'
 import { validArb } from './arbitrary.js'
-import { KINDS, MUTATION_KINDS, type Change, type Mutation, type MutationKind } from './mutations.js'
+import {
+  KINDS,
+  MUTATION_KINDS,
+  sweepable,
+  sweepRounds,
+  type Change,
+  type Mutation,
+  type MutationKind,
+} from './mutations.js'
 import { schemaTypes } from './schemas.js'
 import {
   bodySites,
@@ -57,6 +65,12 @@ export interface Case {
   /** The request is large on purpose (the server may cut the connection). */
   oversized: boolean
   request: CaseRequest
+  /** The injection family, for injection cases. */
+  family?: string
+  /** Half of a boolean pair: the differential oracle compares it with the other half at the same site. */
+  pair?: 'truthy' | 'falsy'
+  /** The site the mutation touched: a body pointer or `query name`, `path id`. */
+  site?: string
 }
 
 /** A 32-bit seed for one case, from the check's seed and the case index (murmur3's finalizer). */
@@ -266,6 +280,9 @@ export function buildCase(base: Base, index: number, mutation?: Mutation, site?:
     request: { method: target.method, path, headers, ...(body !== undefined ? { body } : {}) },
   }
   if (change && 'pointer' in change) out.pointer = change.pointer
+  if (mutation?.family) out.family = mutation.family
+  if (mutation?.pair) out.pair = mutation.pair
+  if (site) out.site = site.on === 'body' ? site.pointer : `${site.spec.in} ${site.spec.name}`
   return out
 }
 
@@ -277,6 +294,14 @@ export function buildCase(base: Base, index: number, mutation?: Mutation, site?:
 const arbitraries = new WeakMap<Target, Map<string, fc.Arbitrary<Mutation>>>()
 const MAX_CACHED = 4096
 
+/** Where a base can be mutated: its body's sites, then its parameters. */
+function sitesOf(base: Base): Site[] {
+  return [
+    ...(base.target.body ? bodySites(base.body, base.target.body.schema) : []),
+    ...base.target.params.map((spec) => ({ on: 'param' as const, spec, value: base.params.get(spec) })),
+  ]
+}
+
 interface Category {
   base: Base
   kind: MutationKind
@@ -284,20 +309,39 @@ interface Category {
   bodyText?: string
 }
 
-/** The generated cases of a run: any index on demand, from the bases and the seed. */
+/**
+ * The generated cases of a run: any index on demand, from the bases and the seed. The first indices are
+ * the sweep — every injection family on every string parameter and body field of every target, the first
+ * value of each family before the second of any — up to half the planned cases (never less than one full
+ * round); sampling fills the rest, so a finding does not hang on which site a seed put a payload.
+ */
 export class CaseGenerator {
   readonly categories: Category[] = []
+  /** The sweep's cases in order, as (base, site, mutation). */
+  readonly sweep: Array<{ base: Base; site: Site; mutation: Mutation }> = []
 
   constructor(
     readonly bases: readonly Base[],
     readonly seed: number,
     readonly maxBodyBytes: number,
+    /** The cases the run plans: the sweep takes at most half of them, or one full round. */
+    planned = Number.POSITIVE_INFINITY,
   ) {
+    const perSite = bases.flatMap((base) =>
+      sitesOf(base)
+        .filter(sweepable)
+        .map((site) => ({ base, site, rounds: sweepRounds(site) })),
+    )
+    const full: typeof this.sweep = []
+    let firstRound = 0
+    for (let r = 0; perSite.some((s) => s.rounds.length > r); r++) {
+      for (const { base, site, rounds } of perSite)
+        for (const mutation of rounds[r] ?? []) full.push({ base, site, mutation })
+      if (r === 0) firstRound = full.length
+    }
+    this.sweep = full.slice(0, Math.max(firstRound, Math.floor(planned / 2)))
     for (const base of bases) {
-      const sites: Site[] = [
-        ...(base.target.body ? bodySites(base.body, base.target.body.schema) : []),
-        ...base.target.params.map((spec) => ({ on: 'param' as const, spec, value: base.params.get(spec) })),
-      ]
+      const sites = sitesOf(base)
       const bodyText = base.target.body ? serialize(base.body) : undefined
       for (const kind of MUTATION_KINDS) {
         const applicable = KINDS[kind].sites(sites, base.target.body !== undefined)
@@ -314,8 +358,11 @@ export class CaseGenerator {
 
   /** The case at `index`; the same for the same bases, seed and index. */
   generate(index: number): Case {
-    const category = this.categories[index % this.categories.length]!
-    const occurrence = Math.floor(index / this.categories.length)
+    const swept = this.sweep[index]
+    if (swept) return buildCase(swept.base, index, swept.mutation, swept.site)
+    const sampled = index - this.sweep.length
+    const category = this.categories[sampled % this.categories.length]!
+    const occurrence = Math.floor(sampled / this.categories.length)
     const site = category.sites[occurrence % category.sites.length]!
     const round = Math.floor(occurrence / category.sites.length)
     // What the arbitrary depends on: the kind, the site (and its valid value), the body, the round.

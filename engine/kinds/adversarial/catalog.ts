@@ -2,6 +2,7 @@
  * The hostile values cases draw from: injection strings, unicode edge cases, huge numbers and malformed
  * JSON. fast-check picks among them (and varies them) per case, from the case's seed.
  */
+import { REDIRECT_HOST } from './content.js'
 
 /**
  * A JSON fragment sent as written (numbers JSON.stringify cannot write, deep nesting). Long fragments are
@@ -42,23 +43,50 @@ export class RawJson {
 
 export const INJECTIONS: ReadonlyArray<{ family: string; value: string }> = [
   { family: 'SQL', value: "' OR '1'='1" },
+  { family: 'SQL', value: "'" },
   { family: 'SQL', value: '1; DROP TABLE orders;--' },
   { family: 'SQL', value: "tea' UNION SELECT password FROM users--" },
+  { family: 'NoSQL', value: '{"$gt":""}' },
+  { family: 'NoSQL', value: "' || '1'=='1" },
+  { family: 'path traversal', value: '../../etc/passwd' },
   { family: 'path traversal', value: '../../../../etc/passwd' },
-  { family: 'path traversal', value: '..%2f..%2f..%2fetc%2fpasswd' },
+  { family: 'path traversal', value: '../../../../../../../../etc/passwd' },
+  { family: 'path traversal', value: '..%2f..%2f..%2f..%2fetc%2fpasswd' },
   { family: 'path traversal', value: '..\\..\\..\\windows\\win.ini' },
-  { family: 'template', value: '{{7*7}}' },
-  { family: 'template', value: '${7*7}' },
-  { family: 'template', value: '<%= 7*7 %>' },
-  { family: 'template', value: '#{7*7}' },
+  { family: 'template', value: `{{7*7777777}}` },
+  { family: 'template', value: '${7*7777777}' },
+  { family: 'template', value: '<%= 7*7777777 %>' },
+  { family: 'template', value: '#{7*7777777}' },
   { family: 'header injection', value: 'x\r\nX-Vigil-Injected: 1' },
   { family: 'header injection', value: 'x%0d%0aSet-Cookie:%20vigil=1' },
   { family: 'command', value: '$(id)' },
-  { family: 'command', value: '; cat /etc/passwd' },
+  { family: 'command', value: '; id' },
+  { family: 'command', value: '| id' },
+  { family: 'command', value: '`id`' },
+  { family: 'open redirect', value: `https://${REDIRECT_HOST}/` },
+  { family: 'open redirect', value: `//${REDIRECT_HOST}/` },
   { family: 'markup', value: '<script>alert(1)</script>' },
   { family: 'LDAP', value: '*)(uid=*))(|(uid=*' },
   { family: 'format string', value: '%s%s%s%n' },
 ]
+
+/**
+ * The families every string parameter and body field gets at least once, in this order (the first value
+ * of each first, then the second of each, …). SQL comes first as a boolean pair: the valid value with an
+ * always-true and with an always-false condition, whose answers the differential oracle compares.
+ */
+export const SWEEP_FAMILIES = [
+  'SQL',
+  'NoSQL',
+  'command',
+  'path traversal',
+  'template',
+  'header injection',
+  'open redirect',
+] as const
+
+/** The boolean pair, appended to the valid value: the same query made always true, then always false. */
+export const BOOLEAN_PAIR = { truthy: "' OR '1'='1", falsy: "' AND '1'='2" } as const
 
 /** Operator objects that a NoSQL store would take for a query instead of a value. */
 export const NOSQL_OPERATORS: ReadonlyArray<string> = [

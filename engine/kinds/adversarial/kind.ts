@@ -129,6 +129,18 @@ export const adversarialSchema: JsonSchema = {
     oracles: { type: 'array', uniqueItems: true, items: { type: 'string', enum: [...ORACLES] } },
     newOnly: { type: 'boolean' },
     health: { oneOf: [{ type: 'string', pattern: '^\\s*([A-Za-z]+\\s+)?/\\S*\\s*$' }, { const: false }] },
+    securityHeaders: {
+      enum: ['warning', 'error'],
+      description: 'How missing security headers on HTML and weak cookies count. Default warning.',
+    },
+    caseTimeout: {
+      description:
+        "Longest wait for one answer: 2s, or milliseconds. Default a twentieth of the check's timeout (1s to 10s).",
+      oneOf: [
+        { type: 'string', pattern: '^(\\d+(\\.\\d+)?(ms|s|m|h))+$' },
+        { type: 'number', minimum: 1 },
+      ],
+    },
     seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
     maxBodyBytes: { type: 'integer', minimum: 1024, maximum: MAX_BODY_BYTES },
     foreignStatus: { type: 'array', minItems: 1, items: { type: 'integer', minimum: 100, maximum: 599 } },
@@ -155,6 +167,12 @@ export default defineCheckKind<AdversarialParams, 'http'>({
       'rejects-invalid': '{{operation}}: {{what}} is invalid but got {{status}}, not a 4xx (seed {{seed}}).',
       'no-leak': '{{operation}}: the response to {{what}} reveals {{leak}}: {{match}} (seed {{seed}}).',
       authz: '{{operation}}: {{what}} got {{status}}; expected {{expected}}.',
+      'injection-evidence':
+        '{{operation}}: the response to {{what}} shows the injection reached an interpreter: {{leak}}: {{match}} (seed {{seed}}).',
+      differential:
+        '{{operation}}: {{what}} answers differently from the same condition made always false ({{match}}): the value reaches a query (seed {{seed}}).',
+      redirect: '{{operation}}: {{what}} got {{status}}, {{leak}}: {{match}} (seed {{seed}}).',
+      'security-headers': '{{operation}}: the response to {{what}} is {{leak}}: {{match}} (seed {{seed}}).',
       suggested: '{{operation}}: {{what}} got {{status}}; expected {{expected}}.',
       'control-rejected':
         '{{operation}}: the valid request got {{status}}, so the cases that mutate it prove little.',
@@ -167,7 +185,7 @@ export default defineCheckKind<AdversarialParams, 'http'>({
       legacy: '{{count}} failures also happen on the baseline and do not count (newOnly): {{oracles}}.',
       'new-only-without-baseline': 'newOnly needs a baseline; this run has none, so every failure counts.',
       summary:
-        'Sent {{cases}} generated cases, {{probes}} authorization probes and {{suggested}} suggested cases to {{targets}} operations (seed {{seed}}){{budget}}{{replay}}.',
+        'Sent {{cases}} generated cases, {{probes}} authorization probes and {{suggested}} suggested cases to {{targets}} operations (seed {{seed}}){{budget}}{{timeouts}}{{replay}}.',
     },
   },
   // The runtime (fast-check, the HTTP client, OpenAPI documents) loads on the first run, not with the schema.

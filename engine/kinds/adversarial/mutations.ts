@@ -5,12 +5,14 @@
  */
 import fc from 'fast-check'
 import {
+  BOOLEAN_PAIR,
   HUGE_NUMBERS,
   INJECTIONS,
   MALFORMED,
   NOSQL_OPERATORS,
   PROTO_KEYS,
   RawJson,
+  SWEEP_FAMILIES,
   UNICODE_EDGES,
   WRONG_CONTENT_TYPES,
   hugeNumber,
@@ -81,6 +83,10 @@ export interface Mutation {
   change: Change
   /** One phrase: what the case sends, e.g. `/items/0/quantity = 0 (below minimum 1)`. */
   description: string
+  /** The injection family, for injection cases. */
+  family?: string
+  /** Half of a boolean pair (the same condition made always true, then always false). */
+  pair?: 'truthy' | 'falsy'
 }
 
 export interface KindContext {
@@ -295,7 +301,9 @@ export const KINDS: Record<MutationKind, KindSpec> = {
   injection: {
     sites: (sites) => sites.filter((s) => s.on === 'param' || s.pointer !== '' || isObjectSite(s)),
     arbitrary: (site) => {
-      const strings = fc.constantFrom(...INJECTIONS).map((i) => put('injection', site, i.value, i.family))
+      const strings = fc
+        .constantFrom(...INJECTIONS)
+        .map((i) => ({ ...put('injection', site, i.value, i.family), family: i.family }))
       if (site.on === 'param') return strings
       const operators = fc
         .constantFrom(...NOSQL_OPERATORS)
@@ -309,6 +317,50 @@ export const KINDS: Record<MutationKind, KindSpec> = {
       return isObjectSite(site) ? fc.oneof(strings, operators, proto) : fc.oneof(strings, operators)
     },
   },
+}
+
+/** True when the exhaustive sweep places injections at this site: a string parameter or body field. */
+export function sweepable(site: Site): boolean {
+  return (site.on === 'param' || site.pointer !== '') && stringy(site)
+}
+
+/**
+ * The sweep's mutations of one site, in rounds: round 0 holds the boolean pair and the first value of every
+ * other family, round r the (r+1)-th value of each family that has one. A body field gets NoSQL operator
+ * objects, a parameter their text.
+ */
+export function sweepRounds(site: Site): Mutation[][] {
+  const valid = typeof site.value === 'string' ? site.value : ''
+  const values = (family: string): unknown[] => {
+    if (family === 'NoSQL' && site.on === 'body') return NOSQL_OPERATORS.map((t) => JSON.parse(t) as unknown)
+    return INJECTIONS.filter((i) => i.family === family).map((i) => i.value)
+  }
+  const rounds: Mutation[][] = []
+  const families = SWEEP_FAMILIES.map((family) => ({ family, values: values(family) }))
+  const most = Math.max(...families.map((f) => f.values.length))
+  for (let r = 0; r <= most; r++) {
+    const round: Mutation[] = []
+    for (const { family, values: list } of families) {
+      if (family === 'SQL' && r === 0) {
+        for (const half of ['truthy', 'falsy'] as const)
+          round.push({
+            ...put(
+              'injection',
+              site,
+              valid + BOOLEAN_PAIR[half],
+              `SQL, always ${half === 'truthy' ? 'true' : 'false'}`,
+            ),
+            family,
+            pair: half,
+          })
+        continue
+      }
+      const value = family === 'SQL' ? list[r - 1] : list[r]
+      if (value !== undefined) round.push({ ...put('injection', site, value, family), family })
+    }
+    if (round.length) rounds.push(round)
+  }
+  return rounds
 }
 
 /** True when the body site is a required property of its parent object. */

@@ -3,9 +3,21 @@ import type { SetupEntry } from '../../api/setup.js'
 import type { RequestInput } from '../../api/vocabulary.js'
 
 /** The oracles a block can switch on; each judges every response (or the run) on its own. */
-export const ORACLES = ['no-server-error', 'rejects-invalid', 'no-leak', 'authz', 'healthy'] as const
+export const ORACLES = [
+  'no-server-error',
+  'rejects-invalid',
+  'no-leak',
+  'authz',
+  'healthy',
+  'injection-evidence',
+  'differential',
+  'redirect',
+  'security-headers',
+] as const
 export type OracleName = (typeof ORACLES)[number]
 
+/** Generated cases when the block does not say. */
+export const DEFAULT_CASES = 200
 /** Most generated cases a block may ask for. */
 export const MAX_CASES = 5000
 /** Largest `maxBodyBytes` a block may set. */
@@ -113,6 +125,13 @@ export interface AdversarialParams {
   newOnly?: boolean
   /** The health request checked before and after the run, or false. @default `GET /health` when the document has it */
   health?: string | false
+  /** How missing security headers on HTML and weak cookies count. @default warning */
+  securityHeaders?: 'warning' | 'error'
+  /**
+   * Longest wait for one answer, e.g. `2s`; a case that hangs past it is counted as timed out (and is a
+   * no-server-error finding). @default a twentieth of the check's timeout, between 1s and 10s
+   */
+  caseTimeout?: string | number
   /** Overrides the run's seed for this check. */
   seed?: number
   /** Largest body an oversized case sends, in bytes. @default 1048576 (1 MiB, also the maximum) */

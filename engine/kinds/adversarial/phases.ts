@@ -12,7 +12,9 @@ import { buildCase, CaseGenerator, type Case } from './cases.js'
 import type { AdversarialParams, OracleName } from './params.js'
 import { authzProbes, type Probe } from './probes.js'
 import { reset } from './reset.js'
-import { judge, openSession, send, type Outcome, type Session } from './session.js'
+import { withoutEchoes } from './content.js'
+import { sentStrings } from './leaks.js'
+import { judge, openSession, send, timedOut, type Outcome, type Session } from './session.js'
 import { suggestedCases, type Suggested } from './suggested.js'
 import type { Target } from './targets.js'
 
@@ -25,6 +27,8 @@ export interface SideResult {
   suggested: Array<{ suggested: Suggested; outcome: Outcome }>
   /** Generated cases sent. */
   sent: number
+  /** Requests that got no answer within the per-case timeout. */
+  timedOut: number
   /** What the phases would have sent without deadlines or a failed reset. */
   planned: { cases: number; probes: number; suggested: number }
   /** Why a phase stopped early or did not run, when one did. */
@@ -47,6 +51,10 @@ export interface SideOptions {
   maxBodyBytes: number
   oracles: ReadonlySet<OracleName>
   concurrency: number
+  /** The cases the run plans (the sweep's share depends on it; a replay passes the candidate's). */
+  planned: number
+  /** Longest wait for one answer, in ms. */
+  caseTimeoutMs: number
   /** Generated cases `0..count-1`, or exactly these indices (a replay). */
   count?: number
   indices?: readonly number[]
@@ -80,6 +88,7 @@ export async function runSide(ctx: Ctx, options: SideOptions): Promise<SideResul
     probes: [],
     suggested: [],
     sent: 0,
+    timedOut: 0,
     planned: {
       cases: indices.length,
       probes: probeList(session).length,
@@ -89,9 +98,13 @@ export async function runSide(ctx: Ctx, options: SideOptions): Promise<SideResul
   const limit = pLimit(options.concurrency)
   const strict = options.strict ?? false
   const floor = strict ? 250 : 1000
-  const timeout = () => Math.max(floor, Math.min(10_000, options.requestEnd - Date.now()))
+  const timeout = () => Math.max(floor, Math.min(options.caseTimeoutMs, options.requestEnd - Date.now()))
+  // The valid answers, echoes cut: what they already show is no evidence of an injection.
+  const controlText = new Map<string, string>()
   const run = async (c: Case): Promise<Outcome | undefined> => {
-    const outcome = judge(ctx, await send(ctx, session!, c, timeout()), options.oracles)
+    const sent = await send(ctx, session!, c, timeout())
+    if (timedOut(sent)) result.timedOut++
+    const outcome = judge(ctx, sent, options.oracles, controlText.get(c.target.id))
     // A replay request that got no answer after the deadline was cut by it, not refused by the service:
     // it was not replayed.
     if (strict && !outcome.exchange && Date.now() > options.deadline) return undefined
@@ -103,9 +116,17 @@ export async function runSide(ctx: Ctx, options: SideOptions): Promise<SideResul
     {
       phase: 'cases',
       go: async (s) => {
-        const generator = new CaseGenerator(s.bases, options.seed, options.maxBodyBytes)
+        const generator = new CaseGenerator(s.bases, options.seed, options.maxBodyBytes, options.planned)
         const controls = await Promise.all(s.bases.map((base) => limit(() => run(buildCase(base, -1)))))
-        for (const o of controls) if (o) result.outcomes.push(o)
+        for (const o of controls) {
+          if (!o) continue
+          result.outcomes.push(o)
+          if (o.exchange)
+            controlText.set(
+              o.case.target.id,
+              withoutEchoes(o.exchange.response.body, sentStrings(o.case.request.path, o.case.request.body)),
+            )
+        }
         const generated = await Promise.all(
           indices.map((index) =>
             limit(async () => {

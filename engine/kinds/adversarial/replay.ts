@@ -7,7 +7,14 @@ import { ReplayError } from '../../api/replay.js'
 import type { CheckContext } from '../../api/kind.js'
 import type { Finding } from '../../verdict.js'
 import { buildCase, CaseGenerator, type Case } from './cases.js'
-import { MAX_BODY_BYTES, ORACLES, type AdversarialParams, type OracleName } from './params.js'
+import {
+  DEFAULT_CASES,
+  MAX_BODY_BYTES,
+  MAX_CASES,
+  ORACLES,
+  type AdversarialParams,
+  type OracleName,
+} from './params.js'
 import { authzProbes } from './probes.js'
 import { reportItem } from './report.js'
 import { judge, openSession, send, type Session } from './session.js'
@@ -72,7 +79,8 @@ function locate(
   }
   if (typeof details.case !== 'number') return undefined
   const maxBodyBytes = Math.min(p.maxBodyBytes ?? MAX_BODY_BYTES, MAX_BODY_BYTES)
-  const generated = new CaseGenerator(session.bases, seed, maxBodyBytes).generate(details.case)
+  const planned = Math.min(p.cases ?? DEFAULT_CASES, MAX_CASES)
+  const generated = new CaseGenerator(session.bases, seed, maxBodyBytes, planned).generate(details.case)
   return generated.target === targets[at] ? { case: generated } : undefined
 }
 

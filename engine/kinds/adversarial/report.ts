@@ -14,9 +14,13 @@ export const ORACLE_ORDER = [
   'no-server-error',
   'rejects-invalid',
   'no-leak',
+  'injection-evidence',
+  'differential',
+  'redirect',
   'authz',
   'control-rejected',
   'healthy',
+  'security-headers',
 ] as const
 
 export interface Item {
@@ -88,7 +92,12 @@ export function reportItem(
   const more = count > 1 ? ` (and ${count - 1} more like it)` : ''
   ctx.report({
     messageId: item.messageId,
-    severity: item.messageId === 'control-rejected' ? 'warning' : 'error',
+    severity:
+      item.messageId === 'control-rejected'
+        ? 'warning'
+        : item.messageId === 'security-headers'
+          ? (ctx.params.securityHeaders ?? 'warning')
+          : 'error',
     data: {
       operation: c.target.id,
       what: redactor.text(item.what) + more,

@@ -15,15 +15,24 @@ import { serviceUrl } from '../../api/sandbox.js'
 import { parseRequestLine } from '../../api/vocabulary.js'
 import type { Sandbox } from '../../api/sandbox.js'
 import type { Case } from './cases.js'
+import { rowCount, withoutEchoes } from './content.js'
+import { sentStrings } from './leaks.js'
+import type { Outcome } from './session.js'
 import { AdversarialHealthError, AdversarialUsageError } from './errors.js'
-import { MAX_BODY_BYTES, MAX_CASES, ORACLES, type AdversarialParams, type OracleName } from './params.js'
+import {
+  DEFAULT_CASES,
+  MAX_BODY_BYTES,
+  MAX_CASES,
+  ORACLES,
+  type AdversarialParams,
+  type OracleName,
+} from './params.js'
 import { PHASE_WORDS, runSide, type SideResult } from './phases.js'
 import { dedupe, reportItem, type Item } from './report.js'
 import { resolveTargets, type Target } from './targets.js'
 
 type Ctx = CheckContext<AdversarialParams, 'http'>
 
-export const DEFAULT_CASES = 200
 const DEFAULT_BUDGET_MS = 60_000
 
 async function healthRequest(
@@ -118,7 +127,20 @@ export async function runAdversarial(ctx: Ctx, started: number): Promise<void> {
       })
   }
   const concurrency = Math.max(1, Math.min(p.concurrency ?? 4, 64))
-  const common = { targets, seed, maxBodyBytes, oracles, concurrency, requestEnd }
+  const caseTimeoutMs =
+    p.caseTimeout === undefined
+      ? Math.max(1000, Math.min(10_000, total / 20))
+      : Math.max(1, parseDuration(p.caseTimeout))
+  const common = {
+    targets,
+    seed,
+    maxBodyBytes,
+    oracles,
+    concurrency,
+    requestEnd,
+    planned: count,
+    caseTimeoutMs,
+  }
   const result = await runSide(ctx, {
     ...common,
     sandbox: candidate,
@@ -178,6 +200,9 @@ export async function runAdversarial(ctx: Ctx, started: number): Promise<void> {
       seed,
       budget:
         result.sent < count ? `; the time budget stopped it after ${result.sent} of ${count} cases` : '',
+      timeouts: result.timedOut
+        ? `; ${result.timedOut} requests got no answer within ${caseTimeoutMs} ms and were cut off`
+        : '',
       replay: replay
         ? `; replayed ${requestsOf(replay)} of ${requestsOf(result)} requests on the baseline`
         : '',
@@ -261,6 +286,59 @@ function sentKeys(side: SideResult): string[] {
   ]
 }
 
+/**
+ * The differential oracle: at each site, the boolean pair's always-true answer against its always-false
+ * one. Echoes are cut out first, so a service that repeats the value back is not taken for one that
+ * evaluates it. A difference in status class, in rows, or in size beyond a tenth (and 16 bytes) is a
+ * finding on the always-true case.
+ */
+function differentials(outcomes: readonly Outcome[], index: (c: Case) => number): Item[] {
+  const halves = new Map<string, { truthy?: Outcome; falsy?: Outcome }>()
+  for (const o of outcomes) {
+    const c = o.case
+    if (!c.pair || c.site === undefined) continue
+    const key = `${c.target.id}\0${c.site}`
+    const pair = halves.get(key) ?? {}
+    pair[c.pair] = o
+    halves.set(key, pair)
+  }
+  const items: Item[] = []
+  for (const { truthy, falsy } of halves.values()) {
+    const t = truthy?.exchange?.response
+    const f = falsy?.exchange?.response
+    if (!truthy || !falsy || !t || !f || t.status < 200 || t.status >= 300) continue
+    const difference = compareAnswers(truthy, falsy)
+    if (!difference) continue
+    const c = truthy.case
+    items.push({
+      outcome: truthy,
+      failure: { oracle: 'differential', status: t.status, data: { match: difference } },
+      target: index(c),
+      sequence: c.index,
+      what: `case ${c.index} (${c.kind}: ${c.description})`,
+      messageId: 'differential',
+    })
+  }
+  return items
+}
+
+/** How two answers differ, in a phrase, or undefined when they do not (echoes of the requests cut out). */
+function compareAnswers(a: Outcome, b: Outcome): string | undefined {
+  const ra = a.exchange!.response
+  const rb = b.exchange!.response
+  if (Math.floor(ra.status / 100) !== Math.floor(rb.status / 100))
+    return `always true got ${ra.status}, always false ${rb.status}`
+  const rowsA = rowCount(ra.body)
+  const rowsB = rowCount(rb.body)
+  if (rowsA !== undefined && rowsB !== undefined && rowsA !== rowsB) return `${rowsA} rows against ${rowsB}`
+  const cut = (o: Outcome) =>
+    withoutEchoes(o.exchange!.response.body, sentStrings(o.case.request.path, o.case.request.body))
+  const la = Buffer.byteLength(cut(a))
+  const lb = Buffer.byteLength(cut(b))
+  if (Math.abs(la - lb) > Math.max(16, Math.max(la, lb) / 10)) return `${la} bytes against ${lb}`
+  return undefined
+}
+
 function collect(plan: SideResult, oracles: ReadonlySet<OracleName>, targets: readonly Target[]): Item[] {
   const items: Item[] = []
   const index = (c: Case) => targets.indexOf(c.target)
@@ -280,6 +358,7 @@ function collect(plan: SideResult, oracles: ReadonlySet<OracleName>, targets: re
   const controls = new Map(
     plan.outcomes.filter((o) => o.case.kind === 'control').map((o) => [o.case.target.id, o]),
   )
+  if (oracles.has('differential')) items.push(...differentials(plan.outcomes, index))
   plan.probes.forEach(({ probe, outcome }, i) => {
     const sequence = 1e9 + i
     const what = `probe: ${probe.label}`

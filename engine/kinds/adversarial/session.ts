@@ -9,6 +9,7 @@ import { HttpNetworkError, type HttpExchange } from '../../http/client.js'
 import { serviceUrl } from '../../api/sandbox.js'
 import type { Sandbox } from '../../api/sandbox.js'
 import { prepareBase, type Base, type Case } from './cases.js'
+import { headerHygiene, injectionEvidence, offSandboxRedirect } from './content.js'
 import { findLeak, sentStrings } from './leaks.js'
 import type { AdversarialParams, Credential, OracleName } from './params.js'
 
@@ -100,8 +101,21 @@ export async function send(ctx: Ctx, session: Session, c: Case, timeoutMs: numbe
   }
 }
 
-/** Applies the per-response oracles to an outcome (authz and health are judged elsewhere). */
-export function judge(ctx: Ctx, outcome: Outcome, oracles: ReadonlySet<OracleName>): Outcome {
+/** True when an outcome got no answer because its time ran out (undici's headers or body timeout). */
+export function timedOut(outcome: Outcome): boolean {
+  return !outcome.exchange && /TIMEOUT|timed? ?out/i.test(outcome.error?.message ?? '')
+}
+
+/**
+ * Applies the per-response oracles to an outcome (authz, health and the differential are judged
+ * elsewhere). `control` is the target's valid answer with its echoes cut: what it shows is no evidence.
+ */
+export function judge(
+  ctx: Ctx,
+  outcome: Outcome,
+  oracles: ReadonlySet<OracleName>,
+  control?: string,
+): Outcome {
   const c = outcome.case
   const failures: Failure[] = []
   if (!outcome.exchange) {
@@ -119,7 +133,8 @@ export function judge(ctx: Ctx, outcome: Outcome, oracles: ReadonlySet<OracleNam
   if (status >= 500 && oracles.has('no-server-error')) failures.push({ oracle: 'no-server-error', status })
   if (c.invalid === true && (status < 400 || status >= 500) && oracles.has('rejects-invalid'))
     failures.push({ oracle: 'rejects-invalid', status })
-  if (c.kind === 'control' && (status < 200 || status >= 300))
+  // A redirect is a valid answer too (a login's `next`, a moved resource).
+  if (c.kind === 'control' && (status < 200 || status >= 400))
     failures.push({ oracle: 'control-rejected', status })
   if (oracles.has('no-leak')) {
     const leak = findLeak(
@@ -134,5 +149,28 @@ export function judge(ctx: Ctx, outcome: Outcome, oracles: ReadonlySet<OracleNam
         data: { leak: leak.what, match: ctx.clients.http.redactor.text(leak.match) },
       })
   }
+  const { response } = outcome.exchange
+  const redact = (text: string) => ctx.clients.http.redactor.text(text)
+  if (oracles.has('injection-evidence') && c.kind === 'injection') {
+    const found = injectionEvidence(response, sentStrings(c.request.path, c.request.body), control)
+    if (found)
+      failures.push({
+        oracle: 'injection-evidence',
+        status,
+        data: { leak: found.what, match: redact(found.match) },
+      })
+  }
+  if (oracles.has('redirect')) {
+    const found = offSandboxRedirect(response, outcome.exchange.url)
+    if (found)
+      failures.push({ oracle: 'redirect', status, data: { leak: found.what, match: redact(found.match) } })
+  }
+  if (oracles.has('security-headers'))
+    for (const found of headerHygiene(response))
+      failures.push({
+        oracle: 'security-headers',
+        status,
+        data: { leak: found.what, match: redact(found.match) },
+      })
   return { ...outcome, failures }
 }
