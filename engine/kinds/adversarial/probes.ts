@@ -3,6 +3,7 @@
  * (fast-check picks three kinds from the seed), and — when the plan has a second principal and the
  * target reaches a resource the owner created in setup — the other principal's credentials.
  */
+import { createHmac } from 'node:crypto'
 import fc from 'fast-check'
 import { buildCase, caseSeed, type Base, type Case } from './cases.js'
 
@@ -43,6 +44,77 @@ function malformedVariants(
       { name: `${name} empty`, headers: { ...owner, [name]: '' } },
       { name: `${name} unknown`, headers: { ...owner, [name]: 'vigil0unknown0credential' } },
     ])
+}
+
+/** Secrets that tutorials and defaults leave in place; a token re-signed with one must not be accepted. */
+export const WEAK_JWT_SECRETS = [
+  'secret',
+  'changeme',
+  'password',
+  'your-256-bit-secret',
+  'jwt_secret',
+  'secretkey',
+  '123456',
+] as const
+
+const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+
+/** A JWT's header and claims, when the text is one (three base64url parts, JSON header with `alg`). */
+export function decodeJwt(
+  token: string,
+): { header: Record<string, unknown>; claims: Record<string, unknown>; signature: string } | undefined {
+  const parts = token.split('.')
+  if (parts.length !== 3) return undefined
+  try {
+    const header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')) as unknown
+    const claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as unknown
+    if (!header || typeof header !== 'object' || typeof (header as { alg?: unknown }).alg !== 'string')
+      return undefined
+    if (!claims || typeof claims !== 'object' || Array.isArray(claims)) return undefined
+    return {
+      header: header as Record<string, unknown>,
+      claims: claims as Record<string, unknown>,
+      signature: parts[2]!,
+    }
+  } catch {
+    return undefined
+  }
+}
+
+function signHs256(header: Record<string, unknown>, claims: Record<string, unknown>, secret: string): string {
+  const head = `${b64url({ ...header, alg: 'HS256' })}.${b64url(claims)}`
+  return `${head}.${createHmac('sha256', secret).update(head).digest('base64url')}`
+}
+
+/**
+ * Forged and tampered versions of the owner's JWT, each of which a service must refuse: `alg: none`,
+ * raised privileges (`role`, `isAdmin`, `admin`, another `sub`) under the original signature, an `exp` in
+ * the past under the original signature, and the same claims re-signed (HS256) with each well-known weak
+ * secret. Empty when the owner's credential is not a bearer JWT.
+ */
+export function forgedJwts(owner: Record<string, string>): Array<{ name: string; token: string }> {
+  const bearer = owner.authorization && /^Bearer\s+(\S+)$/i.exec(owner.authorization)
+  const jwt = bearer ? decodeJwt(bearer[1]!) : undefined
+  if (!jwt) return []
+  const { header, claims, signature } = jwt
+  const raised: Record<string, unknown> = { ...claims, role: 'admin', isAdmin: true, admin: true }
+  if (typeof claims.roles !== 'undefined') raised.roles = ['admin']
+  if (typeof claims.sub === 'string') raised.sub = `${claims.sub}0`
+  return [
+    { name: 'a JWT with alg none', token: `${b64url({ ...header, alg: 'none' })}.${b64url(claims)}.` },
+    {
+      name: 'a JWT with raised privileges and the original signature',
+      token: `${b64url(header)}.${b64url(raised)}.${signature}`,
+    },
+    {
+      name: 'an expired JWT (exp in the past, original signature)',
+      token: `${b64url(header)}.${b64url({ ...claims, exp: 946684800 })}.${signature}`,
+    },
+    ...WEAK_JWT_SECRETS.map((secret) => ({
+      name: `a JWT re-signed with the weak secret "${secret}"`,
+      token: signHs256(header, raised, secret),
+    })),
+  ]
 }
 
 function without(headers: Record<string, string>, names: readonly string[]): Record<string, string> {
@@ -104,6 +176,8 @@ export function authzProbes(
     )
     for (const variant of picked!)
       make(variant.headers, `malformed credentials (${variant.name})`, UNAUTHORIZED)
+    for (const forged of forgedJwts(owner))
+      make({ authorization: `Bearer ${forged.token}` }, `forged credentials (${forged.name})`, UNAUTHORIZED)
     if (other && usesCaptures(base.target, captureNames)) {
       make(other, "another principal's credentials on the owner's resource", foreignStatus, true)
     }

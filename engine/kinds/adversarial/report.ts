@@ -1,6 +1,6 @@
 /**
  * Findings of an adversarial run: every failure sorted into a fixed order (target, oracle, status, then
- * the case or probe that found it), deduplicated by (operation, oracle, status) — the first case stands
+ * the case or probe that found it), deduplicated by (operation, oracle, status, mutation kind, probe label) — the first case stands
  * for the others and says how many there were — and reported with its curl line, the response excerpt,
  * the seed and the case index.
  */
@@ -53,7 +53,10 @@ export function dedupe(items: readonly Item[]): Array<{ item: Item; count: numbe
   )
   const groups = new Map<string, { item: Item; count: number; members: Item[] }>()
   for (const item of sorted) {
-    const key = `${item.outcome.case.target.id}\0${item.messageId}\0${item.failure.status}`
+    // A mass assignment or a forged token is not hidden behind a wrong-type case or another probe.
+    const c = item.outcome.case
+    const label = c.kind === 'probe' ? c.description : ''
+    const key = `${c.target.id}\0${item.messageId}\0${item.failure.status}\0${c.kind}\0${label}`
     const group = groups.get(key)
     if (group) {
       group.count++
