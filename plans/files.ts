@@ -71,7 +71,7 @@ export async function realLocation(file: string): Promise<string> {
 
 /** Why a file reference may not be read. */
 export interface FileProblem {
-  code: 'file-outside-project' | 'remote-file' | 'invalid-file'
+  code: 'file-outside-project' | 'remote-file' | 'invalid-file' | 'missing-file'
   /** `is outside the project…` about the named file itself, or `$ref "…" at file:line:col is…` about a document it reads. */
   message: string
   /** True when the problem is in a document the named file leads to, not in the name itself. */
@@ -113,6 +113,8 @@ export class FileChecker {
     const absolute = path.resolve(dir, file)
     const outside = await this.outside(absolute)
     if (outside) return { code: 'file-outside-project', message: outside, inDocument: false }
+    const missing = await this.missing(absolute, role)
+    if (missing) return { code: 'missing-file', message: missing, inDocument: false }
     if (!DOCUMENT_ROLES.has(role)) return undefined
     // Every document reachable through $refs, breadth first; a cycle of $refs is visited once.
     const seen = new Set([await this.real(absolute)])
@@ -133,6 +135,20 @@ export class FileChecker {
     if (insideRoots(await this.real(absolute), this.roots)) return undefined
     const through = insideRoots(path.resolve(absolute), this.roots) ? ' (through a symlink)' : ''
     return `is outside the project${through}; ${OUTSIDE}`
+  }
+
+  /**
+   * Why `absolute` cannot be what `role` needs (`does not exist (resolved to schemas/x.json)`), or
+   * undefined: found when plans load, with the path the plan's folder resolves it to, rather than as an
+   * ENOENT when the check runs.
+   */
+  private async missing(absolute: string, role: string): Promise<string | undefined> {
+    const found = await stat(await this.real(absolute)).catch(() => undefined)
+    const shown = relativeTo(this.cwd, absolute)
+    if (!found) return `does not exist (resolved to ${shown}, relative to the plan's folder)`
+    if (role === 'folder' ? !found.isDirectory() : !found.isFile())
+      return `is not a ${role === 'folder' ? 'folder' : 'file'} (resolved to ${shown})`
+    return undefined
   }
 
   private real(absolute: string): Promise<string> {

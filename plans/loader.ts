@@ -7,7 +7,7 @@ import { FileChecker, projectRoot } from './files.js'
 import { deepFreeze } from './freeze.js'
 import { parsePlanFile } from './parse-plan.js'
 import { describePointer } from './schema-errors.js'
-import type { ParsedPlanFile } from './parse-plan.js'
+import type { ParseOptions, ParsedPlanFile } from './parse-plan.js'
 import { defaultCheckSchemas } from './schemas.js'
 import type { JsonSchema, Plan, PlanDiagnostic } from './types.js'
 
@@ -27,6 +27,10 @@ export interface LoadPlansOptions {
    * @default the project of `cwd`: its git repository, else `cwd` (see plans/files.ts `fileRoots`)
    */
   fileRoots?: readonly string[]
+  /** Each kind's lint of its blocks beyond the schema (parse-plan.ts `BlockLint`). @default {} */
+  checkLints?: ParseOptions['checkLints']
+  /** Names the config defines, to check `{{env.…}}`, `{{secrets.…}}` and `{{services.…}}`. @default unchecked */
+  variables?: ParseOptions['variables']
 }
 
 export interface LoadPlansResult {
@@ -72,7 +76,16 @@ export async function loadPlans(options: LoadPlansOptions): Promise<LoadPlansRes
       const message = `cannot read file: ${(error as Error).message}`
       return { file, diagnostics: [rootDiagnostic(file, 'error', 'unreadable', message)] } as ParsedFile
     }
-    return { file, ...parsePlanFile(text, { file, dir: path.dirname(absolute), checkSchemas }) }
+    return {
+      file,
+      ...parsePlanFile(text, {
+        file,
+        dir: path.dirname(absolute),
+        checkSchemas,
+        ...(options.checkLints ? { checkLints: options.checkLints } : {}),
+        ...(options.variables ? { variables: options.variables } : {}),
+      }),
+    }
   })
 
   // Files the plans name: a plan naming one outside the roots (or leading there by $ref) does not load.

@@ -11,6 +11,8 @@ import type { Segment } from './text.js'
 import type { FileReference } from './ajv.js'
 import type { CheckBlock, DiagnosticSeverity, JsonSchema, Location, Plan, PlanDiagnostic } from './types.js'
 import { locate, parseYaml } from './yaml.js'
+import { unknownVariables } from './variables.js'
+import type { KnownNames } from './variables.js'
 import type { ParsedYaml } from './yaml.js'
 
 /** What the parser needs to know besides the text. */
@@ -21,6 +23,22 @@ export interface ParseOptions {
   dir: string
   /** Block schema of every check kind; its keys are the kinds a fence may name. */
   checkSchemas: Readonly<Record<string, JsonSchema>>
+  /** Lint of a kind's blocks beyond its schema (run on blocks the schema accepts). @default {} */
+  checkLints?: Readonly<Record<string, BlockLint>>
+  /** Names the config defines for `{{env.…}}`, `{{secrets.…}}`, `{{services.…}}`. @default none checked */
+  variables?: KnownNames
+}
+
+/** A kind's own lint of a block its schema accepts: each problem at the JSON pointer it concerns. */
+export type BlockLint = (params: Record<string, unknown>) => BlockProblem[]
+
+export interface BlockProblem {
+  /** JSON pointer inside the block. */
+  pointer: string
+  /** The sentence after `<kind>: `, with the fix. */
+  message: string
+  /** @default 'invalid-check' */
+  code?: string
 }
 
 /** A file or folder a check block names (a string its kind's schema marks with `x-file`). */
@@ -166,6 +184,11 @@ export function parsePlanFile(text: string, options: ParseOptions): ParsedPlanFi
       fenceOffset,
       options.checkSchemas[kind]!,
       reporter,
+      {
+        lint: options.checkLints?.[kind],
+        planVars: Object.keys(isRecord(fm.vars) ? fm.vars : {}),
+        known: options.variables,
+      },
     )
     const name = role.name ?? fence.heading ?? `${kind} #${n}`
     const seen = (names.get(name) ?? 0) + 1
@@ -222,6 +245,10 @@ export function parsePlanFile(text: string, options: ParseOptions): ParsedPlanFi
   return { plan, files, diagnostics, ...named }
 }
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+}
+
 /** Collects one file's diagnostics at file positions, and counts its errors. */
 class Reporter {
   readonly diagnostics: PlanDiagnostic[] = []
@@ -263,6 +290,7 @@ function parseBlock(
   fenceOffset: number,
   schema: JsonSchema,
   reporter: Reporter,
+  more: { lint?: BlockLint | undefined; planVars: readonly string[]; known?: KnownNames | undefined },
 ):
   | { params: Record<string, unknown>; source: string; files: PlanFileReference[]; blocking?: boolean }
   | undefined {
@@ -272,6 +300,18 @@ function parseBlock(
   if (yaml.errors.length > 0) return undefined
   const { params, blocking } = liftCheckOptions(yaml, segment, kind, reporter)
   const named = validateAgainst(schema, params, yaml, segment, `${kind}: `, 'block', fenceOffset, reporter)
+  if (reporter.errors > before) return undefined
+  const problems = [
+    ...unknownVariables(params, more.planVars, more.known).map((p) => ({ ...p, code: 'unknown-variable' })),
+    ...(more.lint?.(params as Record<string, unknown>) ?? []),
+  ]
+  for (const p of problems)
+    reporter.report(
+      segment.toFile(locate(yaml.doc, p.pointer).value),
+      'error',
+      p.code ?? 'invalid-check',
+      `${kind}: ${p.message}`,
+    )
   if (reporter.errors > before) return undefined
   const files = named.map((f) => ({
     kind,

@@ -36,11 +36,6 @@ export interface AssertionFailure {
   message: string
 }
 
-/** JSON Schema of an assertion: any value (deep equals), or an object of operators. */
-export const assertionSchema: JsonSchema = {
-  description: 'A value (deep equals) or an object of operators: ' + OPERATORS.join(', '),
-}
-
 /** Schema for the operator form only, for kinds that want to lint operator names strictly. */
 export const operatorsSchema: JsonSchema = {
   type: 'object',
@@ -53,7 +48,7 @@ export const operatorsSchema: JsonSchema = {
     type: {
       anyOf: [{ enum: [...JSON_TYPES] }, { type: 'array', items: { enum: [...JSON_TYPES] }, minItems: 1 }],
     },
-    matches: { type: 'string' },
+    matches: { type: 'string', format: 'regex' },
     contains: {},
     gt: { type: ['number', 'string'] },
     gte: { type: ['number', 'string'] },
@@ -63,6 +58,17 @@ export const operatorsSchema: JsonSchema = {
     length: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'object' }] },
     maxMs: { type: 'number', minimum: 0 },
   },
+}
+
+/**
+ * JSON Schema of an assertion: any value (deep equals), or an object of operators. An object whose keys
+ * are all operators is read as operators at run time (see isOperatorObject), so it is validated as such
+ * when plans load: `{ type: strng }` or `{ matches: '(' }` is a plan error, not a failed check.
+ */
+export const assertionSchema: JsonSchema = {
+  description: 'A value (deep equals) or an object of operators: ' + OPERATORS.join(', '),
+  if: { type: 'object', minProperties: 1, propertyNames: { enum: [...OPERATORS] } },
+  then: operatorsSchema,
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

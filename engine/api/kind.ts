@@ -3,6 +3,7 @@
  * shaped like an ESLint rule — it only calls `ctx.report`, and the engine adds plan, check, location and
  * severity. A thrown error makes the check errored, a different outcome from failed.
  */
+import type { BlockLint } from '../../plans/parse-plan.js'
 import type { CheckBlock, JsonSchema, Plan } from '../../plans/types.js'
 import type { Clients } from '../clients/index.js'
 import type { Sandbox } from './sandbox.js'
@@ -116,6 +117,12 @@ export interface CheckKindMeta<Need extends PropertyKey = string> {
    * @default false
    */
   exclusive?: boolean | 'measure'
+  /**
+   * Lint of a block the schema accepted, for mistakes a schema cannot express (a comparison that can never
+   * happen): each problem at its JSON pointer, with the fix; a plan error when plans load. Keep it light:
+   * `vigil plans lint` loads it with the schema.
+   */
+  lint?: BlockLint
 }
 
 export interface CheckKind<Params = Record<string, unknown>, Need extends keyof C = never, C = Clients> {

@@ -4,6 +4,7 @@ import type { LoadedConfig } from '../../plans/config.js'
 import { fileRoots } from '../../plans/files.js'
 import { loadPlans } from '../../plans/loader.js'
 import type { LoadPlansResult } from '../../plans/loader.js'
+import type { BlockLint } from '../../plans/parse-plan.js'
 import type { JsonSchema } from '../../plans/types.js'
 import { checkKinds } from '../kinds/index.js'
 
@@ -30,7 +31,28 @@ export async function loadPlansForRun(
     ? roots.map((root) => path.resolve(cwd, root))
     : loaded.config.plans.map((root) => path.resolve(loaded.dir, root))
   const fileRoots = await projectFileRoots(loaded)
-  return loadPlans({ roots: resolved, cwd, checkSchemas: checkSchemas(), fileRoots })
+  const { config } = loaded
+  const variables = {
+    env: config.env,
+    secrets: Object.keys(config.secrets),
+    ...(config.sandbox?.services ? { services: Object.keys(config.sandbox.services) } : {}),
+  }
+  return loadPlans({
+    roots: resolved,
+    cwd,
+    checkSchemas: checkSchemas(),
+    checkLints: checkLints(),
+    fileRoots,
+    variables,
+  })
+}
+
+/** Each kind's own lint of its blocks (`meta.lint`), for the kinds that have one. */
+export function checkLints(): Record<string, BlockLint> {
+  const lints: Record<string, BlockLint> = {}
+  for (const [name, kind] of Object.entries(checkKinds as Record<string, { meta: { lint?: BlockLint } }>))
+    if (kind.meta.lint) lints[name] = kind.meta.lint
+  return lints
 }
 
 /** The folders the config's plans may read files from: the project and the config's `allowFiles`. */

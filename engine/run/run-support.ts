@@ -1,7 +1,6 @@
 /** Pieces of a run that are not orchestration: its identity, the plan selection, run errors. */
 import { randomUUID } from 'node:crypto'
 import { closest } from 'fastest-levenshtein'
-import { formatDiagnostic } from '../../plans/diagnostics.js'
 import { gitOutput } from '../../plans/git.js'
 import type { Plan, PlanDiagnostic } from '../../plans/types.js'
 import type { Redactor } from '../http/redact.js'
@@ -45,7 +44,8 @@ export async function runIdentity(input: IdentityInput): Promise<RunIdentity> {
 export function diagnosticError(d: PlanDiagnostic): RunError {
   return {
     code: 'VIGIL_PLAN',
-    message: formatDiagnostic(d),
+    // The location is its own field (reporters print it first); the message names the plan.
+    message: d.plan === undefined ? d.message : `plan ${d.plan}: ${d.message}`,
     location: { file: d.file, line: d.line, column: d.column },
   }
 }

@@ -280,7 +280,24 @@ describe('a referenced file that is missing or unparsable inside the project', (
   })
   afterAll(() => rm(project, { recursive: true, force: true }))
 
-  it('is left to the check that reads it: lint stays quiet, as before', async () => {
+  it("is a lint error when missing, showing the path it resolves to; an unparsable one is the check's", async () => {
+    expect(await lint(project)).toEqual({
+      plans: [],
+      lines: [
+        'plans/p.md:9:13 missing-file probe: requests[0].schema "../schemas/none.json" does not exist (resolved to schemas/none.json, relative to the plan\'s folder)',
+      ],
+    })
+    await writeFile(path.join(project, 'schemas/none.json'), '{}')
     expect(await lint(project)).toEqual({ plans: ['p'], lines: [] })
+  })
+
+  it('is a lint error when a folder is named where a file is expected', async () => {
+    await mkdir(path.join(project, 'schemas/dir.json'), { recursive: true })
+    await writeFile(path.join(project, 'plans/q.md'), plan('q', 'requests:\n  - schema: ../schemas/dir.json'))
+    const { lines } = await lint(project)
+    await rm(path.join(project, 'plans/q.md'))
+    expect(lines).toEqual([
+      'plans/q.md:9:13 missing-file probe: requests[0].schema "../schemas/dir.json" is not a file (resolved to schemas/dir.json)',
+    ])
   })
 })

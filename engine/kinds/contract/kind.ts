@@ -9,6 +9,7 @@ import type { ContractParams } from './params.js'
 import { defineCheckKind } from '../../api/kind.js'
 import { requestSchema, setupStepSchema, statusSchema, stringMapSchema } from '../../api/vocabulary.js'
 import { allowStatusSchema } from '../../api/comparison/status-transitions.js'
+import { lintContract } from './lint.js'
 
 const expect = {
   type: 'object',
@@ -95,6 +96,7 @@ export default defineCheckKind<ContractParams, 'http'>({
     needs: ['http'],
     description: 'Responses match their schema, and do not break against the baseline',
     schema: contractSchema,
+    lint: lintContract,
     messages: {
       status: 'Expected status {{expected}}, got {{actual}}.',
       'content-type': 'Expected content type {{expected}}, got {{actual}}.',

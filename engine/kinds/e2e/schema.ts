@@ -1,6 +1,6 @@
 /** The e2e block: its parameter types and the JSON Schema the plan linter validates it with. */
 import type { JsonSchema } from '../../../plans/types.js'
-import { assertionSchema, operatorsSchema } from '../../api/assertions.js'
+import { assertionSchema } from '../../api/assertions.js'
 import { requestSchema, statusSchema, stringMapSchema, type RequestObject } from '../../api/vocabulary.js'
 
 /** The request of an HTTP step: the shared request vocabulary. */
@@ -68,7 +68,7 @@ const duration = {
   type: ['string', 'number'],
   description: 'A duration like 500ms, 30s, 2m, or milliseconds',
 }
-const assertion = { anyOf: [operatorsSchema, assertionSchema] }
+const assertion = assertionSchema
 const httpStep = {
   type: 'object',
   required: ['name', 'request'],

@@ -110,7 +110,12 @@ describe('runValidation on the sample shop', () => {
     const verdict = await runValidation({ configPath: 'vigil.config.yaml', cwd: dir })
     expect(verdict).toMatchObject({ status: 'error', exitCode: 2 })
     expect(verdict.errors[0]).toMatchObject({ code: 'VIGIL_PLAN', location: { file: 'plans/bad.md' } })
-    expect(verdict.errors[0]!.message).toMatch(/^plans\/bad\.md:\d+:\d+ /)
+    // The location is its own field; the message names the plan once, without repeating it.
+    expect(verdict.errors[0]!.message).toMatch(/^plan bad: e2e: /)
+    expect(verdict.errors[0]!.location).toMatchObject({
+      line: expect.any(Number),
+      column: expect.any(Number),
+    })
     // The good plan ran: its service is down, which is a failed step, not an error.
     expect(verdict.plans.map((p) => [p.name, p.state])).toEqual([['down', 'failed']])
     expect(errorsOf(verdict)[0]).toMatchObject({ messageId: 'network', step: 'ping' })

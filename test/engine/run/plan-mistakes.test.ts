@@ -1,0 +1,162 @@
+/**
+ * The mistakes a plan author makes are plan errors: `vigil plans lint` reports each at file:line:col, and a
+ * run exits 2 naming the plan — never a failed or errored check blamed on the change.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadConfig } from '../../../plans/config.js'
+import { formatDiagnostic } from '../../../plans/diagnostics.js'
+import { loadPlansForRun } from '../../../engine/run/load-plans.js'
+import { runValidation } from '../../../engine/run/run.js'
+
+let dir: string
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-mistakes-'))
+  await mkdir(path.join(dir, 'plans'))
+  // Nothing listens on port 1: a check that ran would fail or error, which is exactly what must not happen.
+  await writeFile(
+    path.join(dir, 'vigil.config.yaml'),
+    'plans: [plans]\nenv: [SHOP_REGION]\nsecrets:\n  alice: { value: alice-token }\n' +
+      'sandbox:\n  provider: url\n  services:\n    api: http://127.0.0.1:1\n',
+  )
+})
+afterAll(() => rm(dir, { recursive: true, force: true }))
+
+const plan = (name: string, kind: string, body: string, front = '') =>
+  `---\nname: ${name}\ntitle: ${name}\nselectionHint: a plan with one mistake in it, for the lint tests\n${front}---\n\n` +
+  `\`\`\`${kind}\n${body}\n\`\`\`\n`
+
+async function lint(name: string, text: string): Promise<string[]> {
+  await writeFile(path.join(dir, 'plans', `${name}.md`), text)
+  try {
+    const loaded = await loadConfig(path.join(dir, 'vigil.config.yaml'), dir)
+    const result = await loadPlansForRun(loaded, [`plans/${name}.md`], dir)
+    return result.diagnostics.map(formatDiagnostic)
+  } finally {
+    await rm(path.join(dir, 'plans', `${name}.md`))
+  }
+}
+
+async function run(name: string, text: string) {
+  await writeFile(path.join(dir, 'plans', `${name}.md`), text)
+  try {
+    return await runValidation({ configPath: 'vigil.config.yaml', cwd: dir, baseline: false })
+  } finally {
+    await rm(path.join(dir, 'plans', `${name}.md`))
+  }
+}
+
+const mistakes: Array<[string, string, RegExp]> = [
+  [
+    'type-typo',
+    plan(
+      'type-typo',
+      'e2e',
+      'steps:\n  - name: s\n    request: GET /x\n    expect:\n      json:\n        /id: { type: strng }',
+    ),
+    /^plans\/type-typo\.md:13:22 e2e: .*type must be one of .*got "strng" \(did you mean "string"\?\)$/,
+  ],
+  [
+    'bad-regex',
+    plan(
+      'bad-regex',
+      'e2e',
+      "steps:\n  - name: s\n    request: GET /x\n    expect:\n      json:\n        /id: { matches: '^ord_(' }",
+    ),
+    /^plans\/bad-regex\.md:13:25 e2e: .*matches must be a valid regex, got "\^ord_\("$/,
+  ],
+  [
+    'variable-typo',
+    plan(
+      'variable-typo',
+      'e2e',
+      'steps:\n  - name: s\n    request: GET /users/{{emial}}',
+      'vars: { email: a@b.c }\n',
+    ),
+    /^plans\/variable-typo\.md:11:14 e2e: \{\{emial\}\}: variable "emial" is not defined \(did you mean \{\{email\}\}\?\); define it/,
+  ],
+  [
+    'capture-later',
+    plan(
+      'capture-later',
+      'e2e',
+      'steps:\n  - name: a\n    request: GET /orders/{{orderId}}\n  - name: b\n    request: POST /orders\n    capture: { orderId: /id }',
+    ),
+    /^plans\/capture-later\.md:10:14 e2e: \{\{orderId\}\}: variable "orderId" is not defined/,
+  ],
+  [
+    'unknown-secret',
+    plan(
+      'unknown-secret',
+      'e2e',
+      "steps:\n  - name: s\n    request: GET /x\n    headers: { authorization: 'Bearer {{secrets.alcie}}' }",
+    ),
+    /^plans\/unknown-secret\.md:11:31 e2e: \{\{secrets\.alcie\}\}: "alcie" is not in the config's secrets \(did you mean \{\{secrets\.alice\}\}\?\)$/,
+  ],
+  [
+    'unlisted-env',
+    plan('unlisted-env', 'e2e', 'steps:\n  - name: s\n    request: GET /x?region={{env.HOME}}'),
+    /^plans\/unlisted-env\.md:10:14 e2e: \{\{env\.HOME\}\}: "HOME" is not in the config's env allow-list/,
+  ],
+  [
+    'missing-schema',
+    plan('missing-schema', 'contract', 'request: GET /x\nexpect: { schema: ./schemas/nope.json }'),
+    /^plans\/missing-schema\.md:9:19 contract: expect\.schema "\.\/schemas\/nope\.json" does not exist \(resolved to plans\/schemas\/nope\.json, relative to the plan's folder\)$/,
+  ],
+  [
+    'unsafe-compare',
+    plan('unsafe-compare', 'contract', 'request: POST /orders\ncompare: baseline'),
+    /^plans\/unsafe-compare\.md:9:10 contract: compare with the baseline never happens for POST \/orders: .*`compare: \{ unsafe: true \}`/,
+  ],
+  [
+    'unsafe-compare-entry',
+    plan(
+      'unsafe-compare-entry',
+      'contract',
+      'requests:\n  - request: GET /x\n  - request: { method: DELETE, path: /x }\n    compare: true',
+    ),
+    /^plans\/unsafe-compare-entry\.md:11:14 contract: compare with the baseline never happens for DELETE \/x/,
+  ],
+]
+
+describe('plan mistakes', () => {
+  it.each(mistakes)('%s is a lint error at file:line:col', async (name, text, expected) => {
+    const lines = await lint(name, text)
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(expected)
+  })
+
+  it.each(
+    mistakes.filter(([name]) =>
+      ['type-typo', 'variable-typo', 'missing-schema', 'unsafe-compare'].includes(name),
+    ),
+  )('%s makes the run exit 2 naming the plan, running no check', async (name, text) => {
+    const verdict = await run(name, text)
+    expect(verdict).toMatchObject({ status: 'error', exitCode: 2, plans: [] })
+    expect(verdict.errors).toHaveLength(1)
+    expect(verdict.errors[0]).toMatchObject({ code: 'VIGIL_PLAN', location: { file: `plans/${name}.md` } })
+    expect(verdict.errors[0]!.message).toMatch(new RegExp(`^plan ${name}: `))
+  })
+
+  it('accepts what is defined: plan vars, setup captures, earlier captures, builtins and declared names', async () => {
+    const e2e = plan(
+      'fine-e2e',
+      'e2e',
+      'steps:\n  - name: a\n    request: POST /orders?r={{env.SHOP_REGION}}&s={{seed}}\n' +
+        "    headers: { authorization: 'Bearer {{secrets.alice}}', x-base: '{{baseUrl}}', x-api: '{{services.api.url}}' }\n" +
+        '    capture: { orderId: /id }\n  - name: b\n    request: GET /orders/{{orderId}}/{{order.id}}\n' +
+        "    expect: { json: { /id: '{{orderId}}', /kind: { type: [string, 'null'], matches: '/^a/i' } } }",
+      'vars: { order: { id: 1 } }\n',
+    )
+    expect(await lint('fine-e2e', e2e)).toEqual([])
+    const contract = plan(
+      'fine-contract',
+      'contract',
+      'requests:\n  - request: GET /orders/{{orderId}}\n  - request: POST /orders\n    compare: { unsafe: true }\n' +
+        'setup:\n  - name: s\n    request: POST /orders\n    capture: { orderId: /id }\ncompare: baseline',
+    )
+    expect(await lint('fine-contract', contract)).toEqual([])
+  })
+})
