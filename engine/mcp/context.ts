@@ -2,11 +2,14 @@
  * What every MCP tool shares: the config (re-read on each call, so plans an agent just edited count),
  * the catalog, and the shape of results and tool errors.
  */
+import path from 'node:path'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { loadConfig, type LoadedConfig } from '../../plans/config.js'
 import type { LoadPlansResult } from '../../plans/loader.js'
+import { insideRoots, realLocation } from '../../plans/files.js'
 import { Redactor, redactableKeys } from '../../plans/redact.js'
-import { loadPlansForRun } from '../run/load-plans.js'
+import { UsageError } from '../errors.js'
+import { loadPlansForRun, projectFileRoots } from '../run/load-plans.js'
 import { configRedactor } from '../vars.js'
 
 export interface McpServerOptions {
@@ -45,7 +48,26 @@ export interface Catalog {
 /** The config and its plans, read now. Config errors throw (and become tool errors). */
 export async function loadCatalog(ctx: McpContext, paths?: readonly string[]): Promise<Catalog> {
   const loaded = await loadConfig(ctx.configPath, ctx.cwd)
+  if (paths?.length) await confinePaths(loaded, paths, ctx.cwd)
   return { loaded, result: await loadPlansForRun(loaded, paths, ctx.cwd) }
+}
+
+/**
+ * Plan paths an agent gives stay inside the project (the config's git repository, else its folder, and its
+ * allowFiles), after symlinks: `["/etc"]` or `["../.."]` is a usage error, not a walk of the disk. A glob
+ * is judged by the folder before its first wildcard.
+ * @throws UsageError naming the first path that leads out
+ */
+async function confinePaths(loaded: LoadedConfig, paths: readonly string[], cwd: string): Promise<void> {
+  const roots = await projectFileRoots(loaded)
+  for (const given of paths) {
+    const fixed = given.split(/[*?[{]/, 1)[0] ?? ''
+    const real = await realLocation(path.resolve(cwd, fixed === '' ? '.' : fixed))
+    if (!insideRoots(real, roots))
+      throw new UsageError(
+        `path "${given}" is outside the project; give plan files, folders or globs inside it (relative to ${cwd === loaded.dir ? 'this folder' : "the server's working folder"})`,
+      )
+  }
 }
 
 /** A successful result: a short text for people, the JSON for programs (text and structured). */
@@ -53,6 +75,17 @@ export function jsonResult(value: object, summary?: string): CallToolResult {
   const json = JSON.stringify(value, null, 2)
   return {
     content: [...(summary ? [{ type: 'text' as const, text: summary }] : []), { type: 'text', text: json }],
+    structuredContent: value as Record<string, unknown>,
+  }
+}
+
+/**
+ * A successful result whose text is the summary alone, the value being only in `structuredContent` (for a
+ * large value an agent should not pay for twice: the verdict).
+ */
+export function structuredResult(value: object, summary: string): CallToolResult {
+  return {
+    content: [{ type: 'text', text: summary }],
     structuredContent: value as Record<string, unknown>,
   }
 }

@@ -34,6 +34,24 @@ export function createMcpServer(options: McpServerOptions = {}): McpServer {
 }
 
 /**
+ * A line that is not JSON, or JSON that is not a JSON-RPC message, gets the answer JSON-RPC 2.0 gives it
+ * (-32700 Parse error, -32600 Invalid Request, with a null id: none could be read) rather than silence;
+ * the SDK's transport only reports such lines to `onerror`.
+ */
+function answerUnreadableLines(transport: StdioServerTransport): void {
+  const reported = transport.onerror
+  transport.onerror = (error) => {
+    reported?.(error)
+    const parse = error instanceof SyntaxError
+    if (!parse && error.name !== 'ZodError') return
+    const answer = parse
+      ? { code: -32700, message: `Parse error: ${error.message}` }
+      : { code: -32600, message: 'Invalid Request: not a JSON-RPC 2.0 message' }
+    void transport.send({ jsonrpc: '2.0', id: null, error: answer } as never).catch(() => undefined)
+  }
+}
+
+/**
  * Serves over stdin/stdout until the client disconnects (stdin ends) or `signal` aborts; then stops
  * every sandbox still running. Resolves once closed.
  */
@@ -44,6 +62,7 @@ export async function serveStdio(options: McpServerOptions & { signal?: AbortSig
     server.server.onclose = () => resolve()
   })
   await server.connect(transport)
+  answerUnreadableLines(transport)
   const close = () => void server.close().catch(() => undefined)
   process.stdin.once('end', close)
   process.stdin.once('close', close)

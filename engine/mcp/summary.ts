@@ -1,7 +1,8 @@
 /**
- * A verdict as an agent reads it first: the outcome, then each failed or errored check with what was
- * sent, what was expected, what came back and a command that reproduces it. The JSON verdict follows
- * it in the same tool result.
+ * A verdict as an agent reads it first, kept short (an agent's context is the budget): the outcome, then
+ * each failed or errored check with its findings one line each, their ids and a command that reproduces
+ * each. Everything else — requests, expected and actual values, evidence, log lines — is in the
+ * structured verdict of the same tool result, and reproduce_finding replays one finding.
  */
 import type { CheckResult, Finding, Verdict } from '../verdict.js'
 
@@ -15,23 +16,16 @@ function value(v: unknown): string {
   return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE)}…` : text
 }
 
+/** One line per finding, its id (for reproduce_finding) and the command that reproduces it. */
 function finding(f: Finding): string[] {
-  const lines = [`  - [${f.severity}] ${f.message}`]
-  if (f.id) lines.push(`    id: ${f.id}`)
-  if (f.repeats) lines.push(`    repeats: ${f.repeats.count} times in all`)
-  if (f.step) lines.push(`    step: ${f.step}`)
-  if (f.expected !== undefined) lines.push(`    expected: ${value(f.expected)}`)
-  if (f.actual !== undefined) lines.push(`    actual: ${value(f.actual)}`)
-  // Whatever the transport, the evidence says what it shows in its own lines.
-  const evidence = f.evidence
-  for (const line of evidence?.summary ?? []) lines.push(`    ${line.label}: ${value(line.value)}`)
-  if (evidence?.excerpt) lines.push(`    ${evidence.excerpt.label}: ${value(evidence.excerpt.text)}`)
-  if (evidence?.reproduce) lines.push(`    reproduce: ${evidence.reproduce}`)
-  if (f.id && evidence?.reproduce)
-    lines.push(`    after the run: reproduce_finding ${f.id} (the sandbox's ports above are gone by then)`)
-  for (const [service, logs] of Object.entries(evidence?.logs?.services ?? {}))
-    for (const line of logs.slice(0, 10)) lines.push(`    log ${service} | ${value(line)}`)
+  const repeats = f.repeats ? ` (${f.repeats.count} times)` : ''
+  const lines = [`  - [${f.severity}] ${oneLine(f.message)}${repeats}${f.id ? ` · id ${f.id}` : ''}`]
+  if (f.evidence?.reproduce) lines.push(`    reproduce: ${value(f.evidence.reproduce)}`)
   return lines
+}
+
+function oneLine(text: string): string {
+  return value(text.replace(/\s*\n\s*/g, ' '))
 }
 
 function check(c: CheckResult): string[] {
@@ -66,6 +60,12 @@ export function agentSummary(verdict: Verdict): string {
   const problems = verdict.plans.flatMap((p) =>
     p.checks.filter((c) => c.state === 'failed' || c.state === 'errored'),
   )
-  if (problems.length) lines.push('', 'Failed or errored checks:', ...problems.flatMap(check))
+  if (problems.length) {
+    lines.push('', 'Failed or errored checks:', ...problems.flatMap(check), '')
+    lines.push(
+      'The structured verdict (structuredContent) has every finding in full: request, expected and actual ' +
+        'values, evidence and log lines. reproduce_finding <id> replays one against fresh sandboxes.',
+    )
+  }
   return `${lines.join('\n')}\n`
 }

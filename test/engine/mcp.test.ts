@@ -2,9 +2,11 @@
  * `vigil mcp` through the SDK's own client over stdio: the real server process, the sample shop's
  * plans and sandboxes, a faulty patch, and bad input that must come back as tool errors.
  */
+import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
@@ -62,6 +64,9 @@ describe('vigil mcp', () => {
     expect(Object.keys(run.inputSchema.properties ?? {})).toEqual(
       expect.arrayContaining(['plans', 'selection', 'diff', 'base', 'patch', 'baseline', 'seed']),
     )
+    // Every tool says what its structured content holds.
+    for (const tool of tools) expect(tool.outputSchema, tool.name).toMatchObject({ type: 'object' })
+    expect(run.outputSchema?.required).toEqual(expect.arrayContaining(['status', 'exitCode', 'plans']))
   })
 
   it('list_plans returns the shop catalog, and lint_plans finds no errors in it', async () => {
@@ -153,6 +158,10 @@ describe('vigil mcp', () => {
     const findings = failed.plans[0]!.checks.flatMap((c) => ('findings' in c ? c.findings : []))
     expect(findings.some((f) => f.evidence?.reproduce?.startsWith('curl '))).toBe(true)
     const summary = text(faulty)
+    // The text is a short summary; the verdict is only in the structured content, not repeated as text.
+    expect(faulty.content).toHaveLength(1)
+    expect(summary.length).toBeLessThan(JSON.stringify(failed).length / 4)
+    expect(summary).toContain('structuredContent')
     expect(summary).toMatch(/^FAIL \(exit 1\)/)
     expect(summary).toContain('checkout-flow › Checkout [e2e] failed')
     expect(summary).toMatch(/reproduce: curl .*POST/)
@@ -160,7 +169,7 @@ describe('vigil mcp', () => {
 
     // After the run, the failing finding is replayed from the verdict the agent got back.
     const failing = findings.find((f) => f.severity === 'error')!
-    expect(summary).toContain(`reproduce_finding ${failing.id}`)
+    expect(summary).toContain(`id ${failing.id}`)
     const replayed = await call('reproduce_finding', { verdict: failed, finding: failing.id })
     expect(replayed.isError).toBeFalsy()
     const result = replayed.structuredContent as {
@@ -214,6 +223,14 @@ describe('vigil mcp', () => {
     expect(missing.isError).toBe(true)
     expect(text(missing)).toContain('--patch no/such.patch: cannot read it')
 
+    for (const outside of ['/etc', '../..', '../../*/plans/**']) {
+      const lint = await call('lint_plans', { paths: [outside] })
+      expect(lint.isError, outside).toBe(true)
+      expect(text(lint)).toContain(`lint_plans: path "${outside}" is outside the project`)
+    }
+    const inside = await call('lint_plans', { paths: ['samples/shop/plans/*.md'] })
+    expect(inside.structuredContent).toMatchObject({ ok: true, files: 5 })
+
     const alive = await call('list_plans', {})
     expect(alive.isError).toBeFalsy()
     expect(stderr).not.toMatch(/unexpected error|Unhandled/i)
@@ -234,4 +251,31 @@ describe('vigil mcp', () => {
     expect(text(result)).toContain('the validation could not run')
     expect(text(result)).toContain('VIGIL_PATCH')
   }, 60_000)
+})
+
+describe('vigil mcp on lines that are not JSON-RPC', () => {
+  it('answers -32700 to a line that is not JSON and -32600 to JSON that is not a message, and stays up', async () => {
+    const child = spawn(
+      process.execPath,
+      ['bin/vigil.js', 'mcp', '--config', 'samples/shop/vigil.config.yaml'],
+      {
+        cwd: root,
+        env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), NO_COLOR: '1' },
+        stdio: ['pipe', 'pipe', 'ignore'],
+      },
+    )
+    try {
+      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
+      const next = async () => JSON.parse(String((await lines.next()).value)) as Record<string, unknown>
+      child.stdin.write('this is not json\n')
+      expect(await next()).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32700 } })
+      child.stdin.write('{"hello":"world"}\n')
+      expect(await next()).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32600 } })
+      child.stdin.write('{"jsonrpc":"2.0","id":7,"method":"ping"}\n')
+      expect(await next()).toMatchObject({ jsonrpc: '2.0', id: 7, result: {} })
+    } finally {
+      child.stdin.end()
+      await new Promise((resolve) => child.once('exit', resolve))
+    }
+  }, 30_000)
 })

@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { formatDiagnostic } from '../../../plans/diagnostics.js'
 import { lintReport } from '../../../plans/lint.js'
 import type { Plan } from '../../../plans/types.js'
+import { listPlansOutput, lintPlansOutput } from '../output.js'
 import { guarded, jsonResult, loadCatalog, type McpContext } from '../context.js'
 
 /** What an agent needs to pick and run a plan. */
@@ -37,6 +38,7 @@ export function registerPlanTools(server: McpServer, ctx: McpContext): void {
       inputSchema: {
         tag: z.string().min(1).optional().describe('only plans with this tag'),
       },
+      outputSchema: listPlansOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     ({ tag }) =>
@@ -67,6 +69,7 @@ export function registerPlanTools(server: McpServer, ctx: McpContext): void {
           .optional()
           .describe("plan files, folders or globs, relative to the server's working directory"),
       },
+      outputSchema: lintPlansOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     ({ paths }) =>

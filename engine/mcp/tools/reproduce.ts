@@ -7,6 +7,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { z } from 'zod'
 import { UsageError } from '../../errors.js'
 import { reproduceFinding } from '../../run/reproduce.js'
+import { reproduceOutput } from '../output.js'
 import { guarded, jsonResult, type McpContext } from '../context.js'
 
 export function registerReproduceTool(server: McpServer, ctx: McpContext): void {
@@ -34,6 +35,7 @@ export function registerReproduceTool(server: McpServer, ctx: McpContext): void 
           .optional()
           .describe('a verdict JSON file, relative to the project'),
       },
+      outputSchema: reproduceOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: false },
     },
     (args, extra) =>

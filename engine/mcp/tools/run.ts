@@ -14,7 +14,8 @@ import type { SelectionRecord } from '../../../selectors/index.js'
 import { changeOfRecord, resolveChange } from '../../ci/change.js'
 import { UsageError } from '../../errors.js'
 import { runValidation } from '../../run/run.js'
-import { guarded, jsonResult, loadCatalog, toolError, type McpContext } from '../context.js'
+import { runPlansOutput } from '../output.js'
+import { guarded, loadCatalog, structuredResult, toolError, type McpContext } from '../context.js'
 import { progressReporter, type ProgressSender } from '../progress.js'
 import { agentSummary } from '../summary.js'
 import { changeShape, changeSpecOf } from './select.js'
@@ -27,7 +28,8 @@ export function registerRunTool(server: McpServer, ctx: McpContext): void {
       description:
         'Run plans against a candidate and a baseline build of the services and return one verdict: ' +
         'pass, fail or error, every check with its findings (request, expected, actual) and a curl ' +
-        'command that reproduces each. Give plans (names) or selection (the record from select_plans). ' +
+        'command that reproduces each. The text is a short summary (failed checks, one line per finding, ' +
+        'its id); the whole verdict is the structured content. Give plans (names) or selection (the record from select_plans). ' +
         'The candidate is the working tree, or a copy with diff (text) or patch (file) applied; with base, ' +
         'the baseline runs from the merge base of that ref. A selection made from a base or patch file ' +
         'reuses it when none is given. Sends progress notifications when the request has a progress token.',
@@ -50,6 +52,7 @@ export function registerRunTool(server: McpServer, ctx: McpContext): void {
           .optional()
           .describe('seed of generated inputs (default 1)'),
       },
+      outputSchema: runPlansOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: false },
     },
     (args, extra) =>
@@ -114,7 +117,7 @@ export function registerRunTool(server: McpServer, ctx: McpContext): void {
             result.content.push({ type: 'text', text: JSON.stringify(verdict, null, 2) })
             return result
           }
-          return jsonResult(verdict, agentSummary(verdict))
+          return structuredResult(verdict, agentSummary(verdict))
         } finally {
           if (tempDir) await rm(tempDir, { recursive: true, force: true })
         }

@@ -8,6 +8,7 @@ import { resolveChange, type ChangeSpec } from '../../ci/change.js'
 import { selectChange } from '../../ci/selection.js'
 import { selectionCoverage } from '../../run/coverage.js'
 import { UsageError } from '../../errors.js'
+import { selectPlansOutput } from '../output.js'
 import { guarded, jsonResult, loadCatalog, type McpContext } from '../context.js'
 
 /** Inline diffs above this size are refused: a change that large is better read from git (`base`). */
@@ -64,6 +65,7 @@ export function registerSelectTool(server: McpServer, ctx: McpContext): void {
           .optional()
           .describe('hybrid | llm | rules (default: hybrid with an API key, else rules)'),
       },
+      outputSchema: selectPlansOutput,
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     (args, extra) =>

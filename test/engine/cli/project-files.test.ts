@@ -146,12 +146,16 @@ describe('files named by plans stay inside the project', () => {
     )
     const { code, stdout } = await vigil(['run', '--config', 'fifo.config.yaml', '--json'], project)
     expect(code).toBe(2)
-    const verdict = JSON.parse(stdout) as { status: string; errors: Array<{ message: string }> }
+    const verdict = JSON.parse(stdout) as {
+      status: string
+      errors: Array<{ message: string; location?: { file: string; line: number; column: number } }>
+    }
     expect(verdict.status).toBe('error')
-    expect(verdict.errors.map((e) => e.message)).toContainEqual(
-      expect.stringContaining(
-        `fifo-plans/p.md:9:19 contract: expect.schema "../../outside/fifo.json" ${OUTSIDE}`,
-      ),
+    expect(verdict.errors).toContainEqual(
+      expect.objectContaining({
+        message: `plan fifo: contract: expect.schema "../../outside/fifo.json" ${OUTSIDE}`,
+        location: { file: 'fifo-plans/p.md', line: 9, column: 19 },
+      }),
     )
   })
 })
