@@ -19,6 +19,8 @@ import type { SelectionRecord } from '../../selectors/index.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const changes = 'samples/shop/changes'
+/** The same files as an agent names them: relative to the config's folder (samples/shop). */
+const fromConfig = 'changes'
 
 let client: Client
 let stderr = ''
@@ -85,7 +87,7 @@ describe('vigil mcp', () => {
   })
 
   it('select_plans reads a patch file or the same diff as text, with a reason for every plan', async () => {
-    const fromFile = await call('select_plans', { patch: `${changes}/field-rename.patch` })
+    const fromFile = await call('select_plans', { patch: `${fromConfig}/field-rename.patch` })
     expect(fromFile.isError).toBeFalsy()
     const record = fromFile.structuredContent as unknown as SelectionRecord
     expect(record.selector).toBe('rules')
@@ -145,7 +147,7 @@ describe('vigil mcp', () => {
 
     const faulty = await call('run_plans', {
       plans: ['checkout-flow'],
-      patch: `${changes}/env-var-rename.patch`,
+      patch: `${fromConfig}/env-var-rename.patch`,
       baseline: false,
     })
     expect(faulty.isError).toBeFalsy()
@@ -220,8 +222,9 @@ describe('vigil mcp', () => {
     expect(text(wrongType)).toMatch(/Input validation error/)
 
     const missing = await call('run_plans', { plans: ['checkout-flow'], patch: 'no/such.patch' })
+    // The missing file is named as the run reads it: resolved against the config's folder.
     expect(missing.isError).toBe(true)
-    expect(text(missing)).toContain('--patch no/such.patch: cannot read it')
+    expect(text(missing)).toContain('--patch samples/shop/no/such.patch: cannot read it')
 
     for (const outside of ['/etc', '../..', '../../*/plans/**']) {
       const lint = await call('lint_plans', { paths: [outside] })

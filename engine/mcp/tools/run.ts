@@ -75,7 +75,10 @@ export function registerRunTool(server: McpServer, ctx: McpContext): void {
         let tempDir: string | undefined
         try {
           if (args.diff !== undefined) tempDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-mcp-'))
-          const spec = changeSpecOf(args, () => path.join(tempDir!, 'change.diff'))
+          const spec = changeSpecOf(args, () => path.join(tempDir!, 'change.diff'), {
+            configDir: loaded.dir,
+            cwd: ctx.cwd,
+          })
           let run: { runBase?: string; runPatch?: string } = record ? changeOfRecord(record) : {}
           if (spec) {
             const where = await gitLocation(loaded.dir)

@@ -1,4 +1,5 @@
 /** `select_plans`: which plans apply to a change, each with its reason — the selection record. */
+import path from 'node:path'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { z } from 'zod'
 import { gitLocation, SELECTOR_NAMES } from '../../../selectors/index.js'
@@ -28,7 +29,13 @@ export const changeShape = {
     .regex(/^[^-\s]/, 'a git ref cannot start with "-" or a space')
     .optional()
     .describe('git ref: the working tree is compared with the merge base of this ref and HEAD'),
-  patch: z.string().min(1).optional().describe("patch file, relative to the server's working directory"),
+  patch: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "patch file, relative to the config's folder (like the paths inside it); an absolute path works too",
+    ),
 }
 
 export interface ChangeArgs {
@@ -37,14 +44,25 @@ export interface ChangeArgs {
   patch?: string | undefined
 }
 
-/** The change named by the arguments; `diffFile` is where inline diff text was written for `git apply`. */
-export function changeSpecOf(args: ChangeArgs, diffFile: () => string): ChangeSpec | undefined {
+/**
+ * The change named by the arguments; `diffFile` is where inline diff text was written for `git apply`. A
+ * patch file is resolved against the config's folder, as the paths it holds are, and named relative to
+ * the server's working folder (`cwd`), where the run reads it.
+ */
+export function changeSpecOf(
+  args: ChangeArgs,
+  diffFile: () => string,
+  where: { configDir: string; cwd: string },
+): ChangeSpec | undefined {
   const given = (['diff', 'base', 'patch'] as const).filter((k) => args[k] !== undefined)
   if (given.length > 1) throw new UsageError(`give one of diff, base or patch, not ${given.join(' and ')}`)
   // Empty diff text is a change with no files (legal); text that is not a diff is refused by resolveChange.
   if (args.diff !== undefined) return { kind: 'text', text: args.diff, file: diffFile() }
   if (args.base !== undefined) return { kind: 'base', ref: args.base }
-  if (args.patch !== undefined) return { kind: 'patch', file: args.patch }
+  if (args.patch !== undefined) {
+    const file = path.relative(where.cwd, path.resolve(where.configDir, args.patch)) || '.'
+    return { kind: 'patch', file: path.isAbsolute(args.patch) ? args.patch : file }
+  }
   return undefined
 }
 
@@ -70,7 +88,8 @@ export function registerSelectTool(server: McpServer, ctx: McpContext): void {
     },
     (args, extra) =>
       guarded('select_plans', ctx, async () => {
-        const spec = changeSpecOf(args, () => 'inline.diff')
+        const { loaded } = await loadCatalog(ctx)
+        const spec = changeSpecOf(args, () => 'inline.diff', { configDir: loaded.dir, cwd: ctx.cwd })
         if (!spec)
           throw new UsageError('give one of diff (unified diff text), base (git ref) or patch (file)')
         const { record, coverage } = await selectFor(ctx, spec, args.selector, extra.signal)
