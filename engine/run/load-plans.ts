@@ -1,6 +1,8 @@
 /** Loading plans for a run: the config's plan roots, with each check kind's block schema from the registry. */
+import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import type { LoadedConfig } from '../../plans/config.js'
+import { ConfigError } from '../../plans/errors.js'
 import { fileRoots } from '../../plans/files.js'
 import { loadPlans } from '../../plans/loader.js'
 import type { LoadPlansResult } from '../../plans/loader.js'
@@ -30,6 +32,7 @@ export async function loadPlansForRun(
   const resolved = roots?.length
     ? roots.map((root) => path.resolve(cwd, root))
     : loaded.config.plans.map((root) => path.resolve(loaded.dir, root))
+  if (!loaded.found && !roots?.length) await requireConfig(loaded, resolved, cwd)
   const fileRoots = await projectFileRoots(loaded)
   const { config } = loaded
   const variables = {
@@ -45,6 +48,28 @@ export async function loadPlansForRun(
     fileRoots,
     variables,
   })
+}
+
+/**
+ * Without a config file and without the default plans folder there is nothing to run: say which file was
+ * looked for, rather than that the default `plans` folder cannot be read.
+ * @throws ConfigError
+ */
+async function requireConfig(loaded: LoadedConfig, roots: readonly string[], cwd: string): Promise<void> {
+  const present = await Promise.all(
+    roots.map((root) =>
+      stat(root).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  )
+  if (present.some(Boolean)) return
+  const folder = path.relative(cwd, loaded.dir) || '.'
+  const name = path.basename(loaded.file)
+  throw new ConfigError(
+    `no ${name} in ${folder === '.' ? 'this folder' : folder}; create one or pass --config <file>`,
+  )
 }
 
 /** Each kind's own lint of its blocks (`meta.lint`), for the kinds that have one. */

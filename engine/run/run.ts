@@ -5,6 +5,7 @@
 import path from 'node:path'
 import { loadConfig, type LoadedConfig } from '../../plans/config.js'
 import { readChange, readDiffFile } from '../../selectors/index.js'
+import type { LoadPlansResult } from '../../plans/loader.js'
 import { loadPlansForRun } from './load-plans.js'
 import type { Plan } from '../../plans/types.js'
 import { checkKinds } from '../kinds/index.js'
@@ -115,7 +116,13 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
   if (loaded.found) identity.config = path.relative(cwd, loaded.file) || path.basename(loaded.file)
 
   // Plans: a broken plan is a run error (exit 2), and the plans that loaded still run.
-  const result = await timed('plans', () => loadPlansForRun(loaded, undefined, cwd))
+  let result: LoadPlansResult
+  try {
+    result = await timed('plans', () => loadPlansForRun(loaded, undefined, cwd))
+  } catch (error) {
+    errors.push(toRunError(error, redactor))
+    return finish({ identity, plans: [], cancelled: false })
+  }
   for (const d of result.diagnostics) {
     if (d.severity === 'error') errors.push(diagnosticError(d))
     else log(`warning: ${d.file}:${d.line}:${d.column} ${d.message}`)

@@ -160,3 +160,27 @@ describe('plan mistakes', () => {
     expect(await lint('fine-contract', contract)).toEqual([])
   })
 })
+
+describe('a folder without a config', () => {
+  it('says which file was looked for, not that the default plans folder is missing (exit 2)', async () => {
+    const empty = await mkdtemp(path.join(os.tmpdir(), 'vigil-noconfig-'))
+    try {
+      const verdict = await runValidation({ cwd: empty, baseline: false })
+      expect(verdict).toMatchObject({ status: 'error', exitCode: 2, plans: [] })
+      expect(verdict.errors).toEqual([
+        {
+          code: 'VIGIL_CONFIG',
+          message: 'no vigil.config.yaml in this folder; create one or pass --config <file>',
+        },
+      ])
+      // With a plans folder, the defaults are enough: no config is required.
+      await mkdir(path.join(empty, 'plans'))
+      const loaded = await loadConfig(undefined, empty)
+      expect((await loadPlansForRun(loaded, undefined, empty)).diagnostics.map((d) => d.code)).toEqual([
+        'no-plans',
+      ])
+    } finally {
+      await rm(empty, { recursive: true, force: true })
+    }
+  })
+})
