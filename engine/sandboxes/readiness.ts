@@ -1,6 +1,7 @@
 /** Readiness probes: poll a service with backoff until it answers, it exits, or the deadline passes. */
 import { request } from 'node:http'
 import { connect } from 'node:net'
+import { listenerOwner } from '../processes/listeners.js'
 
 export interface ReadyProbe {
   /** HTTP path probed with GET; ready on a status in 200–399 (or `status`). */
@@ -22,6 +23,12 @@ export interface WaitReadyOptions {
   signal: AbortSignal
   /** Settles when the process exits; stops the wait at once. */
   exited: Promise<unknown>
+  /**
+   * The service's process group. A probe that succeeds counts only when the port's listener belongs to
+   * this group: a port another process took answers the probe while the service fails to bind it.
+   * Where the owner cannot be told (no /proc), the probe's answer stands. @default none (not checked)
+   */
+  pgid?: number
 }
 
 /** Resolves with the outcome: ready, or not (with the last probe's reason, the exit, or the abort). */
@@ -47,6 +54,7 @@ export async function waitReady(options: WaitReadyOptions): Promise<ProbeOutcome
       const remaining = deadline - Date.now()
       if (remaining <= 0) return last
       last = await probeOnce(options, Math.min(2_000, Math.max(50, remaining)))
+      if (last.ready) last = owned(options)
       // A port answering after our process died is someone else's server.
       if (last.ready) return exited ? { exited: true } : last
       // Sleep, but wake up early for an exit or an abort.
@@ -57,6 +65,15 @@ export async function waitReady(options: WaitReadyOptions): Promise<ProbeOutcome
       ])
     }
   }
+}
+
+/** A probe that succeeded: ready unless the listener is known to be another process's. */
+function owned({ host, port, pgid }: WaitReadyOptions): ProbeOutcome {
+  if (pgid === undefined) return { ready: true }
+  const found = listenerOwner(host, port, pgid)
+  if (found.owner !== 'other') return { ready: true }
+  const who = found.pids.length ? ` (pid ${found.pids.join(', ')})` : ''
+  return { ready: false, reason: `${host}:${port} answers, but its listener is another process's${who}` }
 }
 
 function probeOnce(options: WaitReadyOptions, timeoutMs: number): Promise<ProbeOutcome> {

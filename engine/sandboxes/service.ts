@@ -115,6 +115,7 @@ export class ServiceProcess {
       probe: this.spec.ready,
       signal,
       exited: this.exited,
+      ...(this.pid !== undefined ? { pgid: this.pid } : {}),
     })
     if ('exited' in outcome) return { reason: `${describeExit(this.exit!)} before it was ready` }
     if (outcome.ready) return undefined
