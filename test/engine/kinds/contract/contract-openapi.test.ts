@@ -1,16 +1,7 @@
-/** The contract kind working from an OpenAPI document and JSON Schema files, on loopback servers. */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import os from 'node:os'
-import path from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import contract from '../../../../engine/kinds/contract/kind.js'
-import { ContractSourceError } from '../../../../engine/api/documents/errors.js'
-import type { ContractParams } from '../../../../engine/kinds/contract/params.js'
-import { createCheckContext } from '../../../support/check-context.js'
+/** The contract kind working from an OpenAPI document and JSON Schema files, on loopback servers (KindTester). */
+import { expect } from 'vitest'
+import { KindTester, type KindCase } from '../../../support/kind-tester.js'
 import { startServer, type Handler, type TestServer } from './servers.js'
-
-let dir: string
-const servers: TestServer[] = []
 
 const DOC = `
 openapi: 3.1.0
@@ -42,115 +33,98 @@ components:
         state: { type: string, enum: [draft, published] }
 `
 
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-contract-'))
-  await writeFile(path.join(dir, 'notes.yaml'), DOC)
-  await writeFile(
-    path.join(dir, 'note.json'),
-    JSON.stringify({
-      type: 'object',
-      required: ['id'],
-      properties: { id: { type: 'string', pattern: '^n-' } },
-    }),
-  )
-})
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true })
-})
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()))
+const tester = new KindTester<TestServer>({
+  kind: 'contract',
+  quiet: ['noise-learned'],
+  files: {
+    'notes.yaml': DOC,
+    'note.json': { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^n-' } } },
+  },
+  secrets: { token: { value: 'super-secret-token' } },
 })
 
-async function run(params: ContractParams, candidate: Handler, baseline?: Handler) {
-  const c = await startServer(candidate)
-  servers.push(c)
-  const b = baseline ? await startServer(baseline) : undefined
-  if (b) servers.push(b)
-  const t = createCheckContext<ContractParams>({
-    kind: contract,
-    params,
-    plan: { dir, file: 'plans/notes.md' },
-    candidate: { services: { notes: c.url } },
-    ...(b ? { baseline: { services: { notes: b.url } } } : {}),
-    secrets: { token: { value: 'super-secret-token' } },
-  })
-  try {
-    await t.run()
-  } finally {
-    await t.close()
-  }
-  return { findings: t.findings, candidate: c, baseline: b }
-}
-
+const notes = (handler: Handler) => () => startServer(handler, 'notes')
 const note = (id: string, extra: Record<string, unknown> = {}) => ({
   id,
   text: 'hello',
   state: 'draft',
   ...extra,
 })
+const calls =
+  (expected: TestServer['calls']): KindCase<TestServer>['assert'] =>
+  ({ candidate }) =>
+    void expect(candidate.calls).toEqual(expected)
 
-describe('contract from an OpenAPI document', () => {
-  it('calls every selected operation with its examples and checks the documented responses', async () => {
-    const { findings, candidate } = await run({ openapi: './notes.yaml' }, ({ method, path: p }) =>
-      method === 'POST'
-        ? { status: 201, body: note('n-9') }
-        : { status: 200, body: note(p.split('/')[2]!, { state: 'archived' }) },
-    )
-    expect(candidate.calls).toEqual([
-      { method: 'POST', path: '/notes' },
-      { method: 'GET', path: '/notes/n-1' },
-    ])
-    expect(findings.map((f) => [f.messageId, f.step, f.pointer, f.actual])).toEqual([
-      ['schema', 'getNote (GET /notes/{noteId})', '/state', 'archived'],
-    ])
-  })
-
-  it('matches a literal request to its operation, so the documented schema applies', async () => {
-    const { findings } = await run({ openapi: './notes.yaml', request: 'GET /notes/n-2' }, () => ({
-      body: { id: 'n-2' },
-    }))
-    expect(findings.map((f) => [f.messageId, f.pointer])).toEqual([
-      ['schema', '/state'],
-      ['schema', '/text'],
-    ])
-  })
-
-  it('filters operations by tag', async () => {
-    const { candidate } = await run({ openapi: './notes.yaml', tags: ['read'] }, () => ({
-      body: note('n-1'),
-    }))
-    expect(candidate.calls.map((c) => c.method)).toEqual(['GET'])
-  })
-
-  it('validates against a JSON Schema file relative to the plan', async () => {
-    const { findings } = await run({ request: 'GET /x', expect: { schema: './note.json' } }, () => ({
-      body: { id: 'x-1' },
-    }))
-    expect(findings.map((f) => [f.messageId, f.pointer, f.data?.reason])).toEqual([
-      ['schema', '/id', 'must match pattern "^n-"'],
-    ])
-  })
-
-  it('errors (throws) when a schema file is missing, naming it', async () => {
-    await expect(
-      run({ request: 'GET /x', expect: { schema: './missing.json' } }, () => ({ body: {} })),
-    ).rejects.toThrow(ContractSourceError)
-    await expect(
-      run({ request: 'GET /x', expect: { schema: './missing.json' } }, () => ({ body: {} })),
-    ).rejects.toThrow(/^\.\/missing\.json: cannot read schema/)
-  })
+tester.run('contract from an OpenAPI document', {
+  valid: [
+    {
+      name: 'filters operations by tag',
+      block: { openapi: './notes.yaml', tags: ['read'] },
+      candidate: notes(() => ({ body: note('n-1') })),
+      assert: ({ candidate }) => void expect(candidate.calls.map((c) => c.method)).toEqual(['GET']),
+    },
+  ],
+  invalid: [
+    {
+      name: 'calls every selected operation with its examples and checks the documented responses',
+      block: { openapi: './notes.yaml' },
+      candidate: notes(({ method, path: p }) =>
+        method === 'POST'
+          ? { status: 201, body: note('n-9') }
+          : { status: 200, body: note(p.split('/')[2]!, { state: 'archived' }) },
+      ),
+      findings: [{ messageId: 'schema', step: 'getNote (GET /notes/{noteId})', pointer: '/state' }],
+      assert: (run) => {
+        calls([
+          { method: 'POST', path: '/notes' },
+          { method: 'GET', path: '/notes/n-1' },
+        ])!(run)
+        expect(run.findings[0]!.actual).toBe('archived')
+      },
+    },
+    {
+      name: 'matches a literal request to its operation, so the documented schema applies',
+      block: { openapi: './notes.yaml', request: 'GET /notes/n-2' },
+      candidate: notes(() => ({ body: { id: 'n-2' } })),
+      findings: [
+        { messageId: 'schema', pointer: '/state' },
+        { messageId: 'schema', pointer: '/text' },
+      ],
+    },
+    {
+      name: 'validates against a JSON Schema file relative to the plan',
+      block: { request: 'GET /x', expect: { schema: './note.json' } },
+      candidate: notes(() => ({ body: { id: 'x-1' } })),
+      findings: [{ messageId: 'schema', pointer: '/id', data: { reason: 'must match pattern "^n-"' } }],
+    },
+  ],
+  errored: [
+    {
+      name: 'errors (throws) when a schema file is missing, naming it',
+      block: { request: 'GET /x', expect: { schema: './missing.json' } },
+      candidate: notes(() => ({ body: {} })),
+      error: /^\.\/missing\.json: cannot read schema/,
+      assert: ({ result }) =>
+        void expect(result.state === 'errored' && result.error).toMatchObject({
+          name: 'ContractSourceError',
+          code: 'VIGIL_CONTRACT_SOURCE',
+        }),
+    },
+  ],
 })
 
-describe('contract setup and secrets', () => {
-  it('runs setup once per sandbox and uses each sandbox its own captures', async () => {
-    const notes =
-      (prefix: string): Handler =>
-      ({ method, path: p }) =>
-        method === 'POST'
-          ? { status: 201, body: note(`${prefix}-1`) }
-          : { status: 200, body: note(p.split('/')[2]!) }
-    const { findings, candidate, baseline } = await run(
-      {
+const prefixed =
+  (prefix: string): Handler =>
+  ({ method, path: p }) =>
+    method === 'POST'
+      ? { status: 201, body: note(`${prefix}-1`) }
+      : { status: 200, body: note(p.split('/')[2]!) }
+
+tester.run('contract setup and secrets', {
+  valid: [
+    {
+      name: 'runs setup once per sandbox and uses each sandbox its own captures',
+      block: {
         setup: [
           {
             request: { method: 'POST', path: '/notes', json: { text: 'hello' } },
@@ -160,60 +134,60 @@ describe('contract setup and secrets', () => {
         request: 'GET /notes/{{noteId}}',
         compare: { ignore: ['/id'] },
       },
-      notes('n-cand'),
-      notes('n-base'),
-    )
-    expect(candidate.calls).toEqual([
-      { method: 'POST', path: '/notes' },
-      { method: 'GET', path: '/notes/n-cand-1' },
-    ])
-    expect(baseline!.calls).toEqual([
-      { method: 'POST', path: '/notes' },
-      { method: 'GET', path: '/notes/n-base-1' },
-      { method: 'GET', path: '/notes/n-base-1' },
-    ])
-    expect(findings).toEqual([])
-  })
-
-  it('reports a failing setup on the candidate and sends nothing else', async () => {
-    const { findings, candidate } = await run(
-      {
+      candidate: notes(prefixed('n-cand')),
+      baseline: notes(prefixed('n-base')),
+      assert: ({ candidate, baseline, findings }) => {
+        expect(candidate.calls).toEqual([
+          { method: 'POST', path: '/notes' },
+          { method: 'GET', path: '/notes/n-cand-1' },
+        ])
+        expect(baseline!.calls).toEqual([
+          { method: 'POST', path: '/notes' },
+          { method: 'GET', path: '/notes/n-base-1' },
+          { method: 'GET', path: '/notes/n-base-1' },
+        ])
+        expect(findings).toEqual([])
+      },
+    },
+  ],
+  invalid: [
+    {
+      name: 'reports a failing setup on the candidate and sends nothing else',
+      block: {
         setup: [{ name: 'create', request: 'POST /notes', capture: { noteId: '/id' } }],
         request: 'GET /notes/{{noteId}}',
       },
-      () => ({ status: 500, body: { error: 'down' } }),
-    )
-    expect(candidate.calls).toHaveLength(1)
-    expect(findings.map((f) => [f.messageId, f.data?.reason])).toEqual([['setup-failed', 'status 500']])
-  })
-
-  it('keeps secrets out of findings, values and reproduce commands', async () => {
-    const { findings } = await run(
-      {
+      candidate: notes(() => ({ status: 500, body: { error: 'down' } })),
+      findings: [{ messageId: 'setup-failed', data: { reason: 'status 500' } }],
+      assert: ({ candidate }) => void expect(candidate.calls).toHaveLength(1),
+    },
+    {
+      name: 'keeps secrets out of findings, values and reproduce commands',
+      block: {
         request: 'GET /me',
         headers: { authorization: 'Bearer {{secrets.token}}' },
         compare: 'baseline',
         expect: { status: 200 },
       },
-      ({ headers }) => ({ body: { who: headers.authorization, since: 1 } }),
-      ({ headers }) => ({ body: { who: headers.authorization, since: '1' } }),
-    )
-    expect(findings.map((f) => f.messageId)).toEqual(['type-changed'])
-    expect(JSON.stringify(findings)).not.toContain('super-secret-token')
-    expect(findings[0]!.evidence?.reproduce).toContain("'authorization: Bearer [REDACTED]'")
-  })
-
-  it('reports a candidate that does not answer as a failure with a curl command', async () => {
-    const dead = await startServer(() => ({ body: {} }))
-    await dead.close()
-    const t = createCheckContext<ContractParams>({
-      kind: contract,
-      params: { request: 'GET /x' },
-      candidate: { services: { api: dead.url } },
-    })
-    await t.run()
-    await t.close()
-    expect(t.findings.map((f) => [f.messageId, f.data?.sandbox])).toEqual([['request-failed', 'candidate']])
-    expect(t.findings[0]!.evidence?.reproduce).toMatch(/^curl .*\/x/)
-  })
+      candidate: notes(({ headers }) => ({ body: { who: headers.authorization, since: 1 } })),
+      baseline: notes(({ headers }) => ({ body: { who: headers.authorization, since: '1' } })),
+      findings: [{ messageId: 'type-changed' }],
+      assert: ({ findings, reports }) => {
+        expect(JSON.stringify(findings)).not.toContain('super-secret-token')
+        expect(JSON.stringify(reports.map((r) => r.evidence))).not.toContain('super-secret-token')
+        expect(findings[0]!.evidence?.reproduce).toContain("'authorization: Bearer [REDACTED]'")
+      },
+    },
+    {
+      name: 'reports a candidate that does not answer as a failure with a curl command',
+      block: { request: 'GET /x' },
+      candidate: async () => {
+        const dead = await startServer(() => ({ body: {} }))
+        await dead.close()
+        return dead
+      },
+      findings: [{ messageId: 'request-failed', data: { sandbox: 'candidate' } }],
+      assert: ({ findings }) => void expect(findings[0]!.evidence?.reproduce).toMatch(/^curl .*\/x/),
+    },
+  ],
 })

@@ -1,34 +1,33 @@
 /**
- * The contract kind against real loopback servers: one baseline and one candidate server per case,
- * each case naming the findings it must produce (ESLint RuleTester style), grouped by classification.
+ * The contract kind against real loopback servers: one baseline and one candidate server per case, each
+ * case naming the findings it must produce (KindTester: test/support/kind-tester.ts), grouped by
+ * classification.
  */
-import { afterEach, describe, expect, it } from 'vitest'
-import contract from '../../../../engine/kinds/contract/kind.js'
-import type { ReportDescriptor } from '../../../../engine/api/kind.js'
-import type { ContractParams } from '../../../../engine/kinds/contract/params.js'
-import { renderMessage } from '../../../../engine/executors/local/check-runner.js'
-import { createCheckContext } from '../../../support/check-context.js'
+import { expect } from 'vitest'
+import { KindTester, type ExpectedFinding } from '../../../support/kind-tester.js'
 import { startServer, type Handler, type TestServer } from './servers.js'
 
-const servers: TestServer[] = []
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()))
-})
+const tester = new KindTester<TestServer>({ kind: 'contract', quiet: ['noise-learned'] })
 
-interface Case {
+interface Sides {
   name: string
-  baseline: Handler
+  baseline: Handler | null
   candidate: Handler
-  params?: Partial<ContractParams>
-  /** messageId → pointer (or '' when not checked) of the findings that must appear, with severity. */
-  findings: Array<{
-    messageId: string
-    severity: 'error' | 'warning' | 'info'
-    pointer?: string
-    message?: string
-    contains?: string
-  }>
+  /** Merged over `request: GET /orders/ord_1` and `compare: baseline`. */
+  params?: Record<string, unknown>
+  findings?: ExpectedFinding[]
+  assert?: Parameters<typeof tester.check>[0]['assert']
 }
+
+/** Cases with a server per side, answering from each handler. */
+const cases = (list: Sides[]) =>
+  list.map(({ baseline, candidate, params, ...rest }) => ({
+    ...rest,
+    findings: rest.findings ?? [],
+    block: { request: 'GET /orders/ord_1', compare: 'baseline', ...params },
+    candidate: () => startServer(candidate),
+    baseline: baseline ? () => startServer(baseline) : null,
+  }))
 
 const order = (extra: Record<string, unknown> = {}) => ({
   id: 'ord_1',
@@ -41,53 +40,8 @@ const json =
   (body: unknown, status = 200): Handler =>
   () => ({ status, body })
 
-async function runCase(c: Case) {
-  const baseline = await startServer(c.baseline)
-  const candidate = await startServer(c.candidate)
-  servers.push(baseline, candidate)
-  const params: ContractParams = { request: 'GET /orders/ord_1', compare: 'baseline', ...c.params }
-  const t = createCheckContext<ContractParams>({
-    kind: contract,
-    params,
-    candidate: { services: { api: candidate.url } },
-    baseline: { services: { api: baseline.url } },
-  })
-  try {
-    await t.run()
-  } finally {
-    await t.close()
-  }
-  return { findings: t.findings, baseline, candidate }
-}
-
-const message = (d: ReportDescriptor) => renderMessage(contract.meta.messages[d.messageId!] ?? '', d.data)
-const relevant = (findings: ReportDescriptor[]) => findings.filter((f) => f.messageId !== 'noise-learned')
-
-async function expectCase(c: Case) {
-  const { findings } = await runCase(c)
-  const got = relevant(findings).map((f) => ({
-    messageId: f.messageId,
-    severity: f.severity ?? 'error',
-    pointer: f.pointer,
-    message: message(f),
-  }))
-  expect(got).toHaveLength(c.findings.length)
-  for (const want of c.findings) {
-    const match = got.find(
-      (g) => g.messageId === want.messageId && (want.pointer === undefined || g.pointer === want.pointer),
-    )
-    expect(match, `${want.messageId} ${want.pointer ?? ''} in ${JSON.stringify(got)}`).toBeDefined()
-    expect(match!.severity).toBe(want.severity)
-    if (want.message) expect(match!.message).toBe(want.message)
-    if (want.contains) expect(match!.message).toContain(want.contains)
-    // Every placeholder was filled.
-    expect(match!.message).not.toMatch(/\{\{/)
-  }
-  return findings
-}
-
-describe('contract: breaking changes fail', () => {
-  const cases: Case[] = [
+tester.run('contract: breaking changes fail', {
+  invalid: cases([
     {
       name: 'removed field, explained as a rename',
       baseline: json(order()),
@@ -95,7 +49,6 @@ describe('contract: breaking changes fail', () => {
       findings: [
         {
           messageId: 'field-removed',
-          severity: 'error',
           pointer: '/totalCents',
           message: 'Field /totalCents was removed; candidate has /total_cents.',
         },
@@ -105,14 +58,7 @@ describe('contract: breaking changes fail', () => {
       name: 'removed field without a similar sibling',
       baseline: json(order()),
       candidate: json({ ...order(), status: undefined }),
-      findings: [
-        {
-          messageId: 'field-removed',
-          severity: 'error',
-          pointer: '/status',
-          message: 'Field /status was removed.',
-        },
-      ],
+      findings: [{ messageId: 'field-removed', pointer: '/status', message: 'Field /status was removed.' }],
     },
     {
       name: 'type change',
@@ -121,7 +67,6 @@ describe('contract: breaking changes fail', () => {
       findings: [
         {
           messageId: 'type-changed',
-          severity: 'error',
           pointer: '/totalCents',
           message: 'Field /totalCents changed type from number to string: baseline 1250, candidate "12.50".',
         },
@@ -131,9 +76,7 @@ describe('contract: breaking changes fail', () => {
       name: 'array became object',
       baseline: json(order()),
       candidate: json(order({ items: { tea: 2 } })),
-      findings: [
-        { messageId: 'type-changed', severity: 'error', pointer: '/items', contains: 'from array to object' },
-      ],
+      findings: [{ messageId: 'type-changed', pointer: '/items', message: /from array to object/ }],
     },
     {
       name: 'required field became nullable',
@@ -142,7 +85,6 @@ describe('contract: breaking changes fail', () => {
       findings: [
         {
           messageId: 'became-nullable',
-          severity: 'error',
           pointer: '/totalCents',
           message: 'Field /totalCents became null; baseline has 1250.',
         },
@@ -156,7 +98,6 @@ describe('contract: breaking changes fail', () => {
       findings: [
         {
           messageId: 'status-changed',
-          severity: 'error',
           pointer: 'status',
           message:
             "Status changed from 200 to 201. If the change is intended, accept it with compare: { allowStatus: ['200->201'] }.",
@@ -176,13 +117,12 @@ describe('contract: breaking changes fail', () => {
         },
       },
       findings: [
+        { messageId: 'enum-value-added', severity: 'info', pointer: '/status' },
         {
           messageId: 'enum-value-removed',
-          severity: 'error',
           pointer: '/status',
           message: 'Enum value "confirmed" at /status is no longer returned; candidate returns "accepted".',
         },
-        { messageId: 'enum-value-added', severity: 'info', pointer: '/status' },
       ],
     },
     {
@@ -192,7 +132,6 @@ describe('contract: breaking changes fail', () => {
       findings: [
         {
           messageId: 'field-removed',
-          severity: 'error',
           pointer: '/items/0/priceCents',
           message: 'Field /items/*/priceCents was removed (3 places, e.g. /items/0/priceCents).',
         },
@@ -203,16 +142,13 @@ describe('contract: breaking changes fail', () => {
       baseline: json(order()),
       candidate: () => ({ body: JSON.stringify(order()), headers: { 'content-type': 'text/plain' } }),
       params: { expect: { status: 200 } },
-      findings: [{ messageId: 'content-type-changed', severity: 'error', pointer: 'header:content-type' }],
+      findings: [{ messageId: 'content-type-changed', pointer: 'header:content-type' }],
     },
-  ]
-  it.each(cases)('$name', async (c) => {
-    await expectCase(c)
-  })
+  ]),
 })
 
-describe('contract: additive changes pass, reported as information', () => {
-  const cases: Case[] = [
+tester.run('contract: additive changes pass, reported as information', {
+  valid: cases([
     {
       name: 'new field',
       baseline: json(order()),
@@ -261,15 +197,14 @@ describe('contract: additive changes pass, reported as information', () => {
       candidate: () => ({ body: order(), headers: { 'cache-control': 'no-store' } }),
       findings: [{ messageId: 'header-added', severity: 'info', pointer: 'header:cache-control' }],
     },
-  ]
-  it.each(cases)('$name', async (c) => {
-    await expectCase(c)
-  })
+  ]),
 })
 
-describe('contract: noise is not held against the candidate', () => {
-  let stamp = 0
-  const cases: Case[] = [
+let stamp = 0
+let learned = 0
+let unlearned = 0
+tester.run('contract: noise is not held against the candidate', {
+  valid: cases([
     {
       name: 'a field that changes on every call is learned, not declared',
       baseline: () => ({
@@ -278,7 +213,6 @@ describe('contract: noise is not held against the candidate', () => {
       candidate: () => ({
         body: order({ generatedAt: `2030-01-02T00:00:0${++stamp % 10}Z`, requestNo: stamp }),
       }),
-      findings: [],
     },
     {
       name: 'volatile headers (date, x-request-id, traceparent) are ignored',
@@ -290,81 +224,69 @@ describe('contract: noise is not held against the candidate', () => {
         body: order(),
         headers: { traceparent: `00-${'c'.repeat(32)}-${'d'.repeat(16)}-01` },
       }),
-      findings: [],
     },
     {
       name: 'array order, with ignoreOrder',
       baseline: json({ items: [{ sku: 'a' }, { sku: 'b' }, { sku: 'c' }] }),
       candidate: json({ items: [{ sku: 'c' }, { sku: 'a' }, { sku: 'b' }] }),
       params: { compare: { ignoreOrder: true } },
-      findings: [],
     },
-  ]
-  it.each(cases)('$name', async (c) => {
-    await expectCase(c)
-  })
-
-  it('reports what it learned as information, with the generalised pointers', async () => {
-    let n = 0
-    const changing: Handler = () => ({
-      body: { items: [{ id: `i${++n}`, sku: 'tea' }], generatedAt: String(n) },
-    })
-    const { findings } = await runCase({
-      name: 'learned',
-      baseline: changing,
-      candidate: changing,
-      findings: [],
-    })
-    const learned = findings.find((f) => f.messageId === 'noise-learned')
-    expect(learned?.severity).toBe('info')
-    expect(learned?.actual).toEqual(['/generatedAt', '/items/*/id'])
-    expect(relevant(findings)).toEqual([])
-  })
-
-  it('without learning, the same changing field is a changed value (a warning)', async () => {
-    let n = 0
-    const changing: Handler = () => ({ body: order({ generatedAt: String(++n) }) })
-    const { findings } = await runCase({
-      name: 'no learning',
-      baseline: changing,
-      candidate: changing,
+    {
+      name: 'what it learned is information, with the generalised pointers',
+      baseline: () => ({
+        body: { items: [{ id: `i${++learned}`, sku: 'tea' }], generatedAt: String(learned) },
+      }),
+      candidate: () => ({
+        body: { items: [{ id: `i${++learned}`, sku: 'tea' }], generatedAt: String(learned) },
+      }),
+      findings: [{ messageId: 'noise-learned', severity: 'info' }],
+      assert: ({ findings }) => {
+        expect(findings.find((f) => f.messageId === 'noise-learned')?.actual).toEqual([
+          '/generatedAt',
+          '/items/*/id',
+        ])
+      },
+    },
+  ]),
+  invalid: cases([
+    {
+      name: 'without learning, the same changing field is a changed value (a warning)',
+      baseline: () => ({ body: order({ generatedAt: String(++unlearned) }) }),
+      candidate: () => ({ body: order({ generatedAt: String(++unlearned) }) }),
       params: { compare: { learnNoise: false } },
-      findings: [],
-    })
-    expect(relevant(findings).map((f) => [f.messageId, f.severity, f.pointer])).toEqual([
-      ['value-changed', 'warning', '/generatedAt'],
-    ])
-  })
-
-  it('array order is compared by default', async () => {
-    const { findings } = await runCase({
-      name: 'order',
+      findings: [{ messageId: 'value-changed', severity: 'warning', pointer: '/generatedAt' }],
+    },
+    {
+      name: 'array order is compared by default',
       baseline: json({ items: ['a', 'b'] }),
       candidate: json({ items: ['b', 'a'] }),
-      findings: [],
-    })
-    expect(relevant(findings).map(message)).toEqual([
-      'Value at /items/* changed from "a" to "b" (2 places, e.g. /items/0).',
-    ])
-  })
+      findings: [
+        {
+          messageId: 'value-changed',
+          severity: 'warning',
+          message: 'Value at /items/* changed from "a" to "b" (2 places, e.g. /items/0).',
+        },
+      ],
+    },
+  ]),
 })
 
-describe('contract: declared ignores', () => {
-  const cases: Case[] = [
+tester.run('contract: declared ignores', {
+  valid: cases([
     {
       name: 'a glob over every id (/**/id) hides changed ids at any depth',
       baseline: json(order({ items: [{ id: 'l1', sku: 'tea' }] })),
       candidate: json(order({ id: 'ord_9', items: [{ id: 'l9', sku: 'tea' }] })),
       params: { compare: { ignore: ['/**/id'], learnNoise: false } },
-      findings: [],
     },
     {
       name: 'an ignored field may even disappear',
       baseline: json(order({ generatedAt: '2030-01-01T00:00:00Z' })),
       candidate: json(order()),
       params: { compare: { ignore: ['/generatedAt'] } },
-      findings: [],
     },
+  ]),
+  invalid: cases([
     {
       name: 'an ignore covers only what it names',
       baseline: json(order({ createdAt: 'a', meta: { createdAt: 'b' } })),
@@ -380,41 +302,35 @@ describe('contract: declared ignores', () => {
       findings: [
         {
           messageId: 'header-changed',
-          severity: 'error',
           pointer: 'header:cache-control',
           message: 'Header cache-control changed from "max-age=60" to "no-store".',
         },
       ],
     },
-  ]
-  it.each(cases)('$name', async (c) => {
-    await expectCase(c)
-  })
+  ]),
 })
 
-describe('contract: side effects and missing baseline', () => {
-  it('sends an unsafe method only to the candidate unless the plan allows it', async () => {
-    const { findings, baseline, candidate } = await runCase({
-      name: 'unsafe',
+let created = 0
+const create: Handler = () => ({
+  status: 201,
+  body: order({ id: `ord_${++created}` }),
+  headers: { location: `/orders/ord_${created}` },
+})
+tester.run('contract: side effects and missing baseline', {
+  valid: cases([
+    {
+      name: 'sends an unsafe method only to the candidate unless the plan allows it',
       baseline: json(order(), 201),
       candidate: json(order(), 201),
       params: { request: { method: 'POST', path: '/orders', json: { items: [] } }, expect: { status: 201 } },
-      findings: [],
-    })
-    expect(baseline.calls).toEqual([])
-    expect(candidate.calls).toEqual([{ method: 'POST', path: '/orders' }])
-    expect(findings.map((f) => [f.messageId, f.severity])).toEqual([['compare-skipped', 'info']])
-  })
-
-  it('compares an unsafe method with compare.unsafe, calling the baseline twice', async () => {
-    let id = 0
-    const create: Handler = () => ({
-      status: 201,
-      body: order({ id: `ord_${++id}` }),
-      headers: { location: `/orders/ord_${id}` },
-    })
-    const { findings, baseline } = await runCase({
-      name: 'unsafe allowed',
+      findings: [{ messageId: 'compare-skipped', severity: 'info' }],
+      assert: ({ baseline, candidate }) => {
+        expect(baseline!.calls).toEqual([])
+        expect(candidate.calls).toEqual([{ method: 'POST', path: '/orders' }])
+      },
+    },
+    {
+      name: 'compares an unsafe method with compare.unsafe, calling the baseline twice',
       baseline: create,
       candidate: create,
       params: {
@@ -422,27 +338,57 @@ describe('contract: side effects and missing baseline', () => {
         expect: { status: 201 },
         compare: { unsafe: true },
       },
-      findings: [],
-    })
-    expect(baseline.calls).toHaveLength(2)
-    expect(relevant(findings)).toEqual([])
-    expect(findings.find((f) => f.messageId === 'noise-learned')?.actual).toEqual(['header:location', '/id'])
-  })
+      assert: ({ baseline, findings }) => {
+        expect(baseline!.calls).toHaveLength(2)
+        expect(findings.find((f) => f.messageId === 'noise-learned')?.actual).toEqual([
+          'header:location',
+          '/id',
+        ])
+      },
+    },
+  ]),
+  invalid: cases([
+    {
+      name: 'without a baseline, still checks conformance and says the comparison was skipped',
+      baseline: null,
+      candidate: json(order(), 500),
+      params: { request: 'GET /x' },
+      findings: [
+        { messageId: 'compare-skipped', severity: 'info' },
+        { messageId: 'status', severity: 'error' },
+      ],
+      assert: ({ findings }) => {
+        expect(findings[1]!.evidence?.reproduce).toMatch(/^curl .*\/x/)
+      },
+    },
+  ]),
+})
 
-  it('without a baseline, still checks conformance and says the comparison was skipped', async () => {
-    const candidate = await startServer(json(order(), 500))
-    servers.push(candidate)
-    const t = createCheckContext<ContractParams>({
-      kind: contract,
-      params: { request: 'GET /x', compare: 'baseline' },
-      candidate: { services: { api: candidate.url } },
-    })
-    await t.run()
-    await t.close()
-    expect(t.findings.map((f) => [f.messageId, f.severity ?? 'error'])).toEqual([
-      ['compare-skipped', 'info'],
-      ['status', 'error'],
-    ])
-    expect(t.findings[1]!.evidence?.reproduce).toMatch(/^curl .*\/x/)
-  })
+tester.run('contract: blocks the loader refuses', {
+  rejected: [
+    {
+      name: 'a misspelt key, with the nearest one',
+      block: 'request: GET /orders/1\nexpec: { status: 200 }\n',
+      errors: [
+        '2:1 contract: unknown property "expec"; expected one of service, request, requests, openapi, operations, tags, paths, params, headers, expect, compare, setup (did you mean "expect"?)',
+      ],
+    },
+    {
+      name: 'neither a request nor an OpenAPI document (located at the fence)',
+      block: 'compare: baseline\n',
+      errors: ['0:1 contract: missing required property "request" or "requests" or "openapi"'],
+    },
+    {
+      name: 'an unknown compare mode',
+      block: 'request: GET /x\ncompare: nearby\n',
+      errors: ['2:10 contract: compare must be one of baseline, got "nearby"'],
+    },
+    {
+      name: 'a schema file outside the project',
+      block: 'request: GET /x\nexpect: { schema: ../../elsewhere.json }\n',
+      errors: [
+        '2:19 contract: expect.schema "../../elsewhere.json" is outside the project; list its folder in allowFiles of vigil.config.yaml to read it',
+      ],
+    },
+  ],
 })

@@ -17,14 +17,16 @@ export type Handler = (request: {
   body: string
 }) => Reply
 
+/** A loopback JSON server, usable as a KindTester target (its one service is `services[name]`). */
 export interface TestServer {
   url: string
+  services: Record<string, string>
   /** Requests received, in order. */
   calls: Array<{ method: string; path: string }>
   close(): Promise<void>
 }
 
-export async function startServer(handler: Handler): Promise<TestServer> {
+export async function startServer(handler: Handler, service = 'api'): Promise<TestServer> {
   const calls: TestServer['calls'] = []
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = []
@@ -59,8 +61,10 @@ export async function startServer(handler: Handler): Promise<TestServer> {
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
+  const url = `http://127.0.0.1:${port}`
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
+    services: { [service]: url },
     calls,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }

@@ -1,0 +1,132 @@
+/** KindTester's run of one loaded check: the real local executor, the real clients, a verdict. */
+import { expect } from 'vitest'
+import type { AnyCheckKind, ReportDescriptor } from '../../../engine/api/kind.js'
+import {
+  clients as defaultClients,
+  openClients,
+  SandboxAddresses,
+  type ClientRegistry,
+} from '../../../engine/clients/index.js'
+import { executePlans } from '../../../engine/executors/local/executor.js'
+import { Redactor } from '../../../engine/http/redact.js'
+import { secretValues, Variables, type SecretSpec } from '../../../engine/vars.js'
+import { buildVerdict } from '../../../engine/verdict-builder.js'
+import type { CheckResult, Finding, Verdict } from '../../../engine/verdict.js'
+import type { Plan } from '../../../plans/types.js'
+import { validateVerdict } from '../../../reporters/schema.js'
+import type { StartedSide, Target } from './targets.js'
+
+/** One case's run: the verdict's view and the kind's own reports. */
+export interface KindRun<T extends Target = Target> {
+  verdict: Verdict
+  result: CheckResult
+  /** The verdict's findings (rendered, redacted). */
+  findings: Finding[]
+  /** What the kind passed to `ctx.report`, in order (with its `data`); `reports[i]` became `findings[i]`. */
+  reports: ReportDescriptor[]
+  /** Progress notes, in order. */
+  progress: string[]
+  /** The check's variables after the run (captures included). */
+  vars: Variables
+  plan: Plan
+  /** The plan's folder (files the block names live there). */
+  dir: string
+  candidate: T
+  baseline?: T
+}
+
+export interface ExecuteCase<T extends Target> {
+  /** The registry the executor gets; `name` is the kind under test. */
+  kinds: Record<string, AnyCheckKind>
+  name: string
+  plan: Plan
+  dir: string
+  candidate: StartedSide<T>
+  baseline?: StartedSide<T>
+  clients?: ClientRegistry
+  secrets: Record<string, SecretSpec>
+  redactHeaders: string[]
+  envAllow: string[]
+  env: Record<string, string | undefined>
+  seed: number
+  /** For messages. */
+  label: string
+}
+
+export async function executeCase<T extends Target>(c: ExecuteCase<T>): Promise<KindRun<T>> {
+  const redactor = new Redactor({ secrets: secretValues(c.secrets, c.env), headers: c.redactHeaders })
+  const reports: ReportDescriptor[] = []
+  const progress: string[] = []
+  const kind = c.kinds[c.name]!
+  // The kind runs as it is; only its reports are also kept here, with their data.
+  const observed: AnyCheckKind = {
+    meta: kind.meta,
+    run: (ctx) =>
+      kind.run({
+        ...ctx,
+        report: (d: ReportDescriptor) => {
+          reports.push(d)
+          ctx.report(d)
+        },
+      }),
+  }
+  const { candidate, baseline } = c
+  const opened = openClients(c.clients ?? defaultClients, kind.meta.needs ?? [], {
+    redactor,
+    addresses: SandboxAddresses.of([candidate.sandbox, baseline?.sandbox]),
+  })
+  let vars: Variables | undefined
+  const startedAt = new Date()
+  try {
+    const executed = await executePlans({
+      plans: [c.plan],
+      kinds: { ...c.kinds, [c.name]: observed },
+      sandboxes: { candidate: candidate.sandbox, ...(baseline ? { baseline: baseline.sandbox } : {}) },
+      clients: opened.byName,
+      redactor,
+      seed: c.seed,
+      createVariables: (plan, _check, seed) =>
+        (vars = new Variables({
+          vars: plan.vars,
+          envAllow: c.envAllow,
+          env: c.env,
+          secrets: c.secrets,
+          services: Object.fromEntries(
+            Object.entries(candidate.sandbox.services).map(([k, v]) => [k, v.url]),
+          ),
+          defaultService: candidate.sandbox.defaultService,
+          seed,
+          redactor,
+        })),
+      reporter: { onCheckProgress: (e) => void progress.push(e.note ?? '') },
+    })
+    const verdict = buildVerdict({
+      startedAt,
+      durationMs: Date.now() - startedAt.getTime(),
+      identity: { runId: 'kind-tester', seed: c.seed },
+      plans: executed.plans,
+      redactor,
+    })
+    expect(validateVerdict(verdict), `${c.label}: the verdict matches its schema`).toEqual({
+      valid: true,
+      errors: [],
+    })
+    const result = verdict.plans[0]!.checks[0]!
+    const findings = 'findings' in result ? result.findings : []
+    return {
+      verdict,
+      result,
+      findings,
+      // A report after the check ended is dropped by the executor; so it is here.
+      reports: reports.slice(0, findings.length),
+      progress,
+      vars: vars!,
+      plan: c.plan,
+      dir: c.dir,
+      candidate: candidate.target,
+      ...(baseline ? { baseline: baseline.target } : {}),
+    }
+  } finally {
+    await opened.close()
+  }
+}
