@@ -1,6 +1,7 @@
 /**
- * A small widget API on loopback for adversarial tests, with switchable faults, its OpenAPI document,
- * and a record of every request as received (method, target, raw headers, body bytes).
+ * A small widget API on loopback for adversarial tests, with switchable faults, its OpenAPI document
+ * (a plan reads it as `openapi.json`), and a record of every request as received (method, target, raw
+ * headers, body bytes).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
@@ -24,6 +25,8 @@ export interface ToyFaults {
    * until `POST /__reset` (which every toy API answers: it empties the store).
    */
   poisonOnDeepNesting?: boolean
+  /** The server dies on this health request (1 the first): it closes without an answer. */
+  dieOnHealth?: number
 }
 
 export interface RawRequest {
@@ -83,8 +86,10 @@ export const OPENAPI = {
   },
 }
 
+/** The API as a KindTester target: its one service is `api`. */
 export interface ToyApi {
   url: string
+  services: { api: string }
   requests: RawRequest[]
   /** How often `POST /__reset` was called. */
   resets(): number
@@ -99,6 +104,9 @@ export async function startToyApi(faults: ToyFaults = {}): Promise<ToyApi> {
   let next = 1
   let poisoned = false
   let resets = 0
+  let healthCalls = 0
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-toy-'))
+  await writeFile(path.join(dir, 'openapi.json'), JSON.stringify(OPENAPI))
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -120,6 +128,11 @@ export async function startToyApi(faults: ToyFaults = {}): Promise<ToyApi> {
       const auth = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1]
       const who = auth === TOKENS.owner ? 'owner' : auth === TOKENS.other ? 'other' : undefined
       const url = new URL(req.url ?? '/', 'http://toy.invalid')
+      if (url.pathname === '/health' && ++healthCalls === faults.dieOnHealth) {
+        server.close()
+        server.closeAllConnections()
+        return
+      }
       if (url.pathname === '/health')
         return poisoned ? send(503, { status: 'corrupt' }) : send(200, { status: 'ok' })
       if (url.pathname === '/__reset' && req.method === 'POST') {
@@ -171,16 +184,16 @@ export async function startToyApi(faults: ToyFaults = {}): Promise<ToyApi> {
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-toy-'))
-  await writeFile(path.join(dir, 'openapi.json'), JSON.stringify(OPENAPI))
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url,
+    services: { api: url },
     requests,
     resets: () => resets,
     dir,
     close: async () => {
       server.closeAllConnections()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()))
       await rm(dir, { recursive: true, force: true })
     },
   }
