@@ -18,7 +18,7 @@ import { HttpClient } from '../../engine/http/client.js'
 import { Variables } from '../../engine/vars.js'
 import type { CheckResult, Verdict } from '../../engine/verdict.js'
 import { Redactor } from '../../plans/redact.js'
-import { staticSandbox } from '../support/check-context.js'
+import { createSandbox } from '../../engine/sandboxes/index.js'
 import { SECRETS } from '../support/secrets.js'
 import { median, type Bench } from './harness.js'
 
@@ -89,7 +89,7 @@ function benchPlan(): Plan {
 async function executorOverhead(log: (line: string) => void): Promise<number> {
   const server = await serveInChild(DELAY_MS, '{"ok":true}')
   const http = new HttpClient()
-  const sandbox = staticSandbox('candidate', { services: { api: server.url } })
+  const sandbox = createSandbox({ name: 'candidate', services: { api: server.url }, defaultService: 'api' })
   const plan = benchPlan()
   const ideal = Math.ceil(CHECKS / CONCURRENCY) * DELAY_MS
   const times: number[] = []

@@ -1,7 +1,8 @@
 /**
  * The checkout-flow plan, loaded by the real plan loader and run by the real e2e check kind against
  * the real shop: it passes on the shop as it is, and fails on exactly the labelled changes whose
- * expect file says checkout-flow catches them.
+ * expect file says checkout-flow catches them. Its block runs through KindTester
+ * (test/support/kind-tester.ts), with the plan's own frontmatter.
  */
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -9,7 +10,7 @@ import { parse } from 'yaml'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { checkKinds } from '../../engine/kinds/index.js'
 import { loadConfig, loadPlans, type CheckBlock, type Plan } from '../../plans/index.js'
-import { createCheckContext } from '../support/check-context.js'
+import { KindTester, type Target } from '../support/kind-tester.js'
 import { CHANGES_DIR, copyShop } from './patched-shop.js'
 import { SHOP_ROOT, SHOP_TOKENS, startShop } from './shop-helper.js'
 
@@ -42,25 +43,18 @@ beforeAll(async () => {
 
 /** Runs the plan's e2e check against a shop started from `root`; returns the error messages. */
 async function runCheckout(root?: string): Promise<string[]> {
-  const shop = await startShop(root ? { root } : {})
-  const context = createCheckContext({
-    kind: 'e2e',
-    params: check.params,
-    plan,
+  const run = await new KindTester({ kind: 'e2e', secrets }).check({
     name: check.name,
-    candidate: { services: shop.urls, default: 'orders' },
-    secrets,
+    block: check.source,
+    plan: { timeout: plan.frontmatter.timeout, vars: plan.vars },
+    candidate: async (): Promise<Target> => {
+      const shop = await startShop(root ? { root } : {})
+      return { services: shop.urls, default: 'orders', close: async () => void (await shop.stop()) }
+    },
   })
-  try {
-    await context.run()
-  } finally {
-    await context.close()
-    await shop.stop()
-  }
-  const errors = context.findings.filter((f) => (f.severity ?? 'error') === 'error')
-  const text = JSON.stringify(context.findings)
+  const text = JSON.stringify([run.reports, run.findings])
   for (const { value } of Object.values(secrets)) expect(text).not.toContain(value)
-  return errors.map((f) => f.message ?? f.messageId ?? '')
+  return run.findings.filter((f) => f.severity === 'error').map((f) => f.message)
 }
 
 describe('checkout-flow plan', () => {

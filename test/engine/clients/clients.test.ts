@@ -13,7 +13,7 @@ import type { HttpClient } from '../../../engine/http/client.js'
 import { Redactor } from '../../../engine/http/redact.js'
 import { runCheck } from '../../../engine/executors/local/check-runner.js'
 import { defineCheckKind } from '../../../engine/api/kind.js'
-import { staticSandbox } from '../../support/check-context.js'
+import { createSandbox } from '../../../engine/sandboxes/index.js'
 
 let url: string
 const server = createServer((req, res) => res.end(`${req.method} ${req.url}`))
@@ -25,9 +25,13 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
 
 describe('SandboxAddresses', () => {
   const addresses = SandboxAddresses.of([
-    staticSandbox('candidate', { services: { api: 'http://127.0.0.1:4001', db: 'tcp://127.0.0.1:6379' } }),
+    createSandbox({
+      name: 'candidate',
+      services: { api: 'http://127.0.0.1:4001', db: 'tcp://127.0.0.1:6379' },
+      defaultService: 'api',
+    }),
     undefined,
-    staticSandbox('baseline', { services: { api: 'http://localhost:4002/' } }),
+    createSandbox({ name: 'baseline', services: { api: 'http://localhost:4002/' }, defaultService: 'api' }),
   ])
 
   it('allows the host and port of each service, whatever the path or the scheme', () => {
@@ -118,7 +122,9 @@ describe('a kind’s needs', () => {
         source: '',
       },
       kind,
-      sandboxes: { candidate: staticSandbox('candidate', { services: { api: url } }) },
+      sandboxes: {
+        candidate: createSandbox({ name: 'candidate', services: { api: url }, defaultService: 'api' }),
+      },
       clients: {},
       redactor: new Redactor(),
       vars: { get: () => undefined, set: () => undefined, render: (v) => v },

@@ -1,134 +1,72 @@
 /**
  * The seam for a kind that does not speak HTTP: `tcp-echo` (test/support/tcp-echo/: its kind, its client)
  * plugs in the way a user adds a kind — its folder, and a line in each registry it needs — and its
- * findings pass through plan loading, the real process sandbox (which starts a TCP echo service), the
+ * findings pass through plan loading, the real process sandbox (which starts TCP echo services), the
  * executor, the verdict and its schema, and all four reporters, with its own summary and reproduce line.
+ * Its cases run through KindTester (test/support/kind-tester.ts) like every kind's.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
-import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { XMLParser, XMLValidator } from 'fast-xml-parser'
-import { parse } from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { formatDiagnostic } from '../../../plans/diagnostics.js'
-import { loadPlans } from '../../../plans/loader.js'
 import {
   clients,
   OffSandboxTrafficError,
   openClients,
   SandboxAddresses,
 } from '../../../engine/clients/index.js'
-import { executePlans } from '../../../engine/executors/local/executor.js'
 import { Redactor } from '../../../engine/http/redact.js'
-import { checkKinds } from '../../../engine/kinds/index.js'
-import { checkSchemas } from '../../../engine/run/load-plans.js'
 import { startSandboxes, type SandboxSession } from '../../../engine/sandboxes/index.js'
-import { Variables } from '../../../engine/vars.js'
-import { buildVerdict } from '../../../engine/verdict-builder.js'
 import type { Verdict } from '../../../engine/verdict.js'
 import { renderSummary } from '../../../reporters/console-render.js'
 import { renderJson } from '../../../reporters/json.js'
 import { renderJunit } from '../../../reporters/junit.js'
 import { renderMarkdown } from '../../../reporters/markdown.js'
 import { validateVerdict } from '../../../reporters/schema.js'
+import { KindTester } from '../../support/kind-tester.js'
 import { tcp, type TcpClient } from '../../support/tcp-echo/client.js'
 import tcpEcho from '../../support/tcp-echo/kind.js'
-import { removeDir, tempDir } from '../sandboxes/helpers.js'
+import { removeDir, tempDir, writeConfig } from '../sandboxes/helpers.js'
 
 // What a user writes to add the kind: a line in engine/kinds/index.ts, and — since it speaks a transport
-// vigil has no client for — a line in engine/clients/index.ts. Here the registries are built with them.
-const kinds = { ...checkKinds, 'tcp-echo': tcpEcho }
+// vigil has no client for — a line in engine/clients/index.ts. Here the tester is given both.
 const clientRegistry = { ...clients, tcp }
 
 const SERVER = fileURLToPath(new URL('../../support/tcp-echo/server.js', import.meta.url))
-const PLAN = `---
-name: echo-service
-title: The echo service echoes
-selectionHint: The TCP echo service answers every message with the same bytes.
----
-
-# Echo
-
-\`\`\`tcp-echo Echoes ping
-service: echo
-send: ping
-\`\`\`
-`
 
 let dir: string
 let session: SandboxSession | undefined
 let verdict: Verdict
 let port: string
 
+// The candidate's `echo` service is faulty: it answers upper-cased; `plain` echoes as it should.
 beforeAll(async () => {
   dir = tempDir('vigil-tcp-echo-')
-  mkdirSync(path.join(dir, 'plans'))
-  writeFileSync(path.join(dir, 'plans', 'echo.md'), PLAN)
-  // The candidate's echo service is faulty: it answers upper-cased.
-  const config = `sandbox:
+  const command = JSON.stringify([process.execPath, SERVER])
+  const loaded = writeConfig(
+    dir,
+    `sandbox:
   provider: process
+  default: echo
   services:
     echo:
-      command: ${JSON.stringify([process.execPath, SERVER])}
+      command: ${command}
       env: { MODE: upper }
       ready: { tcp: true, timeout: 10s }
-`
-  writeFileSync(path.join(dir, 'vigil.config.yaml'), config)
-  const loaded = { file: path.join(dir, 'vigil.config.yaml'), dir, config: parse(config) as object }
-
-  const plans = await loadPlans({
-    roots: [path.join(dir, 'plans')],
-    cwd: dir,
-    checkSchemas: { ...checkSchemas(), 'tcp-echo': tcpEcho.meta.schema },
-  })
-  expect(plans.diagnostics.map(formatDiagnostic)).toEqual([])
-
-  const redactor = new Redactor()
-  const signal = new AbortController().signal
+    plain:
+      command: ${command}
+      env: { MODE: echo }
+      ready: { tcp: true, timeout: 10s }
+`,
+  )
   session = await startSandboxes({
     loaded,
     baseline: false,
-    signal,
+    signal: new AbortController().signal,
     log: () => undefined,
     cwd: dir,
-    redactor,
+    redactor: new Redactor(),
   })
-  const { candidate } = session
-  port = new URL(candidate.url('echo')).port
-  const opened = openClients(clientRegistry, tcpEcho.meta.needs ?? [], {
-    redactor,
-    addresses: SandboxAddresses.of([candidate]),
-  })
-  try {
-    // The client keeps to the sandbox: another port on the same host is refused before connecting.
-    const client = opened.byName.tcp as TcpClient
-    await expect(client.exchange('tcp://127.0.0.1:9', 'x', { timeoutMs: 1000, signal })).rejects.toThrow(
-      OffSandboxTrafficError,
-    )
-    const started = new Date()
-    const executed = await executePlans({
-      plans: plans.plans,
-      kinds,
-      sandboxes: { candidate },
-      clients: opened.byName,
-      redactor,
-      createVariables: (plan) =>
-        new Variables({
-          vars: plan.vars,
-          services: { echo: candidate.url('echo') },
-          defaultService: candidate.defaultService,
-        }),
-    })
-    verdict = buildVerdict({
-      startedAt: started,
-      durationMs: 1,
-      identity: { runId: 'tcp-echo', seed: 1 },
-      plans: executed.plans,
-      redactor,
-    })
-  } finally {
-    await opened.close()
-  }
+  port = new URL(session.candidate.url('echo')).port
 }, 30_000)
 
 afterAll(async () => {
@@ -136,10 +74,83 @@ afterAll(async () => {
   if (dir) removeDir(dir)
 })
 
-const SENT = () => `"ping" to 127.0.0.1:${port} (candidate)`
-const REPRODUCE = () => `printf '%s' ping | nc 127.0.0.1 ${port}`
+const tester = new KindTester({
+  kind: tcpEcho,
+  name: 'tcp-echo',
+  clients: clientRegistry,
+  candidate: () => session!.candidate,
+})
+
+tester.run('a check kind that does not speak HTTP, as a table', {
+  valid: [
+    {
+      name: 'a service that echoes',
+      block: 'service: plain\nsend: ping\n',
+      findings: [{ messageId: 'echoed', severity: 'info', data: { service: 'plain', sent: '"ping"' } }],
+    },
+    {
+      name: 'a reply the block expects',
+      block: 'service: echo\nsend: ping\nexpect: PING\n',
+      findings: [{ messageId: 'echoed', severity: 'info' }],
+    },
+  ],
+  invalid: [
+    {
+      name: 'a reply that differs',
+      block: 'send: hello\n',
+      findings: [
+        {
+          messageId: 'mismatch',
+          expected: 'hello',
+          actual: 'HELLO',
+          message: 'Sent "hello" to echo, got "HELLO" back; expected "hello".',
+        },
+      ],
+    },
+  ],
+  rejected: [
+    {
+      name: 'nothing to send',
+      block: 'service: echo\n',
+      errors: ['0:1 tcp-echo: missing required property "send"'],
+    },
+    { name: 'an empty message', block: "send: ''\n", errors: ['1:7 tcp-echo: send is empty'] },
+  ],
+  errored: [
+    {
+      name: 'a service the sandbox does not have',
+      block: 'service: nope\nsend: ping\n',
+      error: /unknown service "nope"/,
+    },
+  ],
+})
 
 describe('a check kind that does not speak HTTP', () => {
+  beforeAll(async () => {
+    // The client keeps to the sandbox: another port on the same host is refused before connecting.
+    const opened = openClients(clientRegistry, ['tcp'], {
+      redactor: new Redactor(),
+      addresses: SandboxAddresses.of([session!.candidate]),
+    })
+    try {
+      const client = opened.byName.tcp as TcpClient
+      await expect(
+        client.exchange('tcp://127.0.0.1:9', 'x', { timeoutMs: 1000, signal: new AbortController().signal }),
+      ).rejects.toThrow(OffSandboxTrafficError)
+    } finally {
+      await opened.close()
+    }
+    const run = await tester.invalid({
+      name: 'Echoes ping',
+      block: 'service: echo\nsend: ping\n',
+      findings: [{ messageId: 'mismatch' }],
+    })
+    verdict = run.verdict
+  })
+
+  const SENT = () => `"ping" to 127.0.0.1:${port} (candidate)`
+  const REPRODUCE = () => `printf '%s' ping | nc 127.0.0.1 ${port}`
+
   it('fails the check with its own evidence, valid against the published verdict schema', () => {
     expect(verdict.status).toBe('fail')
     const check = verdict.plans[0]!.checks[0]!

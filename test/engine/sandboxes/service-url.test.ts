@@ -1,9 +1,7 @@
 /** Requests only go to sandbox services: a rendered path that would name another host is refused. */
 import { afterEach, describe, expect, it } from 'vitest'
-import contract from '../../../engine/kinds/contract/kind.js'
-import type { ContractParams } from '../../../engine/kinds/contract/params.js'
 import { OffSandboxPathError, createSandbox, serviceUrl } from '../../../engine/sandboxes/sandbox.js'
-import { createCheckContext } from '../../support/check-context.js'
+import { KindTester } from '../../support/kind-tester.js'
 import { startServer, type TestServer } from '../kinds/contract/servers.js'
 
 const servers: TestServer[] = []
@@ -44,18 +42,17 @@ describe('a contract request whose rendered path names another host', () => {
     const sandboxService = await startServer(() => ({ status: 200, body: {} }))
     const elsewhere = await startServer(() => ({ status: 200, body: { stolen: true } }))
     servers.push(sandboxService, elsewhere)
-    const t = createCheckContext<ContractParams>({
-      kind: contract,
-      params: { request: { method: 'GET', path: '{{next}}' } },
+    const run = await new KindTester({ kind: 'contract', candidate: sandboxService }).errored({
+      name: 'a path naming another host',
+      block: { request: { method: 'GET', path: '{{next}}' } },
       // As a `next` link captured from a response might be.
-      vars: { next: `@${new URL(elsewhere.url).host}/steal` },
-      candidate: { services: { api: sandboxService.url } },
+      plan: { vars: { next: `@${new URL(elsewhere.url).host}/steal` } },
+      error: /does not start with "\/"; requests only go to sandbox services/,
     })
-    try {
-      await expect(t.run()).rejects.toThrow(OffSandboxPathError)
-    } finally {
-      await t.close()
-    }
+    expect(run.result.state === 'errored' && run.result.error).toMatchObject({
+      name: OffSandboxPathError.name,
+      code: 'VIGIL_OFF_SANDBOX',
+    })
     expect(elsewhere.calls).toEqual([])
     expect(sandboxService.calls).toEqual([])
   })

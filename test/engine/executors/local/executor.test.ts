@@ -6,7 +6,7 @@ import { HttpClient } from '../../../../engine/http/client.js'
 import { Redactor } from '../../../../engine/http/redact.js'
 import { Variables } from '../../../../engine/vars.js'
 import type { CheckEvent, CheckResult } from '../../../../engine/verdict.js'
-import { staticSandbox } from '../../../support/check-context.js'
+import { createSandbox } from '../../../../engine/sandboxes/index.js'
 
 interface TestParams {
   delayMs?: number
@@ -90,7 +90,13 @@ async function execute(plans: Plan[], extra: Partial<ExecuteOptions> = {}) {
     const result = await executePlans({
       plans,
       kinds: { test, 'needs-baseline': needsBaseline, measuring },
-      sandboxes: { candidate: staticSandbox('candidate', { services: { api: 'http://127.0.0.1:1' } }) },
+      sandboxes: {
+        candidate: createSandbox({
+          name: 'candidate',
+          services: { api: 'http://127.0.0.1:1' },
+          defaultService: 'api',
+        }),
+      },
       clients: { http },
       redactor: http.redactor,
       createVariables: () => new Variables(),
