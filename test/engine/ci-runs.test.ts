@@ -28,6 +28,7 @@ import { processStartTime } from '../../engine/processes/process-tree.js'
 import type { Verdict } from '../../engine/verdict.js'
 import { validateVerdict } from '../../reporters/index.js'
 import { parseSelectionRecord } from '../../selectors/index.js'
+import { shortenLoad } from '../support/quick-load.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const bin = path.join(root, 'bin/vigil.js')
@@ -40,6 +41,7 @@ beforeAll(() => {
   cpSync(path.join(root, 'samples/shop'), shop, { recursive: true })
   // The shop's bus client comes from the installed packages, as in a real project.
   symlinkSync(path.join(root, 'node_modules'), path.join(work, 'node_modules'), 'dir')
+  shortenLoad(shop)
 })
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Verdict } from '../../engine/verdict.js'
 import { validateVerdict } from '../../reporters/index.js'
 import { parseSelectionRecord } from '../../selectors/index.js'
+import { shortenLoad } from '../support/quick-load.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const bin = path.join(root, 'bin/vigil.js')
@@ -52,6 +53,7 @@ beforeAll(() => {
   // The shop's bus client comes from the installed packages, as in a real project (not committed).
   symlinkSync(path.join(root, 'node_modules'), path.join(repo, 'node_modules'), 'dir')
   writeFileSync(path.join(repo, '.gitignore'), 'node_modules\n')
+  shortenLoad(path.join(repo, 'shop'))
   git('init', '-q', '-b', 'main')
   git('config', 'user.email', 'ci@example.com')
   git('config', 'user.name', 'ci')

@@ -14,6 +14,7 @@ import { parseSelectionRecord } from '../../selectors/index.js'
 import type { SelectionRecord } from '../../selectors/index.js'
 import { htmlReply, startMessagesApi, toolReply } from '../support/messages-api.js'
 import type { MessagesApiServer, ScriptedReply } from '../support/messages-api.js'
+import { shortenLoad } from '../support/quick-load.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const bin = path.join(root, 'bin/vigil.js')
@@ -48,6 +49,7 @@ beforeAll(() => {
   cpSync(path.join(root, 'samples/shop'), shop, { recursive: true })
   // The shop's bus client comes from the installed packages, as in a real project.
   symlinkSync(path.join(root, 'node_modules'), path.join(work, 'node_modules'), 'dir')
+  shortenLoad(shop)
 })
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
