@@ -262,7 +262,8 @@ describe('HttpClient', () => {
   })
 
   it('aborts on its signal, before sending and while waiting, with the reason in the error', async () => {
-    const slow = http.createServer((_req, res) => setTimeout(() => res.end('late'), 5000))
+    // It never answers: only the abort can end the request, however slow the machine.
+    const slow = http.createServer(() => undefined)
     await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve))
     const client = new HttpClient()
     try {
@@ -274,7 +275,6 @@ describe('HttpClient', () => {
       expect((before as Error).message).toBe(`GET ${url}/x failed: cancelled early`)
 
       const controller = new AbortController()
-      const started = Date.now()
       const pending = client
         .request({ method: 'GET', url: `http://127.0.0.1:${port}/`, signal: controller.signal })
         .catch((e: unknown) => e)
@@ -282,7 +282,6 @@ describe('HttpClient', () => {
       const during = await pending
       expect(during).toBeInstanceOf(HttpNetworkError)
       expect((during as Error).message).toMatch(/failed: Ctrl-C$/)
-      expect(Date.now() - started).toBeLessThan(4000)
     } finally {
       await client.close()
       slow.closeAllConnections()
@@ -304,7 +303,8 @@ describe('HttpClient', () => {
   })
 
   it('gives up on a slow response after its timeout', async () => {
-    const slow = http.createServer((_req, res) => setTimeout(() => res.end('late'), 2000))
+    // It never answers: only the timeout can end the request, however slow the machine.
+    const slow = http.createServer(() => undefined)
     await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve))
     const client = new HttpClient()
     try {

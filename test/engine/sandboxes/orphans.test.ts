@@ -205,7 +205,7 @@ describe('SIGHUP after the terminal went away', () => {
 })
 
 describe('the process that started vigil dies', () => {
-  it('a killed wrapper: vigil notices within about a second, exits as on SIGTERM, and cleans up', async () => {
+  it('a killed wrapper: vigil notices within seconds, exits as on SIGTERM, and cleans up', async () => {
     const env = scratch()
     try {
       // `; true` keeps the shell from exec'ing vigil: it stays vigil's parent, like `npx` or a CI step.
@@ -217,13 +217,15 @@ describe('the process that started vigil dies', () => {
       await waitFor(
         'vigil to notice',
         () => wrapper.err().includes('is gone; stopping as on SIGTERM'),
-        5_000,
+        20_000,
         wrapper,
       )
       const noticedMs = Date.now() - killedAt
       // The pipes close when vigil, their last holder, exits.
       await wrapper.closed
-      expect(noticedMs).toBeLessThan(3_000)
+      // vigil checks its parent every 250 ms. The bound has room for a loaded machine's scheduling and
+      // still fails a check that stopped polling (it would never notice) or polled rarely.
+      expect(noticedMs).toBeLessThan(10_000)
       await expectNothingLeft(env.tmp, env.pids)
     } finally {
       env.done()
