@@ -24,7 +24,8 @@
  * sandboxes' addresses, and its result built into a verdict that must validate against the published
  * schema. Then:
  * - `valid`: the check passes, with no finding above info (and exactly the info findings it lists);
- * - `invalid`: the findings are exactly the listed ones, in order — each names its messageId and may pin
+ * - `invalid`: the verdict's findings (repeats merged, as every reporter shows them) are exactly the
+ *   listed ones, in order — each names its messageId and may pin
  *   severity (default error), pointer, step, data (a subset of what the kind reported) and the rendered
  *   message, expected and actual; info findings whose messageId the tester calls `quiet` are left out
  *   unless listed;
@@ -203,7 +204,7 @@ export class KindTester<T extends Target = Target> {
     const got = run.findings.flatMap((finding, i) =>
       quiet.has(finding.messageId ?? '') && !named.has(finding.messageId ?? '')
         ? []
-        : [{ finding, report: run.reports[i] }],
+        : [{ finding, report: run.reportOf[i] }],
     )
     const shown = JSON.stringify(got.map((g) => [g.finding.messageId, g.finding.message]))
     expect(got.length, `${name}: findings ${shown}`).toBe(expected.length)

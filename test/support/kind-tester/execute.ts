@@ -8,6 +8,8 @@ import {
   type ClientRegistry,
 } from '../../../engine/clients/index.js'
 import { executePlans } from '../../../engine/executors/local/executor.js'
+import { toFinding } from '../../../engine/executors/local/check-runner.js'
+import { idOfFinding } from '../../../engine/findings/id.js'
 import { Redactor } from '../../../engine/http/redact.js'
 import { secretValues, Variables, type SecretSpec } from '../../../engine/vars.js'
 import { buildVerdict } from '../../../engine/verdict-builder.js'
@@ -22,8 +24,14 @@ export interface KindRun<T extends Target = Target> {
   result: CheckResult
   /** The verdict's findings (rendered, redacted). */
   findings: Finding[]
-  /** What the kind passed to `ctx.report`, in order (with its `data`); `reports[i]` became `findings[i]`. */
+  /** What the kind passed to `ctx.report` before its run settled, in order, with its `data`. */
   reports: ReportDescriptor[]
+  /**
+   * The report each finding was made of: `reportOf[i]` became `findings[i]`. The verdict merges repeats
+   * (the same id, or the same message at the same place on several requests), so a finding can stand
+   * for several reports; it was made of the first of them.
+   */
+  reportOf: ReportDescriptor[]
   /** Progress notes, in order. */
   progress: string[]
   /** The check's variables after the run (captures included). */
@@ -59,16 +67,20 @@ export async function executeCase<T extends Target>(c: ExecuteCase<T>): Promise<
   const progress: string[] = []
   const kind = c.kinds[c.name]!
   // The kind runs as it is; only its reports are also kept here, with their data.
+  let settled = false
   const observed: AnyCheckKind = {
     meta: kind.meta,
     run: (ctx) =>
-      kind.run({
-        ...ctx,
-        report: (d: ReportDescriptor) => {
-          reports.push(d)
-          ctx.report(d)
-        },
-      }),
+      kind
+        .run({
+          ...ctx,
+          report: (d: ReportDescriptor) => {
+            // A report after the check ended is dropped by the executor; so it is here.
+            if (!settled) reports.push(d)
+            ctx.report(d)
+          },
+        })
+        .finally(() => void (settled = true)),
   }
   const { candidate, baseline } = c
   const opened = openClients(c.clients ?? defaultClients, kind.meta.needs ?? [], {
@@ -117,8 +129,8 @@ export async function executeCase<T extends Target>(c: ExecuteCase<T>): Promise<
       verdict,
       result,
       findings,
-      // A report after the check ended is dropped by the executor; so it is here.
-      reports: reports.slice(0, findings.length),
+      reports,
+      reportOf: alignReports(c, findings, reports, redactor),
       progress,
       vars: vars!,
       plan: c.plan,
@@ -129,4 +141,25 @@ export async function executeCase<T extends Target>(c: ExecuteCase<T>): Promise<
   } finally {
     await opened.close()
   }
+}
+
+/**
+ * The report each finding was made of. A finding keeps the stable id of the first report of its group
+ * (repeats merge in report order), so each finding is matched to the next report with its id.
+ */
+function alignReports<T extends Target>(
+  c: ExecuteCase<T>,
+  findings: Finding[],
+  reports: ReportDescriptor[],
+  redactor: Redactor,
+): ReportDescriptor[] {
+  const kind = c.kinds[c.name]!
+  const check = c.plan.checks[0]!
+  const ids = reports.map((d) => idOfFinding(c.plan.name, check.name, toFinding(kind, d, redactor)))
+  let next = 0
+  return findings.map((finding, i) => {
+    while (next < ids.length && ids[next] !== finding.id) next++
+    expect(next, `${c.label}: finding #${i} (${finding.id}) comes from a report`).toBeLessThan(ids.length)
+    return reports[next++]!
+  })
 }
