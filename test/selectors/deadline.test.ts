@@ -178,7 +178,8 @@ describe('the selection deadline', () => {
   })
 
   it('reports the caller aborting (Ctrl-C) as an abort, not as the deadline', async () => {
-    api = await startMessagesApi({ fallback: toolReply({ selected: [], rejected: [] }, { delayMs: 8_000 }) })
+    // The reply would come after a minute: only the abort ends the wait, however slow the machine.
+    api = await startMessagesApi({ fallback: toolReply({ selected: [], rejected: [] }, { delayMs: 60_000 }) })
     const controller = new AbortController()
     setTimeout(() => controller.abort(), 200)
     const record = await run('hybrid', {}, { signal: controller.signal })

@@ -215,7 +215,10 @@ describe('llm selector through the real SDK', () => {
   })
 
   it('falls back on a timeout', async () => {
-    api = await startMessagesApi({ replies: [toolReply({ selected: [], rejected: [] }, { delayMs: 3_000 })] })
+    // The reply would come after a minute: only the timeout ends the wait, however slow the machine.
+    api = await startMessagesApi({
+      replies: [toolReply({ selected: [], rejected: [] }, { delayMs: 60_000 })],
+    })
     const record = await run('hybrid', { timeoutMs: 150, maxRetries: 0 })
     expect(record).toMatchObject({ degraded: true, degradedReason: 'Messages API timed out' })
   })

@@ -70,7 +70,8 @@ describe('local Messages API server', () => {
   })
 
   it('delays a reply past the SDK timeout', async () => {
-    api = await startMessagesApi({ replies: [toolReply({}, { delayMs: 5_000 })] })
+    // A minute: only the SDK's timeout can end the wait, however slow the machine.
+    api = await startMessagesApi({ replies: [toolReply({}, { delayMs: 60_000 })] })
     const client = new Anthropic({ baseURL: api.url, apiKey: 'k', maxRetries: 0, timeout: 200 })
     await expect(client.messages.create(params)).rejects.toThrow(/timed out/i)
   })
