@@ -215,13 +215,15 @@ sandbox:
     slow:
       command: ${NODE_SERVER}
       env: { NAME: slow, NEVER_READY: 1 }
-      ready: { http: health, timeout: 800ms }
+      ready: { http: health, timeout: 5s }
 `,
     )
+    // The deadline leaves a loaded machine time to start node and bind, so the last probe gets its 503
+    // (at 800 ms it has been a refused connection: the server was not listening yet).
     const error = (await start(loaded).catch((e: unknown) => e)) as InfrastructureError
     expect(error).toBeInstanceOf(InfrastructureError)
     expect(error.message).toMatch(
-      /^candidate sandbox, service slow: was not ready within 800ms \(last probe: GET http:\/\/127\.0\.0\.1:\d+\/health: status 503\)$/,
+      /^candidate sandbox, service slow: was not ready within 5s \(last probe: GET http:\/\/127\.0\.0\.1:\d+\/health: status 503\)$/,
     )
     expect(error.logTail.join('\n')).toContain('slow: listening on')
   })
