@@ -14,7 +14,9 @@ export type ListenerOwner =
   | { owner: 'group' }
   /** A listener accepts the host's connections on the port, and none of the group's processes holds it. */
   | { owner: 'other'; pids: number[] }
-  /** No /proc, no listener found in its tables, or the group's descriptors cannot be read. */
+  /** The tables were read and no listener accepts the host's connections on the port now. */
+  | { owner: 'none' }
+  /** No /proc, or the descriptors of the group's processes cannot be read. */
   | { owner: 'unknown' }
 
 const LISTEN = '0A'
@@ -25,9 +27,11 @@ const LISTEN = '0A'
  */
 export function listenerOwner(host: string, port: number, pgid: number): ListenerOwner {
   const inodes = listeningInodes(host, port)
-  if (inodes === undefined || inodes.size === 0) return { owner: 'unknown' }
+  if (inodes === undefined) return { owner: 'unknown' }
+  if (inodes.size === 0) return { owner: 'none' }
   const members = groupMembers(pgid)
-  let readable = false
+  // A group with no process left holds nothing: whatever listens is someone else's.
+  let readable = members.length === 0
   for (const pid of members) {
     const held = socketInodes(pid)
     if (held === undefined) continue
@@ -63,13 +67,16 @@ function listeningInodes(host: string, port: number): Set<string> | undefined {
   return found ? inodes : undefined
 }
 
-/** The socket inodes among the open descriptors of `pid`; undefined when they cannot be read. */
+/**
+ * The socket inodes among the open descriptors of `pid`: none once it has gone; undefined when they
+ * cannot be read (another user's process).
+ */
 function socketInodes(pid: number): string[] | undefined {
   let fds: string[]
   try {
     fds = readdirSync(`/proc/${pid}/fd`)
-  } catch {
-    return undefined
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? [] : undefined
   }
   const inodes: string[] = []
   for (const fd of fds) {

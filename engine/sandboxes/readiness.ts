@@ -48,13 +48,19 @@ export async function waitReady(options: WaitReadyOptions): Promise<ProbeOutcome
   }
 
   async function poll(): Promise<ProbeOutcome | { exited: true }> {
+    // Answers in a row with no listener on the port in the tables when the owner was looked up.
+    let listenerless = 0
     for (let delay = 25; ; delay = Math.min(Math.round(delay * 1.5), 500)) {
       if (exited) return { exited: true }
       if (signal.aborted) return { ready: false, reason: 'cancelled' }
       const remaining = deadline - Date.now()
       if (remaining <= 0) return last
       last = await probeOnce(options, Math.min(2_000, Math.max(50, remaining)))
-      if (last.ready) last = owned(options)
+      if (last.ready) {
+        const checked = owned(options, listenerless)
+        listenerless = checked.listenerless
+        last = checked.outcome
+      } else listenerless = 0
       // A port answering after our process died is someone else's server.
       if (last.ready) return exited ? { exited: true } : last
       // Sleep, but wake up early for an exit or an abort.
@@ -67,13 +73,29 @@ export async function waitReady(options: WaitReadyOptions): Promise<ProbeOutcome
   }
 }
 
-/** A probe that succeeded: ready unless the listener is known to be another process's. */
-function owned({ host, port, pgid }: WaitReadyOptions): ProbeOutcome {
-  if (pgid === undefined) return { ready: true }
+/**
+ * A probe that succeeded: ready unless the listener is known to be another process's. When no listener
+ * is on the port by the time its owner is looked up, whatever answered has gone (a stranger that held
+ * the port and left, while this process's exit is not yet seen): not ready until a second answer in a
+ * row finds none either (a port forwarded without a listener of this host, where the owner cannot be told).
+ */
+function owned(
+  { host, port, pgid }: WaitReadyOptions,
+  listenerless: number,
+): { outcome: ProbeOutcome; listenerless: number } {
+  if (pgid === undefined) return { outcome: { ready: true }, listenerless: 0 }
   const found = listenerOwner(host, port, pgid)
-  if (found.owner !== 'other') return { ready: true }
+  if (found.owner === 'none') {
+    if (listenerless >= 1) return { outcome: { ready: true }, listenerless: listenerless + 1 }
+    const reason = `${host}:${port} answered, but no listener was on the port a moment later`
+    return { outcome: { ready: false, reason }, listenerless: listenerless + 1 }
+  }
+  if (found.owner !== 'other') return { outcome: { ready: true }, listenerless: 0 }
   const who = found.pids.length ? ` (pid ${found.pids.join(', ')})` : ''
-  return { ready: false, reason: `${host}:${port} answers, but its listener is another process's${who}` }
+  return {
+    outcome: { ready: false, reason: `${host}:${port} answers, but its listener is another process's${who}` },
+    listenerless: 0,
+  }
 }
 
 function probeOnce(options: WaitReadyOptions, timeoutMs: number): Promise<ProbeOutcome> {

@@ -2,7 +2,7 @@
  * Who owns a listening port, told from /proc with real processes: a service's own group, a stranger,
  * nobody; and a readiness probe that reaches a stranger's listener does not make the service ready.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -66,12 +66,18 @@ describe.runIf(process.platform === 'linux')('listener ownership (Linux: /proc)'
   it('does not count a listener on another address of the same port', async () => {
     const port = await listenHere('127.0.0.2')
     const service = await groupLeader()
-    expect(listenerOwner('127.0.0.1', port, service.pid)).toEqual({ owner: 'unknown' })
+    expect(listenerOwner('127.0.0.1', port, service.pid)).toEqual({ owner: 'none' })
   })
 
-  it('says unknown when nothing listens', async () => {
+  it("counts a listener as another process's once the group has no process left", async () => {
+    const port = await listenHere('127.0.0.1')
+    const gone = spawnSync(process.execPath, ['-e', '']).pid
+    expect(listenerOwner('127.0.0.1', port, gone)).toEqual({ owner: 'other', pids: [process.pid] })
+  })
+
+  it('says none when nothing listens', async () => {
     const service = await groupLeader()
-    expect(listenerOwner('127.0.0.1', await freePort(), service.pid)).toEqual({ owner: 'unknown' })
+    expect(listenerOwner('127.0.0.1', await freePort(), service.pid)).toEqual({ owner: 'none' })
   })
 
   it('keeps a service not ready while a stranger answers its port, for TCP and HTTP probes', async () => {
