@@ -370,7 +370,7 @@ tester.run('contract: blocks the loader refuses', {
       name: 'a misspelt key, with the nearest one',
       block: 'request: GET /orders/1\nexpec: { status: 200 }\n',
       errors: [
-        '2:1 contract: unknown property "expec"; expected one of service, request, requests, openapi, operations, tags, paths, params, headers, expect, compare, setup (did you mean "expect"?)',
+        '2:1 contract: unknown property "expec"; expected one of service, request, requests, openapi, operations, tags, paths, params, headers, expect, compare, setup, sides (did you mean "expect"?)',
       ],
     },
     {

@@ -30,8 +30,11 @@ const { plans } = await loadPlans({
 })
 const sample = plans[0]!
 
-/** The sample's regression bound is 1.5× with a 5 ms floor; here 3× with a 25 ms floor. */
-const WIDER = { p50: 3, p95: 3, minDeltaMs: 25 }
+/**
+ * The sample's regression bound is 1.5× with a 5 ms floor; here 3× with a 100 ms floor: at a load
+ * average of 24 a clean run's p50 has moved from 1.5 ms to 28 ms between rounds.
+ */
+const WIDER = { p50: 3, p95: 3, minDeltaMs: 100 }
 
 let session: SandboxSession | undefined
 beforeAll(async () => {
