@@ -57,7 +57,7 @@ const tester = new KindTester({
   baseline: () => session!.baseline!,
   secrets: loaded.config.secrets as Record<string, { value: string }>,
   // Which engine ran depends on whether k6 is installed here.
-  quiet: ['measured', 'engine-note'],
+  quiet: ['measured', 'engine-note', 'decision'],
   testTimeout: 60_000,
 })
 
