@@ -62,13 +62,17 @@ const clip = (text: string) => (text.length > 120 ? `${text.slice(0, 117)}…` :
  */
 export function withoutEchoes(body: Buffer, sent: readonly string[]): string {
   let text = body.subarray(0, 256 * 1024).toString('utf8')
-  text += decodedStrings(text)
+  // Values that hold escapes, decoded.
+  text += jsonStringLines(text, (v) => JSON.stringify(v).includes('\\'))
   for (const s of sent) if (text.includes(s)) text = text.split(s).join(' ')
   return text
 }
 
-/** A JSON text's string values that hold escapes, decoded, one per line after a blank line ('' otherwise). */
-function decodedStrings(text: string): string {
+/**
+ * The string values of a JSON text that `keep` accepts, one per line after a blank line ('' when there are
+ * none, or the text is not JSON or holds no escape: a value without one is already readable in the text).
+ */
+export function jsonStringLines(text: string, keep: (value: string) => boolean): string {
   const first = text.trimStart()[0]
   if ((first !== '{' && first !== '[' && first !== '"') || !text.includes('\\')) return ''
   let value: unknown
@@ -80,7 +84,7 @@ function decodedStrings(text: string): string {
   const out: string[] = []
   const walk = (v: unknown): void => {
     if (typeof v === 'string') {
-      if (JSON.stringify(v).includes('\\')) out.push(v)
+      if (keep(v)) out.push(v)
     } else if (Array.isArray(v)) v.forEach(walk)
     else if (v && typeof v === 'object') Object.values(v).forEach(walk)
   }

@@ -4,7 +4,7 @@
  * politely echoes `../../etc/passwd` back in a 400 is not taken for one that leaks its file system.
  */
 import type { Redactor } from '../../http/redact.js'
-import { DATABASE_ERRORS } from './content.js'
+import { DATABASE_ERRORS, jsonStringLines } from './content.js'
 
 export interface Leak {
   /** `a stack trace`, `an internal path`, `a database error`, `a configured secret`. */
@@ -83,27 +83,6 @@ export function sentStrings(path: string, body: string | Buffer | undefined): st
   return [...out].sort((a, b) => b.length - a.length)
 }
 
-/** The string values of a JSON text, each on its own lines (empty when it is not JSON or holds no escapes). */
-function jsonStrings(text: string): string {
-  const first = text.trimStart()[0]
-  if ((first !== '{' && first !== '[' && first !== '"') || !text.includes('\\')) return ''
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    return ''
-  }
-  const out: string[] = []
-  const walk = (v: unknown): void => {
-    if (typeof v === 'string') {
-      if (v.includes('\n')) out.push(v)
-    } else if (Array.isArray(v)) v.forEach(walk)
-    else if (v && typeof v === 'object') Object.values(v).forEach(walk)
-  }
-  walk(value)
-  return out.length ? `\n\n${out.join('\n')}` : ''
-}
-
 /**
  * The first leak in a response's headers and body, or undefined. Scans at most the first 256 KiB. `sent`
  * may be a function: it is called only when something in the response looks like a leak.
@@ -119,7 +98,7 @@ export function findLeak(
     .join('\n')
   const bodyText = response.body.subarray(0, 256 * 1024).toString('utf8')
   // A stack trace inside a JSON string value has its newlines escaped: the decoded strings are read too.
-  const raw = `${headerText}\n\n${bodyText}${jsonStrings(bodyText)}`
+  const raw = `${headerText}\n\n${bodyText}${jsonStringLines(bodyText, (v) => v.includes('\n'))}`
   if (redactor.text(raw) !== raw) return { what: 'a configured secret', match: '[REDACTED]' }
   // Most responses match no pattern: only then is it worth cutting the echoes out and looking again.
   if (!PATTERNS.some(({ re }) => re.test(raw))) return undefined
