@@ -110,12 +110,21 @@ export function decideLoad(
 
 /**
  * After a sequential round: true to stop. Stops on a clear answer; past the planned rounds, keeps going
- * (confirmation rounds) only while some statistic's evidence leans towards a regression.
+ * (confirmation rounds, up to `confirmRounds` more) only while some undecided statistic leans towards a
+ * regression: the geometric mean of its round ratios is above the allowed ratio. The test is valid at any
+ * stopping time, so going on cannot raise the false-failure rate; it only lets a true regression that is
+ * noisy round by round be shown instead of passed as undecided.
  */
 export function shouldStop(decision: LoadDecision, roundsRun: number, planned: number): boolean {
   if (decision.outcome !== 'undecided') return true
   if (roundsRun < planned) return false
-  return !decision.stats.some((s) => s.decision === 'undecided' && s.evidence.regression > 1)
+  return !decision.stats.some((s) => s.decision === 'undecided' && !s.underGapFloor && leansOver(s))
+}
+
+/** True when the rounds' geometric-mean ratio is above the allowed one. */
+function leansOver(s: StatDecision): boolean {
+  const logs = s.roundRatios.filter((r) => r > 0).map((r) => Math.log(r))
+  return logs.length > 0 && logs.reduce((a, b) => a + b, 0) / logs.length > Math.log(s.allowed)
 }
 
 /** Why the rounds ended, given the decision and whether they stopped early. */

@@ -179,10 +179,11 @@ export function minimumRounds(ratios: Record<string, number>): number {
 /**
  * Rounds a sequential check may add past its planned ones when the answer leans towards a regression
  * but is not yet clear: a failure is final only once confirmed, and a true regression is not passed
- * for want of a round or two.
+ * for want of rounds. As many as were planned: a noisy round-to-round ratio needs about twice the rounds
+ * of a quiet one to be shown, and only a check that leans towards failing pays for them.
  */
 export function confirmRounds(rounds: number): number {
-  return Math.ceil(rounds / 2)
+  return rounds
 }
 
 function regressionRule(params: LoadParams, hasThresholds: boolean): RegressionRule | undefined {

@@ -3,11 +3,11 @@
  * a run decides it (after every round, stopping at the first clear answer). Fast and deterministic.
  */
 import { describe, expect, it } from 'vitest'
-import { decideLoad, stopReason } from '../../../../engine/kinds/load/decision.js'
+import { decideLoad, shouldStop, stopReason } from '../../../../engine/kinds/load/decision.js'
 import { candidateFirst } from '../../../../engine/kinds/load/measure.js'
 import type { LoadMetrics } from '../../../../engine/kinds/load/metrics.js'
 import { decideSequential, type RoundPair } from '../../../../engine/kinds/load/sequential.js'
-import type { RegressionRule } from '../../../../engine/kinds/load/spec.js'
+import { confirmRounds, type RegressionRule } from '../../../../engine/kinds/load/spec.js'
 
 /** xorshift32: a seeded source of uniforms in (0, 1). */
 function random(seed: number): () => number {
@@ -201,5 +201,62 @@ describe('load decision (statistics of the rule, gap floor)', () => {
     ])
     expect(d.outcome).toBe('undecided')
     expect(stopReason(two, d)).toBe('rounds-exhausted')
+  })
+})
+
+describe('the rounds as a run takes them (decision after each, confirmation rounds while leaning)', () => {
+  /** Rounds until shouldStop says so, at most planned + confirmRounds(planned); the outcome then. */
+  function runRounds(next: () => RoundPair, planned = 16) {
+    const r = rule({ rounds: planned })
+    const pairs: Array<{ baseline: LoadMetrics; candidate: LoadMetrics }> = []
+    let decision = decideLoad(r, [], { baseline: metrics({}), candidate: metrics({}) })
+    while (pairs.length < planned + confirmRounds(planned)) {
+      const p = next()
+      pairs.push({
+        baseline: metrics({ 'p(95)': p.baselineMs }),
+        candidate: metrics({ 'p(95)': p.candidateMs }),
+      })
+      const mean = (side: 'baseline' | 'candidate') =>
+        pairs.reduce(
+          (sum, x) => sum + (x[side].metrics.http_req_duration!.values as Record<string, number>)['p(95)']!,
+          0,
+        ) / pairs.length
+      decision = decideLoad(r, pairs, {
+        baseline: metrics({ 'p(95)': mean('baseline') }),
+        candidate: metrics({ 'p(95)': mean('candidate') }),
+      })
+      if (shouldStop(decision, pairs.length, planned)) break
+    }
+    return { outcome: decision.outcome, rounds: pairs.length }
+  }
+  /** Rounds whose ratio is `ratio` times a lognormal noise of `sd` in log units: a busy machine's p95s. */
+  const noisy = (r: () => number, ratio: number, sd: number) => () => {
+    const base = 40 * Math.exp(0.2 * gauss(r))
+    return { baselineMs: base, candidateMs: base * ratio * Math.exp(sd * gauss(r)) }
+  }
+  const RUNS = 1000
+
+  it('catches a true 1.85× against 1.5× allowed through noisy rounds, and fails identical services never', () => {
+    let caught = 0
+    let falseFailures = 0
+    let cleanRounds = 0
+    for (let s = 0; s < RUNS; s++) {
+      if (runRounds(noisy(random(11 + s * 7919), 1.85, 0.25)).outcome === 'regressed') caught++
+      const same = runRounds(noisy(random(13 + s * 7919), 1, 0.25))
+      if (same.outcome === 'regressed') falseFailures++
+      cleanRounds += same.rounds
+    }
+    // With a ±10% scale and at most half the planned rounds to confirm, these rounds were caught 82% of the time.
+    expect(caught / RUNS).toBeGreaterThanOrEqual(0.95)
+    expect(falseFailures).toBe(0)
+    // A clean comparison still ends in a handful of rounds, not the planned 16.
+    expect(cleanRounds / RUNS).toBeLessThan(5)
+  })
+
+  it('keeps false failures under α at the threshold itself, confirmation rounds included', () => {
+    let failed = 0
+    for (let s = 0; s < RUNS; s++)
+      if (runRounds(noisy(random(17 + s * 7919), 1.5, 0.25)).outcome === 'regressed') failed++
+    expect(failed / RUNS).toBeLessThanOrEqual(0.05)
   })
 })
