@@ -50,11 +50,11 @@ describe('load check (built-in engine, real loopback servers)', () => {
     )
     const [regression, ...others] = errors(findings)
     expect(others).toEqual([])
-    expect(regression).toMatchObject({
-      messageId: 'regression',
-      // rounds: 4 is raised to the 5 a failure needs at least; the clear regression stops there.
-      data: { stat: 'p(95)', allowed: 1.5, rounds: 5 },
-    })
+    expect(regression).toMatchObject({ messageId: 'regression', data: { stat: 'p(95)', allowed: 1.5 } })
+    // rounds: 4 is raised to the 5 a failure needs at least; a clear regression stops there, or a few rounds
+    // later when a busy machine brings a round near the limit.
+    expect(regression!.data!.rounds).toBeGreaterThanOrEqual(5)
+    expect(regression!.data!.rounds).toBeLessThanOrEqual(10)
     const details = regression!.evidence!.details as Record<string, number>
     expect(details.candidateMs).toBeGreaterThan(details.baselineMs! * 1.5)
     expect(details.ratio).toBeGreaterThan(1.5)
