@@ -58,6 +58,17 @@ export function redactableKeys(values: Iterable<string | undefined>): string[] {
   return out
 }
 
+/**
+ * Every secret value any redactor of this process has learned: the last resort for output that no run's
+ * redactor sees (an unexpected error's message and stack, printed by the CLI as it exits).
+ */
+const learned = new Set<string>()
+
+/** A redactor of every secret this process has learned so far, whichever redactor learned it. */
+export function processRedactor(): Redactor {
+  return new Redactor({ secrets: learned })
+}
+
 export class Redactor {
   private readonly byValue = new Map<string, SecretForms>()
   /** Every textual form of every secret, longest secret first, so that a secret containing another is replaced whole. */
@@ -96,6 +107,7 @@ export class Redactor {
         )
       }
       this.byValue.set(value, secretForms(value))
+      learned.add(value)
       const trimmed = value.trim()
       if (trimmed !== value && secretLength(trimmed) >= MIN_SECRET_LENGTH && !this.byValue.has(trimmed))
         this.byValue.set(trimmed, secretForms(trimmed))

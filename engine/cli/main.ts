@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander'
 import { isKnownError } from '../errors.js'
+import { processRedactor } from '../http/redact.js'
 import { buildProgram } from './program.js'
 
 /** Runs the CLI and returns the exit code. Errors are handled once, here. */
@@ -12,11 +13,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       // Help and version exit through here with code 0; usage errors were already printed.
       return error.exitCode === 0 ? 0 : 2
     }
+    // Whatever reached here bypassed the run's reports: redact it with every secret this process learned.
+    const redactor = processRedactor()
     if (isKnownError(error)) {
-      process.stderr.write(`vigil: ${error.message}\n`)
+      process.stderr.write(`vigil: ${redactor.text(error.message)}\n`)
       return error.exitCode
     }
-    process.stderr.write(`vigil: unexpected error\n${(error as Error)?.stack ?? String(error)}\n`)
+    const text = (error as Error)?.stack ?? String(error)
+    process.stderr.write(`vigil: unexpected error\n${redactor.text(text)}\n`)
     return 3
   }
 }

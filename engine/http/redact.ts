@@ -5,6 +5,7 @@ export {
   REDACTED,
   Redactor,
   SecretTooShortError,
+  processRedactor,
   redactableKeys,
   secretLength,
 } from '../../plans/redact.js'

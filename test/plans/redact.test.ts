@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { REDACTED, Redactor } from '../../plans/redact.js'
+import { REDACTED, Redactor, processRedactor } from '../../plans/redact.js'
 import { SECRETS, basic, findForms, formsOf, pathForm } from '../support/secrets.js'
 
 const redactor = new Redactor({ secrets: Object.values(SECRETS) })
@@ -172,5 +172,18 @@ describe('Redactor: a value cut for a message before it could be redacted', () =
     ]
     for (const text of others)
       expect(redactor.text(`${text} ${encodeURIComponent(SECRETS.special)}`)).toBe(`${text} ${REDACTED}`)
+  })
+})
+
+describe('processRedactor: the last resort for output no run redacts', () => {
+  it('knows every secret any redactor of the process learned, in every form', () => {
+    const secret = `late-${randomBytes(8).toString('hex')}`
+    const stack = `Error: connect failed for postgres://app:${secret}@127.0.0.1/db\n    at ${encodeURIComponent(secret)}`
+    expect(processRedactor().text(stack)).toContain(secret)
+    new Redactor().add([secret])
+    const out = processRedactor().text(stack)
+    expect(out).not.toContain(secret)
+    expect(out).not.toContain(encodeURIComponent(secret))
+    expect(out).toContain(REDACTED)
   })
 })
