@@ -18,6 +18,8 @@ export interface FindingKey {
   pointer?: string
   /** `METHOD /path/{}` (see `pathTemplate`). */
   target?: string
+  /** Set for a finding about the baseline side (a measurement of each side, say), so it is not the candidate's. */
+  side?: 'baseline'
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -73,6 +75,8 @@ export function findingId(key: FindingKey): string {
     key.messageId ?? (key.message ?? '').replace(/\d+/g, '#'),
     key.pointer ?? '',
     key.target ?? '',
+    // Appended only when set, so that every candidate finding keeps the id it had before sides counted.
+    ...(key.side ? [key.side] : []),
   ]
   return `f${createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 12)}`
 }
@@ -86,5 +90,6 @@ export function idOfFinding(plan: string, check: string, finding: Finding): stri
   if (finding.pointer !== undefined) key.pointer = finding.pointer
   const target = targetOf(finding)
   if (target !== undefined) key.target = target
+  if ((finding.evidence as { sandbox?: unknown } | undefined)?.sandbox === 'baseline') key.side = 'baseline'
   return findingId(key)
 }

@@ -53,6 +53,24 @@ describe('finding ids', () => {
       expect(other).not.toBe(idOfFinding('p', 'c', a))
   })
 
+  it("keeps a finding about the baseline apart from the candidate's (each side's measurement)", () => {
+    const measured = (sandbox: string): Finding => ({
+      message: `${sandbox}: 1953 requests`,
+      messageId: 'measured',
+      severity: 'info',
+      evidence: { transport: 'http', sandbox } as Finding['evidence'],
+    })
+    const candidate = idOfFinding('p', 'c', measured('candidate'))
+    expect(idOfFinding('p', 'c', measured('baseline'))).not.toBe(candidate)
+    // A candidate finding's id is what it was before sides counted.
+    expect(candidate).toBe(findingId({ plan: 'p', check: 'c', messageId: 'measured' }))
+    expect(
+      mergeRepeats(
+        [measured('baseline'), measured('candidate')].map((f) => ({ ...f, id: idOfFinding('p', 'c', f) })),
+      ),
+    ).toHaveLength(2)
+  })
+
   it('a finding without a message id is keyed by its message, numbers left out', () => {
     expect(findingId({ plan: 'p', check: 'c', message: 'took 901 ms' })).toBe(
       findingId({ plan: 'p', check: 'c', message: 'took 77 ms' }),
