@@ -6,22 +6,10 @@
 import { compareResponses, learnNoise, type ResponseSnapshot } from '../../engine/kinds/contract/compare.js'
 import { diffJson } from '../../engine/api/comparison/diff.js'
 import { PointerMatcher } from '../../engine/api/comparison/ignore.js'
-import { median, timeRuns, type Bench } from './harness.js'
-
-/** Mulberry32: a small seeded generator, so every run compares the same bodies. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { median, seededRandom, timeRuns, type Bench } from './harness.js'
 
 function body(seed: number, stamp: string): string {
-  const next = random(seed)
+  const next = seededRandom(seed)
   const statuses = ['pending', 'confirmed', 'shipped']
   const items = Array.from({ length: 10_000 }, (_, i) => ({
     id: `o${i}`,

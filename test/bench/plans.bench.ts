@@ -8,24 +8,12 @@ import os from 'node:os'
 import path from 'node:path'
 import { loadPlans } from '../../plans/index.js'
 import { checkSchemas } from '../../engine/run/load-plans.js'
-import { median, timeRuns } from './harness.js'
+import { median, seededRandom, timeRuns } from './harness.js'
 import type { Bench } from './harness.js'
 
 const PLAN_COUNT = 1_000
 const RUNS = 15
 const WARMUP = 3
-
-/** Small deterministic generator (mulberry32), so every run generates the same plans. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const SERVICES = ['orders', 'catalog', 'payments', 'users', 'search']
 
@@ -106,7 +94,7 @@ export const bench: Bench = {
   async run(log) {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-bench-plans-'))
     try {
-      const next = random(42)
+      const next = seededRandom(42)
       const files: string[] = []
       let bytes = 0
       for (let i = 0; i < PLAN_COUNT; i++) {

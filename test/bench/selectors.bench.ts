@@ -7,20 +7,8 @@ import type { Plan } from '../../plans/types.js'
 import { parseDiff } from '../../selectors/diff.js'
 import { buildRequest, estimateTokens, renderDiff } from '../../selectors/prompt.js'
 import { rulesSelection } from '../../selectors/rules.js'
-import { median, timeRuns } from './harness.js'
+import { median, seededRandom, timeRuns } from './harness.js'
 import type { Bench } from './harness.js'
-
-/** mulberry32: a small seeded PRNG so every run sees the same inputs. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const AREAS = [
   'orders',
@@ -100,7 +88,7 @@ function pick<T>(random: () => number, list: readonly T[]): T {
 }
 
 export function generatePlans(count: number, seed: number): Plan[] {
-  const random = rng(seed)
+  const random = seededRandom(seed)
   return Array.from({ length: count }, (_, i) => {
     const area = pick(random, AREAS)
     const words = Array.from({ length: 12 }, () => pick(random, WORDS))
@@ -125,7 +113,7 @@ export function generatePlans(count: number, seed: number): Plan[] {
 
 /** A change concentrated like a real one: two areas and 25 words of the vocabulary, over many files. */
 export function generateDiff(lines: number, seed: number): string {
-  const random = rng(seed)
+  const random = seededRandom(seed)
   const areas = [pick(random, AREAS), pick(random, AREAS)]
   const words = Array.from({ length: 25 }, () => pick(random, WORDS))
   const parts: string[] = []
