@@ -1,6 +1,8 @@
 /** Loopback JSON servers for contract tests: each answers from a handler that may change per call. */
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { AnyCheckKind, ReportDescriptor } from '../../../../engine/api/kind.js'
+import { createCheckContext } from '../../../support/check-context.js'
 
 export interface Reply {
   status?: number
@@ -68,4 +70,30 @@ export async function startServer(handler: Handler, service = 'api'): Promise<Te
     calls,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
+}
+
+/**
+ * Runs one check of `kind` with the candidate (and, when given, the baseline) served by handlers on fresh
+ * loopback servers, closed once the check is done; their calls stay readable afterwards.
+ */
+export async function runOnServers<P>(
+  kind: AnyCheckKind,
+  params: P,
+  candidate: Handler,
+  baseline?: Handler,
+): Promise<{ findings: ReportDescriptor[]; candidate: TestServer; baseline: TestServer | undefined }> {
+  const c = await startServer(candidate)
+  const b = baseline ? await startServer(baseline) : undefined
+  const t = createCheckContext<P>({
+    kind,
+    params,
+    candidate: { services: { api: c.url } },
+    ...(b ? { baseline: { services: { api: b.url } } } : {}),
+  })
+  try {
+    await t.run()
+  } finally {
+    await Promise.all([t.close(), c.close(), b?.close()])
+  }
+  return { findings: t.findings, candidate: c, baseline: b }
 }

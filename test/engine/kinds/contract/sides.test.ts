@@ -2,17 +2,12 @@
  * contract `sides: both` against real loopback servers: the baseline's answers are held to the same
  * expectations, so a violation it shares is pre-existing (a warning) and one only the candidate has is new.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import contract from '../../../../engine/kinds/contract/kind.js'
 import type { ReportDescriptor } from '../../../../engine/api/kind.js'
 import type { ContractParams } from '../../../../engine/kinds/contract/params.js'
 import { createCheckContext } from '../../../support/check-context.js'
-import { startServer, type Handler, type TestServer } from './servers.js'
-
-const servers: TestServer[] = []
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()))
-})
+import { runOnServers, startServer, type Handler } from './servers.js'
 
 const schema = {
   type: 'object',
@@ -34,24 +29,13 @@ function items(
   }
 }
 
-async function run(baseline: Handler | undefined, candidate: Handler, params: Partial<ContractParams> = {}) {
-  const c = await startServer(candidate)
-  servers.push(c)
-  const b = baseline ? await startServer(baseline) : undefined
-  if (b) servers.push(b)
-  const t = createCheckContext<ContractParams>({
-    kind: contract,
-    params: { sides: 'both', request: 'GET /items/i-1', expect: { status: 200, schema }, ...params },
-    candidate: { services: { api: c.url } },
-    ...(b ? { baseline: { services: { api: b.url } } } : {}),
-  })
-  try {
-    await t.run()
-  } finally {
-    await t.close()
-  }
-  return { findings: t.findings, baseline: b, candidate: c }
-}
+const run = (baseline: Handler | undefined, candidate: Handler, params: Partial<ContractParams> = {}) =>
+  runOnServers<ContractParams>(
+    contract,
+    { sides: 'both', request: 'GET /items/i-1', expect: { status: 200, schema }, ...params },
+    candidate,
+    baseline,
+  )
 
 const summary = (findings: ReportDescriptor[]) =>
   findings.map((f) => [f.messageId, f.severity ?? 'error', f.pointer ?? '', f.preExisting ?? false])

@@ -3,18 +3,12 @@
  * with its own captures; a failure both share is pre-existing (a warning), one only the candidate has is
  * new (an error), one only the baseline has is information.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import e2e, { type E2eParams } from '../../../../engine/kinds/e2e/kind.js'
 import type { ReportDescriptor } from '../../../../engine/api/kind.js'
 import { PRE_EXISTING_NOTE, toFinding } from '../../../../engine/executors/local/check-runner.js'
 import { Redactor } from '../../../../engine/http/redact.js'
-import { createCheckContext } from '../../../support/check-context.js'
-import { startServer, type Handler, type TestServer } from '../contract/servers.js'
-
-const servers: TestServer[] = []
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()))
-})
+import { runOnServers, type Handler } from '../contract/servers.js'
 
 /** A tiny order service: `prefix` names its ids; `broken` lists the paths that answer 500. */
 function orders(prefix: string, broken: string[] = []): Handler {
@@ -45,24 +39,8 @@ const flow: E2eParams['steps'] = [
   { name: 'read', request: 'GET /orders/{{id}}', expect: { status: 200, json: { '/id': '{{id}}' } } },
 ]
 
-async function run(baseline: Handler | undefined, candidate: Handler, steps = flow) {
-  const c = await startServer(candidate)
-  servers.push(c)
-  const b = baseline ? await startServer(baseline) : undefined
-  if (b) servers.push(b)
-  const t = createCheckContext<E2eParams>({
-    kind: e2e,
-    params: { sides: 'both', steps },
-    candidate: { services: { api: c.url } },
-    ...(b ? { baseline: { services: { api: b.url } } } : {}),
-  })
-  try {
-    await t.run()
-  } finally {
-    await t.close()
-  }
-  return { findings: t.findings, baseline: b, candidate: c }
-}
+const run = (baseline: Handler | undefined, candidate: Handler, steps = flow) =>
+  runOnServers<E2eParams>(e2e, { sides: 'both', steps }, candidate, baseline)
 
 const summary = (findings: ReportDescriptor[]) =>
   findings.map((f) => [f.messageId, f.severity ?? 'error', f.step, f.preExisting ?? false])
