@@ -3,39 +3,19 @@
  * refused by `vigil select`, `vigil ci --patch`, `vigil run --patch`, `vigil adversary suggest` and the MCP
  * tools alike (exit 2, or a tool error, with the same message), and an empty diff is a legal change.
  */
-import { spawn } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
+import { runVigil, vigilBin } from '../../support/cli.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/vigil.js')
-const env = { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), NO_COLOR: '1' }
-
-function vigil(
-  args: string[],
-  cwd: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
-}
+const env = { PATH: process.env.PATH ?? '', HOME: os.tmpdir() }
+const vigil = (args: string[], cwd: string) => runVigil(args, { cwd, env })
 
 /** Non-diff inputs, each with the reason every command gives. */
 const NOT_DIFFS: Record<string, { bytes: Buffer; reason: string }> = {
@@ -139,9 +119,9 @@ describe('the MCP tools', () => {
   beforeAll(async () => {
     const transport = new StdioClientTransport({
       command: process.execPath,
-      args: [bin, 'mcp'],
+      args: [vigilBin, 'mcp'],
       cwd: project,
-      env,
+      env: { ...env, NO_COLOR: '1' },
     })
     client = new Client({ name: 'vigil-test', version: '1.0.0' })
     await client.connect(transport)

@@ -1,33 +1,15 @@
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/vigil.js')
+import { runVigil } from '../../support/cli.js'
 
-function vigil(
-  args: string[],
-  cwd: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-    // A run that opened the FIFO below would wait for a writer forever: the kill makes that a failure.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 25_000)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
-}
+// A run that opened the FIFO below would wait for a writer forever: the time limit makes that a failure.
+const vigil = (args: string[], cwd: string) => runVigil(args, { cwd, timeoutMs: 25_000 })
 
 function plan(name: string, kind: string, block: string): string {
   return `---

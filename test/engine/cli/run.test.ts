@@ -1,29 +1,13 @@
-import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { runVigil } from '../../support/cli.js'
 import { describe, expect, it } from 'vitest'
 import type { Verdict } from '../../../engine/verdict.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
 
-function vigil(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/vigil.js', ...args], {
-      cwd: root,
-      env: { ...process.env, NO_COLOR: '1', VIGIL_REQUESTER: 'ci-bot' },
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
-}
+const vigil = (args: string[]) =>
+  runVigil(args, { cwd: root, env: { ...process.env, VIGIL_REQUESTER: 'ci-bot' } })
 
 const shop = ['run', '--config', 'samples/shop/vigil.config.yaml', '--plan', 'checkout-flow']
 

@@ -2,11 +2,11 @@
  * `vigil coverage` on the sample shop (the real CLI, its committed impact map and OpenAPI documents), and
  * plan coverage of AsyncAPI channels on a project whose plan names its document.
  */
-import { spawn } from 'node:child_process'
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { runVigil } from '../../support/cli.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../../plans/config.js'
 import { parseDiff } from '../../../selectors/index.js'
@@ -17,22 +17,8 @@ import { loadPlansForRun } from '../../../engine/run/load-plans.js'
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
 const config = 'samples/shop/vigil.config.yaml'
 
-function vigil(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'bin/vigil.js'), ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), NO_COLOR: '1' },
-      timeout: 60_000,
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }))
-    child.stdin.end(stdin)
-  })
-}
+const vigil = (args: string[], stdin = '') =>
+  runVigil(args, { cwd: root, stdin, env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir() } })
 
 const header = (file: string) =>
   `diff --git a/${file} b/${file}\nindex 1111111..2222222 100644\n--- a/${file}\n+++ b/${file}\n`
