@@ -26,12 +26,16 @@ export interface CliOptions {
   timeoutMs?: number
 }
 
-/** Runs `vigil <args>`; NO_COLOR is always set, so output is plain text. */
-export function runVigil(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+/** Runs any command the same way: output collected, stdin written then closed, killed when it overruns. */
+export function runProcess(
+  command: string,
+  args: readonly string[],
+  options: CliOptions & { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [vigilBin, ...args], {
-      cwd: options.cwd ?? repoRoot,
-      env: { ...(options.env ?? process.env), NO_COLOR: '1' },
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env,
       stdio: ['pipe', 'pipe', 'pipe'],
     })
     let stdout = ''
@@ -45,5 +49,14 @@ export function runVigil(args: readonly string[], options: CliOptions = {}): Pro
       resolve({ code, stdout, stderr })
     })
     child.stdin.end(options.stdin ?? '')
+  })
+}
+
+/** Runs `vigil <args>`; NO_COLOR is always set, so output is plain text. */
+export function runVigil(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  return runProcess(process.execPath, [vigilBin, ...args], {
+    ...options,
+    cwd: options.cwd ?? repoRoot,
+    env: { ...(options.env ?? process.env), NO_COLOR: '1' },
   })
 }

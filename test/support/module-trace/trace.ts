@@ -2,7 +2,7 @@
  * Runs a command (the CLI, usually) with register.mjs preloaded and returns what it printed and which
  * modules it loaded: the packages by name, and vigil's own modules as paths relative to the package root.
  */
-import { spawn } from 'node:child_process'
+import { runProcess } from '../cli.js'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -35,32 +35,16 @@ export async function traced(
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-trace-'))
   const file = path.join(dir, 'modules.txt')
   try {
-    const { code, stdout, stderr } = await new Promise<{
-      code: number | null
-      stdout: string
-      stderr: string
-    }>((resolve, reject) => {
-      const child = spawn(command, args, {
-        cwd: options.cwd,
-        env: {
-          ...process.env,
-          NO_COLOR: '1',
-          ...options.env,
-          NODE_OPTIONS: `--import=${register}`,
-          VIGIL_MODULE_TRACE: file,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-      const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
-      child.on('error', reject)
-      child.on('close', (code) => {
-        clearTimeout(timer)
-        resolve({ code, stdout, stderr })
-      })
+    const { code, stdout, stderr } = await runProcess(command, args, {
+      cwd: options.cwd,
+      env: {
+        ...process.env,
+        NO_COLOR: '1',
+        ...options.env,
+        NODE_OPTIONS: `--import=${register}`,
+        VIGIL_MODULE_TRACE: file,
+      },
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     })
     const urls = (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean)
     const packages = new Set(urls.map(packageOf).filter((p): p is string => p !== undefined))
