@@ -31,6 +31,12 @@ export interface DependencyStartContext {
   sandbox: string
   /** The dependency's name in the config. */
   name: string
+  /**
+   * The source folders of the run's two builds (the working tree, a worktree of `--base`, a patched copy),
+   * for files a dependency reads from the code (a database's migrations); a side the run does not start
+   * is the config's folder.
+   */
+  roots: { candidate: string; baseline: string }
   /** The run's id, for names on shared servers (a prefix, a vhost). */
   runId: string
   signal: AbortSignal

@@ -5,9 +5,13 @@
 import type { DependencyKind } from '../api/dependency.js'
 import mqtt from './mqtt/dependency.js'
 import nats from './nats/dependency.js'
+import postgres from './postgres/dependency.js'
 import rabbitmq from './rabbitmq/dependency.js'
 import redis from './redis/dependency.js'
 
-export const dependencyKinds = { mqtt, nats, rabbitmq, redis } satisfies Record<string, DependencyKind<never>>
+export const dependencyKinds = { mqtt, nats, postgres, rabbitmq, redis } satisfies Record<
+  string,
+  DependencyKind<never>
+>
 export type DependencyKindName = keyof typeof dependencyKinds
 export type DependencyRegistry = Readonly<Record<string, DependencyKind<never>>>

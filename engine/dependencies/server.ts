@@ -32,6 +32,10 @@ export interface ServerSpec {
   timeoutMs?: number
   /** Ports besides the main one the server needs (e.g. a distribution port), allocated with it. @default 0 */
   extraPorts?: number
+  /** Fills the private data folder before the server starts (a copy of an initialised cluster). @default nothing */
+  prepare?(dir: string): Promise<void>
+  /** The user the server runs as (one that refuses to run as root). @default vigil's */
+  user?: { uid: number; gid: number }
 }
 
 export interface RunningServer {
@@ -94,6 +98,7 @@ export async function startServer(ctx: DependencyStartContext, spec: ServerSpec)
     const port = await freePort()
     const extraPorts: number[] = []
     for (let i = 0; i < (spec.extraPorts ?? 0); i++) extraPorts.push(await freePort())
+    await spec.prepare?.(dir)
     const argv = [binary, ...spec.argv(port, dir).slice(1)]
     const label = `dependency ${ctx.name}`
     proc = new ServiceProcess(
@@ -108,6 +113,7 @@ export async function startServer(ctx: DependencyStartContext, spec: ServerSpec)
         stopTimeoutMs: 5_000,
         logLines: 1000,
         ...(ctx.redactor ? { redactor: ctx.redactor } : {}),
+        ...(spec.user ? { uid: spec.user.uid, gid: spec.user.gid } : {}),
       },
       (exit) => ctx.log(`${ctx.sandbox} sandbox, ${label}: ${describeExit(exit)} while running`),
       ctx.track && { tracker: ctx.track, sandbox: ctx.sandbox },

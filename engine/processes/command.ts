@@ -19,6 +19,9 @@ export interface RunCommandOptions {
   tailLines?: number
   /** Time between SIGTERM and SIGKILL. @default 2000 */
   killGraceMs?: number
+  /** Runs the command as this user and group (vigil running as root, a server that refuses root). @default vigil's */
+  uid?: number
+  gid?: number
 }
 
 export interface CommandResult {
@@ -70,6 +73,8 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions):
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: process.platform !== 'win32',
+      ...(options.uid !== undefined ? { uid: options.uid } : {}),
+      ...(options.gid !== undefined ? { gid: options.gid } : {}),
     })
     // Recorded for `vigil sandboxes gc`, and killed by the exit hooks if vigil dies while it runs.
     const pgid = process.platform !== 'win32' ? child.pid : undefined

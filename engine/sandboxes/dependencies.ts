@@ -38,6 +38,7 @@ export class SharedResources {
 export interface StartDependenciesOptions {
   sandbox: string
   runId: string
+  roots: DependencyStartContext['roots']
   dependencies: readonly ResolvedDependency[]
   kinds: DependencyKindRegistry
   shared: SharedResources
@@ -59,6 +60,7 @@ export async function startDependencies(options: StartDependenciesOptions): Prom
       const ctx: DependencyStartContext = {
         sandbox: options.sandbox,
         name: dep.name,
+        roots: options.roots,
         runId: options.runId,
         signal: options.signal,
         allowHosts: options.allowHosts,
@@ -71,7 +73,7 @@ export async function startDependencies(options: StartDependenciesOptions): Prom
       const running = await kind.start(dep.options as never, ctx)
       started.push(running)
       options.log(
-        `${options.sandbox} sandbox, dependency ${dep.name} (${dep.kind}): ready at ${running.endpoint.url} — ${running.endpoint.isolation} (${Math.round(performance.now() - begin)}ms)`,
+        `${options.sandbox} sandbox, dependency ${dep.name} (${dep.kind}): ready at ${withoutPassword(running.endpoint.url)} — ${running.endpoint.isolation} (${Math.round(performance.now() - begin)}ms)`,
       )
       return running
     }),
@@ -122,4 +124,16 @@ export function dependencyFailure(sandbox: string, error: unknown): unknown {
     })
   }
   return error
+}
+
+/** A URL as logs show it: a password in it (a database's) replaced by `***`. */
+export function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (!parsed.password) return url
+    parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return url
+  }
 }

@@ -23,6 +23,9 @@ export interface ServiceSpec {
   redactor?: { text(input: string): string }
   /** A command run in `cwd` before the service starts (`prepare:`), and its deadline. */
   prepare?: { argv: string[]; timeoutMs: number }
+  /** Runs the process as this user and group (a server that refuses root). @default vigil's */
+  uid?: number
+  gid?: number
 }
 
 export interface ExitInfo {
@@ -66,6 +69,8 @@ export class ServiceProcess {
       // Leader of a new process group: stop() signals the group, so grandchildren go too.
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(spec.uid !== undefined ? { uid: spec.uid } : {}),
+      ...(spec.gid !== undefined ? { gid: spec.gid } : {}),
     })
     this.pid = child.pid
     const pgid = child.pid

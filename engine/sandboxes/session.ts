@@ -134,6 +134,7 @@ export async function startSession(
           const deps = await startDependencies({
             sandbox: name,
             runId: state.id,
+            roots,
             dependencies: resolved.dependencies,
             kinds: dependencyKinds,
             shared,

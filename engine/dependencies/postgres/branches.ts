@@ -1,0 +1,118 @@
+/**
+ * Databases of a run: the template (the baseline's migrations and seed, applied once) and a branch of it
+ * per sandbox (`CREATE DATABASE … TEMPLATE …`, a file copy, not a replay of the migrations).
+ */
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { InfrastructureError } from '../../errors.js'
+import {
+  applyCommand,
+  applySql,
+  describeFailure,
+  type MigrationFailure,
+  type MigrationFile,
+  type MigrationSet,
+} from '../../clients/database/migrations.js'
+import { adminClient, databaseUrl, quoteIdent, type PostgresInstance } from './instance.js'
+
+/** Creates `name` as a copy of `template` (FILE_COPY: a branch is a copy of files, not of WAL records). */
+export async function createBranch(
+  instance: PostgresInstance,
+  template: string,
+  name: string,
+): Promise<void> {
+  const admin = await adminClient(instance, 'postgres')
+  try {
+    const strategy = instance.versionNum >= 150000 ? ' STRATEGY = FILE_COPY' : ''
+    await admin.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(template)}${strategy}`)
+  } finally {
+    await admin.end().catch(() => undefined)
+  }
+}
+
+export async function createEmpty(instance: PostgresInstance, name: string): Promise<void> {
+  const admin = await adminClient(instance, 'postgres')
+  try {
+    await admin.query(`CREATE DATABASE ${quoteIdent(name)}`)
+  } finally {
+    await admin.end().catch(() => undefined)
+  }
+}
+
+/** Drops a database, ending its sessions (PostgreSQL 13+). Never throws. */
+export async function dropDatabase(instance: PostgresInstance, name: string): Promise<void> {
+  try {
+    const admin = await adminClient(instance, 'postgres')
+    try {
+      const force = instance.versionNum >= 130000 ? ' WITH (FORCE)' : ''
+      await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}${force}`)
+    } finally {
+      await admin.end().catch(() => undefined)
+    }
+  } catch {
+    // Best effort: a private server's databases go with its data folder anyway.
+  }
+}
+
+/** Applies `files` of `set` (or its command) to `database`; returns the first failure. */
+export async function migrate(
+  instance: PostgresInstance,
+  database: string,
+  set: MigrationSet,
+  files: readonly MigrationFile[],
+  root: string,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<MigrationFailure | undefined> {
+  if (files.length === 0) return undefined
+  if (set.command) return applyCommand(set.command, root, databaseUrl(instance, database), timeoutMs, signal)
+  const client = await adminClient(instance, database)
+  try {
+    return await applySql(client, files)
+  } finally {
+    await client.end().catch(() => undefined)
+  }
+}
+
+/** The template: every migration of the baseline's set, then its seed. A failure is the baseline's problem. */
+export async function buildTemplate(
+  instance: PostgresInstance,
+  template: string,
+  set: MigrationSet,
+  seed: string | undefined,
+  root: string,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<void> {
+  await createEmpty(instance, template)
+  const failed = await migrate(instance, template, set, set.files, root, timeoutMs, signal)
+  if (failed) {
+    throw new InfrastructureError(
+      `the baseline's migrations do not apply to an empty database: ${describeFailure(failed, root)}`,
+      failed.output ?? [],
+      { code: 'VIGIL_DEPENDENCY_START' },
+    )
+  }
+  if (!seed) return
+  const file = path.resolve(root, seed)
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new InfrastructureError(`seed ${seed}: cannot read it (${(error as Error).message})`, [], {
+      code: 'VIGIL_DEPENDENCY_START',
+      cause: error,
+    })
+  }
+  const client = await adminClient(instance, template)
+  try {
+    const seedFailed = await applySql(client, [{ name: path.basename(file), file, up: text }])
+    if (seedFailed) {
+      throw new InfrastructureError(`the seed does not apply: ${describeFailure(seedFailed, root)}`, [], {
+        code: 'VIGIL_DEPENDENCY_START',
+      })
+    }
+  } finally {
+    await client.end().catch(() => undefined)
+  }
+}
