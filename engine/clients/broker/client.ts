@@ -123,6 +123,11 @@ export class BrokerClient {
   }
 
   /** The pattern that captures every channel of the endpoint's broker (under its prefix), when it has one. */
+  /** True when the client speaks to this dependency (a broker, not a database). */
+  speaks(endpoint: DependencyEndpoint): boolean {
+    return Object.hasOwn(brokerAdapters, endpoint.kind)
+  }
+
   wildcard(endpoint: DependencyEndpoint): string | undefined {
     return this.adapter(endpoint).wildcard
   }

@@ -46,7 +46,7 @@ export function brokerOf(ctx: EventContext, sandbox: Sandbox, name: string | und
     }
     return found
   }
-  const brokers = deps.filter((d) => ctx.clients.broker.wildcard(d) !== undefined || d.kind === 'redis')
+  const brokers = deps.filter((d) => ctx.clients.broker.speaks(d))
   if (brokers.length === 1) return brokers[0]!
   if (brokers.length === 0)
     throw new Error(

@@ -80,7 +80,7 @@ async function createOrder(req, res, owner) {
     paymentId: payment.id,
     createdAt: new Date().toISOString(),
   }
-  saveOrder(order)
+  await saveOrder(order)
   sendJson(res, 201, order, { location: `/orders/${id}` })
 }
 
@@ -107,12 +107,12 @@ serve({
       if (req.method === 'POST') return createOrder(req, res, authenticate(req))
       if (req.method !== 'GET') throw methodNotAllowed(['GET', 'POST'])
       const owner = authenticate(req)
-      return sendJson(res, 200, { orders: listOrders(owner, listLimit(url)) })
+      return sendJson(res, 200, { orders: await listOrders(owner, listLimit(url)) })
     }
     const params = matchRoute('/orders/{id}', pathname)
     if (params) {
       if (req.method !== 'GET') throw methodNotAllowed(['GET'])
-      const order = findOrder(params.id, authenticate(req))
+      const order = await findOrder(params.id, authenticate(req))
       // 404 for someone else's order too: a 403 would confirm that the id exists.
       if (!order) throw new HttpError(404, 'order not found')
       return sendJson(res, 200, order)
