@@ -4,10 +4,11 @@
  */
 import type { ClientContext, ClientFactory, ClientOf } from './client.js'
 import broker from './broker.js'
+import database from './database.js'
 import http from './http.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each factory narrows its own client
-export const clients = { broker, http } satisfies Record<string, ClientFactory<any>>
+export const clients = { broker, database, http } satisfies Record<string, ClientFactory<any>>
 export type ClientName = keyof typeof clients
 /** The client of each name, as a kind sees it. */
 export type Clients = { [Name in ClientName]: ClientOf<(typeof clients)[Name]> }
@@ -47,4 +48,5 @@ export function openClients(
 
 export { defineClient, type ClientContext, type ClientFactory, type ClientOf } from './client.js'
 export { BrokerClient, NotABrokerError, type BrokerMessage, type Capture } from './broker/client.js'
+export { DatabaseClient, NotASandboxDatabaseError, type QueryResult } from './database/client.js'
 export { OffSandboxTrafficError, SandboxAddresses, endpointOf } from './addresses.js'

@@ -1,6 +1,7 @@
 import type { AnyCheckKind } from '../api/kind.js'
 import adversarial from './adversarial/kind.js'
 import contract from './contract/kind.js'
+import data from './data/kind.js'
 import e2e from './e2e/kind.js'
 import event from './event/kind.js'
 import load from './load/kind.js'
@@ -12,6 +13,7 @@ import load from './load/kind.js'
 export const checkKinds = {
   adversarial,
   contract,
+  data,
   e2e,
   event,
   load,

@@ -13,6 +13,7 @@ const PLANS: Record<string, { kind: string; paths: string[] }> = {
   'catalog-contract': { kind: 'contract', paths: ['catalog/**', 'openapi/catalog.yaml'] },
   'checkout-flow': { kind: 'e2e', paths: ['orders/**', 'payments/**', 'catalog/**'] },
   'checkout-load': { kind: 'load', paths: ['orders/**', 'catalog/**'] },
+  'order-data': { kind: 'data', paths: ['orders/store*.js', 'db/**'] },
   'orders-adversarial': { kind: 'adversarial', paths: ['orders/**', 'openapi/orders.yaml'] },
   'orders-contract': { kind: 'contract', paths: ['orders/**', 'openapi/orders.yaml'] },
   'order-events': { kind: 'event', paths: ['orders/events.js', 'lib/bus.js', 'asyncapi/**'] },
@@ -26,6 +27,7 @@ const CHANGES = [
   'env-var-rename',
   'event-field-rename',
   'field-rename',
+  'lost-write',
   'slow-lookup',
   'status-change',
 ]

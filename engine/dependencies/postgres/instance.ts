@@ -104,7 +104,11 @@ export async function startInstance(
       origin: `a private PostgreSQL ${binaries.version} (${binaries.source} binaries, pid ${server.pid}, port ${server.port})`,
       private: true,
       logs: server.logs,
-      stop: server.stop,
+      stop: async () => {
+        // Fast shutdown (SIGINT): a smart one (SIGTERM) would wait for every client to hang up.
+        if (server.pid) signalQuietly(server.pid, 'SIGINT')
+        await server.stop()
+      },
     }
   } catch (error) {
     await server.stop()
@@ -157,4 +161,12 @@ export function databaseUrl(instance: PostgresInstance, database: string): strin
 
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`
+}
+
+function signalQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal)
+  } catch {
+    // Already gone.
+  }
 }
