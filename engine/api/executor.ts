@@ -8,7 +8,7 @@ import type { CheckBlock, Plan } from '../../plans/types.js'
 import type { Redactor } from '../http/redact.js'
 import type { SandboxAddresses } from '../clients/addresses.js'
 import type { CheckEvent, CheckResult, PlanResult, TimingEntry } from '../verdict.js'
-import type { AnyCheckKind, CheckSandboxes, Variables } from './kind.js'
+import type { AnyCheckKind, CheckMemory, CheckSandboxes, Variables } from './kind.js'
 import type { LogAttributionOptions } from '../findings/logs.js'
 
 /** The live hooks the executor calls (a subset of a reporter). Errors thrown by hooks are ignored. */
@@ -44,6 +44,13 @@ export interface ExecuteOptions {
   logs?: LogAttributionOptions
   /** The run's sandbox addresses, to which a check's isolated service copies are admitted while it runs. */
   addresses?: SandboxAddresses
+  /** A warm session's memory of one check (learned noise), handed to it as `ctx.memory`. @default none */
+  memory?(plan: string, check: string): CheckMemory
+  /**
+   * Why a check is not run now (a warm session defers slow kinds): it ends as skipped with this note.
+   * @default every check runs
+   */
+  defer?(plan: Plan, check: CheckBlock): string | undefined
 }
 
 export interface ExecuteResult {

@@ -10,6 +10,7 @@ export {
   type CheckContext,
   type CheckKind,
   type CheckKindMeta,
+  type CheckMemory,
   type CheckSandboxes,
   type ReportDescriptor,
   type Variables,

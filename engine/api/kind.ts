@@ -85,6 +85,17 @@ export interface CheckContext<Params = Record<string, unknown>, Need extends key
    * than the machine has. Time spent waiting does not count against the check's timeout.
    */
   measure<T>(claim: MeasureClaim, fn: () => Promise<T>): Promise<T>
+  /**
+   * What this check learned about the baseline in earlier runs of a warm session (`vigil dev`), kept
+   * only while the baseline is the same set of processes. Absent in a one-off run: learn it again.
+   */
+  memory?: CheckMemory
+}
+
+/** A check's memory across the iterations of a warm session, by keys the kind chooses. */
+export interface CheckMemory {
+  get<T>(key: string): T | undefined
+  set(key: string, value: unknown): void
 }
 
 /** What a measurement needs to itself. */

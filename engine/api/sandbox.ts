@@ -44,6 +44,33 @@ export interface Sandbox {
    * The sandbox's `stop()` stops it too. Absent when the provider cannot (a `url` sandbox).
    */
   isolate?(service: string, signal: AbortSignal): Promise<IsolatedService>
+  /**
+   * Stops one service and starts it again from its files as they are now, on the same address with the
+   * same environment, so the services that call it need no restart (a warm session's candidate). Absent
+   * when the provider cannot.
+   */
+  restart?(service: string, signal: AbortSignal): Promise<void>
+  /**
+   * The files each service is built from, as globs relative to `root` (the tree the sandbox runs from):
+   * what a warm session watches to know which services to restart. Absent when the provider cannot say.
+   */
+  readonly files?: Readonly<Record<string, ServiceFiles>>
+  /** The process behind each service, and whether it still runs; absent when the provider has none. */
+  processes?(): ServiceProcessState[]
+}
+
+/** Where one service's files are: globs relative to `root`. */
+export interface ServiceFiles {
+  root: string
+  globs: readonly string[]
+}
+
+/** One service's process as a warm session checks it. */
+export interface ServiceProcessState {
+  service: string
+  pid?: number
+  /** False once it exited (it crashed, or was killed). */
+  running: boolean
 }
 
 /** A copy of one service that only the check that asked for it uses. */

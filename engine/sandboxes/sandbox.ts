@@ -1,6 +1,12 @@
 /** The Sandbox object every provider returns. */
 import { ConfigError, VigilError } from '../errors.js'
-import type { IsolatedService, Sandbox, ServiceEndpoint } from '../api/sandbox.js'
+import type {
+  IsolatedService,
+  Sandbox,
+  ServiceEndpoint,
+  ServiceFiles,
+  ServiceProcessState,
+} from '../api/sandbox.js'
 import type { ServiceBuild } from '../verdict.js'
 
 export { OffSandboxPathError, serviceUrl } from '../api/sandbox.js'
@@ -27,6 +33,12 @@ export interface SandboxParts {
   stop?(): Promise<void>
   /** Starts a fresh copy of one service (see Sandbox.isolate); absent when the provider cannot. */
   isolate?(service: string, signal: AbortSignal): Promise<IsolatedService>
+  /** Starts one service again on its address (see Sandbox.restart); absent when the provider cannot. */
+  restart?(service: string, signal: AbortSignal): Promise<void>
+  /** The files each service is built from (see Sandbox.files). */
+  files?: Record<string, ServiceFiles>
+  /** Each service's process (see Sandbox.processes). */
+  processes?(): ServiceProcessState[]
 }
 
 export function createSandbox(parts: SandboxParts): Sandbox {
@@ -78,6 +90,15 @@ export function createSandbox(parts: SandboxParts): Sandbox {
           },
         }
       : {}),
+    ...(parts.restart
+      ? {
+          restart(service: string, signal: AbortSignal): Promise<void> {
+            return parts.restart!(check(service), signal)
+          },
+        }
+      : {}),
+    ...(parts.processes ? { processes: parts.processes } : {}),
+    ...(parts.files ? { files: Object.freeze({ ...parts.files }) } : {}),
   })
 }
 

@@ -4,6 +4,7 @@ import type { CheckBlock, Plan } from '../../../plans/types.js'
 import type {
   AnyCheckKind,
   CheckContext,
+  CheckMemory,
   CheckSandboxes,
   MeasureClaim,
   ReportDescriptor,
@@ -48,6 +49,8 @@ export interface RunCheckOptions {
   addresses?: SandboxAddresses
   /** Schedules `ctx.measure` (the executor's gate). @default runs the measurement at once */
   measure?<T>(claim: MeasureClaim, fn: () => Promise<T>): Promise<T>
+  /** The check's memory in a warm session (`ctx.memory`). @default none */
+  memory?: CheckMemory
 }
 
 /** Fills `{{name}}` placeholders of a message template from `data`. */
@@ -206,6 +209,7 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckResult> {
         })
     },
     isolate: (sandbox, services) => isolation.isolate(sandbox, services),
+    ...(options.memory ? { memory: options.memory } : {}),
     measure: async (claim, fn) => {
       if (!options.measure) return fn()
       clearTimeout(timer)

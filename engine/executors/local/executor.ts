@@ -101,8 +101,11 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
       ...(check.blocking === false ? { blocking: false as const } : {}),
     }
     const kind = options.kinds[check.kind]
+    const deferred = options.defer?.(plan, check)
     let result: CheckResult
-    if (controller.signal.aborted) {
+    if (deferred !== undefined) {
+      result = { ...base, state: 'skipped', note: deferred }
+    } else if (controller.signal.aborted) {
       const reason = controller.signal.reason as CheckAbort
       result = { ...base, state: 'skipped', note: `not started: ${reason.message}` }
     } else if (!kind) {
@@ -139,6 +142,7 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
         ...(options.logs ? { logs: options.logs } : {}),
         ...(options.addresses ? { addresses: options.addresses } : {}),
         ...(measure ? { measure } : {}),
+        ...(options.memory ? { memory: options.memory(plan.name, check.name) } : {}),
       })
       const span = spans.get(plan.name)
       const end = performance.now()

@@ -11,7 +11,13 @@ import { exchangeEvidence, httpEvidence, unansweredEvidence } from '../../api/ev
 import { serviceUrl } from '../../api/sandbox.js'
 import { rendererFor, runSetup } from '../../api/setup.js'
 import type { Sandbox } from '../../api/sandbox.js'
-import { compareResponses, learnNoise, type Change, type ResponseSnapshot } from './compare.js'
+import {
+  compareResponses,
+  learnNoise,
+  type Change,
+  type NoiseModel,
+  type ResponseSnapshot,
+} from './compare.js'
 import { checkConformance, type Expectation } from './conformance.js'
 import type { ContractParams } from './params.js'
 import { expandRequests, SAFE_METHODS, type ContractRequest } from './requests.js'
@@ -139,6 +145,11 @@ async function runRequest(
           return undefined
         })
   const wantBaseline = compare !== null || both
+  // A warm session remembers the noise learned from earlier baseline calls while the baseline is the same
+  // processes: the second baseline call is only made when nothing is remembered.
+  const noiseKey = `noise ${method} ${step}`
+  const remembered = compare?.learnNoise ? ctx.memory?.get<NoiseModel>(noiseKey) : undefined
+  const learnAgain = compare?.learnNoise === true && remembered === undefined
   let candidateExchange: HttpExchange | undefined
   let primary: HttpExchange | undefined
   let secondary: HttpExchange | undefined
@@ -146,12 +157,12 @@ async function runRequest(
     ;[candidateExchange, primary, secondary] = await Promise.all([
       sendCandidate(),
       wantBaseline ? sendFirstBaseline() : Promise.resolve(undefined),
-      compare?.learnNoise ? sendBaseline() : Promise.resolve(undefined),
+      learnAgain ? sendBaseline() : Promise.resolve(undefined),
     ])
   } else {
     // Unsafe requests change state: one at a time, baseline first so both see the same history.
     if (wantBaseline) primary = await sendFirstBaseline()
-    if (compare?.learnNoise && primary) secondary = await sendBaseline()
+    if (learnAgain && primary) secondary = await sendBaseline()
     candidateExchange = await sendCandidate()
   }
   const flush = () => {
@@ -204,7 +215,8 @@ async function runRequest(
     }
   }
   const options = { ...compare, ...(conformance.schema ? { enums: conformance.schema.enums } : {}) }
-  const noise = secondary ? learnNoise(snapshot(primary), snapshot(secondary), options) : undefined
+  const noise = secondary ? learnNoise(snapshot(primary), snapshot(secondary), options) : remembered
+  if (secondary && noise) ctx.memory?.set(noiseKey, noise)
   const changes = compareResponses(snapshot(primary), snapshot(candidateExchange), noise, options)
   const baselineRecord = ctx.clients.http.recordResponse(primary.response)
   // The candidate's exchange, with the baseline's response beside it (a line, and its body in details).

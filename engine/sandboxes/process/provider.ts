@@ -14,7 +14,12 @@ import { processSchema, type ProcessSandboxOptions, type ProcessServiceOptions }
 import { chooseDefaultService, createSandbox } from '../sandbox.js'
 import { describeExit, ServiceProcess, type ServiceSpec, type StartFailure } from '../service.js'
 import { referencedServices, renderTemplate, TemplateError, type TemplateScope } from '../template.js'
-import { defineSandboxProvider, type IsolatedService, type SandboxStartContext } from '../../api/sandbox.js'
+import {
+  defineSandboxProvider,
+  type IsolatedService,
+  type SandboxStartContext,
+  type ServiceFiles,
+} from '../../api/sandbox.js'
 import { describeBuild, prepare } from './build.js'
 
 const HOST = '127.0.0.1'
@@ -136,6 +141,7 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
       ctx.signal.removeEventListener('abort', onAbort)
     }
 
+    // The current process of each service (`restart` replaces one).
     const byName = new Map(started.map((s) => [s.spec.name, s]))
     const build = Object.fromEntries(
       await Promise.all(
@@ -180,6 +186,40 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
       ctx.log(`${ctx.name} sandbox, service ${label}: ready on ${HOST}:${port} (pid ${proc.pid})`)
       return { url: self.url, logs: () => proc.logs.render(), stop: () => proc.stop() }
     }
+    // The service's process is replaced by a new one on the same port: the others keep calling that address.
+    // Restarts of one service run one after the other; different services restart at once.
+    const restarting = new Map<string, Promise<void>>()
+    const restart = (name: string, signal: AbortSignal): Promise<void> => {
+      const next = (restarting.get(name) ?? Promise.resolve()).then(async () => {
+        const old = byName.get(name)
+        await old?.stop()
+        if (old) started.splice(started.indexOf(old), 1)
+        const begin = performance.now()
+        const proc = new ServiceProcess(
+          specs[name]!,
+          (exit) => ctx.log(`${ctx.name} sandbox, service ${name}: ${describeExit(exit)} while running`),
+          ctx.track && { tracker: ctx.track, sandbox: ctx.name },
+        )
+        started.push(proc)
+        byName.set(name, proc)
+        const problem = await proc.waitReady(signal)
+        if (problem) {
+          throw new InfrastructureError(
+            `${ctx.name} sandbox, service ${name}: ${problem.reason} after a restart`,
+            proc.logs.render(LOG_TAIL_LINES),
+            { code: 'VIGIL_SANDBOX_START' },
+          )
+        }
+        ctx.log(
+          `${ctx.name} sandbox, service ${name}: restarted on ${HOST}:${specs[name]!.port} (pid ${proc.pid}, ${Math.round(performance.now() - begin)}ms)`,
+        )
+      })
+      restarting.set(
+        name,
+        next.catch(() => undefined),
+      )
+      return next
+    }
     return createSandbox({
       name: ctx.name,
       services: Object.fromEntries(names.map((n) => [n, scope.services[n]!.url])),
@@ -190,9 +230,23 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
       logs: (service) => byName.get(service)?.logs.render() ?? [],
       stop: stopAll,
       isolate,
+      restart,
+      files: Object.fromEntries(names.map((n) => [n, serviceFiles(ctx.root, services[n]!)])),
+      processes: () =>
+        names.map((n) => {
+          const proc = byName.get(n)
+          return { service: n, ...(proc?.pid ? { pid: proc.pid } : {}), running: !!proc && !proc.exit }
+        }),
     })
   },
 })
+
+/** A service's files: its `watch` globs, else everything under its cwd. */
+function serviceFiles(root: string, service: ProcessServiceOptions): ServiceFiles {
+  if (service.watch) return { root, globs: service.watch }
+  const cwd = path.posix.normalize((service.cwd ?? '.').split(path.sep).join('/')).replace(/\/+$/, '')
+  return { root, globs: [cwd === '.' ? '**' : `${cwd}/**`] }
+}
 
 function commandArgv(name: string, service: ProcessServiceOptions, where: (k: string[]) => string): string[] {
   if (Array.isArray(service.command)) return service.command

@@ -48,6 +48,13 @@ const service = {
             timeout: { ...durationSchema, description: 'Deadline for readiness. @default 30s' },
           },
         },
+        watch: {
+          type: 'array',
+          minItems: 1,
+          items: { type: 'string', minLength: 1 },
+          description:
+            "Globs of the files this service is built from, relative to the config's folder (`orders/**`, `lib/**`): a warm session (`vigil dev`) restarts the service when one of them changes. @default every file under its cwd",
+        },
         dependsOn: {
           type: 'array',
           items: { type: 'string' },
@@ -145,6 +152,8 @@ export interface ProcessServiceOptions {
   /** @default { tcp: true, timeout: 30s } */
   ready?: { http?: string; tcp?: boolean; status?: number; timeout?: string | number }
   dependsOn?: string[]
+  /** Globs of the service's files, relative to the config's folder. @default every file under `cwd` */
+  watch?: string[]
   stopTimeout?: string | number
   /** A command run in the service's cwd before it starts, per side. */
   prepare?: string | string[] | { command: string | string[]; timeout?: string | number }
