@@ -10,6 +10,7 @@ import type {
   TimingEntry,
   Verdict,
   VerdictSelection,
+  VerdictSession,
 } from './verdict.js'
 import { VERDICT_SCHEMA_VERSION } from './verdict.js'
 
@@ -73,6 +74,8 @@ export interface BuildVerdictInput {
   errors?: RunError[]
   timings?: TimingEntry[]
   cancelled?: boolean
+  /** The warm session's account of this iteration (see VerdictSession). */
+  session?: VerdictSession
   /**
    * The run's redactor. The whole verdict goes through it before anyone sees it — reporters, files, the
    * MCP reply — so an output added later cannot forget a secret that a check, an error or a selection let through.
@@ -110,5 +113,6 @@ export function buildVerdict(input: BuildVerdictInput): Verdict {
   }
   if (input.selection) verdict.selection = input.selection
   if (input.cancelled) verdict.cancelled = true
+  if (input.session) verdict.session = input.session
   return input.redactor ? input.redactor.json(verdict) : verdict
 }

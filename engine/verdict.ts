@@ -311,6 +311,27 @@ export interface Verdict {
   timings: TimingEntry[]
   /** True when the run was cancelled (Ctrl-C or the run deadline) and results are partial. */
   cancelled?: boolean
+  /** Set when the run was an iteration of a warm session (`vigil dev`, the MCP server's session). */
+  session?: VerdictSession
+}
+
+/**
+ * One iteration of a warm session: what it reused of earlier iterations, what it rebuilt or restarted and
+ * why, and which checks it deferred. A verdict with deferred checks is partial: it is not a full one.
+ */
+export interface VerdictSession {
+  /** 1 for the session's first iteration. */
+  iteration: number
+  /** False when checks were deferred: this verdict does not stand for the whole selection. */
+  complete: boolean
+  /** The kinds deferred (`load`, `resources`, `race`, `fault`, `migration`) and how many checks each had. */
+  deferred: Array<{ kind: string; checks: number }>
+  /** The pieces kept from earlier iterations this one relied on: `baseline`, `catalog`, `noise`, `pools`, `candidate:NAME`. */
+  reused: string[]
+  /** Pieces started again, each with why: `{ part: 'baseline', reason: 'service orders died' }`. */
+  rebuilt: Array<{ part: string; reason: string }>
+  /** Candidate services restarted because their files changed. */
+  restarted: string[]
 }
 
 /** What live reporters learn when a run starts. */

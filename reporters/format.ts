@@ -137,8 +137,21 @@ export function verdictLine(verdict: Verdict): string {
     parts.push(`${verdict.errors.length} run error${verdict.errors.length === 1 ? '' : 's'}`)
   }
   parts.push(formatDuration(verdict.durationMs), `exit ${verdict.exitCode}`)
-  const line = parts.join(' · ')
-  return verdict.cancelled ? `${line} (cancelled: results are partial)` : line
+  const line = parts.join(' · ') + (verdict.cancelled ? ' (cancelled: results are partial)' : '')
+  const deferred = deferredNote(verdict)
+  return deferred ? `${line} (${deferred})` : line
+}
+
+/**
+ * `partial: 2 load checks deferred; --all runs them` for a warm session's verdict that left kinds out, else
+ * undefined: every reporter says it, so a partial verdict is never read as a full one.
+ */
+export function deferredNote(verdict: Verdict): string | undefined {
+  const session = verdict.session
+  if (!session || session.complete) return undefined
+  const kinds = session.deferred.filter((d) => d.checks > 0)
+  const list = kinds.map((d) => `${d.checks} ${d.kind} check${d.checks === 1 ? '' : 's'}`).join(', ')
+  return `partial: ${list || 'checks'} deferred; --all runs them`
 }
 
 /** `expected 201, got 500` style facts of a finding, as label/value pairs (absent ones left out). */

@@ -129,6 +129,7 @@ export function finalExitCode(verdict: Pick<Verdict, 'exitCode'>, failures: read
   return failures.length > 0 && verdict.exitCode === 0 ? 3 : verdict.exitCode
 }
 
+export { renderCompact } from './compact.js'
 export { renderJson } from './json.js'
 export { renderJunit } from './junit.js'
 export { renderMarkdown, GITHUB_SUMMARY_LIMIT } from './markdown.js'

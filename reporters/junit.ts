@@ -6,6 +6,7 @@
 import type { CheckResult, PlanResult, RunError, Verdict } from '../engine/verdict.js'
 import { errorLines, findingLines, logTailLines } from './finding-text.js'
 import {
+  deferredNote,
   checkDuration,
   findingsOf,
   formatLocation,
@@ -169,10 +170,14 @@ function suite(
  * from (`vigil.candidate.source`) and its services with their commands and versions (`vigil.candidate.services`).
  */
 function buildProperties(verdict: Verdict): Array<[string, string]> {
-  return sidesOf(verdict.identity).flatMap(([name, side]): Array<[string, string]> => [
-    [`vigil.${name}.source`, sideSourceLine(side)],
-    [`vigil.${name}.services`, sideServiceLines(side).join('; ')],
-  ])
+  const deferred = deferredNote(verdict)
+  return [
+    ...sidesOf(verdict.identity).flatMap(([name, side]): Array<[string, string]> => [
+      [`vigil.${name}.source`, sideSourceLine(side)],
+      [`vigil.${name}.services`, sideServiceLines(side).join('; ')],
+    ]),
+    ...(deferred ? [['vigil.partial', deferred] as [string, string]] : []),
+  ]
 }
 
 function planSuite(

@@ -4,6 +4,7 @@
  */
 import type { CheckResult, Finding, PlanResult, PlanState, Verdict } from '../engine/verdict.js'
 import {
+  deferredNote,
   byteLength,
   checkDuration,
   describeCounts,
@@ -94,6 +95,8 @@ function headline(verdict: Verdict): string[] {
     }
   }
   if (verdict.cancelled) lines.push('', '> [!WARNING]', '> The run was cancelled: results are partial.')
+  const deferred = deferredNote(verdict)
+  if (deferred) lines.push('', '> [!WARNING]', `> Not a full verdict — ${mdText(deferred)}.`)
   return lines
 }
 

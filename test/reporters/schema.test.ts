@@ -48,6 +48,7 @@ const typeKeys = {
     summary: true,
     timings: true,
     cancelled: true,
+    session: true,
   } satisfies Keys<Verdict>,
   sourceLocation: { file: true, line: true, column: true } satisfies Keys<SourceLocation>,
   recordedRequest: { method: true, url: true, headers: true, body: true } satisfies Keys<RecordedRequest>,

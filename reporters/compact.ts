@@ -1,0 +1,35 @@
+/**
+ * The compact verdict a warm session prints after each iteration: what it restarted or rebuilt, one line
+ * per failed or errored check with its first finding, then the console's one-line verdict. Pure.
+ */
+import type { Verdict } from '../engine/verdict.js'
+import { problems, verdictLine } from './format.js'
+
+/** Lines of findings shown per check; the rest are counted. */
+const FINDINGS_SHOWN = 2
+
+export function renderCompact(verdict: Verdict): string {
+  const lines: string[] = []
+  const s = verdict.session
+  if (s) {
+    const did = [
+      ...s.rebuilt.map((r) => `rebuilt ${r.part} (${r.reason})`),
+      ...(s.restarted.length ? [`restarted ${s.restarted.join(', ')}`] : []),
+    ]
+    const reused = s.reused.filter((r) => !r.startsWith('candidate:'))
+    lines.push(
+      `#${s.iteration} ${did.length ? did.join('; ') : 'nothing restarted'}${reused.length ? ` · reused ${reused.join(', ')}` : ''}`,
+    )
+  }
+  for (const { plan, result, warning } of problems(verdict)) {
+    const mark = warning ? '!' : '✗'
+    lines.push(`  ${mark} ${plan.name} › ${result.check} [${result.kind}] ${result.state}`)
+    if (result.state === 'errored') lines.push(`      ${result.error.message.split('\n')[0]}`)
+    const findings = result.findings.filter((f) => f.severity === 'error' || warning)
+    for (const f of findings.slice(0, FINDINGS_SHOWN)) lines.push(`      ${f.message.split('\n')[0]}`)
+    if (findings.length > FINDINGS_SHOWN) lines.push(`      … and ${findings.length - FINDINGS_SHOWN} more`)
+  }
+  for (const error of verdict.errors) lines.push(`  ✗ ${error.message.split('\n')[0]}`)
+  lines.push(verdictLine(verdict))
+  return `${lines.join('\n')}\n`
+}
