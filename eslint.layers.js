@@ -7,7 +7,7 @@
  *     → kinds/<kind>/, sandboxes/<provider>/, dependencies/<kind>/, executors/<executor>/ (plug-ins: each
  *       imports its own folder, the api and the shared services, never another plug-in)
  *     → the registries (kinds/index.ts, sandboxes/index.ts, dependencies/index.ts, executors/index.ts)
- *     → run/ → cli/, mcp/, ci/
+ *     → run/ → cli/, mcp/, ci/, dev/ (the warm session the CLI and the MCP server share)
  *
  * Playwright keeps such rules in a DEPS.list per folder; here they are one table, checked by the local
  * rule `vigil/layers` on every import, export-from and dynamic import with a relative path, types
@@ -41,7 +41,7 @@ export const LAYERS = [
   { layer: 'executors', test: /^engine\/executors\/index\.[jt]s$/ },
   { layer: 'executor', test: /^engine\/executors\/([^/]+)\// },
   { layer: 'run', test: /^engine\/run\// },
-  { layer: 'app', test: /^engine\/(?:cli|mcp|ci)\// },
+  { layer: 'app', test: /^engine\/(?:cli|mcp|ci|dev)\// },
   { layer: 'shared', test: /^engine\// },
 ]
 

@@ -9,7 +9,7 @@ import type { LoadPlansResult } from '../../plans/loader.js'
 import { loadPlansForRun } from './load-plans.js'
 import type { Plan } from '../../plans/types.js'
 import { checkKinds } from '../kinds/index.js'
-import type { AnyCheckKind } from '../api/kind.js'
+import type { AnyCheckKind, CheckMemory } from '../api/kind.js'
 import { clients, openClients, SandboxAddresses, type OpenClients } from '../clients/index.js'
 import { ConfigError } from '../errors.js'
 import { DEFAULT_SEED, executors, type ExecutorName, type ExecutorReporter } from '../executors/index.js'
@@ -19,7 +19,15 @@ import { choosePlans, diagnosticError, redactingReporter, runIdentity, toRunErro
 import { startSandboxes, type SandboxSession } from '../sandboxes/index.js'
 import { configRedactor, Variables } from '../vars.js'
 import { buildVerdict } from '../verdict-builder.js'
-import type { RunError, RunStartInfo, TimingEntry, Verdict, VerdictSelection } from '../verdict.js'
+import type {
+  RunError,
+  RunStartInfo,
+  TimingEntry,
+  Verdict,
+  VerdictSelection,
+  VerdictSession,
+} from '../verdict.js'
+import type { CheckBlock } from '../../plans/types.js'
 
 /** The hooks a run calls; the reporters' multiplexer is one. */
 export interface RunReporter extends ExecutorReporter {
@@ -59,6 +67,26 @@ export interface RunOptions {
   executor?: string
   /** The run's id (the verdict's `identity.runId`). @default a random UUID */
   runId?: string
+  /** A warm session's pieces the run uses instead of loading and starting its own. @default none */
+  warm?: WarmRun
+}
+
+/**
+ * What a warm session (`vigil dev`) lends one run: its config, catalog, sandboxes and clients, which the
+ * run uses and never stops, and its account of the iteration for the verdict.
+ */
+export interface WarmRun {
+  loaded: LoadedConfig
+  catalog: LoadPlansResult
+  sandboxes: SandboxSession
+  clients: OpenClients
+  addresses: SandboxAddresses
+  /** What the session did before the run (restarts, rebuilds), for the verdict's timings. */
+  timings: TimingEntry[]
+  /** The verdict's `session`. */
+  session: VerdictSession
+  memory(plan: string, check: string): CheckMemory
+  defer(plan: Plan, check: CheckBlock): string | undefined
 }
 
 /** Why `--patch FILE` cannot be used as a change (a DiffError), or undefined. */
@@ -102,9 +130,10 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
     }
   }
 
+  const warm = options.warm
   let loaded: LoadedConfig
   try {
-    loaded = await loadConfig(options.configPath, cwd)
+    loaded = warm?.loaded ?? (await loadConfig(options.configPath, cwd))
     redactor = configRedactor(loaded, env)
   } catch (error) {
     errors.push(toRunError(error, redactor))
@@ -118,7 +147,7 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
   // Plans: a broken plan is a run error (exit 2), and the plans that loaded still run.
   let result: LoadPlansResult
   try {
-    result = await timed('plans', () => loadPlansForRun(loaded, undefined, cwd))
+    result = warm?.catalog ?? (await timed('plans', () => loadPlansForRun(loaded, undefined, cwd)))
   } catch (error) {
     errors.push(toRunError(error, redactor))
     return finish({ identity, plans: [], cancelled: false })
@@ -133,7 +162,8 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
   // found before any sandbox starts rather than as a failed `git apply` (exit 3).
   const badPatch = options.patch !== undefined && (await patchProblem(options.patch, cwd, loaded.dir))
   if (badPatch) errors.push(toRunError(badPatch, redactor))
-  const executorName = options.executor ?? config.executor.kind
+  // A warm session's sandboxes are local processes: its checks run here, where its memory is.
+  const executorName = options.executor ?? (warm ? 'local' : config.executor.kind)
   const executor = Object.hasOwn(executors, executorName)
     ? executors[executorName as ExecutorName]
     : undefined
@@ -165,14 +195,16 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
     return finish({ identity, plans: [], cancelled: signal.aborted, selection: choice.selection })
   }
 
-  let session: SandboxSession | undefined
-  let opened: OpenClients | undefined
-  const unregister = onShutdown(async () => {
-    await session?.stop()
-  })
+  let session: SandboxSession | undefined = warm?.sandboxes
+  let opened: OpenClients | undefined = warm?.clients
+  const unregister = warm
+    ? () => undefined
+    : onShutdown(async () => {
+        await session?.stop()
+      })
   try {
     try {
-      session = await startSandboxes({
+      session ??= await startSandboxes({
         loaded,
         base: options.base,
         patch: options.patch,
@@ -188,7 +220,7 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
       await safely(() => reporter.onRunStart?.(startInfo([])))
       return finish({ identity, plans: [], cancelled: signal.aborted, selection: choice.selection })
     }
-    timings.push(...session.timings)
+    timings.push(...(warm ? warm.timings : session.timings))
     identity.sides = session.sides
     const { candidate, baseline } = session
     const urls = (s: typeof candidate) =>
@@ -204,8 +236,8 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
     // Clients are opened for the kinds that will run, bound to these sandboxes' addresses.
     const kinds: Readonly<Record<string, AnyCheckKind>> = checkKinds
     const needs = plans.flatMap((p) => p.checks.flatMap((c) => kinds[c.kind]?.meta.needs ?? []))
-    const addresses = SandboxAddresses.of([candidate, baseline])
-    opened = openClients(clients, needs, {
+    const addresses = warm?.addresses ?? SandboxAddresses.of([candidate, baseline])
+    opened ??= openClients(clients, needs, {
       redactor,
       addresses,
       ...(config.logs.requestId ? { requestIdHeader: config.logs.requestId } : {}),
@@ -242,6 +274,7 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
           signal,
           reporter,
           logs: { graceMs: config.logs.graceMs, maxLines: config.logs.lines },
+          ...(warm ? { memory: warm.memory, defer: warm.defer } : {}),
         })
         .catch((error: unknown) => {
           // An executor that cannot run at all (no cluster, bad options) is a run error; the verdict stands.
@@ -255,12 +288,14 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
       plans: executed.plans,
       cancelled: executed.cancelled,
       selection: choice.selection,
-      stop: true,
+      stop: !warm,
     })
   } finally {
-    await session?.stop()
-    unregister()
-    await opened?.close()
+    if (!warm) {
+      await session?.stop()
+      unregister()
+      await opened?.close()
+    }
   }
 
   async function finish(input: {
@@ -282,6 +317,7 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
       timings,
       cancelled: input.cancelled || signal.aborted,
       redactor,
+      ...(warm ? { session: warm.session } : {}),
     })
     await safely(() => reporter.onRunEnd?.(verdict))
     return verdict

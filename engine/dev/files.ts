@@ -1,0 +1,111 @@
+/**
+ * What changed in a warm session's tree between two iterations: each service's files (its `watch:` globs,
+ * else its cwd tree) and everything else (plans, API documents: the catalog). Contents are hashed, so a
+ * save that changes nothing restarts nothing; a file is read again only when its size or mtime moved.
+ */
+import { createHash } from 'node:crypto'
+import { readdir, readFile, stat } from 'node:fs/promises'
+import path from 'node:path'
+import picomatch from 'picomatch'
+import type { ServiceFiles } from '../api/sandbox.js'
+
+/** Folders that are never a service's source: git's, vigil's own and installed packages. */
+export const IGNORED_FOLDERS: ReadonlySet<string> = new Set(['.git', '.vigil', 'node_modules'])
+
+interface Entry {
+  size: number
+  mtimeMs: number
+  hash: string
+}
+
+/** Fingerprints of one tree's services and of the rest of it. */
+export interface TreePrints {
+  /** By service name. */
+  services: Record<string, string>
+  /** Every file no service claims (plans, schemas, API documents). */
+  rest: string
+  /** The files of each service that differ from the previous prints' (for messages). */
+  changed: Record<string, string[]>
+}
+
+/** Keeps the hashes of one tree between iterations. */
+export class TreeWatcher {
+  private readonly entries = new Map<string, Entry>()
+  private previous = new Map<string, string>()
+
+  constructor(
+    private readonly root: string,
+    private readonly files: Readonly<Record<string, ServiceFiles>>,
+  ) {}
+
+  /** The tree as it is now. */
+  async prints(): Promise<TreePrints> {
+    const files = await walk(this.root)
+    const current = new Map<string, string>()
+    await Promise.all(
+      files.map(async (rel) => {
+        const full = path.join(this.root, rel)
+        const info = await stat(full).catch(() => undefined)
+        if (!info) return
+        const known = this.entries.get(rel)
+        if (known && known.size === info.size && known.mtimeMs === info.mtimeMs) {
+          current.set(rel, known.hash)
+          return
+        }
+        const content = await readFile(full).catch(() => undefined)
+        if (!content) return
+        const hash = createHash('sha1').update(content).digest('hex')
+        this.entries.set(rel, { size: info.size, mtimeMs: info.mtimeMs, hash })
+        current.set(rel, hash)
+      }),
+    )
+    for (const rel of this.entries.keys()) if (!current.has(rel)) this.entries.delete(rel)
+    const matchers = Object.entries(this.files).map(
+      ([name, f]) => [name, picomatch(f.globs as string[], { dot: true })] as const,
+    )
+    const byService: Record<string, string[]> = Object.fromEntries(matchers.map(([n]) => [n, []]))
+    const rest: string[] = []
+    const paths = [...current.keys()].sort()
+    for (const rel of paths) {
+      let claimed = false
+      for (const [name, match] of matchers) {
+        if (!match(rel)) continue
+        byService[name]!.push(rel)
+        claimed = true
+      }
+      if (!claimed) rest.push(rel)
+    }
+    const digest = (list: string[]): string =>
+      createHash('sha1')
+        .update(list.map((rel) => `${rel}\0${current.get(rel)}`).join('\n'))
+        .digest('hex')
+    const changed: Record<string, string[]> = {}
+    const seen = [...new Set([...this.previous.keys(), ...current.keys()])].sort()
+    for (const [name, match] of matchers)
+      changed[name] = seen.filter((rel) => match(rel) && this.previous.get(rel) !== current.get(rel))
+    this.previous = current
+    return {
+      services: Object.fromEntries(Object.entries(byService).map(([n, list]) => [n, digest(list)])),
+      rest: digest(rest),
+      changed,
+    }
+  }
+}
+
+/** Every file under `root`, relative with `/`, outside the ignored folders. */
+async function walk(root: string): Promise<string[]> {
+  const out: string[] = []
+  const visit = async (dir: string): Promise<void> => {
+    const entries = await readdir(path.join(root, dir), { withFileTypes: true }).catch(() => [])
+    await Promise.all(
+      entries.map(async (entry) => {
+        const rel = dir ? `${dir}/${entry.name}` : entry.name
+        if (entry.isDirectory()) {
+          if (!IGNORED_FOLDERS.has(entry.name)) await visit(rel)
+        } else if (entry.isFile()) out.push(rel)
+      }),
+    )
+  }
+  await visit('')
+  return out
+}

@@ -1,0 +1,452 @@
+/**
+ * A warm session: the agent's loop. The baseline, the catalog, the learned noise and the HTTP pools are
+ * kept between iterations; each iteration reads the change against the session's base, restarts only the
+ * candidate services whose files changed, selects, runs and reports. Nothing stale is relied on: a moved
+ * base, a dead baseline service or a changed config rebuilds the sandboxes, and the verdict says why.
+ */
+import { createHash, randomUUID } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { loadConfig, type LoadedConfig } from '../../plans/config.js'
+import type { LoadPlansResult } from '../../plans/loader.js'
+import { gitLocation, toVerdictSelection, type SelectorFlags } from '../../selectors/index.js'
+import type { CheckMemory } from '../api/kind.js'
+import { resolveChange, type ResolvedChange } from '../ci/change.js'
+import { selectChange } from '../ci/selection.js'
+import { clients, openClients, SandboxAddresses, type OpenClients } from '../clients/index.js'
+import { Redactor } from '../http/redact.js'
+import { checkKinds } from '../kinds/index.js'
+import { startSandboxes, type SandboxSession } from '../sandboxes/index.js'
+import { configRedactor } from '../vars.js'
+import { buildVerdict } from '../verdict-builder.js'
+import type { TimingEntry, Verdict, VerdictSelection, VerdictSession } from '../verdict.js'
+import { loadPlansForRun } from '../run/load-plans.js'
+import { runValidation, type RunReporter } from '../run/run.js'
+import { runIdentity, toRunError } from '../run/run-support.js'
+import { TreeWatcher } from './files.js'
+
+/** Kinds an iteration defers unless asked for everything: they measure, or take long. */
+export const DEFERRED_KINDS: readonly string[] = ['load', 'resources', 'race', 'fault', 'migration']
+
+export interface DevSessionOptions {
+  /** vigil.config.yaml, relative to `cwd`. @default `vigil.config.yaml` in `cwd` */
+  configPath?: string
+  /** @default process.cwd() */
+  cwd?: string
+  /**
+   * Git ref the baseline runs from; the change is the working tree against its merge base with HEAD.
+   * @default HEAD
+   */
+  base?: string
+  /** Run the deferred kinds too (load, resources, race, fault, migration). @default false */
+  all?: boolean
+  /** Run these plans every iteration instead of selecting from the change. @default selected */
+  planNames?: string[]
+  /** The selector when plans are selected. @default `{ selector: 'rules' }` (no network in the loop) */
+  selector?: SelectorFlags
+  /** @default 1 */
+  seed?: number
+  /** @default the config's */
+  concurrency?: number
+  /** @default process.env */
+  env?: NodeJS.ProcessEnv
+  /** Progress lines (sandboxes, restarts, rebuilds). @default none */
+  log?: (line: string) => void
+  /** @default env VIGIL_REQUESTER */
+  requester?: string
+}
+
+export interface IterateOptions {
+  reporter?: RunReporter
+  signal?: AbortSignal
+  /** This iteration's plans (else the session's `planNames`, else the selection of the change). */
+  planNames?: string[]
+  /** A selection record's summary to run as is. */
+  selection?: VerdictSelection
+  seed?: number
+}
+
+/** What a session keeps between iterations; replaced whole when it goes stale. */
+interface Warm {
+  loaded: LoadedConfig
+  configHash: string
+  baseCommit: string
+  sandboxes: SandboxSession
+  clients: OpenClients
+  addresses: SandboxAddresses
+  catalog: LoadPlansResult
+  watcher: TreeWatcher
+  restPrint: string
+  servicePrints: Record<string, string>
+  /** The baseline's process ids when the noise was learned. */
+  processSet: string
+  memory: Map<string, Map<string, unknown>>
+}
+
+export class DevSession {
+  private warm: Warm | undefined
+  private iterations = 0
+  private queue: Promise<unknown> = Promise.resolve()
+  private stopped = false
+  private readonly cwd: string
+  private readonly log: (line: string) => void
+  private readonly env: NodeJS.ProcessEnv
+
+  constructor(readonly options: DevSessionOptions = {}) {
+    this.cwd = path.resolve(options.cwd ?? process.cwd())
+    this.log = options.log ?? (() => undefined)
+    this.env = options.env ?? process.env
+  }
+
+  /** Iterations run so far. */
+  get iteration(): number {
+    return this.iterations
+  }
+
+  /** The process of each running candidate and baseline service (empty before the first iteration). */
+  processes(): { candidate: Record<string, number>; baseline: Record<string, number> } {
+    const of = (side: 'candidate' | 'baseline') =>
+      Object.fromEntries(
+        (this.warm?.sandboxes[side]?.processes?.() ?? [])
+          .filter((p) => p.running && p.pid !== undefined)
+          .map((p) => [p.service, p.pid!]),
+      )
+    return { candidate: of('candidate'), baseline: of('baseline') }
+  }
+
+  /** One iteration; iterations asked for at once run one after the other. */
+  iterate(options: IterateOptions = {}): Promise<Verdict> {
+    const next = this.queue.then(() => this.run(options))
+    this.queue = next.catch(() => undefined)
+    return next
+  }
+
+  /** Stops every sandbox of the session. Idempotent; never throws. */
+  async stop(): Promise<void> {
+    this.stopped = true
+    await this.queue
+    await this.teardown()
+  }
+
+  private async teardown(): Promise<void> {
+    const warm = this.warm
+    this.warm = undefined
+    if (!warm) return
+    await warm.clients.close().catch(() => undefined)
+    await warm.sandboxes.stop()
+  }
+
+  private async run(options: IterateOptions): Promise<Verdict> {
+    const startedAt = new Date()
+    const begin = performance.now()
+    const iteration = ++this.iterations
+    const signal = options.signal ?? new AbortController().signal
+    const account: VerdictSession = {
+      iteration,
+      complete: true,
+      deferred: [],
+      reused: [],
+      rebuilt: [],
+      restarted: [],
+    }
+    const timings: TimingEntry[] = []
+    let redactor = new Redactor()
+    let warm: Warm
+    let selection: VerdictSelection | undefined
+    let noiseUsed = false
+    try {
+      const prepared = await this.prepare(signal, account, timings)
+      const { loaded, change } = prepared
+      redactor = prepared.redactor
+      warm = prepared.warm
+
+      const prints = await warm.watcher.prints()
+      if (prints.rest !== warm.restPrint) {
+        warm.catalog = await timedInto(timings, 'plans', () => loadPlansForRun(loaded, undefined, this.cwd))
+        warm.restPrint = prints.rest
+        account.rebuilt.push({ part: 'catalog', reason: 'plan or document files changed' })
+      } else account.reused.push('catalog')
+
+      await this.restartChanged(warm, prints, account, timings, signal)
+
+      // Noise learned from other baseline processes describes another baseline: forgotten.
+      const processSet = processSetOf(warm.sandboxes)
+      if (processSet !== warm.processSet) {
+        if (warm.memory.size)
+          account.rebuilt.push({ part: 'noise', reason: 'the baseline processes changed' })
+        warm.memory.clear()
+        warm.processSet = processSet
+      }
+
+      const names = options.planNames ?? this.options.planNames
+      selection = options.selection
+      if (!selection && !names?.length) {
+        const record = await timedInto(timings, 'selection', () =>
+          selectChange({
+            loaded,
+            plans: warm.catalog.plans,
+            change,
+            flags: this.options.selector ?? { selector: 'rules' },
+            env: this.env,
+            cwd: this.cwd,
+            signal,
+          }),
+        )
+        selection = toVerdictSelection(record)
+      }
+      const chosen = new Set(selection ? selection.plans.map((p) => p.name) : names)
+      const deferred = new Map<string, number>()
+      if (!this.options.all) {
+        for (const plan of warm.catalog.plans.filter((p) => chosen.has(p.name)))
+          for (const check of plan.checks)
+            if (DEFERRED_KINDS.includes(check.kind))
+              deferred.set(check.kind, (deferred.get(check.kind) ?? 0) + 1)
+      }
+      account.deferred = [...deferred].map(([kind, checks]) => ({ kind, checks }))
+      account.complete = deferred.size === 0
+
+      const verdict = await runValidation({
+        configPath: loaded.file,
+        cwd: this.cwd,
+        base: change.runBase,
+        ...(selection ? { selection } : { planNames: names }),
+        seed: options.seed ?? this.options.seed,
+        concurrency: this.options.concurrency,
+        requester: this.options.requester,
+        env: this.env,
+        log: this.log,
+        signal,
+        ...(options.reporter ? { reporter: options.reporter } : {}),
+        warm: {
+          loaded,
+          catalog: warm.catalog,
+          sandboxes: warm.sandboxes,
+          clients: warm.clients,
+          addresses: warm.addresses,
+          timings,
+          session: account,
+          memory: (plan, check) => memoryOf(warm.memory, `${plan}\0${check}`, () => (noiseUsed = true)),
+          defer: (_plan, check) =>
+            deferred.has(check.kind)
+              ? `deferred: ${check.kind} checks are left out of the inner loop; vigil dev --all (or vigil ci) runs them`
+              : undefined,
+        },
+      })
+      // Whether the noise was relied on is only known once the checks ran; the verdict object is the one returned.
+      if (noiseUsed && verdict.session) verdict.session.reused.push('noise')
+      if (verdict.session) verdict.session.reused.sort()
+      return verdict
+    } catch (error) {
+      // The iteration could not run (a config error, a sandbox that did not start): an error verdict, and a
+      // session that starts afresh next time.
+      await this.teardown()
+      const identity = await runIdentity({ configDir: this.cwd, seed: options.seed ?? 1, env: this.env })
+      const verdict = buildVerdict({
+        startedAt,
+        durationMs: performance.now() - begin,
+        identity,
+        plans: [],
+        errors: [toRunError(error, redactor)],
+        timings,
+        cancelled: signal.aborted,
+        session: account,
+        redactor,
+      })
+      await Promise.resolve(options.reporter?.onRunEnd?.(verdict)).catch(() => undefined)
+      return verdict
+    }
+  }
+
+  /**
+   * Starts the sandboxes without running anything (the MCP server's `start_session`); a warm session is
+   * checked for staleness as an iteration would. Throws when they cannot start.
+   */
+  start(signal?: AbortSignal): Promise<VerdictSession> {
+    const account: VerdictSession = {
+      iteration: 0,
+      complete: true,
+      deferred: [],
+      reused: [],
+      rebuilt: [],
+      restarted: [],
+    }
+    const next = this.queue.then(() => this.prepare(signal ?? new AbortController().signal, account, []))
+    this.queue = next.catch(() => undefined)
+    return next.then(() => account)
+  }
+
+  /** Reads the config and the change, and makes sure the sandboxes are warm and not stale. */
+  private async prepare(
+    signal: AbortSignal,
+    account: VerdictSession,
+    timings: TimingEntry[],
+  ): Promise<{ loaded: LoadedConfig; change: ResolvedChange; redactor: Redactor; warm: Warm }> {
+    if (this.stopped) throw new Error('the session was stopped')
+    const loaded = await loadConfig(this.options.configPath, this.cwd)
+    const redactor = configRedactor(loaded, this.env)
+    const configHash = sha1(await readFile(loaded.file).catch(() => Buffer.alloc(0)))
+    const where = await gitLocation(loaded.dir)
+    const change = await resolveChange(
+      { kind: 'base', ref: this.options.base ?? 'HEAD' },
+      {
+        configDir: loaded.dir,
+        cwd: this.cwd,
+        prefix: where?.prefix ?? '',
+        exclude: [path.join(loaded.dir, '.vigil')],
+      },
+    )
+    const stale = this.warm ? staleness(this.warm, configHash, change.runBase!, this.options.base) : []
+    if (stale.length) {
+      for (const s of stale) this.log(`rebuilding the sandboxes: ${s.reason}`)
+      account.rebuilt.push(...stale)
+      await this.teardown()
+    }
+    if (this.warm) {
+      account.reused.push('baseline', 'pools')
+    } else {
+      const began = performance.now()
+      this.warm = await this.build(loaded, configHash, change.runBase!, signal)
+      timings.push(...this.warm.sandboxes.timings)
+      timings.push({ phase: 'session:build', durationMs: performance.now() - began })
+      if (!stale.length) account.rebuilt.push({ part: 'sandboxes', reason: 'the session started' })
+    }
+    this.warm.loaded = loaded
+    return { loaded, change, redactor, warm: this.warm }
+  }
+
+  private async build(
+    loaded: LoadedConfig,
+    configHash: string,
+    baseCommit: string,
+    signal: AbortSignal,
+  ): Promise<Warm> {
+    const redactor = configRedactor(loaded, this.env)
+    const sandboxes = await startSandboxes({
+      loaded,
+      base: baseCommit,
+      baseline: true,
+      signal,
+      log: this.log,
+      cwd: this.cwd,
+      redactor,
+      runId: randomUUID(),
+    })
+    try {
+      const watcher = new TreeWatcher(loaded.dir, sandboxes.candidate.files ?? {})
+      const [prints, catalog] = await Promise.all([
+        watcher.prints(),
+        loadPlansForRun(loaded, undefined, this.cwd),
+      ])
+      const { candidate, baseline } = sandboxes
+      const addresses = SandboxAddresses.of([candidate, baseline])
+      const needs = Object.values(checkKinds).flatMap((k) => [...(k.meta.needs ?? [])] as string[])
+      const opened = openClients(clients, needs, {
+        redactor,
+        addresses,
+        ...(loaded.config.logs.requestId ? { requestIdHeader: loaded.config.logs.requestId } : {}),
+      })
+      return {
+        loaded,
+        configHash,
+        baseCommit,
+        sandboxes,
+        clients: opened,
+        addresses,
+        catalog,
+        watcher,
+        restPrint: prints.rest,
+        servicePrints: prints.services,
+        processSet: processSetOf(sandboxes),
+        memory: new Map(),
+      }
+    } catch (error) {
+      await sandboxes.stop()
+      throw error
+    }
+  }
+
+  /** Restarts the candidate services whose files changed, or whose process died; all at once. */
+  private async restartChanged(
+    warm: Warm,
+    prints: Awaited<ReturnType<TreeWatcher['prints']>>,
+    account: VerdictSession,
+    timings: TimingEntry[],
+    signal: AbortSignal,
+  ): Promise<void> {
+    const candidate = warm.sandboxes.candidate
+    const dead = new Set((candidate.processes?.() ?? []).filter((p) => !p.running).map((p) => p.service))
+    const names = Object.keys(candidate.services).sort()
+    const restart = names.filter((n) => prints.services[n] !== warm.servicePrints[n] || dead.has(n))
+    if (restart.length && !candidate.restart) {
+      account.rebuilt.push({ part: 'candidate', reason: 'its provider cannot restart one service' })
+      return
+    }
+    for (const name of names) if (!restart.includes(name)) account.reused.push(`candidate:${name}`)
+    await Promise.all(
+      restart.map(async (name) => {
+        const files = prints.changed[name] ?? []
+        const why = dead.has(name)
+          ? 'its process had exited'
+          : `${files.slice(0, 3).join(', ')}${files.length > 3 ? ` and ${files.length - 3} more` : ''} changed`
+        this.log(`candidate sandbox, service ${name}: restarting (${why})`)
+        await timedInto(timings, `restart:${name}`, () => candidate.restart!(name, signal))
+        account.restarted.push(name)
+      }),
+    )
+    account.restarted.sort()
+    warm.servicePrints = prints.services
+  }
+}
+
+/** Why the warm sandboxes no longer stand for what the iteration must compare, or [] when they do. */
+function staleness(
+  warm: Warm,
+  configHash: string,
+  baseCommit: string,
+  base: string | undefined,
+): Array<{ part: string; reason: string }> {
+  const out: Array<{ part: string; reason: string }> = []
+  if (configHash !== warm.configHash)
+    out.push({ part: 'sandboxes', reason: `${path.basename(warm.loaded.file)} changed` })
+  if (baseCommit !== warm.baseCommit)
+    out.push({
+      part: 'baseline',
+      reason: `${base ?? 'HEAD'} moved from ${warm.baseCommit.slice(0, 12)} to ${baseCommit.slice(0, 12)}`,
+    })
+  for (const p of warm.sandboxes.baseline?.processes?.() ?? [])
+    if (!p.running)
+      out.push({ part: 'baseline', reason: `baseline service ${p.service} died (pid ${p.pid})` })
+  return out
+}
+
+function processSetOf(sandboxes: SandboxSession): string {
+  return JSON.stringify(sandboxes.baseline?.processes?.().map((p) => [p.service, p.pid]) ?? [])
+}
+
+function memoryOf(all: Map<string, Map<string, unknown>>, key: string, onHit: () => void): CheckMemory {
+  return {
+    get<T>(name: string): T | undefined {
+      const value = all.get(key)?.get(name) as T | undefined
+      if (value !== undefined) onHit()
+      return value
+    },
+    set(name: string, value: unknown): void {
+      let own = all.get(key)
+      if (!own) all.set(key, (own = new Map()))
+      own.set(name, value)
+    },
+  }
+}
+
+async function timedInto<T>(timings: TimingEntry[], phase: string, work: () => Promise<T>): Promise<T> {
+  const begin = performance.now()
+  try {
+    return await work()
+  } finally {
+    timings.push({ phase, durationMs: performance.now() - begin })
+  }
+}
+
+function sha1(data: Buffer): string {
+  return createHash('sha1').update(data).digest('hex')
+}

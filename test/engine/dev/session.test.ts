@@ -1,0 +1,135 @@
+/**
+ * The warm session on a git copy of the sample shop, with real service processes: an edit to orders
+ * restarts orders only and a field rename fails until reverted; nothing changed restarts nothing and runs
+ * nothing; a dead baseline service, a moved base and a changed config rebuild the sandboxes and say why;
+ * slow kinds are deferred and the verdict says it is partial.
+ */
+import { readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DevSession } from '../../../engine/dev/session.js'
+import { renderCompact, renderMarkdown, validateVerdict } from '../../../reporters/index.js'
+import type { Verdict } from '../../../engine/verdict.js'
+import { gitShop, type GitShop } from './warm-shop.js'
+
+const PLANS = ['orders-contract', 'checkout-flow', 'checkout-load']
+
+let shop: GitShop
+let session: DevSession
+
+beforeAll(async () => {
+  shop = await gitShop()
+  session = new DevSession({ cwd: shop.root, planNames: PLANS })
+}, 60_000)
+afterAll(async () => {
+  await session?.stop()
+  await shop?.remove()
+}, 60_000)
+
+const failedChecks = (v: Verdict) =>
+  v.plans.flatMap((p) => p.checks.filter((c) => c.state === 'failed').map((c) => `${p.name} › ${c.check}`))
+
+describe('a warm session', () => {
+  it('starts the sandboxes once, defers the load checks and says the verdict is partial', async () => {
+    const first = await session.iterate()
+    expect(first.errors).toEqual([])
+    expect(first.status).toBe('pass')
+    expect(first.session).toMatchObject({
+      iteration: 1,
+      complete: false,
+      deferred: [{ kind: 'load', checks: 2 }],
+      rebuilt: [{ part: 'sandboxes', reason: 'the session started' }],
+      restarted: [],
+    })
+    const load = first.plans.find((p) => p.name === 'checkout-load')!
+    expect(load.checks.every((c) => c.state === 'skipped' && /deferred/.test(c.note))).toBe(true)
+    expect(validateVerdict(first)).toEqual({ valid: true, errors: [] })
+    // Every text says it is partial: a deferred verdict is never read as a full one.
+    expect(renderCompact(first)).toMatch(/^PASS .*\(partial: 2 load checks deferred; --all runs them\)$/m)
+    expect(renderMarkdown(first)).toContain('Not a full verdict')
+  }, 180_000)
+
+  it('restarts orders only after an edit to orders; a field rename fails, the revert passes', async () => {
+    const before = session.processes()
+    await shop.apply('field-rename')
+    const broken = await session.iterate()
+    expect(broken.session?.restarted).toEqual(['orders'])
+    expect(broken.status).toBe('fail')
+    expect(failedChecks(broken).length).toBeGreaterThan(0)
+    expect(broken.session?.reused).toEqual(
+      expect.arrayContaining(['baseline', 'catalog', 'pools', 'candidate:catalog', 'candidate:payments']),
+    )
+    expect(broken.session?.reused).not.toContain('candidate:orders')
+    const after = session.processes()
+    expect(after.baseline).toEqual(before.baseline)
+    expect(after.candidate.orders).not.toBe(before.candidate.orders)
+    for (const name of ['catalog', 'payments', 'shipping'])
+      expect(after.candidate[name], name).toBe(before.candidate[name])
+
+    await shop.git('checkout', '--', 'orders/server.js')
+    const fixed = await session.iterate()
+    expect(fixed.session?.restarted).toEqual(['orders'])
+    expect(failedChecks(fixed)).toEqual([])
+    expect(fixed.status).toBe('pass')
+    // The contract checks compared against noise learned in an earlier iteration of the same baseline.
+    expect(fixed.session?.reused).toContain('noise')
+  }, 180_000)
+
+  it('restarts nothing and, with nothing changed against the base, runs nothing', async () => {
+    const quiet = new DevSession({ cwd: shop.root })
+    try {
+      const first = await quiet.iterate()
+      expect(first.errors).toEqual([])
+      expect(first.selection?.plans).toEqual([])
+      const again = await quiet.iterate()
+      expect(again.session).toMatchObject({ iteration: 2, restarted: [], rebuilt: [] })
+      expect(again.session?.reused).toEqual(expect.arrayContaining(['baseline', 'catalog', 'pools']))
+      expect(again.summary.checks.total).toBe(0)
+      expect(again.status).toBe('pass')
+    } finally {
+      await quiet.stop()
+    }
+  }, 180_000)
+
+  it('rebuilds a baseline whose service died, and says why', async () => {
+    const pid = session.processes().baseline.payments!
+    process.kill(-pid, 'SIGKILL')
+    await waitFor(() => session.processes().baseline.payments === undefined)
+    const verdict = await session.iterate()
+    expect(verdict.session?.rebuilt).toEqual(
+      expect.arrayContaining([
+        { part: 'baseline', reason: expect.stringMatching(/^baseline service payments died \(pid \d+\)$/) },
+      ]),
+    )
+    expect(verdict.session?.reused).not.toContain('baseline')
+    expect(verdict.session?.reused).not.toContain('noise')
+    expect(verdict.status).toBe('pass')
+    expect(session.processes().baseline.payments).toBeGreaterThan(0)
+  }, 180_000)
+
+  it('rebuilds when the base moves or the config changes', async () => {
+    await shop.edit('README.md', '#', '# ')
+    await shop.git('commit', '-q', '-am', 'docs')
+    const moved = await session.iterate()
+    expect(moved.session?.rebuilt).toEqual(
+      expect.arrayContaining([
+        { part: 'baseline', reason: expect.stringMatching(/^HEAD moved from \w+ to \w+$/) },
+      ]),
+    )
+    const config = path.join(shop.root, 'vigil.config.yaml')
+    await writeFile(config, (await readFile(config, 'utf8')).replace('concurrency: 4', 'concurrency: 3'))
+    const changed = await session.iterate()
+    expect(changed.session?.rebuilt).toEqual(
+      expect.arrayContaining([{ part: 'sandboxes', reason: 'vigil.config.yaml changed' }]),
+    )
+    expect(changed.status).toBe('pass')
+  }, 240_000)
+})
+
+async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > until) throw new Error('condition not met in time')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
