@@ -13,6 +13,7 @@ import { EXECUTOR_NAMES } from '../executors/names.js'
 import type { SuggestFlags } from './commands/adversary.js'
 import type { CiFlags } from './commands/ci.js'
 import type { CoverageFlags } from './commands/coverage.js'
+import type { DevFlags } from './commands/dev.js'
 import type { ImpactRecordFlags } from './commands/impact.js'
 import type { PlansFlags } from './commands/plans.js'
 import type { ReproduceCommandOptions } from './commands/reproduce.js'
@@ -150,6 +151,42 @@ function run(program: Command): void {
     .action((options: RunCommandOptions) =>
       exit(import('./commands/run.js').then((m) => m.runCommand(options))),
     )
+}
+
+function dev(program: Command): void {
+  program
+    .command('dev')
+    .description(
+      'The inner loop: a warm session validates the working tree against the base, again on every Enter ' +
+        '(and every save with --watch), restarting only the candidate services whose files changed.',
+    )
+    .option('-c, --config <file>', 'vigil.config.yaml to use (default: ./vigil.config.yaml)')
+    .option(
+      '--base <ref>',
+      'git ref the baseline runs from; the change is the working tree against it',
+      'HEAD',
+    )
+    .option('-p, --plan <name>', 'run this plan every time instead of selecting (repeatable)', collect, [])
+    .option('--all', 'also run load, resources, race, fault and migration checks (deferred by default)')
+    .option('-w, --watch', 'validate again on every save (debounced)')
+    .option('--debounce <ms>', 'quiet time after a save before validating', integer('--debounce', 0), 300)
+    .option('--json', 'print each verdict as one line of JSON instead of the compact text')
+    .option('--selector <name>', 'rules | hybrid | llm (default: rules: no network in the loop)')
+    .option('--concurrency <n>', 'checks run at once (default: the config)', integer('--concurrency', 1))
+    .option('--seed <n>', 'seed of generated inputs (default: 1)', integer('--seed', 0))
+    .addOption(REQUESTER())
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  vigil dev --watch                          # validate every save against HEAD',
+        '  vigil dev --base origin/main -p orders-contract',
+        '',
+        'Each verdict says what was reused and restarted, and which checks were deferred (then it is partial).',
+      ].join('\n'),
+    )
+    .action((flags: DevFlags) => exit(import('./commands/dev.js').then((m) => m.dev(flags))))
 }
 
 function ci(program: Command): void {
@@ -340,7 +377,20 @@ function sandboxes(program: Command): void {
 }
 
 /** The commands in the order `vigil --help` lists them. */
-const COMMANDS = [adversary, ci, coverage, impact, mcp, plans, reproduce, run, sandbox, sandboxes, select]
+const COMMANDS = [
+  adversary,
+  ci,
+  coverage,
+  dev,
+  impact,
+  mcp,
+  plans,
+  reproduce,
+  run,
+  sandbox,
+  sandboxes,
+  select,
+]
 
 /** The program with every command declared; nothing of a command's implementation is loaded yet. */
 export function buildProgram(): Command {
