@@ -9,6 +9,7 @@ import type { LoadPlansResult } from '../../plans/loader.js'
 import { insideRoots, realLocation } from '../../plans/files.js'
 import { Redactor, redactableKeys } from '../../plans/redact.js'
 import { UsageError } from '../errors.js'
+import { parseDuration } from '../../plans/duration.js'
 import { loadPlansForRun, projectFileRoots } from '../run/load-plans.js'
 import { configRedactor } from '../vars.js'
 
@@ -21,6 +22,8 @@ export interface McpServerOptions {
   env?: NodeJS.ProcessEnv
   /** Diagnostics for the operator (never stdout: that is the protocol's). @default stderr lines */
   log?: (line: string) => void
+  /** Idle time after which a warm session's sandboxes are stopped. @default env VIGIL_SESSION_IDLE, else 10 minutes */
+  sessionIdleMs?: number
 }
 
 /** Options with their defaults applied. */
@@ -29,6 +32,7 @@ export interface McpContext {
   cwd: string
   env: NodeJS.ProcessEnv
   log: (line: string) => void
+  sessionIdleMs: number
 }
 
 export function mcpContext(options: McpServerOptions = {}): McpContext {
@@ -37,6 +41,7 @@ export function mcpContext(options: McpServerOptions = {}): McpContext {
     cwd: options.cwd ?? process.cwd(),
     env: options.env ?? process.env,
     log: options.log ?? ((line) => void process.stderr.write(`vigil mcp: ${line}\n`)),
+    sessionIdleMs: options.sessionIdleMs ?? idleFromEnv(options.env ?? process.env),
   }
 }
 
@@ -120,5 +125,16 @@ async function errorRedactor(ctx: McpContext): Promise<Redactor> {
     return configRedactor(await loadConfig(ctx.configPath, ctx.cwd), ctx.env)
   } catch {
     return new Redactor({ secrets: redactableKeys([ctx.env.ANTHROPIC_API_KEY]) })
+  }
+}
+
+/** `VIGIL_SESSION_IDLE` (`90s`, `10m`) in milliseconds; 10 minutes when unset. A bad value is a usage error. */
+function idleFromEnv(env: NodeJS.ProcessEnv): number {
+  const value = env.VIGIL_SESSION_IDLE
+  if (value === undefined || value === '') return 10 * 60_000
+  try {
+    return parseDuration(value)
+  } catch (error) {
+    throw new UsageError(`VIGIL_SESSION_IDLE ${value}: ${(error as Error).message}`, { cause: error })
   }
 }

@@ -70,3 +70,20 @@ export const reproduceOutput = z.looseObject({
   exchanges: z.array(z.looseObject({ side: z.string() })),
   warnings: z.array(z.string()),
 })
+
+const sessionPart = z.looseObject({ part: z.string(), reason: z.string() })
+
+export const startSessionOutput = z.looseObject({
+  base: z.string(),
+  all: z.boolean(),
+  iterations: z.number().describe('run_plans calls the session has served'),
+  services: z.looseObject({ candidate: z.array(z.string()), baseline: z.array(z.string()) }),
+  reused: z.array(z.string()).describe('pieces an already running session kept'),
+  rebuilt: z.array(sessionPart).describe('pieces started, each with why'),
+  idleTimeoutSeconds: z.number(),
+})
+
+export const stopSessionOutput = z.looseObject({
+  stopped: z.boolean().describe('false when no session was running'),
+  iterations: z.number(),
+})

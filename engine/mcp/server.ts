@@ -1,6 +1,7 @@
 /**
  * vigil's MCP server: the agent's interface. Tools: `list_plans`, `lint_plans`, `select_plans`,
- * `run_plans`, `reproduce_finding`. Over stdio, stdout carries only the protocol; diagnostics go to stderr.
+ * `run_plans`, `reproduce_finding`, and `start_session` / `stop_session` for a warm session. Over stdio,
+ * stdout carries only the protocol; diagnostics go to stderr.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
@@ -10,6 +11,8 @@ import { registerPlanTools } from './tools/plans.js'
 import { registerReproduceTool } from './tools/reproduce.js'
 import { registerRunTool } from './tools/run.js'
 import { registerSelectTool } from './tools/select.js'
+import { registerSessionTools } from './tools/session.js'
+import { McpSessions } from './session.js'
 
 export type { McpServerOptions } from './context.js'
 
@@ -20,6 +23,8 @@ const INSTRUCTIONS = [
   'of fail lists each failed check with the request, the expected and actual result, and a curl command',
   "that reproduces it, and an id: reproduce_finding replays that finding after the run (both sides' answers",
   "and the services' log lines). list_plans shows the catalog; lint_plans checks plan files after editing them.",
+  'While iterating on a change, pass session: true to run_plans (or call start_session first): the sandboxes',
+  'stay warm and each later call restarts only what changed; stop_session when done.',
 ].join(' ')
 
 /** A server with vigil's tools registered, not yet connected. */
@@ -28,7 +33,9 @@ export function createMcpServer(options: McpServerOptions = {}): McpServer {
   const server = new McpServer({ name: 'vigil', version: '0.1.0' }, { instructions: INSTRUCTIONS })
   registerPlanTools(server, ctx)
   registerSelectTool(server, ctx)
-  registerRunTool(server, ctx)
+  const sessions = new McpSessions(ctx)
+  registerRunTool(server, ctx, sessions)
+  registerSessionTools(server, ctx, sessions)
   registerReproduceTool(server, ctx)
   return server
 }

@@ -53,7 +53,7 @@ const text = (result: CallToolResult) =>
   result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n')
 
 describe('vigil mcp', () => {
-  it('lists its five tools, each with an input schema', async () => {
+  it('lists its seven tools, each with an input schema', async () => {
     const { tools } = await client.listTools()
     expect(tools.map((t) => t.name).sort()).toEqual([
       'lint_plans',
@@ -61,10 +61,22 @@ describe('vigil mcp', () => {
       'reproduce_finding',
       'run_plans',
       'select_plans',
+      'start_session',
+      'stop_session',
     ])
     const run = tools.find((t) => t.name === 'run_plans')!
     expect(Object.keys(run.inputSchema.properties ?? {})).toEqual(
-      expect.arrayContaining(['plans', 'selection', 'diff', 'base', 'patch', 'baseline', 'seed']),
+      expect.arrayContaining([
+        'plans',
+        'selection',
+        'diff',
+        'base',
+        'patch',
+        'baseline',
+        'seed',
+        'session',
+        'all',
+      ]),
     )
     // Every tool says what its structured content holds.
     for (const tool of tools) expect(tool.outputSchema, tool.name).toMatchObject({ type: 'object' })

@@ -7,20 +7,23 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
+import type { Verdict } from '../../verdict.js'
 import { didYouMean } from '../../../plans/schema-errors.js'
 import { gitLocation, parseSelectionRecord, toVerdictSelection } from '../../../selectors/index.js'
 import type { SelectionRecord } from '../../../selectors/index.js'
 import { changeOfRecord, resolveChange } from '../../ci/change.js'
 import { UsageError } from '../../errors.js'
 import { runValidation } from '../../run/run.js'
+import type { McpSessions } from '../session.js'
 import { runPlansOutput } from '../output.js'
 import { guarded, loadCatalog, structuredResult, toolError, type McpContext } from '../context.js'
 import { progressReporter, type ProgressSender } from '../progress.js'
 import { agentSummary } from '../summary.js'
 import { changeShape, changeSpecOf } from './select.js'
 
-export function registerRunTool(server: McpServer, ctx: McpContext): void {
+export function registerRunTool(server: McpServer, ctx: McpContext, sessions: McpSessions): void {
   server.registerTool(
     'run_plans',
     {
@@ -32,7 +35,11 @@ export function registerRunTool(server: McpServer, ctx: McpContext): void {
         'its id); the whole verdict is the structured content. Give plans (names) or selection (the record from select_plans). ' +
         'The candidate is the working tree, or a copy with diff (text) or patch (file) applied; with base, ' +
         'the baseline runs from the merge base of that ref. A selection made from a base or patch file ' +
-        'reuses it when none is given. Sends progress notifications when the request has a progress token.',
+        'reuses it when none is given. Sends progress notifications when the request has a progress token. ' +
+        'With session: true the sandboxes stay warm between calls (the baseline, learned noise, connections): ' +
+        'later calls restart only the candidate services whose files changed and take about as long as ' +
+        'their checks; the session field of the verdict says what was reused. A session compares the working tree ' +
+        'with base (default HEAD) and defers load, resources, race, fault and migration checks unless all is true.',
       inputSchema: {
         plans: z.array(z.string().min(1).max(200)).min(1).max(200).optional().describe('plan names'),
         selection: z
@@ -44,6 +51,16 @@ export function registerRunTool(server: McpServer, ctx: McpContext): void {
           .boolean()
           .optional()
           .describe('start a baseline too (default true; checks that compare are skipped without one)'),
+        session: z
+          .boolean()
+          .optional()
+          .describe(
+            'keep the sandboxes warm for the next call (the working tree against base; no diff or patch)',
+          ),
+        all: z
+          .boolean()
+          .optional()
+          .describe('with session: also run the load, resources, race, fault and migration checks'),
         seed: z
           .number()
           .int()
@@ -72,6 +89,41 @@ export function registerRunTool(server: McpServer, ctx: McpContext): void {
           )
         }
 
+        const progressToken = extra._meta?.progressToken
+        const send: ProgressSender | undefined =
+          progressToken === undefined
+            ? undefined
+            : (params) =>
+                extra.sendNotification({
+                  method: 'notifications/progress',
+                  params: { progressToken, ...params },
+                })
+        const reporter = progressReporter(send, ctx.log)
+        if (args.session) {
+          if (args.diff !== undefined || args.patch !== undefined)
+            throw new UsageError(
+              'a session validates the working tree against base (default HEAD): give base, not diff or patch',
+            )
+          if (args.baseline === false) throw new UsageError('a session always has a baseline')
+          const { session, replaced } = await sessions.get({
+            base: args.base ?? 'HEAD',
+            all: args.all ?? false,
+          })
+          if (replaced) ctx.log(replaced)
+          reporter.begin()
+          try {
+            const verdict = await session.iterate({
+              ...(record ? { selection: toVerdictSelection(record) } : { planNames: names }),
+              ...(args.seed === undefined ? {} : { seed: args.seed }),
+              signal: extra.signal,
+              reporter,
+            })
+            return verdictResult(verdict)
+          } finally {
+            sessions.touch()
+          }
+        }
+
         let tempDir: string | undefined
         try {
           if (args.diff !== undefined) tempDir = await mkdtemp(path.join(os.tmpdir(), 'vigil-mcp-'))
@@ -89,16 +141,6 @@ export function registerRunTool(server: McpServer, ctx: McpContext): void {
             })
             if (spec.kind === 'text') await writeFile(spec.file, spec.text)
           }
-          const progressToken = extra._meta?.progressToken
-          const send: ProgressSender | undefined =
-            progressToken === undefined
-              ? undefined
-              : (params) =>
-                  extra.sendNotification({
-                    method: 'notifications/progress',
-                    params: { progressToken, ...params },
-                  })
-          const reporter = progressReporter(send, ctx.log)
           reporter.begin()
           const verdict = await runValidation({
             configPath: loaded.file,
@@ -114,16 +156,21 @@ export function registerRunTool(server: McpServer, ctx: McpContext): void {
             log: ctx.log,
             reporter,
           })
-          // Nothing ran at all (a patch that does not apply, a sandbox that never started): a failed call.
-          if (verdict.status === 'error' && verdict.summary.checks.total === 0) {
-            const result = toolError(`run_plans: the validation could not run.\n${agentSummary(verdict)}`)
-            result.content.push({ type: 'text', text: JSON.stringify(verdict, null, 2) })
-            return result
-          }
-          return structuredResult(verdict, agentSummary(verdict))
+          return verdictResult(verdict)
         } finally {
           if (tempDir) await rm(tempDir, { recursive: true, force: true })
         }
       }),
   )
+}
+
+/** The verdict as the tool's result; a validation that could not run at all is a failed call. */
+function verdictResult(verdict: Verdict): CallToolResult {
+  // Nothing ran at all (a patch that does not apply, a sandbox that never started): a failed call.
+  if (verdict.status === 'error' && verdict.summary.checks.total === 0) {
+    const result = toolError(`run_plans: the validation could not run.\n${agentSummary(verdict)}`)
+    result.content.push({ type: 'text', text: JSON.stringify(verdict, null, 2) })
+    return result
+  }
+  return structuredResult(verdict, agentSummary(verdict))
 }
