@@ -156,7 +156,7 @@ export class DevSession {
     let noiseUsed = false
     try {
       const prepared = await this.prepare(signal, account, timings)
-      const { loaded, change } = prepared
+      const { loaded, change, built } = prepared
       redactor = prepared.redactor
       warm = prepared.warm
 
@@ -165,9 +165,11 @@ export class DevSession {
         warm.catalog = await timedInto(timings, 'plans', () => loadPlansForRun(loaded, undefined, this.cwd))
         warm.restPrint = prints.rest
         account.rebuilt.push({ part: 'catalog', reason: 'plan or document files changed' })
-      } else account.reused.push('catalog')
+      } else if (!built) account.reused.push('catalog')
 
       await this.restartChanged(warm, prints, account, timings, signal)
+      // Sandboxes started by this iteration are not reused pieces.
+      if (built) account.reused = account.reused.filter((r) => !r.startsWith('candidate:'))
 
       // Noise learned from other baseline processes describes another baseline: forgotten.
       const processSet = processSetOf(warm.sandboxes)
@@ -280,7 +282,13 @@ export class DevSession {
     signal: AbortSignal,
     account: VerdictSession,
     timings: TimingEntry[],
-  ): Promise<{ loaded: LoadedConfig; change: ResolvedChange; redactor: Redactor; warm: Warm }> {
+  ): Promise<{
+    loaded: LoadedConfig
+    change: ResolvedChange
+    redactor: Redactor
+    warm: Warm
+    built: boolean
+  }> {
     if (this.stopped) throw new Error('the session was stopped')
     const loaded = await loadConfig(this.options.configPath, this.cwd)
     const redactor = configRedactor(loaded, this.env)
@@ -301,6 +309,7 @@ export class DevSession {
       account.rebuilt.push(...stale)
       await this.teardown()
     }
+    const built = !this.warm
     if (this.warm) {
       account.reused.push('baseline', 'pools')
     } else {
@@ -311,7 +320,7 @@ export class DevSession {
       if (!stale.length) account.rebuilt.push({ part: 'sandboxes', reason: 'the session started' })
     }
     this.warm.loaded = loaded
-    return { loaded, change, redactor, warm: this.warm }
+    return { loaded, change, redactor, warm: this.warm, built }
   }
 
   private async build(

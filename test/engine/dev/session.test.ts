@@ -41,6 +41,8 @@ describe('a warm session', () => {
       rebuilt: [{ part: 'sandboxes', reason: 'the session started' }],
       restarted: [],
     })
+    // Nothing was there to reuse.
+    expect(first.session?.reused).toEqual([])
     const load = first.plans.find((p) => p.name === 'checkout-load')!
     expect(load.checks.every((c) => c.state === 'skipped' && /deferred/.test(c.note))).toBe(true)
     expect(validateVerdict(first)).toEqual({ valid: true, errors: [] })
