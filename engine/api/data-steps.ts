@@ -5,6 +5,7 @@
  * `expect: { rows, json }` and captures from the rows. The first failing step stops the run on that side.
  */
 import type { JsonSchema } from '../../plans/types.js'
+import { CheckSkipped } from '../errors.js'
 import { HttpNetworkError, type HttpExchange } from '../http/client.js'
 import type { DependencyEndpoint } from '../clients/dependency-endpoint.js'
 import { assertionSchema, checkAssertion, formatValue } from './assertions.js'
@@ -352,4 +353,24 @@ export function sqlEvidence(
 function oneLine(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim()
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat
+}
+
+/** The database a block queries on one sandbox; none there skips the check. */
+export function databaseOf(sandbox: Sandbox, name: string | undefined): DependencyEndpoint {
+  const all = Object.values(sandbox.deps ?? {}).filter((d) => d.kind === 'postgres')
+  if (name !== undefined) {
+    const found = all.find((d) => d.name === name)
+    if (!found) {
+      throw new CheckSkipped(
+        `the ${sandbox.name} sandbox has no postgres dependency "${name}" (it has ${all.map((d) => d.name).join(', ') || 'none'})`,
+      )
+    }
+    return found
+  }
+  if (all.length === 1) return all[0]!
+  if (all.length === 0)
+    throw new CheckSkipped(`the ${sandbox.name} sandbox has no database (a postgres dependency)`)
+  throw new Error(
+    `the ${sandbox.name} sandbox has several databases (${all.map((d) => d.name).join(', ')}); name one with database:`,
+  )
 }

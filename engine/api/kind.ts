@@ -6,7 +6,7 @@
 import type { BlockLint } from '../../plans/parse-plan.js'
 import type { CheckBlock, JsonSchema, Plan } from '../../plans/types.js'
 import type { Clients } from '../clients/index.js'
-import type { Sandbox } from './sandbox.js'
+import type { IsolateOptions, Sandbox } from './sandbox.js'
 import type { Evidence, Finding, Severity } from '../verdict.js'
 
 /** What a check kind reports; the engine adds plan, check, location and renders the message. */
@@ -78,7 +78,7 @@ export interface CheckContext<Params = Record<string, unknown>, Need extends key
    * (`Sandbox.isolate`): traffic may go to the copies while the check runs, and they are stopped when it
    * ends. Throws when the sandbox's provider cannot start copies. Absent where the engine offers none.
    */
-  isolate?(sandbox: Sandbox, services: readonly string[]): Promise<Sandbox>
+  isolate?(sandbox: Sandbox, services: readonly string[], options?: IsolateOptions): Promise<Sandbox>
   /**
    * Runs `fn` as a measurement, for kinds with `exclusive: 'measure'`: once every non-measuring check has
    * finished, and beside no other measurement that shares a resource of `claim` or would need more cores

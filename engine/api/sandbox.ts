@@ -43,7 +43,7 @@ export interface Sandbox {
    * services, on an address of its own — for a check that changes state (adversarial `isolation: sandbox`).
    * The sandbox's `stop()` stops it too. Absent when the provider cannot (a `url` sandbox).
    */
-  isolate?(service: string, signal: AbortSignal): Promise<IsolatedService>
+  isolate?(service: string, signal: AbortSignal, options?: IsolateOptions): Promise<IsolatedService>
   /**
    * Stops one service and starts it again from its files as they are now, on the same address with the
    * same environment, so the services that call it need no restart (a warm session's candidate). Absent
@@ -71,6 +71,15 @@ export interface ServiceProcessState {
   pid?: number
   /** False once it exited (it crashed, or was killed). */
   running: boolean
+}
+
+/** How a copy of a service differs from the original. */
+export interface IsolateOptions {
+  /**
+   * Dependencies the copy is given instead of the sandbox's, by name (`{{deps.db.url}}` → a migrated
+   * branch of the database). @default the sandbox's own
+   */
+  deps?: Readonly<Record<string, DependencyEndpoint>>
 }
 
 /** A copy of one service that only the check that asked for it uses. */

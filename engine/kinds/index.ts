@@ -5,6 +5,7 @@ import data from './data/kind.js'
 import e2e from './e2e/kind.js'
 import event from './event/kind.js'
 import load from './load/kind.js'
+import migration from './migration/kind.js'
 
 /**
  * The check kinds, one folder each; the key is the word a plan's fence uses. Adding a kind is adding its
@@ -17,6 +18,7 @@ export const checkKinds = {
   e2e,
   event,
   load,
+  migration,
 } satisfies Record<string, AnyCheckKind>
 
 export type CheckKindName = keyof typeof checkKinds

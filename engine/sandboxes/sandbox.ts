@@ -2,6 +2,7 @@
 import { ConfigError, VigilError } from '../errors.js'
 import type {
   IsolatedService,
+  IsolateOptions,
   Sandbox,
   ServiceEndpoint,
   ServiceFiles,
@@ -32,7 +33,7 @@ export interface SandboxParts {
   logs?(service: string): string[]
   stop?(): Promise<void>
   /** Starts a fresh copy of one service (see Sandbox.isolate); absent when the provider cannot. */
-  isolate?(service: string, signal: AbortSignal): Promise<IsolatedService>
+  isolate?(service: string, signal: AbortSignal, options?: IsolateOptions): Promise<IsolatedService>
   /** Starts one service again on its address (see Sandbox.restart); absent when the provider cannot. */
   restart?(service: string, signal: AbortSignal): Promise<void>
   /** The files each service is built from (see Sandbox.files). */
@@ -85,8 +86,8 @@ export function createSandbox(parts: SandboxParts): Sandbox {
     },
     ...(parts.isolate
       ? {
-          isolate(service: string, signal: AbortSignal): Promise<IsolatedService> {
-            return parts.isolate!(check(service), signal)
+          isolate(service: string, signal: AbortSignal, options?: IsolateOptions): Promise<IsolatedService> {
+            return parts.isolate!(check(service), signal, options)
           },
         }
       : {}),

@@ -14,6 +14,7 @@ const PLANS: Record<string, { kind: string; paths: string[] }> = {
   'checkout-flow': { kind: 'e2e', paths: ['orders/**', 'payments/**', 'catalog/**'] },
   'checkout-load': { kind: 'load', paths: ['orders/**', 'catalog/**'] },
   'order-data': { kind: 'data', paths: ['orders/store*.js', 'db/**'] },
+  'orders-migration': { kind: 'migration', paths: ['db/**', 'orders/store*.js'] },
   'orders-adversarial': { kind: 'adversarial', paths: ['orders/**', 'openapi/orders.yaml'] },
   'orders-contract': { kind: 'contract', paths: ['orders/**', 'openapi/orders.yaml'] },
   'order-events': { kind: 'event', paths: ['orders/events.js', 'lib/bus.js', 'asyncapi/**'] },
@@ -21,6 +22,7 @@ const PLANS: Record<string, { kind: string; paths: string[] }> = {
 }
 const CHANGES = [
   'additive-field',
+  'column-rename',
   'auth-owner-check',
   'docs-only',
   'drop-validation',

@@ -208,7 +208,7 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckResult> {
           note: redactor.text(note),
         })
     },
-    isolate: (sandbox, services) => isolation.isolate(sandbox, services),
+    isolate: (sandbox, services, options) => isolation.isolate(sandbox, services, options),
     ...(options.memory ? { memory: options.memory } : {}),
     measure: async (claim, fn) => {
       if (!options.measure) return fn()

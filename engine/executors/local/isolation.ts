@@ -2,7 +2,7 @@
  * Isolated copies for one check (`ctx.isolate`): each service asked for is started afresh by its
  * sandbox's provider, admitted to the run's addresses while the check runs, and stopped when it ends.
  */
-import type { IsolatedService, Sandbox } from '../../api/sandbox.js'
+import type { IsolatedService, IsolateOptions, Sandbox } from '../../api/sandbox.js'
 import type { SandboxAddresses } from '../../clients/addresses.js'
 import { VigilError } from '../../errors.js'
 
@@ -14,7 +14,7 @@ export class IsolationUnsupportedError extends VigilError {
 }
 
 export interface Isolator {
-  isolate(sandbox: Sandbox, services: readonly string[]): Promise<Sandbox>
+  isolate(sandbox: Sandbox, services: readonly string[], options?: IsolateOptions): Promise<Sandbox>
   /** Stops every copy and withdraws its address. Never throws. */
   release(): Promise<void>
 }
@@ -22,7 +22,7 @@ export interface Isolator {
 export function isolator(addresses: SandboxAddresses | undefined, signal: AbortSignal): Isolator {
   const cleanups: Array<() => Promise<void>> = []
   return {
-    async isolate(sandbox, services) {
+    async isolate(sandbox, services, options) {
       if (!sandbox.isolate)
         throw new IsolationUnsupportedError(
           `the ${sandbox.name} sandbox cannot start a copy of a service (its provider has no isolation; the process provider has): use a reset hook instead`,
@@ -30,7 +30,7 @@ export function isolator(addresses: SandboxAddresses | undefined, signal: AbortS
       if (!addresses) throw new IsolationUnsupportedError('this run offers no isolation to its checks')
       const copies = new Map<string, IsolatedService>()
       for (const service of [...new Set(services)].sort()) {
-        const copy = await sandbox.isolate(service, signal)
+        const copy = await sandbox.isolate(service, signal, options)
         const withdraw = addresses.admit(copy.url)
         cleanups.push(async () => {
           withdraw()

@@ -1,35 +1,13 @@
 /** The data kind's run: the steps on the candidate; with a baseline, twice there, then rows compared. */
-import { CheckSkipped } from '../../errors.js'
 import { formatValue } from '../../api/assertions.js'
 import { diffJson } from '../../api/comparison/diff.js'
 import { PointerMatcher } from '../../api/comparison/ignore.js'
-import { runDataSteps, type StepsOutcome } from '../../api/data-steps.js'
+import { databaseOf, runDataSteps, type StepsOutcome } from '../../api/data-steps.js'
 import type { CheckContext } from '../../api/kind.js'
 import type { Sandbox } from '../../api/sandbox.js'
-import type { DependencyEndpoint } from '../../api/dependency.js'
 import type { DataParams } from './schema.js'
 
 type DataContext = CheckContext<DataParams, 'http' | 'database'>
-
-/** The database a block queries on one sandbox; none there skips the check. */
-export function databaseOf(sandbox: Sandbox, name: string | undefined): DependencyEndpoint {
-  const all = Object.values(sandbox.deps ?? {}).filter((d) => d.kind === 'postgres')
-  if (name !== undefined) {
-    const found = all.find((d) => d.name === name)
-    if (!found) {
-      throw new CheckSkipped(
-        `the ${sandbox.name} sandbox has no postgres dependency "${name}" (it has ${all.map((d) => d.name).join(', ') || 'none'})`,
-      )
-    }
-    return found
-  }
-  if (all.length === 1) return all[0]!
-  if (all.length === 0)
-    throw new CheckSkipped(`the ${sandbox.name} sandbox has no database (a postgres dependency)`)
-  throw new Error(
-    `the ${sandbox.name} sandbox has several databases (${all.map((d) => d.name).join(', ')}); name one with database:`,
-  )
-}
 
 export async function runData(ctx: DataContext): Promise<void> {
   const { params } = ctx

@@ -17,6 +17,7 @@ import { referencedServices, renderTemplate, TemplateError, type TemplateScope }
 import {
   defineSandboxProvider,
   type IsolatedService,
+  type IsolateOptions,
   type SandboxStartContext,
   type ServiceFiles,
 } from '../../api/sandbox.js'
@@ -153,7 +154,11 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
     let copies = 0
     // A fresh process of one service on a port of its own, wired to the same other services; it joins
     // `started`, so stopping the sandbox stops it too.
-    const isolate = async (name: string, signal: AbortSignal): Promise<IsolatedService> => {
+    const isolate = async (
+      name: string,
+      signal: AbortSignal,
+      isolateOptions?: IsolateOptions,
+    ): Promise<IsolatedService> => {
       const port = await freePort()
       const self = { port, host: HOST, url: `http://${HOST}:${port}` }
       const copyScope = { services: { ...scope.services, [name]: self } }
@@ -162,7 +167,9 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
         services[name]!,
         argvs[name]!,
         copyScope,
-        ctx,
+        isolateOptions?.deps
+          ? { ...ctx, dependencies: { ...ctx.dependencies, ...isolateOptions.deps } }
+          : ctx,
         options,
         stopTimeoutMs,
         where,

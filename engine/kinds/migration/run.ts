@@ -1,0 +1,190 @@
+/** The migration gate's run: branch, migrate and observe, then the baseline's code on the migrated branch. */
+import { randomBytes } from 'node:crypto'
+import path from 'node:path'
+import pg from 'pg'
+import { CheckSkipped } from '../../errors.js'
+import { databaseOf, runDataSteps } from '../../api/data-steps.js'
+import { evidence, formatElapsed } from '../../api/evidence.js'
+import type { CheckContext, ReportDescriptor } from '../../api/kind.js'
+import type { Sandbox } from '../../api/sandbox.js'
+import type { DependencyEndpoint } from '../../api/dependency.js'
+import {
+  applyCommand,
+  applySql,
+  findMigrations,
+  newMigrations,
+  oneLine,
+  type MigrationFailure,
+} from '../../clients/database/migrations.js'
+import { postgresSettings, type PostgresSettings } from '../../clients/database/settings.js'
+import { lockObserver, notValidViolations, tableNodes, type StatementReport } from './observe.js'
+import type { MigrationParams } from './schema.js'
+
+type MigrationContext = CheckContext<MigrationParams, 'http' | 'database'>
+
+export async function runMigration(ctx: MigrationContext): Promise<void> {
+  const { params } = ctx
+  const candidate = ctx.sandboxes.candidate
+  const baseline = ctx.sandboxes.baseline!
+  const db = databaseOf(candidate, params.database)
+  const settings = postgresSettings(db)!
+  if (!settings.migrations) throw new CheckSkipped(`dependency ${db.name} declares no migrations`)
+  const set = findMigrations(settings.roots.candidate, settings.migrations)
+  const fresh = newMigrations(findMigrations(settings.roots.baseline, settings.migrations), set)
+  if (fresh.length === 0) throw new CheckSkipped('the change adds no migrations; nothing to gate')
+
+  const gate = `${settings.template.replace(/_template$/, '')}_gate${randomBytes(3).toString('hex')}`
+  const admin = await connect(settings, 'postgres')
+  const strategy = settings.versionNum >= 150000 ? ' STRATEGY = FILE_COPY' : ''
+  await admin.query(`CREATE DATABASE "${gate}" TEMPLATE "${settings.template}"${strategy}`)
+  const client = await connect(settings, gate).catch(async (error: unknown) => {
+    await drop(admin, gate, settings)
+    throw error
+  })
+  try {
+    const existing = await tableNodes(client)
+    const begin = performance.now()
+    let failure: MigrationFailure | undefined
+    let statements: StatementReport[] = []
+    if (set.command) {
+      failure = await applyCommand(
+        set.command,
+        settings.roots.candidate,
+        urlOf(settings, gate),
+        ctx.timeoutMs,
+        ctx.signal,
+      )
+      const after = await tableNodes(client)
+      const rewrites = [...after].filter(([t, n]) => existing.has(t) && existing.get(t) !== n).map(([t]) => t)
+      statements = [
+        {
+          migration: set.command.join(' '),
+          line: 0,
+          statement: set.command.join(' '),
+          durationMs: 0,
+          locks: [],
+          rewrites,
+        },
+      ]
+    } else {
+      const observer = lockObserver(new Set(existing.keys()))
+      failure = await applySql(client, fresh, { observer })
+      statements = observer.reports
+    }
+    const root = settings.roots.candidate
+    if (failure) {
+      ctx.report({
+        messageId: 'failed',
+        data: {
+          migration: path.relative(root, failure.file) || failure.migration,
+          line: failure.line ?? '?',
+          statement: oneLine(failure.statement ?? failure.migration),
+          error: `${failure.error}${failure.detail ? ` (${failure.detail})` : ''}`,
+        },
+        ...(failure.output?.length
+          ? {
+              evidence: evidence({
+                transport: 'process',
+                summary: [{ label: 'command', value: failure.migration }],
+                excerpt: { label: 'output', text: failure.output.join('\n') },
+              }),
+            }
+          : {}),
+      })
+      return
+    }
+    ctx.report({
+      messageId: 'applied',
+      severity: 'info',
+      data: {
+        count: fresh.length,
+        names: fresh.map((f) => f.name).join(', '),
+        time: formatElapsed(performance.now() - begin),
+      },
+    })
+    const forbid = new Set(params.forbid ?? [])
+    for (const s of statements) {
+      const where = { migration: s.migration, line: s.line, statement: oneLine(s.statement) }
+      if (s.locks.length > 0)
+        ctx.report({
+          messageId: 'lock',
+          severity: forbid.has('access-exclusive') ? 'error' : 'warning',
+          data: { ...where, tables: s.locks.join(', ') },
+        })
+      if (s.rewrites.length > 0)
+        ctx.report({
+          messageId: 'rewrite',
+          severity: forbid.has('rewrite') ? 'error' : 'warning',
+          data: { ...where, tables: s.rewrites.join(', ') },
+        })
+    }
+    for (const v of await notValidViolations(client)) ctx.report({ messageId: 'violation', data: { ...v } })
+
+    const endpoint: DependencyEndpoint = {
+      ...db,
+      url: urlOf(settings, gate),
+      settings: { ...settings, database: gate },
+    }
+    const rolledOut = await rollout(ctx, baseline, endpoint, 'baseline’s code on the migrated schema')
+    if (!rolledOut || !params.rollback) return
+    const down = await applySql(client, [...fresh].reverse(), { direction: 'down' })
+    if (down) {
+      ctx.report({ messageId: 'rollback-failed', data: { migration: down.migration, error: down.error } })
+      return
+    }
+    await rollout(ctx, candidate, endpoint, 'candidate’s code after the rollback')
+  } finally {
+    await client.end().catch(() => undefined)
+    await drop(admin, gate, settings)
+  }
+}
+
+/** Copies of the side's services on the gate's database; the steps run against them. False when one failed. */
+async function rollout(
+  ctx: MigrationContext,
+  sandbox: Sandbox,
+  endpoint: DependencyEndpoint,
+  label: string,
+): Promise<boolean> {
+  if (!ctx.isolate)
+    throw new Error('the migration gate starts copies of services, which this run does not offer')
+  const services = ctx.params.services ?? [sandbox.defaultService]
+  ctx.progress(`starting ${services.join(', ')} of the ${sandbox.name} on the migrated database`)
+  const view = await ctx.isolate(sandbox, services, { deps: { [endpoint.name]: endpoint } })
+  let failed = false
+  const report = (d: ReportDescriptor): void => {
+    failed = true
+    const service = ctx.params.service ?? services[0]!
+    const errors = view.logs(service).filter((l) => /\berror\b/i.test(l))
+    const log = errors.length ? ` — ${service} logged: ${oneLine(errors[errors.length - 1]!, 240)}` : ''
+    ctx.report({ ...d, data: { ...d.data, sandbox: label, log } })
+  }
+  const outcome = await runDataSteps({ ...ctx, report }, view, endpoint, ctx.params.steps, {
+    service: ctx.params.service ?? services[0]!,
+    ...(ctx.params.headers ? { headers: ctx.params.headers } : {}),
+    timeoutMs: Math.max(1_000, ctx.timeoutMs),
+  })
+  return outcome.ok && !failed
+}
+
+function urlOf(settings: PostgresSettings, database: string): string {
+  const url = new URL(settings.adminUrl)
+  url.pathname = `/${database}`
+  return url.toString()
+}
+
+async function connect(settings: PostgresSettings, database: string): Promise<pg.Client> {
+  const client = new pg.Client({
+    connectionString: urlOf(settings, database),
+    connectionTimeoutMillis: 10_000,
+  })
+  client.on('error', () => undefined)
+  await client.connect()
+  return client
+}
+
+async function drop(admin: pg.Client, gate: string, settings: PostgresSettings): Promise<void> {
+  const force = settings.versionNum >= 130000 ? ' WITH (FORCE)' : ''
+  await admin.query(`DROP DATABASE IF EXISTS "${gate}"${force}`).catch(() => undefined)
+  await admin.end().catch(() => undefined)
+}
