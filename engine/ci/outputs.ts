@@ -2,9 +2,11 @@
  * What `vigil ci` writes: the live console, the artefact files (verdict, selection, JUnit, Markdown
  * summary) in the run's own folder, the GitHub step summary, and any `--reporter` given on top.
  */
+import { mkdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parseReporterSpecs, reporters } from '../../reporters/index.js'
 import type { ReporterIO } from '../../reporters/index.js'
+import { writeFileAtomic } from '../../reporters/output.js'
 import { formatTable } from '../../plans/table.js'
 import { DEFAULT_OUT_DIR, RUNS_DIR } from './defaults.js'
 
@@ -116,4 +118,77 @@ export function renderArtefacts(files: CiArtefacts, cwd: string, published: bool
     ? `${show(files.out)} → ${show(files.runDir)}, this run's own folder`
     : `in ${show(files.runDir)}; ${show(files.out)} was not updated`
   return `Artefacts (${where})\n\n${formatTable(rows, { indent: '  ' }).join('\n')}\n`
+}
+
+/** The list, in the config folder's `.vigil/`, of the report files earlier runs wrote outside `.vigil/`. */
+export const WRITTEN_LIST = '.vigil/written.json'
+
+/**
+ * Everything of vigil's own that a `--base` diff must leave out, absolute: the `.vigil/` folders of the
+ * working and config folders, this run's artefacts and report files, and the report files earlier runs
+ * wrote (a second run without `--junit` must not see the first run's JUnit file as a change).
+ */
+export async function ownOutputs(input: {
+  files: CiArtefacts
+  specs: readonly string[]
+  io: ReporterIO
+  configDir: string
+}): Promise<string[]> {
+  const { files, io, configDir } = input
+  const written = await readWritten(configDir)
+  return [
+    ...new Set([
+      path.resolve(io.cwd, '.vigil'),
+      path.join(configDir, '.vigil'),
+      files.out,
+      ...reportFiles(files, input.specs, io),
+      ...written,
+    ]),
+  ]
+}
+
+/** Adds this run's report files to the config folder's list of files vigil wrote. Best effort. */
+export async function rememberWritten(
+  files: CiArtefacts,
+  specs: readonly string[],
+  io: ReporterIO,
+  configDir: string,
+): Promise<void> {
+  const list = path.join(configDir, WRITTEN_LIST)
+  const known = new Set(await readWritten(configDir))
+  const before = known.size
+  for (const file of reportFiles(files, specs, io)) if (inside(configDir, file)) known.add(file)
+  if (known.size === before) return
+  const relative = [...known].map((file) => path.relative(configDir, file).split(path.sep).join('/'))
+  await mkdir(path.dirname(list), { recursive: true })
+  await writeFileAtomic(list, `${JSON.stringify(relative.sort(), null, 2)}\n`)
+}
+
+/** The files the reporters of a run write, absolute (stdout is not a file). */
+function reportFiles(files: CiArtefacts, specs: readonly string[], io: ReporterIO): string[] {
+  const out: string[] = [...(files.junitCopy ? [files.junitCopy] : [])]
+  if (files.stepSummary) out.push(files.stepSummary)
+  for (const spec of parseReporterSpecs(specs)) {
+    if (spec.path !== undefined) out.push(path.resolve(io.cwd, spec.path))
+    else {
+      const target = reporters[spec.name].defaultTarget(io)
+      if (typeof target !== 'string') out.push(path.resolve(io.cwd, target.path))
+    }
+  }
+  return out.filter((file) => !inside(files.runDir, file))
+}
+
+async function readWritten(configDir: string): Promise<string[]> {
+  try {
+    const list = JSON.parse(await readFile(path.join(configDir, WRITTEN_LIST), 'utf8')) as unknown
+    if (!Array.isArray(list)) return []
+    return list.filter((x): x is string => typeof x === 'string').map((file) => path.resolve(configDir, file))
+  } catch {
+    return []
+  }
+}
+
+function inside(folder: string, file: string): boolean {
+  const relative = path.relative(folder, file)
+  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative)
 }

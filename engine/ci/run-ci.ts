@@ -25,7 +25,15 @@ import type { TimingEntry, Verdict } from '../verdict.js'
 import { defaultBase, mergeBase } from './base.js'
 import { changeOfRecord, resolveChange } from './change.js'
 import type { ChangeSpec } from './change.js'
-import { artefactPaths, ciReporterSpecs, extrasUseStdout, renderArtefacts, RUNS_DIR } from './outputs.js'
+import {
+  artefactPaths,
+  ciReporterSpecs,
+  extrasUseStdout,
+  ownOutputs,
+  rememberWritten,
+  renderArtefacts,
+  WRITTEN_LIST,
+} from './outputs.js'
 import type { CiArtefacts } from './outputs.js'
 import {
   checkOutTarget,
@@ -102,7 +110,8 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
   const keepRuns = options.keepRuns ?? keepRunsFromEnv(env.VIGIL_KEEP_RUNS)
   // The `vigil reproduce` lines name the stable link (`.vigil/ci/verdict.json`), not the run's own folder.
   const verdictPath = path.relative(cwd, path.join(files.out, 'verdict.json'))
-  const reporter = createReporter(ciReporterSpecs(files, extras, cwd), { ...io, verdictPath })
+  const specs = ciReporterSpecs(files, extras, cwd)
+  const reporter = createReporter(specs, { ...io, verdictPath })
   await checkOutTarget(files.out, options.outDir ?? path.relative(cwd, files.out))
 
   const loaded = await loadConfig(options.configPath, cwd)
@@ -131,17 +140,13 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
   } else {
     const spec = await changeSpec()
     const where = await gitLocation(loaded.dir)
+    const exclude = await ownOutputs({ files, specs, io, configDir: loaded.dir })
     const change = await timed('diff', () =>
       resolveChange(spec, {
         configDir: loaded.dir,
         cwd,
         prefix: where?.prefix ?? '',
-        exclude: [
-          files.out,
-          path.resolve(cwd, RUNS_DIR),
-          ...(files.junitCopy ? [files.junitCopy] : []),
-          ...(files.stepSummary ? [files.stepSummary] : []),
-        ],
+        exclude,
       }),
     )
     runBase = change.runBase
@@ -223,6 +228,9 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
     }),
   )
   let exitCode = finalExitCode(verdict, reporter.failures)
+  await rememberWritten(files, specs, io, loaded.dir).catch((error: unknown) => {
+    options.stderr.write(`vigil: ${WRITTEN_LIST} was not updated: ${(error as Error).message}\n`)
+  })
   // The manifest says how the run ended (an interrupted one exits with its signal's code); then the run
   // becomes what `--out` shows, in one rename.
   const signal = interruptedSignal() as InterruptSignal | undefined
