@@ -42,6 +42,42 @@ export function listenerOwner(host: string, port: number, pgid: number): Listene
   return { owner: 'other', pids: holders(inodes) }
 }
 
+/**
+ * The TCP listeners the process group `pgid` holds (address and port), sorted by port; undefined where
+ * that cannot be told (no /proc, or the group's descriptors cannot be read).
+ */
+export function groupListeners(pgid: number): Array<{ host: string; port: number }> | undefined {
+  const byInode = new Map<string, { host: string; port: number }>()
+  let found = false
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string
+    try {
+      text = readFileSync(table, 'utf8')
+    } catch {
+      continue
+    }
+    found = true
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/)
+      if (fields.length < 10 || fields[3] !== LISTEN) continue
+      const [address, hexPort] = fields[1]!.split(':')
+      byInode.set(fields[9]!, { host: decodeAddress(address!), port: parseInt(hexPort!, 16) })
+    }
+  }
+  if (!found) return undefined
+  const out: Array<{ host: string; port: number }> = []
+  for (const pid of groupMembers(pgid)) {
+    const held = socketInodes(pid)
+    if (held === undefined) return undefined
+    for (const inode of held) {
+      const listener = byInode.get(inode)
+      if (listener && !out.some((l) => l.port === listener.port && l.host === listener.host))
+        out.push(listener)
+    }
+  }
+  return out.sort((a, b) => a.port - b.port)
+}
+
 /** Inodes of the LISTEN sockets on `port` that accept connections to `host`; undefined without /proc. */
 function listeningInodes(host: string, port: number): Set<string> | undefined {
   const wanted = new Set([normalise(host), '0.0.0.0', '::'])

@@ -14,7 +14,7 @@ export interface ReadyProbe {
   timeoutMs: number
 }
 
-export type ProbeOutcome = { ready: true } | { ready: false; reason: string }
+export type ProbeOutcome = { ready: true } | { ready: false; reason: string; stray?: true }
 
 export interface WaitReadyOptions {
   host: string
@@ -29,6 +29,11 @@ export interface WaitReadyOptions {
    * Where the owner cannot be told (no /proc), the probe's answer stands. @default none (not checked)
    */
   pgid?: number
+  /**
+   * Asked after a failed probe: a reason when the service will never answer on the port (it listens on
+   * another one), which ends the wait at once. @default none
+   */
+  stray?: () => string | undefined
 }
 
 /** Resolves with the outcome: ready, or not (with the last probe's reason, the exit, or the abort). */
@@ -60,7 +65,11 @@ export async function waitReady(options: WaitReadyOptions): Promise<ProbeOutcome
         const checked = owned(options, listenerless)
         listenerless = checked.listenerless
         last = checked.outcome
-      } else listenerless = 0
+      } else {
+        listenerless = 0
+        const stray = options.stray?.()
+        if (stray) return { ready: false, reason: stray, stray: true }
+      }
       // A port answering after our process died is someone else's server.
       if (last.ready) return exited ? { exited: true } : last
       // Sleep, but wake up early for an exit or an abort.

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process'
 import { onExit } from '../lifecycle.js'
 import { LogBuffer } from './log-buffer.js'
 import { processStartTime, signalGroup, terminateGroup } from '../processes/process-tree.js'
+import { ignoredPortEarly, ignoredPortHint, type PortHintInput } from './port-hint.js'
 import { waitReady, type ReadyProbe } from './readiness.js'
 import type { RunTracker } from '../api/sandbox.js'
 
@@ -26,6 +27,8 @@ export interface ServiceSpec {
   /** Runs the process as this user and group (a server that refuses root). @default vigil's */
   uid?: number
   gid?: number
+  /** The environment variables that carry `port`, named when the service ignores them. @default ['PORT'] */
+  portVariables?: string[]
 }
 
 export interface ExitInfo {
@@ -38,6 +41,8 @@ export interface ExitInfo {
 /** Why a service did not become ready; the caller turns it into an InfrastructureError. */
 export interface StartFailure {
   reason: string
+  /** The service listens on a port of its own choosing, not the one it was given: another port cannot help. */
+  ignoredPort?: boolean
 }
 
 export class ServiceProcess {
@@ -121,12 +126,26 @@ export class ServiceProcess {
       signal,
       exited: this.exited,
       ...(this.pid !== undefined ? { pgid: this.pid } : {}),
+      stray: () => ignoredPortEarly(this.portHintInput()),
     })
-    if ('exited' in outcome) return { reason: `${describeExit(this.exit!)} before it was ready` }
-    if (outcome.ready) return undefined
+    if (!('exited' in outcome) && outcome.ready) return undefined
     if (signal.aborted) return { reason: 'start was cancelled' }
+    if (!('exited' in outcome) && outcome.stray) return { reason: outcome.reason, ignoredPort: true }
+    const hint = ignoredPortHint(this.portHintInput())
+    const reason =
+      'exited' in outcome
+        ? `${describeExit(this.exit!)} before it was ready`
+        : `was not ready within ${formatMs(this.spec.ready.timeoutMs)} (last probe: ${outcome.reason})`
+    return hint ? { reason: `${reason}; ${hint}`, ignoredPort: true } : { reason }
+  }
+
+  private portHintInput(): PortHintInput {
     return {
-      reason: `was not ready within ${formatMs(this.spec.ready.timeoutMs)} (last probe: ${outcome.reason})`,
+      port: this.spec.port,
+      variables: this.spec.portVariables ?? ['PORT'],
+      alive: this.exit === undefined,
+      ...(this.pid !== undefined ? { pgid: this.pid } : {}),
+      log: this.logs.entries(50).map((line) => line.text),
     }
   }
 

@@ -22,6 +22,7 @@ import {
   type ServiceFiles,
 } from '../../api/sandbox.js'
 import { describeBuild, prepare } from './build.js'
+import { portVariables } from '../port-hint.js'
 
 const HOST = '127.0.0.1'
 /** Lines of a service's log an infrastructure error carries. */
@@ -86,6 +87,7 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
         problem = await proc.waitReady(failFast.signal)
         if (
           !problem ||
+          problem.ignoredPort === true ||
           attempt === PORT_RETRIES ||
           services[name]!.port !== undefined ||
           !proc.exit ||
@@ -353,6 +355,7 @@ function buildSpec(
     HOST,
     PORT: String(self.port),
   }
+  const portEnv = portVariables(service.env)
   for (const [key, value] of Object.entries(service.env ?? {})) {
     env[key] = render(String(value), ['services', name, 'env', key])
   }
@@ -405,6 +408,7 @@ function buildSpec(
     },
     stopTimeoutMs: service.stopTimeout !== undefined ? parseDuration(service.stopTimeout) : defaultStopMs,
     logLines: options.logLines ?? 1000,
+    portVariables: portEnv,
     ...(ctx.redactor ? { redactor: ctx.redactor } : {}),
   }
 }
