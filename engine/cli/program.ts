@@ -343,6 +343,17 @@ function impact(program: Command): void {
     )
 }
 
+function init(program: Command): void {
+  program
+    .command('init')
+    .description(
+      'Add vigil to this project: vigil.config.yaml for the services found, an example plan each, the ' +
+        '.gitignore lines and a GitHub Actions workflow. Asks nothing; never overwrites a file.',
+    )
+    .option('--dir <folder>', 'the project folder (default: the current one)')
+    .action((flags: { dir?: string }) => exit(import('./commands/init.js').then((m) => m.init(flags))))
+}
+
 function sandbox(program: Command): void {
   program
     .command('sandbox')
@@ -383,6 +394,7 @@ const COMMANDS = [
   coverage,
   dev,
   impact,
+  init,
   mcp,
   plans,
   reproduce,

@@ -68,7 +68,7 @@ async function requireConfig(loaded: LoadedConfig, roots: readonly string[], cwd
   const folder = path.relative(cwd, loaded.dir) || '.'
   const name = path.basename(loaded.file)
   throw new ConfigError(
-    `no ${name} in ${folder === '.' ? 'this folder' : folder}; create one or pass --config <file>`,
+    `no ${name} in ${folder === '.' ? 'this folder' : folder}; run vigil init, or pass --config <file>`,
   )
 }
 

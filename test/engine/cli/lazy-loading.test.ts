@@ -47,6 +47,7 @@ describe('the built CLI loads what a command uses', () => {
       ['run', '--help'],
       ['ci', '--help'],
       ['dev', '--help'],
+      ['init', '--help'],
       ['mcp', '--help'],
       ['adversary', 'suggest', '--help'],
       ['sandbox', '--help'],
@@ -66,7 +67,18 @@ describe('the built CLI loads what a command uses', () => {
 
   it('help lists every command, and run --help the executors of the registry', async () => {
     const help = await vigil('--help')
-    for (const name of ['adversary', 'ci', 'dev', 'mcp', 'plans', 'run', 'sandbox', 'sandboxes', 'select'])
+    for (const name of [
+      'adversary',
+      'ci',
+      'dev',
+      'init',
+      'mcp',
+      'plans',
+      'run',
+      'sandbox',
+      'sandboxes',
+      'select',
+    ])
       expect(help.stdout).toMatch(new RegExp(`^  ${name}\\b`, 'm'))
     const run = await vigil('run', '--help')
     expect(run.stdout.replace(/\s+/g, ' ')).toContain('(choices: "local", "kubernetes")')

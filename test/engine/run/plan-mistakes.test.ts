@@ -170,7 +170,7 @@ describe('a folder without a config', () => {
       expect(verdict.errors).toEqual([
         {
           code: 'VIGIL_CONFIG',
-          message: 'no vigil.config.yaml in this folder; create one or pass --config <file>',
+          message: 'no vigil.config.yaml in this folder; run vigil init, or pass --config <file>',
         },
       ])
       // With a plans folder, the defaults are enough: no config is required.
