@@ -9,6 +9,7 @@ import { setMaxListeners } from 'node:events'
 import pLimit from 'p-limit'
 import type { CheckBlock, Plan } from '../../../plans/types.js'
 import { CheckAbort, runCheck, type RunCheckOptions } from './check-runner.js'
+import { comparesOnly } from './check-order.js'
 import { ALONE, MeasureGate } from './measure-gate.js'
 import { defineExecutor, type ExecuteOptions, type ExecuteResult } from '../../api/executor.js'
 import type { MeasureClaim } from '../../api/kind.js'
@@ -159,12 +160,17 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
     // Shared checks run in parallel under the concurrency limit. A kind with `exclusive: 'measure'` starts
     // with them (its set-up overlaps theirs) and only its `ctx.measure` waits at the gate; one with
     // `exclusive: true` waits at the gate whole. The gate opens once every shared check has ended.
+    // Among the shared checks, those that compare with the baseline and change nothing run first, the others
+    // once they have all ended (check-order.ts): a check creating data never shows in a comparison.
     // Results are collected by position, so neither the finishing order nor the phase shows in the output.
     const exclusive = (check: CheckBlock) => options.kinds[check.kind]?.meta.exclusive ?? false
+    const first = (check: CheckBlock) =>
+      comparesOnly(check.params, options.kinds[check.kind]?.meta.requiresBaseline === true)
     const id = (plan: Plan, check: CheckBlock) => `${plan.name} › ${check.name}`
     const results: CheckResult[][] = options.plans.map((plan) => new Array<CheckResult>(plan.checks.length))
     const measuring: Array<Promise<void>> = []
     const shared: Array<Promise<void>> = []
+    const later: Array<() => Promise<void>> = []
     for (const [p, plan] of options.plans.entries()) {
       for (const [c, check] of plan.checks.entries()) {
         const mode = exclusive(check)
@@ -177,12 +183,15 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
           measuring.push(
             gate.run(id(plan, check), { resources: [], cores: 1 }, () => runOne(plan, check)).then(store),
           )
-        } else {
+        } else if (first(check)) {
           shared.push(limit(() => runOne(plan, check)).then(store))
+        } else {
+          later.push(() => limit(() => runOne(plan, check)).then(store))
         }
       }
     }
     await Promise.all(shared)
+    await Promise.all(later.map((start) => start()))
     gate.open()
     await Promise.all(measuring)
     noteMeasuredTogether(options.plans, results, gate.together, id)
