@@ -1,4 +1,5 @@
 import { validateCollectingFiles, validatorFor } from './ajv.js'
+import { boundProblems } from './bounds.js'
 import { parseDuration } from './duration.js'
 import { splitFrontmatter } from './frontmatter.js'
 import { globProblem } from './globs.js'
@@ -303,6 +304,7 @@ function parseBlock(
   if (reporter.errors > before) return undefined
   const problems = [
     ...unknownVariables(params, more.planVars, more.known).map((p) => ({ ...p, code: 'unknown-variable' })),
+    ...boundProblems(params),
     ...(more.lint?.(params as Record<string, unknown>) ?? []),
   ]
   for (const p of problems)

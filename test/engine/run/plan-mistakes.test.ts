@@ -119,6 +119,38 @@ const mistakes: Array<[string, string, RegExp]> = [
     ),
     /^plans\/unsafe-compare-entry\.md:11:14 contract: compare with the baseline never happens for DELETE \/x/,
   ],
+  [
+    'empty-range',
+    plan(
+      'empty-range',
+      'e2e',
+      'steps:\n  - name: s\n    request: GET /x\n    expect:\n      json:\n        /n: { gt: 10, lt: 5 }',
+    ),
+    /^plans\/empty-range\.md:13:19 e2e: gt: 10 and lt: 5 leave no value that passes; swap them or fix one$/,
+  ],
+  [
+    'minimum-above-maximum',
+    plan(
+      'minimum-above-maximum',
+      'contract',
+      'request: GET /x\nexpect:\n  schema: { type: object, properties: { n: { type: integer, minimum: 10, maximum: 1 } } }',
+    ),
+    /^plans\/minimum-above-maximum\.md:10:70 contract: minimum 10 is above maximum 1: no value is allowed; swap them or fix one$/,
+  ],
+  [
+    'length-on-number',
+    plan(
+      'length-on-number',
+      'contract',
+      'request: GET /x\nexpect:\n  schema:\n    type: object\n    properties:\n      total: { type: number, minLength: 1 }',
+    ),
+    /^plans\/length-on-number\.md:13:41 contract: minLength applies to strings, and this schema's type is number: it is never checked; use minimum\/maximum$/,
+  ],
+  [
+    'negative-length',
+    plan('negative-length', 'contract', 'request: GET /x\nexpect:\n  schema: { type: array, maxItems: -1 }'),
+    /^plans\/negative-length\.md:10:36 contract: maxItems -1 is negative; a length or count is 0 or more$/,
+  ],
 ]
 
 describe('plan mistakes', () => {
@@ -130,7 +162,9 @@ describe('plan mistakes', () => {
 
   it.each(
     mistakes.filter(([name]) =>
-      ['type-typo', 'variable-typo', 'missing-schema', 'unsafe-compare'].includes(name),
+      ['type-typo', 'variable-typo', 'missing-schema', 'unsafe-compare', 'minimum-above-maximum'].includes(
+        name,
+      ),
     ),
   )('%s makes the run exit 2 naming the plan, running no check', async (name, text) => {
     const verdict = await run(name, text)
