@@ -165,8 +165,10 @@ async function runRequest(
     if (learnAgain && primary) secondary = await sendBaseline()
     candidateExchange = await sendCandidate()
   }
-  const flush = () => {
-    for (const d of judged(found, baselineViolations)) report(ctx, d)
+  // `covered`: a finding another one already explains (a body field the schema requires, which the
+  // comparison found removed or renamed): one finding per root cause, the most specific one.
+  const flush = (covered: (d: ReportDescriptor) => boolean = () => false) => {
+    for (const d of judged(found, baselineViolations)) if (!covered(d)) report(ctx, d)
   }
   if (!candidateExchange) return flush()
 
@@ -195,7 +197,7 @@ async function runRequest(
     for (const v of checkConformance(primary.response, expectation).violations)
       baselineViolations.add(signature({ messageId: v.messageId, pointer: v.pointer, step }))
   }
-  flush()
+  if (!compare || !primary) flush()
   if (compare && !primary) {
     ctx.report({
       messageId: 'compare-skipped',
@@ -234,6 +236,14 @@ async function runRequest(
       baseline: { ...baselineRecord.response, ...(baselineRecord.body ? { body: baselineRecord.body } : {}) },
     },
   })
+  const removed = new Set(changes.filter((c) => c.messageId === 'field-removed').map((c) => shape(c.pointer)))
+  flush(
+    (d) =>
+      d.messageId === 'schema' &&
+      d.actual === undefined &&
+      d.pointer !== undefined &&
+      removed.has(shape(d.pointer)),
+  )
   for (const change of changes) reportChange(ctx, change, step, compared)
   const learned = noise
     ? [...(noise.status ? ['status'] : []), ...noise.headers.map((h) => `header:${h}`), ...noise.paths]
@@ -292,4 +302,9 @@ function report(ctx: Ctx, descriptor: ReportDescriptor): void {
         }
       : {}),
   })
+}
+
+/** A body pointer with array indices and wildcards alike, so `/0/price` and `/*\/price` name one field. */
+function shape(pointer: string): string {
+  return pointer.replace(/\/(?:\d+|\*)(?=\/|$)/g, '/*')
 }
