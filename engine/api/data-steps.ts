@@ -4,101 +4,24 @@
  * bound as parameters (`$1`), never spliced into the text, run read-only unless `write: true`, with
  * `expect: { rows, json }` and captures from the rows. The first failing step stops the run on that side.
  */
-import type { JsonSchema } from '../../plans/types.js'
 import { CheckSkipped } from '../errors.js'
 import { HttpNetworkError, type HttpExchange } from '../http/client.js'
 import type { DependencyEndpoint } from '../clients/dependency-endpoint.js'
-import { assertionSchema, checkAssertion, formatValue } from './assertions.js'
+import { checkAssertion, formatValue } from './assertions.js'
 import { evidence, exchangeEvidence, unansweredEvidence, type Evidence } from './evidence.js'
 import type { CheckContext, ReportDescriptor, Variables } from './kind.js'
 import { select } from './json-select.js'
 import { serviceUrl, type Sandbox } from './sandbox.js'
-import {
-  parseRequestLine,
-  requestSchema,
-  statusSchema,
-  stringMapSchema,
-  type RequestInput,
-} from './vocabulary.js'
+import { parseRequestLine } from './vocabulary.js'
+import type { DataStep } from './data-steps-schema.js'
 
-export interface DataHttpStep {
-  name?: string
-  service?: string
-  request: RequestInput
-  headers?: Record<string, string>
-  /** `status` (@default 2XX) and JSON pointer → assertion. */
-  expect?: { status?: number | string | Array<number | string>; json?: Record<string, unknown> }
-  /** Variable → JSON pointer into the response body. */
-  capture?: Record<string, string>
-}
-
-export interface DataSqlStep {
-  name?: string
-  /** One statement; `{{name}}` is a bound parameter. */
-  sql: string
-  /** Run in a read-write transaction. @default false */
-  write?: boolean
-  /** `rows`: a count or an assertion on it; `json`: pointer into the rows (`/0/status`) → assertion. */
-  expect?: { rows?: unknown; json?: Record<string, unknown> }
-  /** Variable → pointer into the rows (`/0/id`). */
-  capture?: Record<string, string>
-}
-
-export type DataStep = DataHttpStep | DataSqlStep
-
-export const dataStepSchema: JsonSchema = {
-  oneOf: [
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['request'],
-      properties: {
-        name: { type: 'string' },
-        service: { type: 'string' },
-        request: requestSchema,
-        headers: stringMapSchema,
-        expect: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            status: statusSchema,
-            json: { type: 'object', additionalProperties: assertionSchema },
-          },
-        },
-        capture: { type: 'object', additionalProperties: { type: 'string', pattern: '^/' } },
-      },
-    },
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['sql'],
-      properties: {
-        name: { type: 'string' },
-        sql: { type: 'string', minLength: 1 },
-        write: { type: 'boolean', description: 'Run in a read-write transaction. @default false' },
-        expect: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            rows: assertionSchema,
-            json: { type: 'object', additionalProperties: assertionSchema },
-          },
-        },
-        capture: { type: 'object', additionalProperties: { type: 'string', pattern: '^/' } },
-      },
-    },
-  ],
-}
-
-/** Messages the steps report with; a kind spreads them into its `meta.messages`. */
-export const dataStepMessages = {
-  status: 'Step "{{step}}" on the {{sandbox}}: {{request}} expected status {{expected}}, got {{actual}}.',
-  network: 'Step "{{step}}" on the {{sandbox}}: {{request}} failed: {{error}}.',
-  json: 'Step "{{step}}" on the {{sandbox}}: {{pointer}}: {{detail}}.',
-  rows: 'Step "{{step}}" on the {{sandbox}}: {{detail}} rows.',
-  'sql-error': 'Step "{{step}}" on the {{sandbox}}: the query failed: {{error}}.',
-  capture: 'Step "{{step}}" on the {{sandbox}}: nothing at {{pointer}} to capture into "{{variable}}".',
-} as const
+export {
+  dataStepMessages,
+  dataStepSchema,
+  type DataHttpStep,
+  type DataSqlStep,
+  type DataStep,
+} from './data-steps-schema.js'
 
 export interface StepsContext {
   vars: Variables

@@ -4,7 +4,7 @@
  * differ between two baseline runs (ids, times) being noise.
  */
 import { defineCheckKind } from '../../api/kind.js'
-import { dataStepMessages } from '../../api/data-steps.js'
+import { dataStepMessages } from '../../api/data-steps-schema.js'
 import { dataSchema, type DataParams } from './schema.js'
 
 export type { DataParams } from './schema.js'

@@ -6,7 +6,7 @@
  * out. With `rollback: true` the down migrations run next, and the steps against the candidate's code.
  */
 import { defineCheckKind } from '../../api/kind.js'
-import { dataStepMessages } from '../../api/data-steps.js'
+import { dataStepMessages } from '../../api/data-steps-schema.js'
 import { migrationSchema, type MigrationParams } from './schema.js'
 
 export type { MigrationParams } from './schema.js'

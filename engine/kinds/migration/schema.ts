@@ -1,6 +1,6 @@
 /** The migration block: its parameter types and JSON Schema. */
 import type { JsonSchema } from '../../../plans/types.js'
-import { dataStepSchema, type DataStep } from '../../api/data-steps.js'
+import { dataStepSchema, type DataStep } from '../../api/data-steps-schema.js'
 import { stringMapSchema } from '../../api/vocabulary.js'
 
 export interface MigrationParams {
