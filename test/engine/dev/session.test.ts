@@ -68,7 +68,7 @@ describe('a warm session', () => {
     for (const name of ['catalog', 'payments', 'shipping'])
       expect(after.candidate[name], name).toBe(before.candidate[name])
 
-    await shop.git('checkout', '--', 'orders/server.js')
+    await shop.git('checkout', '--', 'orders')
     const fixed = await session.iterate()
     expect(fixed.session?.restarted).toEqual(['orders'])
     expect(failedChecks(fixed)).toEqual([])

@@ -52,7 +52,7 @@ it('vigil dev --watch fails a field rename, passes its revert, and leaves nothin
     await shop.apply('field-rename')
     expect(await waitVerdicts(2), stdout).toMatch(/^FAIL /)
     expect(stdout).toMatch(/^#2 restarted orders · reused .*baseline/m)
-    await shop.git('checkout', '--', 'orders/server.js')
+    await shop.git('checkout', '--', 'orders')
     expect(await waitVerdicts(3), stdout).toMatch(/^PASS /)
     expect(stdout).toMatch(/^#3 restarted orders/m)
   } finally {
