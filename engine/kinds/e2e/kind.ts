@@ -6,6 +6,7 @@
  */
 import { e2eSchema, type E2eParams } from './schema.js'
 import { defineCheckKind } from '../../api/kind.js'
+import { httpStepMessages } from '../../api/http-step.js'
 
 export type { E2eParams, E2eStep, E2eHttpStep, E2eRunStep, E2eRequest, E2eExpect } from './schema.js'
 
@@ -15,14 +16,7 @@ export default defineCheckKind<E2eParams, 'http'>({
     description: 'Ordered requests with assertions and captures across services, and existing test commands',
     schema: e2eSchema,
     messages: {
-      status: 'Step "{{step}}": {{request}} expected status {{expected}}, got {{actual}}.',
-      header: 'Step "{{step}}": {{request}} header {{header}}: {{detail}}.',
-      json: 'Step "{{step}}": {{request}} {{pointer}}: {{detail}}.',
-      'not-json': 'Step "{{step}}": {{request}} expected a JSON body, got {{excerpt}}.',
-      body: 'Step "{{step}}": {{request}} body: {{detail}}.',
-      slow: 'Step "{{step}}": {{request}} took {{actual}} ms, expected at most {{expected}} ms.',
-      network: 'Step "{{step}}": {{request}} to service {{service}} failed: {{error}}.',
-      capture: 'Step "{{step}}": {{request}} has nothing at {{source}} to capture into "{{variable}}".',
+      ...httpStepMessages,
       'not-run': 'Step "{{step}}" was not run: step "{{failed}}" failed before it.',
       'run-passed': 'Step "{{step}}": `{{command}}` passed.',
       'run-failed': 'Step "{{step}}": `{{command}}` exited with {{exit}}.',

@@ -1,45 +1,12 @@
 /** The e2e block: its parameter types and the JSON Schema the plan linter validates it with. */
 import type { JsonSchema } from '../../../plans/types.js'
-import { assertionSchema } from '../../api/assertions.js'
-import { requestSchema, statusSchema, stringMapSchema, type RequestObject } from '../../api/vocabulary.js'
+import { httpStepSchema as httpStep, type HttpExpect, type HttpStep } from '../../api/http-step.js'
+import { stringMapSchema, type RequestObject } from '../../api/vocabulary.js'
 
 /** The request of an HTTP step: the shared request vocabulary. */
 export type E2eRequest = RequestObject
-
-export interface E2eExpect {
-  /** A code, a list of codes, or a class such as `2xx`. @default any status below 400 */
-  status?: number | string | Array<number | string>
-  /** Header name → assertion (names case-insensitive). */
-  headers?: Record<string, unknown>
-  /** JSON pointer (`/id`) or JSONPath (`$.items[0].sku`) → assertion; a plain value means deep equals. */
-  json?: Record<string, unknown>
-  /** Assertion on the body as text, e.g. `{ contains: ok }`. */
-  body?: unknown
-  /** Slowest acceptable response, in milliseconds. */
-  maxMs?: number
-}
-
-export interface E2eHttpStep {
-  name: string
-  /** @default the sandbox's default service */
-  service?: string
-  /** @default candidate */
-  sandbox?: 'candidate' | 'baseline'
-  /** `"GET /path"` or the object form. */
-  request: string | E2eRequest
-  /** Headers added to the request (over the request's own). */
-  headers?: Record<string, string>
-  expect?: E2eExpect
-  /** Variable → `/pointer`, `$.jsonpath`, `header:NAME`, `status` or `body`. */
-  capture?: Record<string, string>
-  /** Request timeout (`5s`, or milliseconds). @default the check's remaining time */
-  timeout?: string | number
-  /**
-   * An asynchronous effect: retry the request with backoff until its expectations hold or this much time
-   * has passed (`5s`); the finding says how many attempts were made and what the last one returned.
-   */
-  eventually?: string | number
-}
+export type E2eExpect = HttpExpect
+export type E2eHttpStep = HttpStep
 
 export interface E2eRunStep {
   name: string
@@ -68,45 +35,6 @@ const duration = {
   type: ['string', 'number'],
   description: 'A duration like 500ms, 30s, 2m, or milliseconds',
 }
-const assertion = assertionSchema
-const httpStep = {
-  type: 'object',
-  required: ['name', 'request'],
-  additionalProperties: false,
-  properties: {
-    name: { type: 'string', minLength: 1 },
-    service: { type: 'string', minLength: 1 },
-    sandbox: { enum: ['candidate', 'baseline'] },
-    request: requestSchema,
-    headers: stringMapSchema,
-    expect: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        status: statusSchema,
-        headers: { type: 'object', additionalProperties: assertion },
-        json: { type: 'object', additionalProperties: assertion, propertyNames: { pattern: '^(/|\\$)|^$' } },
-        body: assertion,
-        maxMs: { type: 'number', exclusiveMinimum: 0 },
-      },
-    },
-    capture: {
-      type: 'object',
-      additionalProperties: { type: 'string', pattern: '^(/.*|\\$.*|header:.+|status|body)?$' },
-    },
-    timeout: duration,
-    eventually: {
-      anyOf: [
-        { type: 'number', exclusiveMinimum: 0 },
-        {
-          type: 'string',
-          pattern: '^\\s*(\\d+(\\.\\d+)?(ms|s|m|h))+\\s*$',
-        },
-      ],
-    },
-  },
-}
-
 const runStep = {
   type: 'object',
   required: ['name', 'run'],

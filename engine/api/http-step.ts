@@ -1,16 +1,116 @@
-/** One HTTP step of an e2e check: send, assert, capture. */
-import { parseDuration } from '../../../plans/duration.js'
-import { HttpNetworkError, type HttpExchange } from '../../http/client.js'
-import { select, type Selection } from '../../api/json-select.js'
-import { VariableError, type Variables as ScopableVariables } from '../../vars.js'
-import { checkAssertion, formatValue } from '../../api/assertions.js'
-import type { E2eExpect, E2eHttpStep } from './schema.js'
-import type { CheckContext, ReportDescriptor, Variables } from '../../api/kind.js'
-import { exchangeEvidence, unansweredEvidence } from '../../api/evidence.js'
-import { parseRequestLine } from '../../api/vocabulary.js'
-import type { Sandbox } from '../../api/sandbox.js'
+/**
+ * One HTTP step in the e2e vocabulary — send, assert, capture — shared by the kinds that run steps (e2e,
+ * fault, race). A kind that runs them lists `httpStepMessages` in its `meta.messages`.
+ */
+import type { JsonSchema } from '../../plans/types.js'
+import { parseDuration } from '../../plans/duration.js'
+import { HttpNetworkError, type HttpExchange } from '../http/client.js'
+import { select, type Selection } from './json-select.js'
+import { VariableError, type Variables as ScopableVariables } from '../vars.js'
+import { assertionSchema, checkAssertion, formatValue } from './assertions.js'
+import type { CheckContext, ReportDescriptor, Variables } from './kind.js'
+import { exchangeEvidence, unansweredEvidence } from './evidence.js'
+import {
+  parseRequestLine,
+  requestSchema,
+  statusSchema,
+  stringMapSchema,
+  type RequestObject,
+} from './vocabulary.js'
+import type { Sandbox } from './sandbox.js'
 
-interface StepEnv {
+export interface HttpExpect {
+  /** A code, a list of codes, or a class such as `2xx`. @default any status below 400 */
+  status?: number | string | Array<number | string>
+  /** Header name → assertion (names case-insensitive). */
+  headers?: Record<string, unknown>
+  /** JSON pointer (`/id`) or JSONPath (`$.items[0].sku`) → assertion; a plain value means deep equals. */
+  json?: Record<string, unknown>
+  /** Assertion on the body as text, e.g. `{ contains: ok }`. */
+  body?: unknown
+  /** Slowest acceptable response, in milliseconds. */
+  maxMs?: number
+}
+
+export interface HttpStep {
+  name: string
+  /** @default the sandbox's default service */
+  service?: string
+  /** @default candidate */
+  sandbox?: 'candidate' | 'baseline'
+  /** `"GET /path"` or the object form. */
+  request: string | RequestObject
+  /** Headers added to the request (over the request's own). */
+  headers?: Record<string, string>
+  expect?: HttpExpect
+  /** Variable → `/pointer`, `$.jsonpath`, `header:NAME`, `status` or `body`. */
+  capture?: Record<string, string>
+  /** Request timeout (`5s`, or milliseconds). @default the check's remaining time */
+  timeout?: string | number
+  /**
+   * An asynchronous effect: retry the request with backoff until its expectations hold or this much time
+   * has passed (`5s`); the finding says how many attempts were made and what the last one returned.
+   */
+  eventually?: string | number
+}
+
+const assertion = assertionSchema
+const duration = {
+  type: ['string', 'number'],
+  description: 'A duration like 500ms, 30s, 2m, or milliseconds',
+}
+/** JSON Schema of one HTTP step (e2e steps, and the steps of the fault and race kinds). */
+export const httpStepSchema: JsonSchema = {
+  type: 'object',
+  required: ['name', 'request'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    service: { type: 'string', minLength: 1 },
+    sandbox: { enum: ['candidate', 'baseline'] },
+    request: requestSchema,
+    headers: stringMapSchema,
+    expect: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        status: statusSchema,
+        headers: { type: 'object', additionalProperties: assertion },
+        json: { type: 'object', additionalProperties: assertion, propertyNames: { pattern: '^(/|\\$)|^$' } },
+        body: assertion,
+        maxMs: { type: 'number', exclusiveMinimum: 0 },
+      },
+    },
+    capture: {
+      type: 'object',
+      additionalProperties: { type: 'string', pattern: '^(/.*|\\$.*|header:.+|status|body)?$' },
+    },
+    timeout: duration,
+    eventually: {
+      anyOf: [
+        { type: 'number', exclusiveMinimum: 0 },
+        {
+          type: 'string',
+          pattern: '^\\s*(\\d+(\\.\\d+)?(ms|s|m|h))+\\s*$',
+        },
+      ],
+    },
+  },
+}
+
+/** The messages `runHttpStep` reports, for the `meta.messages` of a kind that runs steps. */
+export const httpStepMessages = {
+  status: 'Step "{{step}}": {{request}} expected status {{expected}}, got {{actual}}.',
+  header: 'Step "{{step}}": {{request}} header {{header}}: {{detail}}.',
+  json: 'Step "{{step}}": {{request}} {{pointer}}: {{detail}}.',
+  'not-json': 'Step "{{step}}": {{request}} expected a JSON body, got {{excerpt}}.',
+  body: 'Step "{{step}}": {{request}} body: {{detail}}.',
+  slow: 'Step "{{step}}": {{request}} took {{actual}} ms, expected at most {{expected}} ms.',
+  network: 'Step "{{step}}": {{request}} to service {{service}} failed: {{error}}.',
+  capture: 'Step "{{step}}": {{request}} has nothing at {{source}} to capture into "{{variable}}".',
+} as const
+
+export interface StepEnv {
   ctx: CheckContext<unknown, 'http'>
   vars: Variables & Partial<Pick<ScopableVariables, 'scoped'>>
   /** The sandbox the steps run on (a step's own `sandbox:` wins). @default the candidate */
@@ -23,7 +123,7 @@ function statusMatches(status: number, expected: number | string): boolean {
   return cls ? Math.floor(status / 100) === Number(cls[1]) : String(status) === expected
 }
 
-function statusList(expect: E2eExpect | undefined): Array<number | string> | undefined {
+function statusList(expect: HttpExpect | undefined): Array<number | string> | undefined {
   if (expect?.status === undefined) return undefined
   return Array.isArray(expect.status) ? expect.status : [expect.status]
 }
@@ -51,7 +151,7 @@ const MAX_BACKOFF_MS = 1_000
  * repeated with backoff until one passes or the time is up; only the last attempt's failures are reported,
  * each saying how many attempts were made.
  */
-export async function runHttpStep(env: StepEnv, raw: E2eHttpStep): Promise<boolean> {
+export async function runHttpStep(env: StepEnv, raw: HttpStep): Promise<boolean> {
   if (raw.eventually === undefined) return attemptHttpStep(env, raw)
   const { ctx } = env
   const deadline = performance.now() + Math.min(parseDuration(raw.eventually), ctx.timeoutMs)
@@ -80,7 +180,7 @@ export async function runHttpStep(env: StepEnv, raw: E2eHttpStep): Promise<boole
   }
 }
 
-async function attemptHttpStep({ ctx, vars, side }: StepEnv, raw: E2eHttpStep): Promise<boolean> {
+async function attemptHttpStep({ ctx, vars, side }: StepEnv, raw: HttpStep): Promise<boolean> {
   const sandbox = raw.sandbox ? ctx.sandboxes[raw.sandbox] : (side ?? ctx.sandboxes.candidate)
   if (!sandbox) throw new Error(`step "${raw.name}" uses the baseline sandbox, but this run has none`)
   const service = raw.service ?? sandbox.defaultService
