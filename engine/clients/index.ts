@@ -5,10 +5,11 @@
 import type { ClientContext, ClientFactory, ClientOf } from './client.js'
 import broker from './broker.js'
 import database from './database.js'
+import faults from './faults.js'
 import http from './http.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each factory narrows its own client
-export const clients = { broker, database, http } satisfies Record<string, ClientFactory<any>>
+export const clients = { broker, database, faults, http } satisfies Record<string, ClientFactory<any>>
 export type ClientName = keyof typeof clients
 /** The client of each name, as a kind sees it. */
 export type Clients = { [Name in ClientName]: ClientOf<(typeof clients)[Name]> }
