@@ -57,6 +57,11 @@ export interface Sandbox {
   readonly files?: Readonly<Record<string, ServiceFiles>>
   /** The process behind each service, and whether it still runs; absent when the provider has none. */
   processes?(): ServiceProcessState[]
+  /**
+   * The process id of a service (the leader of its process group), for sampling its resources; undefined
+   * when the provider runs no local process for it (a `url` or `kubernetes` sandbox).
+   */
+  pid?(service: string): number | undefined
 }
 
 /** Where one service's files are: globs relative to `root`. */
@@ -80,12 +85,20 @@ export interface IsolateOptions {
    * branch of the database). @default the sandbox's own
    */
   deps?: Readonly<Record<string, DependencyEndpoint>>
+  /**
+   * Edges to re-route, by the name of the service or dependency the copy calls (`payments`, `db`): the
+   * copy is given this address instead of the real one (a fault proxy in front of it), in every
+   * `{{services.NAME.…}}` or `{{deps.NAME.…}}` of its command and env. @default {}
+   */
+  edges?: Readonly<Record<string, { host: string; port: number }>>
 }
 
 /** A copy of one service that only the check that asked for it uses. */
 export interface IsolatedService {
   /** Base URL without a trailing slash. */
   url: string
+  /** Its process id, when it is a local process. */
+  pid?: number
   /** Its captured log lines. */
   logs(): string[]
   /** Stops it. Idempotent; never throws. */

@@ -4,6 +4,7 @@ import contract from './contract/kind.js'
 import data from './data/kind.js'
 import e2e from './e2e/kind.js'
 import event from './event/kind.js'
+import fault from './fault/kind.js'
 import load from './load/kind.js'
 import migration from './migration/kind.js'
 
@@ -17,6 +18,7 @@ export const checkKinds = {
   data,
   e2e,
   event,
+  fault,
   load,
   migration,
 } satisfies Record<string, AnyCheckKind>

@@ -40,6 +40,8 @@ export interface SandboxParts {
   files?: Record<string, ServiceFiles>
   /** Each service's process (see Sandbox.processes). */
   processes?(): ServiceProcessState[]
+  /** The process id of a service, when it runs as a local process. */
+  pid?(service: string): number | undefined
 }
 
 export function createSandbox(parts: SandboxParts): Sandbox {
@@ -100,6 +102,7 @@ export function createSandbox(parts: SandboxParts): Sandbox {
       : {}),
     ...(parts.processes ? { processes: parts.processes } : {}),
     ...(parts.files ? { files: Object.freeze({ ...parts.files }) } : {}),
+    ...(parts.pid ? { pid: (service: string) => parts.pid!(check(service)) } : {}),
   })
 }
 

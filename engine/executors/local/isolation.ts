@@ -55,6 +55,12 @@ function view(sandbox: Sandbox, copies: ReadonlyMap<string, IsolatedService>): S
     services: Object.freeze(services),
     defaultService: sandbox.defaultService,
     headers: sandbox.headers,
+    ...(sandbox.dependencies ? { dependencies: sandbox.dependencies } : {}),
+    ...(sandbox.deps ? { deps: sandbox.deps } : {}),
+    pid(service: string): number | undefined {
+      const copy = copies.get(service)
+      return copy ? copy.pid : sandbox.pid?.(service)
+    },
     url(service?: string): string {
       const name = service ?? sandbox.defaultService
       return copies.get(name)?.url ?? sandbox.url(name)

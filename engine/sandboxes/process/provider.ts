@@ -163,15 +163,17 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
     ): Promise<IsolatedService> => {
       const port = await freePort()
       const self = { port, host: HOST, url: `http://${HOST}:${port}` }
-      const copyScope = { services: { ...scope.services, [name]: self } }
+      // Dependencies replaced first (a migrated branch of the database), then edges re-routed through them.
+      const copyCtx = isolateOptions?.deps
+        ? { ...ctx, dependencies: { ...ctx.dependencies, ...isolateOptions.deps } }
+        : ctx
+      const copyScope = rerouted({ services: { ...scope.services, [name]: self } }, isolateOptions, copyCtx)
       const spec = buildSpec(
         name,
         services[name]!,
         argvs[name]!,
         copyScope,
-        isolateOptions?.deps
-          ? { ...ctx, dependencies: { ...ctx.dependencies, ...isolateOptions.deps } }
-          : ctx,
+        copyCtx,
         options,
         stopTimeoutMs,
         where,
@@ -193,7 +195,12 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
         )
       }
       ctx.log(`${ctx.name} sandbox, service ${label}: ready on ${HOST}:${port} (pid ${proc.pid})`)
-      return { url: self.url, logs: () => proc.logs.render(), stop: () => proc.stop() }
+      return {
+        url: self.url,
+        ...(proc.pid !== undefined ? { pid: proc.pid } : {}),
+        logs: () => proc.logs.render(),
+        stop: () => proc.stop(),
+      }
     }
     // The service's process is replaced by a new one on the same port: the others keep calling that address.
     // Restarts of one service run one after the other; different services restart at once.
@@ -237,6 +244,7 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
       build,
       dependencies: Object.fromEntries(names.map((n) => [n, deps(services[n]!, argvs[n]!)])),
       logs: (service) => byName.get(service)?.logs.render() ?? [],
+      pid: (service) => byName.get(service)?.pid,
       stop: stopAll,
       isolate,
       restart,
@@ -324,11 +332,42 @@ async function allocate(
   return { services: out }
 }
 
+/**
+ * The scope of an isolated copy whose edges go elsewhere: each edge names a service or a dependency, whose
+ * host and port (and URL) the copy is given as the edge's address instead.
+ */
+function rerouted(
+  scope: { services: TemplateScope['services'] },
+  options: IsolateOptions | undefined,
+  ctx: SandboxStartContext,
+): { services: TemplateScope['services']; deps?: TemplateScope['deps'] } {
+  const edges = Object.entries(options?.edges ?? {})
+  if (edges.length === 0) return scope
+  const services = { ...scope.services }
+  const deps = { ...(ctx.dependencies ?? {}) }
+  for (const [target, to] of edges) {
+    if (services[target]) {
+      services[target] = { host: to.host, port: to.port, url: `http://${to.host}:${to.port}` }
+    } else if (deps[target]) {
+      const url = new URL(deps[target].url)
+      url.hostname = to.host
+      url.port = String(to.port)
+      deps[target] = { ...deps[target], host: to.host, port: to.port, url: url.toString().replace(/\/$/, '') }
+    } else {
+      const known = [...Object.keys(scope.services), ...Object.keys(ctx.dependencies ?? {})].sort()
+      throw new ConfigError(
+        `${ctx.name} sandbox: no service or dependency ${JSON.stringify(target)} to re-route; it has ${known.join(', ')}`,
+      )
+    }
+  }
+  return { services, deps }
+}
+
 function buildSpec(
   name: string,
   service: ProcessServiceOptions,
   argv: string[],
-  scope: { services: TemplateScope['services'] },
+  scope: { services: TemplateScope['services']; deps?: TemplateScope['deps'] },
   ctx: SandboxStartContext,
   options: ProcessSandboxOptions,
   defaultStopMs: number,
@@ -340,7 +379,7 @@ function buildSpec(
     services: scope.services,
     env: process.env,
     secrets: ctx.secrets,
-    deps: ctx.dependencies ?? {},
+    deps: scope.deps ?? ctx.dependencies ?? {},
   }
   const render = (text: string, keyPath: Array<string | number>): string => {
     try {

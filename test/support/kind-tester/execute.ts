@@ -83,10 +83,9 @@ export async function executeCase<T extends Target>(c: ExecuteCase<T>): Promise<
         .finally(() => void (settled = true)),
   }
   const { candidate, baseline } = c
-  const opened = openClients(c.clients ?? defaultClients, kind.meta.needs ?? [], {
-    redactor,
-    addresses: SandboxAddresses.of([candidate.sandbox, baseline?.sandbox]),
-  })
+  // The same addresses for the clients and the executor, which admits a check's isolated copies to them.
+  const addresses = SandboxAddresses.of([candidate.sandbox, baseline?.sandbox])
+  const opened = openClients(c.clients ?? defaultClients, kind.meta.needs ?? [], { redactor, addresses })
   let vars: Variables | undefined
   const startedAt = new Date()
   try {
@@ -95,6 +94,7 @@ export async function executeCase<T extends Target>(c: ExecuteCase<T>): Promise<
       kinds: { ...c.kinds, [c.name]: observed },
       sandboxes: { candidate: candidate.sandbox, ...(baseline ? { baseline: baseline.sandbox } : {}) },
       clients: opened.byName,
+      addresses,
       redactor,
       seed: c.seed,
       createVariables: (plan, _check, seed) =>
