@@ -7,6 +7,7 @@ import event from './event/kind.js'
 import fault from './fault/kind.js'
 import load from './load/kind.js'
 import migration from './migration/kind.js'
+import race from './race/kind.js'
 
 /**
  * The check kinds, one folder each; the key is the word a plan's fence uses. Adding a kind is adding its
@@ -21,6 +22,7 @@ export const checkKinds = {
   fault,
   load,
   migration,
+  race,
 } satisfies Record<string, AnyCheckKind>
 
 export type CheckKindName = keyof typeof checkKinds
