@@ -1,7 +1,7 @@
 /**
  * Lint of `{{variables}}` in a check block: every placeholder must name something that can define it when
  * the check runs — a plan var, a capture of an earlier step (or of the block's `setup`, which runs first),
- * `{{baseUrl}}`, `{{seed}}`, or a namespaced name: `env.NAME` (allow-listed in the config's `env`),
+ * `{{baseUrl}}`, `{{seed}}`, `{{index}}` and `{{round}}` (of repeated requests), or a namespaced name: `env.NAME` (allow-listed in the config's `env`),
  * `secrets.NAME` (declared in `secrets`), `services.NAME.url` (a sandbox service). A misspelt `{{emial}}`
  * is then a plan error at its line, not a run that errors half way.
  */
@@ -25,7 +25,9 @@ export interface VariableProblem {
 }
 
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g
-const BUILTINS = ['baseUrl', 'seed']
+// `index` and `round` number the copies of a repeated request (race, resources); the kinds that repeat set
+// them, and any other kind leaves them unset, so a stray `{{index}}` still errors when its check runs.
+const BUILTINS = ['baseUrl', 'seed', 'index', 'round']
 
 /** The placeholders of `params` that name no variable, in document order. */
 export function unknownVariables(

@@ -8,6 +8,7 @@ import fault from './fault/kind.js'
 import load from './load/kind.js'
 import migration from './migration/kind.js'
 import race from './race/kind.js'
+import resources from './resources/kind.js'
 
 /**
  * The check kinds, one folder each; the key is the word a plan's fence uses. Adding a kind is adding its
@@ -23,6 +24,7 @@ export const checkKinds = {
   load,
   migration,
   race,
+  resources,
 } satisfies Record<string, AnyCheckKind>
 
 export type CheckKindName = keyof typeof checkKinds

@@ -1,0 +1,31 @@
+/**
+ * `resources`: a fresh copy of a service on each side takes the same repeated requests while its RSS, CPU
+ * time, file descriptors and threads are sampled (/proc). Fails on an absolute limit, a limit relative
+ * to the baseline under the same traffic, or a leak: an RSS slope over the requests, robust to garbage
+ * collection's saw-teeth (leak.ts). The series are kept in the evidence, so a reader can plot them.
+ */
+import { defineCheckKind } from '../../api/kind.js'
+import { resourcesSchema, type ResourcesParams } from './schema.js'
+
+export type { ResourcesParams } from './schema.js'
+
+export default defineCheckKind<ResourcesParams, 'http'>({
+  meta: {
+    needs: ['http'],
+    description: 'Memory, CPU, descriptors and threads of a service under repeated requests; leaks',
+    schema: resourcesSchema,
+    // A measurement: it runs alone, after the other checks, on copies started for it.
+    exclusive: true,
+    messages: {
+      limit: '{{side}} {{service}}: peak {{metric}} {{actual}}, above the limit {{limit}}.',
+      relative:
+        '{{service}}: {{metric}} {{candidate}} on the candidate is {{ratio}}× the baseline’s {{baseline}} under the same {{requests}} requests; at most {{allowed}}× allowed.',
+      leak: '{{side}} {{service}}: RSS grows {{slope}} per 1000 requests after warm-up (floor of each window, Theil–Sen){{beyond}}, more than {{allowed}} beyond it: a leak.',
+      failed: '{{side}} {{service}}: {{failed}} of {{requests}} requests failed ({{example}}).',
+      measured:
+        '{{side}} {{service}}: {{requests}} requests; RSS {{rssStart}} → peak {{rssPeak}}, slope {{slope}}/1000 requests; CPU {{cpu}}; fds peak {{fds}}; threads peak {{threads}}.',
+      unsupported: 'Resources not sampled on the {{side}} sandbox: {{reason}}.',
+    },
+  },
+  run: async (ctx) => (await import('./run.js')).runResources(ctx),
+})
