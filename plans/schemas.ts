@@ -2,7 +2,10 @@ import adversarial from './schema/checks/adversarial.json' with { type: 'json' }
 import contract from './schema/checks/contract.json' with { type: 'json' }
 import e2e from './schema/checks/e2e.json' with { type: 'json' }
 import event from './schema/checks/event.json' with { type: 'json' }
+import fault from './schema/checks/fault.json' with { type: 'json' }
 import load from './schema/checks/load.json' with { type: 'json' }
+import race from './schema/checks/race.json' with { type: 'json' }
+import resources from './schema/checks/resources.json' with { type: 'json' }
 import config from './schema/config.json' with { type: 'json' }
 import frontmatter from './schema/frontmatter.json' with { type: 'json' }
 import lintReport from './schema/lint-report.json' with { type: 'json' }
@@ -17,7 +20,10 @@ export const defaultCheckSchemas: Readonly<Record<string, JsonSchema>> = Object.
   contract: contract as JsonSchema,
   e2e: e2e as JsonSchema,
   event: event as JsonSchema,
+  fault: fault as JsonSchema,
   load: load as JsonSchema,
+  race: race as JsonSchema,
+  resources: resources as JsonSchema,
   adversarial: adversarial as JsonSchema,
 })
 
