@@ -1,9 +1,11 @@
 import adversarial from './schema/checks/adversarial.json' with { type: 'json' }
 import contract from './schema/checks/contract.json' with { type: 'json' }
+import data from './schema/checks/data.json' with { type: 'json' }
 import e2e from './schema/checks/e2e.json' with { type: 'json' }
 import event from './schema/checks/event.json' with { type: 'json' }
 import fault from './schema/checks/fault.json' with { type: 'json' }
 import load from './schema/checks/load.json' with { type: 'json' }
+import migration from './schema/checks/migration.json' with { type: 'json' }
 import race from './schema/checks/race.json' with { type: 'json' }
 import resources from './schema/checks/resources.json' with { type: 'json' }
 import config from './schema/config.json' with { type: 'json' }
@@ -18,10 +20,12 @@ import type { JsonSchema } from './types.js'
  */
 export const defaultCheckSchemas: Readonly<Record<string, JsonSchema>> = Object.freeze({
   contract: contract as JsonSchema,
+  data: data as JsonSchema,
   e2e: e2e as JsonSchema,
   event: event as JsonSchema,
   fault: fault as JsonSchema,
   load: load as JsonSchema,
+  migration: migration as JsonSchema,
   race: race as JsonSchema,
   resources: resources as JsonSchema,
   adversarial: adversarial as JsonSchema,
