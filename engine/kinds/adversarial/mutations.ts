@@ -325,8 +325,8 @@ export function sweepable(site: Site): boolean {
 }
 
 /**
- * The sweep's mutations of one site, in rounds: round 0 holds the boolean pair and the first value of every
- * other family, round r the (r+1)-th value of each family that has one. A body field gets NoSQL operator
+ * The sweep's mutations of one site, in rounds: round 0 holds the boolean pair, an unbalanced quote and the
+ * first value of every other family, round r the (r+1)-th value of each family that has one. A body field gets NoSQL operator
  * objects, a parameter their text.
  */
 export function sweepRounds(site: Site): Mutation[][] {
@@ -353,9 +353,11 @@ export function sweepRounds(site: Site): Mutation[][] {
             family,
             pair: half,
           })
+        // An unbalanced quote breaks a pasted query: the error-based probe is in the first round too.
+        round.push({ ...put('injection', site, `${valid}'`, 'SQL, unbalanced quote'), family })
         continue
       }
-      const value = family === 'SQL' ? list[r - 1] : list[r]
+      const value = family === 'SQL' ? list.filter((v) => v !== "'")[r - 1] : list[r]
       if (value !== undefined) round.push({ ...put('injection', site, value, family), family })
     }
     if (round.length) rounds.push(round)
