@@ -40,6 +40,8 @@ export interface Base {
   params: Map<ParamSpec, unknown>
   body?: unknown
   headers: Record<string, string>
+  /** The credentials among `headers` (the sending principal's; empty when the target needs none). */
+  credentials: Record<string, string>
 }
 
 export interface CaseRequest {
@@ -114,6 +116,7 @@ export function prepareBase(
     path: render(target.path),
     params,
     headers: { ...render(target.headers), ...(target.auth ? credentials : {}) },
+    credentials: target.auth ? credentials : {},
   }
   if (target.body) base.body = render(target.body.example)
   return base

@@ -8,20 +8,8 @@ import type { JsonSchema } from '../../../plans/types.js'
 import { MAX_BODY_BYTES, MAX_CASES, ORACLES, type AdversarialParams } from './params.js'
 import { resetSchema } from './reset-schema.js'
 import { defineCheckKind } from '../../api/kind.js'
-import { setupStepSchema, statusSchema, stringMapSchema } from '../../api/vocabulary.js'
+import { setupExpectSchema, setupStepSchema, statusSchema, stringMapSchema } from '../../api/vocabulary.js'
 
-const credential = {
-  description: 'A bearer token ("{{secrets.alice}}"), a whole Authorization value, or { headers }.',
-  oneOf: [
-    { type: 'string', minLength: 1 },
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['headers'],
-      properties: { headers: { ...stringMapSchema, minProperties: 1 } },
-    },
-  ],
-}
 const relativePath = { type: 'string', pattern: '^/(?!/)', description: 'A path relative to the service.' }
 const request = {
   type: 'object',
@@ -39,7 +27,7 @@ const request = {
     service: { type: 'string' },
   },
 }
-const setupEntry = setupStepSchema({
+const setupRequest = {
   oneOf: [
     { type: 'string', pattern: '^\\s*([A-Za-z]+\\s+)?/\\S*\\s*$' },
     {
@@ -56,7 +44,42 @@ const setupEntry = setupStepSchema({
       },
     },
   ],
-})
+}
+const setupEntry = setupStepSchema(setupRequest)
+const roleList = { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } }
+const principal = {
+  description:
+    'A credential, or { token | headers | login, roles }: login is a request whose session cookie (or token at a pointer) is kept.',
+  oneOf: [
+    { type: 'string', minLength: 1 },
+    {
+      type: 'object',
+      additionalProperties: false,
+      anyOf: [{ required: ['token'] }, { required: ['headers'] }, { required: ['login'] }],
+      properties: {
+        token: { type: 'string', minLength: 1 },
+        headers: { ...stringMapSchema, minProperties: 1 },
+        roles: { ...roleList, minItems: 0 },
+        login: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['request'],
+          properties: {
+            request: setupRequest,
+            service: { type: 'string', minLength: 1 },
+            headers: stringMapSchema,
+            expect: setupExpectSchema,
+            token: {
+              type: 'string',
+              pattern: '^/',
+              description: 'JSON pointer to a bearer token in the answer.',
+            },
+          },
+        },
+      },
+    },
+  ],
+}
 
 /** One explicit case (as `vigil adversary suggest` writes them). Also validates the LLM's reply. */
 export const suggestedCaseSchema: JsonSchema = {
@@ -113,8 +136,16 @@ export const adversarialSchema: JsonSchema = {
     headers: stringMapSchema,
     principals: {
       type: 'object',
-      additionalProperties: false,
-      properties: { owner: credential, other: credential },
+      propertyNames: { pattern: '^[A-Za-z][\\w-]*$' },
+      additionalProperties: principal,
+      description:
+        "owner sends the cases; other is tried on the owner's resources; any name with roles is tried on operations it may not call.",
+    },
+    roles: {
+      type: 'object',
+      additionalProperties: roleList,
+      description:
+        'operationId (or request name) → the roles that may call it (overrides OpenAPI security scopes).',
     },
     setup: { type: 'array', items: setupEntry },
     cases: { type: 'integer', minimum: 0, maximum: MAX_CASES, description: `Generated cases. Default 200.` },

@@ -29,6 +29,31 @@ export const MAX_BODY_BYTES = 1024 * 1024
  */
 export type Credential = string | { headers: Record<string, string> }
 
+/** How a principal logs in: a request whose answer sets a session cookie (kept) or holds a token. */
+export interface PrincipalLogin {
+  /** `POST /login`, or `{ method, path, json, headers }`. */
+  request: RequestInput
+  service?: string
+  headers?: Record<string, string>
+  /** @default 2XX */
+  expect?: { status?: number | string | Array<number | string> }
+  /** JSON pointer to a bearer token in the answer; without it, the cookies the answer sets are kept. */
+  token?: string
+}
+
+/**
+ * A principal: a credential, or an object with a token, headers or a login request (cookies kept), and
+ * the roles it holds (`[admin]`, `[user]`); only principals with declared roles are judged by them.
+ */
+export type Principal =
+  | string
+  | {
+      token?: string
+      headers?: Record<string, string>
+      login?: PrincipalLogin
+      roles?: string[]
+    }
+
 /** A request the block attacks, when it does not come from an OpenAPI document. */
 export interface AdversarialRequest {
   /** Names the target in findings. @default `METHOD /path` */
@@ -109,8 +134,17 @@ export interface AdversarialParams {
   params?: Record<string, unknown>
   /** Headers sent with every request. @default {} */
   headers?: Record<string, string>
-  /** `owner` sends every case; `other` is used against the owner's resources (foreign-credentials probe). */
-  principals?: { owner?: Credential; other?: Credential }
+  /**
+   * Named principals. `owner` sends every case (unless the operation needs a role it lacks: then the first
+   * principal holding one does); `other` is used against the owner's resources (foreign-credentials
+   * probe); every principal with declared `roles` is tried on each operation needing roles it lacks.
+   */
+  principals?: Record<string, Principal>
+  /**
+   * operationId (or request name) → the roles that may call it; overrides the OpenAPI security scopes.
+   * A principal holding any one of them may. @default the scopes of the operation's security requirements
+   */
+  roles?: Record<string, string[]>
   /** Requests run as the owner before the cases (per sandbox); their captures are variables. */
   setup?: SetupEntry[]
   /** Generated cases. @default 200 (at most 5000) */

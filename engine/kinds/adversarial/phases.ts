@@ -79,7 +79,7 @@ export async function runSide(ctx: Ctx, options: SideOptions): Promise<SideResul
   const captureNames = (p.setup ?? []).flatMap((s) => Object.keys(s.capture ?? {}))
   const probeList = (s: Session) =>
     options.oracles.has('authz')
-      ? authzProbes(s.bases, s.owner, s.other, options.seed, captureNames, p.foreignStatus ?? [401, 403, 404])
+      ? authzProbes(s.bases, s.principals, options.seed, captureNames, p.foreignStatus ?? [401, 403, 404])
       : []
   const suggestedList = (s: Session) => suggestedCases(p.suggested ?? [], s, options.targets)
   const indices = options.indices ?? Array.from({ length: options.count ?? 0 }, (_, i) => i)

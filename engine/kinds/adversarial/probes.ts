@@ -6,6 +6,7 @@
 import { createHmac } from 'node:crypto'
 import fc from 'fast-check'
 import { buildCase, caseSeed, type Base, type Case } from './cases.js'
+import { lackingRoles, type ResolvedPrincipal } from './principals.js'
 
 export interface Probe {
   case: Case
@@ -138,23 +139,25 @@ export function usesCaptures(target: Base['target'], names: readonly string[]): 
 /** The probes of a session's targets, in target order. */
 export function authzProbes(
   bases: readonly Base[],
-  owner: Record<string, string>,
-  other: Record<string, string> | undefined,
+  principals: readonly ResolvedPrincipal[],
   seed: number,
   captureNames: readonly string[],
   foreignStatus: readonly number[],
 ): Probe[] {
   const probes: Probe[] = []
-  const ownerNames = Object.keys(owner)
+  const other = principals.find((p) => p.name === 'other')?.headers
+  // Every principal's credential headers come off a probe's request before its own go on.
+  const credentialNames = [...new Set(principals.flatMap((p) => Object.keys(p.headers)))]
   bases.forEach((base, t) => {
-    if (!base.target.auth || ownerNames.length === 0) return
+    const sender = base.credentials
+    if (!base.target.auth || Object.keys(sender).length === 0) return
     const make = (
       headers: Record<string, string>,
       label: string,
       expected: readonly number[],
       foreign = false,
     ) => {
-      const c = buildCase({ ...base, headers: { ...without(base.headers, ownerNames), ...headers } }, -1)
+      const c = buildCase({ ...base, headers: { ...without(base.headers, credentialNames), ...headers } }, -1)
       probes.push({
         case: { ...c, kind: 'probe', description: label },
         expected: [...expected],
@@ -163,7 +166,7 @@ export function authzProbes(
       })
     }
     make({}, 'no credentials', UNAUTHORIZED)
-    const variants = malformedVariants(owner)
+    const variants = malformedVariants(sender)
     const [picked] = fc.sample(
       fc.shuffledSubarray(variants, {
         minLength: Math.min(3, variants.length),
@@ -176,8 +179,15 @@ export function authzProbes(
     )
     for (const variant of picked!)
       make(variant.headers, `malformed credentials (${variant.name})`, UNAUTHORIZED)
-    for (const forged of forgedJwts(owner))
+    for (const forged of forgedJwts(sender))
       make({ authorization: `Bearer ${forged.token}` }, `forged credentials (${forged.name})`, UNAUTHORIZED)
+    // An ordinary user on an admin operation: refused, or hidden (404).
+    for (const principal of lackingRoles(base.target, principals))
+      make(
+        principal.headers,
+        `${principal.name}'s credentials (roles ${principal.roles!.join(', ') || 'none'}) on an operation for ${base.target.roles!.join(' or ')}`,
+        [...UNAUTHORIZED, 404],
+      )
     if (other && usesCaptures(base.target, captureNames)) {
       make(other, "another principal's credentials on the owner's resource", foreignStatus, true)
     }

@@ -45,8 +45,7 @@ function locate(
     const captureNames = (p.setup ?? []).flatMap((s) => Object.keys(s.capture ?? {}))
     const probe = authzProbes(
       session.bases,
-      session.owner,
-      session.other,
+      session.principals,
       seed,
       captureNames,
       p.foreignStatus ?? [401, 403, 404],

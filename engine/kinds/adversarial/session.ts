@@ -11,7 +11,8 @@ import type { Sandbox } from '../../api/sandbox.js'
 import { prepareBase, type Base, type Case } from './cases.js'
 import { headerHygiene, injectionEvidence, offSandboxRedirect } from './content.js'
 import { findLeak, sentStrings } from './leaks.js'
-import type { AdversarialParams, Credential, OracleName } from './params.js'
+import type { AdversarialParams, OracleName } from './params.js'
+import { resolvePrincipals, senderOf, type ResolvedPrincipal } from './principals.js'
 
 type Ctx = CheckContext<AdversarialParams, 'http'>
 
@@ -39,18 +40,9 @@ export interface Session {
   /** Header sets: the owner's and the other principal's credentials (empty when not configured). */
   owner: Record<string, string>
   other?: Record<string, string>
+  /** Every principal, in the plan's order, credentials resolved (logins done) for this sandbox. */
+  principals: ResolvedPrincipal[]
   render: <T>(value: T) => T
-}
-
-/** Credentials as request headers: a bare token becomes a bearer token. */
-export function credentialHeaders(
-  credential: Credential | undefined,
-  render: <T>(v: T) => T,
-): Record<string, string> | undefined {
-  if (credential === undefined) return undefined
-  if (typeof credential === 'object') return render(credential.headers)
-  const value = String(render(credential))
-  return { authorization: /\s/.test(value.trim()) ? value.trim() : `Bearer ${value}` }
 }
 
 /** Setup and bases for one sandbox; undefined when setup failed (it reported why). */
@@ -61,8 +53,11 @@ export async function openSession(
   seed: number,
 ): Promise<Session | undefined> {
   const plain = <T>(value: T): T => ctx.vars.render(value)
-  const owner = credentialHeaders(ctx.params.principals?.owner, plain) ?? {}
-  const other = credentialHeaders(ctx.params.principals?.other, plain)
+  // Logins come first: setup runs as the owner, who may be a cookie session.
+  const principals = await resolvePrincipals(ctx, sandbox, plain)
+  if (!principals) return undefined
+  const owner = principals.find((p) => p.name === 'owner')?.headers ?? {}
+  const other = principals.find((p) => p.name === 'other')?.headers
   let captures = new Map<string, unknown>()
   if (ctx.params.setup?.length) {
     const setupCtx = {
@@ -78,8 +73,10 @@ export async function openSession(
     captures = outcome.captures
   }
   const render = rendererFor(ctx.vars, captures)
-  const bases = targets.map((target) => prepareBase(target, render, seed, owner))
-  return { sandbox, bases, owner, ...(other ? { other } : {}), render }
+  const bases = targets.map((target) =>
+    prepareBase(target, render, seed, senderOf(target, principals)?.headers ?? {}),
+  )
+  return { sandbox, bases, owner, ...(other ? { other } : {}), principals, render }
 }
 
 /** Sends one request of a case to the session's sandbox. */

@@ -44,7 +44,9 @@ export function suggestedCases(
         `suggested[${i}] "${s.name}": path "${path}" must be relative to the service`,
       )
     }
-    const ownerNames = new Set(Object.keys(session.owner).map((n) => n.toLowerCase()))
+    const ownerNames = new Set(
+      [...Object.keys(session.owner), ...Object.keys(base.credentials)].map((n) => n.toLowerCase()),
+    )
     const headers = Object.fromEntries(
       Object.entries(base.headers).filter(([k]) => !ownerNames.has(k.toLowerCase())),
     )

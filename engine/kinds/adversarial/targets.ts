@@ -52,13 +52,35 @@ export interface Target {
   body?: BodySpec
   /** Needs credentials: gets the owner's, and the authorization probes. */
   auth: boolean
+  /** The roles that may call it (any one suffices); undefined: any principal may. */
+  roles?: string[]
 }
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH'])
 
-function needsAuth(doc: OpenApiDocument, op: OpenApiOperation): boolean {
+function securityOf(doc: OpenApiDocument, op: OpenApiOperation): unknown {
   const own = (getPointer(doc.raw, op.pointer) as { security?: unknown } | undefined)?.security
-  const security = own ?? doc.raw.security
+  return own ?? doc.raw.security
+}
+
+/** The scopes of an operation's security requirements, pooled: the roles that may call it. */
+function scopesOf(doc: OpenApiDocument, op: OpenApiOperation): string[] | undefined {
+  const security = securityOf(doc, op)
+  if (!Array.isArray(security)) return undefined
+  const scopes = security.flatMap((s: unknown) =>
+    s && typeof s === 'object'
+      ? Object.values(s).flatMap((list: unknown) =>
+          Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : [],
+        )
+      : [],
+  )
+  return scopes.length ? [...new Set(scopes)] : undefined
+}
+
+const hasPrincipals = (params: AdversarialParams) => Object.keys(params.principals ?? {}).length > 0
+
+function needsAuth(doc: OpenApiDocument, op: OpenApiOperation): boolean {
+  const security = securityOf(doc, op)
   // `security: []` (or none at all) means anonymous; `[{}]` lists an anonymous alternative.
   return (
     Array.isArray(security) && security.length > 0 && !security.some((s) => s && Object.keys(s).length === 0)
@@ -90,8 +112,10 @@ function operationTarget(doc: OpenApiDocument, op: OpenApiOperation, params: Adv
     path: op.path,
     params: specs,
     headers: { ...params.headers },
-    auth: params.principals?.owner !== undefined && needsAuth(doc, op),
+    auth: hasPrincipals(params) && needsAuth(doc, op),
   }
+  const roles = params.roles?.[op.id] ?? scopesOf(doc, op)
+  if (roles?.length) target.roles = roles
   if (params.service) target.service = params.service
   if (op.requestBody) {
     const media = jsonMedia(op.requestBody.content)
@@ -158,8 +182,10 @@ async function requestTarget(
       base: value,
     })),
     headers: { ...params.headers, ...entry.headers },
-    auth: params.principals?.owner !== undefined && entry.auth !== false,
+    auth: hasPrincipals(params) && entry.auth !== false,
   }
+  const roles = params.roles?.[target.id]
+  if (roles?.length) target.roles = roles
   const service = entry.service ?? params.service
   if (service) target.service = service
   if (entry.json !== undefined || entry.schema !== undefined || METHODS_WITH_BODY.has(parsed.method)) {

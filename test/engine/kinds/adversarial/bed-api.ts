@@ -5,10 +5,11 @@
  * system held in memory — so the holes behave as the real ones do without touching this machine.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer, type ServerResponse } from 'node:http'
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import { BED_AUTH_PATHS, BED_PRINCIPALS, BED_SECURITY_SCHEMES, BED_SETUP, bedAuth } from './bed-auth.js'
 
 /** The labelled classes: which operation holds the hole and which oracles may find it. */
 export const BED_CLASSES = [
@@ -20,6 +21,7 @@ export const BED_CLASSES = [
   { label: 'open redirect', operation: 'loginRedirect', oracles: ['redirect'] },
   { label: 'stack trace inside a JSON string', operation: 'getItem', oracles: ['no-leak'] },
   { label: 'CRLF header injection', operation: 'setLanguage', oracles: ['injection-evidence'] },
+  { label: 'missing role check (user on an admin operation)', operation: 'listUsers', oracles: ['authz'] },
 ] as const
 
 /** Warning-level classes (security headers, cookies): found when a warning names the operation. */
@@ -112,15 +114,27 @@ export const BED_OPENAPI = {
         responses: { '200': { description: 'the item' }, '400': { description: 'bad id' } },
       },
     },
+    ...BED_AUTH_PATHS,
   },
+  components: { securitySchemes: BED_SECURITY_SCHEMES },
 }
 
 /** The bed's block params: every operation, the valid values, a given seed. */
 export function bedParams(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     openapi: 'openapi.json',
-    params: { name: 'gear', file: 'report.txt', next: '/home', id: '1', lang: 'en' },
-    cases: 200,
+    params: {
+      name: 'gear',
+      file: 'report.txt',
+      next: '/home',
+      id: '1',
+      lang: 'en',
+      noteId: '{{noteId}}',
+      handle: 'ada',
+    },
+    principals: BED_PRINCIPALS,
+    setup: BED_SETUP,
+    cases: 400,
     ...extra,
   }
 }
@@ -206,11 +220,12 @@ export async function startBedApi(options: { safe?: boolean } = {}): Promise<Bed
     }
   }
   const text = (v: unknown) => typeof v === 'string' && v.length >= 1 && v.length <= 200
+  const auth = bedAuth(safe)
   function handle(
     method: string,
     url: URL,
     raw: Buffer,
-    headers: Record<string, string | string[] | undefined>,
+    headers: IncomingHttpHeaders,
     res: ServerResponse,
   ): void {
     const q = (name: string) => url.searchParams.get(name)
@@ -300,6 +315,7 @@ export async function startBedApi(options: { safe?: boolean } = {}): Promise<Bed
       error.stack = `Error: bad id\n    at parseId (/bed/lib/items.js:10:5)\n    at handle (/bed/lib/server.js:88:12)`
       return send(res, 400, safe ? { error: 'bad id' } : { error: error.stack })
     }
+    if (auth(method, url, body(raw, type), headers, res, send)) return
     send(res, 404, { error: 'not found' })
   }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
