@@ -172,6 +172,22 @@ export const adversarialSchema: JsonSchema = {
         { type: 'number', minimum: 1 },
       ],
     },
+    rateLimit: {
+      description:
+        'Failed attempts on authentication and one-time-code operations; no 429 and no slowdown after them is a warning. false: off.',
+      oneOf: [
+        { const: false },
+        {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            attempts: { type: 'integer', minimum: 5, maximum: 500 },
+            operations: { type: 'array', items: { type: 'string', minLength: 1 } },
+            severity: { enum: ['warning', 'error'] },
+          },
+        },
+      ],
+    },
     seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
     maxBodyBytes: { type: 'integer', minimum: 1024, maximum: MAX_BODY_BYTES },
     foreignStatus: { type: 'array', minItems: 1, items: { type: 'integer', minimum: 100, maximum: 599 } },
@@ -205,6 +221,16 @@ export default defineCheckKind<AdversarialParams, 'http'>({
       redirect: '{{operation}}: {{what}} got {{status}}, {{leak}}: {{match}} (seed {{seed}}).',
       'security-headers': '{{operation}}: the response to {{what}} is {{leak}}: {{match}} (seed {{seed}}).',
       suggested: '{{operation}}: {{what}} got {{status}}; expected {{expected}}.',
+      'mass-assignment':
+        '{{operation}}: {{what}} was accepted ({{status}}) and {{leak}} reads back what the client must not set: {{match}} (seed {{seed}}).',
+      'foreign-write':
+        '{{operation}}: {{what}} got {{status}}, yet the change stuck: {{leak}} as the owner shows {{match}} (seed {{seed}}).',
+      timing:
+        '{{operation}}: {{what}} took {{match}}, the valid request at most {{leak}}: a slow path an attacker can trigger at will (seed {{seed}}).',
+      'rate-limit': '{{operation}}: no rate limit: {{match}}; nothing slows down guessing (seed {{seed}}).',
+      enumeration: '{{operation}}: {{what}}: {{match}}, so accounts can be enumerated (seed {{seed}}).',
+      crashed:
+        '{{operation}}: the service stopped answering after {{what}} ({{match}}); {{leak}} later requests were not sent into it (seed {{seed}}).',
       'control-rejected':
         '{{operation}}: the valid request got {{status}}, so the cases that mutate it prove little.',
       healthy: 'The service is not healthy after {{after}}: {{request}} got {{status}}.',

@@ -13,6 +13,10 @@ export const ORACLES = [
   'differential',
   'redirect',
   'security-headers',
+  'read-back',
+  'timing',
+  'rate-limit',
+  'enumeration',
 ] as const
 export type OracleName = (typeof ORACLES)[number]
 
@@ -166,6 +170,12 @@ export interface AdversarialParams {
    * no-server-error finding). @default a twentieth of the check's timeout, between 1s and 10s
    */
   caseTimeout?: string | number
+  /**
+   * The rate-limit probe: failed attempts sent to authentication and one-time-code operations (by default
+   * POST operations whose id or path says login, sign-in, token, otp, mfa, verify …), or false.
+   * @default { attempts: 20, severity: warning }
+   */
+  rateLimit?: false | { attempts?: number; operations?: string[]; severity?: 'warning' | 'error' }
   /** Overrides the run's seed for this check. */
   seed?: number
   /** Largest body an oversized case sends, in bytes. @default 1048576 (1 MiB, also the maximum) */

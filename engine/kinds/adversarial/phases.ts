@@ -15,6 +15,9 @@ import { reset } from './reset.js'
 import { withoutEchoes } from './content.js'
 import { sentStrings } from './leaks.js'
 import { judge, openSession, send, timedOut, type Outcome, type Session } from './session.js'
+import { runBehaviour, type BehaviourFinding } from './behaviour.js'
+import { Deaths, type Crash } from './deaths.js'
+import { readCase } from './readback.js'
 import { suggestedCases, type Suggested } from './suggested.js'
 import type { Target } from './targets.js'
 
@@ -23,24 +26,30 @@ type Ctx = CheckContext<AdversarialParams, 'http'>
 /** What one side was sent and how it answered. */
 export interface SideResult {
   outcomes: Outcome[]
-  probes: Array<{ probe: Probe; outcome: Outcome }>
+  /** `stuck`: a foreign write's marker read back as the owner. */
+  probes: Array<{ probe: Probe; outcome: Outcome; stuck?: Outcome }>
+  /** What the behavioural probes found. */
+  behaviour: BehaviourFinding[]
+  /** A service that stopped answering: the case in flight when it died, and what was not sent after. */
+  crashed?: Crash[]
   suggested: Array<{ suggested: Suggested; outcome: Outcome }>
   /** Generated cases sent. */
   sent: number
   /** Requests that got no answer within the per-case timeout. */
   timedOut: number
-  /** What the phases would have sent without deadlines or a failed reset. */
-  planned: { cases: number; probes: number; suggested: number }
+  /** What the phases would have sent without deadlines or a failed reset (behaviour: targets). */
+  planned: { cases: number; probes: number; behaviour: number; suggested: number }
   /** Why a phase stopped early or did not run, when one did. */
   stopped?: string
 }
 
-export type Phase = 'cases' | 'probes' | 'suggested'
+export type Phase = 'cases' | 'probes' | 'behaviour' | 'suggested'
 
 /** How a phase reads in a sentence: "after the generated cases". */
 export const PHASE_WORDS: Record<Phase, string> = {
   cases: 'the generated cases',
   probes: 'the authorization probes',
+  behaviour: 'the behavioural probes',
   suggested: 'the suggested cases',
 }
 
@@ -86,12 +95,14 @@ export async function runSide(ctx: Ctx, options: SideOptions): Promise<SideResul
   const result: SideResult = {
     outcomes: [],
     probes: [],
+    behaviour: [],
     suggested: [],
     sent: 0,
     timedOut: 0,
     planned: {
       cases: indices.length,
       probes: probeList(session).length,
+      behaviour: session.bases.length,
       suggested: suggestedList(session).length,
     },
   }
@@ -101,8 +112,13 @@ export async function runSide(ctx: Ctx, options: SideOptions): Promise<SideResul
   const timeout = () => Math.max(floor, Math.min(options.caseTimeoutMs, options.requestEnd - Date.now()))
   // The valid answers, echoes cut: what they already show is no evidence of an injection.
   const controlText = new Map<string, string>()
+  const deaths = new Deaths(ctx, options.sandbox, Math.min(options.caseTimeoutMs, 2000))
   const run = async (c: Case): Promise<Outcome | undefined> => {
+    // Nothing more is sent into a service that died.
+    if (deaths.skip(c)) return undefined
+    const token = deaths.started(c)
     const sent = await send(ctx, session!, c, timeout())
+    if (await deaths.settled(token, sent)) return undefined
     if (timedOut(sent)) result.timedOut++
     const outcome = judge(ctx, sent, options.oracles, controlText.get(c.target.id))
     // A replay request that got no answer after the deadline was cut by it, not refused by the service:
@@ -111,6 +127,14 @@ export async function runSide(ctx: Ctx, options: SideOptions): Promise<SideResul
     return outcome
   }
   const late = () => strict && Date.now() > options.deadline
+  /** After a foreign write, the resource read back as its owner: the outcome when the marker is there. */
+  const readForeignWrite = async (probe: Probe, outcome: Outcome | undefined) => {
+    if (!probe.readBack || !outcome?.exchange || !options.oracles.has('read-back')) return {}
+    const c = readCase(probe.readBack.read, outcome, `${probe.label}: read back as the owner`)
+    const read = c && (await run(c))
+    const body = read?.exchange?.response.text() ?? ''
+    return read && body.includes(probe.readBack.marker) ? { stuck: read } : {}
+  }
 
   const phases: Array<{ phase: Phase; go(s: Session): Promise<void> }> = [
     {
@@ -148,10 +172,31 @@ export async function runSide(ctx: Ctx, options: SideOptions): Promise<SideResul
       go: async (s) => {
         const sent = await Promise.all(
           probeList(s).map((probe) =>
-            limit(async () => (late() ? undefined : { probe, outcome: await run(probe.case) })),
+            limit(async () => {
+              if (late()) return undefined
+              const outcome = await run(probe.case)
+              return { probe, outcome, ...(await readForeignWrite(probe, outcome)) }
+            }),
           ),
         )
-        for (const x of sent) if (x?.outcome) result.probes.push({ probe: x.probe, outcome: x.outcome })
+        for (const x of sent) if (x?.outcome) result.probes.push(x as SideResult['probes'][number])
+      },
+    },
+    {
+      phase: 'behaviour',
+      go: async (s) => {
+        result.behaviour.push(
+          ...(await runBehaviour({
+            session: s,
+            params: p,
+            oracles: options.oracles,
+            seed: options.seed,
+            caseTimeoutMs: options.caseTimeoutMs,
+            // A probe that could not get its answer before the requests' end is not started.
+            send: async (c) =>
+              late() || Date.now() + options.caseTimeoutMs > options.requestEnd ? undefined : run(c),
+          })),
+        )
       },
     },
     {
@@ -203,5 +248,7 @@ export async function runSide(ctx: Ctx, options: SideOptions): Promise<SideResul
       break
     }
   }
+  const crashes = deaths.crashes()
+  if (crashes.length) result.crashed = crashes
   return result
 }

@@ -7,6 +7,7 @@ import { createHmac } from 'node:crypto'
 import fc from 'fast-check'
 import { buildCase, caseSeed, type Base, type Case } from './cases.js'
 import { lackingRoles, type ResolvedPrincipal } from './principals.js'
+import { markStrings, readBackOf, type ReadBack } from './readback.js'
 
 export interface Probe {
   case: Case
@@ -15,6 +16,8 @@ export interface Probe {
   /** For messages: `no credentials`, `malformed credentials (…)`, `another principal's credentials`. */
   label: string
   foreign: boolean
+  /** A foreign write: read the resource back as its owner; the marker there shows the write stuck. */
+  readBack?: { read: ReadBack; marker: string }
 }
 
 const UNAUTHORIZED = [401, 403]
@@ -157,12 +160,24 @@ export function authzProbes(
       expected: readonly number[],
       foreign = false,
     ) => {
-      const c = buildCase({ ...base, headers: { ...without(base.headers, credentialNames), ...headers } }, -1)
+      const read = foreign ? readBackOf(base, bases) : undefined
+      // A foreign write carries a marker in its strings, so reading the resource back shows whether it stuck.
+      const marker = `vigil-foreign-${caseSeed(seed, 2_000_000 + t).toString(16)}`
+      const marked = read && read.fromAnswer === undefined ? markStrings(base.body, marker) : undefined
+      const c = buildCase(
+        {
+          ...base,
+          headers: { ...without(base.headers, credentialNames), ...headers },
+          ...(marked?.marked ? { body: marked.body } : {}),
+        },
+        -1,
+      )
       probes.push({
         case: { ...c, kind: 'probe', description: label },
         expected: [...expected],
         label,
         foreign,
+        ...(read && marked?.marked ? { readBack: { read, marker } } : {}),
       })
     }
     make({}, 'no credentials', UNAUTHORIZED)

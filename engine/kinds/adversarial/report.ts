@@ -1,7 +1,7 @@
 /**
  * Findings of an adversarial run: every failure sorted into a fixed order (target, oracle, status, then
  * the case or probe that found it), deduplicated by (operation, oracle, status, mutation kind, probe label) — the first case stands
- * for the others and says how many there were — and reported with its curl line, the response excerpt,
+ * for the others, says how many there were and lists them — and reported with its curl line, the response excerpt,
  * the seed and the case index.
  */
 import { httpEvidence } from '../../api/evidence.js'
@@ -17,11 +17,20 @@ export const ORACLE_ORDER = [
   'injection-evidence',
   'differential',
   'redirect',
+  'crashed',
   'authz',
+  'foreign-write',
+  'mass-assignment',
+  'enumeration',
+  'timing',
+  'rate-limit',
   'control-rejected',
   'healthy',
   'security-headers',
 ] as const
+
+/** Most cases a group lists in its details. */
+const MAX_LISTED = 20
 
 export interface Item {
   outcome: Outcome
@@ -74,6 +83,8 @@ export function reportItem(
   sandbox: string,
   /** The baseline never got this request (a replay cut short): it counts, but could not be shown to be new. */
   partial = false,
+  /** Every item of the group the finding stands for (the first is `item`): listed in its details. */
+  members: readonly Item[] = [item],
 ): void {
   const { outcome, failure } = item
   const c = outcome.case
@@ -92,6 +103,13 @@ export function reportItem(
   if (c.invalid !== undefined) details.invalid = c.invalid
   if (failure.data?.reason) details.reason = redactor.text(failure.data.reason)
   if (partial) details.replayed = false
+  // The group's cases, each with its case index or probe label, so none hides behind the first.
+  if (members.length > 1)
+    details.cases = members.slice(0, MAX_LISTED).map((m) => ({
+      what: redactor.text(m.what),
+      status: m.failure.status === 0 ? 'no response' : m.failure.status,
+      ...(m.outcome.case.index >= 0 ? { case: m.outcome.case.index } : {}),
+    }))
   const more = count > 1 ? ` (and ${count - 1} more like it)` : ''
   ctx.report({
     messageId: item.messageId,
@@ -100,7 +118,9 @@ export function reportItem(
         ? 'warning'
         : item.messageId === 'security-headers'
           ? (ctx.params.securityHeaders ?? 'warning')
-          : 'error',
+          : item.messageId === 'rate-limit'
+            ? ((ctx.params.rateLimit || undefined)?.severity ?? 'warning')
+            : 'error',
     data: {
       operation: c.target.id,
       what: redactor.text(item.what) + more,

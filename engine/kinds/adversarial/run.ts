@@ -175,7 +175,7 @@ export async function runAdversarial(ctx: Ctx, started: number): Promise<void> {
   const replayed = replay ? new Set(sentKeys(replay)) : undefined
   const unreplayed = (item: Item) => replayed !== undefined && !replayed.has(sentKey(item))
   for (const { item, count: n, members } of dedupe(counted))
-    reportItem(ctx, item, n, seed, 'candidate', members.every(unreplayed))
+    reportItem(ctx, item, n, seed, 'candidate', members.every(unreplayed), members)
   const shared = items.length - counted.length
   if (shared > 0) {
     const oraclesShared = [
@@ -228,6 +228,13 @@ async function sides(ctx: Ctx, targets: readonly Target[], replaying: boolean): 
     replaying && baseline ? isolate(baseline, services) : Promise.resolve(baseline),
   ])
   return b ? { candidate: c, baseline: b } : { candidate: c }
+}
+
+/** A behavioural finding's place among its target's requests: after the probes, the same on both sides. */
+function behaviourSequence(label: string): number {
+  let h = 0
+  for (const ch of label) h = (Math.imul(h, 31) + ch.charCodeAt(0)) >>> 0
+  return 3e9 + (h % 1e6)
 }
 
 /** Requests a side was sent: valid requests, generated cases, probes and suggested cases. */
@@ -283,6 +290,7 @@ function sentKeys(side: SideResult): string[] {
     ...side.outcomes.map((o) => key(o.case, o.case.kind === 'control' ? -1 : o.case.index)),
     ...side.probes.map(({ outcome }, i) => key(outcome.case, 1e9 + i)),
     ...side.suggested.map(({ outcome }, i) => key(outcome.case, 2e9 + i)),
+    ...side.behaviour.map((b) => key(b.outcome.case, behaviourSequence(b.label))),
   ]
 }
 
@@ -379,6 +387,57 @@ function collect(plan: SideResult, oracles: ReadonlySet<OracleName>, targets: re
       messageId: 'authz',
     })
   })
+  plan.probes.forEach(({ probe, outcome, stuck }, i) => {
+    if (!stuck || !probe.readBack) return
+    items.push({
+      outcome,
+      failure: {
+        oracle: 'read-back',
+        status: outcome.exchange?.response.status ?? 0,
+        data: {
+          leak: `${stuck.case.request.method} ${stuck.case.request.path.split('?')[0]}`,
+          match: `the value it wrote ("${probe.readBack.marker}")`,
+        },
+      },
+      target: index(outcome.case),
+      sequence: 1e9 + i,
+      what: `probe: ${probe.label}`,
+      messageId: 'foreign-write',
+    })
+  })
+  for (const b of plan.behaviour)
+    items.push({
+      outcome: b.outcome,
+      failure: { oracle: b.oracle, status: b.outcome.exchange?.response.status ?? 0, data: b.data },
+      target: index(b.outcome.case),
+      sequence: behaviourSequence(b.label),
+      what: `probe: ${b.label}`,
+      messageId: b.messageId,
+    })
+  for (const crash of plan.crashed ?? []) {
+    const c = crash.by.case
+    const others = crash.alongside.length ? `; in flight with ${crash.alongside.length} other requests` : ''
+    items.push({
+      outcome: crash.by,
+      failure: {
+        oracle: 'no-server-error',
+        status: 0,
+        data: {
+          match: `${crash.by.error?.message ?? 'no response'}${others}`,
+          leak: String(crash.skipped),
+        },
+      },
+      target: index(c),
+      sequence: c.index,
+      what:
+        c.kind === 'control'
+          ? 'the valid request'
+          : c.kind === 'probe'
+            ? `probe: ${c.description}`
+            : `case ${c.index} (${c.kind}: ${c.description})`,
+      messageId: 'crashed',
+    })
+  }
   plan.suggested.forEach(({ suggested, outcome }, i) => {
     const sequence = 2e9 + i
     const what = `suggested case "${suggested.name}"`

@@ -9,7 +9,15 @@ import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'nod
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { BED_AUTH_PATHS, BED_PRINCIPALS, BED_SECURITY_SCHEMES, BED_SETUP, bedAuth } from './bed-auth.js'
+import {
+  BED_AUTH_PATHS,
+  BED_JOBS_REQUEST,
+  BED_PRINCIPALS,
+  BED_SECURITY_SCHEMES,
+  BED_SETUP,
+  bedAuth,
+  startJobs,
+} from './bed-auth.js'
 
 /** The labelled classes: which operation holds the hole and which oracles may find it. */
 export const BED_CLASSES = [
@@ -22,6 +30,11 @@ export const BED_CLASSES = [
   { label: 'stack trace inside a JSON string', operation: 'getItem', oracles: ['no-leak'] },
   { label: 'CRLF header injection', operation: 'setLanguage', oracles: ['injection-evidence'] },
   { label: 'missing role check (user on an admin operation)', operation: 'listUsers', oracles: ['authz'] },
+  { label: 'mass assignment (role sticks)', operation: 'updateProfile', oracles: ['mass-assignment'] },
+  { label: 'foreign write that sticks behind a 403', operation: 'updateNote', oracles: ['foreign-write'] },
+  { label: 'user enumeration', operation: 'requestPasswordReset', oracles: ['enumeration'] },
+  { label: 'catastrophic backtracking (ReDoS)', operation: 'lookupHandle', oracles: ['timing'] },
+  { label: 'crash (a quote kills the worker)', operation: 'submitJob', oracles: ['crashed'] },
 ] as const
 
 /** Warning-level classes (security headers, cookies): found when a warning names the operation. */
@@ -31,6 +44,7 @@ export const BED_WARNINGS = [
     operation: 'home',
     oracles: ['security-headers'],
   },
+  { label: 'no rate limit on the login', operation: 'login', oracles: ['rate-limit'] },
 ] as const
 
 const PRODUCTS = [
@@ -132,6 +146,7 @@ export function bedParams(extra: Record<string, unknown> = {}): Record<string, u
       noteId: '{{noteId}}',
       handle: 'ada',
     },
+    requests: [BED_JOBS_REQUEST],
     principals: BED_PRINCIPALS,
     setup: BED_SETUP,
     cases: 400,
@@ -141,6 +156,10 @@ export function bedParams(extra: Record<string, unknown> = {}): Record<string, u
 
 export interface BedApi {
   url: string
+  /** The second service, `jobs`. */
+  jobsUrl: string
+  /** The sandbox's services, `api` first (the default). */
+  services: Record<string, string>
   dir: string
   close(): Promise<void>
 }
@@ -319,12 +338,16 @@ export async function startBedApi(options: { safe?: boolean } = {}): Promise<Bed
     send(res, 404, { error: 'not found' })
   }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const jobs = await startJobs(safe)
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-bed-'))
   await writeFile(path.join(dir, 'openapi.json'), JSON.stringify(BED_OPENAPI))
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    jobsUrl: jobs.url,
+    services: { api: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, jobs: jobs.url },
     dir,
     close: async () => {
+      await jobs.close()
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
       await rm(dir, { recursive: true, force: true })

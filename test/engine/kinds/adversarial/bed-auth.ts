@@ -5,7 +5,8 @@
  * users, `admin` is one) and cookie sessions from `POST /login`.
  */
 import { randomBytes } from 'node:crypto'
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
 
 export const BED_TOKENS = { owner: 'bed-owner-token', other: 'bed-other-token', admin: 'bed-admin-token' }
 
@@ -214,7 +215,7 @@ export function bedAuth(
       // Hole: a validator with nested quantifiers, exponential on a long run followed by a bad character.
       if (!(safe ? HANDLE_SAFE : HANDLE_CATASTROPHIC).test(handle))
         return (send(res, 400, { error: 'bad handle' }), true)
-      return (send(res, 200, { found: Object.hasOwn(USERS, handle) }), true)
+      return (send(res, 200, { handle, valid: true }), true)
     }
     const guarded = ['/admin/users', '/profile', '/notes'].includes(path) || path.startsWith('/notes/')
     if (!guarded) return false
@@ -260,5 +261,70 @@ export function bedAuth(
     }
     send(res, 404, { error: 'not found' })
     return true
+  }
+}
+
+/** The bed's second service: a job queue whose worker dies on an unbalanced quote (the twin refuses it). */
+export const BED_JOBS_REQUEST = {
+  name: 'submitJob',
+  service: 'jobs',
+  method: 'POST',
+  path: '/jobs',
+  auth: false,
+  json: { payload: 'resize' },
+  schema: {
+    type: 'object',
+    required: ['payload'],
+    properties: { payload: { type: 'string', minLength: 1, maxLength: 200 } },
+    additionalProperties: false,
+  },
+}
+
+/** Starts the jobs service; `die` is how the hole ends it (every connection dropped, nothing listening). */
+export async function startJobs(safe: boolean): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const send = (status: number, value: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' })
+        res.end(JSON.stringify(value))
+      }
+      if (req.method === 'GET' && req.url === '/') return send(200, { service: 'jobs' })
+      if (req.method !== 'POST' || req.url !== '/jobs') return send(404, { error: 'not found' })
+      if (!/^application\/json/.test(req.headers['content-type'] ?? ''))
+        return send(415, { error: 'json only' })
+      let input: unknown
+      try {
+        input = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+      } catch {
+        return send(400, { error: 'invalid' })
+      }
+      const payload = (input as { payload?: unknown } | null)?.payload
+      if (
+        typeof payload !== 'string' ||
+        payload.length < 1 ||
+        payload.length > 200 ||
+        Object.keys(input as object).length !== 1
+      )
+        return send(400, { error: 'invalid' })
+      if (safe && !/^[\w .-]+$/.test(payload)) return send(400, { error: 'bad payload' })
+      // Hole: the worker pastes the payload into a query; an unbalanced quote throws where nothing catches
+      // it, and the process is gone: every connection dropped, nothing listening any more.
+      if ((payload.match(/'/g)?.length ?? 0) % 2) {
+        server.close()
+        server.closeAllConnections()
+        return
+      }
+      send(202, { queued: true })
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      server.closeAllConnections()
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
   }
 }

@@ -16,7 +16,7 @@ async function run(api: BedApi, seed: number) {
     kind: 'adversarial',
     params: bedParams(),
     plan: { dir: api.dir },
-    candidate: { services: { api: api.url } },
+    candidate: { services: api.services },
     seed,
   })
   const started = performance.now()

@@ -24,7 +24,7 @@ async function run(safe: boolean, params: Record<string, unknown>) {
     kind: 'adversarial',
     params: { cases: 4, oracles: ['authz', 'no-server-error'], ...params },
     plan: { dir: api.dir },
-    candidate: { services: { api: api.url } },
+    candidate: { services: api.services },
     seed: 7,
   })
   try {
