@@ -87,7 +87,8 @@ export async function runSide(ctx: Ctx, options: SideOptions): Promise<SideResul
   if (!session) return undefined
   const captureNames = (p.setup ?? []).flatMap((s) => Object.keys(s.capture ?? {}))
   const probeList = (s: Session) =>
-    options.oracles.has('authz')
+    // The foreign write's read-back rides on the authorization probes.
+    options.oracles.has('authz') || options.oracles.has('read-back')
       ? authzProbes(s.bases, s.principals, options.seed, captureNames, p.foreignStatus ?? [401, 403, 404])
       : []
   const suggestedList = (s: Session) => suggestedCases(p.suggested ?? [], s, options.targets)
