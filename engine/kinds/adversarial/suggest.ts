@@ -8,12 +8,12 @@
 import { createHash } from 'node:crypto'
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import Anthropic from '@anthropic-ai/sdk'
-import { validatorFor } from '../../../plans/ajv.js'
+import type Anthropic from '@anthropic-ai/sdk'
 import { stringify } from 'yaml'
 import { loadPlans } from '../../../plans/loader.js'
 import { formatDiagnostic } from '../../../plans/diagnostics.js'
 import type { CheckBlock, JsonSchema, Plan } from '../../../plans/types.js'
+import { describeApiError, messagesClient, readToolCall } from '../../llm/tool-call.js'
 import { placeholders } from '../../template.js'
 import { SuggestError } from './errors.js'
 import type { AdversarialParams, SuggestedCase } from './params.js'
@@ -149,14 +149,6 @@ export function checkCases(
   return problems
 }
 
-function describeApiError(error: unknown): string {
-  if (error instanceof Anthropic.APIConnectionTimeoutError) return 'Messages API timed out'
-  if (error instanceof Anthropic.APIConnectionError) return `Messages API unreachable: ${error.message}`
-  if (error instanceof Anthropic.APIError && error.status !== undefined)
-    return `Messages API answered ${error.status}`
-  return `Messages API failed: ${(error as Error)?.message ?? String(error)}`
-}
-
 /** Asks for cases, validates them and writes (or, with dryRun, returns) the plan with the suggested block. */
 export async function suggestCases(options: SuggestOptions): Promise<SuggestResult> {
   const cwd = options.cwd ?? process.cwd()
@@ -173,12 +165,11 @@ export async function suggestCases(options: SuggestOptions): Promise<SuggestResu
   const targets = await resolveTargets(params, plan.dir, plan.fileRoots)
   const captures = (params.setup ?? []).flatMap((s) => Object.keys(s.capture ?? {})).sort()
   const maxCases = Math.max(1, Math.min(options.maxCases ?? 20, 50))
-  const client = new Anthropic({
+  const client = messagesClient({
     apiKey: options.apiKey,
-    authToken: null,
-    baseURL: options.baseURL ?? null,
-    maxRetries: options.maxRetries ?? 2,
-    timeout: options.timeoutMs ?? 60_000,
+    ...(options.baseURL ? { baseURL: options.baseURL } : {}),
+    ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   })
   let message: Anthropic.Message
   try {
@@ -234,27 +225,20 @@ export function readCases(
   captures: readonly string[],
   where: string,
 ): SuggestedCase[] {
-  const call = message.content.find((b) => b.type === 'tool_use' && b.name === TOOL_NAME)
-  if (!call || call.type !== 'tool_use') {
-    const got = message.content.map((b) => (b.type === 'tool_use' ? `tool_use ${b.name}` : b.type)).join(', ')
-    throw new SuggestError(
-      'VIGIL_SUGGEST_REPLY',
-      `${where}: the reply has no ${TOOL_NAME} call (got ${got || 'nothing'}); the plan is unchanged`,
-    )
-  }
   let schema = toolSchemas.get(maxCases)
   if (!schema) toolSchemas.set(maxCases, (schema = toolSchema(maxCases)))
-  const validate = validatorFor(schema)
-  if (!validate(call.input)) {
-    const errors = (validate.errors ?? [])
-      .slice(0, 5)
-      .map((e) => `${e.instancePath || '(input)'} ${e.message ?? 'is invalid'}`)
+  const reading = readToolCall(message, TOOL_NAME, schema)
+  if ('missing' in reading)
     throw new SuggestError(
       'VIGIL_SUGGEST_REPLY',
-      `${where}: the reply does not match the case schema: ${errors.join('; ')}; the plan is unchanged`,
+      `${where}: the reply has no ${TOOL_NAME} call (got ${reading.missing}); the plan is unchanged`,
     )
-  }
-  const cases = (call.input as { cases: SuggestedCase[] }).cases
+  if (!reading.ok)
+    throw new SuggestError(
+      'VIGIL_SUGGEST_REPLY',
+      `${where}: the reply does not match the case schema: ${reading.invalid.join('; ')}; the plan is unchanged`,
+    )
+  const cases = (reading.input as { cases: SuggestedCase[] }).cases
   const problems = checkCases(cases, targets, captures)
   if (problems.length) {
     throw new SuggestError(
