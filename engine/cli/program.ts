@@ -16,6 +16,7 @@ import type { CoverageFlags } from './commands/coverage.js'
 import type { DevFlags } from './commands/dev.js'
 import type { ImpactRecordFlags } from './commands/impact.js'
 import type { PlansFlags } from './commands/plans.js'
+import type { PlansSuggestFlags } from './commands/plans-suggest.js'
 import type { ReproduceCommandOptions } from './commands/reproduce.js'
 import type { RunCommandOptions } from './commands/run.js'
 import type { SandboxCommandOptions } from './commands/sandbox.js'
@@ -52,7 +53,7 @@ function plans(program: Command): void {
   const load = () => import('./commands/plans.js')
   const plans = program
     .command('plans')
-    .description('Lint, list and show plan files.')
+    .description('Lint, list and show plan files; draft one for what no plan covers.')
     .addHelpText(
       'after',
       '\nExamples:\n  vigil plans lint\n  vigil plans list --json\n  vigil plans show checkout-order',
@@ -82,6 +83,33 @@ function plans(program: Command): void {
     .option('--json', 'print the plan as JSON')
     .action((name: string, paths: string[], flags: PlansFlags) =>
       exit(load().then((m) => m.show(name, paths, flags))),
+    )
+  plans
+    .command('suggest')
+    .description(
+      "Draft a plan for what no plan covers (`vigil coverage`: the change's uncovered code and the operations " +
+        'it touches; without a change, every operation no plan exercises). A model in a separate context sees ' +
+        'the diff, the API documents and the plan catalog; its draft must lint (problems are sent back once, ' +
+        'then it is refused), runs once against the candidate, and is written for review, never over a file. ' +
+        'Exit 0 written or nothing to suggest, 2 no API key, bad usage or a refused draft, 3 the API or the run failed.',
+    )
+    .argument('[diff]', 'unified diff file, or - for stdin')
+    .option('-c, --config <file>', 'vigil.config.yaml to use (default: ./vigil.config.yaml)')
+    .option('--base <ref>', 'the change: the working tree against the merge base of REF and HEAD')
+    .option('--patch <file>', 'the change: a patch file; the candidate runs with it applied')
+    .option('--api <file>', 'an OpenAPI or AsyncAPI document to show and check (repeatable)', collect, [])
+    .option('--out <dir>', 'folder to write the draft into (default: suggested/ beside the plans folder)')
+    .option('--print', 'print the draft instead of writing it')
+    .option('--dry-run', 'print the exact request the model would get, with its size; send nothing')
+    .option('--model <id>', MODEL_HELP)
+    .option('--no-impact', 'ignore the impact map (vigil.impact.json beside the config)')
+    .option('--json', 'print the outcome as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  vigil plans suggest --base origin/main\n  vigil plans suggest --patch change.patch --print',
+    )
+    .action((diff: string | undefined, flags: PlansSuggestFlags) =>
+      exit(import('./commands/plans-suggest.js').then((m) => m.plansSuggest(diff, flags))),
     )
 }
 

@@ -199,6 +199,20 @@ export function coverageSummary(report: CoverageReport): string | undefined {
   return `this change touches code no plan covers: ${shown}${items.length > 8 ? `; and ${items.length - 8} more` : ''}`
 }
 
+/**
+ * What a plan could be written for, one line each: with a change, its code no plan runs and the operations
+ * and channels it touches that no plan exercises; without one, every operation and channel no plan exercises.
+ */
+export function coverageTargets(report: CoverageReport, withChange: boolean): string[] {
+  const api = (items: readonly ApiItem[], prefix: string) =>
+    items.filter((i) => !withChange || i.touched).map((i) => `${prefix}${apiText(i)}`)
+  return [
+    ...(withChange ? report.code.map(codeText) : []),
+    ...api(report.operations.uncovered, ''),
+    ...api(report.channels.uncovered, 'channel '),
+  ]
+}
+
 export function renderCoverage(report: CoverageReport, withChange: boolean): string {
   const out: string[] = []
   if (withChange) {

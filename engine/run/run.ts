@@ -46,6 +46,8 @@ export interface RunOptions {
   patch?: string
   /** Start a baseline sandbox. @default true */
   baseline?: boolean
+  /** Plan files or folders (relative to `cwd`) to load instead of the config's `plans`. @default the config's */
+  planRoots?: readonly string[]
   /** Run only these plans (ignored when `selection` is given). @default all plans */
   planNames?: string[]
   /** A selector's record: its plans run, and it is kept in the verdict. */
@@ -147,7 +149,7 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
   // Plans: a broken plan is a run error (exit 2), and the plans that loaded still run.
   let result: LoadPlansResult
   try {
-    result = warm?.catalog ?? (await timed('plans', () => loadPlansForRun(loaded, undefined, cwd)))
+    result = warm?.catalog ?? (await timed('plans', () => loadPlansForRun(loaded, options.planRoots, cwd)))
   } catch (error) {
     errors.push(toRunError(error, redactor))
     return finish({ identity, plans: [], cancelled: false })

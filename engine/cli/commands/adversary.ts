@@ -3,11 +3,11 @@
  * adversary that sees only the diff and the API's schemas, for cases that break the change, and writes
  * them into the plan as a fenced ```adversarial suggested block for review.
  */
-import { loadConfig } from '../../../plans/config.js'
+import { loadConfig, type LoadedConfig } from '../../../plans/config.js'
 import { checkSchemas, projectFileRoots } from '../../run/load-plans.js'
 import { diffAgainstBase } from '../../../selectors/git.js'
 import { readChange, readDiffFile } from '../../../selectors/input.js'
-import { resolveSelector } from '../../../selectors/options.js'
+import { resolveSelector, type ResolvedSelector } from '../../../selectors/options.js'
 import { suggestCases } from '../../kinds/adversarial/suggest.js'
 import { UsageError, VigilError } from '../../errors.js'
 
@@ -44,6 +44,20 @@ async function readDiff(flags: SuggestFlags, cwd: string): Promise<string> {
   return text
 }
 
+/** The model settings (selector: of the config, the environment, --model); a bad setting is a known error. */
+export function resolveModel(loaded: LoadedConfig, model: string | undefined): ResolvedSelector {
+  try {
+    return resolveSelector({
+      config: loaded.config.selector,
+      env: process.env,
+      flags: model ? { model } : {},
+    })
+  } catch (error) {
+    const e = error as Error & { code?: string; exitCode?: number }
+    throw new VigilError(e.code ?? 'VIGIL_CONFIG', e.message, { cause: error, exitCode: e.exitCode ?? 2 })
+  }
+}
+
 /** `vigil adversary suggest`; the exit code. */
 export async function suggest(flags: SuggestFlags): Promise<number> {
   const cwd = process.cwd()
@@ -51,17 +65,7 @@ export async function suggest(flags: SuggestFlags): Promise<number> {
   if (maxCases !== undefined && !(Number.isInteger(maxCases) && maxCases >= 1 && maxCases <= 50))
     throw new UsageError(`--max-cases ${flags.maxCases}: expected an integer from 1 to 50`)
   const loaded = await loadConfig(flags.config, cwd)
-  let resolved
-  try {
-    resolved = resolveSelector({
-      config: loaded.config.selector,
-      env: process.env,
-      flags: flags.model ? { model: flags.model } : {},
-    })
-  } catch (error) {
-    const e = error as Error & { code?: string; exitCode?: number }
-    throw new VigilError(e.code ?? 'VIGIL_CONFIG', e.message, { cause: error, exitCode: e.exitCode ?? 2 })
-  }
+  const resolved = resolveModel(loaded, flags.model)
   const diff = await readDiff(flags, cwd)
   const { options } = resolved
   const result = await suggestCases({

@@ -3,7 +3,8 @@
  * operations and channels no plan requests. The change is optional: without one, only the API part.
  */
 import path from 'node:path'
-import { loadConfig } from '../../../plans/config.js'
+import { loadConfig, type LoadedConfig } from '../../../plans/config.js'
+import type { Plan } from '../../../plans/types.js'
 import { formatDiagnostic } from '../../../plans/diagnostics.js'
 import {
   IMPACT_FILE,
@@ -14,7 +15,7 @@ import {
 } from '../../../selectors/index.js'
 import type { ChangeInput, ParsedDiff } from '../../../selectors/index.js'
 import { planCoverage, renderCoverage } from '../../run/coverage.js'
-import type { CoverageInput } from '../../run/coverage.js'
+import type { CoverageInput, CoverageReport } from '../../run/coverage.js'
 import { loadPlansForRun } from '../../run/load-plans.js'
 import { UsageError } from '../../errors.js'
 
@@ -29,9 +30,33 @@ export interface CoverageFlags {
 }
 
 export async function coverage(diffArg: string | undefined, flags: CoverageFlags): Promise<number> {
+  const { report, diff, broken } = await coverageOf(diffArg, flags, 'coverage')
+  process.stdout.write(
+    flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderCoverage(report, Boolean(diff)),
+  )
+  return broken ? 2 : 0
+}
+
+/**
+ * Plan coverage of the change a command was given (or of none): the report, the change, the catalog, and
+ * whether a plan of the catalog is broken (its diagnostics are printed on stderr).
+ */
+export async function coverageOf(
+  diffArg: string | undefined,
+  flags: CoverageFlags,
+  command: string,
+): Promise<{
+  report: CoverageReport
+  loaded: LoadedConfig
+  plans: readonly Plan[]
+  input?: ChangeInput
+  diff?: ParsedDiff
+  broken: boolean
+}> {
   const cwd = process.cwd()
   const given = [diffArg !== undefined, flags.base !== undefined, flags.patch !== undefined]
-  if (given.filter(Boolean).length > 1) throw new UsageError('coverage: give one of DIFF, --patch or --base')
+  if (given.filter(Boolean).length > 1)
+    throw new UsageError(`${command}: give one of DIFF, --patch or --base`)
   const loaded = await loadConfig(flags.config, cwd)
   const catalog = await loadPlansForRun(loaded, undefined, cwd)
   let broken = false
@@ -39,17 +64,7 @@ export async function coverage(diffArg: string | undefined, flags: CoverageFlags
     if (d.severity === 'error') broken = true
     process.stderr.write(`vigil: ${formatDiagnostic(d)}\n`)
   }
-  let input: ChangeInput | undefined
-  if (flags.base !== undefined) input = { kind: 'base', ref: flags.base }
-  else if (flags.patch !== undefined)
-    input = {
-      kind: 'patch',
-      text: await readDiffFile(flags.patch, cwd, `--patch ${flags.patch}`),
-      file: flags.patch,
-    }
-  else if (diffArg === '-') input = { kind: 'stdin', text: await readStdin() }
-  else if (diffArg !== undefined)
-    input = { kind: 'file', text: await readDiffFile(diffArg, cwd), file: diffArg }
+  const input = await changeInput(diffArg, flags, cwd)
   let diff: ParsedDiff | undefined
   let impact: CoverageInput['impact']
   if (input) {
@@ -69,10 +84,32 @@ export async function coverage(diffArg: string | undefined, flags: CoverageFlags
     apis: flags.api,
     cwd,
   })
-  process.stdout.write(
-    flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderCoverage(report, Boolean(diff)),
-  )
-  return broken ? 2 : 0
+  return {
+    report,
+    loaded,
+    plans: catalog.plans,
+    broken,
+    ...(input ? { input } : {}),
+    ...(diff ? { diff } : {}),
+  }
+}
+
+/** The change a command was given: DIFF (a file, or - for stdin), --patch FILE or --base REF; or none. */
+export async function changeInput(
+  diffArg: string | undefined,
+  flags: { base?: string; patch?: string },
+  cwd: string,
+): Promise<ChangeInput | undefined> {
+  if (flags.base !== undefined) return { kind: 'base', ref: flags.base }
+  if (flags.patch !== undefined)
+    return {
+      kind: 'patch',
+      text: await readDiffFile(flags.patch, cwd, `--patch ${flags.patch}`),
+      file: flags.patch,
+    }
+  if (diffArg === '-') return { kind: 'stdin', text: await readStdin() }
+  if (diffArg !== undefined) return { kind: 'file', text: await readDiffFile(diffArg, cwd), file: diffArg }
+  return undefined
 }
 
 async function readStdin(): Promise<string> {
