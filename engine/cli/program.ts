@@ -175,6 +175,13 @@ function run(program: Command): void {
         'where checks run: local, or kubernetes Jobs (default: the config)',
       ).choices(EXECUTOR_NAMES),
     )
+    .option(
+      '--record-impact [file]',
+      'also record the impact map (default file: vigil.impact.json beside the config). Costs: each plan runs ' +
+        'alone on fresh sandboxes with coverage on — one start and stop per plan, plans one after the other — ' +
+        'so coverage is attributed per plan; with only some plans, theirs are replaced in the existing map. ' +
+        'Not with --patch.',
+    )
     .addOption(REQUESTER())
     .action((options: RunCommandOptions) =>
       exit(import('./commands/run.js').then((m) => m.runCommand(options))),

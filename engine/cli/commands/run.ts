@@ -5,8 +5,9 @@ import { createReporter, finalExitCode } from '../../../reporters/index.js'
 import { parseSelectionRecord, toVerdictSelection } from '../../../selectors/record.js'
 import { UsageError } from '../../errors.js'
 import { installSignalHandlers } from '../../lifecycle.js'
-import { runValidation } from '../../run/run.js'
-import type { VerdictSelection } from '../../verdict.js'
+import { runRecordingImpact } from '../../run/impact-record.js'
+import { runValidation, type RunOptions } from '../../run/run.js'
+import type { Verdict, VerdictSelection } from '../../verdict.js'
 
 export interface RunCommandOptions {
   config?: string
@@ -21,6 +22,8 @@ export interface RunCommandOptions {
   requester?: string
   selection?: string
   executor?: string
+  /** `--record-impact [file]`: true, or where to write the map. */
+  recordImpact?: boolean | string
 }
 
 /** Reads a selection record (`vigil select --json` output, or the verdict's `selection`). */
@@ -79,7 +82,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   })
   const selection = options.selection ? await readSelection(options.selection, cwd) : undefined
   const controller = new AbortController()
-  const running = runValidation({
+  const runOptions: RunOptions = {
     configPath: options.config,
     cwd,
     base: options.base,
@@ -94,7 +97,10 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     reporter,
     signal: controller.signal,
     log: (line) => process.stderr.write(`vigil: ${line}\n`),
-  })
+  }
+  const running = options.recordImpact
+    ? recordingRun(runOptions, options.recordImpact)
+    : runValidation(runOptions)
   // Ctrl-C: cancel in-flight checks; the verdict is still reported before the process exits 130.
   installSignalHandlers(() => {
     process.stderr.write('vigil: interrupted, cancelling the checks in flight…\n')
@@ -103,4 +109,18 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   })
   const verdict = await running
   return finalExitCode(verdict, reporter.failures)
+}
+
+/** A run that also records the impact map; says where it was written, or why it was not. */
+async function recordingRun(options: RunOptions, out: true | string): Promise<Verdict> {
+  const cwd = options.cwd ?? process.cwd()
+  const result = await runRecordingImpact(options, out === true ? {} : { out })
+  const { map, file } = result
+  if (map && file)
+    process.stderr.write(
+      `vigil: wrote ${path.relative(cwd, file) || file}: ${map.plans.length} plans, ` +
+        `${Object.keys(map.files).length} files${map.commit ? `, at ${map.commit.slice(0, 12)}` : ''}\n`,
+    )
+  else process.stderr.write(`vigil: the impact map was not written: ${result.note ?? 'unknown reason'}\n`)
+  return result.verdict
 }
