@@ -56,7 +56,7 @@ function plans(program: Command): void {
     .description('Lint, list and show plan files; draft one for what no plan covers.')
     .addHelpText(
       'after',
-      '\nExamples:\n  vigil plans lint\n  vigil plans list --json\n  vigil plans show checkout-order',
+      '\nExamples:\n  vigil plans lint\n  vigil plans list --json\n  vigil plans show checkout-order\n  vigil plans suggest --base origin/main',
     )
   plans
     .command('lint')
@@ -86,6 +86,7 @@ function plans(program: Command): void {
     )
   plans
     .command('suggest')
+    .summary('Draft a plan for what no plan covers, run it once, write it for review.')
     .description(
       "Draft a plan for what no plan covers (`vigil coverage`: the change's uncovered code and the operations " +
         'it touches; without a change, every operation no plan exercises). A model in a separate context sees ' +

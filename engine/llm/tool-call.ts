@@ -17,6 +17,21 @@ export interface MessagesClientOptions {
   maxRetries?: number
 }
 
+/** The model settings of a drafting command (from `resolveSelector`: the config, the environment, flags). */
+export interface ModelCallOptions {
+  /** Without one, the command says so and sends nothing. */
+  apiKey?: string
+  /** @default the SDK's */
+  baseURL?: string
+  model: string
+  /** @default the command's */
+  maxTokens?: number
+  /** @default 60000 */
+  timeoutMs?: number
+  /** @default 2 */
+  maxRetries?: number
+}
+
 /** A client that uses the key it is given and no other credential of the environment. */
 export function messagesClient(options: MessagesClientOptions): Anthropic {
   return new Anthropic({

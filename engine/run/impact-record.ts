@@ -34,7 +34,7 @@ import { configRedactor } from '../vars.js'
 import { buildVerdict } from '../verdict-builder.js'
 import type { RunStartInfo, Verdict } from '../verdict.js'
 import { loadPlansForRun } from './load-plans.js'
-import { choosePlans, gitCommit } from './run-support.js'
+import { choosePlans, gitCommit, planInfo } from './run-support.js'
 import { runValidation, type RunOptions, type RunReporter } from './run.js'
 
 export interface ImpactRecordOptions {
@@ -249,13 +249,7 @@ function oneRun(
       return reporter.onRunStart?.({
         ...info,
         ...(selection ? { selection } : {}),
-        plans: plans.map((p) => ({
-          name: p.name,
-          title: p.title,
-          file: p.file,
-          blocking: p.blocking,
-          checks: p.checks.map((c) => ({ name: c.name, kind: c.kind })),
-        })),
+        plans: plans.map(planInfo),
       })
     },
     onCheckStart: (e) => reporter.onCheckStart?.(e),

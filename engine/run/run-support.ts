@@ -96,6 +96,17 @@ export interface PlanChoice {
  * Which loaded plans run: those of the selection record when given, else those named with `--plan`,
  * else all. Names that match no loaded plan are run errors (with a suggestion), not silently dropped.
  */
+/** What a reporter learns of a plan when the run starts. */
+export function planInfo(p: Plan): RunStartInfo['plans'][number] {
+  return {
+    name: p.name,
+    title: p.title,
+    file: p.file,
+    blocking: p.blocking,
+    checks: p.checks.map((c) => ({ name: c.name, kind: c.kind })),
+  }
+}
+
 export function choosePlans(
   loaded: readonly Plan[],
   names?: readonly string[],

@@ -15,7 +15,14 @@ import { ConfigError } from '../errors.js'
 import { DEFAULT_SEED, executors, type ExecutorName, type ExecutorReporter } from '../executors/index.js'
 import { Redactor } from '../http/redact.js'
 import { onShutdown } from '../lifecycle.js'
-import { choosePlans, diagnosticError, redactingReporter, runIdentity, toRunError } from './run-support.js'
+import {
+  choosePlans,
+  diagnosticError,
+  planInfo,
+  redactingReporter,
+  runIdentity,
+  toRunError,
+} from './run-support.js'
 import { startSandboxes, type SandboxSession } from '../sandboxes/index.js'
 import { configRedactor, Variables } from '../vars.js'
 import { buildVerdict } from '../verdict-builder.js'
@@ -183,13 +190,7 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
     runId: identity.runId,
     startedAt: startedAt.toISOString(),
     selection: choice.selection,
-    plans: plans.map((p) => ({
-      name: p.name,
-      title: p.title,
-      file: p.file,
-      blocking: p.blocking,
-      checks: p.checks.map((c) => ({ name: c.name, kind: c.kind })),
-    })),
+    plans: plans.map(planInfo),
     sandboxes,
   })
   if (plans.length === 0) {

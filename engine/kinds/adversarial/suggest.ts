@@ -13,7 +13,7 @@ import { stringify } from 'yaml'
 import { loadPlans } from '../../../plans/loader.js'
 import { formatDiagnostic } from '../../../plans/diagnostics.js'
 import type { CheckBlock, JsonSchema, Plan } from '../../../plans/types.js'
-import { describeApiError, messagesClient, readToolCall } from '../../llm/tool-call.js'
+import { describeApiError, messagesClient, readToolCall, type ModelCallOptions } from '../../llm/tool-call.js'
 import { placeholders } from '../../template.js'
 import { SuggestError } from './errors.js'
 import type { AdversarialParams, SuggestedCase } from './params.js'
@@ -21,23 +21,13 @@ import { writeSuggestedBlock } from './plan-block.js'
 import { PROMPT_VERSION, TOOL_NAME, buildRequest, describeApi, toolSchema } from './prompt.js'
 import { resolveTargets, type Target } from './targets.js'
 
-export interface SuggestOptions {
+export interface SuggestOptions extends ModelCallOptions {
   /** The plan file to read and write. */
   planFile: string
   /** A unified diff of the change. */
   diff: string
   /** The adversarial block to start from (its name). @default the first one that is not `suggested` */
   check?: string
-  apiKey?: string
-  /** @default the SDK's */
-  baseURL?: string
-  model: string
-  /** @default 4096 */
-  maxTokens?: number
-  /** @default 60000 */
-  timeoutMs?: number
-  /** @default 2 */
-  maxRetries?: number
   /** @default 20 */
   maxCases?: number
   /** Return the new file text without writing it. @default false */

@@ -14,14 +14,14 @@ import { formatDiagnostic } from '../../../plans/diagnostics.js'
 import type { Plan } from '../../../plans/types.js'
 import { VigilError } from '../../errors.js'
 import { checkKinds } from '../../kinds/index.js'
-import { describeApiError, messagesClient, readToolCall } from '../../llm/tool-call.js'
+import { describeApiError, messagesClient, readToolCall, type ModelCallOptions } from '../../llm/tool-call.js'
 import type { Verdict } from '../../verdict.js'
 import { loadPlansForRun } from '../load-plans.js'
 import { runValidation } from '../run.js'
 import { draftProblems, renderDraft, type Draft } from './draft.js'
 import { PROMPT_VERSION, TOOL_NAME, buildRequest, toolSchema } from './prompt.js'
 
-export interface SuggestPlanOptions {
+export interface SuggestPlanOptions extends ModelCallOptions {
   loaded: LoadedConfig
   cwd: string
   /** The plan catalog (its files are shown to the model; its names are taken). */
@@ -36,13 +36,6 @@ export interface SuggestPlanOptions {
   folder: string
   /** The candidate runs with this patch (relative to cwd). */
   patch?: string
-  apiKey?: string
-  baseURL?: string
-  model: string
-  /** @default 8192 */
-  maxTokens?: number
-  timeoutMs?: number
-  maxRetries?: number
   /** Print the request and send nothing. */
   dryRun?: boolean
   /** Print the plan instead of writing it. */

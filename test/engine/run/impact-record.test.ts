@@ -4,34 +4,22 @@
  * plan although the plans ran in one command; a run of some plans replaces theirs in the existing map and
  * keeps the others', unless the files those were recorded on changed since.
  */
-import { execFile } from 'node:child_process'
 import { appendFile, readFile, rm, symlink } from 'node:fs/promises'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ImpactMap } from '../../../selectors/impact.js'
 import type { Verdict } from '../../../engine/verdict.js'
 import { copyShop, type ShopCopy } from '../../samples/patched-shop.js'
+import { repoRoot, runVigil } from '../../support/cli.js'
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
-const bin = path.join(repo, 'bin/vigil.js')
 let shop: ShopCopy
 
-function vigil(args: string[]) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      {
-        cwd: shop.root,
-        timeout: 180_000,
-        env: { PATH: process.env.PATH ?? '', HOME: shop.root, NO_COLOR: '1' },
-      },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
-    )
+const vigil = (args: string[]) =>
+  runVigil(args, {
+    cwd: shop.root,
+    env: { PATH: process.env.PATH ?? '', HOME: shop.root },
+    timeoutMs: 180_000,
   })
-}
 
 const map = async () =>
   JSON.parse(await readFile(path.join(shop.root, 'vigil.impact.json'), 'utf8')) as ImpactMap
@@ -41,7 +29,11 @@ const plansOf = (m: ImpactMap, file: string, fn: string) =>
 beforeAll(async () => {
   shop = await copyShop()
   // The copy's services import the bus client (mqtt) from the repository's dependencies.
-  await symlink(path.join(repo, 'node_modules'), path.join(path.dirname(shop.root), 'node_modules'), 'dir')
+  await symlink(
+    path.join(repoRoot, 'node_modules'),
+    path.join(path.dirname(shop.root), 'node_modules'),
+    'dir',
+  )
   await rm(path.join(shop.root, 'vigil.impact.json'))
 })
 afterAll(async () => {

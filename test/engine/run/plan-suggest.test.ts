@@ -4,39 +4,26 @@
  * beside the plans for review; a draft that does not lint is sent back once, then refused; nothing is ever
  * overwritten, and without a key nothing is sent.
  */
-import { execFile } from 'node:child_process'
 import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { loadPlans } from '../../../plans/loader.js'
 import { checkSchemas } from '../../../engine/run/load-plans.js'
 import { copyShop, type ShopCopy } from '../../samples/patched-shop.js'
 import { startMessagesApi, textReply, toolReply, type MessagesApiServer } from '../../support/messages-api.js'
+import { repoRoot, runVigil } from '../../support/cli.js'
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
-const bin = path.join(repo, 'bin/vigil.js')
 const AUTHORIZE = 'payments POST /payments/authorize (authorizePayment) — openapi/payments.yaml'
 
 let shop: ShopCopy
 let api: MessagesApiServer
 
-function vigil(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [bin, ...args],
-      {
-        cwd: shop.root,
-        timeout: 90_000,
-        env: { PATH: process.env.PATH ?? '', HOME: shop.root, NO_COLOR: '1', ...env },
-      },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
-    )
-    child.stdin?.end('')
+const vigil = (args: string[], env: Record<string, string> = {}) =>
+  runVigil(args, {
+    cwd: shop.root,
+    env: { PATH: process.env.PATH ?? '', HOME: shop.root, ...env },
+    timeoutMs: 90_000,
   })
-}
 
 const withKey = () => ({
   ANTHROPIC_API_KEY: 'test-key',
@@ -44,6 +31,17 @@ const withKey = () => ({
   VIGIL_MODEL: 'author-test',
 })
 const suggest = (extra: string[] = []) => vigil(['plans', 'suggest', ...extra], withKey())
+
+/** A request of the draft's contract check: authorize an amount, expecting a status. */
+const authorize = (name: string, amountCents: number, status: number) => ({
+  name,
+  request: {
+    method: 'POST',
+    path: '/payments/authorize',
+    json: { orderRef: 'ord_1', amountCents, currency: 'EUR' },
+  },
+  expect: { status },
+})
 
 function draft(overrides: Record<string, unknown> = {}, params: Record<string, unknown> = {}) {
   return {
@@ -61,26 +59,7 @@ function draft(overrides: Record<string, unknown> = {}, params: Record<string, u
         params: {
           openapi: '../openapi/payments.yaml',
           service: 'payments',
-          requests: [
-            {
-              name: 'an amount',
-              request: {
-                method: 'POST',
-                path: '/payments/authorize',
-                json: { orderRef: 'ord_1', amountCents: 3150, currency: 'EUR' },
-              },
-              expect: { status: 201 },
-            },
-            {
-              name: 'zero',
-              request: {
-                method: 'POST',
-                path: '/payments/authorize',
-                json: { orderRef: 'ord_1', amountCents: 0, currency: 'EUR' },
-              },
-              expect: { status: 422 },
-            },
-          ],
+          requests: [authorize('an amount', 3150, 201), authorize('zero', 0, 422)],
           ...params,
         },
       },
@@ -101,7 +80,11 @@ afterAll(async () => {
 beforeEach(async () => {
   shop = await copyShop()
   // The copy's services import the bus client (mqtt) from the repository's dependencies.
-  await symlink(path.join(repo, 'node_modules'), path.join(path.dirname(shop.root), 'node_modules'), 'dir')
+  await symlink(
+    path.join(repoRoot, 'node_modules'),
+    path.join(path.dirname(shop.root), 'node_modules'),
+    'dir',
+  )
 })
 afterEach(async () => {
   await shop.remove()
@@ -197,17 +180,7 @@ describe('vigil plans suggest', { timeout: 120_000 }, () => {
 
   it('writes a draft that fails against the candidate with the failure in its review note', async () => {
     const wrong = draft()
-    wrong.checks[0]!.params.requests = [
-      {
-        name: 'zero',
-        request: {
-          method: 'POST',
-          path: '/payments/authorize',
-          json: { orderRef: 'o', amountCents: 0, currency: 'EUR' },
-        },
-        expect: { status: 201 },
-      },
-    ]
+    wrong.checks[0]!.params.requests = [authorize('zero', 0, 201)]
     api.enqueue(toolReply(wrong))
     const result = await suggest(['--out', 'drafts'])
     expect(result.code).toBe(0)

@@ -3,7 +3,6 @@
  * API server. A good reply becomes a block the plan linter accepts, with the rest of the file untouched;
  * every kind of bad reply is refused with a clear message and leaves the file as it was.
  */
-import { execFile } from 'node:child_process'
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -17,9 +16,9 @@ import {
   toolReply,
   type MessagesApiServer,
 } from '../../../support/messages-api.js'
+import { runVigil } from '../../../support/cli.js'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..')
-const bin = path.join(repo, 'bin/vigil.js')
 const DIFF = (
   await readFile(path.join(repo, 'samples/shop/changes/drop-validation.patch'), 'utf8')
 ).toString()
@@ -29,25 +28,8 @@ let plan: string
 let original: string
 let api: MessagesApiServer
 
-function vigil(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [bin, ...args],
-      {
-        cwd: work,
-        timeout: 60_000,
-        env: { PATH: process.env.PATH ?? '', HOME: work, NO_COLOR: '1', ...env },
-      },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
-    )
-    child.stdin?.end('')
-  })
-}
+const vigil = (args: string[], env: Record<string, string> = {}) =>
+  runVigil(args, { cwd: work, env: { PATH: process.env.PATH ?? '', HOME: work, ...env } })
 
 const withKey = () => ({
   ANTHROPIC_API_KEY: 'test-key',
