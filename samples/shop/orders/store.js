@@ -1,9 +1,9 @@
-// Order storage: PostgreSQL when DATABASE_URL is set (vigil gives each sandbox a database of its own,
-// migrated from db/migrations), else in memory for a quick start by hand. Each stored order is announced on
-// the bus (events.js).
+// Order storage: PostgreSQL when DATABASE_URL is set (vigil gives each sandbox a database of its own, migrated
+// from db/migrations; its driver loads only then), else in memory for a quick start by hand. Each stored order
+// is announced on the bus (events.js).
 import { publishOrderCreated } from './events.js'
 import * as memory from './store-memory.js'
-import * as postgres from './store-pg.js'
+const postgres = process.env.DATABASE_URL ? await import('./store-pg.js') : undefined
 
 const store = process.env.DATABASE_URL ? postgres : memory
 
