@@ -5,7 +5,7 @@
  * in the run state for `vigil sandboxes gc`, its output captured, ready when its port accepts
  * connections, and stopped with its whole group.
  */
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs'
+import { accessSync, constants, mkdtempSync, rmSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { InfrastructureError } from '../errors.js'
@@ -83,11 +83,33 @@ export function missingBinary(
   )
 }
 
+/**
+ * The temp folder to make a folder in that a server running as another user (PostgreSQL refuses root) can
+ * reach: the system temp folder when every folder above it lets others through, else `/tmp` (a private
+ * `TMPDIR` such as a CI job's or a test's, mode 0700, would hide everything inside it from that user).
+ */
+export function tempRootFor(user: { uid: number } | undefined): string {
+  const base = os.tmpdir()
+  if (!user) return base
+  const reachable = (dir: string): boolean => {
+    for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+      try {
+        const st = statSync(at)
+        if (st.uid !== user.uid && (st.mode & 0o001) === 0) return false
+      } catch {
+        return false
+      }
+      if (path.dirname(at) === at) return true
+    }
+  }
+  return reachable(base) || !reachable('/tmp') ? base : '/tmp'
+}
+
 /** Starts the server; throws an InfrastructureError (with the log's tail) when it cannot. */
 export async function startServer(ctx: DependencyStartContext, spec: ServerSpec): Promise<RunningServer> {
   const binary = findBinary(spec.binary)
   if (!binary) throw missingBinary(ctx, spec)
-  const dir = mkdtempSync(path.join(os.tmpdir(), `vigil-dep-${spec.kind}-`))
+  const dir = mkdtempSync(path.join(tempRootFor(spec.user), `vigil-dep-${spec.kind}-`))
   const forgetTree = ctx.track?.tree({ tempDir: dir }) ?? (() => {})
   const removeDir = (): void => {
     rmSync(dir, { recursive: true, force: true, maxRetries: 3 })

@@ -20,6 +20,7 @@ import {
 import os from 'node:os'
 import path from 'node:path'
 import { runCommand } from '../../processes/command.js'
+import { tempRootFor } from '../server.js'
 import type { PostgresBinaries } from './binaries.js'
 
 export interface OsUser {
@@ -86,7 +87,7 @@ export async function cachedCluster(
     }
   }
   mkdirSync(path.dirname(dir), { recursive: true })
-  const work = mkdtempSync(path.join(os.tmpdir(), 'vigil-dep-postgres-init-'))
+  const work = mkdtempSync(path.join(tempRootFor(user), 'vigil-dep-postgres-init-'))
   try {
     const password = randomBytes(18).toString('base64url')
     writeFileSync(path.join(work, 'password'), password, { mode: 0o600 })
