@@ -42,14 +42,5 @@ export async function timeRuns(fn: () => unknown, runs: number, warmup = 1): Pro
   return times
 }
 
-/** Mulberry32: a small seeded generator of uniforms in [0, 1), so every run of a bench sees the same inputs. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** A seeded generator of uniforms in [0, 1) (the race kind's), so every run of a bench sees the same inputs. */
+export { seededRandom } from '../../engine/kinds/race/release.js'
