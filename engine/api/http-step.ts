@@ -4,7 +4,8 @@
  */
 import type { JsonSchema } from '../../plans/types.js'
 import { parseDuration } from '../../plans/duration.js'
-import { HttpNetworkError, type HttpExchange } from '../http/client.js'
+import type { HttpExchange } from '../http/client.js'
+import { HttpNetworkError } from '../http/network-error.js'
 import { select, type Selection } from './json-select.js'
 import { VariableError, type Variables as ScopableVariables } from '../vars.js'
 import { assertionSchema, checkAssertion, formatValue } from './assertions.js'

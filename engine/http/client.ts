@@ -3,7 +3,6 @@ import { Agent, type Dispatcher } from 'undici'
 import type { EvidenceWindow, RecordedRequest, RecordedResponse } from '../verdict.js'
 import { renderCurl } from './curl.js'
 import { Redactor } from './redact.js'
-import { VigilError } from '../errors.js'
 
 export type QueryValue =
   string | number | boolean | null | undefined | ReadonlyArray<string | number | boolean>
@@ -82,19 +81,9 @@ export interface HttpClientOptions {
 /** Bytes read past an excerpt's end before redacting it, so that a secret's form across the cut is found whole. */
 const EXCERPT_MARGIN_BYTES = 16 * 1024
 
-/** Network-level failure (refused, reset, timeout): no HTTP response exists. */
-export class HttpNetworkError extends VigilError {
-  constructor(
-    message: string,
-    readonly request: RecordedRequest,
-    readonly curl: string,
-    options?: { cause?: unknown },
-    /** When it was sent and given up on. */
-    readonly window?: EvidenceWindow,
-  ) {
-    super('VIGIL_HTTP_NETWORK', message, { ...options, exitCode: 3 })
-  }
-}
+import { HttpNetworkError } from './network-error.js'
+
+export { HttpNetworkError }
 
 export function buildUrl(url: string, query?: Readonly<Record<string, QueryValue>>): string {
   if (!query) return url

@@ -44,6 +44,11 @@ const PROBES: Array<{ oracle: OracleName; probe: BehaviourProbe }> = [
   { oracle: 'rate-limit', probe: rateLimitProbe },
 ]
 
+/** True when the oracles ask for any behavioural probe: without one, the phase does not run (nor is reset after). */
+export function wantsBehaviour(oracles: ReadonlySet<string>): boolean {
+  return PROBES.some(({ oracle }) => oracles.has(oracle))
+}
+
 /** Every behavioural probe the oracles ask for, on every target, in a fixed order. */
 export async function runBehaviour(env: BehaviourEnv): Promise<BehaviourFinding[]> {
   const out: BehaviourFinding[] = []

@@ -15,7 +15,7 @@ import { reset } from './reset.js'
 import { withoutEchoes } from './content.js'
 import { sentStrings } from './leaks.js'
 import { judge, openSession, send, timedOut, type Outcome, type Session } from './session.js'
-import { runBehaviour, type BehaviourFinding } from './behaviour.js'
+import { runBehaviour, wantsBehaviour, type BehaviourFinding } from './behaviour.js'
 import { Deaths, type Crash } from './deaths.js'
 import { readCase } from './readback.js'
 import { suggestedCases, type Suggested } from './suggested.js'
@@ -103,7 +103,7 @@ export async function runSide(ctx: Ctx, options: SideOptions): Promise<SideResul
     planned: {
       cases: indices.length,
       probes: probeList(session).length,
-      behaviour: session.bases.length,
+      behaviour: wantsBehaviour(options.oracles) ? session.bases.length : 0,
       suggested: suggestedList(session).length,
     },
   }
