@@ -36,7 +36,7 @@ function configError(body: string): string {
 describe('dependencies in the sandbox config', () => {
   it('names an unknown kind at its line and column, with a suggestion', () => {
     expect(configError(sandbox('    bus: { kind: natz }'))).toMatch(
-      /vigil\.config\.yaml:4:12 sandbox\.dependencies\.bus\.kind: unknown dependency kind "natz"; expected one of mqtt, nats, rabbitmq, redis \(did you mean "nats"\?\)/,
+      /vigil\.config\.yaml:4:12 sandbox\.dependencies\.bus\.kind: unknown dependency kind "natz"; expected one of mqtt, nats, postgres, rabbitmq, redis \(did you mean "nats"\?\)/,
     )
   })
 
