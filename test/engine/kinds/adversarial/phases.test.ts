@@ -49,7 +49,10 @@ const errors = (findings: ReportDescriptor[]) => findings.filter((f) => (f.sever
 const byId = (findings: ReportDescriptor[], id: string) => findings.filter((f) => f.messageId === id)
 
 describe('adversarial newOnly replay deadline', { timeout: 60_000 }, () => {
-  it('through the executor, at its real timeout: failed on what it has, not errored', async () => {
+  // Skipped, not passing: since crash attribution stops sending into a service that crashed, this bed (both sides
+  // crash on a negative count) ends with every candidate finding shared by the baseline and the check passes,
+  // so it no longer reaches the replay deadline it is about. It needs a bed whose replay outlasts the deadline.
+  it.skip('through the executor, at its real timeout: failed on what it has, not errored (skipped: the bed no longer reaches the deadline)', async () => {
     const candidate = await api({ crashOnNegative: true })
     const baseline = await api({ crashOnNegative: true, delayMs: 100 })
     const t = createCheckContext({
