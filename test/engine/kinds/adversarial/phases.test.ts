@@ -6,9 +6,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ReportDescriptor } from '../../../../engine/api/kind.js'
 import { createCheckContext } from '../../../support/check-context.js'
-import { runCheck } from '../../../../engine/executors/local/check-runner.js'
-import { checkKinds } from '../../../../engine/kinds/index.js'
-import { Redactor } from '../../../../engine/http/redact.js'
 import { startToyApi, TOKENS, toyParams, type ToyApi, type ToyFaults } from './toy-api.js'
 
 const open: ToyApi[] = []
@@ -49,46 +46,6 @@ const errors = (findings: ReportDescriptor[]) => findings.filter((f) => (f.sever
 const byId = (findings: ReportDescriptor[], id: string) => findings.filter((f) => f.messageId === id)
 
 describe('adversarial newOnly replay deadline', { timeout: 60_000 }, () => {
-  // Skipped, not passing: since crash attribution stops sending into a service that crashed, this bed (both sides
-  // crash on a negative count) ends with every candidate finding shared by the baseline and the check passes,
-  // so it no longer reaches the replay deadline it is about. It needs a bed whose replay outlasts the deadline.
-  it.skip('through the executor, at its real timeout: failed on what it has, not errored (skipped: the bed no longer reaches the deadline)', async () => {
-    const candidate = await api({ crashOnNegative: true })
-    const baseline = await api({ crashOnNegative: true, delayMs: 100 })
-    const t = createCheckContext({
-      kind: 'adversarial',
-      params: toyParams({ newOnly: true, cases: 200 }),
-      plan: { dir: candidate.dir },
-      candidate: { services: { api: candidate.url } },
-      baseline: { services: { api: baseline.url } },
-      secrets: { owner: { value: TOKENS.owner }, other: { value: TOKENS.other } },
-      seed: 7,
-    })
-    try {
-      const result = await runCheck({
-        plan: t.ctx.plan,
-        check: t.ctx.check,
-        kind: checkKinds.adversarial,
-        sandboxes: t.ctx.sandboxes,
-        clients: t.ctx.clients as Record<string, unknown>,
-        redactor: new Redactor({ secrets: [TOKENS.owner, TOKENS.other] }),
-        vars: t.ctx.vars,
-        seed: 7,
-        timeoutMs: 5000,
-        signal: new AbortController().signal,
-      })
-      expect(result.state === 'errored' ? result.error : result.state).toBe('failed')
-      const findings = result.state === 'failed' ? result.findings : []
-      expect(findings.find((f) => f.messageId === 'replay-cut-short')).toMatchObject({
-        severity: 'warning',
-        partial: true,
-      })
-      expect(findings.some((f) => f.severity === 'error' && f.partial)).toBe(true)
-    } finally {
-      await t.close()
-    }
-  })
-
   it('time the check spent before the run (loading its runtime) counts against its shares', async () => {
     const { runAdversarial } = await import('../../../../engine/kinds/adversarial/run.js')
     const candidate = await api({ crashOnNegative: true })
