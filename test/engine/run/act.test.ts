@@ -183,7 +183,7 @@ describe("vigil reproduce on the sample shop's field-rename change", () => {
       patchSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
     })
     const removed = findingsOf(verdict).find(
-      (f) => f.messageId === 'field-removed' && f.step === 'alice reads her order',
+      (f) => f.messageId === 'field-removed' && f.step === 'createOrder (POST /orders)',
     )!
     // The run's sandboxes are gone: its curl line points at a closed port.
     const port = Number(/127\.0\.0\.1:(\d+)/.exec(removed.evidence!.reproduce!)![1])
@@ -194,11 +194,11 @@ describe("vigil reproduce on the sample shop's field-rename change", () => {
     expect(out.stdout).toContain(
       `candidate: patch ${patch} (sha256 ${verdict.identity.sides!.candidate.source.patchSha256!.slice(0, 12)})`,
     )
-    expect(out.stdout).toMatch(/candidate orders: GET http:\/\/127\.0\.0\.1:\d+\/orders\/ord_\w+ → 200/)
-    expect(out.stdout).toMatch(/baseline orders: GET http:\/\/127\.0\.0\.1:\d+\/orders\/ord_\w+ → 200/)
-    expect(out.stdout).toContain('"total_cents":850')
-    expect(out.stdout).toContain('"totalCents":850')
-    expect(out.stdout).toMatch(/orders \| \S+ stdout \S+ GET \/orders\/ord_\w+ 200/)
+    expect(out.stdout).toMatch(/candidate orders: POST http:\/\/127\.0\.0\.1:\d+\/orders → 201/)
+    expect(out.stdout).toMatch(/baseline orders: POST http:\/\/127\.0\.0\.1:\d+\/orders → 201/)
+    expect(out.stdout).toContain('"total_cents":3150')
+    expect(out.stdout).toContain('"totalCents":3150')
+    expect(out.stdout).toMatch(/orders \| \S+ stdout \S+ POST \/orders 201/)
     expect(out.stdout).toContain(`REPRODUCED: finding ${removed.id} came back on the candidate`)
 
     // A patch that changed since the run cannot give the same candidate: refused, nothing started.
