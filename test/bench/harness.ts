@@ -43,4 +43,4 @@ export async function timeRuns(fn: () => unknown, runs: number, warmup = 1): Pro
 }
 
 /** A seeded generator of uniforms in [0, 1) (the race kind's), so every run of a bench sees the same inputs. */
-export { seededRandom } from '../../engine/kinds/race/release.js'
+export { seededRandom } from '../../engine/api/random.js'

@@ -1,6 +1,7 @@
 /**
  * The load check's regression decision: every statistic of the rule decided over the A/B rounds by the
- * sequential test of sequential.ts, then the gap floor.
+ * sequential test of sequential.ts (or, with `sequential: false`, read once after every round by the
+ * fixed-sample test of fixed.ts), then the gap floor.
  *
  * The gap floor (`minDeltaMs`): a ratio says nothing about size. On loopback a service answering in
  * 0.2 ms instead of 0.1 ms is "2× slower" and no user will ever see it, while a busy machine's scheduler
@@ -9,6 +10,7 @@
  * baseline's by at least `minDeltaMs`. The floor can only turn a failure into a pass, so the false-failure
  * bound of the test still holds.
  */
+import { decideFixed } from './fixed.js'
 import type { LoadMetrics } from './metrics.js'
 import { decideSequential, DEFAULT_ALPHA, DEFAULT_BETA, type Decision, type RoundPair } from './sequential.js'
 import type { RegressionRule } from './spec.js'
@@ -35,7 +37,7 @@ export interface StatDecision {
   baselineMs: number
   candidateMs: number
   ratio: number
-  /** Confidence sequence for the ratio; `high` null while unbounded. */
+  /** Confidence sequence for the ratio (with `sequential: false`, a confidence interval); `high` null while unbounded. */
   interval: { low: number; high: number | null }
   /** The round this statistic's test decided at, else every round. */
   rounds: number
@@ -43,7 +45,10 @@ export interface StatDecision {
   roundRatios: number[]
   /** True when the test showed a regression but the difference is under the gap floor. */
   underGapFloor: boolean
-  /** The e-values at that round: against "within" (regressed at 1/alpha) and against "regressed". */
+  /**
+   * The e-values at that round: against "within" (regressed at 1/alpha) and against "regressed". With
+   * `sequential: false`, 1/p of the fixed-sample test, read the same way.
+   */
   evidence: { regression: number; within: number }
 }
 
@@ -79,7 +84,11 @@ export function decideLoad(
       const c = statOf(p.candidate, stat)
       return b === undefined || c === undefined ? [] : [{ baselineMs: b, candidateMs: c }]
     })
-    const seq = decideSequential(rounds, { allowed, alpha, beta: DEFAULT_BETA })
+    const seq = (rule.sequential ? decideSequential : decideFixed)(rounds, {
+      allowed,
+      alpha,
+      beta: DEFAULT_BETA,
+    })
     const underGapFloor = seq.decision === 'regressed' && candidateMs - baselineMs < rule.minDeltaMs
     return [
       {

@@ -80,7 +80,7 @@ const BETS: ReadonlyArray<readonly [number, number]> = [
  * to the noise a third of the time within 16 rounds (simulated: 0.64 caught at a per-round noise of 0.25
  * in log units, against 0.97 with this scale and the confirmation rounds of shouldStop).
  */
-const SCALE = 0.3
+export const SCALE = 0.3
 /** Values are floored at 1 µs, so a zero statistic has a finite logarithm. */
 const FLOOR_MS = 0.001
 /** Log-ratios are bounded (e^±20): past the scale they all weigh the same, and the interval stays finite. */

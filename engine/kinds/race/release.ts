@@ -21,18 +21,6 @@ export interface RaceResponse {
   error?: string
 }
 
-/** A small seeded generator (mulberry32): the same seed gives the same release orders. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** The indexes 0..n-1 in a seeded order. */
 export function shuffled(n: number, random: () => number): number[] {
   const order = Array.from({ length: n }, (_, i) => i)

@@ -11,7 +11,8 @@ import type { CheckContext, ReportDescriptor, Variables } from '../../api/kind.j
 import { serviceUrl, type Sandbox } from '../../api/sandbox.js'
 import { parseRequestLine } from '../../api/vocabulary.js'
 import type { Variables as RunVariables } from '../../vars.js'
-import { release, seededRandom, shuffled, type RaceRequest, type RaceResponse } from './release.js'
+import { seededRandom } from '../../api/random.js'
+import { release, shuffled, type RaceRequest, type RaceResponse } from './release.js'
 import type { RaceParams } from './schema.js'
 
 type Ctx = CheckContext<RaceParams, 'http'>

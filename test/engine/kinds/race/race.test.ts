@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest'
 import { KindTester } from '../../../support/kind-tester.js'
 import { failureModeSandboxes } from '../../../support/failure-modes.js'
-import { seededRandom, shuffled } from '../../../../engine/kinds/race/release.js'
+import { seededRandom } from '../../../../engine/api/random.js'
+import { shuffled } from '../../../../engine/kinds/race/release.js'
 
 const SERVICES = { shop: { file: 'stock.js', env: { HOLE: 'none' } } }
 const holed = failureModeSandboxes(SERVICES, { default: 'shop', candidate: { shop: { HOLE: 'oversell' } } })
