@@ -25,6 +25,8 @@ import {
   DEFAULT_ALPHA,
   DEFAULT_BETA,
   logRatios,
+  ratioInterval,
+  rejectedEnd,
   SCALE,
   type RoundPair,
   type SequentialOptions,
@@ -35,6 +37,8 @@ import {
 const EXACT_ROUNDS = 24
 /** Sign vectors drawn past EXACT_ROUNDS. */
 const DRAWS = 1 << 16
+/** Bisection steps for the interval's ends: a 2^-24 share of the data's range. */
+const BISECTIONS = 24
 /** Sums this close count as ties (and ties count against the tested claim). */
 const TIE = 1e-9
 
@@ -103,20 +107,6 @@ export function signFlipP(g: readonly number[]): number {
 
 const pAt = (d: readonly number[], at: number, side: 1 | -1) => signFlipP(increments(d, at, side))
 
-/** The end of the rejected set on one side (side +1: largest `at` rejected; −1: smallest). */
-function bound(d: readonly number[], side: 1 | -1, level: number): number | undefined {
-  if (d.length === 0) return undefined
-  let inside = side === 1 ? Math.min(...d) - 1 : Math.max(...d) + 1
-  let outside = side === 1 ? Math.max(...d) + 1 : Math.min(...d) - 1
-  if (pAt(d, inside, side) > level) return undefined
-  for (let i = 0; i < 24; i++) {
-    const mid = (inside + outside) / 2
-    if (pAt(d, mid, side) <= level) inside = mid
-    else outside = mid
-  }
-  return inside
-}
-
 /** The decision after every planned round, read once. */
 export function decideFixed(pairs: readonly RoundPair[], options: SequentialOptions): SequentialResult {
   const alpha = options.alpha ?? DEFAULT_ALPHA
@@ -126,16 +116,14 @@ export function decideFixed(pairs: readonly RoundPair[], options: SequentialOpti
   const failP = pAt(d, at, 1)
   const passP = pAt(d, at, -1)
   const decision = failP <= alpha ? 'regressed' : passP <= beta ? 'within' : 'undecided'
-  const low = bound(d, 1, alpha)
-  const high = bound(d, -1, beta)
   return {
     decision,
     rounds: d.length,
     failEvidence: 1 / failP,
     passEvidence: 1 / passP,
-    interval: {
-      low: low === undefined ? 0 : Math.exp(low),
-      high: high === undefined ? null : Math.exp(high),
-    },
+    interval: ratioInterval(
+      rejectedEnd(d, 1, (x) => pAt(d, x, 1) <= alpha, BISECTIONS),
+      rejectedEnd(d, -1, (x) => pAt(d, x, -1) <= beta, BISECTIONS),
+    ),
   }
 }

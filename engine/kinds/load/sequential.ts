@@ -126,24 +126,37 @@ function rejected(d: readonly number[], at: number, side: 1 | -1, level: number)
 }
 
 /**
- * The end of the confidence sequence on one side: the largest (side +1) or smallest (side −1) log-ratio
- * rejected. Each factor of the e-process is monotone in `at`, so the rejected set is a half-line and a
- * bisection finds its end. Undefined when nothing is rejected yet.
+ * The end of the set of log-ratios a test rejects on one side: the largest (side +1) or smallest
+ * (side −1). Each factor of the e-process is monotone in `at`, so the rejected set is a half-line and a
+ * bisection finds its end. Undefined when nothing is rejected yet. fixed.ts bounds its interval the same way.
  */
-function bound(d: readonly number[], side: 1 | -1, level: number): number | undefined {
+export function rejectedEnd(
+  d: readonly number[],
+  side: 1 | -1,
+  rejects: (at: number) => boolean,
+  steps = 50,
+): number | undefined {
   if (d.length === 0) return undefined
   const lo = Math.min(...d) - 1
   const hi = Math.max(...d) + 1
   // side +1 rejects small values of `at`, side −1 large ones.
   let inside = side === 1 ? lo : hi
   let outside = side === 1 ? hi : lo
-  if (!rejected(d, inside, side, level)) return undefined
-  for (let i = 0; i < 50; i++) {
+  if (!rejects(inside)) return undefined
+  for (let i = 0; i < steps; i++) {
     const mid = (inside + outside) / 2
-    if (rejected(d, mid, side, level)) inside = mid
+    if (rejects(mid)) inside = mid
     else outside = mid
   }
   return inside
+}
+
+/** The interval for the ratio from the ends in log units (0 and unbounded where none was rejected). */
+export function ratioInterval(
+  low: number | undefined,
+  high: number | undefined,
+): SequentialResult['interval'] {
+  return { low: low === undefined ? 0 : Math.exp(low), high: high === undefined ? null : Math.exp(high) }
 }
 
 /** The decision after the rounds so far, stopping at the first round where a test crossed its level. */
@@ -164,16 +177,14 @@ export function decideSequential(pairs: readonly RoundPair[], options: Sequentia
     break
   }
   const seen = d.slice(0, n)
-  const low = bound(seen, 1, 1 / alpha)
-  const high = bound(seen, -1, 1 / beta)
   return {
     decision,
     rounds: n,
     failEvidence: n ? fail[n - 1]! : 1,
     passEvidence: n ? pass[n - 1]! : 1,
-    interval: {
-      low: low === undefined ? 0 : Math.exp(low),
-      high: high === undefined ? null : Math.exp(high),
-    },
+    interval: ratioInterval(
+      rejectedEnd(seen, 1, (x) => rejected(seen, x, 1, 1 / alpha)),
+      rejectedEnd(seen, -1, (x) => rejected(seen, x, -1, 1 / beta)),
+    ),
   }
 }
