@@ -8,8 +8,8 @@
  *   published schemas in strict mode, where a mistake in a schema shows);
  * - formats from ajv-formats (and, in vigil's own schemas, `duration` is vigil's: `500ms`, `30s`);
  * - for vigil's own schemas, `verbose` (messages quote the offending value and read the parent schema)
- *   and the annotations the messages use (schema-errors.ts) and `x-file` (files.ts); their validators are
- *   generated at build time into the built package (see validatorFor), so the CLI compiles none;
+ *   and the annotations the messages use (schema-errors.ts), `x-file` (files.ts) and `x-operation`; their
+ *   validators are generated at build time into the built package (see validatorFor), so the CLI compiles none;
  * - for users' documents, OpenAPI's formats (int32, byte…), no meta-schema check (OpenAPI 3.0 schemas are
  *   not quite JSON Schema) and no annotations of vigil's.
  */
@@ -96,7 +96,8 @@ export function createAjv(options: AjvOptions = {}): Ajv {
   // Annotations our schemas use to phrase messages (see schema-errors.ts).
   for (const keyword of ['x-hint', 'x-code', 'x-pattern', 'x-pattern-code'])
     ajv.addKeyword({ keyword, schemaType: 'string' })
-  ajv.addKeyword(xFile())
+  ajv.addKeyword(collector('x-file', 'files'))
+  ajv.addKeyword(collector('x-operation', 'operations'))
   return ajv
 }
 
@@ -104,30 +105,36 @@ export function createAjv(options: AjvOptions = {}): Ajv {
 const DURATION = { type: 'string' as const, validate: isDurationString }
 
 /**
- * `x-file: <role>` marks a string that names a file the plan reads (plans/files.ts checks where it leads).
- * The keyword generates code (so it can be compiled ahead of time) that adds each such string to the
- * `files` of the context the validator is called with (`validate.call({ files }, data)`; ajv's
- * `passContext`), and does nothing when it is called without one.
+ * `x-file: <role>` marks a string that names a file the plan reads (plans/files.ts checks where it leads);
+ * `x-operation: <role>` a string that names an operation of the document the block names for that role
+ * (`x-operation: openapi`: an operationId of its `openapi` file, checked when plans load). Each keyword
+ * generates code (so it can be compiled ahead of time) that adds each such string to a list of the context
+ * the validator is called with (`validate.call({ files, operations }, data)`; ajv's `passContext`), and
+ * does nothing when it is called without one.
  */
-function xFile(): CodeKeywordDefinition {
-  const { _, strConcat, Name } = codegen()
+function collector(keyword: 'x-file' | 'x-operation', list: 'files' | 'operations'): CodeKeywordDefinition {
+  const { _, strConcat, Name, getProperty } = codegen()
   // The names ajv's generated functions use for their context and the path of the value they validate.
   const self = new Name('this')
   const instancePath = new Name('instancePath')
   return {
-    keyword: 'x-file',
+    keyword,
     schemaType: 'string',
     code(cxt: KeywordCxt) {
       const { gen, data, schema, it } = cxt
       const pointer = strConcat(instancePath, it.errorPath)
-      gen.if(_`typeof ${data} == "string" && ${self} && ${self}.files`, () =>
-        gen.code(_`${self}.files.push({ pointer: ${pointer}, value: ${data}, role: ${schema as string} })`),
+      const target = _`${self}${getProperty(list)}`
+      gen.if(_`typeof ${data} == "string" && ${self} && ${target}`, () =>
+        gen.code(_`${target}.push({ pointer: ${pointer}, value: ${data}, role: ${schema as string} })`),
       )
     },
   }
 }
 
-/** A string a schema marks with `x-file`: a file (or, for the role `folder`, a folder) the plan names. */
+/**
+ * A string a schema marks with `x-file` (a file, or for the role `folder` a folder, the plan names) or with
+ * `x-operation` (an operation of the document of that role).
+ */
 export interface FileReference {
   /** JSON pointer of the string in the validated value. */
   pointer: string
@@ -135,16 +142,17 @@ export interface FileReference {
   role: string
 }
 
-/** Validates `data` and returns the `x-file` strings it holds, each pointer once. */
+/** Validates `data` and returns the `x-file` and `x-operation` strings it holds, each pointer once. */
 export function validateCollectingFiles(
   validate: ValidateFunction,
   data: unknown,
-): { valid: boolean; files: FileReference[] } {
+): { valid: boolean; files: FileReference[]; operations: FileReference[] } {
   const files: FileReference[] = []
-  const valid = validate.call({ files }, data) as boolean
+  const operations: FileReference[] = []
+  const valid = validate.call({ files, operations }, data) as boolean
   // A string in a oneOf branch can be seen once per branch tried.
-  const unique = new Map(files.map((f) => [f.pointer, f]))
-  return { valid, files: [...unique.values()] }
+  const unique = (list: FileReference[]) => [...new Map(list.map((f) => [f.pointer, f])).values()]
+  return { valid, files: unique(files), operations: unique(operations) }
 }
 
 const shared = new Map<Dialect, Ajv>()

@@ -8,9 +8,12 @@
 import { lstat, readFile, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { documentProblems } from './bounds.js'
 import { relativeTo } from './discover.js'
+import { operationIds } from './operations.js'
 import { join } from './pointer.js'
 import { LineIndex } from './text.js'
+import type { Location } from './types.js'
 import { MAX_YAML_DEPTH, locate, parseYaml } from './yaml.js'
 
 /** How a plan uses a file it names (the `x-file` annotation of a kind's schema). */
@@ -69,22 +72,39 @@ export async function realLocation(file: string): Promise<string> {
   }
 }
 
-/** Why a file reference may not be read. */
+/** Why a file reference may not be read, or what is wrong inside a schema document it leads to. */
 export interface FileProblem {
-  code: 'file-outside-project' | 'remote-file' | 'invalid-file' | 'missing-file'
+  code:
+    | 'file-outside-project'
+    | 'remote-file'
+    | 'invalid-file'
+    | 'missing-file'
+    | 'impossible-bounds'
+    | 'invalid-regex'
   /** `is outside the project…` about the named file itself, or `$ref "…" at file:line:col is…` about a document it reads. */
   message: string
   /** True when the problem is in a document the named file leads to, not in the name itself. */
   inDocument: boolean
+  /**
+   * Where in a document the problem is, for a schema rule that can never hold (`minimum` above `maximum`, a
+   * pattern that does not compile): reported there rather than at the name in the plan. Such a problem
+   * does not stop the document from being read.
+   */
+  at?: Location
 }
 
 const OUTSIDE = 'list its folder in allowFiles of vigil.config.yaml to read it'
 const REMOTE = 'is a URL; plans read local files only'
 
-/** What one document says by itself: its first problem, and the documents its `$ref`s lead to. */
+/**
+ * What one document says by itself: its first problem, and the documents its `$ref`s lead to; without a
+ * problem, its schema rules that can never hold, and its parsed value.
+ */
 interface DocumentRefs {
   problem?: FileProblem
   next: string[]
+  rules?: FileProblem[]
+  value?: unknown
 }
 
 /**
@@ -105,29 +125,50 @@ export class FileChecker {
     private readonly cwd: string,
   ) {}
 
-  /** Checks `value` as a plan in folder `dir` names it for `role`; undefined when it may be read. */
-  async check(value: string, role: string, dir: string): Promise<FileProblem | undefined> {
-    if (URL_SCHEME.test(value)) return { code: 'remote-file', message: REMOTE, inDocument: false }
+  /**
+   * Checks `value` as a plan in folder `dir` names it for `role`: nothing when it may be read and its
+   * documents hold no impossible rule; else the one reason it may not be read, or each rule (with `at`).
+   */
+  async check(value: string, role: string, dir: string): Promise<FileProblem[]> {
+    if (URL_SCHEME.test(value)) return [{ code: 'remote-file', message: REMOTE, inDocument: false }]
     const file = role === 'folder' ? value : (value.split('#')[0] ?? '')
-    if (file === '') return undefined
+    if (file === '') return []
     const absolute = path.resolve(dir, file)
     const outside = await this.outside(absolute)
-    if (outside) return { code: 'file-outside-project', message: outside, inDocument: false }
+    if (outside) return [{ code: 'file-outside-project', message: outside, inDocument: false }]
     const missing = await this.missing(absolute, role)
-    if (missing) return { code: 'missing-file', message: missing, inDocument: false }
-    if (!DOCUMENT_ROLES.has(role)) return undefined
+    if (missing) return [{ code: 'missing-file', message: missing, inDocument: false }]
+    if (!DOCUMENT_ROLES.has(role)) return []
     // Every document reachable through $refs, breadth first; a cycle of $refs is visited once.
     const seen = new Set([await this.real(absolute)])
+    const rules: FileProblem[] = []
     for (const queue = [...seen]; queue.length > 0;) {
-      const { problem, next } = await this.refs(queue.shift()!)
-      if (problem) return problem
+      const { problem, next, rules: own = [] } = await this.refs(queue.shift()!)
+      if (problem) return [problem]
+      rules.push(...own)
       for (const real of next) {
         if (seen.has(real)) continue
         seen.add(real)
         queue.push(real)
       }
     }
-    return undefined
+    return rules
+  }
+
+  /**
+   * The operation ids of the OpenAPI document `value` names from folder `dir` (undefined when it is not
+   * one). Only for a name {@link check} found no reason not to read: the `$ref`s it follows are checked.
+   */
+  async operations(value: string, dir: string): Promise<string[] | undefined> {
+    const start = await this.real(path.resolve(dir, value.split('#')[0] ?? ''))
+    return operationIds((await this.refs(start)).value, async (target, from = start) => {
+      try {
+        const at = await this.real(fileURLToPath(new URL(target, pathToFileURL(from))))
+        return { value: (await this.refs(at)).value, at }
+      } catch {
+        return { value: undefined }
+      }
+    })
   }
 
   /** Why `absolute` is outside the roots (`is outside the project…`), or undefined. */
@@ -209,7 +250,21 @@ export class FileChecker {
       }
       next.push(await this.real(absolute))
     }
-    return { next }
+    return { next, rules: this.rules(parsed.value, text, shown), value: parsed.value }
+  }
+
+  /** A document's schema rules that can never hold, each at its file:line:col. */
+  private rules(value: unknown, text: string, shown: string): FileProblem[] {
+    const found = documentProblems(value)
+    if (found.length === 0) return []
+    const doc = parseYaml(text).doc
+    const lines = new LineIndex(text)
+    return found.map((p) => ({
+      code: p.code,
+      message: p.message,
+      inDocument: true,
+      at: { file: shown, ...lines.position(locate(doc, p.pointer).value) },
+    }))
   }
 }
 

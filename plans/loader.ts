@@ -5,6 +5,7 @@ import { compareDiagnostics, compareText, formatDiagnostic } from './diagnostics
 import { discoverPlanFiles, relativeTo } from './discover.js'
 import { FileChecker, projectRoot } from './files.js'
 import { deepFreeze } from './freeze.js'
+import { closestFirst } from './operations.js'
 import { parsePlanFile } from './parse-plan.js'
 import { describePointer } from './schema-errors.js'
 import type { ParseOptions, ParsedPlanFile } from './parse-plan.js'
@@ -88,29 +89,64 @@ export async function loadPlans(options: LoadPlansOptions): Promise<LoadPlansRes
     }
   })
 
-  // Files the plans name: a plan naming one outside the roots (or leading there by $ref) does not load.
+  // Files the plans name: a plan naming one outside the roots (or leading there by $ref) does not load, nor
+  // one whose schema documents hold a rule that can never hold, nor one naming an operation its document
+  // does not have.
   const roots = options.fileRoots ?? [await projectRoot(cwd)]
   const checker = new FileChecker(roots, cwd)
-  await Promise.all(
+  const found = await Promise.all(
     parsed.map(async (p) => {
       const plan = p.plan
-      if (!plan || !p.files?.length) return
+      const out: PlanDiagnostic[] = []
+      if (!plan || !p.files?.length) return out
       for (const ref of p.files) {
-        const problem = await checker.check(ref.value, ref.role, plan.dir)
-        if (!problem) continue
+        const problems = await checker.check(ref.value, ref.role, plan.dir)
         const what = `${ref.kind}: ${describePointer(ref.pointer, ref.role)} ${JSON.stringify(ref.value)}`
-        const message = `${what}${problem.inDocument ? ': ' : ' '}${problem.message}`
-        p.diagnostics.push({
-          ...ref.locate(),
-          severity: 'error',
-          code: problem.code,
-          message,
-          plan: plan.name,
-        })
-        p.plan = undefined
+        for (const problem of problems) {
+          const message = problem.at
+            ? `${problem.message} (read by ${formatLocation(ref.locate())}, ${ref.kind} ${describePointer(ref.pointer, ref.role)})`
+            : `${what}${problem.inDocument ? ': ' : ' '}${problem.message}`
+          out.push({
+            ...(problem.at ?? ref.locate()),
+            severity: 'error',
+            code: problem.code,
+            message,
+            plan: plan.name,
+          })
+        }
+        if (problems.some((problem) => !problem.at) || !ref.operations) continue
+        const ids = await checker.operations(ref.value, plan.dir)
+        for (const operation of ref.operations) {
+          if (!ids || ids.includes(operation.value)) continue
+          const has = ids.length ? `; it has ${closestFirst(operation.value, ids)}` : '; it has no operations'
+          out.push({
+            ...operation.locate(),
+            severity: 'error',
+            code: 'unknown-operation',
+            message: `${ref.kind}: ${describePointer(operation.pointer, 'operations')} ${JSON.stringify(operation.value)} is not an operation of ${ref.value}${has}`,
+            plan: plan.name,
+          })
+        }
       }
+      if (out.length) p.plan = undefined
+      return out
     }),
   )
+  // A problem in a document several plans read is reported once, naming them all (the first as its plan).
+  const reported = new Map<string, { d: PlanDiagnostic; owner: number; also: string[] }>()
+  found.forEach((list, owner) => {
+    for (const d of list) {
+      const key = `${formatLocation(d)}\0${d.code}`
+      const first = reported.get(key)
+      if (!first) reported.set(key, { d, owner, also: [] })
+      else if (d.plan !== undefined && d.plan !== first.d.plan && !first.also.includes(d.plan))
+        first.also.push(d.plan)
+    }
+  })
+  for (const { d, owner, also } of reported.values()) {
+    const others = also.length ? `; also by plan${also.length > 1 ? 's' : ''} ${also.join(', ')})` : ''
+    parsed[owner]!.diagnostics.push(others ? { ...d, message: d.message.replace(/\)$/, others) } : d)
+  }
 
   const byName = new Map<string, ParsedFile[]>()
   for (const p of parsed) {

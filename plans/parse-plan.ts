@@ -54,6 +54,8 @@ export interface PlanFileReference {
   role: string
   /** Where the string is in the plan file (computed on demand: positions cost a re-parse). */
   locate(): Location
+  /** The block's strings naming operations of this document (`x-operation` of this role), to be checked. */
+  operations?: Array<{ pointer: string; value: string; locate(): Location }>
 }
 
 /** One file's outcome: a plan (when it has no error) and its diagnostics. */
@@ -315,11 +317,13 @@ function parseBlock(
       `${kind}: ${p.message}`,
     )
   if (reporter.errors > before) return undefined
-  const files = named.map((f) => ({
-    kind,
-    ...f,
-    locate: () => reporter.locate(segment.toFile(locate(yaml.doc, f.pointer).value)),
-  }))
+  const at = (pointer: string) => () => reporter.locate(segment.toFile(locate(yaml.doc, pointer).value))
+  const files = named.files.map((f): PlanFileReference => {
+    const operations = named.operations
+      .filter((o) => o.role === f.role)
+      .map((o) => ({ pointer: o.pointer, value: o.value, locate: at(o.pointer) }))
+    return { kind, ...f, locate: at(f.pointer), ...(operations.length ? { operations } : {}) }
+  })
   return {
     params: params as Record<string, unknown>,
     source: segment.text,
@@ -385,9 +389,9 @@ function validateAgainst(
   root: string,
   containerOffset: number,
   reporter: Reporter,
-): FileReference[] {
-  const { valid, files } = validateCollectingFiles(validatorFor(schema), data)
-  if (valid) return files
+): { files: FileReference[]; operations: FileReference[] } {
+  const named = validateCollectingFiles(validatorFor(schema), data)
+  if (named.valid) return named
   const validate = validatorFor(schema)
   const seen = new Set<string>()
   for (const issue of translateErrors(validate.errors ?? [], root)) {
@@ -402,5 +406,5 @@ function validateAgainst(
     seen.add(key)
     reporter.report(offset, 'error', issue.code, prefix + issue.message)
   }
-  return files
+  return named
 }

@@ -130,7 +130,11 @@ export const adversarialSchema: JsonSchema = {
       minLength: 1,
       description: 'An OpenAPI 3.x document, relative to the plan file.',
     },
-    operations: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+    operations: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', minLength: 1, 'x-operation': 'openapi' },
+    },
     requests: { type: 'array', minItems: 1, items: request },
     params: { type: 'object' },
     headers: stringMapSchema,

@@ -74,7 +74,11 @@ export const contractSchema: JsonSchema = {
       'x-file': 'openapi',
       description: 'An OpenAPI 3.x document, relative to the plan file.',
     },
-    operations: { type: 'array', items: { type: 'string' } },
+    operations: {
+      type: 'array',
+      items: { type: 'string', 'x-operation': 'openapi' },
+      description: 'operationIds (or `METHOD /path`) of the openapi document to call; default every one.',
+    },
     tags: { type: 'array', items: { type: 'string' } },
     paths: { type: 'array', items: { type: 'string' } },
     params: { type: 'object' },

@@ -21,6 +21,17 @@ beforeAll(async () => {
     'plans: [plans]\nenv: [SHOP_REGION]\nsecrets:\n  alice: { value: alice-token }\n' +
       'sandbox:\n  provider: url\n  services:\n    api: http://127.0.0.1:1\n',
   )
+  await writeFile(
+    path.join(dir, 'openapi.yaml'),
+    'openapi: 3.0.3\ninfo: { title: api, version: "1" }\npaths:\n  /orders:\n' +
+      '    get: { operationId: listOrders, responses: { "200": { description: ok } } }\n' +
+      '    post: { operationId: createOrder, responses: { "201": { description: ok } } }\n' +
+      '  /orders/{id}:\n    get: { operationId: getOrder, responses: { "200": { description: ok } } }\n',
+  )
+  await writeFile(
+    path.join(dir, 'order.schema.json'),
+    '{\n  "type": "object",\n  "properties": {\n    "total": { "type": "integer", "minimum": 10, "maximum": 1 }\n  }\n}\n',
+  )
 })
 afterAll(() => rm(dir, { recursive: true, force: true }))
 
@@ -147,6 +158,29 @@ const mistakes: Array<[string, string, RegExp]> = [
     /^plans\/length-on-number\.md:13:41 contract: minLength applies to strings, and this schema's type is number: it is never checked; use minimum\/maximum$/,
   ],
   [
+    'unknown-operation',
+    plan('unknown-operation', 'contract', 'openapi: ../openapi.yaml\noperations: [getOrdr]'),
+    /^plans\/unknown-operation\.md:9:14 contract: operations\[0\] "getOrdr" is not an operation of \.\.\/openapi\.yaml; it has getOrder, listOrders, createOrder$/,
+  ],
+  [
+    'unknown-operation-adversarial',
+    plan(
+      'unknown-operation-adversarial',
+      'adversarial',
+      'openapi: ../openapi.yaml\noperations: [creatOrder]',
+    ),
+    /^plans\/unknown-operation-adversarial\.md:9:14 adversarial: operations\[0\] "creatOrder" is not an operation of \.\.\/openapi\.yaml; it has createOrder, /,
+  ],
+  [
+    'bounds-in-schema-file',
+    plan(
+      'bounds-in-schema-file',
+      'contract',
+      'request: GET /orders/1\nexpect: { schema: ../order.schema.json }',
+    ),
+    /^order\.schema\.json:4:46 minimum 10 is above maximum 1: no value is allowed; swap them or fix one \(read by plans\/bounds-in-schema-file\.md:9:19, contract expect\.schema\)$/,
+  ],
+  [
     'negative-length',
     plan('negative-length', 'contract', 'request: GET /x\nexpect:\n  schema: { type: array, maxItems: -1 }'),
     /^plans\/negative-length\.md:10:36 contract: maxItems -1 is negative; a length or count is 0 or more$/,
@@ -162,15 +196,23 @@ describe('plan mistakes', () => {
 
   it.each(
     mistakes.filter(([name]) =>
-      ['type-typo', 'variable-typo', 'missing-schema', 'unsafe-compare', 'minimum-above-maximum'].includes(
-        name,
-      ),
+      [
+        'type-typo',
+        'variable-typo',
+        'missing-schema',
+        'unsafe-compare',
+        'minimum-above-maximum',
+        'unknown-operation',
+        'bounds-in-schema-file',
+      ].includes(name),
     ),
   )('%s makes the run exit 2 naming the plan, running no check', async (name, text) => {
     const verdict = await run(name, text)
     expect(verdict).toMatchObject({ status: 'error', exitCode: 2, plans: [] })
     expect(verdict.errors).toHaveLength(1)
-    expect(verdict.errors[0]).toMatchObject({ code: 'VIGIL_PLAN', location: { file: `plans/${name}.md` } })
+    // A rule inside a schema file is located in that file; every other mistake in the plan.
+    const file = name === 'bounds-in-schema-file' ? 'order.schema.json' : `plans/${name}.md`
+    expect(verdict.errors[0]).toMatchObject({ code: 'VIGIL_PLAN', location: { file } })
     expect(verdict.errors[0]!.message).toMatch(new RegExp(`^plan ${name}: `))
   })
 
