@@ -70,14 +70,19 @@ export function compareResponses(
     return changes
   }
   changes.push(...headerChanges(baseline, candidate, noise, options))
-  const matcher = new PointerMatcher([...(options.ignore ?? []), ...noise.paths])
-  const groups = diffJson(baseline.body, candidate.body, {
-    ignore: matcher,
-    ignoreOrder: options.ignoreOrder,
-  })
-  changes.push(...classifyGroups(groups, noise, options))
-  changes.push(...noiseChanges(noise, baseline, candidate, options))
-  changes.push(...enumChanges(baseline.body, candidate.body, matcher, options.enums))
+  // A JSON body that became text (or the other way) is a different document: the content type says it.
+  const json = (type: unknown) => typeof type === 'string' && /[/+]json$/.test(type)
+  const typeChange = changes.find((c) => c.messageId === 'content-type-changed')
+  if (!typeChange || json(typeChange.baseline) === json(typeChange.candidate)) {
+    const matcher = new PointerMatcher([...(options.ignore ?? []), ...noise.paths])
+    const groups = diffJson(baseline.body, candidate.body, {
+      ignore: matcher,
+      ignoreOrder: options.ignoreOrder,
+    })
+    changes.push(...classifyGroups(groups, noise, options))
+    changes.push(...noiseChanges(noise, baseline, candidate, options))
+    changes.push(...enumChanges(baseline.body, candidate.body, matcher, options.enums))
+  }
   return changes.sort(
     (a, b) => order(a) - order(b) || compareText(a.path, b.path) || compareText(a.messageId, b.messageId),
   )

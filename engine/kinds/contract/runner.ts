@@ -23,6 +23,7 @@ import type { ContractParams } from './params.js'
 import { expandRequests, SAFE_METHODS, type ContractRequest } from './requests.js'
 import { clipValue, describeValue } from '../../api/values.js'
 import { judged, setupBothSides, signature } from './sides.js'
+import { rootCauses } from '../../api/comparison/root-cause.js'
 
 type Ctx = CheckContext<ContractParams, 'http'>
 
@@ -165,10 +166,8 @@ async function runRequest(
     if (learnAgain && primary) secondary = await sendBaseline()
     candidateExchange = await sendCandidate()
   }
-  // `covered`: a finding another one already explains (a body field the schema requires, which the
-  // comparison found removed or renamed): one finding per root cause, the most specific one.
-  const flush = (covered: (d: ReportDescriptor) => boolean = () => false) => {
-    for (const d of judged(found, baselineViolations)) if (!covered(d)) report(ctx, d)
+  const flush = (descriptors = judged(found, baselineViolations)) => {
+    for (const d of descriptors) report(ctx, d)
   }
   if (!candidateExchange) return flush()
 
@@ -236,15 +235,14 @@ async function runRequest(
       baseline: { ...baselineRecord.response, ...(baselineRecord.body ? { body: baselineRecord.body } : {}) },
     },
   })
-  const removed = new Set(changes.filter((c) => c.messageId === 'field-removed').map((c) => shape(c.pointer)))
-  flush(
-    (d) =>
-      d.messageId === 'schema' &&
-      d.actual === undefined &&
-      d.pointer !== undefined &&
-      removed.has(shape(d.pointer)),
-  )
-  for (const change of changes) reportChange(ctx, change, step, compared)
+  // One finding per root cause: what the comparison explains (a removed field the schema requires, a
+  // changed status the plan expected) is reported once, by the comparison's more specific finding.
+  const causes = rootCauses(judged(found, baselineViolations), changes)
+  flush(causes.kept)
+  for (const change of changes) {
+    const explained = causes.explained.get(change)
+    reportChange(ctx, explained ? explain(change, explained.severity, expectation) : change, step, compared)
+  }
   const learned = noise
     ? [...(noise.status ? ['status'] : []), ...noise.headers.map((h) => `header:${h}`), ...noise.paths]
     : []
@@ -304,7 +302,16 @@ function report(ctx: Ctx, descriptor: ReportDescriptor): void {
   })
 }
 
-/** A body pointer with array indices and wildcards alike, so `/0/price` and `/*\/price` name one field. */
-function shape(pointer: string): string {
-  return pointer.replace(/\/(?:\d+|\*)(?=\/|$)/g, '/*')
+/**
+ * A change that also stands for the expectation it broke: as severe as that finding was, and a status
+ * change says that accepting it means expecting the new status too.
+ */
+function explain(change: Change, severity: Change['severity'], expectation: Expectation): Change {
+  const out = { ...change, severity, data: { ...change.data } }
+  if (change.messageId === 'status-changed') {
+    const status = String(change.candidate)
+    if (expectation.status !== undefined) out.data.how += `, and expect status ${status} (expect.status)`
+    else if (expectation.operation) out.data.how += `, and document status ${status} for the operation`
+  }
+  return out
 }

@@ -10,7 +10,8 @@ import { select } from '../../api/json-select.js'
 import type { ReportDescriptor } from '../../api/kind.js'
 import type { BrokerMessage } from '../../clients/index.js'
 import { loadAsyncApi, messageSchema, type AsyncApiDocument } from './asyncapi.js'
-import { compareMessages } from './compare.js'
+import { rootCauses } from '../../api/comparison/root-cause.js'
+import { compareMessages, type MessageChange } from './compare.js'
 import {
   channelMatches,
   observe,
@@ -33,15 +34,19 @@ export async function runEvent(ctx: EventContext): Promise<void> {
 
   const candidate = await observe(ctx, 'candidate', params)
   if (isFailure(candidate)) return reportTrigger(ctx, candidate)
-  params.expect.forEach((e, i) => assertExpect(ctx, e, schemas[i], candidate))
-
   const baselineSandbox = ctx.sandboxes.baseline
+  // With a comparison, the candidate's failed expectations wait for it: one finding per root cause.
+  const held: ReportDescriptor[] = []
+  const sink = (d: ReportDescriptor) => (compare && baselineSandbox ? held.push(d) : ctx.report(d))
+  params.expect.forEach((e, i) => assertExpect(sink, e, schemas[i], candidate))
+  const flush = (list: readonly ReportDescriptor[] = held) => list.forEach((d) => ctx.report(d))
+
   if (!compare || !baselineSandbox) return
   // Twice: what differs between two baseline runs of the same trigger is noise, not the change.
   const primary = await observe(ctx, 'baseline', params)
-  if (isFailure(primary)) return reportTrigger(ctx, primary)
+  if (isFailure(primary)) return (flush(), reportTrigger(ctx, primary))
   const secondary = await observe(ctx, 'baseline', params)
-  if (isFailure(secondary)) return reportTrigger(ctx, secondary)
+  if (isFailure(secondary)) return (flush(), reportTrigger(ctx, secondary))
   const changes = compareMessages({
     channels: params.expect.map((e) => e.channel),
     primary: primary.messages,
@@ -49,12 +54,14 @@ export async function runEvent(ctx: EventContext): Promise<void> {
     candidate: candidate.messages,
     ignore,
   })
+  const causes = channelRootCauses(held, changes)
+  flush(causes.kept)
   for (const change of changes) {
     const shown = change.message ?? candidate.messages.find((m) => m.channel === change.channel)
     const baselineMessage = primary.messages.find((m) => channelMatches(change.channel, m.channel))
     ctx.report({
       messageId: change.messageId,
-      severity: change.severity,
+      severity: causes.severity.get(change) ?? change.severity,
       data: change.data,
       ...(change.pointer ? { pointer: change.pointer } : {}),
       ...(change.baseline !== undefined ? { expected: change.baseline } : {}),
@@ -62,6 +69,38 @@ export async function runEvent(ctx: EventContext): Promise<void> {
       evidence: messageEvidence(candidate, change.channel, shown, baselineMessage),
     })
   }
+}
+
+/**
+ * The candidate's failed expectations a change of the same channel explains (a removed field its schema
+ * requires, a field whose type changed), left out; the change is as severe as what it explains.
+ */
+function channelRootCauses(
+  held: readonly ReportDescriptor[],
+  changes: readonly MessageChange[],
+): { kept: ReportDescriptor[]; severity: Map<MessageChange, MessageChange['severity']> } {
+  const explained = new Set<ReportDescriptor>()
+  const severity = new Map<MessageChange, MessageChange['severity']>()
+  for (const channel of new Set(changes.map((c) => c.channel))) {
+    // The whole payload is `(payload)` in a change's message and `` in a schema finding's pointer.
+    const own = changes
+      .filter((c) => c.channel === channel)
+      .map((c) => ({
+        change: c,
+        messageId: c.messageId,
+        severity: c.severity,
+        pointer: bodyPointer(c.pointer),
+      }))
+    const mine = held.filter((d) => d.data?.channel === channel)
+    const causes = rootCauses(mine, own)
+    for (const d of mine) if (!causes.kept.includes(d)) explained.add(d)
+    for (const [c, e] of causes.explained) severity.set(c.change, e.severity)
+  }
+  return { kept: held.filter((d) => !explained.has(d)), severity }
+}
+
+function bodyPointer(pointer: string | undefined): string {
+  return pointer === undefined || pointer === '(payload)' ? '' : pointer
 }
 
 function isFailure(o: Observation | TriggerFailure): o is TriggerFailure {
@@ -133,7 +172,7 @@ async function compileSchema(
 }
 
 function assertExpect(
-  ctx: EventContext,
+  sink: (d: ReportDescriptor) => void,
   expect: EventExpect,
   schema: { compiled: CompiledSchema; label: string } | undefined,
   seen: Observation,
@@ -141,7 +180,7 @@ function assertExpect(
   const messages = seen.messages.filter((m) => channelMatches(expect.channel, m.channel))
   const within = formatElapsed(expect.within !== undefined ? parseDuration(expect.within) : 2_000)
   const report = (descriptor: ReportDescriptor, message?: BrokerMessage) =>
-    ctx.report({ ...descriptor, evidence: messageEvidence(seen, expect.channel, message) })
+    sink({ ...descriptor, evidence: messageEvidence(seen, expect.channel, message) })
   const count = expect.count ?? { gte: 1 }
   const failures =
     typeof count === 'number'
@@ -176,6 +215,8 @@ function assertExpect(
               schema: schema.label,
             },
             pointer: v.pointer,
+            expected: v.expected,
+            actual: v.actual,
           },
           message,
         )

@@ -175,6 +175,30 @@ describe.each([
         messageId: 'field-removed',
         data: { channel: 'thing.done', pointer: '/totalCents' },
       })
+
+      // One finding per root cause: the schema's "required" for the removed field is the removal, not a second error.
+      writeFileSync(
+        path.join(dir, 'done.json'),
+        JSON.stringify({
+          type: 'object',
+          required: ['totalCents'],
+          properties: { totalCents: { type: 'integer' } },
+        }),
+      )
+      const once = await run(session, dir, {
+        trigger,
+        expect: [{ channel: 'thing.done', schema: 'done.json' }],
+        compare: 'baseline',
+      })
+      expect(errors(once).map((f) => [f.messageId, f.pointer])).toEqual([['field-removed', '/totalCents']])
+      // Without the comparison, the schema says it, with what it expected and found.
+      const alone = await run(session, dir, {
+        trigger,
+        expect: [{ channel: 'thing.done', schema: 'done.json' }],
+      })
+      expect(errors(alone)).toMatchObject([
+        { messageId: 'schema', pointer: '/totalCents', expected: 'present' },
+      ])
     },
   )
 })
