@@ -1,6 +1,7 @@
 /** Findings and errors as indented plain-text lines, shared by the console and JUnit renderers. */
 import type { Finding, SerializedError } from '../engine/verdict.js'
 import {
+  detailsLines,
   findingFacts,
   findingMessage,
   limitLines,
@@ -49,6 +50,11 @@ export function findingLines(
   const width = Math.max(0, ...facts.map(([label]) => label.length), reproduce ? 'after run'.length : 0)
   for (const [label, value] of facts)
     lines.push(`${inner}${style.label(`${label}:`.padEnd(width + 1))} ${value}`)
+  const details = detailsLines(finding, limits.excerptLines ?? 20, limits.valueChars ?? 200)
+  if (details.length) {
+    lines.push(`${inner}${style.label('details:')}`)
+    for (const line of details) lines.push(`${inner}  ${line}`)
+  }
   if (excerpt) {
     lines.push(`${inner}${style.label(`${excerpt.label}:`)}`)
     for (const line of limitLines(excerpt.text, limits.excerptLines ?? 20))

@@ -166,9 +166,6 @@ export function findingFacts(finding: Finding, maxValue = 200): Array<[label: st
   // The evidence says what it shows in its own lines, whatever its transport: no reporter knows one.
   const evidence = finding.evidence
   for (const line of evidence?.summary ?? []) facts.push([line.label, line.value])
-  if (evidence?.details && Object.keys(evidence.details).length > 0) {
-    facts.push(['details', formatValue(sortKeys(evidence.details), maxValue * 2)])
-  }
   const repeats = finding.repeats
   if (repeats) {
     facts.push(['repeats', `${repeats.count} times in all; merged into this one`])
@@ -178,6 +175,58 @@ export function findingFacts(finding: Finding, maxValue = 200): Array<[label: st
     }
   }
   return facts
+}
+
+/** Deeper than this, a value of the details is shown as compact JSON on its line. */
+const DETAILS_DEPTH = 6
+
+/**
+ * A finding's free-form details (`evidence.details`) as text for people rather than escaped JSON: one
+ * `key: value` line per scalar, strings as written, nested mappings indented, lists of plain values on one
+ * line and other lists as `- ` items, text of several lines below its key; keys sorted, each line cut to
+ * `maxChars`, at most `maxLines` lines (saying how many more there were). Empty when there are none.
+ */
+export function detailsLines(finding: Pick<Finding, 'evidence'>, maxLines = 30, maxChars = 200): string[] {
+  const details = finding.evidence?.details
+  if (!details || Object.keys(details).length === 0) return []
+  const lines: string[] = []
+  const walk = (value: unknown, indent: string, head: string, depth: number): void => {
+    if (typeof value === 'string' && value.includes('\n')) {
+      lines.push(`${indent}${head}|`)
+      for (const line of value.replace(/\n$/, '').split('\n')) lines.push(`${indent}  ${line}`)
+    } else if (value === null || typeof value !== 'object') {
+      lines.push(`${indent}${head}${plainValue(value)}`)
+    } else if (Object.keys(value).length === 0) {
+      lines.push(`${indent}${head}${Array.isArray(value) ? '[]' : '{}'}`)
+    } else if (depth >= DETAILS_DEPTH) {
+      lines.push(`${indent}${head}${JSON.stringify(value)}`)
+    } else if (Array.isArray(value) && value.every((v) => v === null || typeof v !== 'object')) {
+      lines.push(`${indent}${head}[${value.map((v) => plainValue(v, true)).join(', ')}]`)
+    } else if (Array.isArray(value)) {
+      if (head !== '') lines.push(`${indent}${head.trimEnd()}`)
+      const inner = head === '' ? indent : `${indent}  `
+      for (const item of value) walk(item, inner, '- ', depth + 1)
+    } else {
+      const item = head === '- '
+      if (head !== '' && !item) lines.push(`${indent}${head.trimEnd()}`)
+      const inner = head === '' ? indent : `${indent}  `
+      const start = lines.length
+      for (const [key, child] of Object.entries(value)) walk(child, inner, `${key}: `, depth + 1)
+      // A mapping that is a list item starts on the item's line, as in YAML.
+      if (item) lines[start] = `${indent}- ${lines[start]!.slice(inner.length)}`
+    }
+  }
+  walk(sortKeys(details), '', '', 0)
+  const cut = lines.map((line) => truncate(line, maxChars))
+  if (cut.length <= maxLines) return cut
+  return [...cut.slice(0, maxLines), `… (${cut.length - maxLines} more lines)`]
+}
+
+/** A scalar as it reads: strings as written (quoted inside a list when they would be ambiguous there). */
+function plainValue(value: unknown, inList = false): string {
+  if (typeof value !== 'string') return value === undefined ? 'undefined' : JSON.stringify(value)
+  if (value === '' || (inList && /[,[\]"]|^\s|\s$/.test(value))) return JSON.stringify(value)
+  return value
 }
 
 /** A finding's message, with how often it happened when repeats were merged into it: `… (×2000)`. */

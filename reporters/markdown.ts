@@ -8,6 +8,7 @@ import {
   byteLength,
   checkDuration,
   describeCounts,
+  detailsLines,
   findingFacts,
   formatDuration,
   findingMessage,
@@ -149,6 +150,8 @@ function findingMarkdown(lines: string[], finding: Finding, index: number, verdi
   const indent = '   '
   para(lines, `${index + 1}. **${finding.severity}**: ${mdText(findingMessage(finding))}`)
   for (const [label, value] of findingFacts(finding, 500)) lines.push(`${indent}- ${label}: ${mdCode(value)}`)
+  const details = detailsLines(finding, 30, 500)
+  if (details.length) para(lines, `${indent}Details:`, '', mdFence('text', details.join('\n'), indent))
   const { excerpt, reproduce, logs } = finding.evidence ?? {}
   if (excerpt) {
     const title = `${excerpt.label.charAt(0).toUpperCase()}${excerpt.label.slice(1)}`

@@ -1,5 +1,13 @@
 /** Small helpers to show JSON values in findings. */
 
+/**
+ * The `expected` of a finding about something that must be there (a required field, a header, a field the
+ * baseline has); its `actual` is {@link ABSENT} when nothing is there, so both read like the sentence.
+ */
+export const PRESENT = 'present'
+/** The `actual` of a finding about something missing, or the `expected` of one about something added. */
+export const ABSENT = 'absent'
+
 /** The JSON type name of a value: `null`, `array`, `object`, `string`, `number`, `boolean`, `undefined`. */
 export function jsonType(value: unknown): string {
   if (value === null) return 'null'

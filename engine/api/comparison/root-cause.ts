@@ -4,9 +4,11 @@
  * change breaks the expected status, a field whose JSON type changed fails its schema there. The
  * comparison's finding is the more specific one (it shows the baseline, names a rename, says how to accept
  * the change), so it is kept and the expectation's finding it explains is dropped; the kept finding is
- * then at least as severe as the one it replaces, so a check never passes for being reported once.
+ * then at least as severe as the one it replaces, so a check never passes for being reported once. And
+ * what a comparison finding's `expected` and `actual` hold, so they read like its sentence.
  */
 import type { Severity } from '../../verdict.js'
+import { ABSENT, PRESENT } from '../values.js'
 
 /** A finding of the candidate against its expectations (a status, a header, a body schema). */
 export interface ExpectationFinding {
@@ -80,4 +82,22 @@ function sameField(a: string | undefined, b: string): boolean {
 
 function shape(pointer: string): string {
   return pointer.replace(/\/(?:\d+|\*)(?=\/|$)/g, '/*')
+}
+
+/**
+ * A comparison finding's `expected` and `actual` (those it has), as its sentence reads: a removed field or header was
+ * expected present and is absent (not the baseline's value, which the evidence shows), an added one was
+ * absent and has the candidate's value; any other change goes from the baseline's value to the candidate's.
+ */
+export function sentenceValues(
+  messageId: string,
+  baseline: unknown,
+  candidate: unknown,
+): { expected?: unknown; actual?: unknown } {
+  if (messageId === 'field-removed' || messageId === 'header-removed') return { expected: PRESENT }
+  const expected = messageId === 'field-added' || messageId === 'header-added' ? ABSENT : baseline
+  return {
+    ...(expected === undefined ? {} : { expected }),
+    ...(candidate === undefined ? {} : { actual: candidate }),
+  }
 }

@@ -21,7 +21,7 @@ import { enumPaths, type EnumPaths } from './enums.js'
 import { insideRoots, projectRoot, realLocation } from '../../../plans/files.js'
 import { ContractSourceError } from './errors.js'
 import { get as getPointer, join, uriFragment } from '../pointer.js'
-import { clipValue } from '../values.js'
+import { ABSENT, PRESENT, clipValue } from '../values.js'
 
 export { dialectOf, type Dialect }
 
@@ -221,13 +221,18 @@ function toViolation(error: ErrorObject, value: unknown): SchemaViolation {
   let expected: unknown = params
   if (error.keyword === 'required') {
     pointer = join(pointer, String(params.missingProperty))
-    expected = 'present'
+    expected = PRESENT
   } else if (error.keyword === 'additionalProperties') {
     pointer = join(pointer, String(params.additionalProperty))
-    expected = 'absent'
+    expected = ABSENT
   } else if (error.keyword === 'type') expected = { type: params.type }
   else if (error.keyword === 'enum') expected = { enum: params.allowedValues }
   else if (error.keyword === 'format') expected = { format: params.format }
+  else {
+    // `{ minimum: 1 }`, `{ maxLength: 3 }`, `{ pattern: "^a" }`: the rule the message states, as written.
+    const rule = ['limit', 'pattern', 'allowedValue', 'multipleOf'].find((k) => Object.hasOwn(params, k))
+    if (rule !== undefined) expected = { [error.keyword]: params[rule] }
+  }
   const actual = clipValue(getPointer(value, pointer), 200)
   const message =
     error.keyword === 'required'

@@ -16,6 +16,7 @@ import { lastWindowEnd, logsFor, type LogAttributionOptions } from '../../findin
 import { mergeRepeats } from '../../findings/repeats.js'
 import type { SandboxAddresses } from '../../clients/addresses.js'
 import { isolator } from './isolation.js'
+import { ABSENT, PRESENT } from '../../api/values.js'
 import { VigilError } from '../../errors.js'
 import { fillPlaceholders } from '../../template.js'
 import type { CheckEvent, CheckResult, Finding, SerializedError } from '../../verdict.js'
@@ -82,6 +83,8 @@ export function toFinding(
   if (d.pointer !== undefined) finding.pointer = d.pointer
   if (d.expected !== undefined) finding.expected = redactor.json(d.expected)
   if (d.actual !== undefined) finding.actual = redactor.json(d.actual)
+  // What was expected present and is not there reads as such, not as a missing field of the finding.
+  else if (d.expected === PRESENT) finding.actual = ABSENT
   if (d.evidence !== undefined) finding.evidence = redactor.json(d.evidence)
   if (d.preExisting) finding.preExisting = true
   if (d.partial) finding.partial = true

@@ -10,7 +10,7 @@ import {
 } from '../../api/documents/openapi.js'
 import { jsonMedia } from '../../api/documents/sample.js'
 import { schemaRegistry, validateValue, type CompiledSchema } from '../../api/documents/schema.js'
-import { describeValue } from '../../api/values.js'
+import { PRESENT, describeValue } from '../../api/values.js'
 
 /** What a response must satisfy. Explicit parts win over what the OpenAPI operation documents. */
 export interface Expectation {
@@ -101,8 +101,8 @@ export function checkConformance(response: ResponseLike, expectation: Expectatio
       violations.push({
         messageId: 'missing-header',
         pointer: `header:${header}`,
-        expected: 'present',
-        actual: null,
+        expected: PRESENT,
+        actual: undefined,
         data: { header },
       })
     }

@@ -23,7 +23,7 @@ import type { ContractParams } from './params.js'
 import { expandRequests, SAFE_METHODS, type ContractRequest } from './requests.js'
 import { clipValue, describeValue } from '../../api/values.js'
 import { judged, setupBothSides, signature } from './sides.js'
-import { rootCauses } from '../../api/comparison/root-cause.js'
+import { rootCauses, sentenceValues } from '../../api/comparison/root-cause.js'
 
 type Ctx = CheckContext<ContractParams, 'http'>
 
@@ -270,12 +270,12 @@ function reportChange(ctx: Ctx, change: Change, step: string, evidence: ReportDe
   if (change.candidate !== undefined) data.candidate = describeValue(redact(change.candidate))
   // A status change says how to accept it; machines find the YAML in the evidence's details too.
   const accept = change.data.accept
+  const values = sentenceValues(change.messageId, redact(change.baseline), redact(change.candidate))
   ctx.report({
     messageId: change.messageId,
     severity: change.severity,
     pointer: change.pointer,
-    expected: redact(change.baseline),
-    actual: redact(change.candidate),
+    ...values,
     data,
     step,
     evidence:

@@ -10,7 +10,7 @@ import { select } from '../../api/json-select.js'
 import type { ReportDescriptor } from '../../api/kind.js'
 import type { BrokerMessage } from '../../clients/index.js'
 import { loadAsyncApi, messageSchema, type AsyncApiDocument } from './asyncapi.js'
-import { rootCauses } from '../../api/comparison/root-cause.js'
+import { rootCauses, sentenceValues } from '../../api/comparison/root-cause.js'
 import { compareMessages, type MessageChange } from './compare.js'
 import {
   channelMatches,
@@ -64,8 +64,7 @@ export async function runEvent(ctx: EventContext): Promise<void> {
       severity: causes.severity.get(change) ?? change.severity,
       data: change.data,
       ...(change.pointer ? { pointer: change.pointer } : {}),
-      ...(change.baseline !== undefined ? { expected: change.baseline } : {}),
-      ...(change.candidate !== undefined ? { actual: change.candidate } : {}),
+      ...sentenceValues(change.messageId, change.baseline, change.candidate),
       evidence: messageEvidence(candidate, change.channel, shown, baselineMessage),
     })
   }

@@ -203,7 +203,7 @@ describe('checkConformance against an OpenAPI operation', () => {
       ['schema', '/id', { type: 'string' }, 7],
       ['schema', '/name', 'present', undefined],
       ['schema', '/species', { enum: ['cat', 'dog'] }, 'cow'],
-      ['schema', '/weightKg', { comparison: '>', limit: 0 }, 0],
+      ['schema', '/weightKg', { exclusiveMinimum: 0 }, 0],
     ])
   })
 

@@ -2,7 +2,7 @@
  * One finding per root cause: when the candidate breaks an expectation because of a difference the
  * comparison with the baseline also finds, the comparison's finding (the more specific one) is the only
  * one reported, at least as severe as the one it stands for; expectations the comparison does not explain
- * are still reported.
+ * are still reported. Each finding's `expected` and `actual` say what its sentence says.
  */
 import { KindTester, type ExpectedFinding } from '../../../support/kind-tester.js'
 import { startServer, type Handler, type TestServer } from './servers.js'
@@ -71,6 +71,9 @@ tester.run('contract: one finding per root cause', {
           messageId: 'field-removed',
           pointer: '/totalCents',
           message: 'Field /totalCents was removed; candidate has /total_cents.',
+          // What the sentence says, not the baseline's value.
+          expected: 'present',
+          actual: 'absent',
         },
       ],
     },
@@ -79,14 +82,22 @@ tester.run('contract: one finding per root cause', {
       baseline: reply(order()),
       candidate: reply(order({ totalCents: '12.50' })),
       params: { expect: { schema: orderSchema } },
-      findings: [{ messageId: 'type-changed', pointer: '/totalCents' }],
+      findings: [{ messageId: 'type-changed', pointer: '/totalCents', expected: 1250, actual: '12.50' }],
     },
     {
       name: 'a removed header the plan requires is the removal alone, raised to an error',
       baseline: reply(order(), 200, { 'x-trace': 't-1' }),
       candidate: reply(order()),
       params: { expect: { headers: ['x-trace'] } },
-      findings: [{ messageId: 'header-removed', severity: 'error', pointer: 'header:x-trace' }],
+      findings: [
+        {
+          messageId: 'header-removed',
+          severity: 'error',
+          pointer: 'header:x-trace',
+          expected: 'present',
+          actual: 'absent',
+        },
+      ],
     },
     {
       name: 'a changed content type the plan expected otherwise is the change alone',
@@ -101,8 +112,23 @@ tester.run('contract: one finding per root cause', {
       candidate: reply(order({ totalCents: 0 })),
       params: { expect: { schema: orderSchema }, compare: { values: 'warning' } },
       findings: [
-        { messageId: 'schema', pointer: '/totalCents' },
+        { messageId: 'schema', pointer: '/totalCents', expected: { minimum: 1 }, actual: 0 },
         { messageId: 'value-changed', severity: 'warning', pointer: '/totalCents' },
+      ],
+    },
+    {
+      name: 'a required field both sides lack reads as expected present, found absent',
+      baseline: reply({ id: 'ord_1', status: 'confirmed' }),
+      candidate: reply({ id: 'ord_1', status: 'confirmed' }),
+      params: { expect: { schema: orderSchema } },
+      findings: [
+        {
+          messageId: 'schema',
+          pointer: '/totalCents',
+          message: 'Body /totalCents is required (got nothing).',
+          expected: 'present',
+          actual: 'absent',
+        },
       ],
     },
   ]),

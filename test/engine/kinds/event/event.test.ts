@@ -174,6 +174,7 @@ describe.each([
       expect(removed[0]).toMatchObject({
         messageId: 'field-removed',
         data: { channel: 'thing.done', pointer: '/totalCents' },
+        expected: 'present',
       })
 
       // One finding per root cause: the schema's "required" for the removed field is the removal, not a second error.
