@@ -7,6 +7,7 @@ import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { loadPlans } from '../../plans/index.js'
 import { fileRoots, projectRoot } from '../../plans/files.js'
+import { blockPlan } from './helpers.js'
 
 /** A check kind whose block names files the way the real kinds do (`x-file` marks a path a plan reads). */
 const probeSchema = {
@@ -56,19 +57,6 @@ async function layout(files: Record<string, string>, options: { git?: boolean } 
   return { top, project }
 }
 
-function plan(name: string, block: string): string {
-  return `---
-name: ${name}
-title: Plan ${name}
-selectionHint: Validates the ${name} endpoints and their response schema.
----
-
-\`\`\`probe
-${block}
-\`\`\`
-`
-}
-
 async function lint(cwd: string, roots?: readonly string[]) {
   const result = await loadPlans({
     roots: ['plans'],
@@ -86,20 +74,20 @@ describe('files a plan reads stay inside the project', () => {
   it('every way out of the project is a located error on the plan, and the other plans load', async () => {
     const { project } = await layout({
       'project/schemas/ok.json': '{ "type": "object" }',
-      'project/plans/absolute.md': plan('absolute', 'request: GET /x\nexpect: { schema: /etc/passwd }'),
-      'project/plans/dotdot.md': plan(
+      'project/plans/absolute.md': blockPlan('absolute', 'request: GET /x\nexpect: { schema: /etc/passwd }'),
+      'project/plans/dotdot.md': blockPlan(
         'dotdot',
         'request: GET /x\nexpect:\n  schema: ../../outside/secret.json',
       ),
-      'project/plans/openapi.md': plan('openapi', 'openapi: ../../outside/api.yaml'),
-      'project/plans/nested.md': plan(
+      'project/plans/openapi.md': blockPlan('openapi', 'openapi: ../../outside/api.yaml'),
+      'project/plans/nested.md': blockPlan(
         'nested',
         'requests:\n  - schema: ../schemas/ok.json\n  - schema: "../../outside/secret.json#/description"',
       ),
-      'project/plans/script.md': plan('script', 'script: /etc/hostname'),
-      'project/plans/cwd.md': plan('cwd', 'cwd: ../..'),
-      'project/plans/url.md': plan('url', 'openapi: https://127.0.0.1:1/api.yaml'),
-      'project/plans/fine.md': plan(
+      'project/plans/script.md': blockPlan('script', 'script: /etc/hostname'),
+      'project/plans/cwd.md': blockPlan('cwd', 'cwd: ../..'),
+      'project/plans/url.md': blockPlan('url', 'openapi: https://127.0.0.1:1/api.yaml'),
+      'project/plans/fine.md': blockPlan(
         'fine',
         'request: GET /x\nexpect: { schema: "../schemas/ok.json#/type" }\ncwd: ..',
       ),
@@ -121,15 +109,15 @@ describe('files a plan reads stay inside the project', () => {
 
   it('a symlink inside the project that leads outside counts as outside (file or folder)', async () => {
     const { top, project } = await layout({
-      'project/plans/file-link.md': plan(
+      'project/plans/file-link.md': blockPlan(
         'file-link',
         'request: GET /x\nexpect: { schema: ../schemas/link.json }',
       ),
-      'project/plans/dir-link.md': plan(
+      'project/plans/dir-link.md': blockPlan(
         'dir-link',
         'request: GET /x\nexpect: { schema: ../escape/secret.json }',
       ),
-      'project/plans/missing.md': plan(
+      'project/plans/missing.md': blockPlan(
         'missing',
         'request: GET /x\nexpect: { schema: ../escape/not-there.json }',
       ),
@@ -183,24 +171,27 @@ paths:
             application/json:
               schema: { $ref: '../outside/api.yaml#/info' }
 `,
-        'project/plans/chain.md': plan('chain', 'request: GET /x\nexpect: { schema: ../schemas/a.json }'),
-        'project/plans/absolute.md': plan(
+        'project/plans/chain.md': blockPlan(
+          'chain',
+          'request: GET /x\nexpect: { schema: ../schemas/a.json }',
+        ),
+        'project/plans/absolute.md': blockPlan(
           'absolute',
           'request: GET /x\nexpect: { schema: ../schemas/absolute.json }',
         ),
-        'project/plans/file-url.md': plan(
+        'project/plans/file-url.md': blockPlan(
           'file-url',
           'request: GET /x\nexpect: { schema: ../schemas/file-url.json }',
         ),
-        'project/plans/encoded.md': plan(
+        'project/plans/encoded.md': blockPlan(
           'encoded',
           'request: GET /x\nexpect: { schema: ../schemas/encoded.json }',
         ),
-        'project/plans/remote.md': plan(
+        'project/plans/remote.md': blockPlan(
           'remote',
           'requests:\n  - schema: ../schemas/remote.json\n  - schema: ../schemas/remote-id.json\n  - schema: ../schemas/host.json',
         ),
-        'project/plans/openapi.md': plan('openapi', 'openapi: ../openapi.yaml'),
+        'project/plans/openapi.md': blockPlan('openapi', 'openapi: ../openapi.yaml'),
       })
       const { plans, lines } = await lint(project)
       expect(plans).toEqual([])
@@ -225,7 +216,7 @@ paths:
     const { top, project } = await layout(
       {
         'project/contracts/order.json': '{ "$ref": "../../outside/secret.json" }',
-        'project/app/plans/p.md': plan(
+        'project/app/plans/p.md': blockPlan(
           'p',
           'request: GET /x\nexpect: { schema: ../../contracts/order.json }',
         ),
@@ -252,7 +243,7 @@ paths:
     const { project } = await layout({
       'project/schemas/deep.json': deep,
       'project/schemas/deep.yaml': `a: ${'['.repeat(7000)}${']'.repeat(7000)}\n`,
-      'project/plans/deep.md': plan(
+      'project/plans/deep.md': blockPlan(
         'deep',
         'requests:\n  - schema: ../schemas/deep.json\n  - schema: ../schemas/deep.yaml',
       ),
@@ -275,7 +266,7 @@ describe('a referenced file that is missing or unparsable inside the project', (
     await writeFile(path.join(project, 'schemas/broken.json'), '{ "a": ')
     await writeFile(
       path.join(project, 'plans/p.md'),
-      plan('p', 'requests:\n  - schema: ../schemas/none.json\n  - schema: ../schemas/broken.json'),
+      blockPlan('p', 'requests:\n  - schema: ../schemas/none.json\n  - schema: ../schemas/broken.json'),
     )
   })
   afterAll(() => rm(project, { recursive: true, force: true }))
@@ -293,7 +284,10 @@ describe('a referenced file that is missing or unparsable inside the project', (
 
   it('is a lint error when a folder is named where a file is expected', async () => {
     await mkdir(path.join(project, 'schemas/dir.json'), { recursive: true })
-    await writeFile(path.join(project, 'plans/q.md'), plan('q', 'requests:\n  - schema: ../schemas/dir.json'))
+    await writeFile(
+      path.join(project, 'plans/q.md'),
+      blockPlan('q', 'requests:\n  - schema: ../schemas/dir.json'),
+    )
     const { lines } = await lint(project)
     await rm(path.join(project, 'plans/q.md'))
     expect(lines).toEqual([

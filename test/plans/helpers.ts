@@ -33,3 +33,17 @@ request: GET /${name}
 \`\`\`
 `
 }
+
+/** A valid plan named `name` whose one check is a `kind` block holding `block` (a test-only kind's). */
+export function blockPlan(name: string, block: string, kind = 'probe'): string {
+  return `---
+name: ${name}
+title: Plan ${name}
+selectionHint: Validates the ${name} endpoints and their response schema.
+---
+
+\`\`\`${kind}
+${block}
+\`\`\`
+`
+}

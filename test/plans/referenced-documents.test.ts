@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { loadPlans } from '../../plans/index.js'
 import { closestFirst } from '../../plans/operations.js'
-import { tempTree } from './helpers.js'
+import { blockPlan, tempTree } from './helpers.js'
 
 /** A kind naming an OpenAPI document, its operations and a schema file, the way the real kinds do. */
 const probeSchema = {
@@ -17,19 +17,6 @@ const probeSchema = {
     operations: { type: 'array', items: { type: 'string', 'x-operation': 'openapi' } },
     schema: { type: 'string', 'x-file': 'schema' },
   },
-}
-
-function plan(name: string, block: string): string {
-  return `---
-name: ${name}
-title: Plan ${name}
-selectionHint: Validates the ${name} endpoints and their response schema.
----
-
-\`\`\`probe
-${block}
-\`\`\`
-`
 }
 
 const OPENAPI = `openapi: 3.0.3
@@ -63,8 +50,8 @@ describe('operation ids a plan names', () => {
     const { plans, lines } = await lint({
       'api/openapi.yaml': OPENAPI,
       'api/items.yaml': ITEMS,
-      'plans/typo.md': plan('typo', 'openapi: ../api/openapi.yaml\noperations: [listOrders, getOrdr]'),
-      'plans/fine.md': plan(
+      'plans/typo.md': blockPlan('typo', 'openapi: ../api/openapi.yaml\noperations: [listOrders, getOrdr]'),
+      'plans/fine.md': blockPlan(
         'fine',
         'openapi: ../api/openapi.yaml\noperations: [getOrder, deleteOrder, GET /health, createOrder]',
       ),
@@ -79,7 +66,7 @@ describe('operation ids a plan names', () => {
   it('a document that is not OpenAPI 3 is left to the check, which says so when it runs', async () => {
     const { plans, lines } = await lint({
       'api/swagger.yaml': 'swagger: "2.0"\npaths: {}\n',
-      'plans/old.md': plan('old', 'openapi: ../api/swagger.yaml\noperations: [anything]'),
+      'plans/old.md': blockPlan('old', 'openapi: ../api/swagger.yaml\noperations: [anything]'),
     })
     expect(lines).toEqual([])
     expect(plans).toEqual(['old'])
@@ -110,9 +97,9 @@ describe('schema rules inside the documents a plan reads', () => {
       ),
       'schemas/item.json':
         '{\n  "type": "object",\n  "properties": { "sku": { "type": "string", "pattern": "^sku_(" } },\n  "patternProperties": { "[": {} }\n}\n',
-      'plans/a.md': plan('a', 'schema: ../schemas/order.json'),
-      'plans/b.md': plan('b', 'schema: ../schemas/order.json'),
-      'plans/c.md': plan('c', 'schema: ../schemas/fine.json'),
+      'plans/a.md': blockPlan('a', 'schema: ../schemas/order.json'),
+      'plans/b.md': blockPlan('b', 'schema: ../schemas/order.json'),
+      'plans/c.md': blockPlan('c', 'schema: ../schemas/fine.json'),
       'schemas/fine.json': '{ "type": "string", "pattern": "^[a-z]+$", "minLength": 1, "maxLength": 3 }',
     })
     expect(plans).toEqual(['c'])
@@ -137,7 +124,7 @@ components:
         note: { type: string, minLength: 5, maxLength: 2 }
       example: { note: { minLength: 5, maxLength: 2 } }
 `,
-      'plans/api.md': plan('api', 'openapi: ../api/openapi.yaml'),
+      'plans/api.md': blockPlan('api', 'openapi: ../api/openapi.yaml'),
     })
     expect(plans).toEqual([])
     expect(lines).toEqual([

@@ -7,22 +7,12 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { runVigil } from '../../support/cli.js'
+import { blockPlan } from '../../plans/helpers.js'
 
 // A run that opened the FIFO below would wait for a writer forever: the time limit makes that a failure.
 const vigil = (args: string[], cwd: string) => runVigil(args, { cwd, timeoutMs: 25_000 })
 
-function plan(name: string, kind: string, block: string): string {
-  return `---
-name: ${name}
-title: Plan ${name}
-selectionHint: Validates the ${name} endpoints and their response schema.
----
-
-\`\`\`${kind}
-${block}
-\`\`\`
-`
-}
+const plan = (name: string, kind: string, block: string) => blockPlan(name, block, kind)
 
 const SECRET = 'TOP-SECRET-OUTSIDE'
 let top: string
