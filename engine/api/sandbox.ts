@@ -4,7 +4,7 @@ import type { RunTracker } from '../processes/run-state.js'
 import type { ServiceBuild } from '../verdict.js'
 import type { DependencyEndpoint } from './dependency.js'
 
-export type { RunTracker, TrackedProcess, TrackedTree } from '../processes/run-state.js'
+export type { RunTracker, TrackedDatabases, TrackedProcess, TrackedTree } from '../processes/run-state.js'
 
 /** One reachable service of a sandbox. */
 export interface ServiceEndpoint {

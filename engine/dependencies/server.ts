@@ -34,6 +34,11 @@ export interface ServerSpec {
   extraPorts?: number
   /** Fills the private data folder before the server starts (a copy of an initialised cluster). @default nothing */
   prepare?(dir: string): Promise<void>
+  /**
+   * Called once the server has stopped, before its data folder is removed: to keep what is worth keeping
+   * (a cluster given back for the next run). @default nothing
+   */
+  release?(dir: string): void
   /** The user the server runs as (one that refuses to run as root). @default vigil's */
   user?: { uid: number; gid: number }
 }
@@ -160,7 +165,11 @@ export async function startServer(ctx: DependencyStartContext, spec: ServerSpec)
       stop: () =>
         (stopping ??= (async () => {
           await running.stop()
-          removeDir()
+          try {
+            spec.release?.(dir)
+          } finally {
+            removeDir()
+          }
         })()),
     }
   } catch (error) {

@@ -34,10 +34,24 @@ export interface TrackedTree {
   worktree?: { repo: string; path: string }
 }
 
+/**
+ * Databases a run made on a server it did not start (a `url:` server): every database whose name is
+ * `prefix` or starts with `prefix_`. The URL carries the administrator's credentials, which is why the
+ * state file is private to the user; gc shows it without them.
+ */
+export interface TrackedDatabases {
+  kind: 'postgres'
+  /** The server's administrator URL, without a database. */
+  url: string
+  prefix: string
+}
+
 /** Where a run records what it starts; each call returns the function that forgets it once stopped. */
 export interface RunTracker {
   process(entry: TrackedProcess): () => void
   tree(entry: TrackedTree): () => void
+  /** @default not recorded (a tracker that keeps no databases) */
+  databases?(entry: TrackedDatabases): () => void
 }
 
 /** A run's state file. */
@@ -50,6 +64,8 @@ export interface RunStateDocument {
   startedAt: string
   processes: TrackedProcess[]
   trees: TrackedTree[]
+  /** Absent in files written before databases were recorded. */
+  databases?: TrackedDatabases[]
 }
 
 /** The folder of the state files: private to this user, in the system temp folder (`$TMPDIR`). */
@@ -60,11 +76,11 @@ export function stateDir(): string {
 }
 
 /**
- * Creates the state folder, or checks the one that is there: a real folder (not a link) owned by this
- * user and writable by no one else, so another user of a shared temp folder cannot plant state files.
+ * Creates `dir` (mode 0700), or checks the one that is there: a real folder (not a link) owned by this
+ * user and writable by no one else, so another user of a shared temp folder cannot plant files in it.
+ * @throws when it is not such a folder
  */
-function ensureStateDir(): string {
-  const dir = stateDir()
+export function ensurePrivateDir(dir: string): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   const info = lstatSync(dir)
   const uid = typeof process.getuid === 'function' ? process.getuid() : info.uid
@@ -93,7 +109,14 @@ export function readStateFiles(): Array<{ file: string; state: RunStateDocument 
     try {
       const state = JSON.parse(readFileSync(file, 'utf8')) as RunStateDocument
       if (state?.version === 1 && Number.isInteger(state.owner?.pid) && Array.isArray(state.processes))
-        out.push({ file, state: { ...state, trees: Array.isArray(state.trees) ? state.trees : [] } })
+        out.push({
+          file,
+          state: {
+            ...state,
+            trees: Array.isArray(state.trees) ? state.trees : [],
+            databases: Array.isArray(state.databases) ? state.databases : [],
+          },
+        })
     } catch {
       // Being replaced, or not ours: the next look will see it whole.
     }
@@ -122,12 +145,13 @@ export class RunState implements RunTracker {
       startedAt: new Date().toISOString(),
       processes: [],
       trees: [],
+      databases: [],
     }
     const startTime = processStartTime(process.pid)
     if (startTime !== undefined) this.doc.owner.startTime = startTime
     let file: string | undefined
     try {
-      file = path.join(ensureStateDir(), `${id.replace(/[^\w.-]/g, '_')}.json`)
+      file = path.join(ensurePrivateDir(stateDir()), `${id.replace(/[^\w.-]/g, '_')}.json`)
       writeFileAtomicSync(file, this.render(), 0o600)
     } catch (error) {
       this.problem = `run state not recorded: ${(error as Error).message}`
@@ -151,9 +175,13 @@ export class RunState implements RunTracker {
     return this.add(this.doc.trees, entry)
   }
 
+  databases(entry: TrackedDatabases): () => void {
+    return this.add((this.doc.databases ??= []), entry)
+  }
+
   /** True when nothing is tracked. */
   get empty(): boolean {
-    return this.doc.processes.length + this.doc.trees.length === 0
+    return this.doc.processes.length + this.doc.trees.length + (this.doc.databases?.length ?? 0) === 0
   }
 
   /** Deletes the state file when nothing is left in it (else keeps it for gc). Idempotent. */
@@ -181,8 +209,7 @@ export class RunState implements RunTracker {
   private save(): void {
     if (!this.file) return
     try {
-      if (this.closed && this.doc.processes.length + this.doc.trees.length === 0)
-        rmSync(this.file, { force: true })
+      if (this.closed && this.empty) rmSync(this.file, { force: true })
       else writeFileAtomicSync(this.file, this.render(), 0o600)
     } catch {
       // A full disk must not stop the run; gc then knows less.

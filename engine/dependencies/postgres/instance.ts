@@ -1,15 +1,20 @@
 /**
- * The PostgreSQL server of one run, shared by its sandboxes: a private one (a copy of the cached cluster
- * on a free loopback port, in a `vigil-dep-postgres-*` folder, as the server's user when vigil is root),
+ * The PostgreSQL server of one run, shared by its sandboxes: a private one (on a free loopback port, in a
+ * `vigil-dep-postgres-*` folder, as the server's user when vigil is root, its cluster one an earlier run
+ * gave back or else a copy of the cached cluster: pool.ts),
  * or the one a `url:` names. Either way vigil connects as an administrator to make and drop databases.
  */
+import { chownSync } from 'node:fs'
+import path from 'node:path'
 import pg from 'pg'
 import { InfrastructureError } from '../../errors.js'
+export { quoteIdent } from '../../clients/database/admin.js'
 import type { DependencyStartContext } from '../../api/dependency.js'
 import { sharedUrl, type CommonOptions } from '../parts.js'
-import { startServer } from '../server.js'
+import { startServer, type RunningServer } from '../server.js'
 import { findPostgres, type PostgresBinaries } from './binaries.js'
-import { cachedCluster, copyCluster, serverUser } from './cluster.js'
+import { cachedCluster, copyCluster, serverUser, type CachedCluster, type OsUser } from './cluster.js'
+import { claimPooled, givePooled, resetForPool } from './pool.js'
 
 export interface PostgresInstance {
   /** The administrator's URL without a database (`postgres://postgres:…@127.0.0.1:5432`). */
@@ -33,6 +38,8 @@ export interface InstanceOptions extends CommonOptions {
 
 /** Settings for a throw-away server: durability off, which sandboxes do not need. */
 const FAST = ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off', 'max_connections=200']
+/** Each log line names its database, so the migration gate finds the errors of its own database. */
+const LOGGING = ['log_line_prefix=%m [%p] db=%d ']
 
 export async function startInstance(
   options: InstanceOptions,
@@ -64,55 +71,113 @@ export async function startInstance(
     )
   }
   const user = serverUser()
-  const cluster = await cachedCluster(binaries, user, ctx.signal)
+  const cluster = await cachedCluster(binaries, user, ctx.signal, ctx.track)
   if (cluster.created)
     ctx.log(
       `dependency ${ctx.name} (postgres): initialised a cluster for PostgreSQL ${binaries.version} (cached)`,
     )
-  const server = await startServer(ctx, {
-    binary: `${binaries.bin}/postgres`,
-    debianPackage: 'postgresql',
-    kind: 'postgres',
-    prepare: async (dir) => {
-      copyCluster(cluster, dir, user)
-    },
-    ...(user ? { user } : {}),
-    argv: (port, dir) => [
-      'postgres',
-      '-D',
-      `${dir}/data`,
-      '-p',
-      String(port),
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'unix_socket_directories=',
-      ...FAST.flatMap((s) => ['-c', s]),
-    ],
-    env: () => ({ LC_ALL: 'C' }),
-    timeoutMs,
-  })
+  try {
+    return await startPrivate(binaries, cluster, user, ctx, timeoutMs, true)
+  } catch (error) {
+    // A pooled cluster that does not start (or lets vigil in no more) is dropped; a fresh copy is tried.
+    if (!(error instanceof PooledClusterError)) throw error
+    ctx.log(`dependency ${ctx.name} (postgres): a reused cluster did not start (${error.message}); copying`)
+    return startPrivate(binaries, cluster, user, ctx, timeoutMs, false)
+  }
+}
+
+/** A server on a pooled cluster failed to start; the cluster was discarded. */
+class PooledClusterError extends Error {}
+
+/**
+ * A private server: on a cluster an earlier run gave back (renamed into place) when `reuse` and the pool
+ * has one, else on a copy of the cached cluster. Stopped, it drops its databases and gives its cluster back.
+ */
+async function startPrivate(
+  binaries: PostgresBinaries,
+  cluster: CachedCluster,
+  user: OsUser | undefined,
+  ctx: DependencyStartContext,
+  timeoutMs: number,
+  reuse: boolean,
+): Promise<PostgresInstance> {
+  // Set by the hooks: how many runs used the claimed cluster before (none: a copy), and whether it may go back.
+  const state: { uses?: number; reusable: boolean } = { reusable: false }
+  let server: RunningServer
+  try {
+    server = await startServer(ctx, {
+      binary: `${binaries.bin}/postgres`,
+      debianPackage: 'postgresql',
+      kind: 'postgres',
+      prepare: async (dir) => {
+        const uses = reuse ? claimPooled(cluster.pool, path.join(dir, 'data')) : undefined
+        if (uses === undefined) copyCluster(cluster, dir, user)
+        else {
+          state.uses = uses
+          if (user) chownSync(dir, user.uid, user.gid)
+        }
+      },
+      release: (dir) => {
+        if (state.reusable) givePooled(cluster.pool, path.join(dir, 'data'), state.uses ?? 0)
+      },
+      ...(user ? { user } : {}),
+      argv: (port, dir) => [
+        'postgres',
+        '-D',
+        `${dir}/data`,
+        '-p',
+        String(port),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        ...[...FAST, ...LOGGING].flatMap((s) => ['-c', s]),
+      ],
+      env: () => ({ LC_ALL: 'C' }),
+      timeoutMs,
+    })
+  } catch (error) {
+    if (state.uses !== undefined) throw new PooledClusterError((error as Error).message, { cause: error })
+    throw error
+  }
   const adminUrl = new URL(`postgres://postgres@${server.host}:${server.port}`)
   adminUrl.password = cluster.password
   try {
     const probe = new URL(adminUrl)
     probe.pathname = '/postgres'
     const versionNum = await serverVersion(probe, timeoutMs, ctx.signal)
-    return {
+    const instance: PostgresInstance = {
       adminUrl,
       versionNum,
-      origin: `a private PostgreSQL ${binaries.version} (${binaries.source} binaries, pid ${server.pid}, port ${server.port})`,
+      origin: `a private PostgreSQL ${binaries.version} (${binaries.source} binaries, pid ${server.pid}, port ${server.port}, ${state.uses === undefined ? 'a copy of the cached cluster' : 'a reused cluster'})`,
       private: true,
       logs: server.logs,
       stop: async () => {
+        state.reusable = await resetForReuse(instance)
         // Fast shutdown (SIGINT): a smart one (SIGTERM) would wait for every client to hang up.
         if (server.pid) signalQuietly(server.pid, 'SIGINT')
         await server.stop()
       },
     }
+    return instance
   } catch (error) {
     await server.stop()
+    if (state.uses !== undefined) throw new PooledClusterError((error as Error).message, { cause: error })
     throw error
+  }
+}
+
+/** Drops the run's databases and says whether the cluster is clean enough to be given back. */
+async function resetForReuse(instance: PostgresInstance): Promise<boolean> {
+  try {
+    const admin = await adminClient(instance, 'postgres')
+    try {
+      return await resetForPool(admin, instance.versionNum)
+    } finally {
+      await admin.end().catch(() => undefined)
+    }
+  } catch {
+    return false
   }
 }
 
@@ -157,10 +222,6 @@ export function databaseUrl(instance: PostgresInstance, database: string): strin
   const url = new URL(instance.adminUrl)
   url.pathname = `/${database}`
   return url.toString()
-}
-
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`
 }
 
 function signalQuietly(pid: number, signal: NodeJS.Signals): void {

