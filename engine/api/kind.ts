@@ -7,7 +7,7 @@ import type { BlockLint } from '../../plans/parse-plan.js'
 import type { CheckBlock, JsonSchema, Plan } from '../../plans/types.js'
 import type { Clients } from '../clients/index.js'
 import type { IsolateOptions, Sandbox } from './sandbox.js'
-import type { Evidence, Finding, Severity } from '../verdict.js'
+import type { CheckResult, Evidence, Finding, Severity } from '../verdict.js'
 
 /** What a check kind reports; the engine adds plan, check, location and renders the message. */
 export interface ReportDescriptor {
@@ -85,6 +85,13 @@ export interface CheckContext<Params = Record<string, unknown>, Need extends key
    * than the machine has. Time spent waiting does not count against the check's timeout.
    */
   measure<T>(claim: MeasureClaim, fn: () => Promise<T>): Promise<T>
+  /**
+   * Runs other checks of the plan as part of this one, against `sandboxes` instead of the run's (the
+   * migration gate runs checks the block names against the baseline's code on a migrated database): one
+   * after the other, each with its own context and what is left of this check's time, to its result. Their
+   * findings are not the verdict's until this check reports them. Absent where the engine offers none.
+   */
+  runChecks?(checks: readonly CheckBlock[], sandboxes: CheckSandboxes): Promise<CheckResult[]>
   /**
    * What this check learned about the baseline in earlier runs of a warm session (`vigil dev`), kept
    * only while the baseline is the same set of processes. Absent in a one-off run: learn it again.

@@ -52,6 +52,16 @@ export interface RunCheckOptions {
   measure?<T>(claim: MeasureClaim, fn: () => Promise<T>): Promise<T>
   /** The check's memory in a warm session (`ctx.memory`). @default none */
   memory?: CheckMemory
+  /**
+   * Runs another check of the plan against other sandboxes, under this check's signal (`ctx.runChecks`).
+   * @default none: the check gets no `runChecks`
+   */
+  nested?(
+    check: CheckBlock,
+    sandboxes: CheckSandboxes,
+    signal: AbortSignal,
+    timeoutMs: number,
+  ): Promise<CheckResult>
 }
 
 /** Fills `{{name}}` placeholders of a message template from `data`. */
@@ -188,6 +198,19 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckResult> {
   for (const name of needs) if (Object.hasOwn(options.clients, name)) clients[name] = options.clients[name]
   const unmet = needs.filter((name) => !Object.hasOwn(clients, name))
   const isolation = isolator(options.addresses, controller.signal)
+  // One after the other: a nested check that writes must not show in another's comparison.
+  const runNested = async (
+    nested: NonNullable<RunCheckOptions['nested']>,
+    checks: readonly CheckBlock[],
+    sandboxes: CheckSandboxes,
+  ): Promise<CheckResult[]> => {
+    const out: CheckResult[] = []
+    for (const inner of checks) {
+      const left = options.timeoutMs - (performance.now() - started - waitedMs)
+      out.push(await nested(inner, sandboxes, controller.signal, Math.max(1_000, left)))
+    }
+    return out
+  }
   const ctx: CheckContext<Record<string, unknown>, never, Record<string, unknown>> = {
     plan,
     check,
@@ -213,6 +236,9 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckResult> {
     },
     isolate: (sandbox, services, options) => isolation.isolate(sandbox, services, options),
     ...(options.memory ? { memory: options.memory } : {}),
+    ...(options.nested
+      ? { runChecks: (checks, sandboxes) => runNested(options.nested!, checks, sandboxes) }
+      : {}),
     measure: async (claim, fn) => {
       if (!options.measure) return fn()
       clearTimeout(timer)

@@ -110,13 +110,7 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
       const reason = controller.signal.reason as CheckAbort
       result = { ...base, state: 'skipped', note: `not started: ${reason.message}` }
     } else if (!kind) {
-      result = {
-        ...base,
-        state: 'errored',
-        durationMs: 0,
-        error: { name: 'Error', code: 'VIGIL_UNKNOWN_KIND', message: `unknown check kind "${check.kind}"` },
-        findings: [],
-      }
+      result = unknownKind(plan, check)
     } else if (kind.meta.requiresBaseline && !options.sandboxes.baseline) {
       result = {
         ...base,
@@ -144,6 +138,25 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
         ...(options.addresses ? { addresses: options.addresses } : {}),
         ...(measure ? { measure } : {}),
         ...(options.memory ? { memory: options.memory(plan.name, check.name) } : {}),
+        nested: (inner, sandboxes, signal, timeoutMs) => {
+          const innerKind = options.kinds[inner.kind]
+          const innerSeed = checkSeed(runSeed, plan.name, inner.id)
+          if (!innerKind) return Promise.resolve(unknownKind(plan, inner))
+          return runCheck({
+            plan,
+            check: inner,
+            kind: innerKind,
+            sandboxes,
+            clients: options.clients,
+            redactor: options.redactor,
+            vars: options.createVariables(plan, inner, innerSeed),
+            seed: innerSeed,
+            timeoutMs,
+            signal,
+            ...(options.logs ? { logs: options.logs } : {}),
+            ...(options.addresses ? { addresses: options.addresses } : {}),
+          })
+        },
       })
       const span = spans.get(plan.name)
       const end = performance.now()
@@ -216,6 +229,20 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
   } finally {
     if (deadline) clearTimeout(deadline)
     options.signal?.removeEventListener('abort', onCancel)
+  }
+}
+
+function unknownKind(plan: Plan, check: CheckBlock): CheckResult {
+  return {
+    plan: plan.name,
+    check: check.name,
+    kind: check.kind,
+    location: { ...check.location },
+    ...(check.blocking === false ? { blocking: false as const } : {}),
+    state: 'errored',
+    durationMs: 0,
+    error: { name: 'Error', code: 'VIGIL_UNKNOWN_KIND', message: `unknown check kind "${check.kind}"` },
+    findings: [],
   }
 }
 

@@ -38,7 +38,7 @@ export function isolator(addresses: SandboxAddresses | undefined, signal: AbortS
         })
         copies.set(service, copy)
       }
-      return view(sandbox, copies)
+      return view(sandbox, copies, options?.deps)
     },
     async release() {
       await Promise.all(cleanups.splice(0).map((cleanup) => cleanup().catch(() => undefined)))
@@ -46,8 +46,16 @@ export function isolator(addresses: SandboxAddresses | undefined, signal: AbortS
   }
 }
 
-/** The sandbox as the check sees it: the isolated services at their copies' addresses. */
-function view(sandbox: Sandbox, copies: ReadonlyMap<string, IsolatedService>): Sandbox {
+/**
+ * The sandbox as the check sees it: the isolated services at their copies' addresses, and the
+ * dependencies they were given instead of the sandbox's (a migrated branch of its database).
+ */
+function view(
+  sandbox: Sandbox,
+  copies: ReadonlyMap<string, IsolatedService>,
+  deps: IsolateOptions['deps'],
+): Sandbox {
+  const allDeps = deps ? { ...sandbox.deps, ...deps } : sandbox.deps
   const services = { ...sandbox.services }
   for (const [name, copy] of copies) services[name] = Object.freeze({ name, url: copy.url })
   return Object.freeze({
@@ -56,7 +64,8 @@ function view(sandbox: Sandbox, copies: ReadonlyMap<string, IsolatedService>): S
     defaultService: sandbox.defaultService,
     headers: sandbox.headers,
     ...(sandbox.dependencies ? { dependencies: sandbox.dependencies } : {}),
-    ...(sandbox.deps ? { deps: sandbox.deps } : {}),
+    ...(allDeps ? { deps: Object.freeze(allDeps) } : {}),
+    ...(sandbox.dependencyLogs ? { dependencyLogs: (name: string) => sandbox.dependencyLogs!(name) } : {}),
     pid(service: string): number | undefined {
       const copy = copies.get(service)
       return copy ? copy.pid : sandbox.pid?.(service)

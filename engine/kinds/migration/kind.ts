@@ -2,8 +2,10 @@
  * migration: the rollout gate. The candidate's new migrations are applied to a fresh branch of the
  * baseline's seeded data — timed, their ACCESS EXCLUSIVE locks and table rewrites observed, rows that
  * break new constraints counted — then the **baseline's** services are started against that migrated
- * branch and the block's steps run there: what the old code does on the new schema while a deploy rolls
- * out. With `rollback: true` the down migrations run next, and the steps against the candidate's code.
+ * branch and the block's steps and the plan's checks it names (`checks:`; without steps, the plan's other
+ * checks) run there: what the old code does on the new schema while a deploy rolls out, each failure
+ * naming the check, the request and the error PostgreSQL logged with its statement. With `rollback: true`
+ * the down migrations run next, and the same against the candidate's code.
  */
 import { defineCheckKind } from '../../api/kind.js'
 import { dataStepMessages } from '../../api/data-steps-schema.js'
@@ -34,6 +36,8 @@ export default defineCheckKind<MigrationParams, 'http' | 'database'>({
       violation:
         'Constraint {{constraint}} on {{table}} is NOT VALID and {{rows}} existing row(s) break it: {{definition}}.',
       'rollback-failed': 'Rolling back migration {{migration}} fails: {{error}}.',
+      'check-failed': 'Check "{{check}}" fails with the {{sandbox}}: {{message}}{{database}}{{log}}.',
+      'check-errored': 'Check "{{check}}" could not run with the {{sandbox}}: {{error}}{{database}}{{log}}.',
     },
   },
   run: async (ctx) => (await import('./run.js')).runMigration(ctx),

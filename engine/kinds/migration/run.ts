@@ -5,6 +5,7 @@ import pg from 'pg'
 import { CheckSkipped } from '../../errors.js'
 import { databaseOf, runDataSteps } from '../../api/data-steps.js'
 import { evidence, formatElapsed } from '../../api/evidence.js'
+import type { CheckBlock, Plan } from '../../../plans/types.js'
 import type { CheckContext, ReportDescriptor } from '../../api/kind.js'
 import type { Sandbox } from '../../api/sandbox.js'
 import type { DependencyEndpoint } from '../../api/dependency.js'
@@ -32,6 +33,7 @@ export async function runMigration(ctx: MigrationContext): Promise<void> {
   const set = findMigrations(settings.roots.candidate, settings.migrations)
   const fresh = newMigrations(findMigrations(settings.roots.baseline, settings.migrations), set)
   if (fresh.length === 0) throw new CheckSkipped('the change adds no migrations; nothing to gate')
+  const named = namedChecks(ctx.plan, ctx.check, params)
 
   const gate = `${settings.template.replace(/_template$/, '')}_gate${randomBytes(3).toString('hex')}`
   const admin = await connect(settings, 'postgres')
@@ -125,46 +127,139 @@ export async function runMigration(ctx: MigrationContext): Promise<void> {
       url: urlOf(settings, gate),
       settings: { ...settings, database: gate },
     }
-    const rolledOut = await rollout(ctx, baseline, endpoint, 'baseline’s code on the migrated schema')
+    const rolledOut = await rollout(
+      ctx,
+      baseline,
+      baseline,
+      endpoint,
+      named,
+      'baseline’s code on the migrated schema',
+    )
     if (!rolledOut || !params.rollback) return
     const down = await applySql(client, [...fresh].reverse(), { direction: 'down' })
     if (down) {
       ctx.report({ messageId: 'rollback-failed', data: { migration: down.migration, error: down.error } })
       return
     }
-    await rollout(ctx, candidate, endpoint, 'candidate’s code after the rollback')
+    await rollout(ctx, candidate, baseline, endpoint, named, 'candidate’s code after the rollback')
   } finally {
     await client.end().catch(() => undefined)
     await drop(admin, gate, settings)
   }
 }
 
-/** Copies of the side's services on the gate's database; the steps run against them. False when one failed. */
+/**
+ * Copies of the side's services on the gate's database; the block's steps, then the checks it names, run
+ * against them (the checks compared with `original`, the baseline on its own schema). False when one failed.
+ */
 async function rollout(
   ctx: MigrationContext,
   sandbox: Sandbox,
+  original: Sandbox,
   endpoint: DependencyEndpoint,
+  named: readonly CheckBlock[],
   label: string,
 ): Promise<boolean> {
   if (!ctx.isolate)
     throw new Error('the migration gate starts copies of services, which this run does not offer')
   const services = ctx.params.services ?? [sandbox.defaultService]
+  const service = ctx.params.service ?? services[0]!
   ctx.progress(`starting ${services.join(', ')} of the ${sandbox.name} on the migrated database`)
   const view = await ctx.isolate(sandbox, services, { deps: { [endpoint.name]: endpoint } })
   let failed = false
   const report = (d: ReportDescriptor): void => {
     failed = true
-    const service = ctx.params.service ?? services[0]!
-    const errors = view.logs(service).filter((l) => /\berror\b/i.test(l))
-    const log = errors.length ? ` — ${service} logged: ${oneLine(errors[errors.length - 1]!, 240)}` : ''
-    ctx.report({ ...d, data: { ...d.data, sandbox: label, log } })
+    ctx.report({ ...d, data: { ...d.data, sandbox: label, log: serviceError(view, service) } })
   }
-  const outcome = await runDataSteps({ ...ctx, report }, view, endpoint, ctx.params.steps, {
-    service: ctx.params.service ?? services[0]!,
-    ...(ctx.params.headers ? { headers: ctx.params.headers } : {}),
-    timeoutMs: Math.max(1_000, ctx.timeoutMs),
+  if (ctx.params.steps) {
+    const outcome = await runDataSteps({ ...ctx, report }, view, endpoint, ctx.params.steps, {
+      service,
+      ...(ctx.params.headers ? { headers: ctx.params.headers } : {}),
+      timeoutMs: Math.max(1_000, ctx.timeoutMs),
+    })
+    if (!outcome.ok) failed = true
+  }
+  if (named.length === 0) return !failed
+  if (!ctx.runChecks)
+    throw new Error('the migration gate runs the checks it names, which this run’s executor does not offer')
+  ctx.progress(`running ${named.map((c) => c.name).join(', ')} on the ${label}`)
+  const database = (): string[] => view.dependencyLogs?.(endpoint.name) ?? []
+  const seen = database().length
+  const results = await ctx.runChecks(named, { candidate: view, baseline: original })
+  const said = databaseError(database().slice(seen), settingsOf(endpoint).database)
+  for (const result of results) {
+    const data = { check: result.check, sandbox: label, database: said, log: serviceError(view, service) }
+    if (result.state === 'errored') {
+      failed = true
+      ctx.report({ messageId: 'check-errored', data: { ...data, error: result.error.message } })
+    }
+    if (result.state !== 'failed') continue
+    for (const f of result.findings) {
+      if (f.severity === 'info') continue
+      if (f.severity === 'error') failed = true
+      ctx.report({
+        messageId: 'check-failed',
+        severity: f.severity,
+        data: { ...data, message: f.message.replace(/\.$/, '') },
+        ...(f.step !== undefined ? { step: f.step } : {}),
+        ...(f.pointer !== undefined ? { pointer: f.pointer } : {}),
+        ...(f.expected !== undefined ? { expected: f.expected } : {}),
+        ...(f.actual !== undefined ? { actual: f.actual } : {}),
+        ...(f.evidence !== undefined ? { evidence: f.evidence } : {}),
+      })
+    }
+  }
+  return !failed
+}
+
+/** The last line the service logged with "error" in it, as ` — orders logged: …`, or nothing. */
+function serviceError(view: Sandbox, service: string): string {
+  const errors = view.logs(service).filter((l) => /\berror\b/i.test(l))
+  return errors.length ? ` — ${service} logged: ${oneLine(errors[errors.length - 1]!, 240)}` : ''
+}
+
+/**
+ * The first error PostgreSQL logged for `database` among `lines` (its server's log: the private server
+ * prefixes each line with `db=<name>`), with the statement it refused, as ` — PostgreSQL: …`; nothing
+ * when there is none (a `url:` server's log is not vigil's to read).
+ */
+export function databaseError(lines: readonly string[], database: string): string {
+  const mark = `db=${database} `
+  const at = lines.findIndex((l) => l.includes(`${mark}ERROR:`))
+  if (at < 0) return ''
+  const error = lines[at]!.slice(lines[at]!.indexOf(`${mark}ERROR:`) + mark.length + 'ERROR:'.length).trim()
+  let statement = ''
+  const next = lines.findIndex((l, i) => i > at && l.includes(`${mark}STATEMENT:`))
+  if (next > at) {
+    // A statement on several lines continues on lines that carry no log prefix.
+    const parts = [lines[next]!.slice(lines[next]!.indexOf(`${mark}STATEMENT:`) + mark.length + 10)]
+    for (const line of lines.slice(next + 1, next + 6)) {
+      if (/ db=\S* [A-Z]+:/.test(line)) break
+      parts.push(line)
+    }
+    statement = oneLine(parts.join(' '), 200)
+  }
+  return ` — PostgreSQL: ${oneLine(error, 200)}${statement ? `, in ${statement}` : ''}`
+}
+
+/** The checks the block names (or, without steps, the plan's other checks), found in the plan. */
+export function namedChecks(plan: Plan, self: CheckBlock, params: MigrationParams): CheckBlock[] {
+  const others = plan.checks.filter((c) => c !== self && c.kind !== self.kind)
+  if (!params.checks) return params.steps ? [] : others
+  return params.checks.map((name) => {
+    const found = plan.checks.find((c) => c.name === name && c !== self)
+    if (!found) {
+      const names = others.map((c) => `"${c.name}"`).join(', ') || 'none'
+      throw new Error(`checks: plan ${plan.name} has no check named "${name}" (its other checks: ${names})`)
+    }
+    if (found.kind === self.kind)
+      throw new Error(`checks: "${name}" is a migration check; the gate runs checks of the other kinds`)
+    return found
   })
-  return outcome.ok && !failed
+}
+
+function settingsOf(endpoint: DependencyEndpoint): PostgresSettings {
+  return postgresSettings(endpoint)!
 }
 
 function urlOf(settings: PostgresSettings, database: string): string {
