@@ -10,8 +10,9 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { DependencyStartContext } from '../../../engine/api/dependency.js'
+import { dependencyContext } from '../../support/dependency-context.js'
 import { startInstance, type PostgresInstance } from '../../../engine/dependencies/postgres/instance.js'
+import type { RunStateDocument } from '../../../engine/processes/run-state.js'
 import { NODE_SERVER, removeDir, survivors, tempDir } from '../sandboxes/helpers.js'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
@@ -109,13 +110,16 @@ function postgresUnder(root: string): number[] {
   return pids
 }
 
-/** What a killed run leaves, by its kind: `vigil-dep-*` folders in the temp roots it may use. */
+/** The data folders of PostgreSQL servers the runs with this TMPDIR recorded in their state files. */
 function dataFolders(tmp: string): string[] {
-  return [tmp, '/tmp'].flatMap((root) =>
-    readdirSync(root)
-      .filter((n) => n.startsWith('vigil-dep-postgres-'))
-      .map((n) => path.join(root, n)),
-  )
+  const states = path.join(tmp, `vigil-state-${process.getuid?.() ?? 'user'}`)
+  if (!existsSync(states)) return []
+  return readdirSync(states)
+    .filter((n) => n.endsWith('.json'))
+    .flatMap((n) => {
+      const state = JSON.parse(readFileSync(path.join(states, n), 'utf8')) as RunStateDocument
+      return state.trees.map((t) => t.tempDir).filter((d) => /vigil-dep-postgres-(?!init-)/.test(d))
+    })
 }
 
 async function killedThenGc(
@@ -144,11 +148,10 @@ describe('vigil sandboxes gc after a run with PostgreSQL was killed', { timeout:
     const dir = project('{ kind: postgres, prefer: embedded, migrations: db/migrations }')
     const tmp = tempDir('vigil-test-pgtmp-')
     dirs.push(dir, tmp)
-    const existing = new Set(dataFolders(tmp))
     let mine: string[] = []
     let server: number[] = []
     const { before, gc } = await killedThenGc(dir, tmp, async () => {
-      mine = dataFolders(tmp).filter((d) => !existing.has(d))
+      mine = dataFolders(tmp)
       expect(mine).toHaveLength(1)
       server = postgresUnder(mine[0]!)
       expect(server.length).toBeGreaterThan(0)
@@ -163,17 +166,11 @@ describe('vigil sandboxes gc after a run with PostgreSQL was killed', { timeout:
   describe('a server named by url:', () => {
     let server: PostgresInstance
     beforeAll(async () => {
-      const ctx: DependencyStartContext = {
-        sandbox: 'test',
+      const ctx = dependencyContext({
         name: 'server',
         roots: { candidate: ROOT, baseline: ROOT },
         runId: 'gc-test',
-        signal: new AbortController().signal,
-        allowHosts: [],
-        log: () => {},
-        where: () => '',
-        shared: (_key, start) => start().then((r) => r.value),
-      }
+      })
       server = await startInstance({ kind: 'postgres', prefer: 'embedded' }, ctx, 60_000)
     }, 120_000)
     afterAll(() => server?.stop())
