@@ -1,5 +1,6 @@
 /** Turns check results into plan results, counts and the verdict with its status and exit code. */
 import type { Redactor } from '../plans/redact.js'
+import type { CheckBlock } from '../plans/types.js'
 import type {
   CheckResult,
   Counts,
@@ -15,6 +16,20 @@ import type {
 import { VERDICT_SCHEMA_VERSION } from './verdict.js'
 
 /** Run-error codes that mean "the plans or the command line are wrong" (exit 2); others are infrastructure (exit 3). */
+/** A check's identity in its result: plan, name, kind, location, and its own `blocking: false`. */
+export function checkIdentity(
+  plan: { name: string },
+  check: Pick<CheckBlock, 'name' | 'kind' | 'location' | 'blocking'>,
+) {
+  return {
+    plan: plan.name,
+    check: check.name,
+    kind: check.kind,
+    location: { ...check.location },
+    ...(check.blocking === false ? { blocking: false as const } : {}),
+  }
+}
+
 export const USAGE_ERROR_CODES: ReadonlySet<string> = new Set([
   'VIGIL_PLAN',
   'VIGIL_CONFIG',

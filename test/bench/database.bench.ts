@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { DependencyStartContext } from '../../engine/api/dependency.js'
+import { dependencyContext } from '../support/dependency-context.js'
 import { createBranch, createEmpty, dropDatabase } from '../../engine/dependencies/postgres/branches.js'
 import {
   adminClient,
@@ -26,19 +26,7 @@ import type { Bench } from './harness.js'
 const ROWS = 100_000
 const RUNS = 3
 
-function context(): DependencyStartContext {
-  return {
-    sandbox: 'bench',
-    name: 'db',
-    roots: { candidate: process.cwd(), baseline: process.cwd() },
-    runId: 'bench',
-    signal: new AbortController().signal,
-    allowHosts: [],
-    log: () => {},
-    where: () => '',
-    shared: (_key, start) => start().then((r) => r.value),
-  }
-}
+const context = () => dependencyContext({ sandbox: 'bench', runId: 'bench' })
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const begin = performance.now()

@@ -3,7 +3,7 @@
  * between markers), validated like any untrusted input, and turned into the plan's results for the run.
  */
 import type { Plan } from '../../../plans/types.js'
-import { planState } from '../../verdict-builder.js'
+import { checkIdentity, planState } from '../../verdict-builder.js'
 import { VERDICT_SCHEMA_VERSION, type CheckResult, type PlanResult, type Verdict } from '../../verdict.js'
 import type { KubeObject } from '../../kubernetes/client.js'
 
@@ -60,7 +60,7 @@ export function planFromVerdict(plan: Plan, verdict: Verdict, durationMs: number
   const inner = verdict.plans.find((p) => p.name === plan.name)
   const why = verdict.errors.map((e) => e.message).join('; ') || 'the Job ran no such check'
   const checks = plan.checks.map((check): CheckResult => {
-    const base = checkBase(plan, check)
+    const base = checkIdentity(plan, check)
     const found = inner?.checks.find((c) => c.check === check.name)
     if (!found) {
       return {
@@ -79,7 +79,7 @@ export function planFromVerdict(plan: Plan, verdict: Verdict, durationMs: number
 /** Every check of the plan errored with the same cause (the Job could not run or left no verdict). */
 export function planErrored(plan: Plan, message: string, logTail: string[], durationMs: number): PlanResult {
   const checks = plan.checks.map((check): CheckResult => ({
-    ...checkBase(plan, check),
+    ...checkIdentity(plan, check),
     state: 'errored',
     durationMs,
     findings: [],
@@ -91,17 +91,6 @@ export function planErrored(plan: Plan, message: string, logTail: string[], dura
     },
   }))
   return result(plan, checks, durationMs)
-}
-
-/** A check's identity as the outer run knows it, with its own `blocking: false`. */
-function checkBase(plan: Plan, check: Plan['checks'][number]) {
-  return {
-    plan: plan.name,
-    check: check.name,
-    kind: check.kind,
-    location: { ...check.location },
-    ...(check.blocking === false ? { blocking: false as const } : {}),
-  }
 }
 
 function result(plan: Plan, checks: CheckResult[], durationMs: number): PlanResult {

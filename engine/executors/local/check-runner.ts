@@ -18,6 +18,7 @@ import type { SandboxAddresses } from '../../clients/addresses.js'
 import { isolator } from './isolation.js'
 import { ABSENT, PRESENT } from '../../api/values.js'
 import { VigilError } from '../../errors.js'
+import { checkIdentity } from '../../verdict-builder.js'
 import { fillPlaceholders } from '../../template.js'
 import type { CheckEvent, CheckResult, Finding, SerializedError } from '../../verdict.js'
 
@@ -168,13 +169,7 @@ export async function finishFindings(
 /** Runs one check to its result; never throws. */
 export async function runCheck(options: RunCheckOptions): Promise<CheckResult> {
   const { plan, check, kind, redactor } = options
-  const base = {
-    plan: plan.name,
-    check: check.name,
-    kind: check.kind,
-    location: { ...check.location },
-    ...(check.blocking === false ? { blocking: false as const } : {}),
-  }
+  const base = checkIdentity(plan, check)
   const started = performance.now()
   const controller = new AbortController()
   const findings: Finding[] = []

@@ -14,7 +14,7 @@ import { ALONE, MeasureGate } from './measure-gate.js'
 import { defineExecutor, type ExecuteOptions, type ExecuteResult } from '../../api/executor.js'
 import type { MeasureClaim } from '../../api/kind.js'
 import type { CheckSandboxes } from '../../api/kind.js'
-import { planState } from '../../verdict-builder.js'
+import { checkIdentity, planState } from '../../verdict-builder.js'
 import type { CheckResult, PlanResult } from '../../verdict.js'
 
 export type { ExecuteOptions, ExecuteResult, ExecutorReporter } from '../../api/executor.js'
@@ -94,13 +94,7 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
     check: CheckBlock,
     measure?: RunCheckOptions['measure'],
   ): Promise<CheckResult> => {
-    const base = {
-      plan: plan.name,
-      check: check.name,
-      kind: check.kind,
-      location: { ...check.location },
-      ...(check.blocking === false ? { blocking: false as const } : {}),
-    }
+    const base = checkIdentity(plan, check)
     const kind = options.kinds[check.kind]
     const deferred = options.defer?.(plan, check)
     let result: CheckResult
@@ -234,11 +228,7 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
 
 function unknownKind(plan: Plan, check: CheckBlock): CheckResult {
   return {
-    plan: plan.name,
-    check: check.name,
-    kind: check.kind,
-    location: { ...check.location },
-    ...(check.blocking === false ? { blocking: false as const } : {}),
+    ...checkIdentity(plan, check),
     state: 'errored',
     durationMs: 0,
     error: { name: 'Error', code: 'VIGIL_UNKNOWN_KIND', message: `unknown check kind "${check.kind}"` },

