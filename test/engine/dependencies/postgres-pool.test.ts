@@ -65,6 +65,7 @@ describe('the pool of given-back clusters', { timeout: 120_000 }, () => {
     expect(path.basename(path.dirname(pool))).toMatch(/^vigil-postgres-pool-/)
     const first = await start()
     expect(first.origin).toContain('a copy of the cached cluster')
+    expect(first.origin).toContain('embedded binaries')
     await sql(first, 'CREATE DATABASE vigil_pool_left')
     await sql(first, 'CREATE TABLE kept (id int)', 'vigil_pool_left')
     await first.stop()
