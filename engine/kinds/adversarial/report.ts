@@ -1,8 +1,9 @@
 /**
  * Findings of an adversarial run: every failure sorted into a fixed order (target, oracle, status, then
- * the case or probe that found it), deduplicated by (operation, oracle, status, mutation kind, probe label) — the first case stands
- * for the others, says how many there were and lists them — and reported with its curl line, the response excerpt,
- * the seed and the case index.
+ * the case or probe that found it), grouped by (operation, oracle, mutation kind, probe label) — the first case
+ * stands for the others, says how many there were and lists them with their statuses — and reported with its
+ * curl line, the response excerpt, the seed and the case index. The status is not part of the group: one hole
+ * answering 500 to some cases and 502 to others is one finding.
  */
 import { httpEvidence } from '../../api/evidence.js'
 import type { CheckContext } from '../../api/kind.js'
@@ -65,7 +66,7 @@ export function dedupe(items: readonly Item[]): Array<{ item: Item; count: numbe
     // A mass assignment or a forged token is not hidden behind a wrong-type case or another probe.
     const c = item.outcome.case
     const label = c.kind === 'probe' ? c.description : ''
-    const key = `${c.target.id}\0${item.messageId}\0${item.failure.status}\0${c.kind}\0${label}`
+    const key = `${c.target.id}\0${item.messageId}\0${c.kind}\0${label}`
     const group = groups.get(key)
     if (group) {
       group.count++
@@ -103,6 +104,8 @@ export function reportItem(
   if (c.invalid !== undefined) details.invalid = c.invalid
   if (failure.data?.reason) details.reason = redactor.text(failure.data.reason)
   if (partial) details.replayed = false
+  const statuses = [...new Set(members.map((m) => m.failure.status))].sort((a, b) => a - b)
+  if (statuses.length > 1) details.statuses = statuses
   // The group's cases, each with its case index or probe label, so none hides behind the first.
   if (members.length > 1)
     details.cases = members.slice(0, MAX_LISTED).map((m) => ({

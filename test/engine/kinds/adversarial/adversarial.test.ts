@@ -85,6 +85,32 @@ describe('adversarial check kind', { timeout: 60_000 }, () => {
     expect(leak.evidence?.excerpt?.text).toContain('at create')
   })
 
+  it('groups one hole answering 500 and 502 into one finding per (operation, oracle, mutation kind)', async () => {
+    const below = (name: string, count: number) => ({
+      name,
+      operation: 'createWidget',
+      request: { method: 'POST', path: '/widgets', json: { name: 'a', count } },
+      expect: { status: '4XX' },
+    })
+    const params = toyParams({
+      cases: 0,
+      concurrency: 1,
+      oracles: ['no-server-error'],
+      suggested: [below('zero', 0), below('negative', -1)],
+    })
+    const found = errors(await run(await api({ flakyBelowOne: true }), params))
+    const server = found.filter((f) => f.messageId === 'no-server-error')
+    expect(server).toHaveLength(1)
+    expect(server[0]!.evidence?.details).toMatchObject({
+      statuses: [500, 502],
+      cases: [
+        { what: 'suggested case "zero"', status: 500 },
+        { what: 'suggested case "negative"', status: 502 },
+      ],
+    })
+    expect(errors(await run(await api(), params))).toEqual([])
+  })
+
   it('finds a missing owner check with the foreign-credentials probe, and missing authentication', async () => {
     const findings = await run(await api({ anyOwner: true, noAuth: true }))
     const authz = errors(findings).filter((f) => f.messageId === 'authz')

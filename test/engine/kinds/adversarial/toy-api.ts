@@ -14,6 +14,8 @@ export interface ToyFaults {
   acceptZero?: boolean
   /** A negative count crashes with a 500 that carries a stack trace. */
   crashOnNegative?: boolean
+  /** A count below one answers a server error: 500 and 502 in turn. */
+  flakyBelowOne?: boolean
   /** Anyone signed in reads any widget. */
   anyOwner?: boolean
   /** No credentials are needed to create a widget. */
@@ -105,6 +107,7 @@ export async function startToyApi(faults: ToyFaults = {}): Promise<ToyApi> {
   let poisoned = false
   let resets = 0
   let healthCalls = 0
+  let negatives = 0
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-toy-'))
   await writeFile(path.join(dir, 'openapi.json'), JSON.stringify(OPENAPI))
   const server = createServer((req, res) => {
@@ -159,6 +162,8 @@ export async function startToyApi(faults: ToyFaults = {}): Promise<ToyApi> {
         if (!input || typeof input !== 'object' || Array.isArray(input)) return send(400, { error: 'object' })
         const extra = Object.keys(input).filter((k) => k !== 'name' && k !== 'count')
         const { name, count } = input
+        if (faults.flakyBelowOne && typeof count === 'number' && count < 1)
+          return send(negatives++ % 2 === 0 ? 500 : 502, {})
         if (faults.crashOnNegative && typeof count === 'number' && count < 0) {
           res.writeHead(500, { 'content-type': 'text/plain' })
           return res.end('TypeError: negative\n    at create (/srv/widgets/server.js:42:7)\n')
