@@ -18,6 +18,11 @@ export interface BehaviourFinding {
   messageId: 'mass-assignment' | 'timing' | 'rate-limit' | 'enumeration'
   /** The probe, for the message and for grouping: `mass assignment (role, isAdmin)`. */
   label: string
+  /**
+   * What makes it the same finding on another sandbox or run, when the label says more than that (the
+   * timing probe's run length depends on the machine): `timing: /name`. @default the label
+   */
+  key?: string
   outcome: Outcome
   data: Record<string, string>
 }
@@ -49,12 +54,52 @@ export function wantsBehaviour(oracles: ReadonlySet<string>): boolean {
   return PROBES.some(({ oracle }) => oracles.has(oracle))
 }
 
+/** What the behavioural probes found, and which of them ran to their end. */
+export interface BehaviourResult {
+  findings: BehaviourFinding[]
+  /** `comparedKey(target, oracle)` of each probe that got every answer it asked for. */
+  completed: string[]
+}
+
+/** A behavioural probe's identity on a target, the same on both sides of a run. */
+export const comparedKey = (targetId: string, oracle: OracleName): string =>
+  `${targetId}\0behaviour:${oracle}`
+
+/** The probe that a behavioural finding's message id comes from. */
+export const BEHAVIOUR_ORACLE: Record<BehaviourFinding['messageId'], OracleName> = {
+  'mass-assignment': 'read-back',
+  enumeration: 'enumeration',
+  timing: 'timing',
+  'rate-limit': 'rate-limit',
+}
+
 /** Every behavioural probe the oracles ask for, on every target, in a fixed order. */
-export async function runBehaviour(env: BehaviourEnv): Promise<BehaviourFinding[]> {
-  const out: BehaviourFinding[] = []
+export async function runBehaviour(env: BehaviourEnv): Promise<BehaviourResult> {
+  const out: BehaviourResult = { findings: [], completed: [] }
   for (const { oracle, probe } of PROBES) {
     if (!env.oracles.has(oracle)) continue
-    for (let at = 0; at < env.session.bases.length; at++) out.push(...(await probe(env, at)))
+    for (let at = 0; at < env.session.bases.length; at++) {
+      // A request the phase did not send (its deadline, a dead service) leaves the probe unfinished.
+      let cut = false
+      const send = async (c: Case) => {
+        const outcome = await env.send(c)
+        if (!outcome) cut = true
+        return outcome
+      }
+      out.findings.push(...(await probe({ ...env, send }, at)))
+      if (!cut) out.completed.push(comparedKey(env.session.bases[at]!.target.id, oracle))
+    }
   }
   return out
+}
+
+/** Runs one behavioural probe on one target (reproducing a finding). */
+export async function runProbe(
+  env: BehaviourEnv,
+  messageId: BehaviourFinding['messageId'],
+  at: number,
+): Promise<BehaviourFinding[]> {
+  const oracle = BEHAVIOUR_ORACLE[messageId]
+  const entry = PROBES.find((p) => p.oracle === oracle)!
+  return entry.probe(env, at)
 }

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto'
 import type { BehaviourEnv, BehaviourFinding } from './behaviour.js'
 import { buildCase, type Base } from './cases.js'
 import { withoutEchoes } from './content.js'
-import { sentStrings } from './leaks.js'
+import { sentBy } from './leaks.js'
 import { withWrongSecrets } from './rate-limit.js'
 import type { Outcome } from './session.js'
 
@@ -41,7 +41,7 @@ function accountSite(base: Base): { name: string; value: string; with(v: string)
 /** What an answer says, without the values sent and with numbers masked (ids, times). */
 function gist(o: Outcome): string {
   const r = o.exchange!.response
-  const body = withoutEchoes(r.body, sentStrings(o.case.request.path, o.case.request.body))
+  const body = withoutEchoes(r.body, sentBy(o.case.request))
   return `${r.status}\n${body.replace(/\d+/g, '0')}`
 }
 

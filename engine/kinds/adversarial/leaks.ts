@@ -39,7 +39,7 @@ const PATTERNS: ReadonlyArray<{ what: string; re: RegExp }> = [
 ]
 
 /** Every string a request carried: raw body, JSON string leaves, decoded path segments and query values. */
-export function sentStrings(path: string, body: string | Buffer | undefined): string[] {
+export function sentStrings(path: string, body: string | Buffer | undefined, values?: unknown): string[] {
   const out = new Set<string>()
   const add = (s: string) => {
     if (s.length >= 3) {
@@ -73,14 +73,22 @@ export function sentStrings(path: string, body: string | Buffer | undefined): st
         }
       }
     }
-    try {
-      walk(JSON.parse(text))
-    } catch {
-      // Not JSON: the raw text was added above.
-    }
+    // A form or an XML document: the value it encodes; else the JSON text parsed.
+    if (values !== undefined) walk(values)
+    else
+      try {
+        walk(JSON.parse(text))
+      } catch {
+        // Not JSON: the raw text was added above.
+      }
   }
   // Longest first, so a value containing another is cut out whole.
   return [...out].sort((a, b) => b.length - a.length)
+}
+
+/** Every string a case's request carried (see `sentStrings`). */
+export function sentBy(request: { path: string; body?: string | Buffer; values?: unknown }): string[] {
+  return sentStrings(request.path, request.body, request.values)
 }
 
 /**

@@ -1,4 +1,5 @@
 /** The parameters of an `adversarial` block, as the plan writes them (validated by the kind's JSON Schema). */
+import { parseDuration } from '../../../plans/duration.js'
 import type { SetupEntry } from '../../api/setup.js'
 import type { RequestInput } from '../../api/vocabulary.js'
 
@@ -26,6 +27,13 @@ export const DEFAULT_CASES = 200
 export const MAX_CASES = 5000
 /** Largest `maxBodyBytes` a block may set. */
 export const MAX_BODY_BYTES = 1024 * 1024
+
+/** The longest wait for one answer, in ms: `caseTimeout`, else a twentieth of the check's time (1 to 10 s). */
+export function caseTimeoutOf(params: AdversarialParams, checkTimeoutMs: number): number {
+  return params.caseTimeout === undefined
+    ? Math.max(1000, Math.min(10_000, checkTimeoutMs / 20))
+    : Math.max(1, parseDuration(params.caseTimeout))
+}
 
 /**
  * A principal's credentials: a bearer token (`"{{secrets.alice}}"` sends `Authorization: Bearer …`), a

@@ -13,7 +13,7 @@ import type { AdversarialParams, OracleName } from './params.js'
 import { authzProbes, type Probe } from './probes.js'
 import { reset } from './reset.js'
 import { withoutEchoes } from './content.js'
-import { sentStrings } from './leaks.js'
+import { sentBy } from './leaks.js'
 import { judge, openSession, send, timedOut, type Outcome, type Session } from './session.js'
 import { runBehaviour, wantsBehaviour, type BehaviourFinding } from './behaviour.js'
 import { Deaths, type Crash } from './deaths.js'
@@ -26,13 +26,19 @@ type Ctx = CheckContext<AdversarialParams, 'http'>
 /** What one side was sent and how it answered. */
 export interface SideResult {
   outcomes: Outcome[]
-  /** `stuck`: a foreign write's marker read back as the owner. */
-  probes: Array<{ probe: Probe; outcome: Outcome; stuck?: Outcome }>
+  /**
+   * `index`: the probe's place in the side's list of probes (the same on both sides, whichever were sent);
+   * `stuck`: a foreign write's marker read back as the owner.
+   */
+  probes: Array<{ probe: Probe; index: number; outcome: Outcome; stuck?: Outcome }>
   /** What the behavioural probes found. */
   behaviour: BehaviourFinding[]
+  /** The behavioural probes that ran to their end (`comparedKey`), found something or not. */
+  behaviourCompared: string[]
   /** A service that stopped answering: the case in flight when it died, and what was not sent after. */
   crashed?: Crash[]
-  suggested: Array<{ suggested: Suggested; outcome: Outcome }>
+  /** `index`: the case's place in the plan's list of suggested cases. */
+  suggested: Array<{ suggested: Suggested; index: number; outcome: Outcome }>
   /** Generated cases sent. */
   sent: number
   /** Requests that got no answer within the per-case timeout. */
@@ -76,6 +82,11 @@ export interface SideOptions {
    * candidate deserves a fair answer) or 250 ms (a replay, whose late failures do not count).
    */
   requestEnd: number
+  /**
+   * Ends the side wherever it is (a replay's hard stop: the requests' end): `ctx.signal` must abort with it.
+   * What was answered before is kept, and `stopped` says where it was cut. @default none
+   */
+  stop?: AbortSignal
   /** Between phases, with a reset hook: is the side healthy? Reports what it finds. */
   afterPhase?(phase: Phase, last: boolean): Promise<void>
 }
@@ -83,7 +94,19 @@ export interface SideOptions {
 /** Runs the phases on one side; undefined when its setup failed (reported). */
 export async function runSide(ctx: Ctx, options: SideOptions): Promise<SideResult | undefined> {
   const p = ctx.params
-  let session = await openSession(ctx, options.sandbox, options.targets, options.seed)
+  const stop = options.stop
+  // The side's hard stop ends what is in flight (setup, requests, a reset): that is not an error of the check.
+  const cutBy = (error: unknown) =>
+    error !== undefined && stop?.aborted === true && ctx.signal.reason === stop.reason
+  const ranOut = (during: string) => `its share of the check's time ran out during ${during}`
+  let session: Session | undefined
+  try {
+    session = await openSession(ctx, options.sandbox, options.targets, options.seed)
+  } catch (error) {
+    if (!cutBy(error)) throw error
+  }
+  // Setup cut by the stop (it may have ended as a failed request rather than thrown).
+  if (cutBy(true)) return { ...emptySide(), stopped: ranOut(`setup on the ${options.sandbox.name}`) }
   if (!session) return undefined
   const captureNames = (p.setup ?? []).flatMap((s) => Object.keys(s.capture ?? {}))
   const probeList = (s: Session) =>
@@ -94,12 +117,7 @@ export async function runSide(ctx: Ctx, options: SideOptions): Promise<SideResul
   const suggestedList = (s: Session) => suggestedCases(p.suggested ?? [], s, options.targets)
   const indices = options.indices ?? Array.from({ length: options.count ?? 0 }, (_, i) => i)
   const result: SideResult = {
-    outcomes: [],
-    probes: [],
-    behaviour: [],
-    suggested: [],
-    sent: 0,
-    timedOut: 0,
+    ...emptySide(),
     planned: {
       cases: indices.length,
       probes: probeList(session).length,
@@ -122,9 +140,10 @@ export async function runSide(ctx: Ctx, options: SideOptions): Promise<SideResul
     if (await deaths.settled(token, sent)) return undefined
     if (timedOut(sent)) result.timedOut++
     const outcome = judge(ctx, sent, options.oracles, controlText.get(c.target.id))
-    // A replay request that got no answer after the deadline was cut by it, not refused by the service:
-    // it was not replayed.
-    if (strict && !outcome.exchange && Date.now() > options.deadline) return undefined
+    // A replay request that got no answer after the deadline was cut by it, not refused by the service; one
+    // cut by its own timeout (shorter than the candidate got, to keep to the replay's share) shows a slow
+    // baseline, not the same failure: neither was replayed.
+    if (strict && !outcome.exchange && (Date.now() > options.deadline || timedOut(sent))) return undefined
     return outcome
   }
   const late = () => strict && Date.now() > options.deadline
@@ -142,17 +161,21 @@ export async function runSide(ctx: Ctx, options: SideOptions): Promise<SideResul
       phase: 'cases',
       go: async (s) => {
         const generator = new CaseGenerator(s.bases, options.seed, options.maxBodyBytes, options.planned)
-        const controls = await Promise.all(s.bases.map((base) => limit(() => run(buildCase(base, -1)))))
-        for (const o of controls) {
-          if (!o) continue
-          result.outcomes.push(o)
-          if (o.exchange)
-            controlText.set(
-              o.case.target.id,
-              withoutEchoes(o.exchange.response.body, sentStrings(o.case.request.path, o.case.request.body)),
-            )
-        }
-        const generated = await Promise.all(
+        await settle(
+          s.bases.map((base) => limit(() => run(buildCase(base, -1)))),
+          (controls) => {
+            for (const o of controls) {
+              if (!o) continue
+              result.outcomes.push(o)
+              if (o.exchange)
+                controlText.set(
+                  o.case.target.id,
+                  withoutEchoes(o.exchange.response.body, sentBy(o.case.request)),
+                )
+            }
+          },
+        )
+        await settle(
           indices.map((index) =>
             limit(async () => {
               // Past the deadline nothing new starts; what is in flight finishes.
@@ -164,67 +187,88 @@ export async function runSide(ctx: Ctx, options: SideOptions): Promise<SideResul
               return run(generator.generate(index))
             }),
           ),
+          (generated) => {
+            for (const o of generated) if (o) result.outcomes.push(o)
+          },
         )
-        for (const o of generated) if (o) result.outcomes.push(o)
       },
     },
     {
       phase: 'probes',
       go: async (s) => {
-        const sent = await Promise.all(
-          probeList(s).map((probe) =>
+        await settle(
+          probeList(s).map((probe, index) =>
             limit(async () => {
               if (late()) return undefined
               const outcome = await run(probe.case)
-              return { probe, outcome, ...(await readForeignWrite(probe, outcome)) }
+              return { probe, index, outcome, ...(await readForeignWrite(probe, outcome)) }
             }),
           ),
+          (sent) => {
+            for (const x of sent) if (x?.outcome) result.probes.push(x as SideResult['probes'][number])
+          },
         )
-        for (const x of sent) if (x?.outcome) result.probes.push(x as SideResult['probes'][number])
       },
     },
     {
       phase: 'behaviour',
       go: async (s) => {
-        result.behaviour.push(
-          ...(await runBehaviour({
-            session: s,
-            params: p,
-            oracles: options.oracles,
-            seed: options.seed,
-            caseTimeoutMs: options.caseTimeoutMs,
-            // A probe that could not get its answer before the requests' end is not started.
-            send: async (c) =>
-              late() || Date.now() + options.caseTimeoutMs > options.requestEnd ? undefined : run(c),
-          })),
-        )
+        const { findings, completed } = await runBehaviour({
+          session: s,
+          params: p,
+          oracles: options.oracles,
+          seed: options.seed,
+          caseTimeoutMs: options.caseTimeoutMs,
+          // A probe that could not get its answer before the requests' end is not started.
+          send: async (c) =>
+            late() || Date.now() + options.caseTimeoutMs > options.requestEnd ? undefined : run(c),
+        })
+        result.behaviour.push(...findings)
+        result.behaviourCompared.push(...completed)
       },
     },
     {
       phase: 'suggested',
       go: async (s) => {
-        const sent = await Promise.all(
-          suggestedList(s).map((suggested) =>
-            limit(async () => (late() ? undefined : { suggested, outcome: await run(suggested.case) })),
+        await settle(
+          suggestedList(s).map((suggested, index) =>
+            limit(async () =>
+              late() ? undefined : { suggested, index, outcome: await run(suggested.case) },
+            ),
           ),
+          (sent) => {
+            for (const x of sent)
+              if (x?.outcome)
+                result.suggested.push({ suggested: x.suggested, index: x.index, outcome: x.outcome })
+          },
         )
-        for (const x of sent)
-          if (x?.outcome) result.suggested.push({ suggested: x.suggested, outcome: x.outcome })
       },
     },
   ]
   const present = phases.filter(({ phase }) => phase === 'cases' || result.planned[phase] > 0)
   for (const [i, { phase, go }] of present.entries()) {
-    await go(session)
+    try {
+      await go(session)
+    } catch (error) {
+      if (!cutBy(error)) throw error
+    }
+    if (cutBy(true)) {
+      result.stopped = ranOut(PHASE_WORDS[phase])
+      break
+    }
     const last = i === present.length - 1
     if (!p.reset) continue
     await options.afterPhase?.(phase, last)
-    const outcome = await reset(
-      ctx,
-      options.sandbox,
-      p.reset,
-      Math.max(1000, options.requestEnd - Date.now()),
-    )
+    let outcome: Awaited<ReturnType<typeof reset>> | undefined
+    try {
+      outcome = await reset(ctx, options.sandbox, p.reset, Math.max(1000, options.requestEnd - Date.now()))
+    } catch (error) {
+      if (!cutBy(error)) throw error
+    }
+    if (!outcome || cutBy(true)) {
+      result.stopped = ranOut(`the reset after ${PHASE_WORDS[phase]}`)
+      break
+    }
     if (!outcome.ok) {
       const skipped = present.slice(i + 1).map((x) => PHASE_WORDS[x.phase])
       result.stopped = `the reset after ${PHASE_WORDS[phase]} failed (${outcome.reason})${skipped.length ? `, so ${skipped.join(' and ')} did not run` : ''}`
@@ -243,7 +287,15 @@ export async function runSide(ctx: Ctx, options: SideOptions): Promise<SideResul
     }
     if (last) break
     // The reset removed what setup created: create it again for the next phase.
-    session = await openSession(ctx, options.sandbox, options.targets, options.seed)
+    try {
+      session = await openSession(ctx, options.sandbox, options.targets, options.seed)
+    } catch (error) {
+      if (!cutBy(error)) throw error
+    }
+    if (cutBy(true)) {
+      result.stopped = ranOut(`setup after the reset that followed ${PHASE_WORDS[phase]}`)
+      break
+    }
     if (!session) {
       result.stopped = `setup failed again after the reset that followed ${PHASE_WORDS[phase]}`
       break
@@ -252,4 +304,31 @@ export async function runSide(ctx: Ctx, options: SideOptions): Promise<SideResul
   const crashes = deaths.crashes()
   if (crashes.length) result.crashed = crashes
   return result
+}
+
+function emptySide(): SideResult {
+  return {
+    outcomes: [],
+    probes: [],
+    behaviour: [],
+    behaviourCompared: [],
+    suggested: [],
+    sent: 0,
+    timedOut: 0,
+    planned: { cases: 0, probes: 0, behaviour: 0, suggested: 0 },
+  }
+}
+
+/**
+ * Waits for every task, hands what they got to `keep` (undefined for a task that threw), then throws the
+ * first error: a side cut by its hard stop keeps the answers that came before it.
+ */
+async function settle<T>(
+  tasks: Array<Promise<T>>,
+  keep: (values: Array<T | undefined>) => void,
+): Promise<void> {
+  const settled = await Promise.allSettled(tasks)
+  keep(settled.map((x) => (x.status === 'fulfilled' ? x.value : undefined)))
+  const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected')
+  if (failed) throw failed.reason
 }

@@ -46,6 +46,10 @@ export interface Item {
   expected?: string
   /** The oracle (or `suggested`) named in the message id. */
   messageId: string
+  /** A behavioural probe's `comparedKey`: the baseline compared it when it ran that probe to its end. */
+  compared?: string
+  /** A behavioural finding's identity (its probe label, or less): how `vigil reproduce` finds it again. */
+  probe?: string
 }
 
 /** The items that remain after deduplication, each with how many it stands for (and which); sorted. */
@@ -103,6 +107,7 @@ export function reportItem(
   if (c.kind !== 'control' && c.kind !== 'probe' && c.kind !== 'suggested') details.case = c.index
   if (c.invalid !== undefined) details.invalid = c.invalid
   if (failure.data?.reason) details.reason = redactor.text(failure.data.reason)
+  if (item.probe !== undefined) details.probe = redactor.text(item.probe)
   if (partial) details.replayed = false
   const statuses = [...new Set(members.map((m) => m.failure.status))].sort((a, b) => a - b)
   if (statuses.length > 1) details.statuses = statuses

@@ -16,10 +16,11 @@ import { parseRequestLine } from '../../api/vocabulary.js'
 import type { Sandbox } from '../../api/sandbox.js'
 import type { Case } from './cases.js'
 import { rowCount, withoutEchoes } from './content.js'
-import { sentStrings } from './leaks.js'
+import { sentBy } from './leaks.js'
 import type { Outcome } from './session.js'
 import { AdversarialHealthError, AdversarialUsageError } from './errors.js'
 import {
+  caseTimeoutOf,
   DEFAULT_CASES,
   MAX_BODY_BYTES,
   MAX_CASES,
@@ -29,6 +30,7 @@ import {
 } from './params.js'
 import { PHASE_WORDS, runSide, type SideResult } from './phases.js'
 import { dedupe, reportItem, type Item } from './report.js'
+import { comparedKey } from './behaviour.js'
 import { resolveTargets, type Target } from './targets.js'
 
 type Ctx = CheckContext<AdversarialParams, 'http'>
@@ -127,10 +129,7 @@ export async function runAdversarial(ctx: Ctx, started: number): Promise<void> {
       })
   }
   const concurrency = Math.max(1, Math.min(p.concurrency ?? 4, 64))
-  const caseTimeoutMs =
-    p.caseTimeout === undefined
-      ? Math.max(1000, Math.min(10_000, total / 20))
-      : Math.max(1, parseDuration(p.caseTimeout))
+  const caseTimeoutMs = caseTimeoutOf(p, total)
   const common = {
     targets,
     seed,
@@ -155,13 +154,35 @@ export async function runAdversarial(ctx: Ctx, started: number): Promise<void> {
   let replay: SideResult | undefined
   if (replaying && baseline) {
     const indices = result.outcomes.filter((o) => o.case.kind !== 'control').map((o) => o.case.index)
-    replay = await runSide(ctx, {
-      ...common,
-      sandbox: baseline,
-      indices,
-      deadline: started + total * (casesShare + TIME_SHARES.replay),
-      strict: true,
-    })
+    // At the requests' end the replay stops wherever it is (setup, a request, a reset), keeping what the
+    // baseline answered before: a slow baseline makes the result partial, never the check late.
+    const stop = new AbortController()
+    const timer = setTimeout(
+      () => stop.abort(new Error("the baseline replay's share of the check's time ran out")),
+      Math.max(0, requestEnd - Date.now()),
+    )
+    try {
+      replay = await runSide(
+        {
+          ...ctx,
+          signal: AbortSignal.any([ctx.signal, stop.signal]),
+          // What fails because the stop cut it (a setup request, a login) is not the baseline's failure.
+          report: (descriptor) => {
+            if (!stop.signal.aborted) ctx.report(descriptor)
+          },
+        },
+        {
+          ...common,
+          sandbox: baseline,
+          indices,
+          deadline: started + total * (casesShare + TIME_SHARES.replay),
+          strict: true,
+          stop: stop.signal,
+        },
+      )
+    } finally {
+      clearTimeout(timer)
+    }
     if (replay) legacy = new Set(collect(replay, oracles, targets).map(keyOf))
   } else if (p.newOnly) {
     ctx.report({ messageId: 'new-only-without-baseline', severity: 'info' })
@@ -246,7 +267,9 @@ function requestsOf(side: SideResult): number {
 function reportCutShort(ctx: Ctx, candidate: SideResult, replay: SideResult, unreplayed: number): void {
   const toReplay = requestsOf(candidate)
   const replayed = requestsOf(replay)
-  if (replayed >= toReplay && !replay.stopped) return
+  const compared = new Set(replay.behaviourCompared)
+  const uncompared = candidate.behaviourCompared.filter((k) => !compared.has(k)).length
+  if (replayed >= toReplay && uncompared === 0 && !replay.stopped) return
   ctx.report({
     messageId: 'replay-cut-short',
     severity: 'warning',
@@ -267,6 +290,8 @@ function reportCutShort(ctx: Ctx, candidate: SideResult, replay: SideResult, unr
         casesReplayed: replay.sent,
         requestsRun: toReplay,
         requestsReplayed: replayed,
+        behaviouralProbesRun: candidate.behaviourCompared.length,
+        behaviouralProbesReplayed: candidate.behaviourCompared.length - uncompared,
         unreplayedFailures: unreplayed,
       },
     }),
@@ -278,9 +303,9 @@ function keyOf(item: Item): string {
   return `${item.outcome.case.target.id}\0${item.sequence}\0${item.messageId}`
 }
 
-/** Which request an item's failure came from: the same on both sides. */
+/** Which request (or behavioural probe) an item's failure came from: the same on both sides. */
 function sentKey(item: Item): string {
-  return `${item.outcome.case.target.id}\0${item.sequence}`
+  return item.compared ?? `${item.outcome.case.target.id}\0${item.sequence}`
 }
 
 /** The keys of every request a side was sent (see `sentKey`). */
@@ -288,9 +313,10 @@ function sentKeys(side: SideResult): string[] {
   const key = (c: Case, sequence: number) => `${c.target.id}\0${sequence}`
   return [
     ...side.outcomes.map((o) => key(o.case, o.case.kind === 'control' ? -1 : o.case.index)),
-    ...side.probes.map(({ outcome }, i) => key(outcome.case, 1e9 + i)),
-    ...side.suggested.map(({ outcome }, i) => key(outcome.case, 2e9 + i)),
-    ...side.behaviour.map((b) => key(b.outcome.case, behaviourSequence(b.label))),
+    ...side.probes.map(({ outcome, index }) => key(outcome.case, 1e9 + index)),
+    ...side.suggested.map(({ outcome, index }) => key(outcome.case, 2e9 + index)),
+    // A behavioural probe that ran to its end on the baseline was compared, whether it found anything or not.
+    ...side.behaviourCompared,
   ]
 }
 
@@ -339,8 +365,7 @@ function compareAnswers(a: Outcome, b: Outcome): string | undefined {
   const rowsA = rowCount(ra.body)
   const rowsB = rowCount(rb.body)
   if (rowsA !== undefined && rowsB !== undefined && rowsA !== rowsB) return `${rowsA} rows against ${rowsB}`
-  const cut = (o: Outcome) =>
-    withoutEchoes(o.exchange!.response.body, sentStrings(o.case.request.path, o.case.request.body))
+  const cut = (o: Outcome) => withoutEchoes(o.exchange!.response.body, sentBy(o.case.request))
   const la = Buffer.byteLength(cut(a))
   const lb = Buffer.byteLength(cut(b))
   if (Math.abs(la - lb) > Math.max(16, Math.max(la, lb) / 10)) return `${la} bytes against ${lb}`
@@ -367,16 +392,16 @@ function collect(plan: SideResult, oracles: ReadonlySet<OracleName>, targets: re
     plan.outcomes.filter((o) => o.case.kind === 'control').map((o) => [o.case.target.id, o]),
   )
   if (oracles.has('differential')) items.push(...differentials(plan.outcomes, index))
-  plan.probes.forEach(({ probe, outcome }, i) => {
+  for (const { probe, outcome, index: i } of plan.probes) {
     const sequence = 1e9 + i
     const what = `probe: ${probe.label}`
     for (const failure of outcome.failures)
       items.push({ outcome, failure, target: index(outcome.case), sequence, what, messageId: failure.oracle })
     const status = outcome.exchange?.response.status ?? 0
-    if (!oracles.has('authz') || probe.expected.includes(status)) return
+    if (!oracles.has('authz') || probe.expected.includes(status)) continue
     // Another principal's 404 means nothing if the owner cannot read the resource either.
     const control = controls.get(outcome.case.target.id)?.exchange?.response.status
-    if (probe.foreign && (control === undefined || control < 200 || control >= 300)) return
+    if (probe.foreign && (control === undefined || control < 200 || control >= 300)) continue
     items.push({
       outcome,
       failure: { oracle: 'authz', status },
@@ -386,9 +411,9 @@ function collect(plan: SideResult, oracles: ReadonlySet<OracleName>, targets: re
       expected: probe.expected.join(' or '),
       messageId: 'authz',
     })
-  })
-  plan.probes.forEach(({ probe, outcome, stuck }, i) => {
-    if (!stuck || !probe.readBack) return
+  }
+  for (const { probe, outcome, stuck, index: i } of plan.probes) {
+    if (!stuck || !probe.readBack) continue
     items.push({
       outcome,
       failure: {
@@ -404,15 +429,17 @@ function collect(plan: SideResult, oracles: ReadonlySet<OracleName>, targets: re
       what: `probe: ${probe.label}`,
       messageId: 'foreign-write',
     })
-  })
+  }
   for (const b of plan.behaviour)
     items.push({
       outcome: b.outcome,
       failure: { oracle: b.oracle, status: b.outcome.exchange?.response.status ?? 0, data: b.data },
       target: index(b.outcome.case),
-      sequence: behaviourSequence(b.label),
+      sequence: behaviourSequence(b.key ?? b.label),
       what: `probe: ${b.label}`,
       messageId: b.messageId,
+      compared: comparedKey(b.outcome.case.target.id, b.oracle),
+      probe: b.key ?? b.label,
     })
   for (const crash of plan.crashed ?? []) {
     const c = crash.by.case
@@ -438,7 +465,7 @@ function collect(plan: SideResult, oracles: ReadonlySet<OracleName>, targets: re
       messageId: 'crashed',
     })
   }
-  plan.suggested.forEach(({ suggested, outcome }, i) => {
+  for (const { suggested, outcome, index: i } of plan.suggested) {
     const sequence = 2e9 + i
     const what = `suggested case "${suggested.name}"`
     for (const failure of outcome.failures)
@@ -454,6 +481,6 @@ function collect(plan: SideResult, oracles: ReadonlySet<OracleName>, targets: re
         expected: suggested.expected,
         messageId: 'suggested',
       })
-  })
+  }
   return items
 }

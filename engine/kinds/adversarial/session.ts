@@ -10,7 +10,7 @@ import { serviceUrl } from '../../api/sandbox.js'
 import type { Sandbox } from '../../api/sandbox.js'
 import { prepareBase, type Base, type Case } from './cases.js'
 import { headerHygiene, injectionEvidence, offSandboxRedirect } from './content.js'
-import { findLeak, sentStrings } from './leaks.js'
+import { findLeak, sentBy } from './leaks.js'
 import type { AdversarialParams, OracleName } from './params.js'
 import { resolvePrincipals, senderOf, type ResolvedPrincipal } from './principals.js'
 
@@ -134,11 +134,7 @@ export function judge(
   if (c.kind === 'control' && (status < 200 || status >= 400))
     failures.push({ oracle: 'control-rejected', status })
   if (oracles.has('no-leak')) {
-    const leak = findLeak(
-      outcome.exchange.response,
-      () => sentStrings(c.request.path, c.request.body),
-      ctx.clients.http.redactor,
-    )
+    const leak = findLeak(outcome.exchange.response, () => sentBy(c.request), ctx.clients.http.redactor)
     if (leak)
       failures.push({
         oracle: 'no-leak',
@@ -149,7 +145,7 @@ export function judge(
   const { response } = outcome.exchange
   const redact = (text: string) => ctx.clients.http.redactor.text(text)
   if (oracles.has('injection-evidence') && c.kind === 'injection') {
-    const found = injectionEvidence(response, sentStrings(c.request.path, c.request.body), control)
+    const found = injectionEvidence(response, sentBy(c.request), control)
     if (found)
       failures.push({
         oracle: 'injection-evidence',

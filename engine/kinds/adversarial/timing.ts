@@ -100,6 +100,7 @@ export async function timingProbe(env: BehaviourEnv, at: number): Promise<Behavi
         oracle: 'timing',
         messageId: 'timing',
         label,
+        key: `timing: ${site.where}`,
         outcome: again!,
         data: {
           match: `${Math.round(first!.ms)} ms and ${Math.round(second!.ms)} ms`,

@@ -5,6 +5,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ReportDescriptor } from '../../../../engine/api/kind.js'
+import { toFinding } from '../../../../engine/executors/local/check-runner.js'
+import { Redactor } from '../../../../engine/http/redact.js'
+import { checkKinds } from '../../../../engine/kinds/index.js'
 import { createCheckContext } from '../../../support/check-context.js'
 import { bedParams, startBedApi, type BedApi } from './bed-api.js'
 
@@ -32,6 +35,49 @@ async function run(safe: boolean, extra: Record<string, unknown>): Promise<Repor
 }
 
 const of = (findings: ReportDescriptor[], id: string) => findings.filter((f) => f.messageId === id)
+
+/** A newOnly run of the vulnerable bed against a baseline: the bed itself, or its safe twin. */
+async function newOnly(baselineSafe: boolean, extra: Record<string, unknown>): Promise<ReportDescriptor[]> {
+  const candidate = await startBedApi()
+  const baseline = await startBedApi({ safe: baselineSafe })
+  open.push(candidate, baseline)
+  const t = createCheckContext({
+    kind: 'adversarial',
+    params: bedParams({ cases: 0, newOnly: true, ...extra }),
+    plan: { dir: candidate.dir },
+    candidate: { services: candidate.services },
+    baseline: { services: baseline.services },
+    seed: 7,
+  })
+  try {
+    await t.run()
+  } finally {
+    await t.close()
+  }
+  return t.findings
+}
+
+/** `vigil reproduce` of a finding, as the kind's replay: what it reports on each side (the bed or its twin). */
+async function reproduce(finding: ReportDescriptor, safe: boolean, extra: Record<string, unknown>) {
+  const api = await startBedApi({ safe })
+  open.push(api)
+  const t = createCheckContext({
+    kind: 'adversarial',
+    params: bedParams({ cases: 0, ...extra }),
+    plan: { dir: api.dir },
+    candidate: { services: api.services },
+    seed: 7,
+  })
+  try {
+    await checkKinds.adversarial.replay!(
+      t.ctx,
+      toFinding(checkKinds.adversarial, finding, new Redactor({ secrets: [] })),
+    )
+  } finally {
+    await t.close()
+  }
+  return t.findings
+}
 
 describe('adversarial behaviour', { timeout: 120_000 }, () => {
   it('reads back a mass assignment and a foreign write that stuck; not on the twin', async () => {
@@ -90,6 +136,54 @@ describe('adversarial behaviour', { timeout: 120_000 }, () => {
     const noResponse = of(found, 'no-server-error').filter((f) => f.actual === 'no response')
     expect(noResponse.length).toBeLessThanOrEqual(3)
     expect(of(await run(true, params), 'crashed')).toEqual([])
+  })
+
+  it('newOnly: a behavioural finding the baseline was probed for is new, not partial; shared, it is dropped', async () => {
+    const params = {
+      operations: ['getProfile', 'updateProfile', 'getNote', 'updateNote', 'requestPasswordReset'],
+      requests: undefined,
+      oracles: ['read-back', 'enumeration'],
+    }
+    const fresh = await newOnly(true, params)
+    const found = ['mass-assignment', 'foreign-write', 'enumeration'].map((id) => of(fresh, id))
+    for (const [f] of found) expect(f).toMatchObject({ severity: 'error' })
+    for (const f of found.flat()) expect(f.partial).toBeUndefined()
+    expect(of(fresh, 'replay-cut-short')).toEqual([])
+    const shared = await newOnly(false, params)
+    expect(shared.filter((f) => (f.severity ?? 'error') === 'error')).toEqual([])
+    expect(String(of(shared, 'legacy')[0]?.data?.oracles)).toMatch(
+      /enumeration.*foreign-write.*mass-assignment/,
+    )
+  })
+
+  it('reproduce rebuilds behavioural and read-back probes from the finding; the twin does not show them', async () => {
+    const params = {
+      operations: ['getProfile', 'updateProfile', 'getNote', 'updateNote', 'lookupHandle'],
+      requests: undefined,
+      oracles: ['read-back', 'timing'],
+    }
+    const found = await run(false, { ...params, cases: 0 })
+    for (const id of ['mass-assignment', 'foreign-write', 'timing']) {
+      const [finding] = of(found, id)
+      expect(finding, id).toBeDefined()
+      // The same probe on the same operation (a timing probe's run length may differ: its identity does not).
+      const which = (f: ReportDescriptor) => [
+        f.data?.operation,
+        f.evidence?.details?.probe ?? f.evidence?.details?.description,
+      ]
+      const again = of(await reproduce(finding!, false, params), id)
+      expect(again.map(which)).toEqual([which(finding!)])
+      expect(of(await reproduce(finding!, true, params), id)).toEqual([])
+    }
+  })
+
+  it('reproduce says it cannot rebuild a differential finding, which compares two cases', async () => {
+    const params = { operations: ['searchProducts'], requests: undefined, oracles: ['differential'] }
+    const [finding] = of(await run(false, { ...params, cases: 60 }), 'differential')
+    expect(finding).toBeDefined()
+    await expect(reproduce(finding!, false, params)).rejects.toThrow(
+      /a differential finding compares the answers to two cases .* run the check again/,
+    )
   })
 
   it('lists the cases a group of findings stands for', async () => {

@@ -3,9 +3,13 @@
  * check's time and keeps partial findings when it runs out; a reset hook (a request or a command) brings a
  * service that a case poisoned back between phases, with setup run again after it.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { ReportDescriptor } from '../../../../engine/api/kind.js'
 import { createCheckContext } from '../../../support/check-context.js'
+import { runCheck } from '../../../../engine/executors/local/check-runner.js'
+import { checkKinds } from '../../../../engine/kinds/index.js'
+import { Redactor } from '../../../../engine/http/redact.js'
+import type { Finding } from '../../../../engine/verdict.js'
 import { startToyApi, TOKENS, toyParams, type ToyApi, type ToyFaults } from './toy-api.js'
 
 const open: ToyApi[] = []
@@ -45,7 +49,91 @@ async function run(
 const errors = (findings: ReportDescriptor[]) => findings.filter((f) => (f.severity ?? 'error') === 'error')
 const byId = (findings: ReportDescriptor[], id: string) => findings.filter((f) => f.messageId === id)
 
+/** The check through the executor's check runner, at its real timeout; its result and how long it took. */
+async function runAtTimeout(candidate: ToyApi, baseline: ToyApi, timeoutMs: number) {
+  const t = createCheckContext({
+    kind: 'adversarial',
+    params: toyParams({ newOnly: true, cases: 200 }),
+    plan: { dir: candidate.dir },
+    candidate: { services: { api: candidate.url } },
+    baseline: { services: { api: baseline.url } },
+    secrets: { owner: { value: TOKENS.owner }, other: { value: TOKENS.other } },
+    seed: 7,
+  })
+  const started = performance.now()
+  try {
+    const result = await runCheck({
+      plan: t.ctx.plan,
+      check: t.ctx.check,
+      kind: checkKinds.adversarial,
+      sandboxes: t.ctx.sandboxes,
+      clients: t.ctx.clients as Record<string, unknown>,
+      redactor: new Redactor({ secrets: [TOKENS.owner, TOKENS.other] }),
+      vars: t.ctx.vars,
+      seed: 7,
+      timeoutMs,
+      signal: new AbortController().signal,
+    })
+    return { result, ms: performance.now() - started }
+  } finally {
+    await t.close()
+  }
+}
+
+/** The replay-cut-short warning of a result that must have failed (not errored), and its error findings. */
+function cutShort(result: Awaited<ReturnType<typeof runAtTimeout>>['result']) {
+  expect(result.state === 'errored' ? result.error : result.state).toBe('failed')
+  const findings: Finding[] = result.state === 'failed' ? result.findings : []
+  const cut = findings.find((f) => f.messageId === 'replay-cut-short')
+  expect(cut).toMatchObject({ severity: 'warning', partial: true })
+  return {
+    cut: cut!,
+    details: cut!.evidence?.details as Record<string, number>,
+    errors: findings.filter((f) => f.severity === 'error'),
+  }
+}
+
 describe('adversarial newOnly replay deadline', { timeout: 60_000 }, () => {
+  // Loaded once before the timed runs: on a busy machine loading the runtime can take most of a 6 s check.
+  beforeAll(async () => {
+    await import('../../../../engine/kinds/adversarial/run.js')
+  }, 120_000)
+
+  it('through the executor, at its real timeout: a baseline slow on every case gives a partial result, in time', async () => {
+    // Its missing authorization fails the probes, which follow the cases however few of them were sent.
+    const candidate = await api({ crashOnNegative: true, noAuth: true, anyOwner: true })
+    // Setup and health answer at once; every replayed request takes 600 ms, so the replay cannot finish. The
+    // baseline has no hole: the candidate's failures are new where it answered, partial where it did not.
+    const baseline = await api({ slowCasesMs: 600 })
+    const { result, ms } = await runAtTimeout(candidate, baseline, 6000)
+    const { cut, details, errors } = cutShort(result)
+    expect(ms).toBeLessThan(6000 + 1000)
+    // What was replayed, what was not, and why.
+    expect(details.requestsReplayed).toBeGreaterThan(0)
+    expect(details.requestsReplayed).toBeLessThan(details.requestsRun!)
+    expect(cut.message).toMatch(
+      /^The baseline replay \(newOnly\) was cut short: \d+ of \d+ requests replayed, because its share of the check's time ran out/,
+    )
+    // The candidate's failures the baseline never answered count, marked partial.
+    const partial = errors.filter((f) => f.partial)
+    expect(partial.length).toBeGreaterThan(0)
+    for (const f of partial) expect(f.evidence?.details).toMatchObject({ replayed: false })
+  })
+
+  it("through the executor: a baseline whose setup never answers is cut at the requests' end, not the check", async () => {
+    const candidate = await api({ crashOnNegative: true })
+    const baseline = await api({ hangSetup: true })
+    const { result, ms } = await runAtTimeout(candidate, baseline, 6000)
+    const { cut, details, errors } = cutShort(result)
+    expect(ms).toBeLessThan(6000 + 1000)
+    expect(details.requestsReplayed).toBe(0)
+    expect(cut.message).toContain(
+      "because its share of the check's time ran out during setup on the baseline",
+    )
+    expect(errors.length).toBeGreaterThan(0)
+    for (const f of errors) expect(f.partial).toBe(true)
+  })
+
   it('time the check spent before the run (loading its runtime) counts against its shares', async () => {
     const { runAdversarial } = await import('../../../../engine/kinds/adversarial/run.js')
     const candidate = await api({ crashOnNegative: true })

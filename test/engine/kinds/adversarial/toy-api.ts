@@ -23,6 +23,13 @@ export interface ToyFaults {
   /** Every answer comes this many milliseconds late. */
   delayMs?: number
   /**
+   * Every answer but those to /health, /__reset and the setup's create (`toyParams`) comes this many
+   * milliseconds late: the cases are slow, the rest is not.
+   */
+  slowCasesMs?: number
+  /** The setup's create (`toyParams`) is never answered. */
+  hangSetup?: boolean
+  /**
    * A body nested deeper than 64 levels corrupts the store: every later create answers 500 and /health 503,
    * until `POST /__reset` (which every toy API answers: it empties the store).
    */
@@ -40,6 +47,9 @@ export interface RawRequest {
 }
 
 export const TOKENS = { owner: 'owner-token-1234', other: 'other-token-5678' }
+
+/** The body of the create that `toyParams`' setup sends. */
+const SETUP_BODY = '{"name":"mine","count":1}'
 
 export const OPENAPI = {
   openapi: '3.0.3',
@@ -120,17 +130,24 @@ export async function startToyApi(faults: ToyFaults = {}): Promise<ToyApi> {
         if (req.rawHeaders[i]!.toLowerCase() !== 'host')
           headers.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`)
       requests.push({ method: req.method ?? '', url: req.url ?? '', headers, body })
+      const url = new URL(req.url ?? '/', 'http://toy.invalid')
+      const setup = req.method === 'POST' && body.toString() === SETUP_BODY
+      if (setup && faults.hangSetup) return
+      const delay =
+        (faults.delayMs ?? 0) +
+        (faults.slowCasesMs && !setup && !['/health', '/__reset'].includes(url.pathname)
+          ? faults.slowCasesMs
+          : 0)
       const send = (status: number, value: unknown) => {
         const answer = () => {
           res.writeHead(status, { 'content-type': 'application/json' })
           res.end(JSON.stringify(value))
         }
-        if (faults.delayMs) setTimeout(answer, faults.delayMs)
+        if (delay) setTimeout(answer, delay)
         else answer()
       }
       const auth = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1]
       const who = auth === TOKENS.owner ? 'owner' : auth === TOKENS.other ? 'other' : undefined
-      const url = new URL(req.url ?? '/', 'http://toy.invalid')
       if (url.pathname === '/health' && ++healthCalls === faults.dieOnHealth) {
         server.close()
         server.closeAllConnections()
