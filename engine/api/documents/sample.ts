@@ -79,12 +79,15 @@ export function sampleRequest(
   if (body) out.json = body.value
   else if (op.requestBody) {
     const media = jsonMedia(op.requestBody.content)
-    if (media?.example) out.json = media.example.value
-    else if (media?.schemaPointer) {
-      out.generated.push('body')
-      const schema = getPointer(doc.raw, media.schemaPointer)
-      out.json = generate(schema as Record<string, unknown>, doc, true)
-    }
+    if (media && !media.example && media.schemaPointer) out.generated.push('body')
+    if (media?.example || media?.schemaPointer) out.json = sampleMedia(doc, media)
   }
   return out
+}
+
+/** A body in one media type: its documented example, else a value generated from its schema. */
+export function sampleMedia(doc: OpenApiDocument, media: OpenApiMedia): unknown {
+  if (media.example) return media.example.value
+  if (!media.schemaPointer) return undefined
+  return generate(getPointer(doc.raw, media.schemaPointer) as Record<string, unknown>, doc, true)
 }

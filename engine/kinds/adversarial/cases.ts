@@ -12,7 +12,9 @@ import {
   sweepable,
   sweepRounds,
   type Change,
+  type KindContext,
   type Mutation,
+  xmlEntityMutation,
   type MutationKind,
 } from './mutations.js'
 import { schemaTypes } from './schemas.js'
@@ -29,6 +31,7 @@ import {
   type TextPart,
 } from './sites.js'
 import type { ParamSpec, Target } from './targets.js'
+import { encodeAs, wireForm } from './encodings.js'
 import { get as getPointer } from '../../api/pointer.js'
 
 /** A target's valid request for one sandbox: templates rendered, credentials attached. */
@@ -50,6 +53,8 @@ export interface CaseRequest {
   path: string
   headers: Record<string, string>
   body?: string | Buffer
+  /** A form's or an XML document's fields as the service reads them: its strings are echoes too. */
+  values?: unknown
 }
 
 export interface Case {
@@ -175,6 +180,14 @@ function textValidity(
     return true
   }
   if (decoded.trim() === '') return spec.required ? true : false
+  if (spec.encoding !== 'json') {
+    // Multipart under another boundary (or none) cannot be read; the valid text is valid; other XML is
+    // malformed, while other multipart may still be read (an epilogue, say): the schema cannot tell.
+    if (spec.encoding === 'multipart' && contentType !== undefined && contentType !== spec.contentType)
+      return true
+    if (decoded === bodyTextOf(base)) return false
+    return spec.encoding === 'xml' ? true : undefined
+  }
   let parsed: unknown
   try {
     parsed = JSON.parse(decoded)
@@ -182,6 +195,14 @@ function textValidity(
     return true
   }
   return spec.validate ? !spec.validate(parsed) : undefined
+}
+
+/** The valid body as the target's encoding writes it. */
+export function bodyTextOf(base: Base): string {
+  const spec = base.target.body!
+  return spec.encoding === 'json'
+    ? serialize(base.body)
+    : encodeAs(spec.encoding, base.body, spec.xmlRoot ?? 'root')
 }
 
 const basePaths = new WeakMap<Base, string>()
@@ -237,12 +258,16 @@ export function buildCase(base: Base, index: number, mutation?: Mutation, site?:
   } else if (change?.on === 'extra-query') extra = [change.name, change.value]
   const headers = { ...base.headers }
   let body: string | Buffer | undefined
+  let values: unknown
   if (target.body) {
-    let contentType: string | null = target.body.mediaTypes.find((m) => /json/i.test(m)) ?? 'application/json'
+    const spec = target.body
+    let contentType: string | null = spec.contentType
     if (change?.on === 'body-text') {
       body = change.text
       if (change.contentType !== undefined) contentType = change.contentType
-      invalid = textValidity(change.text, base, change.contentType)
+      // Whether a document type definition is read is for the content oracles, not the schema.
+      invalid =
+        mutation?.kind === 'xml-entity' ? undefined : textValidity(change.text, base, change.contentType)
     } else {
       let value = base.body
       if (change?.on === 'body')
@@ -252,12 +277,18 @@ export function buildCase(base: Base, index: number, mutation?: Mutation, site?:
         const widened = withKeys(current, change.keys)
         value = change.pointer === '' ? widened : setAt(value, change.pointer, { value: widened })
       }
-      body = encodeBody(serializeParts(value))
-      if (change?.on === 'body' || change?.on === 'body-keys') {
-        if (hasOpaqueRaw(value)) {
+      const changed = change?.on === 'body' || change?.on === 'body-keys'
+      if (spec.encoding !== 'json') {
+        body = encodeAs(spec.encoding, value, spec.xmlRoot ?? 'root')
+        // Judged on what the service parses out of the form or the document.
+        values = wireForm(spec.encoding, value, spec.schema)
+        if (changed) invalid = spec.validate ? !spec.validate(values) : undefined
+      } else {
+        body = encodeBody(serializeParts(value))
+        if (changed && hasOpaqueRaw(value)) {
           const types = schemaTypes(site?.on === 'body' ? site.schema : undefined)
           invalid = types.length && !types.includes('array') && !types.includes('object') ? true : undefined
-        } else invalid = target.body.validate ? !target.body.validate(parsedForm(value)) : undefined
+        } else if (changed) invalid = spec.validate ? !spec.validate(parsedForm(value)) : undefined
       }
     }
     if (contentType === null) delete headers['content-type']
@@ -280,7 +311,13 @@ export function buildCase(base: Base, index: number, mutation?: Mutation, site?:
     description: mutation?.description ?? 'the valid request',
     invalid,
     oversized: size > 64 * 1024 || path.length > 2048,
-    request: { method: target.method, path, headers, ...(body !== undefined ? { body } : {}) },
+    request: {
+      method: target.method,
+      path,
+      headers,
+      ...(body !== undefined ? { body } : {}),
+      ...(values !== undefined ? { values } : {}),
+    },
   }
   if (change && 'pointer' in change) out.pointer = change.pointer
   if (mutation?.family) out.family = mutation.family
@@ -335,7 +372,15 @@ export class CaseGenerator {
         .filter(sweepable)
         .map((site) => ({ base, site, rounds: sweepRounds(site) })),
     )
-    const full: typeof this.sweep = []
+    // An XML body's internal entity leads the sweep: one case per target that takes XML.
+    const full: typeof this.sweep = bases.flatMap((base) => {
+      const spec = base.target.body
+      const mutation =
+        spec?.encoding === 'xml' ? xmlEntityMutation(bodyTextOf(base), spec.xmlRoot ?? 'root') : undefined
+      return mutation
+        ? [{ base, site: { on: 'body' as const, pointer: '', value: base.body }, mutation }]
+        : []
+    })
     let firstRound = 0
     for (let r = 0; perSite.some((s) => s.rounds.length > r); r++) {
       for (const { base, site, rounds } of perSite)
@@ -345,9 +390,13 @@ export class CaseGenerator {
     this.sweep = full.slice(0, Math.max(firstRound, Math.floor(planned / 2)))
     for (const base of bases) {
       const sites = sitesOf(base)
-      const bodyText = base.target.body ? serialize(base.body) : undefined
+      const bodyText = base.target.body ? bodyTextOf(base) : undefined
       for (const kind of MUTATION_KINDS) {
-        const applicable = KINDS[kind].sites(sites, base.target.body !== undefined)
+        const applicable = KINDS[kind].sites(
+          sites,
+          base.target.body !== undefined,
+          base.target.body?.encoding,
+        )
         if (applicable.length)
           this.categories.push({
             base,
@@ -382,9 +431,11 @@ export class CaseGenerator {
     if (!cache) arbitraries.set(category.base.target, (cache = new Map()))
     let arbitrary = cache.get(key)
     if (!arbitrary) {
-      const context = {
+      const body = category.base.target.body
+      const context: KindContext = {
         maxBodyBytes: this.maxBodyBytes,
         ...(category.bodyText !== undefined ? { bodyText: category.bodyText } : {}),
+        ...(body ? { encoding: body.encoding, xmlRoot: body.xmlRoot ?? 'root' } : {}),
       }
       arbitrary = KINDS[category.kind].arbitrary(site, context, round)
       if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!)

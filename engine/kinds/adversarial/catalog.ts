@@ -136,11 +136,16 @@ export function hugeNumber(text: string): RawJson {
 }
 
 /** Malformed variants of a valid JSON text. */
-export const MALFORMED: ReadonlyArray<{ name: string; make(valid: string): string | Buffer }> = [
+export const MALFORMED: ReadonlyArray<{
+  name: string
+  make(valid: string): string | Buffer
+  /** Only JSON is broken by it (a form or an XML document may stay well-formed). */
+  jsonOnly?: true
+}> = [
   { name: 'truncated', make: (v) => v.slice(0, Math.max(1, Math.floor(v.length / 2))) },
   { name: 'trailing comma', make: (v) => (v.endsWith('}') ? `${v.slice(0, -1)},}` : `${v},`) },
-  { name: 'single quotes', make: (v) => v.replace(/"/g, "'") },
-  { name: 'unquoted keys', make: (v) => v.replace(/"([A-Za-z_$][\w$]*)":/g, '$1:') },
+  { name: 'single quotes', make: (v) => v.replace(/"/g, "'"), jsonOnly: true },
+  { name: 'unquoted keys', make: (v) => v.replace(/"([A-Za-z_$][\w$]*)":/g, '$1:'), jsonOnly: true },
   { name: 'NaN literal', make: () => '{"value":NaN}' },
   { name: 'comment', make: (v) => `/* x */${v}` },
   { name: 'two documents', make: (v) => `${v}${v}` },

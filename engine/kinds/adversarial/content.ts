@@ -8,6 +8,9 @@
 /** What a template payload computes (7 * 7777777): the evidence is the product, which is never sent. */
 export const TEMPLATE_PRODUCT = '54444439'
 
+/** What an XML internal entity case's entities expand to (see encodings.ts); the request holds only its halves. */
+export const XML_ENTITY_EXPANSION = 'vigil-xxe-expanded'
+
 /** The host an open-redirect payload points to; `.invalid` never resolves. */
 export const REDIRECT_HOST = 'vigil-redirect.invalid'
 
@@ -16,6 +19,10 @@ const EVIDENCE: ReadonlyArray<{ what: string; re: RegExp }> = [
   { what: 'the contents of /etc/passwd', re: /\broot:[x*!]?:0:0:/ },
   { what: 'the contents of win.ini', re: /; for 16-bit app support|\[fonts\]\s*\r?\n\s*\[extensions\]/i },
   { what: 'the output of a command', re: /\buid=\d+\([\w.-]*\) gid=\d+\([\w.-]*\)/ },
+  {
+    what: 'an XML internal entity expanded (the parser reads document type definitions: XXE)',
+    re: new RegExp(XML_ENTITY_EXPANSION),
+  },
 ]
 
 /** Error text of the common database engines, as it reaches a response when a query was broken. */

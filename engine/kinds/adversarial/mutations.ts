@@ -22,6 +22,7 @@ import { boundaryArb, hasBoundaries } from './boundaries.js'
 import { schemaTypes } from './schemas.js'
 import type { BodySite, ParamSite, Site } from './sites.js'
 import { lastToken, parent as parentOf } from '../../api/pointer.js'
+import { withInternalEntity, type BodyEncoding } from './encodings.js'
 
 /**
  * Any code points, lone surrogates included. Drawn as integers: fast-check's `binary` string unit builds a
@@ -65,6 +66,7 @@ export const MUTATION_KINDS = [
   'wrong-content-type',
   'unicode',
   'injection',
+  'xml-entity',
 ] as const
 export type MutationKind = (typeof MUTATION_KINDS)[number]
 
@@ -90,15 +92,19 @@ export interface Mutation {
 }
 
 export interface KindContext {
-  /** The valid body as JSON text (for the text-level kinds). */
+  /** The valid body as the target's encoding writes it (for the text-level kinds). */
   bodyText?: string
+  /** How the target's body is written. @default json */
+  encoding?: BodyEncoding
+  /** The root element of an XML body. */
+  xmlRoot?: string
   /** Largest body an oversized case may send. */
   maxBodyBytes: number
 }
 
 interface KindSpec {
-  /** The sites the kind applies to (`[]`: it does not apply to this target). */
-  sites(sites: readonly Site[], hasBody: boolean): Site[]
+  /** The sites the kind applies to (`[]`: it does not apply to this target); `encoding`: the body's. */
+  sites(sites: readonly Site[], hasBody: boolean, encoding?: BodyEncoding): Site[]
   /** `round`: how many times this kind visited this target's sites before (rotates limits). */
   arbitrary(site: Site, ctx: KindContext, round: number): fc.Arbitrary<Mutation>
 }
@@ -269,11 +275,14 @@ export const KINDS: Record<MutationKind, KindSpec> = {
   'malformed-json': {
     sites: (sites, hasBody) => (hasBody ? body(sites).filter((s) => s.pointer === '') : []),
     arbitrary: (_site, ctx) =>
-      fc.constantFrom(...MALFORMED).map((m) => ({
-        kind: 'malformed-json' as const,
-        change: { on: 'body-text' as const, text: m.make(ctx.bodyText ?? '{}') },
-        description: `malformed JSON: ${m.name}`,
-      })),
+      fc
+        // Quotes and keys are JSON's: changing them may leave a form or an XML document well-formed.
+        .constantFrom(...MALFORMED.filter((m) => !ctx.encoding || ctx.encoding === 'json' || !m.jsonOnly))
+        .map((m) => ({
+          kind: 'malformed-json' as const,
+          change: { on: 'body-text' as const, text: m.make(ctx.bodyText ?? '{}') },
+          description: `malformed ${FORMAT[ctx.encoding ?? 'json']}: ${m.name}`,
+        })),
   },
   'wrong-content-type': {
     sites: (sites, hasBody) => (hasBody ? body(sites).filter((s) => s.pointer === '') : []),
@@ -281,7 +290,10 @@ export const KINDS: Record<MutationKind, KindSpec> = {
       fc.constantFrom(...WRONG_CONTENT_TYPES).map((type) => ({
         kind: 'wrong-content-type' as const,
         change: { on: 'body-text' as const, text: ctx.bodyText ?? '{}', contentType: type },
-        description: type === null ? 'JSON body without a content type' : `JSON body sent as ${type}`,
+        description:
+          type === null
+            ? `${FORMAT[ctx.encoding ?? 'json']} body without a content type`
+            : `${FORMAT[ctx.encoding ?? 'json']} body sent as ${type}`,
       })),
   },
   unicode: {
@@ -297,6 +309,21 @@ export const KINDS: Record<MutationKind, KindSpec> = {
           RANDOM_CODE_POINTS.map((value) => ({ value, note: 'random code points' })),
         )
         .map((u) => put('unicode', site, u.value, u.note)),
+  },
+  'xml-entity': {
+    sites: (sites, hasBody, encoding) =>
+      hasBody && encoding === 'xml' ? body(sites).filter((s) => s.pointer === '') : [],
+    arbitrary: (_site, ctx) => {
+      const mutation = xmlEntityMutation(ctx.bodyText ?? '', ctx.xmlRoot ?? 'root')
+      // Without a text element there is nothing to refer to the entity: the valid document, unchanged.
+      return fc.constant(
+        mutation ?? {
+          kind: 'xml-entity' as const,
+          change: { on: 'body-text' as const, text: ctx.bodyText ?? '' },
+          description: 'XML without a text element for an entity',
+        },
+      )
+    },
   },
   injection: {
     sites: (sites) => sites.filter((s) => s.on === 'param' || s.pointer !== '' || isObjectSite(s)),
@@ -317,6 +344,21 @@ export const KINDS: Record<MutationKind, KindSpec> = {
       return isObjectSite(site) ? fc.oneof(strings, operators, proto) : fc.oneof(strings, operators)
     },
   },
+}
+
+/** An encoding's name in a case's description. */
+const FORMAT: Record<BodyEncoding, string> = { json: 'JSON', multipart: 'multipart', xml: 'XML' }
+
+/** The XML body with an internal entity (see encodings.ts), as a mutation; undefined without a text element. */
+export function xmlEntityMutation(bodyText: string, root: string): Mutation | undefined {
+  const doc = withInternalEntity(bodyText, root)
+  return (
+    doc && {
+      kind: 'xml-entity',
+      change: { on: 'body-text', text: doc.text },
+      description: `XML whose <${doc.field}> refers to an internal entity (is a document type definition read?)`,
+    }
+  )
 }
 
 /** True when the exhaustive sweep places injections at this site: a string parameter or body field. */

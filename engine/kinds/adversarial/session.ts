@@ -144,7 +144,7 @@ export function judge(
   }
   const { response } = outcome.exchange
   const redact = (text: string) => ctx.clients.http.redactor.text(text)
-  if (oracles.has('injection-evidence') && c.kind === 'injection') {
+  if (oracles.has('injection-evidence') && (c.kind === 'injection' || c.kind === 'xml-entity')) {
     const found = injectionEvidence(response, sentBy(c.request), control)
     if (found)
       failures.push({

@@ -8,11 +8,13 @@ import {
   loadOpenApi,
   selectOperations,
   type OpenApiDocument,
+  type OpenApiMedia,
   type OpenApiOperation,
 } from '../../api/documents/openapi.js'
 import { get as getPointer } from '../../api/pointer.js'
 import { parseRequestLine } from '../../api/vocabulary.js'
-import { jsonMedia, sampleRequest } from '../../api/documents/sample.js'
+import { jsonMedia, sampleMedia, sampleRequest } from '../../api/documents/sample.js'
+import { contentTypeOf, encodingOf, type BodyEncoding } from './encodings.js'
 import { schemaRegistry, type Dialect } from '../../api/documents/schema.js'
 import { AdversarialUsageError } from './errors.js'
 import type { AdversarialParams, AdversarialRequest } from './params.js'
@@ -32,6 +34,12 @@ export interface ParamSpec {
 export interface BodySpec {
   /** Media types the operation accepts. */
   mediaTypes: string[]
+  /** How the cases' bodies are written: JSON when the operation takes it, else multipart or XML. */
+  encoding: BodyEncoding
+  /** The content-type the cases are sent with (a multipart one names its boundary). */
+  contentType: string
+  /** The root element of an XML body: the schema's `xml.name`, its component's name, else `root`. */
+  xmlRoot?: string
   schema?: Schema
   validate?: (value: unknown) => boolean
   /** The valid body (may hold templates). */
@@ -118,12 +126,18 @@ function operationTarget(doc: OpenApiDocument, op: OpenApiOperation, params: Adv
   if (roles?.length) target.roles = roles
   if (params.service) target.service = params.service
   if (op.requestBody) {
-    const media = jsonMedia(op.requestBody.content)
+    const content = op.requestBody.content
+    const written = (e: BodyEncoding) => content.find((m) => encodingOf(m.mediaType) === e)
+    const media = jsonMedia(content) ?? written('multipart') ?? written('xml')
+    const encoding = (media && encodingOf(media.mediaType)) ?? 'json'
     const body: BodySpec = {
-      mediaTypes: op.requestBody.content.map((m) => m.mediaType),
-      example: sampleRequest(doc, op, given).json,
+      mediaTypes: content.map((m) => m.mediaType),
+      encoding,
+      contentType: contentTypeOf(encoding, media?.mediaType ?? 'application/json'),
+      example: encoding === 'json' ? sampleRequest(doc, op, given).json : sampleMedia(doc, media!),
       required: op.requestBody.required,
     }
+    if (encoding === 'xml') body.xmlRoot = xmlRoot(doc, media!)
     if (media?.schemaPointer) {
       body.schema = inlineRefs(getPointer(root, media.schemaPointer), root) as Schema
       body.validate = validatorFor(body.schema, dialect, `${doc.file} ${op.id} body`)
@@ -131,6 +145,21 @@ function operationTarget(doc: OpenApiDocument, op: OpenApiOperation, params: Adv
     target.body = body
   }
   return target
+}
+
+/** The root element of an XML body: `xml.name` of its schema (or the component it refers to), its component's name, else `root`. */
+function xmlRoot(doc: OpenApiDocument, media: OpenApiMedia): string {
+  let schema = (media.schemaPointer ? getPointer(doc.raw, media.schemaPointer) : undefined) as
+    { $ref?: unknown; xml?: { name?: unknown } } | undefined
+  let name: string | undefined
+  for (let hops = 0; typeof schema?.$ref === 'string' && hops < 10; hops++) {
+    const ref = schema.$ref as string
+    name = decodeURIComponent(ref.slice(ref.lastIndexOf('/') + 1))
+    schema = getPointer(doc.raw, decodeURIComponent(ref.slice(1))) as typeof schema
+  }
+  const given = schema?.xml?.name
+  const root = typeof given === 'string' ? given : name
+  return root && /^[A-Za-z_][\w.-]*$/.test(root) ? root : 'root'
 }
 
 /** Pointer of a parameter's schema in the (converted) document: operation level first, then path item. */
@@ -189,7 +218,13 @@ async function requestTarget(
   const service = entry.service ?? params.service
   if (service) target.service = service
   if (entry.json !== undefined || entry.schema !== undefined || METHODS_WITH_BODY.has(parsed.method)) {
-    const body: BodySpec = { mediaTypes: ['application/json'], example: entry.json ?? {}, required: true }
+    const body: BodySpec = {
+      mediaTypes: ['application/json'],
+      encoding: 'json',
+      contentType: 'application/json',
+      example: entry.json ?? {},
+      required: true,
+    }
     if (entry.schema !== undefined) {
       const label = `requests[${index}].schema`
       if (typeof entry.schema === 'object') body.schema = entry.schema

@@ -18,6 +18,7 @@ import {
   bedAuth,
   startJobs,
 } from './bed-auth.js'
+import { BED_FORM_PATHS, bedForms } from './bed-forms.js'
 
 /** The labelled classes: which operation holds the hole and which oracles may find it. */
 export const BED_CLASSES = [
@@ -35,6 +36,16 @@ export const BED_CLASSES = [
   { label: 'user enumeration', operation: 'requestPasswordReset', oracles: ['enumeration'] },
   { label: 'catastrophic backtracking (ReDoS)', operation: 'lookupHandle', oracles: ['timing'] },
   { label: 'crash (a quote kills the worker)', operation: 'submitJob', oracles: ['crashed'] },
+  {
+    label: 'XML internal entity expansion (XXE)',
+    operation: 'importContact',
+    oracles: ['injection-evidence'],
+  },
+  {
+    label: 'template injection through a multipart field',
+    operation: 'uploadAvatar',
+    oracles: ['injection-evidence'],
+  },
 ] as const
 
 /** Warning-level classes (security headers, cookies): found when a warning names the operation. */
@@ -129,6 +140,7 @@ export const BED_OPENAPI = {
       },
     },
     ...BED_AUTH_PATHS,
+    ...BED_FORM_PATHS,
   },
   components: { securitySchemes: BED_SECURITY_SCHEMES },
 }
@@ -240,6 +252,7 @@ export async function startBedApi(options: { safe?: boolean } = {}): Promise<Bed
   }
   const text = (v: unknown) => typeof v === 'string' && v.length >= 1 && v.length <= 200
   const auth = bedAuth(safe)
+  const forms = bedForms(safe, render)
   function handle(
     method: string,
     url: URL,
@@ -335,6 +348,7 @@ export async function startBedApi(options: { safe?: boolean } = {}): Promise<Bed
       return send(res, 400, safe ? { error: 'bad id' } : { error: error.stack })
     }
     if (auth(method, url, body(raw, type), headers, res, send)) return
+    if (forms(method, url, raw, headers, res, send)) return
     send(res, 404, { error: 'not found' })
   }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

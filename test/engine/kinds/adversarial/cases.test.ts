@@ -25,6 +25,8 @@ function target(schema: Schema, example: unknown): Target {
     auth: false,
     body: {
       mediaTypes: ['application/json'],
+      encoding: 'json',
+      contentType: 'application/json',
       schema,
       validate: validatorFor(schema, 'draft-07', 'test'),
       example,
