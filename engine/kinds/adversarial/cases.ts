@@ -31,7 +31,7 @@ import {
   type TextPart,
 } from './sites.js'
 import type { ParamSpec, Target } from './targets.js'
-import { encodeAs, wireForm } from './encodings.js'
+import { encodeAs, typedText, wireForm } from './encodings.js'
 import { get as getPointer } from '../../api/pointer.js'
 
 /** A target's valid request for one sandbox: templates rendered, credentials attached. */
@@ -130,17 +130,6 @@ export function prepareBase(
 /** Lone surrogates cannot travel in UTF-8; they go as U+FFFD, and are judged as such. */
 export function wellFormed(text: string): string {
   return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
-}
-
-function coerce(raw: string, spec: ParamSpec): unknown {
-  const types = schemaTypes(spec.schema)
-  if (
-    (types.includes('integer') || types.includes('number')) &&
-    /^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw)
-  )
-    return Number(raw)
-  if (types.includes('boolean') && (raw === 'true' || raw === 'false')) return raw === 'true'
-  return raw
 }
 
 /** Path and query of a request, with values percent-encoded. */
@@ -252,7 +241,7 @@ export function buildCase(base: Base, index: number, mutation?: Mutation, site?:
     } else {
       params.set(change.spec, change.value)
       invalid = change.spec.validate
-        ? !change.spec.validate(coerce(wellFormed(wire(change.value)), change.spec))
+        ? !change.spec.validate(typedText(wellFormed(wire(change.value)), change.spec.schema))
         : undefined
     }
   } else if (change?.on === 'extra-query') extra = [change.name, change.value]

@@ -114,7 +114,11 @@ export function wireForm(
     const list = value.map((v) => wireForm(encoding, v, items, depth + 1))
     return list.length === 1 && !schemaTypes(schema).includes('array') ? list[0] : list
   }
-  const raw = isObject(value) || Array.isArray(value) ? serialize(value) : wire(value)
+  return typedText(isObject(value) || Array.isArray(value) ? serialize(value) : wire(value), schema)
+}
+
+/** Text as a service reads it: a number or a boolean where the schema wants one and the text is one. */
+export function typedText(raw: string, schema: Schema | undefined): unknown {
   const types = schemaTypes(schema)
   if (
     (types.includes('integer') || types.includes('number')) &&
