@@ -16,68 +16,58 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((api) => api.close()))
 })
 
-async function run(safe: boolean, extra: Record<string, unknown>): Promise<ReportDescriptor[]> {
+/**
+ * The check on the bed (or its twin), with `act` (default: run it) and, for newOnly, a baseline: the bed
+ * itself or its twin. Returns what it reported.
+ */
+async function onBed(
+  safe: boolean,
+  params: Record<string, unknown>,
+  options: { baselineSafe?: boolean; act?: (ctx: TestContext['ctx']) => Promise<void> } = {},
+): Promise<ReportDescriptor[]> {
   const api = await startBedApi({ safe })
   open.push(api)
+  const baseline =
+    options.baselineSafe === undefined ? undefined : await startBedApi({ safe: options.baselineSafe })
+  if (baseline) open.push(baseline)
   const t = createCheckContext({
     kind: 'adversarial',
-    params: bedParams({ cases: 20, ...extra }),
+    params: bedParams(params),
     plan: { dir: api.dir },
     candidate: { services: api.services },
+    ...(baseline ? { baseline: { services: baseline.services } } : {}),
     seed: 7,
   })
   try {
-    await t.run()
+    await (options.act ? options.act(t.ctx) : t.run())
   } finally {
     await t.close()
   }
   return t.findings
 }
+type TestContext = ReturnType<typeof createCheckContext<Record<string, unknown>>>
+
+const run = (safe: boolean, extra: Record<string, unknown>) => onBed(safe, { cases: 20, ...extra })
 
 const of = (findings: ReportDescriptor[], id: string) => findings.filter((f) => f.messageId === id)
 
 /** A newOnly run of the vulnerable bed against a baseline: the bed itself, or its safe twin. */
-async function newOnly(baselineSafe: boolean, extra: Record<string, unknown>): Promise<ReportDescriptor[]> {
-  const candidate = await startBedApi()
-  const baseline = await startBedApi({ safe: baselineSafe })
-  open.push(candidate, baseline)
-  const t = createCheckContext({
-    kind: 'adversarial',
-    params: bedParams({ cases: 0, newOnly: true, ...extra }),
-    plan: { dir: candidate.dir },
-    candidate: { services: candidate.services },
-    baseline: { services: baseline.services },
-    seed: 7,
-  })
-  try {
-    await t.run()
-  } finally {
-    await t.close()
-  }
-  return t.findings
-}
+const newOnly = (baselineSafe: boolean, extra: Record<string, unknown>) =>
+  onBed(false, { cases: 0, newOnly: true, ...extra }, { baselineSafe })
 
 /** `vigil reproduce` of a finding, as the kind's replay: what it reports on each side (the bed or its twin). */
-async function reproduce(finding: ReportDescriptor, safe: boolean, extra: Record<string, unknown>) {
-  const api = await startBedApi({ safe })
-  open.push(api)
-  const t = createCheckContext({
-    kind: 'adversarial',
-    params: bedParams({ cases: 0, ...extra }),
-    plan: { dir: api.dir },
-    candidate: { services: api.services },
-    seed: 7,
-  })
-  try {
-    await checkKinds.adversarial.replay!(
-      t.ctx,
-      toFinding(checkKinds.adversarial, finding, new Redactor({ secrets: [] })),
-    )
-  } finally {
-    await t.close()
-  }
-  return t.findings
-}
+const reproduce = (finding: ReportDescriptor, safe: boolean, extra: Record<string, unknown>) =>
+  onBed(
+    safe,
+    { cases: 0, ...extra },
+    {
+      act: (ctx) =>
+        checkKinds.adversarial.replay!(
+          ctx,
+          toFinding(checkKinds.adversarial, finding, new Redactor({ secrets: [] })),
+        ),
+    },
+  )
 
 describe('adversarial behaviour', { timeout: 120_000 }, () => {
   it('reads back a mass assignment and a foreign write that stuck; not on the twin', async () => {
