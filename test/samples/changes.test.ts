@@ -13,10 +13,13 @@ const PLANS: Record<string, { kind: string; paths: string[] }> = {
   'catalog-contract': { kind: 'contract', paths: ['catalog/**', 'openapi/catalog.yaml'] },
   'checkout-flow': { kind: 'e2e', paths: ['orders/**', 'payments/**', 'catalog/**'] },
   'checkout-load': { kind: 'load', paths: ['orders/**', 'catalog/**'] },
+  'checkout-race': { kind: 'race', paths: ['orders/server.js', 'orders/store*.js', 'db/**'] },
   'order-data': { kind: 'data', paths: ['orders/store*.js', 'db/**'] },
   'orders-migration': { kind: 'migration', paths: ['db/**', 'orders/store*.js'] },
   'orders-adversarial': { kind: 'adversarial', paths: ['orders/**', 'openapi/orders.yaml'] },
   'orders-contract': { kind: 'contract', paths: ['orders/**', 'openapi/orders.yaml'] },
+  'orders-faults': { kind: 'fault', paths: ['orders/upstream.js', 'orders/config.js', 'lib/http.js'] },
+  'orders-resources': { kind: 'resources', paths: ['orders/server.js', 'orders/store*.js', 'lib/http.js'] },
   'order-events': { kind: 'event', paths: ['orders/events.js', 'lib/bus.js', 'asyncapi/**'] },
   'shipping-flow': { kind: 'e2e', paths: ['shipping/**', 'orders/events.js', 'lib/bus.js'] },
 }
@@ -30,6 +33,9 @@ const CHANGES = [
   'event-field-rename',
   'field-rename',
   'lost-write',
+  'memory-leak',
+  'no-upstream-timeout',
+  'oversell-race',
   'slow-lookup',
   'status-change',
 ]
@@ -88,6 +94,24 @@ describe('labelled changes', () => {
       }
     },
   )
+
+  it('knows every plan of the shop folder, with the paths and check kinds its file gives', async () => {
+    const files = (await readdir(path.join(SHOP_ROOT, 'plans'))).filter((f) => f.endsWith('.md'))
+    const found: Record<string, { kind: string; paths: string[] }> = {}
+    for (const file of files) {
+      const text = await readFile(path.join(SHOP_ROOT, 'plans', file), 'utf8')
+      const front = splitFrontmatter(text)
+      const data = front.yaml?.value as { name: string; paths: string[] }
+      const kinds = [...text.slice(front.contentOffset).matchAll(/^```([a-z][a-z-]*)/gm)].map((m) => m[1]!)
+      const known = Object.keys(PLANS)
+      expect(known, file).toContain(data.name)
+      found[data.name] = {
+        kind: kinds.find((k) => k === PLANS[data.name]!.kind) ?? kinds[0]!,
+        paths: data.paths,
+      }
+    }
+    expect(found).toEqual(PLANS)
+  })
 
   it('agrees with the checkout-flow plan file on its paths and check name', async () => {
     const text = await readFile(path.join(SHOP_ROOT, 'plans', 'checkout-flow.md'), 'utf8')

@@ -66,10 +66,11 @@ describe('checkout-flow plan', () => {
 
   it('gives orders its principals from the config secrets, the tokens the plan uses', async () => {
     const raw = parse(await readFile(CONFIG, 'utf8'))
-    expect(raw.sandbox.services.orders.env.ORDERS_TOKENS).toBe('alice:{{secrets.alice}},bob:{{secrets.bob}}')
-    expect(`alice:${secrets.alice!.value},bob:${secrets.bob!.value}`).toBe(
-      `alice:${SHOP_TOKENS.alice},bob:${SHOP_TOKENS.bob}`,
+    expect(raw.sandbox.services.orders.env.ORDERS_TOKENS).toBe(
+      'alice:{{secrets.alice}},bob:{{secrets.bob}},ops:{{secrets.ops}}',
     )
+    expect(raw.sandbox.services.orders.env.ORDERS_STAFF).toBe('ops')
+    for (const [name, token] of Object.entries(SHOP_TOKENS)) expect(secrets[name]?.value, name).toBe(token)
   })
 
   it('passes against the shop as it is', async () => {

@@ -55,7 +55,7 @@ describe('OpenAPI documents', () => {
     expect(Object.values(docs).map((doc) => doc.openapi)).toEqual(['3.1.0', '3.1.0', '3.1.0'])
     expect(operations).toEqual({
       catalog: ['getHealth', 'getProduct', 'listProducts', 'lookupProducts'],
-      orders: ['createOrder', 'getHealth', 'getOrder', 'listOrders'],
+      orders: ['createOrder', 'getHealth', 'getOrder', 'getStock', 'listOrders', 'setStock'],
       payments: ['authorizePayment', 'getHealth', 'getPayment'],
     })
   })

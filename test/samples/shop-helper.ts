@@ -12,8 +12,8 @@ export const SHOP_ROOT = fileURLToPath(new URL('../../samples/shop/', import.met
 export const SHOP_SERVICES = ['catalog', 'payments', 'orders'] as const
 export type ShopService = (typeof SHOP_SERVICES)[number]
 
-/** The sample principals (the same as `secrets` in samples/shop/vigil.config.yaml). */
-export const SHOP_TOKENS = { alice: 'alice-token', bob: 'bob-token' } as const
+/** The sample principals (the same as `secrets` in samples/shop/vigil.config.yaml); `ops` is staff. */
+export const SHOP_TOKENS = { alice: 'alice-token', bob: 'bob-token', ops: 'ops-staff-token' } as const
 
 export interface StartShopOptions {
   /** Folder holding catalog/, orders/ and payments/, e.g. a patched copy. @default SHOP_ROOT */
@@ -134,7 +134,10 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
         ...base,
         CATALOG_URL: catalog.url,
         PAYMENTS_URL: payments.url,
-        ORDERS_TOKENS: `alice:${SHOP_TOKENS.alice},bob:${SHOP_TOKENS.bob}`,
+        ORDERS_TOKENS: Object.entries(SHOP_TOKENS)
+          .map(([name, token]) => `${name}:${token}`)
+          .join(','),
+        ORDERS_STAFF: 'ops',
         ...options.env?.orders,
       },
       timeoutMs,

@@ -4,6 +4,7 @@
 //   CATALOG_URL     base URL of the catalog service                     required for ordering
 //   PAYMENTS_URL    base URL of the payments service                    required for ordering
 //   ORDERS_TOKENS   principals as "name:token,name:token"               required
+//   ORDERS_STAFF    principals who may restock, as "name,name"           default none
 //   UPSTREAM_TIMEOUT_MS  per-call timeout towards catalog and payments  default 5000
 // A missing upstream URL is not fatal: the service starts (health stays green) and order
 // creation answers 502, so a misconfigured deployment is visible without a crash loop.
@@ -46,7 +47,21 @@ function baseUrl(variable) {
   }
 }
 
+function parseStaff(raw, tokens) {
+  const names = new Set([...tokens.values()])
+  const staff = new Set(
+    raw
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
+  )
+  for (const name of staff)
+    if (!names.has(name)) throw new Error(`ORDERS_STAFF: "${name}" is no principal of ORDERS_TOKENS`)
+  return staff
+}
+
 function loadConfig() {
+  const tokens = parseTokens(process.env.ORDERS_TOKENS ?? '')
   const timeout = Number(process.env.UPSTREAM_TIMEOUT_MS || 5000)
   if (!Number.isInteger(timeout) || timeout < 1)
     throw new Error('UPSTREAM_TIMEOUT_MS must be a positive integer')
@@ -54,7 +69,8 @@ function loadConfig() {
     port: listenPort(4000),
     catalogUrl: baseUrl('CATALOG_URL'),
     paymentsUrl: baseUrl('PAYMENTS_URL'),
-    tokens: parseTokens(process.env.ORDERS_TOKENS ?? ''),
+    tokens,
+    staff: parseStaff(process.env.ORDERS_STAFF ?? '', tokens),
     upstreamTimeoutMs: timeout,
   }
 }

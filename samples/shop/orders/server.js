@@ -2,8 +2,16 @@
 // prices it through catalog, authorizes the total with payments and stores the order.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { config } from './config.js'
-import { HttpError, matchRoute, methodNotAllowed, readJson, sendJson, serve } from '../lib/http.js'
-import { findOrder, listOrders, saveOrder } from './store.js'
+import {
+  HttpError,
+  checkObject,
+  matchRoute,
+  methodNotAllowed,
+  readJson,
+  sendJson,
+  serve,
+} from '../lib/http.js'
+import { findOrder, listOrders, readStock, releaseStock, reserveStock, saveOrder, setStock } from './store.js'
 import { authorizePayment, lookupProducts } from './upstream.js'
 import { validateCreateOrder } from './validate.js'
 
@@ -68,6 +76,26 @@ async function createOrder(req, res, owner) {
   const [currency] = currencies
   const totalCents = lines.reduce((sum, line) => sum + line.lineTotalCents, 0)
 
+  const reservation = await reserveStock(wanted)
+  if (reservation.short.length > 0) {
+    throw new HttpError(409, 'insufficient stock', {
+      details: reservation.short.map(({ sku, available }) => ({
+        path: `/items/${items.findIndex((item) => item.sku === sku)}/quantity`,
+        message: `only ${available} of "${sku}" left`,
+      })),
+    })
+  }
+  try {
+    await placeOrder(res, owner, lines, totalCents, currency)
+  } catch (error) {
+    // No order, no sale: what was reserved goes back on the shelf.
+    await releaseStock(wanted).catch((failure) => console.error(`stock not released: ${failure.message}`))
+    throw error
+  }
+}
+
+/** Pays for an order whose stock is reserved, stores it and answers it. */
+async function placeOrder(res, owner, lines, totalCents, currency) {
   const id = `ord_${randomBytes(8).toString('hex')}`
   const payment = await authorizePayment(id, totalCents, currency)
   const order = {
@@ -82,6 +110,24 @@ async function createOrder(req, res, owner) {
   }
   await saveOrder(order)
   sendJson(res, 201, order, { location: `/orders/${id}` })
+}
+
+const MAX_STOCK = 1_000_000
+
+/** `PUT /stock/{sku}` `{"available": n}`: staff restock a limited SKU, which starts its count of sales again. */
+async function putStock(req, res, sku, principal) {
+  if (!config.staff.has(principal)) throw new HttpError(403, 'only staff may set stock')
+  const body = await readJson(req, MAX_BODY_BYTES)
+  const details = checkObject(body, ['available'])
+  if (
+    details.length === 0 &&
+    !(Number.isInteger(body.available) && body.available >= 0 && body.available <= MAX_STOCK)
+  )
+    details.push({ path: '/available', message: `must be an integer from 0 to ${MAX_STOCK}` })
+  if (details.length > 0) throw new HttpError(400, 'invalid stock', { details })
+  const stock = await setStock(sku, body.available)
+  if (!stock) throw new HttpError(404, `no limited stock of "${sku}"`)
+  sendJson(res, 200, stock)
 }
 
 function listLimit(url) {
@@ -108,6 +154,15 @@ serve({
       if (req.method !== 'GET') throw methodNotAllowed(['GET', 'POST'])
       const owner = authenticate(req)
       return sendJson(res, 200, { orders: await listOrders(owner, listLimit(url)) })
+    }
+    const stock = matchRoute('/stock/{sku}', pathname)
+    if (stock) {
+      if (req.method === 'PUT') return putStock(req, res, stock.sku, authenticate(req))
+      if (req.method !== 'GET') throw methodNotAllowed(['GET', 'PUT'])
+      authenticate(req)
+      const found = await readStock(stock.sku)
+      if (!found) throw new HttpError(404, `no limited stock of "${stock.sku}"`)
+      return sendJson(res, 200, found)
     }
     const params = matchRoute('/orders/{id}', pathname)
     if (params) {

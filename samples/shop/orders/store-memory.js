@@ -31,3 +31,40 @@ export async function listOrders(owner, limit) {
 }
 
 export async function close() {}
+
+/** Stock of the limited SKUs, as db/migrations/002_stock.sql seeds it: sku → { available, sold }. */
+const stock = new Map([['kyusu', { available: 3, sold: 0 }]])
+
+export async function reserveStock(wanted) {
+  const limited = [...wanted].filter(([sku]) => stock.has(sku))
+  const short = limited
+    .filter(([sku, quantity]) => stock.get(sku).available < quantity)
+    .map(([sku]) => ({ sku, available: stock.get(sku).available }))
+  if (short.length > 0) return { short }
+  // Checked and taken in the same turn of the event loop: nothing can run in between.
+  for (const [sku, quantity] of limited) {
+    stock.get(sku).available -= quantity
+    stock.get(sku).sold += quantity
+  }
+  return { short: [] }
+}
+
+export async function releaseStock(wanted) {
+  for (const [sku, quantity] of wanted) {
+    const entry = stock.get(sku)
+    if (!entry) continue
+    entry.available += quantity
+    entry.sold -= quantity
+  }
+}
+
+export async function readStock(sku) {
+  const entry = stock.get(sku)
+  return entry && { sku, ...entry }
+}
+
+export async function setStock(sku, available) {
+  if (!stock.has(sku)) return undefined
+  stock.set(sku, { available, sold: 0 })
+  return { sku, available, sold: 0 }
+}

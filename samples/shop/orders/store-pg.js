@@ -83,6 +83,52 @@ export async function listOrders(owner, limit) {
   return rows.map(toOrder)
 }
 
+/** Postgres' code for a violated CHECK constraint: here, a reservation of more than is left. */
+const CHECK_VIOLATION = '23514'
+
+export async function reserveStock(wanted) {
+  const skus = [...wanted.keys()]
+  try {
+    // One statement: the rows of the limited SKUs are locked, taken from and checked together, so concurrent
+    // orders queue on them and none can take what another already took.
+    await pool.query(
+      `UPDATE stock s SET available = s.available - w.quantity, sold = s.sold + w.quantity
+       FROM unnest($1::text[], $2::int[]) AS w(sku, quantity)
+       WHERE s.sku = w.sku`,
+      [skus, [...wanted.values()]],
+    )
+    return { short: [] }
+  } catch (error) {
+    if (error.code !== CHECK_VIOLATION) throw error
+  }
+  const { rows } = await pool.query('SELECT sku, available FROM stock WHERE sku = ANY($1) ORDER BY sku', [
+    skus,
+  ])
+  return { short: rows.filter((row) => row.available < wanted.get(row.sku)) }
+}
+
+export async function releaseStock(wanted) {
+  await pool.query(
+    `UPDATE stock s SET available = s.available + w.quantity, sold = s.sold - w.quantity
+     FROM unnest($1::text[], $2::int[]) AS w(sku, quantity)
+     WHERE s.sku = w.sku`,
+    [[...wanted.keys()], [...wanted.values()]],
+  )
+}
+
+export async function readStock(sku) {
+  const { rows } = await pool.query('SELECT sku, available, sold FROM stock WHERE sku = $1', [sku])
+  return rows[0]
+}
+
+export async function setStock(sku, available) {
+  const { rows } = await pool.query(
+    'UPDATE stock SET available = $2, sold = 0 WHERE sku = $1 RETURNING sku, available, sold',
+    [sku, available],
+  )
+  return rows[0]
+}
+
 export function close() {
   return pool.end()
 }

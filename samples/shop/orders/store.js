@@ -23,6 +23,29 @@ export function listOrders(owner, limit) {
   return store.listOrders(owner, limit)
 }
 
+/**
+ * Reserves `wanted` (sku → quantity) of the limited SKUs, all or nothing; other SKUs are not counted here.
+ * @returns {Promise<{ short: Array<{ sku: string, available: number }> }>} what was short when nothing was taken
+ */
+export function reserveStock(wanted) {
+  return store.reserveStock(wanted)
+}
+
+/** Gives back a reservation whose order was not placed. */
+export function releaseStock(wanted) {
+  return store.releaseStock(wanted)
+}
+
+/** `{ sku, available, sold }` of a limited SKU; undefined for any other. */
+export function readStock(sku) {
+  return store.readStock(sku)
+}
+
+/** Sets a limited SKU's stock to `available`, with nothing sold yet; undefined for any other SKU. */
+export function setStock(sku, available) {
+  return store.setStock(sku, available)
+}
+
 export function closeStore() {
   return store.close()
 }
