@@ -10,6 +10,7 @@ import type {
   RunIdentity,
   TimingEntry,
   Verdict,
+  VerdictResources,
   VerdictSelection,
   VerdictSession,
 } from './verdict.js'
@@ -91,6 +92,8 @@ export interface BuildVerdictInput {
   cancelled?: boolean
   /** The warm session's account of this iteration (see VerdictSession). */
   session?: VerdictSession
+  /** The services' resources while the checks ran. */
+  resources?: VerdictResources
   /**
    * The run's redactor. The whole verdict goes through it before anyone sees it — reporters, files, the
    * MCP reply — so an output added later cannot forget a secret that a check, an error or a selection let through.
@@ -129,5 +132,6 @@ export function buildVerdict(input: BuildVerdictInput): Verdict {
   if (input.selection) verdict.selection = input.selection
   if (input.cancelled) verdict.cancelled = true
   if (input.session) verdict.session = input.session
+  if (input.resources) verdict.resources = input.resources
   return input.redactor ? input.redactor.json(verdict) : verdict
 }

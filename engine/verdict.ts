@@ -313,6 +313,39 @@ export interface Verdict {
   cancelled?: boolean
   /** Set when the run was an iteration of a warm session (`vigil dev`, the MCP server's session). */
   session?: VerdictSession
+  /** Each sandbox service's resources while the checks ran; absent where vigil cannot read them (no /proc). */
+  resources?: VerdictResources
+}
+
+/** One sample of a service's process group. */
+export interface ResourcePoint {
+  /** Milliseconds since sampling began (when the checks started). */
+  atMs: number
+  /** Resident set size, bytes. */
+  rss: number
+  /** CPU time since the processes started, milliseconds. */
+  cpuMs: number
+  /** Open file descriptors (sockets included). */
+  fds: number
+  threads: number
+}
+
+/** A sandbox service's resources while the checks ran, on one side. */
+export interface ServiceResources {
+  /** `candidate` or `baseline`. */
+  side: string
+  service: string
+  peak: { rss: number; fds: number; threads: number }
+  /** CPU time it used while the checks ran, milliseconds. */
+  cpuMs: number
+  /** The series, for a reader to plot: thinned to a few hundred points, each keeping its stretch's peaks. */
+  samples: ResourcePoint[]
+}
+
+/** Every sandbox service sampled from /proc a few times a second during the checks, per side. */
+export interface VerdictResources {
+  intervalMs: number
+  services: ServiceResources[]
 }
 
 /**

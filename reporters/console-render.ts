@@ -19,6 +19,7 @@ import {
   verdictLine,
   WARNINGS_TITLE,
   withVisibleControls,
+  resourceRows,
 } from './format.js'
 
 export interface ConsoleRenderOptions {
@@ -266,6 +267,13 @@ function plansSection(verdict: Verdict, c: Colors): string[] {
   return [c.bold('Plans'), '', ...out, '']
 }
 
+function resourcesSection(verdict: Verdict, c: Colors): string[] {
+  const resources = resourceRows(verdict)
+  if (!resources) return []
+  const lines = table([resources.head, ...resources.rows], new Set([1, 2, 3]))
+  return [c.bold('Resources while the checks ran'), '', c.dim(lines[0]!), ...lines.slice(1), '']
+}
+
 function timingsSection(verdict: Verdict, c: Colors): string[] {
   if (verdict.timings.length === 0) return []
   const total = verdict.durationMs > 0 ? verdict.durationMs : 1
@@ -303,6 +311,7 @@ export function renderSummary(raw: Verdict, options: ConsoleRenderOptions = {}):
     ...runErrorsSection(verdict, c),
     ...buildsSection(verdict, c),
     ...plansSection(verdict, c),
+    ...resourcesSection(verdict, c),
     ...timingsSection(verdict, c),
     c.bold(status(verdictLine(verdict))),
   ]

@@ -6,9 +6,11 @@ import type {
   Finding,
   PlanResult,
   RunIdentity,
+  ServiceResources,
   SideIdentity,
   Verdict,
 } from '../engine/verdict.js'
+import { formatSize } from '../plans/size.js'
 
 /** `850ms`, `1.25s`, `12.3s`, `2m05s`, `1h02m` (the one elapsed-time format of every output). */
 import { formatElapsed as formatDuration } from '../plans/duration.js'
@@ -339,4 +341,32 @@ export function withVisibleControls<T>(value: T): T {
 /** Bytes of a string in UTF-8. */
 export function byteLength(text: string): number {
   return Buffer.byteLength(text, 'utf8')
+}
+
+/**
+ * The services' resources while the checks ran, one row per service: peak RSS, CPU seconds and peak
+ * descriptors, each as `candidate / baseline` (the sides in the verdict's order). Undefined when none was sampled.
+ */
+export function resourceRows(verdict: Verdict): { head: string[]; rows: string[][] } | undefined {
+  const services = verdict.resources?.services ?? []
+  if (services.length === 0) return undefined
+  const sides = [...new Set(services.map((s) => s.side))]
+  const names = [...new Set(services.map((s) => s.service))]
+  const cell = (service: string, pick: (s: ServiceResources) => string) =>
+    sides
+      .map((side) => {
+        const found = services.find((s) => s.side === side && s.service === service)
+        return found ? pick(found) : '–'
+      })
+      .join(' / ')
+  const per = sides.length > 1 ? ` (${sides.join(' / ')})` : ''
+  return {
+    head: ['service', `peak RSS${per}`, `CPU s${per}`, `fds${per}`],
+    rows: names.map((service) => [
+      service,
+      cell(service, (s) => formatSize(s.peak.rss)),
+      cell(service, (s) => (s.cpuMs / 1000).toFixed(1)),
+      cell(service, (s) => String(s.peak.fds)),
+    ]),
+  }
 }

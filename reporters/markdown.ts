@@ -26,6 +26,7 @@ import {
   sortedPlans,
   tailLines,
   WARNINGS_TITLE,
+  resourceRows,
 } from './format.js'
 import type { Problem } from './format.js'
 import { htmlText, mdCode, mdFence, mdTable, mdText } from './markdown-text.js'
@@ -227,6 +228,17 @@ function notesSection(verdict: Verdict): Section | undefined {
   return { title: 'Notes from passing checks', blocks, unit: 'notes' }
 }
 
+function resourcesSection(verdict: Verdict): Section | undefined {
+  const table = resourceRows(verdict)
+  if (!table) return undefined
+  return {
+    title: 'Resources while the checks ran',
+    table: mdTable(table.head, [], ['l', 'r', 'r', 'r']),
+    blocks: table.rows.map(([service, ...cells]) => `| ${mdCode(service!)} | ${cells.join(' | ')} |`),
+    unit: 'services',
+  }
+}
+
 function timingsSection(verdict: Verdict): Section | undefined {
   if (verdict.timings.length === 0) return undefined
   const total = verdict.durationMs > 0 ? verdict.durationMs : 1
@@ -263,6 +275,7 @@ export function renderMarkdown(verdict: Verdict, options: MarkdownOptions = {}):
     warned.blocks.length ? warned : undefined,
     runErrorsSection(verdict),
     notesSection(verdict),
+    resourcesSection(verdict),
     timingsSection(verdict),
   ].filter((s): s is Section => s !== undefined)
   const priority = [
@@ -272,6 +285,7 @@ export function renderMarkdown(verdict: Verdict, options: MarkdownOptions = {}):
     WARNINGS_TITLE,
     'Selection',
     'Notes from passing checks',
+    'Resources while the checks ran',
     'Where time went',
   ]
   const head = headline(verdict).join('\n')

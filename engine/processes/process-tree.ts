@@ -6,22 +6,29 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 
 /** PIDs of the live (non-zombie) processes of a group. On systems without /proc, `[pgid]` while the group exists. */
 export function groupMembers(pgid: number): number[] {
+  return groupsMembers([pgid]).get(pgid)!
+}
+
+/** The members of several groups in one pass over /proc (one pass however many groups: a sampler's tick stays cheap). */
+export function groupsMembers(pgids: readonly number[]): Map<number, number[]> {
+  const out = new Map(pgids.map((pgid) => [pgid, [] as number[]]))
   try {
-    const members: number[] = []
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue
       const stat = readStat(Number(entry))
-      if (stat && stat.pgrp === pgid && stat.state !== 'Z') members.push(Number(entry))
+      if (stat && stat.state !== 'Z') out.get(stat.pgrp)?.push(Number(entry))
     }
-    return members
   } catch {
-    try {
-      process.kill(-pgid, 0)
-      return [pgid]
-    } catch {
-      return []
+    for (const pgid of pgids) {
+      try {
+        process.kill(-pgid, 0)
+        out.set(pgid, [pgid])
+      } catch {
+        out.set(pgid, [])
+      }
     }
   }
+  return out
 }
 
 /** True while `pid` runs; a zombie (exited, not yet reaped) counts as gone. */

@@ -4,7 +4,7 @@
  * counts its real server too). Elsewhere nothing is sampled and `sampleGroup` returns undefined.
  */
 import { readdirSync, readFileSync } from 'node:fs'
-import { groupMembers } from './process-tree.js'
+import { groupsMembers } from './process-tree.js'
 
 /** One sample of a process group. */
 export interface ResourceSample {
@@ -61,40 +61,72 @@ export function sampleGroup(pids: readonly number[], atMs: number): ResourceSamp
   return found ? out : undefined
 }
 
-/** Samples a process group every `intervalMs` until stopped; the group's members are looked up again each second. */
-export class GroupSampler {
-  readonly samples: ResourceSample[] = []
-  private members: number[]
-  private membersAt = 0
+/**
+ * Samples several process groups on one timer every `intervalMs` until stopped. The groups' members are
+ * looked up again every second, all in one pass over /proc, so a tick costs a few small reads per process.
+ */
+export class GroupsSampler<K extends string = string> {
+  readonly series = new Map<K, ResourceSample[]>()
+  private members = new Map<number, number[]>()
+  private membersAt = -Infinity
   private readonly timer: NodeJS.Timeout
   private readonly begin = performance.now()
 
   constructor(
-    private readonly pgid: number,
+    private readonly groups: ReadonlyMap<K, number>,
     intervalMs: number,
   ) {
-    this.members = groupMembers(pgid)
+    for (const key of groups.keys()) this.series.set(key, [])
     this.take()
     this.timer = setInterval(() => this.take(), intervalMs)
     this.timer.unref()
   }
 
-  /** Takes one sample now (also at each interval); returns it. */
-  take(): ResourceSample | undefined {
+  /** Takes one sample of every group now (also at each interval); returns them by key. */
+  take(): Map<K, ResourceSample> {
     const now = performance.now() - this.begin
     if (now - this.membersAt > 1_000) {
-      this.members = groupMembers(this.pgid)
+      this.members = groupsMembers([...this.groups.values()])
       this.membersAt = now
     }
-    const sample = sampleGroup(this.members.length ? this.members : [this.pgid], Math.round(now))
-    if (sample) this.samples.push(sample)
-    return sample
+    const taken = new Map<K, ResourceSample>()
+    for (const [key, pgid] of this.groups) {
+      const members = this.members.get(pgid)
+      const sample = sampleGroup(members?.length ? members : [pgid], Math.round(now))
+      if (!sample) continue
+      this.series.get(key)!.push(sample)
+      taken.set(key, sample)
+    }
+    return taken
+  }
+
+  /** Stops sampling after one last sample; returns the series by key. */
+  stop(): Map<K, ResourceSample[]> {
+    clearInterval(this.timer)
+    this.take()
+    return this.series
+  }
+}
+
+/** Samples one process group every `intervalMs` until stopped. */
+export class GroupSampler {
+  private readonly sampler: GroupsSampler<'group'>
+
+  constructor(pgid: number, intervalMs: number) {
+    this.sampler = new GroupsSampler(new Map([['group', pgid]]), intervalMs)
+  }
+
+  get samples(): ResourceSample[] {
+    return this.sampler.series.get('group')!
+  }
+
+  /** Takes one sample now (also at each interval); returns it. */
+  take(): ResourceSample | undefined {
+    return this.sampler.take().get('group')
   }
 
   /** Stops sampling after one last sample; returns the series. */
   stop(): ResourceSample[] {
-    clearInterval(this.timer)
-    this.take()
-    return this.samples
+    return this.sampler.stop().get('group')!
   }
 }

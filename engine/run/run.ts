@@ -24,6 +24,7 @@ import {
   toRunError,
 } from './run-support.js'
 import { startSandboxes, type SandboxSession } from '../sandboxes/index.js'
+import { watchServices } from './service-resources.js'
 import { configRedactor, Variables } from '../vars.js'
 import { buildVerdict } from '../verdict-builder.js'
 import type {
@@ -31,6 +32,7 @@ import type {
   RunStartInfo,
   TimingEntry,
   Verdict,
+  VerdictResources,
   VerdictSelection,
   VerdictSession,
 } from '../verdict.js'
@@ -199,6 +201,7 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
   }
 
   let session: SandboxSession | undefined = warm?.sandboxes
+  let resources: VerdictResources | undefined
   let opened: OpenClients | undefined = warm?.clients
   const unregister = warm
     ? () => undefined
@@ -245,6 +248,8 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
       addresses,
       ...(config.logs.requestId ? { requestIdHeader: config.logs.requestId } : {}),
     })
+    // Every service's RSS, CPU, descriptors and threads while the checks run, for the verdict.
+    const watch = watchServices([candidate, baseline])
     // `kubernetes`: the same plans run as Jobs in the cluster; their verdicts come back as the same results.
     const executed = await timed('checks', () =>
       executor!
@@ -283,7 +288,8 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
           // An executor that cannot run at all (no cluster, bad options) is a run error; the verdict stands.
           errors.push(toRunError(error, redactor))
           return { plans: [], cancelled: signal.aborted, timings: [] }
-        }),
+        })
+        .finally(() => (resources = watch.stop())),
     )
     timings.push(...executed.timings)
     return await finish({
@@ -292,6 +298,7 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
       cancelled: executed.cancelled,
       selection: choice.selection,
       stop: !warm,
+      ...(resources ? { resources } : {}),
     })
   } finally {
     if (!warm) {
@@ -307,6 +314,7 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
     cancelled: boolean
     selection?: VerdictSelection
     stop?: boolean
+    resources?: VerdictResources
   }): Promise<Verdict> {
     // Stop before the verdict is final so its timings include the teardown.
     if (input.stop && session) await timed('sandbox:stop', () => session!.stop())
@@ -321,6 +329,7 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
       cancelled: input.cancelled || signal.aborted,
       redactor,
       ...(warm ? { session: warm.session } : {}),
+      ...(input.resources ? { resources: input.resources } : {}),
     })
     await safely(() => reporter.onRunEnd?.(verdict))
     return verdict

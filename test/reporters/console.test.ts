@@ -204,6 +204,7 @@ describe('renderSummary', () => {
       'Notes from passing checks',
       'Run errors',
       'Plans',
+      'Resources while the checks ran',
       'Where time went',
       'ERROR ·',
     ]
@@ -213,6 +214,26 @@ describe('renderSummary', () => {
     expect(text).toContain(
       '     expected:  201\n     actual:    500\n     request:   POST http://127.0.0.1:4001/orders (candidate)',
     )
+    const resources = text.slice(
+      text.indexOf('\nResources while the checks ran'),
+      text.indexOf('\nWhere time went'),
+    )
+    expect(
+      resources
+        .split('\n')
+        .filter((l) => l.trim())
+        .slice(1)
+        .map((l) => l.trim().split(/\s{2,}/)),
+    ).toEqual([
+      [
+        'service',
+        'peak RSS (candidate / baseline)',
+        'CPU s (candidate / baseline)',
+        'fds (candidate / baseline)',
+      ],
+      ['orders', '81.2 MB / 58.0 MB', '2.4 / 1.1', '31 / 24'],
+      ['catalog', '45.0 MB / –', '0.3 / –', '19 / –'],
+    ])
     expect(text).toContain(
       "     reproduce: curl -sS -i -X POST http://127.0.0.1:4001/orders -H 'authorization: Bearer [REDACTED]'",
     )

@@ -201,6 +201,35 @@ export const verdict: Verdict = {
     { phase: 'sandbox:baseline', durationMs: 1900 },
     { phase: 'plan:checkout-order', durationMs: 1300 },
   ],
+  resources: {
+    intervalMs: 250,
+    services: [
+      {
+        side: 'candidate',
+        service: 'orders',
+        peak: { rss: 81_200_000, fds: 31, threads: 11 },
+        cpuMs: 2400,
+        samples: [
+          { atMs: 0, rss: 60_100_000, cpuMs: 900, fds: 22, threads: 11 },
+          { atMs: 250, rss: 81_200_000, cpuMs: 3300, fds: 31, threads: 11 },
+        ],
+      },
+      {
+        side: 'baseline',
+        service: 'orders',
+        peak: { rss: 58_000_000, fds: 24, threads: 11 },
+        cpuMs: 1100,
+        samples: [{ atMs: 0, rss: 58_000_000, cpuMs: 800, fds: 24, threads: 11 }],
+      },
+      {
+        side: 'candidate',
+        service: 'catalog',
+        peak: { rss: 45_000_000, fds: 19, threads: 7 },
+        cpuMs: 300,
+        samples: [{ atMs: 0, rss: 45_000_000, cpuMs: 500, fds: 19, threads: 7 }],
+      },
+    ],
+  },
 }
 
 /** A deep copy frozen all the way down, so a renderer that mutates its input throws. */

@@ -94,6 +94,14 @@ describe('renderMarkdown', () => {
     expect(tableRows(md, 'Where time went')[1]).toEqual(['`sandbox:candidate`', '2.10s', '41%'])
   })
 
+  it('shows each service’s peak RSS, CPU seconds and descriptors, candidate beside baseline', () => {
+    expect(md).toContain('| service | peak RSS (candidate / baseline) | CPU s (candidate / baseline) |')
+    expect(tableRows(md, 'Resources while the checks ran')).toEqual([
+      ['`orders`', '81.2 MB / 58.0 MB', '2.4 / 1.1', '31 / 24'],
+      ['`catalog`', '45.0 MB / –', '0.3 / –', '19 / –'],
+    ])
+  })
+
   it('says when the run was cancelled and leaves out empty sections', () => {
     const passed: Verdict = {
       ...verdict,

@@ -24,6 +24,9 @@ import type {
   SourceLocation,
   TimingEntry,
   Verdict,
+  VerdictResources,
+  ServiceResources,
+  ResourcePoint,
   VerdictSelection,
 } from '../../engine/verdict.js'
 import { VERDICT_SCHEMA_ID, isVerdict, validateVerdict, verdictSchema } from '../../reporters/schema.js'
@@ -49,6 +52,7 @@ const typeKeys = {
     timings: true,
     cancelled: true,
     session: true,
+    resources: true,
   } satisfies Keys<Verdict>,
   sourceLocation: { file: true, line: true, column: true } satisfies Keys<SourceLocation>,
   recordedRequest: { method: true, url: true, headers: true, body: true } satisfies Keys<RecordedRequest>,
@@ -171,6 +175,21 @@ const typeKeys = {
     warned: true,
   } satisfies Keys<Counts>,
   timingEntry: { phase: true, durationMs: true } satisfies Keys<TimingEntry>,
+  verdictResources: { intervalMs: true, services: true } satisfies Keys<VerdictResources>,
+  serviceResources: {
+    side: true,
+    service: true,
+    peak: true,
+    cpuMs: true,
+    samples: true,
+  } satisfies Keys<ServiceResources>,
+  resourcePoint: {
+    atMs: true,
+    rss: true,
+    cpuMs: true,
+    fds: true,
+    threads: true,
+  } satisfies Keys<ResourcePoint>,
 }
 
 interface SchemaNode {
