@@ -109,6 +109,9 @@ export function serve({ name, port, host = process.env.HOST || '127.0.0.1', hand
       respondError(res, error)
     }
   })
+  // Idle connections stay open longer than clients keep theirs (vigil's HTTP client: 10 s), so a client never
+  // sends a request on a connection the server is closing at that moment (Node's default closes after 5 s).
+  server.keepAliveTimeout = 30_000
   server.listen(port, host, () => {
     console.log(`${name} listening on http://${host}:${server.address().port}`)
   })
