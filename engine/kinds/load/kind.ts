@@ -6,6 +6,7 @@
 import { loadSchema } from './schema.js'
 import type { LoadParams } from './spec.js'
 import { defineCheckKind } from '../../api/kind.js'
+import { resourceMessages } from '../../api/resource-limits.js'
 
 export default defineCheckKind<LoadParams, 'http'>({
   meta: {
@@ -33,6 +34,11 @@ export default defineCheckKind<LoadParams, 'http'>({
       'k6-thresholds': 'k6 itself judged these thresholds failed: {{list}}.',
       stopped: 'Load stopped early: {{reason}}.',
       'no-baseline': 'Regression not measured: this run has no baseline; only the thresholds were evaluated.',
+      ...resourceMessages,
+      'resources-measured':
+        '{{side}} {{service}} under load: RSS peak {{rssPeak}}, slope {{slope}}/1000 requests; CPU {{cpu}}; fds peak {{fds}}; threads peak {{threads}}.',
+      'resources-unsupported':
+        'Resources of {{service}} not sampled on the {{side}} sandbox: it runs no local process vigil can read.',
     },
   },
   // The runtime (autocannon, the HDR histograms, k6, the Kubernetes client) loads on the first run.

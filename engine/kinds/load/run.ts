@@ -23,6 +23,7 @@ import {
   type LoadSpec,
 } from './spec.js'
 import { evaluateThresholds } from './thresholds.js'
+import { watchLoadResources } from './resources.js'
 import type { Sandbox } from '../../api/sandbox.js'
 import { httpEvidence } from '../../api/evidence.js'
 import type { CheckContext } from '../../api/kind.js'
@@ -107,8 +108,24 @@ export async function runLoad(ctx: CheckContext<LoadParams, 'http'>): Promise<vo
     ),
     cores: 2 + (candidateBox.dependencies?.[service]?.length ?? 0),
   }
-  const result = await ctx.measure(claim, () =>
-    measureLoad(spec, engine.run, {
+  // `resources:`: the loaded service sampled on each side while the load runs.
+  const { watch, notes } = params.resources
+    ? watchLoadResources(params.resources, service, {
+        candidate: candidateBox,
+        baseline: baseline ? baselineBox : undefined,
+      })
+    : { watch: undefined, notes: [] }
+  for (const note of notes) ctx.report(note)
+  const result = await ctx.measure(claim, async () => {
+    watch?.start()
+    try {
+      return await measureLoadSides()
+    } finally {
+      watch?.end()
+    }
+  })
+  function measureLoadSides() {
+    return measureLoad(spec, engine.run, {
       candidate,
       ...(baseline ? { baseline } : {}),
       signal: ctx.signal,
@@ -137,8 +154,8 @@ export async function runLoad(ctx: CheckContext<LoadParams, 'http'>): Promise<vo
               ),
           }
         : {}),
-    }),
-  )
+    })
+  }
   if (result.stoppedBy === 'cancelled') throw new Error('load: cancelled before the measurement finished')
 
   const candidateMetrics = result.candidate.toMetrics(engine.name, spec.trendStats)
@@ -169,6 +186,14 @@ export async function runLoad(ctx: CheckContext<LoadParams, 'http'>): Promise<vo
   }
   if (baselineMetrics) summaryLine('baseline', baselineMetrics)
   summaryLine('candidate', candidateMetrics)
+  if (watch) {
+    const served = (m: LoadMetrics | undefined) => {
+      const reqs = m?.metrics.http_reqs
+      return reqs?.type === 'counter' ? reqs.values.count : 0
+    }
+    const requests = { candidate: served(candidateMetrics), baseline: served(baselineMetrics) }
+    for (const d of watch.judge(requests)) ctx.report(d)
+  }
   if (result.stoppedBy)
     ctx.report({ messageId: 'stopped', data: { reason: result.stoppedBy }, severity: 'info' })
 

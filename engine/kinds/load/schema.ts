@@ -1,5 +1,6 @@
 /** JSON Schema of a `load` block's YAML, validated when plans load (before anything runs). */
 import type { JsonSchema } from '../../../plans/types.js'
+import { resourceThresholdProperties } from '../../api/resource-limits.js'
 import { requestSchema, stringMapSchema } from '../../api/vocabulary.js'
 
 const duration = {
@@ -126,6 +127,14 @@ export const loadSchema: JsonSchema = {
           },
         },
       ],
+    },
+    resources: {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      description:
+        "The loaded service's RSS, CPU, descriptors and threads on each side during the load: absolute limits, limits relative to the baseline, a leak slope.",
+      properties: resourceThresholdProperties,
     },
     engine: {
       enum: ['auto', 'builtin', 'k6', 'k6-operator'],

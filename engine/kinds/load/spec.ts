@@ -2,6 +2,7 @@
  * A load block's parameters (already template-rendered) resolved into what engines run: weighted
  * requests against one sandbox service, the load model, bounds, thresholds and the regression rule.
  */
+import type { ResourceThresholds } from '../../api/resource-limits.js'
 import path from 'node:path'
 import { LoadSafetyError } from './errors.js'
 import { DEFAULT_TREND_STATS, trendStatName } from './metrics.js'
@@ -36,6 +37,8 @@ export interface LoadParams {
   maxRequests?: number
   thresholds?: Record<string, ThresholdInput | ThresholdInput[]>
   regression?: false | RegressionParams
+  /** The loaded service's resources on each side during the load: limits, ratios to the baseline, a leak slope. */
+  resources?: ResourceThresholds
   engine?: 'auto' | 'builtin' | 'k6' | 'k6-operator'
   k6?: { path?: string; script?: string }
   k6Operator?: { parallelism?: number; image?: string }

@@ -5,6 +5,7 @@
  * collection's saw-teeth (leak.ts). The series are kept in the evidence, so a reader can plot them.
  */
 import { defineCheckKind } from '../../api/kind.js'
+import { resourceMessages } from '../../api/resource-limits.js'
 import { resourcesSchema, type ResourcesParams } from './schema.js'
 
 export type { ResourcesParams } from './schema.js'
@@ -17,10 +18,7 @@ export default defineCheckKind<ResourcesParams, 'http'>({
     // A measurement: it runs alone, after the other checks, on copies started for it.
     exclusive: true,
     messages: {
-      limit: '{{side}} {{service}}: peak {{metric}} {{actual}}, above the limit {{limit}}.',
-      relative:
-        '{{service}}: {{metric}} {{candidate}} on the candidate is {{ratio}}× the baseline’s {{baseline}} under the same {{requests}} requests; at most {{allowed}}× allowed.',
-      leak: '{{side}} {{service}}: RSS grows {{slope}} per 1000 requests after warm-up (floor of each window, Theil–Sen){{beyond}}, more than {{allowed}} beyond it: a leak.',
+      ...resourceMessages,
       failed: '{{side}} {{service}}: {{failed}} of {{requests}} requests failed ({{example}}).',
       measured:
         '{{side}} {{service}}: {{requests}} requests; RSS {{rssStart}} → peak {{rssPeak}}, slope {{slope}}/1000 requests; CPU {{cpu}}; fds peak {{fds}}; threads peak {{threads}}.',

@@ -7,8 +7,8 @@
 import { describe, expect, it } from 'vitest'
 import { KindTester } from '../../../support/kind-tester.js'
 import { failureModeSandboxes } from '../../../support/failure-modes.js'
-import { leakSlope } from '../../../../engine/kinds/resources/leak.js'
-import { parseSize } from '../../../../engine/kinds/resources/schema.js'
+import { leakSlope } from '../../../../engine/api/leak.js'
+import { parseSize } from '../../../../plans/size.js'
 
 const SERVICES = { cache: { file: 'cache.js', env: { HOLE: 'none' } } }
 const leaking = failureModeSandboxes(SERVICES, { default: 'cache', candidate: { cache: { HOLE: 'leak' } } })
