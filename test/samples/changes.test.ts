@@ -102,7 +102,7 @@ describe('labelled changes', () => {
       const text = await readFile(path.join(SHOP_ROOT, 'plans', file), 'utf8')
       const front = splitFrontmatter(text)
       const data = front.yaml?.value as { name: string; paths: string[] }
-      const kinds = [...text.slice(front.contentOffset).matchAll(/^```([a-z][a-z-]*)/gm)].map((m) => m[1]!)
+      const kinds = [...text.slice(front.contentOffset).matchAll(/^```([a-z][a-z0-9-]*)/gm)].map((m) => m[1]!)
       const known = Object.keys(PLANS)
       expect(known, file).toContain(data.name)
       found[data.name] = {
