@@ -188,7 +188,7 @@ async function serverVersion(url: URL, timeoutMs: number, signal: AbortSignal): 
     const client = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 5_000 })
     try {
       await client.connect()
-      const result = await client.query<{ v: string }>('SHOW server_version_num')
+      const result = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")
       return Number(result.rows[0]!.v)
     } catch (error) {
       const code = (error as { code?: string }).code
