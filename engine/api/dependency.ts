@@ -17,6 +17,21 @@ export interface RunningDependency {
   logs(): string[]
   /** Stops whatever this start created (process group, data folder, namespace). Idempotent; never throws. */
   stop(): Promise<void>
+  /**
+   * Empties what was written since the start — a database's rows (re-branched from the template, this
+   * side's migrations applied again), a broker's queued, streamed and retained messages, a store's keys — so
+   * a warm session's next iteration starts from what a fresh start gives, at the same address. A broker's
+   * connections are kept; a re-branched database ends its sessions, and services reconnect (a pool does).
+   */
+  reset(signal: AbortSignal): Promise<DependencyReset>
+}
+
+/** What a reset did. */
+export interface DependencyReset {
+  /** One sentence for the log: `database vigil_…_candidate re-branched from vigil_…_template`, `2 queues purged`. */
+  done: string
+  /** The endpoint again when its settings changed (the migrations applied); its address never changes. */
+  endpoint?: DependencyEndpoint
 }
 
 /** Something several sandboxes of one run share (one RabbitMQ server with a vhost each). */

@@ -34,6 +34,11 @@ export interface Sandbox {
   readonly deps?: Readonly<Record<string, DependencyEndpoint>>
   /** Log lines of one dependency (a broker's output). */
   dependencyLogs?(name: string): string[]
+  /**
+   * Empties every dependency at once (RunningDependency.reset: a database re-branched, a broker's messages
+   * purged), for a warm session's next iteration; what each did, by name. Absent without dependencies.
+   */
+  resetDependencies?(signal: AbortSignal): Promise<Record<string, string>>
   /** What each service ran as (command, folder, versions it reported), for the verdict's identity. */
   readonly build?: Readonly<Record<string, ServiceBuild>>
   /** Stops everything this sandbox started. Idempotent; never throws. */

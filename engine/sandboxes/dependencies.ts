@@ -87,23 +87,50 @@ export async function startDependencies(options: StartDependenciesOptions): Prom
 }
 
 /**
- * The sandbox a provider returned, with its dependencies: their endpoints, their logs (`logs('deps.bus')`)
- * and a `stop()` that stops them after the services that use them.
+ * The sandbox a provider returned, with its dependencies: their endpoints, their logs (`logs('deps.bus')`),
+ * a reset of them all (a warm session's next iteration), and a `stop()` that stops them after the services
+ * that use them.
  */
 export function withDependencies(sandbox: Sandbox, running: readonly RunningDependency[]): Sandbox {
   if (running.length === 0) return sandbox
-  const endpoints: Record<string, DependencyEndpoint> = {}
+  let endpoints: Readonly<Record<string, DependencyEndpoint>> = {}
   const byName = new Map<string, RunningDependency>()
+  const replace = (endpoint: DependencyEndpoint): void => {
+    endpoints = Object.freeze({ ...endpoints, [endpoint.name]: Object.freeze({ ...endpoint }) })
+  }
   for (const dep of running) {
-    endpoints[dep.endpoint.name] = Object.freeze({ ...dep.endpoint })
+    replace(dep.endpoint)
     byName.set(dep.endpoint.name, dep)
   }
   let stopping: Promise<void> | undefined
   return Object.freeze({
     ...sandbox,
-    deps: Object.freeze(endpoints),
+    // A reset may give a dependency new settings (the migrations applied): checks read them when they run.
+    get deps() {
+      return endpoints
+    },
     dependencyLogs(name: string): string[] {
       return byName.get(name)?.logs() ?? []
+    },
+    async resetDependencies(signal: AbortSignal): Promise<Record<string, string>> {
+      const names = [...byName.keys()].sort()
+      const done = await Promise.all(
+        names.map(async (name) => {
+          const dep = byName.get(name)!
+          try {
+            const reset = await dep.reset(signal)
+            if (reset.endpoint) replace({ ...reset.endpoint, name })
+            return reset.done
+          } catch (error) {
+            throw new InfrastructureError(
+              `${sandbox.name} sandbox, dependency ${name} (${dep.endpoint.kind}): could not be reset: ${(error as Error).message}`,
+              dep.logs().slice(-50),
+              { code: 'VIGIL_DEPENDENCY_RESET', cause: error },
+            )
+          }
+        }),
+      )
+      return Object.fromEntries(names.map((name, i) => [name, done[i]!]))
     },
     stop(): Promise<void> {
       stopping ??= (async () => {

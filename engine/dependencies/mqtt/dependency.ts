@@ -2,7 +2,8 @@
  * `mqtt`: an MQTT broker per sandbox — the embedded one (aedes, in vigil's process: the default, nothing to
  * install), or `server: mosquitto` (the Debian package's binary on a free loopback port, no persistence);
  * or a given broker (`url: mqtt://…`), where each sandbox's topics live under a prefix of its own
- * (`vigil/<run>/<side>/`), which services read as `{{deps.NAME.prefix}}`.
+ * (`vigil/<run>/<side>/`), which services read as `{{deps.NAME.prefix}}`. A reset clears the retained
+ * messages (retained.ts).
  */
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -11,6 +12,7 @@ import { parseDuration } from '../../../plans/duration.js'
 import { commonProperties, sandboxScope, sharedUrl, type CommonOptions } from '../parts.js'
 import { startServer } from '../server.js'
 import { startEmbedded } from './embedded.js'
+import { clearRetained } from './retained.js'
 
 export interface MqttOptions extends CommonOptions {
   kind: 'mqtt'
@@ -51,6 +53,7 @@ export default defineDependency<MqttOptions>({
         },
         logs: () => [],
         stop: async () => undefined,
+        reset: () => clearRetained(url.toString().replace(/\/$/, ''), prefix),
       }
     }
     if ((options.server ?? 'embedded') === 'embedded') {
@@ -66,6 +69,7 @@ export default defineDependency<MqttOptions>({
         },
         logs: broker.logs,
         stop: broker.stop,
+        reset: () => clearRetained(`mqtt://${broker.host}:${broker.port}`, ''),
       }
     }
     const server = await startServer(ctx, {
@@ -93,6 +97,7 @@ export default defineDependency<MqttOptions>({
       },
       logs: server.logs,
       stop: server.stop,
+      reset: () => clearRetained(`mqtt://${server.host}:${server.port}`, ''),
     }
   },
 })

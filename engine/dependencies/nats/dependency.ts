@@ -1,9 +1,10 @@
 /**
  * `nats`: a NATS server (core and JetStream) per sandbox, `nats-server` on a free loopback port with its
  * own JetStream folder; or a given server (`url: nats://…`), where each sandbox's subjects live under a
- * prefix of its own (`vigil_<run>_<side>.`), which services read as `{{deps.NAME.prefix}}`.
+ * prefix of its own (`vigil_<run>_<side>.`), which services read as `{{deps.NAME.prefix}}`. A reset purges the
+ * side's JetStream streams.
  */
-import { defineDependency } from '../../api/dependency.js'
+import { defineDependency, type DependencyReset } from '../../api/dependency.js'
 import { parseDuration } from '../../../plans/duration.js'
 import { commonProperties, sandboxScope, sharedUrl, type CommonOptions } from '../parts.js'
 import { startServer } from '../server.js'
@@ -45,6 +46,7 @@ export default defineDependency<NatsOptions>({
         },
         logs: () => [],
         stop: async () => undefined,
+        reset: () => purgeStreams(url.toString(), prefix, jetstream),
       }
     }
     const server = await startServer(ctx, {
@@ -74,6 +76,35 @@ export default defineDependency<NatsOptions>({
       },
       logs: server.logs,
       stop: server.stop,
+      reset: () => purgeStreams(`nats://${server.host}:${server.port}`, '', jetstream),
     }
   },
 })
+
+/**
+ * Purges the JetStream streams of one sandbox (key-value buckets and object stores are streams too): every
+ * stream on its own server, or those whose subjects all lie under its prefix on a shared one. Streams,
+ * consumers and connections stay; core NATS keeps no messages.
+ */
+async function purgeStreams(url: string, prefix: string, jetstream: boolean): Promise<DependencyReset> {
+  if (!jetstream) return { done: 'nothing to empty: core NATS keeps no messages' }
+  const { connect } = await import('nats')
+  const nc = await connect({ servers: url, name: 'vigil-reset', reconnect: false, timeout: 5_000 })
+  try {
+    const jsm = await nc.jetstreamManager()
+    const purged: string[] = []
+    for await (const stream of jsm.streams.list()) {
+      const subjects = stream.config.subjects ?? []
+      if (prefix && !(subjects.length && subjects.every((s) => s.startsWith(prefix)))) continue
+      const { purged: count } = await jsm.streams.purge(stream.config.name)
+      if (count > 0) purged.push(`${stream.config.name} (${count})`)
+    }
+    return {
+      done: purged.length
+        ? `JetStream streams purged: ${purged.join(', ')}`
+        : 'no JetStream stream held messages',
+    }
+  } finally {
+    await nc.close().catch(() => undefined)
+  }
+}

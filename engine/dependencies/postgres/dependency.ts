@@ -4,10 +4,15 @@
  * names — holds a template database made once from the baseline's migrations and seed; each sandbox gets
  * its own `CREATE DATABASE … TEMPLATE …` branch, and the candidate applies its own new migrations there.
  * A candidate migration that fails is logged and left to the checks (the migration gate reports it), not
- * an infrastructure error. Branches, template and server are dropped when the run ends.
+ * an infrastructure error. A reset (a warm session's next iteration) drops the branch and makes it again.
+ * Branches, template and server are dropped when the run ends.
  */
 import path from 'node:path'
-import { defineDependency, type DependencyStartContext } from '../../api/dependency.js'
+import {
+  defineDependency,
+  type DependencyEndpoint,
+  type DependencyStartContext,
+} from '../../api/dependency.js'
 import { parseDuration } from '../../../plans/duration.js'
 import {
   describeFailure,
@@ -19,7 +24,7 @@ import {
 import type { PostgresSettings } from '../../clients/database/settings.js'
 import { commonProperties, once, type CommonOptions } from '../parts.js'
 import { dropPrefixed } from '../../clients/database/admin.js'
-import { buildTemplate, createBranch, dropDatabase, migrate } from './branches.js'
+import { buildTemplate, createBranch, dropDatabase, migrate, rebranch } from './branches.js'
 import { databaseUrl, startInstance, type PostgresInstance } from './instance.js'
 
 export interface PostgresOptions extends CommonOptions {
@@ -150,53 +155,68 @@ export default defineDependency<PostgresOptions>({
     })
     const { instance, template } = shared
     const database = `${prefix}_${ctx.sandbox.replace(/[^a-z0-9]/gi, '').toLowerCase()}`
-    await createBranch(instance, template, database)
-    const stop = once(() => dropDatabase(instance, database))
-    const settings: PostgresSettings = {
-      database,
-      template,
-      adminUrl: instance.adminUrl.toString(),
-      versionNum: instance.versionNum,
-      ...(migrations ? { migrations } : {}),
-      roots: ctx.roots,
-      applied: [],
-    }
-    try {
-      const root = ctx.roots[ctx.sandbox as 'candidate' | 'baseline'] ?? ctx.roots.candidate
-      if (migrations && shared.baseline && root !== ctx.roots.baseline) {
-        const mine = findMigrations(root, migrations)
-        const fresh = newMigrations(shared.baseline, mine)
-        const failed = await migrate(instance, database, mine, fresh, root, timeoutMs, ctx.signal)
-        settings.applied = fresh.map((f) => f.name)
-        if (failed) {
-          settings.migrationFailure = describeFailure(failed, root)
-          ctx.log(
-            `${ctx.sandbox} sandbox, dependency ${ctx.name} (postgres): a new migration failed: ${settings.migrationFailure}`,
-          )
-        } else if (fresh.length > 0) {
-          ctx.log(
-            `${ctx.sandbox} sandbox, dependency ${ctx.name} (postgres): applied ${fresh.length} new migration(s): ${settings.applied.join(', ')}`,
-          )
-        }
+    const root = ctx.roots[ctx.sandbox as 'candidate' | 'baseline'] ?? ctx.roots.candidate
+    const url = new URL(databaseUrl(instance, database))
+    // The branch, and this side's new migrations on it: at the start, and again at every reset (the
+    // candidate's migrations may have changed since).
+    const branch = async (signal: AbortSignal, again = false): Promise<PostgresSettings> => {
+      await (again ? rebranch : createBranch)(instance, template, database)
+      const settings: PostgresSettings = {
+        database,
+        template,
+        adminUrl: instance.adminUrl.toString(),
+        versionNum: instance.versionNum,
+        ...(migrations ? { migrations } : {}),
+        roots: ctx.roots,
+        applied: [],
       }
+      if (!migrations || !shared.baseline || root === ctx.roots.baseline) return settings
+      const mine = findMigrations(root, migrations)
+      const fresh = newMigrations(shared.baseline, mine)
+      const failed = await migrate(instance, database, mine, fresh, root, timeoutMs, signal)
+      settings.applied = fresh.map((f) => f.name)
+      if (failed) {
+        settings.migrationFailure = describeFailure(failed, root)
+        ctx.log(
+          `${ctx.sandbox} sandbox, dependency ${ctx.name} (postgres): a new migration failed: ${settings.migrationFailure}`,
+        )
+      } else if (fresh.length > 0) {
+        ctx.log(
+          `${ctx.sandbox} sandbox, dependency ${ctx.name} (postgres): applied ${fresh.length} new migration(s): ${settings.applied.join(', ')}`,
+        )
+      }
+      return settings
+    }
+    const endpoint = (settings: PostgresSettings): DependencyEndpoint => ({
+      name: ctx.name,
+      kind: 'postgres',
+      url: url.toString(),
+      host: url.hostname,
+      port: Number(url.port),
+      prefix: '',
+      isolation: `database ${database}, a branch of the template ${template}, on ${instance.origin}`,
+      settings: { ...settings },
+    })
+    const stop = once(() => dropDatabase(instance, database))
+    let settings: PostgresSettings
+    try {
+      settings = await branch(ctx.signal)
     } catch (error) {
       await stop()
       throw error
     }
-    const url = new URL(databaseUrl(instance, database))
     return {
-      endpoint: {
-        name: ctx.name,
-        kind: 'postgres',
-        url: url.toString(),
-        host: url.hostname,
-        port: Number(url.port),
-        prefix: '',
-        isolation: `database ${database}, a branch of the template ${template}, on ${instance.origin}`,
-        settings: { ...settings },
-      },
+      endpoint: endpoint(settings),
       logs: instance.logs,
       stop,
+      async reset(signal) {
+        const again = await branch(signal, true)
+        const applied = again.applied.length ? `, ${again.applied.length} new migration(s) applied` : ''
+        return {
+          done: `database ${database} re-branched from ${template}${applied}`,
+          endpoint: endpoint(again),
+        }
+      },
     }
   },
 })

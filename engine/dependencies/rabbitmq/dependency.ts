@@ -4,14 +4,15 @@
  * gives each sandbox a virtual host of its own on it (`vigil-candidate`, `vigil-baseline`): exchanges,
  * queues and bindings of one are invisible to the other, and the URL services get names it. With a given
  * server (`url: amqp://…`) the sandboxes use the two virtual hosts `vhosts` names, which must exist.
- * Channels are routing keys on `exchange` (default `amq.topic`, which every virtual host has).
+ * Channels are routing keys on `exchange` (default `amq.topic`, which every virtual host has). A reset purges
+ * the queues of the side's virtual host.
  */
 import { execFile } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { ConfigError, InfrastructureError } from '../../errors.js'
-import { defineDependency, type DependencyStartContext } from '../../api/dependency.js'
+import { defineDependency, type DependencyReset, type DependencyStartContext } from '../../api/dependency.js'
 import { parseDuration } from '../../../plans/duration.js'
 import { commonProperties, sandboxScope, sharedUrl, type CommonOptions } from '../parts.js'
 import { findBinary, missingBinary, startServer, type RunningServer } from '../server.js'
@@ -85,6 +86,10 @@ export default defineDependency<RabbitmqOptions>({
         },
         logs: () => [],
         stop: async () => undefined,
+        // Without the server's rabbitmqctl (or its management plugin) AMQP cannot list the queues to purge.
+        reset: async () => ({
+          done: `not emptied: the queues of a server vigil did not start cannot be listed over AMQP (virtual host ${vhost})`,
+        }),
       }
     }
     const shared = await ctx.shared(`rabbitmq:${options.binary ?? ''}`, () => startPrivate(options, ctx))
@@ -117,9 +122,66 @@ export default defineDependency<RabbitmqOptions>({
       logs: shared.server.logs,
       // The server is the run's: the session stops it after both sandboxes.
       stop: async () => undefined,
+      reset: (signal) => purgeQueues(shared, vhost, `amqp://guest:guest@${host}:${port}/${vhost}`, signal),
     }
   },
 })
+
+/**
+ * Purges the queues of a virtual host that hold messages: listed by rabbitmqctl (AMQP cannot list them),
+ * purged over AMQP. Exchanges, queues, bindings and connections stay. An exclusive queue belongs to a live
+ * connection (a consumer's own queue) and is left to it.
+ */
+async function purgeQueues(
+  shared: PrivateServer,
+  vhost: string,
+  url: string,
+  signal: AbortSignal,
+): Promise<DependencyReset> {
+  const listed = await run(
+    shared.ctl,
+    [
+      '-n',
+      shared.node,
+      'list_queues',
+      '-p',
+      vhost,
+      '--quiet',
+      '--no-table-headers',
+      'name',
+      'messages',
+      'exclusive',
+    ],
+    { env: shared.env, timeout: 60_000, signal },
+  )
+  const queues = listed.stdout
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([name, messages, exclusive]) => name && Number(messages) > 0 && exclusive !== 'true')
+    .map(([name]) => name!)
+  if (queues.length === 0) return { done: `no queue of ${vhost} held messages` }
+  const amqp = await import('amqplib')
+  const connection = await amqp.connect(url, { timeout: 5_000 })
+  connection.on('error', () => undefined)
+  let purged = 0
+  try {
+    for (const queue of queues) {
+      // A failed purge closes its channel: one channel per queue.
+      const channel = await connection.createChannel()
+      channel.on('error', () => undefined)
+      try {
+        purged += (await channel.purgeQueue(queue)).messageCount
+      } catch {
+        // Gone, or taken exclusively since the listing.
+      } finally {
+        await channel.close().catch(() => undefined)
+      }
+    }
+  } finally {
+    await connection.close().catch(() => undefined)
+  }
+  return { done: `${queues.length} queue(s) of ${vhost} purged (${purged} messages)` }
+}
 
 async function startPrivate(
   options: RabbitmqOptions,

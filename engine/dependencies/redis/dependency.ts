@@ -2,7 +2,8 @@
  * `redis`: a Redis server (Streams, and anything else services keep there) per sandbox, `redis-server` on a
  * free loopback port without persistence; or a given server (`url: redis://…`), where each sandbox gets a
  * database number of its own (`databases`, candidate first), checked empty before the run and flushed
- * after it — the URL services get carries the number, so they need no change.
+ * after it — the URL services get carries the number, so they need no change. A reset flushes the side's
+ * databases (its server's, or its number on a shared one); connections stay.
  */
 import { ConfigError, InfrastructureError } from '../../errors.js'
 import { defineDependency } from '../../api/dependency.js'
@@ -86,6 +87,12 @@ export default defineDependency<RedisOptions>({
             admin.disconnect()
           }
         }),
+        async reset() {
+          const keys = await admin.dbsize()
+          if (keys === 0) return { done: `no key in database ${db}` }
+          await admin.flushdb()
+          return { done: `database ${db} flushed (${keys} keys)` }
+        },
       }
     }
     const server = await startServer(ctx, {
@@ -121,6 +128,21 @@ export default defineDependency<RedisOptions>({
       },
       logs: server.logs,
       stop: server.stop,
+      async reset() {
+        const { Redis } = await import('ioredis')
+        const admin = new Redis(server.port, server.host, { lazyConnect: true, maxRetriesPerRequest: 1 })
+        try {
+          await admin.connect()
+          // `db0:keys=2,expires=0,…` per database that holds keys.
+          const keyspace = await admin.info('keyspace')
+          const keys = [...keyspace.matchAll(/keys=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0)
+          if (keys === 0) return { done: 'no key to flush' }
+          await admin.flushall()
+          return { done: `every database flushed (${keys} keys)` }
+        } finally {
+          admin.disconnect()
+        }
+      },
     }
   },
 })

@@ -1,0 +1,318 @@
+/**
+ * Resetting a sandbox's dependencies (a warm session's next iteration), against real servers started as
+ * vigil starts them for users: what was written on the candidate's database or broker is gone after its
+ * reset, what the structure holds (tables, the candidate's migrations, streams, queues) is there again, the
+ * baseline's side is untouched by the candidate's reset, and the address never changes. A server binary
+ * that is missing skips its case with the Debian package to install.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import type { Channel } from 'amqplib'
+import type { Redis } from 'ioredis'
+import type { NatsConnection } from 'nats'
+import pg from 'pg'
+import { afterAll, describe, expect, it } from 'vitest'
+import { postgresSettings } from '../../../engine/clients/database/settings.js'
+import { findBinary } from '../../../engine/dependencies/server.js'
+import { findPostgres } from '../../../engine/dependencies/postgres/binaries.js'
+import { startSandboxes, type SandboxSession } from '../../../engine/sandboxes/index.js'
+import type { DependencyEndpoint } from '../../../engine/api/dependency.js'
+import { NODE_SERVER, removeDir, tempDir, writeConfig } from '../sandboxes/helpers.js'
+
+const dirs: string[] = []
+afterAll(() => dirs.forEach(removeDir))
+
+/** A folder with the files and a config of one service using `dep`. */
+function project(dep: string, files: Record<string, string> = {}): { dir: string; yaml: string } {
+  const dir = tempDir()
+  dirs.push(dir)
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true })
+    writeFileSync(path.join(dir, file), text)
+  }
+  const yaml = `
+sandbox:
+  provider: process
+  dependencies:
+    dep: ${dep}
+  services:
+    app:
+      command: ${NODE_SERVER}
+      env: { NAME: app, DEP_URL: "{{deps.dep.url}}" }
+      ready: { http: /health, timeout: 20s }
+`
+  return { dir, yaml }
+}
+
+function start(
+  { dir, yaml }: { dir: string; yaml: string },
+  options: { patch?: string } = {},
+): Promise<SandboxSession> {
+  return startSandboxes({
+    loaded: writeConfig(dir, yaml),
+    signal: new AbortController().signal,
+    log: () => {},
+    runId: `reset-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+    cwd: dir,
+    ...options,
+  })
+}
+
+/** Resets the candidate's dependencies only, and checks the address did not move. */
+async function resetCandidate(session: SandboxSession): Promise<string> {
+  const before = session.candidate.deps!.dep!
+  const done = await session.candidate.resetDependencies!(AbortSignal.timeout(60_000))
+  const after = session.candidate.deps!.dep!
+  expect(after.url).toBe(before.url)
+  expect(Object.keys(done)).toEqual(['dep'])
+  return done.dep!
+}
+
+interface BrokerCase {
+  name: string
+  dep: string
+  needs?: { binary: string; pkg: string }
+  timeoutMs?: number
+  /** Leaves something on the endpoint's broker. */
+  write(endpoint: DependencyEndpoint): Promise<void>
+  /** How many of the things `write` left are still there. */
+  count(endpoint: DependencyEndpoint): Promise<number>
+}
+
+const BROKERS: BrokerCase[] = [
+  {
+    name: 'nats (JetStream streams purged, the stream kept)',
+    dep: '{ kind: nats }',
+    needs: { binary: 'nats-server', pkg: 'nats-server' },
+    async write(endpoint) {
+      await withNats(endpoint, async (nc) => {
+        const jsm = await nc.jetstreamManager()
+        await jsm.streams.add({ name: 'ORDERS', subjects: ['orders.>'] })
+        await nc.jetstream().publish('orders.created', new TextEncoder().encode('{"id":1}'))
+      })
+    },
+    count: (endpoint) =>
+      withNats(endpoint, async (nc) => {
+        const jsm = await nc.jetstreamManager()
+        return (await jsm.streams.info('ORDERS')).state.messages
+      }),
+  },
+  {
+    name: 'redis (keys and streams flushed)',
+    dep: '{ kind: redis }',
+    needs: { binary: 'redis-server', pkg: 'redis-server' },
+    async write(endpoint) {
+      await withRedis(endpoint, async (r) => {
+        await r.set('order:1', 'paid')
+        await r.xadd('orders', '*', 'id', '1')
+      })
+    },
+    count: (endpoint) => withRedis(endpoint, (r) => r.dbsize()),
+  },
+  {
+    name: 'mqtt, embedded aedes (retained messages cleared)',
+    dep: '{ kind: mqtt }',
+    write: (endpoint) => retain(endpoint, 'shop/status', 'open'),
+    count: retainedCount,
+  },
+  {
+    name: 'mqtt, mosquitto (retained messages cleared)',
+    dep: '{ kind: mqtt, server: mosquitto }',
+    needs: { binary: 'mosquitto', pkg: 'mosquitto' },
+    write: (endpoint) => retain(endpoint, 'shop/status', 'open'),
+    count: retainedCount,
+  },
+  {
+    name: 'rabbitmq (queues purged, the queue kept)',
+    dep: '{ kind: rabbitmq }',
+    needs: { binary: 'rabbitmq-server', pkg: 'rabbitmq-server' },
+    timeoutMs: 180_000,
+    async write(endpoint) {
+      await withAmqp(endpoint, async (ch) => {
+        await ch.assertQueue('orders', { durable: false })
+        ch.sendToQueue('orders', Buffer.from('{"id":1}'))
+        ch.sendToQueue('orders', Buffer.from('{"id":2}'))
+        await ch.checkQueue('orders')
+      })
+    },
+    count: (endpoint) =>
+      withAmqp(endpoint, async (ch) => {
+        // Publishes reach the queue asynchronously: the count settles within a moment.
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        return (await ch.checkQueue('orders')).messageCount
+      }),
+  },
+]
+
+describe.each(BROKERS)('$name', (c) => {
+  const missing = c.needs && !findBinary(c.needs.binary)
+  const title = missing
+    ? `skipped: ${c.needs!.binary} is not installed (apt-get install ${c.needs!.pkg})`
+    : "a reset empties the candidate's broker and leaves the baseline's"
+  it.skipIf(missing)(title, { timeout: c.timeoutMs ?? 60_000 }, async () => {
+    const session = await start(project(c.dep))
+    try {
+      const cand = session.candidate.deps!.dep!
+      const base = session.baseline!.deps!.dep!
+      await c.write(cand)
+      await c.write(base)
+      expect(await c.count(cand)).toBeGreaterThan(0)
+      const done = await resetCandidate(session)
+      expect(done).not.toMatch(/^no |nothing/)
+      expect(await c.count(cand)).toBe(0)
+      expect(await c.count(base)).toBeGreaterThan(0)
+      // Nothing left: a second reset has nothing to empty.
+      expect(await resetCandidate(session)).toMatch(/^no |nothing/)
+    } finally {
+      await session.stop()
+    }
+  })
+})
+
+function machinePostgres(): boolean {
+  try {
+    return findPostgres({ prefer: 'machine' }).source === 'machine'
+  } catch {
+    return false
+  }
+}
+
+describe('postgres', () => {
+  const prefer = machinePostgres() ? 'machine' : 'embedded'
+  it(
+    "a reset re-branches the candidate's database from the template, with its migrations as they are now",
+    { timeout: 120_000 },
+    async () => {
+      const proj = project(
+        `{ kind: postgres, prefer: ${prefer}, migrations: db/migrations, seed: db/seed.sql }`,
+        {
+          'db/migrations/001_items.sql': 'CREATE TABLE items (id serial PRIMARY KEY, name text NOT NULL);\n',
+          'db/seed.sql': "INSERT INTO items (name) VALUES ('tea'), ('coffee');\n",
+        },
+      )
+      const patch = path.join(proj.dir, 'sku.patch')
+      writeFileSync(
+        patch,
+        [
+          'diff --git a/db/migrations/002_sku.sql b/db/migrations/002_sku.sql',
+          'new file mode 100644',
+          '--- /dev/null',
+          '+++ b/db/migrations/002_sku.sql',
+          '@@ -0,0 +1 @@',
+          "+ALTER TABLE items ADD COLUMN sku text NOT NULL DEFAULT 'x';",
+          '',
+        ].join('\n'),
+      )
+      const session = await start(proj, { patch })
+      // A service's pool, connected before the reset: it reconnects to the new branch.
+      const pool = new pg.Pool({ connectionString: session.candidate.deps!.dep!.url, max: 1 })
+      pool.on('error', () => undefined)
+      try {
+        const cand = () => session.candidate.deps!.dep!
+        const base = session.baseline!.deps!.dep!
+        await query(cand().url, "INSERT INTO items (name, sku) VALUES ('mate', 'm')")
+        await query(base.url, "INSERT INTO items (name) VALUES ('cocoa')")
+        expect(await pool.query('SELECT count(*)::int AS n FROM items').then((r) => r.rows)).toEqual([
+          { n: 3 },
+        ])
+
+        // The candidate gains a migration between two iterations.
+        const root = postgresSettings(cand())!.roots.candidate
+        writeFileSync(
+          path.join(root, 'db/migrations/003_price.sql'),
+          'ALTER TABLE items ADD COLUMN price int NOT NULL DEFAULT 0;\n',
+        )
+        const done = await resetCandidate(session)
+        expect(done).toMatch(
+          /^database \S+_candidate re-branched from \S+_template, 2 new migration\(s\) applied$/,
+        )
+        expect(postgresSettings(cand())!.applied).toEqual(['002_sku.sql', '003_price.sql'])
+        // The rows written are gone; the seed and both new columns are there.
+        expect(await query(cand().url, 'SELECT name, sku, price FROM items ORDER BY id')).toEqual([
+          { name: 'tea', sku: 'x', price: 0 },
+          { name: 'coffee', sku: 'x', price: 0 },
+        ])
+        // The baseline's branch is not the candidate's to reset.
+        expect(await query(base.url, 'SELECT count(*)::int AS n FROM items')).toEqual([{ n: 3 }])
+        // The pool's old session was ended with the old branch; its next query gets a new one.
+        const again = await pool
+          .query('SELECT count(*)::int AS n FROM items')
+          .catch(() => pool.query('SELECT count(*)::int AS n FROM items'))
+        expect(again.rows).toEqual([{ n: 2 }])
+      } finally {
+        await pool.end().catch(() => undefined)
+        await session.stop()
+      }
+    },
+  )
+})
+
+async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    return (await client.query<T>(sql)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+async function withNats<T>(
+  endpoint: DependencyEndpoint,
+  work: (nc: NatsConnection) => Promise<T>,
+): Promise<T> {
+  const { connect } = await import('nats')
+  const nc = await connect({ servers: endpoint.url, reconnect: false, timeout: 5_000 })
+  try {
+    return await work(nc)
+  } finally {
+    await nc.close()
+  }
+}
+
+async function withRedis<T>(endpoint: DependencyEndpoint, work: (r: Redis) => Promise<T>): Promise<T> {
+  const { Redis } = await import('ioredis')
+  const r = new Redis(endpoint.url, { maxRetriesPerRequest: 1 })
+  try {
+    return await work(r)
+  } finally {
+    r.disconnect()
+  }
+}
+
+async function withAmqp<T>(endpoint: DependencyEndpoint, work: (ch: Channel) => Promise<T>): Promise<T> {
+  const amqp = await import('amqplib')
+  const connection = await amqp.connect(endpoint.url, { timeout: 5_000 })
+  try {
+    return await work(await connection.createChannel())
+  } finally {
+    await connection.close()
+  }
+}
+
+async function retain(endpoint: DependencyEndpoint, topic: string, payload: string): Promise<void> {
+  const { connectAsync } = await import('mqtt')
+  const client = await connectAsync(endpoint.url, { reconnectPeriod: 0, connectTimeout: 5_000 })
+  try {
+    await client.publishAsync(topic, payload, { qos: 1, retain: true })
+  } finally {
+    await client.endAsync()
+  }
+}
+
+/** Retained messages a new subscriber to everything receives. */
+async function retainedCount(endpoint: DependencyEndpoint): Promise<number> {
+  const { connectAsync } = await import('mqtt')
+  const client = await connectAsync(endpoint.url, { reconnectPeriod: 0, connectTimeout: 5_000 })
+  try {
+    let n = 0
+    client.on('message', (_topic, payload, packet) => {
+      if (packet.retain && payload.length > 0) n++
+    })
+    await client.subscribeAsync('#', { qos: 1 })
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    return n
+  } finally {
+    await client.endAsync()
+  }
+}
