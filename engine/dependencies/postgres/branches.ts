@@ -41,16 +41,17 @@ export async function createEmpty(instance: PostgresInstance, name: string): Pro
 
 /** Drops a database, ending its sessions (PostgreSQL 13+). Never throws. */
 export async function dropDatabase(instance: PostgresInstance, name: string): Promise<void> {
+  // Best effort: a private server's databases go with its data folder anyway.
+  await drop(instance, name).catch(() => undefined)
+}
+
+async function drop(instance: PostgresInstance, name: string): Promise<void> {
+  const admin = await adminClient(instance, 'postgres')
   try {
-    const admin = await adminClient(instance, 'postgres')
-    try {
-      const force = instance.versionNum >= 130000 ? ' WITH (FORCE)' : ''
-      await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}${force}`)
-    } finally {
-      await admin.end().catch(() => undefined)
-    }
-  } catch {
-    // Best effort: a private server's databases go with its data folder anyway.
+    const force = instance.versionNum >= 130000 ? ' WITH (FORCE)' : ''
+    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}${force}`)
+  } finally {
+    await admin.end().catch(() => undefined)
   }
 }
 
@@ -59,13 +60,7 @@ export async function dropDatabase(instance: PostgresInstance, name: string): Pr
  * iteration. Its sessions are ended (PostgreSQL 13+). Throws when either step fails.
  */
 export async function rebranch(instance: PostgresInstance, template: string, name: string): Promise<void> {
-  const admin = await adminClient(instance, 'postgres')
-  try {
-    const force = instance.versionNum >= 130000 ? ' WITH (FORCE)' : ''
-    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}${force}`)
-  } finally {
-    await admin.end().catch(() => undefined)
-  }
+  await drop(instance, name)
   await createBranch(instance, template, name)
 }
 
