@@ -365,6 +365,11 @@ export interface VerdictSession {
   rebuilt: Array<{ part: string; reason: string }>
   /** Candidate services restarted because their files changed. */
   restarted: string[]
+  /**
+   * Dependencies emptied before this iteration's checks, as `side:name` (`candidate:db`): what earlier
+   * iterations wrote is gone. Absent in verdicts made before resets existed.
+   */
+  reset?: string[]
 }
 
 /** What live reporters learn when a run starts. */

@@ -15,6 +15,10 @@ export function renderCompact(verdict: Verdict): string {
     const did = [
       ...s.rebuilt.map((r) => `rebuilt ${r.part} (${r.reason})`),
       ...(s.restarted.length ? [`restarted ${s.restarted.join(', ')}`] : []),
+      // Both sides' are reset together: each dependency is named once.
+      ...(s.reset?.length
+        ? [`reset ${[...new Set(s.reset.map((r) => r.replace(/^[^:]*:/, '')))].join(', ')}`]
+        : []),
     ]
     const reused = s.reused.filter((r) => !r.startsWith('candidate:'))
     lines.push(

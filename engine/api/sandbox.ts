@@ -54,7 +54,7 @@ export interface Sandbox {
    * same environment, so the services that call it need no restart (a warm session's candidate). Absent
    * when the provider cannot.
    */
-  restart?(service: string, signal: AbortSignal): Promise<void>
+  restart?(service: string, signal: AbortSignal, options?: RestartOptions): Promise<RestartOutcome>
   /**
    * The files each service is built from, as globs relative to `root` (the tree the sandbox runs from):
    * what a warm session watches to know which services to restart. Absent when the provider cannot say.
@@ -67,6 +67,21 @@ export interface Sandbox {
    * when the provider runs no local process for it (a `url` or `kubernetes` sandbox).
    */
   pid?(service: string): number | undefined
+}
+
+/** How a service is started again. */
+export interface RestartOptions {
+  /**
+   * Run its build step (`prepare:`) again first, while the old process still serves: its files changed.
+   * A service restarted because its process died is not built again. @default false
+   */
+  prepare?: boolean
+}
+
+/** What a restart did. */
+export interface RestartOutcome {
+  /** Its build step ran (it has one, and `prepare` was asked for). */
+  prepared: boolean
 }
 
 /** Where one service's files are: globs relative to `root`. */

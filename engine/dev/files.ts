@@ -60,9 +60,7 @@ export class TreeWatcher {
       }),
     )
     for (const rel of this.entries.keys()) if (!current.has(rel)) this.entries.delete(rel)
-    const matchers = Object.entries(this.files).map(
-      ([name, f]) => [name, picomatch(f.globs as string[], { dot: true })] as const,
-    )
+    const matchers = serviceMatchers(this.files)
     const byService: Record<string, string[]> = Object.fromEntries(matchers.map(([n]) => [n, []]))
     const rest: string[] = []
     const paths = [...current.keys()].sort()
@@ -90,6 +88,15 @@ export class TreeWatcher {
       changed,
     }
   }
+}
+
+/** A matcher of each service's files (its globs, relative to the tree's root). */
+export function serviceMatchers(
+  files: Readonly<Record<string, ServiceFiles>>,
+): Array<readonly [string, (file: string) => boolean]> {
+  return Object.entries(files).map(
+    ([name, f]) => [name, picomatch(f.globs as string[], { dot: true })] as const,
+  )
 }
 
 /** Every file under `root`, relative with `/`, outside the ignored folders. */

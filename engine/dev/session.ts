@@ -10,6 +10,7 @@ import path from 'node:path'
 import { loadConfig, type LoadedConfig } from '../../plans/config.js'
 import type { LoadPlansResult } from '../../plans/loader.js'
 import { gitLocation, toVerdictSelection, type SelectorFlags } from '../../selectors/index.js'
+import type { DependencyEndpoint } from '../api/dependency.js'
 import type { CheckMemory } from '../api/kind.js'
 import { resolveChange, type ResolvedChange } from '../ci/change.js'
 import { selectChange } from '../ci/selection.js'
@@ -23,6 +24,8 @@ import type { TimingEntry, Verdict, VerdictSelection, VerdictSession } from '../
 import { loadPlansForRun } from '../run/load-plans.js'
 import { runValidation, type RunReporter } from '../run/run.js'
 import { runIdentity, toRunError } from '../run/run-support.js'
+import { listed, timedInto, type Rebuild } from './account.js'
+import { refreshBaseline } from './baseline.js'
 import { TreeWatcher } from './files.js'
 
 /** Kinds an iteration defers unless asked for everything: they measure, or take long. */
@@ -81,6 +84,8 @@ interface Warm {
   /** The baseline's process ids when the noise was learned. */
   processSet: string
   memory: Map<string, Map<string, unknown>>
+  /** Checks ran since the dependencies were last started or reset: they may hold what those checks wrote. */
+  dirty: boolean
 }
 
 export class DevSession {
@@ -112,6 +117,17 @@ export class DevSession {
           .map((p) => [p.service, p.pid!]),
       )
     return { candidate: of('candidate'), baseline: of('baseline') }
+  }
+
+  /** Each side's brokers and databases by name, where they are reached (empty before the first iteration). */
+  dependencies(): {
+    candidate: Record<string, DependencyEndpoint>
+    baseline: Record<string, DependencyEndpoint>
+  } {
+    return {
+      candidate: { ...this.warm?.sandboxes.candidate.deps },
+      baseline: { ...this.warm?.sandboxes.baseline?.deps },
+    }
   }
 
   /** One iteration; iterations asked for at once run one after the other. */
@@ -148,6 +164,7 @@ export class DevSession {
       reused: [],
       rebuilt: [],
       restarted: [],
+      reset: [],
     }
     const timings: TimingEntry[] = []
     let redactor = new Redactor()
@@ -167,6 +184,8 @@ export class DevSession {
         account.rebuilt.push({ part: 'catalog', reason: 'plan or document files changed' })
       } else if (!built) account.reused.push('catalog')
 
+      if (!built && warm.dirty) await this.resetDependencies(warm, account, timings, signal)
+      warm.dirty = false
       await this.restartChanged(warm, prints, account, timings, signal)
       // Sandboxes started by this iteration are not reused pieces.
       if (built) account.reused = account.reused.filter((r) => !r.startsWith('candidate:'))
@@ -234,6 +253,7 @@ export class DevSession {
               : undefined,
         },
       })
+      if (verdict.summary.checks.total > 0) warm.dirty = true
       // Whether the noise was relied on is only known once the checks ran; the verdict object is the one returned.
       if (noiseUsed && verdict.session) verdict.session.reused.push('noise')
       if (verdict.session) verdict.session.reused.sort()
@@ -271,6 +291,7 @@ export class DevSession {
       reused: [],
       rebuilt: [],
       restarted: [],
+      reset: [],
     }
     const next = this.queue.then(() => this.prepare(signal ?? new AbortController().signal, account, []))
     this.queue = next.catch(() => undefined)
@@ -303,7 +324,23 @@ export class DevSession {
         exclude: [path.join(loaded.dir, '.vigil')],
       },
     )
-    const stale = this.warm ? staleness(this.warm, configHash, change.runBase!, this.options.base) : []
+    let stale: Rebuild[] = []
+    if (this.warm && configHash !== this.warm.configHash)
+      stale = [{ part: 'sandboxes', reason: `${path.basename(this.warm.loaded.file)} changed` }]
+    else if (this.warm) {
+      const warm = this.warm
+      stale = await refreshBaseline({
+        sandboxes: warm.sandboxes,
+        from: warm.baseCommit,
+        to: change.runBase!,
+        base: this.options.base ?? 'HEAD',
+        account,
+        timings,
+        signal,
+        log: this.log,
+      })
+      warm.baseCommit = change.runBase!
+    }
     if (stale.length) {
       for (const s of stale) this.log(`rebuilding the sandboxes: ${s.reason}`)
       account.rebuilt.push(...stale)
@@ -311,7 +348,10 @@ export class DevSession {
     }
     const built = !this.warm
     if (this.warm) {
-      account.reused.push('baseline', 'pools')
+      // Kept unless a baseline process was started again (a moved worktree alone keeps every process).
+      if (!account.rebuilt.some((r) => r.part.startsWith('baseline') && r.part !== 'baseline:worktree'))
+        account.reused.push('baseline')
+      account.reused.push('pools')
     } else {
       const began = performance.now()
       this.warm = await this.build(loaded, configHash, change.runBase!, signal)
@@ -367,11 +407,39 @@ export class DevSession {
         servicePrints: prints.services,
         processSet: processSetOf(sandboxes),
         memory: new Map(),
+        dirty: false,
       }
     } catch (error) {
       await sandboxes.stop()
       throw error
     }
+  }
+
+  /**
+   * Empties both sides' brokers and databases (a database re-branched from its template, queues and streams
+   * purged), so an iteration never sees what an earlier one wrote. The baseline too: a comparing check
+   * reading a list would otherwise find the baseline's earlier orders and blame the change for the difference.
+   */
+  private async resetDependencies(
+    warm: Warm,
+    account: VerdictSession,
+    timings: TimingEntry[],
+    signal: AbortSignal,
+  ): Promise<void> {
+    const sides = [warm.sandboxes.candidate, warm.sandboxes.baseline].filter(
+      (s): s is NonNullable<typeof s> => !!s?.resetDependencies,
+    )
+    if (sides.length === 0) return
+    const done = await timedInto(timings, 'reset', () =>
+      Promise.all(sides.map((side) => side.resetDependencies!(signal))),
+    )
+    sides.forEach((side, i) => {
+      for (const [name, what] of Object.entries(done[i]!)) {
+        this.log(`${side.name} sandbox, dependency ${name}: reset (${what})`)
+        account.reset!.push(`${side.name}:${name}`)
+      }
+    })
+    account.reset!.sort()
   }
 
   /** Restarts the candidate services whose files changed, or whose process died; all at once. */
@@ -394,38 +462,22 @@ export class DevSession {
     await Promise.all(
       restart.map(async (name) => {
         const files = prints.changed[name] ?? []
-        const why = dead.has(name)
-          ? 'its process had exited'
-          : `${files.slice(0, 3).join(', ')}${files.length > 3 ? ` and ${files.length - 3} more` : ''} changed`
+        // A changed file is an input of the service's build step; a process that only died is not rebuilt.
+        const changed = prints.services[name] !== warm.servicePrints[name]
+        const why = changed ? `${listed(files)} changed` : 'its process had exited'
         this.log(`candidate sandbox, service ${name}: restarting (${why})`)
-        await timedInto(timings, `restart:${name}`, () => candidate.restart!(name, signal))
+        const { prepared } = await timedInto(timings, `restart:${name}`, () =>
+          candidate.restart!(name, signal, { prepare: changed }),
+        )
         account.restarted.push(name)
+        if (prepared)
+          account.rebuilt.push({ part: `candidate:${name}`, reason: `its prepare step ran again: ${why}` })
       }),
     )
+    account.rebuilt.sort((a, b) => a.part.localeCompare(b.part))
     account.restarted.sort()
     warm.servicePrints = prints.services
   }
-}
-
-/** Why the warm sandboxes no longer stand for what the iteration must compare, or [] when they do. */
-function staleness(
-  warm: Warm,
-  configHash: string,
-  baseCommit: string,
-  base: string | undefined,
-): Array<{ part: string; reason: string }> {
-  const out: Array<{ part: string; reason: string }> = []
-  if (configHash !== warm.configHash)
-    out.push({ part: 'sandboxes', reason: `${path.basename(warm.loaded.file)} changed` })
-  if (baseCommit !== warm.baseCommit)
-    out.push({
-      part: 'baseline',
-      reason: `${base ?? 'HEAD'} moved from ${warm.baseCommit.slice(0, 12)} to ${baseCommit.slice(0, 12)}`,
-    })
-  for (const p of warm.sandboxes.baseline?.processes?.() ?? [])
-    if (!p.running)
-      out.push({ part: 'baseline', reason: `baseline service ${p.service} died (pid ${p.pid})` })
-  return out
 }
 
 function processSetOf(sandboxes: SandboxSession): string {
@@ -444,15 +496,6 @@ function memoryOf(all: Map<string, Map<string, unknown>>, key: string, onHit: ()
       if (!own) all.set(key, (own = new Map()))
       own.set(name, value)
     },
-  }
-}
-
-async function timedInto<T>(timings: TimingEntry[], phase: string, work: () => Promise<T>): Promise<T> {
-  const begin = performance.now()
-  try {
-    return await work()
-  } finally {
-    timings.push({ phase, durationMs: performance.now() - begin })
   }
 }
 

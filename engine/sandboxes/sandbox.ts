@@ -3,6 +3,8 @@ import { ConfigError, VigilError } from '../errors.js'
 import type {
   IsolatedService,
   IsolateOptions,
+  RestartOptions,
+  RestartOutcome,
   Sandbox,
   ServiceEndpoint,
   ServiceFiles,
@@ -35,7 +37,7 @@ export interface SandboxParts {
   /** Starts a fresh copy of one service (see Sandbox.isolate); absent when the provider cannot. */
   isolate?(service: string, signal: AbortSignal, options?: IsolateOptions): Promise<IsolatedService>
   /** Starts one service again on its address (see Sandbox.restart); absent when the provider cannot. */
-  restart?(service: string, signal: AbortSignal): Promise<void>
+  restart?(service: string, signal: AbortSignal, options?: RestartOptions): Promise<RestartOutcome>
   /** The files each service is built from (see Sandbox.files). */
   files?: Record<string, ServiceFiles>
   /** Each service's process (see Sandbox.processes). */
@@ -95,8 +97,8 @@ export function createSandbox(parts: SandboxParts): Sandbox {
       : {}),
     ...(parts.restart
       ? {
-          restart(service: string, signal: AbortSignal): Promise<void> {
-            return parts.restart!(check(service), signal)
+          restart(service: string, signal: AbortSignal, options?: RestartOptions): Promise<RestartOutcome> {
+            return parts.restart!(check(service), signal, options)
           },
         }
       : {}),

@@ -48,6 +48,12 @@ export interface SandboxSession {
   sides: { candidate: SideIdentity; baseline?: SideIdentity }
   /** Stops every service and removes every temporary tree. Idempotent; never throws. */
   stop(): Promise<void>
+  /**
+   * A baseline run from a worktree of `base` only: moves the worktree to another commit in place (see
+   * SourceTree.checkout) and returns the files that differ, relative to the config's folder. The running
+   * services are not restarted: the caller restarts those whose files changed.
+   */
+  moveBaseline?(commit: string): Promise<string[]>
 }
 
 export async function startSession(
@@ -197,7 +203,17 @@ export async function startSession(
       candidate,
       baseline,
     })
-    return { candidate, baseline, timings, stop, sides: redactor.json(sides) }
+    const result: SandboxSession = { candidate, baseline, timings, stop, sides: redactor.json(sides) }
+    const baselineTree = sourceTrees.baseline
+    if (baseline && baselineTree?.checkout) {
+      result.moveBaseline = async (commit) => {
+        const files = await baselineTree.checkout!(commit)
+        const source = result.sides.baseline?.source
+        if (source) source.commit = commit
+        return files
+      }
+    }
+    return result
   } catch (error) {
     await stop()
     throw redactError(error, redactor)

@@ -22,8 +22,13 @@ export interface SourceTree {
   cleanup(): Promise<void>
   /** What the run should know about the tree, e.g. dependencies that differ from the installed ones. */
   notes?: string[]
-  /** The commit a worktree was made of. */
+  /** The commit a worktree was made of (the one it holds now, after `checkout`). */
   commit?: string
+  /**
+   * A worktree only: moves it to another commit in place, and returns the files that differ between the
+   * two, relative to `root` (within it only). Untracked files (a linked node_modules, build output) stay.
+   */
+  checkout?(commit: string): Promise<string[]>
   /** sha256 of the patch a patched copy was made with. */
   patchSha256?: string
 }
@@ -110,7 +115,25 @@ export async function worktreeSource(
       )
     }
   }
-  return { root, tempDir, cleanup, notes, commit }
+  const source: SourceTree = { root, tempDir, cleanup, notes, commit }
+  source.checkout = async (next) => {
+    const from = source.commit!
+    const diff = await git(['diff', '-z', '--name-only', '--no-renames', '--relative', from, next], {
+      cwd: root,
+    })
+    const moved =
+      diff.code === 0 && (await git(['checkout', '--quiet', '--force', '--detach', next], { cwd: tree }))
+    if (!moved || moved.code !== 0) {
+      throw new InfrastructureError(
+        `--base ${ref}: could not move the baseline's worktree from ${from.slice(0, 12)} to ${next.slice(0, 12)}: ${gitMessage(moved || diff)}`,
+        [],
+        { code: 'VIGIL_GIT' },
+      )
+    }
+    source.commit = next
+    return diff.stdout.split('\0').filter(Boolean).sort()
+  }
+  return source
 }
 
 const LOCKFILES = ['package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lock']

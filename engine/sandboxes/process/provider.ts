@@ -18,6 +18,8 @@ import {
   defineSandboxProvider,
   type IsolatedService,
   type IsolateOptions,
+  type RestartOptions,
+  type RestartOutcome,
   type SandboxStartContext,
   type ServiceFiles,
 } from '../../api/sandbox.js'
@@ -203,16 +205,27 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
       }
     }
     // The service's process is replaced by a new one on the same port: the others keep calling that address.
+    // Its build step, when asked for, runs first while the old process still serves.
     // Restarts of one service run one after the other; different services restart at once.
-    const restarting = new Map<string, Promise<void>>()
-    const restart = (name: string, signal: AbortSignal): Promise<void> => {
-      const next = (restarting.get(name) ?? Promise.resolve()).then(async () => {
+    const restarting = new Map<string, Promise<unknown>>()
+    const restart = (
+      name: string,
+      signal: AbortSignal,
+      restartOptions?: RestartOptions,
+    ): Promise<RestartOutcome> => {
+      const next = (restarting.get(name) ?? Promise.resolve()).then(async (): Promise<RestartOutcome> => {
+        const spec = specs[name]!
+        const prepared = !!restartOptions?.prepare && !!spec.prepare
+        if (prepared) {
+          const problem = await prepare(spec, ctx, signal)
+          if (problem) throw problem
+        }
         const old = byName.get(name)
         await old?.stop()
         if (old) started.splice(started.indexOf(old), 1)
         const begin = performance.now()
         const proc = new ServiceProcess(
-          specs[name]!,
+          spec,
           (exit) => ctx.log(`${ctx.name} sandbox, service ${name}: ${describeExit(exit)} while running`),
           ctx.track && { tracker: ctx.track, sandbox: ctx.name },
         )
@@ -227,8 +240,9 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
           )
         }
         ctx.log(
-          `${ctx.name} sandbox, service ${name}: restarted on ${HOST}:${specs[name]!.port} (pid ${proc.pid}, ${Math.round(performance.now() - begin)}ms)`,
+          `${ctx.name} sandbox, service ${name}: restarted on ${HOST}:${spec.port} (pid ${proc.pid}, ${Math.round(performance.now() - begin)}ms)`,
         )
+        return { prepared }
       })
       restarting.set(
         name,

@@ -100,7 +100,10 @@ describe('a warm session', () => {
     const verdict = await session.iterate()
     expect(verdict.session?.rebuilt).toEqual(
       expect.arrayContaining([
-        { part: 'baseline', reason: expect.stringMatching(/^baseline service payments died \(pid \d+\)$/) },
+        {
+          part: 'baseline:payments',
+          reason: expect.stringMatching(/^baseline service payments died \(pid \d+\)$/),
+        },
       ]),
     )
     expect(verdict.session?.reused).not.toContain('baseline')

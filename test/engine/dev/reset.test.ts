@@ -1,0 +1,78 @@
+/**
+ * A warm session empties the sandboxes' databases and brokers between iterations, on a git copy of the
+ * sample shop with its real PostgreSQL and MQTT broker: the orders an iteration's checks create are gone
+ * before the next iteration's checks run, on both sides, and the verdict names what was reset. An iteration
+ * after one that ran no check has nothing to reset.
+ */
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DevSession } from '../../../engine/dev/session.js'
+import { renderCompact } from '../../../reporters/index.js'
+import { gitShop, type GitShop } from './warm-shop.js'
+
+let shop: GitShop
+let session: DevSession
+
+beforeAll(async () => {
+  shop = await gitShop()
+  session = new DevSession({ cwd: shop.root, planNames: ['checkout-flow'] })
+}, 60_000)
+afterAll(async () => {
+  await session?.stop()
+  await shop?.remove()
+}, 60_000)
+
+async function sql<T extends pg.QueryResultRow>(side: 'candidate' | 'baseline', text: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: session.dependencies()[side].db!.url })
+  await client.connect()
+  try {
+    return (await client.query<T>(text)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+/** Alice's orders in one side's database (the seed has none of hers). */
+async function aliceOrders(side: 'candidate' | 'baseline'): Promise<number> {
+  return (await sql<{ n: number }>(side, "SELECT count(*)::int AS n FROM orders WHERE owner = 'alice'"))[0]!.n
+}
+
+describe('a warm session between iterations', () => {
+  it('re-branches the databases and empties the brokers, so no iteration sees an earlier one’s orders', async () => {
+    const first = await session.iterate()
+    expect(first.errors).toEqual([])
+    expect(first.status).toBe('pass')
+    expect(first.session?.reset).toEqual([])
+    const made = await aliceOrders('candidate')
+    expect(made).toBeGreaterThan(0)
+    // The flow runs on the candidate; an order written on the baseline's side goes the same way.
+    await sql(
+      'baseline',
+      "INSERT INTO orders (id, owner, status, total_cents, currency, created_at) VALUES ('ord_probe', 'alice', 'confirmed', 1, 'EUR', now())",
+    )
+    expect(await aliceOrders('baseline')).toBe(1)
+    const url = session.dependencies().candidate.db!.url
+
+    const second = await session.iterate()
+    expect(second.status).toBe('pass')
+    expect(second.session?.reset).toEqual(['baseline:bus', 'baseline:db', 'candidate:bus', 'candidate:db'])
+    expect(renderCompact(second)).toMatch(/^#2 reset bus, db/m)
+    // The second iteration's checks made as many orders as the first's: the first's were gone.
+    expect(await aliceOrders('candidate')).toBe(made)
+    expect(await aliceOrders('baseline')).toBe(0)
+    // Same database, same address: the services were not restarted for it.
+    expect(session.dependencies().candidate.db!.url).toBe(url)
+    expect(second.session?.restarted).toEqual([])
+  }, 240_000)
+
+  it('resets nothing after an iteration that ran no check', async () => {
+    const quiet = new DevSession({ cwd: shop.root, planNames: ['no-such-plan'] })
+    try {
+      await quiet.iterate()
+      const again = await quiet.iterate()
+      expect(again.session?.reset).toEqual([])
+    } finally {
+      await quiet.stop()
+    }
+  }, 180_000)
+})
