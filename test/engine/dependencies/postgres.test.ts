@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import pg from 'pg'
+import { query } from './pg-query.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { findPostgres } from '../../../engine/dependencies/postgres/binaries.js'
 import { postgresSettings } from '../../../engine/clients/database/settings.js'
@@ -72,16 +72,6 @@ function patchAdding(dir: string, name: string, sql: string): string {
     ].join('\n'),
   )
   return file
-}
-
-async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    return (await client.query<T>(sql)).rows
-  } finally {
-    await client.end()
-  }
 }
 
 async function start(dir: string, yaml: string, patch: string, runId: string): Promise<SandboxSession> {

@@ -11,6 +11,7 @@ import type { Channel } from 'amqplib'
 import type { Redis } from 'ioredis'
 import type { NatsConnection } from 'nats'
 import pg from 'pg'
+import { query } from './pg-query.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { postgresSettings } from '../../../engine/clients/database/settings.js'
 import { findBinary } from '../../../engine/dependencies/server.js'
@@ -246,16 +247,6 @@ describe('postgres', () => {
     },
   )
 })
-
-async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    return (await client.query<T>(sql)).rows
-  } finally {
-    await client.end()
-  }
-}
 
 async function withNats<T>(
   endpoint: DependencyEndpoint,

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DevSession } from '../../../engine/dev/session.js'
 import { renderCompact, renderMarkdown, validateVerdict } from '../../../reporters/index.js'
 import type { Verdict } from '../../../engine/verdict.js'
-import { gitShop, type GitShop } from './warm-shop.js'
+import { gitShop, waitFor, type GitShop } from './warm-shop.js'
 
 const PLANS = ['orders-contract', 'checkout-flow', 'checkout-load']
 
@@ -130,11 +130,3 @@ describe('a warm session', () => {
     expect(changed.status).toBe('pass')
   }, 240_000)
 })
-
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > until) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}

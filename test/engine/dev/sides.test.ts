@@ -12,6 +12,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DevSession } from '../../../engine/dev/session.js'
+import { gitEnv, waitFor } from './warm-shop.js'
 
 const run = promisify(execFile)
 
@@ -30,15 +31,7 @@ let prepLog: string
 let session: DevSession
 
 async function git(...args: string[]): Promise<string> {
-  const env = {
-    ...process.env,
-    GIT_CEILING_DIRECTORIES: parent,
-    GIT_AUTHOR_NAME: 'vigil',
-    GIT_AUTHOR_EMAIL: 'vigil@example.invalid',
-    GIT_COMMITTER_NAME: 'vigil',
-    GIT_COMMITTER_EMAIL: 'vigil@example.invalid',
-  }
-  return (await run('git', args, { cwd: root, env, timeout: 30_000 })).stdout.trim()
+  return (await run('git', args, { cwd: root, env: gitEnv(parent), timeout: 30_000 })).stdout.trim()
 }
 
 /** How often the prepare step ran for each side. */
@@ -95,14 +88,6 @@ afterAll(async () => {
   await session?.stop()
   await rm(parent, { recursive: true, force: true })
 }, 60_000)
-
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > until) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
 
 describe('a warm session restarts only the side that needs it', () => {
   it('prepares each side once when it starts, and nothing again when nothing changed', async () => {

@@ -25,12 +25,9 @@ export interface GitShop {
   remove(): Promise<void>
 }
 
-export async function gitShop(): Promise<GitShop> {
-  const parent = await mkdtemp(path.join(os.tmpdir(), 'vigil-dev-shop-'))
-  const root = path.join(parent, 'shop')
-  await cp(SHOP, root, { recursive: true, filter: (src) => path.basename(src) !== '.vigil' })
-  await symlink(path.join(REPO, 'node_modules'), path.join(root, 'node_modules'), 'dir')
-  const env = {
+/** The environment of git commands in a test repository under `parent`: its own author, no repository above. */
+export function gitEnv(parent: string): NodeJS.ProcessEnv {
+  return {
     ...process.env,
     GIT_CEILING_DIRECTORIES: parent,
     GIT_AUTHOR_NAME: 'vigil',
@@ -38,6 +35,23 @@ export async function gitShop(): Promise<GitShop> {
     GIT_COMMITTER_NAME: 'vigil',
     GIT_COMMITTER_EMAIL: 'vigil@example.invalid',
   }
+}
+
+/** Resolves once `condition` holds; throws after `timeoutMs`. */
+export async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > until) throw new Error('condition not met in time')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+export async function gitShop(): Promise<GitShop> {
+  const parent = await mkdtemp(path.join(os.tmpdir(), 'vigil-dev-shop-'))
+  const root = path.join(parent, 'shop')
+  await cp(SHOP, root, { recursive: true, filter: (src) => path.basename(src) !== '.vigil' })
+  await symlink(path.join(REPO, 'node_modules'), path.join(root, 'node_modules'), 'dir')
+  const env = gitEnv(parent)
   const git = async (...args: string[]): Promise<string> =>
     (await run('git', args, { cwd: root, env, timeout: 30_000 })).stdout
   await git('init', '-q', '-b', 'main')

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { isProcessAlive } from '../../../engine/processes/process-tree.js'
 import { buildIfStale } from '../../support/build.js'
-import { gitShop, type GitShop } from './warm-shop.js'
+import { gitShop, waitFor, type GitShop } from './warm-shop.js'
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/vigil.js')
 let shop: GitShop
@@ -48,7 +48,7 @@ it('vigil dev --watch fails a field rename, passes its revert, and leaves nothin
   }
   try {
     expect(await waitVerdicts(1), stderr).toMatch(/^PASS /)
-    await waitFor(() => stderr.includes('watching'))
+    await waitFor(() => stderr.includes('watching'), 30_000)
     await shop.apply('field-rename')
     expect(await waitVerdicts(2), stdout).toMatch(/^FAIL /)
     expect(stdout).toMatch(/^#2 restarted orders; reset bus, db · reused .*baseline/m)
@@ -66,11 +66,3 @@ it('vigil dev --watch fails a field rename, passes its revert, and leaves nothin
   // The baseline's worktree is gone too.
   expect((await shop.git('worktree', 'list')).trim().split('\n')).toHaveLength(1)
 }, 300_000)
-
-async function waitFor(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > until) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
