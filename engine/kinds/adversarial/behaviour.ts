@@ -15,7 +15,7 @@ import { enumerationProbe } from './enumeration.js'
 /** A finding of a behavioural probe, on the request that shows it. */
 export interface BehaviourFinding {
   oracle: OracleName
-  messageId: 'mass-assignment' | 'timing' | 'rate-limit' | 'enumeration'
+  messageId: 'mass-assignment' | 'timing' | 'rate-limit' | 'enumeration' | 'enumeration-timing'
   /** The probe, for the message and for grouping: `mass assignment (role, isAdmin)`. */
   label: string
   /**
@@ -69,6 +69,7 @@ export const comparedKey = (targetId: string, oracle: OracleName): string =>
 export const BEHAVIOUR_ORACLE: Record<BehaviourFinding['messageId'], OracleName> = {
   'mass-assignment': 'read-back',
   enumeration: 'enumeration',
+  'enumeration-timing': 'enumeration',
   timing: 'timing',
   'rate-limit': 'rate-limit',
 }

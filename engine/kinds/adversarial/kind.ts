@@ -233,6 +233,8 @@ export default defineCheckKind<AdversarialParams, 'http'>({
         '{{operation}}: {{what}} took {{match}}, the valid request at most {{leak}}: a slow path an attacker can trigger at will (seed {{seed}}).',
       'rate-limit': '{{operation}}: no rate limit: {{match}}; nothing slows down guessing (seed {{seed}}).',
       enumeration: '{{operation}}: {{what}}: {{match}}, so accounts can be enumerated (seed {{seed}}).',
+      'enumeration-timing':
+        '{{operation}}: {{what}}: {{match}}, so accounts can be enumerated by timing (seed {{seed}}).',
       crashed:
         '{{operation}}: the service stopped answering after {{what}} ({{match}}); {{leak}} later requests were not sent into it (seed {{seed}}).',
       'control-rejected':

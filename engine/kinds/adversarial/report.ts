@@ -23,6 +23,7 @@ export const ORACLE_ORDER = [
   'foreign-write',
   'mass-assignment',
   'enumeration',
+  'enumeration-timing',
   'timing',
   'rate-limit',
   'control-rejected',
@@ -122,7 +123,7 @@ export function reportItem(
   ctx.report({
     messageId: item.messageId,
     severity:
-      item.messageId === 'control-rejected'
+      item.messageId === 'control-rejected' || item.messageId === 'enumeration-timing'
         ? 'warning'
         : item.messageId === 'security-headers'
           ? (ctx.params.securityHeaders ?? 'warning')

@@ -56,6 +56,7 @@ export const BED_WARNINGS = [
     oracles: ['security-headers'],
   },
   { label: 'no rate limit on the login', operation: 'login', oracles: ['rate-limit'] },
+  { label: 'user enumeration by timing', operation: 'login', oracles: ['enumeration-timing'] },
 ] as const
 
 const PRODUCTS = [

@@ -95,7 +95,7 @@ describe('adversarial behaviour', { timeout: 120_000 }, () => {
     expect(of(await run(true, params), 'timing')).toEqual([])
   })
 
-  it('warns when twenty failed logins meet no limit, and tells a missing account apart', async () => {
+  it('warns when twenty failed logins meet no limit, and tells a missing account apart, by status and by time', async () => {
     const params = {
       operations: ['login', 'requestPasswordReset'],
       requests: undefined,
@@ -109,6 +109,12 @@ describe('adversarial behaviour', { timeout: 120_000 }, () => {
     expect(of(found, 'enumeration').map((f) => [f.data?.operation, f.data?.match])).toEqual([
       ['requestPasswordReset', 'the existing account got 202, the missing one 404'],
     ])
+    // The login answers both with the same 401, but hashes only an existing account's password.
+    const timed = of(found, 'enumeration-timing')
+    expect(timed.map((f) => [f.data?.operation, f.severity])).toEqual([['login', 'warning']])
+    expect(String(timed[0]!.data?.match)).toMatch(
+      /^the same answer, but the existing account's took \d+–\d+ ms and the missing one's \d+–\d+ ms \(6 each\)$/,
+    )
     const twin = await run(true, params)
     expect(twin.filter((f) => f.severity === 'warning' || (f.severity ?? 'error') === 'error')).toEqual([])
     // A limit configured away is not probed.
