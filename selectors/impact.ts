@@ -243,13 +243,18 @@ export async function matchImpact(map: ImpactMap, diff: ParsedDiff, root: string
       continue
     }
     const current = await readFile(path.join(root, key)).catch(() => undefined)
-    const fresh = current && createHash('sha256').update(current).digest('hex') === entry.sha256
+    const recordedLines = entry.lines?.split(' ')
+    // Fresh when the file is as recorded, or when the diff's old side is, line for line: the folder then
+    // holds the change itself (a committed change checked against its base, as `vigil ci` does).
+    const fresh =
+      (current && createHash('sha256').update(current).digest('hex') === entry.sha256) ||
+      (!!recordedLines && file.hunks.length > 0 && file.hunks.every((h) => inPlace(h, recordedLines)))
     if (!fresh) {
       // Line numbers cannot be trusted. Each hunk is placed in the recorded file by its old-side lines; a
       // hunk that cannot be placed is matched by the recorded functions it names (their declaration or a
       // call in its lines), else by the whole file.
       out.stale.push(key)
-      const recorded = entry.lines?.split(' ')
+      const recorded = recordedLines
       for (const hunk of file.hunks) {
         const offset = recorded ? placeHunk(hunk, recorded) : undefined
         if (offset !== undefined) {
@@ -314,6 +319,29 @@ export async function matchImpact(map: ImpactMap, diff: ParsedDiff, root: string
 /** Fewest non-blank lines of a hunk that must match, in order, for it to be placed. */
 const MIN_ANCHOR_LINES = 3
 
+/** The hunk's old side (context and removed lines): each line's number and the recorded form of its text. */
+function oldSide(
+  hunk: ParsedDiff['files'][number]['hunks'][number],
+): Array<{ line: number; hash: string }> | undefined {
+  const m = /^@@ -(\d+)/.exec(hunk.header)
+  if (!m) return undefined
+  const old: Array<{ line: number; hash: string }> = []
+  let line = Number(m[1])
+  for (const text of hunk.lines) {
+    if (text[0] !== ' ' && text[0] !== '-') continue
+    const t = text.slice(1).trim()
+    old.push({ line, hash: t ? createHash('sha256').update(t).digest('hex').slice(0, 4) : '-' })
+    line++
+  }
+  return old
+}
+
+/** True when every line of the hunk's old side is the recorded line at its own number. */
+function inPlace(hunk: ParsedDiff['files'][number]['hunks'][number], recorded: readonly string[]): boolean {
+  const old = oldSide(hunk)
+  return !!old && old.length > 0 && old.every((r) => recorded[r.line - 1] === r.hash)
+}
+
 /**
  * Where a hunk's old side sits in the recorded file, as an offset to add to its old line numbers; undefined
  * when it cannot be placed with confidence. The old side (context and removed lines) is looked for whole
@@ -324,17 +352,8 @@ export function placeHunk(
   hunk: ParsedDiff['files'][number]['hunks'][number],
   recorded: readonly string[],
 ): number | undefined {
-  const m = /^@@ -(\d+)/.exec(hunk.header)
-  if (!m) return undefined
-  const start = Number(m[1])
-  const old: Array<{ line: number; hash: string }> = []
-  let line = start
-  for (const text of hunk.lines) {
-    if (text[0] !== ' ' && text[0] !== '-') continue
-    const t = text.slice(1).trim()
-    old.push({ line, hash: t ? createHash('sha256').update(t).digest('hex').slice(0, 4) : '-' })
-    line++
-  }
+  const old = oldSide(hunk)
+  if (!old) return undefined
   // Runs of the old side, longest first; the first run found exactly once places the hunk.
   // A unique run of a dozen lines is as sure as the whole hunk; longer ones only cost time.
   const whole =

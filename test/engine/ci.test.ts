@@ -85,16 +85,20 @@ describe('vigil ci', () => {
     expect(record.diff).toMatchObject({ source: 'base', base: 'main', mergeBase: mainCommit })
     expect(record.diff.files.map((f) => f.path)).toEqual(['orders/server.js'])
     expect(record.selector).toBe('rules')
-    // Exactly the plans the change's expect file lists, as far as the catalog has them, all by paths.
+    // By paths, exactly the plans the change's expect file lists, as far as the catalog has them; the
+    // shop's impact map adds those whose recorded functions hold the changed line, each saying so.
     const catalog = new Set([...record.plans, ...record.rejected].map((p) => p.name))
     const expected = (
       JSON.parse(readFileSync(path.join(root, 'samples/shop/changes/field-rename.expect.json'), 'utf8')) as {
         plans: string[]
       }
     ).plans.filter((name) => catalog.has(name))
-    expect(record.plans.map((p) => p.name)).toEqual(expected)
+    expect(record.plans.filter((p) => p.source === 'paths').map((p) => p.name)).toEqual(expected)
     expect(expected).toEqual(expect.arrayContaining(['checkout-flow', 'checkout-load', 'orders-contract']))
-    expect(new Set(record.plans.map((p) => p.source))).toEqual(new Set(['paths']))
+    for (const p of record.plans.filter((p) => p.source !== 'paths')) {
+      expect(p.source).toBe('impact')
+      expect(p.reason).toMatch(/^impact map: orders\/server\.js:\d+ is in \w+/)
+    }
 
     const verdict = JSON.parse(readFileSync(path.join(out, 'verdict.json'), 'utf8')) as Verdict
     expect(validateVerdict(verdict).valid).toBe(true)

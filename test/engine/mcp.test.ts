@@ -109,9 +109,14 @@ describe('vigil mcp', () => {
         plans: string[]
       }
     ).plans.filter((name) => catalog.has(name))
-    expect(record.plans.map((p) => p.name)).toEqual(expected)
+    // The plans whose paths cover the change are the labelled ones; the shop's impact map adds those
+    // whose recorded functions hold the changed line, each saying so.
+    expect(record.plans.filter((p) => p.source === 'paths').map((p) => p.name)).toEqual(expected)
     expect(expected).toContain('orders-contract')
-    expect(new Set(record.plans.map((p) => p.source))).toEqual(new Set(['paths']))
+    for (const p of record.plans.filter((p) => p.source !== 'paths')) {
+      expect(p.source).toBe('impact')
+      expect(p.reason).toMatch(/^impact map: orders\/server\.js:\d+ is in \w+/)
+    }
     expect(text(fromFile)).toContain('paths orders/** matched orders/server.js')
 
     const diff = readFileSync(path.join(root, changes, 'field-rename.patch'), 'utf8')

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -85,6 +85,26 @@ describe('impact map', () => {
     expect(inUnused.uncoveredLines).toEqual(['app.js:7-7'])
     const unknown = await matchImpact(map, parseDiff(modify('other.js', ['a'], ['b'])), dir)
     expect(unknown.uncoveredFiles).toEqual(['other.js'])
+
+    // The folder holding the change itself (a committed change checked against its base): the file is
+    // no longer as recorded, but the diff's old side is, line for line, so the map is not stale for it.
+    const changed = path.join(dir, 'changed')
+    await mkdir(changed, { recursive: true })
+    await writeFile(path.join(changed, 'app.js'), SOURCE.replace('    n * 2', '    n * 3'))
+    const hunk = (at: number, lines: string) =>
+      parseDiff(`diff --git a/app.js b/app.js\n--- a/app.js\n+++ b/app.js\n@@ -${at},2 +${at},2 @@\n${lines}`)
+    const committed = await matchImpact(
+      map,
+      hunk(2, '   const inner = () =>\n-    n * 2\n+    n * 3\n'),
+      changed,
+    )
+    expect(committed.stale).toEqual([])
+    expect(committed.selected).toEqual([
+      { name: 'big-numbers', source: 'impact', reason: 'impact map: app.js:3 is in inner (2-3)' },
+    ])
+    // A diff whose old side is not the recorded file at its numbers is still stale there.
+    const moved = await matchImpact(map, hunk(5, '   const inner = () =>\n-    n * 2\n+    n * 3\n'), changed)
+    expect(moved.stale).toEqual(['app.js'])
   })
 
   it('says a stale map is stale and matches the file as a whole when that narrows the choice', async () => {
