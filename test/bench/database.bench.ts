@@ -17,7 +17,7 @@ import {
   startInstance,
   type PostgresInstance,
 } from '../../engine/dependencies/postgres/instance.js'
-import { findPostgres } from '../../engine/dependencies/postgres/binaries.js'
+import { findPostgres, runnableBy } from '../../engine/dependencies/postgres/binaries.js'
 import { cachedCluster, serverUser } from '../../engine/dependencies/postgres/cluster.js'
 import { clearPool } from '../../engine/dependencies/postgres/pool.js'
 import { median } from './harness.js'
@@ -144,7 +144,7 @@ export const bench: Bench = {
       }
     } finally {
       const user = serverUser()
-      const found = findPostgres({ prefer })
+      const found = runnableBy(findPostgres({ prefer }), user)
       clearPool((await cachedCluster(found, user, new AbortController().signal)).pool)
       if (saved === undefined) delete process.env.XDG_CACHE_HOME
       else process.env.XDG_CACHE_HOME = saved

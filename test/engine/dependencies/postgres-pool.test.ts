@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dependencyContext } from '../../support/dependency-context.js'
-import { findPostgres } from '../../../engine/dependencies/postgres/binaries.js'
+import { findPostgres, runnableBy } from '../../../engine/dependencies/postgres/binaries.js'
 import { cachedCluster, serverUser } from '../../../engine/dependencies/postgres/cluster.js'
 import {
   adminClient,
@@ -45,9 +45,10 @@ async function sql<T>(instance: PostgresInstance, text: string, database = 'post
 
 beforeAll(async () => {
   process.env.XDG_CACHE_HOME = cache
+  const user = serverUser()
   const found = await cachedCluster(
-    findPostgres({ prefer: 'embedded' }),
-    serverUser(),
+    runnableBy(findPostgres({ prefer: 'embedded' }), user),
+    user,
     new AbortController().signal,
   )
   pool = found.pool

@@ -49,7 +49,7 @@ describe('vigil coverage on the shop', { timeout: 120_000 }, () => {
   it('lists the endpoints no plan covers, without a change', async () => {
     const out = await vigil(['coverage', '--config', config])
     expect(out.code, out.stderr).toBe(0)
-    expect(out.stdout).toMatch(/^API operations no plan exercises: 2 of 11 \(openapi\/catalog\.yaml, /m)
+    expect(out.stdout).toMatch(/^API operations no plan exercises: 2 of \d+ \(openapi\/catalog\.yaml, /m)
     expect(out.stdout).toContain(
       'payments POST /payments/authorize (authorizePayment) — openapi/payments.yaml',
     )
