@@ -4,11 +4,10 @@
  * made for, which the caller checked against the run's sandbox addresses.
  */
 import http from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import { Agent, request as undiciRequest } from 'undici'
-import { FaultSwitch, type Fault, type FaultProxy } from './types.js'
+import { FaultSwitch, listenProxy, type Fault, type FaultProxy } from './types.js'
 
-const HOST = '127.0.0.1'
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and the ones undici sets itself: never forwarded. */
 const HOP = new Set([
   'connection',
@@ -108,26 +107,12 @@ export async function startHttpProxy(target: string): Promise<FaultProxy> {
     res.end()
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, HOST, () => resolve())
-  })
-  const { port } = server.address() as AddressInfo
-  let closing: Promise<void> | undefined
-  return {
+  return listenProxy({
+    server,
+    faults,
+    sockets,
     protocol: 'http',
-    host: HOST,
-    port,
     target: origin,
-    setFault: (fault) => faults.set(fault),
-    counts: () => ({ ...faults.tally }),
-    resetCounts: () => faults.reset(),
-    close: () =>
-      (closing ??= (async () => {
-        faults.set(undefined)
-        for (const socket of sockets) socket.destroy()
-        await new Promise<void>((resolve) => server.close(() => resolve()))
-        await agent.close().catch(() => undefined)
-      })()),
-  }
+    release: () => agent.close(),
+  })
 }

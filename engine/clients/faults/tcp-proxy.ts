@@ -4,9 +4,7 @@
  * caller checked against the run's sandbox addresses.
  */
 import net from 'node:net'
-import { FaultSwitch, type FaultProxy } from './types.js'
-
-const HOST = '127.0.0.1'
+import { FaultSwitch, listenProxy, type FaultProxy } from './types.js'
 
 /** Starts a TCP fault proxy forwarding to `host:port`. */
 export async function startTcpProxy(target: { host: string; port: number }): Promise<FaultProxy> {
@@ -60,25 +58,11 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     relay(client, upstream)
     relay(upstream, client)
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, HOST, () => resolve())
-  })
-  const { port } = server.address() as net.AddressInfo
-  let closing: Promise<void> | undefined
-  return {
+  return listenProxy({
+    server,
+    faults,
+    sockets,
     protocol: 'tcp',
-    host: HOST,
-    port,
     target: `${target.host}:${target.port}`,
-    setFault: (fault) => faults.set(fault),
-    counts: () => ({ ...faults.tally }),
-    resetCounts: () => faults.reset(),
-    close: () =>
-      (closing ??= (async () => {
-        faults.set(undefined)
-        for (const socket of sockets) socket.destroy()
-        await new Promise<void>((resolve) => server.close(() => resolve()))
-      })()),
-  }
+  })
 }

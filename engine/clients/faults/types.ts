@@ -1,4 +1,5 @@
 /** The faults a proxy on a dependency edge applies, and what it counts. */
+import type { Server } from 'node:net'
 
 /**
  * One fault, applied to every request (HTTP) or connection (TCP) while it is set, or to the first
@@ -77,6 +78,48 @@ export class FaultSwitch {
 
   reset(): void {
     Object.assign(this.tally, { attempts: 0, faulted: 0, forwarded: 0, upstreamErrors: 0 })
+  }
+}
+
+/** Where every fault proxy listens: loopback only. */
+export const PROXY_HOST = '127.0.0.1'
+
+/**
+ * Starts `server` on a free loopback port and returns the proxy's handle around it: the fault switch
+ * sets and counts, `close` lifts the fault, drops every open connection (`sockets`), stops listening and
+ * then runs `release` (the HTTP proxy's upstream pool). The HTTP and TCP proxies differ only in `server`.
+ */
+export async function listenProxy(options: {
+  server: Server
+  faults: FaultSwitch
+  sockets: ReadonlySet<{ destroy(): void }>
+  protocol: FaultProxy['protocol']
+  target: string
+  release?: () => Promise<void>
+}): Promise<FaultProxy> {
+  const { server, faults, sockets } = options
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, PROXY_HOST, () => resolve())
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : 0
+  let closing: Promise<void> | undefined
+  return {
+    protocol: options.protocol,
+    host: PROXY_HOST,
+    port,
+    target: options.target,
+    setFault: (fault) => faults.set(fault),
+    counts: () => ({ ...faults.tally }),
+    resetCounts: () => faults.reset(),
+    close: () =>
+      (closing ??= (async () => {
+        faults.set(undefined)
+        for (const socket of sockets) socket.destroy()
+        await new Promise<void>((resolve) => server.close(() => resolve()))
+        await options.release?.().catch(() => undefined)
+      })()),
   }
 }
 
