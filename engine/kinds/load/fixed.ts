@@ -22,9 +22,7 @@
  */
 import { seededRandom } from '../../api/random.js'
 import {
-  DEFAULT_ALPHA,
-  DEFAULT_BETA,
-  logRatios,
+  decisionInputs,
   ratioInterval,
   rejectedEnd,
   SCALE,
@@ -109,10 +107,7 @@ const pAt = (d: readonly number[], at: number, side: 1 | -1) => signFlipP(increm
 
 /** The decision after every planned round, read once. */
 export function decideFixed(pairs: readonly RoundPair[], options: SequentialOptions): SequentialResult {
-  const alpha = options.alpha ?? DEFAULT_ALPHA
-  const beta = options.beta ?? DEFAULT_BETA
-  const at = Math.log(options.allowed)
-  const d = logRatios(pairs)
+  const { alpha, beta, at, d } = decisionInputs(pairs, options)
   const failP = pAt(d, at, 1)
   const passP = pAt(d, at, -1)
   const decision = failP <= alpha ? 'regressed' : passP <= beta ? 'within' : 'undecided'

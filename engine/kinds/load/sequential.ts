@@ -160,11 +160,21 @@ export function ratioInterval(
 }
 
 /** The decision after the rounds so far, stopping at the first round where a test crossed its level. */
+/** What both decisions read: the error bounds, the threshold and the rounds' log-ratios. */
+export function decisionInputs(
+  pairs: readonly RoundPair[],
+  options: SequentialOptions,
+): { alpha: number; beta: number; at: number; d: number[] } {
+  return {
+    alpha: options.alpha ?? DEFAULT_ALPHA,
+    beta: options.beta ?? DEFAULT_BETA,
+    at: Math.log(options.allowed),
+    d: logRatios(pairs),
+  }
+}
+
 export function decideSequential(pairs: readonly RoundPair[], options: SequentialOptions): SequentialResult {
-  const alpha = options.alpha ?? DEFAULT_ALPHA
-  const beta = options.beta ?? DEFAULT_BETA
-  const at = Math.log(options.allowed)
-  const d = logRatios(pairs)
+  const { alpha, beta, at, d } = decisionInputs(pairs, options)
   const fail = evidence(d, at, 1)
   const pass = evidence(d, at, -1)
   let n = d.length
