@@ -47,24 +47,9 @@ export function listenerOwner(host: string, port: number, pgid: number): Listene
  * that cannot be told (no /proc, or the group's descriptors cannot be read).
  */
 export function groupListeners(pgid: number): Array<{ host: string; port: number }> | undefined {
-  const byInode = new Map<string, { host: string; port: number }>()
-  let found = false
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string
-    try {
-      text = readFileSync(table, 'utf8')
-    } catch {
-      continue
-    }
-    found = true
-    for (const line of text.split('\n').slice(1)) {
-      const fields = line.trim().split(/\s+/)
-      if (fields.length < 10 || fields[3] !== LISTEN) continue
-      const [address, hexPort] = fields[1]!.split(':')
-      byInode.set(fields[9]!, { host: decodeAddress(address!), port: parseInt(hexPort!, 16) })
-    }
-  }
-  if (!found) return undefined
+  const sockets = listeningSockets()
+  if (!sockets) return undefined
+  const byInode = new Map(sockets.map(({ inode, host, port }) => [inode, { host, port }]))
   const out: Array<{ host: string; port: number }> = []
   for (const pid of groupMembers(pgid)) {
     const held = socketInodes(pid)
@@ -82,8 +67,15 @@ export function groupListeners(pgid: number): Array<{ host: string; port: number
 function listeningInodes(host: string, port: number): Set<string> | undefined {
   const wanted = new Set([normalise(host), '0.0.0.0', '::'])
   if (!host.includes(':')) wanted.add(`::ffff:${host}`)
+  const sockets = listeningSockets()
+  if (!sockets) return undefined
+  return new Set(sockets.filter((s) => s.port === port && wanted.has(s.host)).map((s) => s.inode))
+}
+
+/** Every TCP socket in LISTEN state (IPv4 and IPv6) with its inode; undefined without /proc. */
+function listeningSockets(): Array<{ inode: string; host: string; port: number }> | undefined {
   let found = false
-  const inodes = new Set<string>()
+  const out: Array<{ inode: string; host: string; port: number }> = []
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text: string
     try {
@@ -96,11 +88,10 @@ function listeningInodes(host: string, port: number): Set<string> | undefined {
       const fields = line.trim().split(/\s+/)
       if (fields.length < 10 || fields[3] !== LISTEN) continue
       const [address, hexPort] = fields[1]!.split(':')
-      if (parseInt(hexPort!, 16) !== port || !wanted.has(decodeAddress(address!))) continue
-      inodes.add(fields[9]!)
+      out.push({ inode: fields[9]!, host: decodeAddress(address!), port: parseInt(hexPort!, 16) })
     }
   }
-  return found ? inodes : undefined
+  return found ? out : undefined
 }
 
 /**
