@@ -4,7 +4,7 @@
  */
 import type { JsonSchema } from '../../plans/types.js'
 import { assertionSchema } from './assertions.js'
-import { requestSchema, statusSchema, stringMapSchema, type RequestInput } from './vocabulary.js'
+import { requestEntryProperties, statusSchema, type RequestInput } from './vocabulary.js'
 
 export interface DataHttpStep {
   name?: string
@@ -38,10 +38,7 @@ export const dataStepSchema: JsonSchema = {
       additionalProperties: false,
       required: ['request'],
       properties: {
-        name: { type: 'string' },
-        service: { type: 'string' },
-        request: requestSchema,
-        headers: stringMapSchema,
+        ...requestEntryProperties,
         expect: {
           type: 'object',
           additionalProperties: false,

@@ -11,7 +11,7 @@ import { checkAssertion, formatValue } from './assertions.js'
 import { evidence, exchangeEvidence, unansweredEvidence, type Evidence } from './evidence.js'
 import type { CheckContext, ReportDescriptor, Variables } from './kind.js'
 import { select } from './json-select.js'
-import { serviceUrl, type Sandbox } from './sandbox.js'
+import { sandboxRequest, type Sandbox } from './sandbox.js'
 import { parseRequestLine } from './vocabulary.js'
 import type { DataStep } from './data-steps-schema.js'
 
@@ -133,20 +133,15 @@ export async function runDataSteps(
     const request = `${parsed.method} ${parsed.path}`
     let exchange: HttpExchange
     try {
-      exchange = await ctx.clients.http.request({
-        method: parsed.method,
-        url: serviceUrl(sandbox, step.service ?? defaults.service, parsed.path),
-        headers: {
-          ...sandbox.headers,
-          ...render(defaults.headers ?? {}),
-          ...render(step.headers ?? {}),
-          ...parsed.headers,
-        },
-        ...(parsed.query ? { query: parsed.query } : {}),
-        ...(parsed.json !== undefined ? { json: parsed.json } : {}),
-        ...(parsed.body !== undefined ? { body: parsed.body } : {}),
-        signal: ctx.signal,
-      })
+      exchange = await ctx.clients.http.request(
+        sandboxRequest(
+          sandbox,
+          step.service ?? defaults.service,
+          parsed,
+          [render(defaults.headers ?? {}), render(step.headers ?? {})],
+          ctx.signal,
+        ),
+      )
     } catch (error) {
       if (!(error instanceof HttpNetworkError)) throw error
       return fail({

@@ -11,13 +11,7 @@ import { VariableError, type Variables as ScopableVariables } from '../vars.js'
 import { assertionSchema, checkAssertion, formatValue } from './assertions.js'
 import type { CheckContext, ReportDescriptor, Variables } from './kind.js'
 import { exchangeEvidence, unansweredEvidence } from './evidence.js'
-import {
-  parseRequestLine,
-  requestSchema,
-  statusSchema,
-  stringMapSchema,
-  type RequestObject,
-} from './vocabulary.js'
+import { parseRequestLine, requestEntryProperties, statusSchema, type RequestObject } from './vocabulary.js'
 import type { Sandbox } from './sandbox.js'
 
 export interface HttpExpect {
@@ -66,11 +60,8 @@ export const httpStepSchema: JsonSchema = {
   required: ['name', 'request'],
   additionalProperties: false,
   properties: {
-    name: { type: 'string', minLength: 1 },
-    service: { type: 'string', minLength: 1 },
+    ...requestEntryProperties,
     sandbox: { enum: ['candidate', 'baseline'] },
-    request: requestSchema,
-    headers: stringMapSchema,
     expect: {
       type: 'object',
       additionalProperties: false,
@@ -141,6 +132,30 @@ export function captureFrom(exchange: HttpExchange, source: string): Selection {
   const json = response.json()
   if (json === undefined) return { found: false }
   return select(json, source)
+}
+
+/**
+ * Runs steps in order until one fails; each step after it is reported as not run (`not-run`, a message
+ * the kind declares). True when every step passed.
+ */
+export async function runStepsInOrder<S extends { name: string }>(
+  ctx: Pick<CheckContext<unknown>, 'report'>,
+  steps: readonly S[],
+  runOne: (step: S) => Promise<boolean>,
+): Promise<boolean> {
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!
+    if (await runOne(step)) continue
+    for (const rest of steps.slice(i + 1))
+      ctx.report({
+        severity: 'info',
+        step: rest.name,
+        messageId: 'not-run',
+        data: { step: rest.name, failed: step.name },
+      })
+    return false
+  }
+  return true
 }
 
 /** First pause between attempts of an `eventually` step; doubled each time, up to MAX_BACKOFF_MS. */

@@ -1,4 +1,6 @@
 import type { JsonSchema } from '../../plans/types.js'
+import type { HttpRequestSpec } from '../http/client.js'
+import type { RequestObject } from './vocabulary.js'
 import { VigilError } from '../errors.js'
 import type { RunTracker } from '../processes/run-state.js'
 import type { ServiceBuild } from '../verdict.js'
@@ -190,4 +192,27 @@ export function serviceUrl(
 ): string {
   if (path[0] !== '/') throw new OffSandboxPathError(sandbox.name, service, path)
   return sandbox.url(service) + path
+}
+
+/**
+ * The request to send for one rendered request to a service of `sandbox`: its URL (a path off the sandbox
+ * is refused), the sandbox's headers, then each of `headers` in turn, then the request's own (later wins),
+ * and its query and body.
+ */
+export function sandboxRequest(
+  sandbox: Pick<Sandbox, 'name' | 'url' | 'headers'>,
+  service: string | undefined,
+  request: RequestObject & { method: string },
+  headers: ReadonlyArray<Readonly<Record<string, string>> | undefined>,
+  signal: AbortSignal,
+): HttpRequestSpec {
+  return {
+    method: request.method,
+    url: serviceUrl(sandbox, service, request.path),
+    headers: Object.assign({}, sandbox.headers, ...headers, request.headers),
+    ...(request.query ? { query: request.query } : {}),
+    ...(request.json !== undefined ? { json: request.json } : {}),
+    ...(request.body !== undefined ? { body: request.body } : {}),
+    signal,
+  }
 }

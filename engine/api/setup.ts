@@ -5,7 +5,7 @@
 import { HttpNetworkError, type HttpExchange } from '../http/client.js'
 import { exchangeEvidence, unansweredEvidence, type HttpEvidence } from './evidence.js'
 import type { CheckContext, Variables } from './kind.js'
-import { serviceUrl, type Sandbox } from './sandbox.js'
+import { sandboxRequest, type Sandbox } from './sandbox.js'
 import { get as getPointer } from './pointer.js'
 import { describeValue } from './values.js'
 import { parseRequestLine, type RequestInput } from './vocabulary.js'
@@ -73,20 +73,15 @@ export async function runSetup(
     }
     let exchange: HttpExchange
     try {
-      exchange = await ctx.clients.http.request({
-        method: parsed.method,
-        url: serviceUrl(sandbox, entry.service ?? ctx.params.service, parsed.path),
-        headers: {
-          ...sandbox.headers,
-          ...render(ctx.params.headers ?? {}),
-          ...render(entry.headers ?? {}),
-          ...parsed.headers,
-        },
-        ...(parsed.query ? { query: parsed.query } : {}),
-        ...(parsed.json !== undefined ? { json: parsed.json } : {}),
-        ...(parsed.body !== undefined ? { body: parsed.body } : {}),
-        signal: ctx.signal,
-      })
+      exchange = await ctx.clients.http.request(
+        sandboxRequest(
+          sandbox,
+          entry.service ?? ctx.params.service,
+          parsed,
+          [render(ctx.params.headers ?? {}), render(entry.headers ?? {})],
+          ctx.signal,
+        ),
+      )
     } catch (error) {
       if (!(error instanceof HttpNetworkError)) throw error
       return fail(error.message, unansweredEvidence(error, sandbox.name, { index: i }))

@@ -65,6 +65,17 @@ export const requestSchema = {
   ],
 }
 
+/**
+ * The properties every named request entry shares (an e2e, fault or race step, a data step's HTTP step, a
+ * contract's request): its name, the service it goes to, the request and extra headers.
+ */
+export const requestEntryProperties = {
+  name: { type: 'string', minLength: 1 },
+  service: { type: 'string', minLength: 1 },
+  request: requestSchema,
+  headers: stringMapSchema,
+}
+
 const statusItem = {
   oneOf: [
     { type: 'integer', minimum: 100, maximum: 599 },

@@ -7,7 +7,13 @@
 import type { JsonSchema } from '../../../plans/types.js'
 import type { ContractParams } from './params.js'
 import { defineCheckKind } from '../../api/kind.js'
-import { requestSchema, setupStepSchema, statusSchema, stringMapSchema } from '../../api/vocabulary.js'
+import {
+  requestEntryProperties,
+  requestSchema,
+  setupStepSchema,
+  statusSchema,
+  stringMapSchema,
+} from '../../api/vocabulary.js'
 import { allowStatusSchema } from '../../api/comparison/status-transitions.js'
 import { lintContract } from './lint.js'
 
@@ -51,10 +57,7 @@ const requestEntry = {
   additionalProperties: false,
   required: ['request'],
   properties: {
-    name: { type: 'string' },
-    service: { type: 'string' },
-    request: requestSchema,
-    headers: stringMapSchema,
+    ...requestEntryProperties,
     expect,
     compare,
   },

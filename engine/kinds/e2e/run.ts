@@ -8,7 +8,7 @@ import { evidence } from '../../api/evidence.js'
 import { runCommand, serviceEnvName } from '../../processes/command.js'
 import { shellQuote } from '../../http/curl.js'
 import { parseCommand } from '../../processes/argv.js'
-import { runHttpStep } from '../../api/http-step.js'
+import { runHttpStep, runStepsInOrder } from '../../api/http-step.js'
 import type { E2eParams, E2eRunStep } from './schema.js'
 import type { CheckContext, Variables } from '../../api/kind.js'
 import type { Sandbox } from '../../api/sandbox.js'
@@ -114,21 +114,7 @@ export async function runE2e(ctx: Ctx): Promise<void> {
 
 /** Runs the steps in order on one side until one fails; the steps after it are reported as not run. */
 async function runSteps(ctx: Ctx, vars: Variables, side: Sandbox): Promise<void> {
-  const steps = ctx.params.steps
-  for (let i = 0; i < steps.length; i++) {
-    const step = steps[i]!
-    const passed = isRunStep(step)
-      ? await runCommandStep(ctx, vars, step, side)
-      : await runHttpStep({ ctx, vars, side }, step)
-    if (passed) continue
-    for (const rest of steps.slice(i + 1)) {
-      ctx.report({
-        severity: 'info',
-        step: rest.name,
-        messageId: 'not-run',
-        data: { step: rest.name, failed: step.name },
-      })
-    }
-    return
-  }
+  await runStepsInOrder(ctx, ctx.params.steps, (step) =>
+    isRunStep(step) ? runCommandStep(ctx, vars, step, side) : runHttpStep({ ctx, vars, side }, step),
+  )
 }

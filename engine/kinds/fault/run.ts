@@ -4,7 +4,7 @@
  * recovery steps. With a baseline both sides run; the candidate's failures the baseline shares are
  * pre-existing.
  */
-import { runHttpStep, type HttpStep } from '../../api/http-step.js'
+import { runHttpStep, runStepsInOrder, type HttpStep } from '../../api/http-step.js'
 import { isFailure, markPreExisting } from '../../api/comparison/pre-existing.js'
 import type { CheckContext, ReportDescriptor, Variables } from '../../api/kind.js'
 import type { Sandbox } from '../../api/sandbox.js'
@@ -121,18 +121,9 @@ async function runSteps(
   steps: HttpStep[],
   caller: string,
 ): Promise<void> {
-  for (let i = 0; i < steps.length; i++) {
-    const step = steps[i]!
-    if (await runHttpStep({ ctx, vars, side }, { ...step, service: step.service ?? caller })) continue
-    for (const rest of steps.slice(i + 1))
-      ctx.report({
-        severity: 'info',
-        step: rest.name,
-        messageId: 'not-run',
-        data: { step: rest.name, failed: step.name },
-      })
-    return
-  }
+  await runStepsInOrder(ctx, steps, (step) =>
+    runHttpStep({ ctx, vars, side }, { ...step, service: step.service ?? caller }),
+  )
 }
 
 function attemptReports(ctx: Ctx, side: Sandbox, fault: Fault, counts: ProxyCounts): ReportDescriptor[] {

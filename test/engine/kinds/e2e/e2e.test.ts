@@ -298,7 +298,7 @@ tester.run('e2e check kind: blocks the loader refuses', {
       block: 'steps:\n  - name: a\n    requst: GET /\n',
       errors: [
         '2:5 e2e: missing required property "request" in steps[0]',
-        '3:5 e2e: unknown property "requst" in steps[0]; expected one of name, service, sandbox, request, headers, expect, capture, timeout, eventually (did you mean "request"?)',
+        '3:5 e2e: unknown property "requst" in steps[0]; expected one of name, service, request, headers, sandbox, expect, capture, timeout, eventually (did you mean "request"?)',
       ],
     },
     {
