@@ -330,19 +330,39 @@ export interface ResourcePoint {
   threads: number
 }
 
-/** A sandbox service's resources while the checks ran, on one side. */
+/**
+ * A sandbox service's resources while the checks ran, on one side: the service itself, or a copy of it that
+ * one check started for itself (`copy`).
+ */
 export interface ServiceResources {
   /** `candidate` or `baseline`. */
   side: string
   service: string
+  /**
+   * Set when this is a copy of the service one check started for itself (a fault check's caller behind its
+   * proxy, a resources check's fresh copy, the migration gate's copies on the migrated database): sampled
+   * from its start to its stop, on the same clock as the services.
+   */
+  copy?: ServiceCopy
   peak: { rss: number; fds: number; threads: number }
-  /** CPU time it used while the checks ran, milliseconds. */
+  /** CPU time it used while the checks ran (a copy: while it lived), milliseconds. */
   cpuMs: number
   /** The series, for a reader to plot: thinned to a few hundred points, each keeping its stretch's peaks. */
   samples: ResourcePoint[]
 }
 
-/** Every sandbox service sampled from /proc a few times a second during the checks, per side. */
+/** The check that started a copy of a service, named as in `plans[].checks[]`. */
+export interface ServiceCopy {
+  plan: string
+  check: string
+  /** 2, 3, …: a later copy of the same service the same check started on the same side. Absent for the first. */
+  nth?: number
+}
+
+/**
+ * Every sandbox service sampled from /proc a few times a second during the checks, per side, and every copy
+ * of a service a check started, while it lived (after the services, in the order they started).
+ */
 export interface VerdictResources {
   intervalMs: number
   services: ServiceResources[]

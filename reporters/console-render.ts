@@ -20,6 +20,7 @@ import {
   WARNINGS_TITLE,
   withVisibleControls,
   resourceRows,
+  copyLabel,
 } from './format.js'
 
 export interface ConsoleRenderOptions {
@@ -270,7 +271,11 @@ function plansSection(verdict: Verdict, c: Colors): string[] {
 function resourcesSection(verdict: Verdict, c: Colors): string[] {
   const resources = resourceRows(verdict)
   if (!resources) return []
-  const lines = table([resources.head, ...resources.rows], new Set([1, 2, 3]))
+  const rows = resources.rows.map((row) => [
+    row.copy ? `${row.service} (${copyLabel(row.copy)})` : row.service,
+    ...row.cells,
+  ])
+  const lines = table([resources.head, ...rows], new Set([1, 2, 3]))
   return [c.bold('Resources while the checks ran'), '', c.dim(lines[0]!), ...lines.slice(1), '']
 }
 

@@ -6,6 +6,7 @@ import type {
   Finding,
   PlanResult,
   RunIdentity,
+  ServiceCopy,
   ServiceResources,
   SideIdentity,
   Verdict,
@@ -343,30 +344,53 @@ export function byteLength(text: string): number {
   return Buffer.byteLength(text, 'utf8')
 }
 
+/** How a copy of a service is named in the resources table: `copy: plan › check`, `copy 2: …` for a later one. */
+export function copyLabel(copy: ServiceCopy): string {
+  return `copy${copy.nth ? ` ${copy.nth}` : ''}: ${copy.plan} › ${copy.check}`
+}
+
+/** One row of the resources table: a service, or a copy of it a check started, and its cells. */
+export interface ResourceRow {
+  service: string
+  copy?: ServiceCopy
+  cells: string[]
+}
+
 /**
- * The services' resources while the checks ran, one row per service: peak RSS, CPU seconds and peak
- * descriptors, each as `candidate / baseline` (the sides in the verdict's order). Undefined when none was sampled.
+ * The services' resources while the checks ran, one row per service and then one per copy a check started
+ * (the same copy on both sides shares a row): peak RSS, CPU seconds and peak descriptors, each as
+ * `candidate / baseline` (the sides in the verdict's order). Undefined when none was sampled.
  */
-export function resourceRows(verdict: Verdict): { head: string[]; rows: string[][] } | undefined {
+export function resourceRows(verdict: Verdict): { head: string[]; rows: ResourceRow[] } | undefined {
   const services = verdict.resources?.services ?? []
   if (services.length === 0) return undefined
   const sides = [...new Set(services.map((s) => s.side))]
-  const names = [...new Set(services.map((s) => s.service))]
-  const cell = (service: string, pick: (s: ServiceResources) => string) =>
+  const rowKey = (s: ServiceResources) => JSON.stringify([s.service, s.copy ?? null])
+  const rows = new Map<string, ServiceResources[]>()
+  // The services first, then the copies in the order they started.
+  for (const s of [...services.filter((s) => !s.copy), ...services.filter((s) => s.copy)]) {
+    const row = rows.get(rowKey(s))
+    if (row) row.push(s)
+    else rows.set(rowKey(s), [s])
+  }
+  const cell = (row: readonly ServiceResources[], pick: (s: ServiceResources) => string) =>
     sides
       .map((side) => {
-        const found = services.find((s) => s.side === side && s.service === service)
+        const found = row.find((s) => s.side === side)
         return found ? pick(found) : '–'
       })
       .join(' / ')
   const per = sides.length > 1 ? ` (${sides.join(' / ')})` : ''
   return {
     head: ['service', `peak RSS${per}`, `CPU s${per}`, `fds${per}`],
-    rows: names.map((service) => [
-      service,
-      cell(service, (s) => formatSize(s.peak.rss)),
-      cell(service, (s) => (s.cpuMs / 1000).toFixed(1)),
-      cell(service, (s) => String(s.peak.fds)),
-    ]),
+    rows: [...rows.values()].map((row) => ({
+      service: row[0]!.service,
+      ...(row[0]!.copy ? { copy: row[0]!.copy } : {}),
+      cells: [
+        cell(row, (s) => formatSize(s.peak.rss)),
+        cell(row, (s) => (s.cpuMs / 1000).toFixed(1)),
+        cell(row, (s) => String(s.peak.fds)),
+      ],
+    })),
   }
 }

@@ -234,7 +234,12 @@ function resourcesSection(verdict: Verdict): Section | undefined {
   return {
     title: 'Resources while the checks ran',
     table: mdTable(table.head, [], ['l', 'r', 'r', 'r']),
-    blocks: table.rows.map(([service, ...cells]) => `| ${mdCode(service!)} | ${cells.join(' | ')} |`),
+    blocks: table.rows.map(({ service, copy, cells }) => {
+      const name = copy
+        ? `${mdCode(service)} (copy${copy.nth ? ` ${copy.nth}` : ''}: ${mdCode(copy.plan)} › ${mdText(copy.check)})`
+        : mdCode(service)
+      return `| ${name} | ${cells.join(' | ')} |`
+    }),
     unit: 'services',
   }
 }

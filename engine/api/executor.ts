@@ -44,6 +44,8 @@ export interface ExecuteOptions {
   logs?: LogAttributionOptions
   /** The run's sandbox addresses, to which a check's isolated service copies are admitted while it runs. */
   addresses?: SandboxAddresses
+  /** The run's sampling of its services, which also samples each copy a check starts while it lives. @default none */
+  copies?: CopyWatch
   /** A warm session's memory of one check (learned noise), handed to it as `ctx.memory`. @default none */
   memory?(plan: string, check: string): CheckMemory
   /**
@@ -51,6 +53,23 @@ export interface ExecuteOptions {
    * @default every check runs
    */
   defer?(plan: Plan, check: CheckBlock): string | undefined
+}
+
+/** A copy of a service one check started for itself (`ctx.isolate`), whose resources the run samples. */
+export interface WatchedCopy {
+  /** The side it is a copy on (`candidate`, `baseline`). */
+  side: string
+  service: string
+  /** The check that started it. */
+  plan: string
+  check: string
+  /** The leader of its process group. */
+  pid: number
+}
+
+/** Samples each copy a check starts, from its start until the function it returns is called (before it stops). */
+export interface CopyWatch {
+  watchCopy(copy: WatchedCopy): () => void
 }
 
 export interface ExecuteResult {

@@ -66,45 +66,81 @@ export function sampleGroup(pids: readonly number[], atMs: number): ResourceSamp
  * looked up again every second, all in one pass over /proc, so a tick costs a few small reads per process.
  */
 export class GroupsSampler<K extends string = string> {
+  /** Every group's series, those ended with `end` included. */
   readonly series = new Map<K, ResourceSample[]>()
+  /** The groups sampled now. */
+  private readonly groups: Map<K, number>
   private members = new Map<number, number[]>()
   private membersAt = -Infinity
   private readonly timer: NodeJS.Timeout
   private readonly begin = performance.now()
+  private stopped = false
 
-  constructor(
-    private readonly groups: ReadonlyMap<K, number>,
-    intervalMs: number,
-  ) {
+  constructor(groups: ReadonlyMap<K, number>, intervalMs: number) {
+    this.groups = new Map(groups)
     for (const key of groups.keys()) this.series.set(key, [])
     this.take()
     this.timer = setInterval(() => this.take(), intervalMs)
     this.timer.unref()
   }
 
+  /**
+   * Samples one more group from now on, its first sample at once, on the same clock as the others (a
+   * process started after the sampler). Its members are looked up again at the next tick. Ignored once stopped.
+   */
+  add(key: K, pgid: number): void {
+    if (this.stopped || this.series.has(key)) return
+    this.groups.set(key, pgid)
+    this.series.set(key, [])
+    this.membersAt = -Infinity
+    this.sample(key, pgid, this.now())
+  }
+
+  /** Ends one group's series after one last sample (call it before the group is stopped); returns the series. */
+  end(key: K): ResourceSample[] | undefined {
+    const pgid = this.groups.get(key)
+    if (pgid !== undefined && !this.stopped) {
+      this.sample(key, pgid, this.now())
+      this.groups.delete(key)
+    }
+    return this.series.get(key)
+  }
+
   /** Takes one sample of every group now (also at each interval); returns them by key. */
   take(): Map<K, ResourceSample> {
-    const now = performance.now() - this.begin
+    const taken = new Map<K, ResourceSample>()
+    if (this.groups.size === 0) return taken
+    const now = this.now()
     if (now - this.membersAt > 1_000) {
       this.members = groupsMembers([...this.groups.values()])
       this.membersAt = now
     }
-    const taken = new Map<K, ResourceSample>()
     for (const [key, pgid] of this.groups) {
-      const members = this.members.get(pgid)
-      const sample = sampleGroup(members?.length ? members : [pgid], Math.round(now))
-      if (!sample) continue
-      this.series.get(key)!.push(sample)
-      taken.set(key, sample)
+      const sample = this.sample(key, pgid, now)
+      if (sample) taken.set(key, sample)
     }
     return taken
   }
 
   /** Stops sampling after one last sample; returns the series by key. */
   stop(): Map<K, ResourceSample[]> {
+    if (this.stopped) return this.series
     clearInterval(this.timer)
     this.take()
+    this.stopped = true
+    this.groups.clear()
     return this.series
+  }
+
+  private now(): number {
+    return performance.now() - this.begin
+  }
+
+  private sample(key: K, pgid: number, now: number): ResourceSample | undefined {
+    const members = this.members.get(pgid)
+    const sample = sampleGroup(members?.length ? members : [pgid], Math.round(now))
+    if (sample) this.series.get(key)!.push(sample)
+    return sample
   }
 }
 

@@ -248,7 +248,8 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
       addresses,
       ...(config.logs.requestId ? { requestIdHeader: config.logs.requestId } : {}),
     })
-    // Every service's RSS, CPU, descriptors and threads while the checks run, for the verdict.
+    // Every service's RSS, CPU, descriptors and threads while the checks run, and each copy a check starts
+    // while it lives, for the verdict.
     const watch = watchServices([candidate, baseline])
     // `kubernetes`: the same plans run as Jobs in the cluster; their verdicts come back as the same results.
     const executed = await timed('checks', () =>
@@ -263,6 +264,7 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
           sandboxes: baseline ? { candidate, baseline } : { candidate },
           clients: opened!.byName,
           addresses,
+          copies: watch,
           redactor,
           createVariables: (plan: Plan, _check, checkSeed) =>
             new Variables({

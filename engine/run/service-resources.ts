@@ -1,29 +1,37 @@
 /**
  * Resources of every sandbox service while a run's checks run: each service's process group sampled from
  * /proc a few times a second (RSS, CPU time, descriptors, threads), all on one timer with one pass over /proc
- * per second to find the groups' members — cheap beside the checks. The verdict keeps each series, thinned to
- * a few hundred points that keep each stretch's peaks, with its peaks and the CPU time used.
+ * per second to find the groups' members — cheap beside the checks. The copies of services a check starts
+ * for itself (a fault check's caller, a resources check's fresh copy) join the same timer while they live.
+ * The verdict keeps each series, thinned to a few hundred points that keep each stretch's peaks, with its
+ * peaks and the CPU time used.
  */
+import type { CopyWatch, WatchedCopy } from '../api/executor.js'
 import type { Sandbox } from '../api/sandbox.js'
 import { GroupsSampler, type ResourceSample } from '../processes/resource-sample.js'
-import type { ResourcePoint, ServiceResources, VerdictResources } from '../verdict.js'
+import type { ResourcePoint, ServiceCopy, ServiceResources, VerdictResources } from '../verdict.js'
 
 export const SAMPLE_INTERVAL_MS = 250
 /** Points kept per series: a ten-minute run at four samples a second is thinned to this. */
 const MAX_POINTS = 400
 
-export interface ServiceWatch {
-  /** Stops sampling; the series, or undefined when no service could be sampled. */
+export interface ServiceWatch extends CopyWatch {
+  /** Stops sampling (the copies still alive too); the series, or undefined when nothing could be sampled. */
   stop(): VerdictResources | undefined
 }
 
-/** Starts sampling every local process of the sides' services (a `url` or `kubernetes` side has none). */
+type Named = Pick<ServiceResources, 'side' | 'service' | 'copy'>
+
+/**
+ * Starts sampling every local process of the sides' services (a `url` or `kubernetes` side has none), and
+ * each copy handed to `watchCopy` until it ends.
+ */
 export function watchServices(
   sides: ReadonlyArray<Sandbox | undefined>,
   intervalMs = SAMPLE_INTERVAL_MS,
 ): ServiceWatch {
   const groups = new Map<string, number>()
-  const names = new Map<string, { side: string; service: string }>()
+  const names = new Map<string, Named>()
   for (const side of sides) {
     if (!side?.pid) continue
     for (const service of Object.keys(side.services)) {
@@ -34,21 +42,37 @@ export function watchServices(
       names.set(key, { side: side.name, service })
     }
   }
-  if (groups.size === 0) return { stop: () => undefined }
   const sampler = new GroupsSampler(groups, intervalMs)
+  /** Copies started so far by side, service and check: the next one's `nth`. */
+  const started = new Map<string, number>()
+  let stopped = false
   return {
+    watchCopy({ side, service, plan, check, pid }: WatchedCopy) {
+      if (stopped) return () => undefined
+      const which = JSON.stringify([side, service, plan, check])
+      const nth = (started.get(which) ?? 0) + 1
+      started.set(which, nth)
+      const copy: ServiceCopy = { plan, check, ...(nth > 1 ? { nth } : {}) }
+      const key = `copy ${names.size}`
+      names.set(key, { side, service, copy })
+      sampler.add(key, pid)
+      return () => void sampler.end(key)
+    },
     stop() {
+      stopped = true
+      const series = sampler.stop()
       const services: ServiceResources[] = []
-      for (const [key, series] of sampler.stop()) {
-        if (series.length === 0) continue
-        services.push({ ...names.get(key)!, ...summarize(series) })
+      for (const [key, named] of names) {
+        const samples = series.get(key)
+        if (!samples?.length) continue
+        services.push({ ...named, ...summarize(samples) })
       }
       return services.length ? { intervalMs, services } : undefined
     },
   }
 }
 
-function summarize(series: readonly ResourceSample[]): Omit<ServiceResources, 'side' | 'service'> {
+function summarize(series: readonly ResourceSample[]): Omit<ServiceResources, keyof Named> {
   return {
     peak: {
       rss: Math.max(...series.map((s) => s.rss)),

@@ -233,6 +233,8 @@ describe('renderSummary', () => {
       ],
       ['orders', '81.2 MB / 58.0 MB', '2.4 / 1.1', '31 / 24'],
       ['catalog', '45.0 MB / –', '0.3 / –', '19 / –'],
+      ['orders (copy: checkout-order › create order)', '70.5 MB / 55.0 MB', '1.2 / 0.9', '27 / 23'],
+      ['orders (copy 2: checkout-order › create order)', '49.0 MB / –', '0.4 / –', '21 / –'],
     ])
     expect(text).toContain(
       "     reproduce: curl -sS -i -X POST http://127.0.0.1:4001/orders -H 'authorization: Bearer [REDACTED]'",

@@ -228,6 +228,36 @@ export const verdict: Verdict = {
         cpuMs: 300,
         samples: [{ atMs: 0, rss: 45_000_000, cpuMs: 500, fds: 19, threads: 7 }],
       },
+      {
+        side: 'candidate',
+        service: 'orders',
+        copy: { plan: 'checkout-order', check: 'create order' },
+        peak: { rss: 70_500_000, fds: 27, threads: 11 },
+        cpuMs: 1200,
+        samples: [
+          { atMs: 500, rss: 52_000_000, cpuMs: 300, fds: 20, threads: 11 },
+          { atMs: 750, rss: 70_500_000, cpuMs: 1500, fds: 27, threads: 11 },
+        ],
+      },
+      {
+        side: 'baseline',
+        service: 'orders',
+        copy: { plan: 'checkout-order', check: 'create order' },
+        peak: { rss: 55_000_000, fds: 23, threads: 11 },
+        cpuMs: 900,
+        samples: [
+          { atMs: 1000, rss: 50_000_000, cpuMs: 300, fds: 20, threads: 11 },
+          { atMs: 1250, rss: 55_000_000, cpuMs: 1200, fds: 23, threads: 11 },
+        ],
+      },
+      {
+        side: 'candidate',
+        service: 'orders',
+        copy: { plan: 'checkout-order', check: 'create order', nth: 2 },
+        peak: { rss: 49_000_000, fds: 21, threads: 11 },
+        cpuMs: 400,
+        samples: [{ atMs: 1500, rss: 49_000_000, cpuMs: 700, fds: 21, threads: 11 }],
+      },
     ],
   },
 }

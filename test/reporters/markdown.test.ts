@@ -94,11 +94,13 @@ describe('renderMarkdown', () => {
     expect(tableRows(md, 'Where time went')[1]).toEqual(['`sandbox:candidate`', '2.10s', '41%'])
   })
 
-  it('shows each service’s peak RSS, CPU seconds and descriptors, candidate beside baseline', () => {
+  it('shows each service’s peak RSS, CPU seconds and descriptors, candidate beside baseline, then each check’s copies', () => {
     expect(md).toContain('| service | peak RSS (candidate / baseline) | CPU s (candidate / baseline) |')
     expect(tableRows(md, 'Resources while the checks ran')).toEqual([
       ['`orders`', '81.2 MB / 58.0 MB', '2.4 / 1.1', '31 / 24'],
       ['`catalog`', '45.0 MB / –', '0.3 / –', '19 / –'],
+      ['`orders` (copy: `checkout-order` › create order)', '70.5 MB / 55.0 MB', '1.2 / 0.9', '27 / 23'],
+      ['`orders` (copy 2: `checkout-order` › create order)', '49.0 MB / –', '0.4 / –', '21 / –'],
     ])
   })
 

@@ -26,6 +26,7 @@ import type {
   Verdict,
   VerdictResources,
   ServiceResources,
+  ServiceCopy,
   ResourcePoint,
   VerdictSelection,
 } from '../../engine/verdict.js'
@@ -179,10 +180,12 @@ const typeKeys = {
   serviceResources: {
     side: true,
     service: true,
+    copy: true,
     peak: true,
     cpuMs: true,
     samples: true,
   } satisfies Keys<ServiceResources>,
+  serviceCopy: { plan: true, check: true, nth: true } satisfies Keys<ServiceCopy>,
   resourcePoint: {
     atMs: true,
     rss: true,

@@ -10,6 +10,7 @@ import type {
   ReportDescriptor,
   Variables,
 } from '../../api/kind.js'
+import type { CopyWatch } from '../../api/executor.js'
 import type { Redactor } from '../../http/redact.js'
 import { idOfFinding } from '../../findings/id.js'
 import { lastWindowEnd, logsFor, type LogAttributionOptions } from '../../findings/logs.js'
@@ -49,6 +50,8 @@ export interface RunCheckOptions {
   logs?: LogAttributionOptions
   /** The run's sandbox addresses: a check's isolated copies are admitted to them while it runs. */
   addresses?: SandboxAddresses
+  /** The run's watcher of its services' resources: it samples the check's copies while they live. */
+  copies?: CopyWatch
   /** Schedules `ctx.measure` (the executor's gate). @default runs the measurement at once */
   measure?<T>(claim: MeasureClaim, fn: () => Promise<T>): Promise<T>
   /** The check's memory in a warm session (`ctx.memory`). @default none */
@@ -192,7 +195,11 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckResult> {
   const clients: Record<string, unknown> = {}
   for (const name of needs) if (Object.hasOwn(options.clients, name)) clients[name] = options.clients[name]
   const unmet = needs.filter((name) => !Object.hasOwn(clients, name))
-  const isolation = isolator(options.addresses, controller.signal)
+  const isolation = isolator(
+    options.addresses,
+    controller.signal,
+    options.copies && { copies: options.copies, plan: plan.name, check: check.name },
+  )
   // One after the other: a nested check that writes must not show in another's comparison.
   const runNested = async (
     nested: NonNullable<RunCheckOptions['nested']>,

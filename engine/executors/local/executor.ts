@@ -130,6 +130,7 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
         onProgress: (e) => void safely(() => reporter.onCheckProgress?.(e)),
         ...(options.logs ? { logs: options.logs } : {}),
         ...(options.addresses ? { addresses: options.addresses } : {}),
+        ...(options.copies ? { copies: options.copies } : {}),
         ...(measure ? { measure } : {}),
         ...(options.memory ? { memory: options.memory(plan.name, check.name) } : {}),
         nested: (inner, sandboxes, signal, timeoutMs) => {
@@ -149,6 +150,7 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
             signal,
             ...(options.logs ? { logs: options.logs } : {}),
             ...(options.addresses ? { addresses: options.addresses } : {}),
+            ...(options.copies ? { copies: options.copies } : {}),
           })
         },
       })

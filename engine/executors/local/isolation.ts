@@ -1,7 +1,9 @@
 /**
  * Isolated copies for one check (`ctx.isolate`): each service asked for is started afresh by its
- * sandbox's provider, admitted to the run's addresses while the check runs, and stopped when it ends.
+ * sandbox's provider, admitted to the run's addresses and sampled by the run's watcher while the check
+ * runs, and stopped when it ends.
  */
+import type { CopyWatch } from '../../api/executor.js'
 import type { IsolatedService, IsolateOptions, Sandbox } from '../../api/sandbox.js'
 import type { SandboxAddresses } from '../../clients/addresses.js'
 import { VigilError } from '../../errors.js'
@@ -19,7 +21,18 @@ export interface Isolator {
   release(): Promise<void>
 }
 
-export function isolator(addresses: SandboxAddresses | undefined, signal: AbortSignal): Isolator {
+/** The check the copies are started for, and the run's watcher that samples them while they live. */
+export interface IsolatorWatch {
+  copies: CopyWatch
+  plan: string
+  check: string
+}
+
+export function isolator(
+  addresses: SandboxAddresses | undefined,
+  signal: AbortSignal,
+  watch?: IsolatorWatch,
+): Isolator {
   const cleanups: Array<() => Promise<void>> = []
   return {
     async isolate(sandbox, services, options) {
@@ -32,8 +45,20 @@ export function isolator(addresses: SandboxAddresses | undefined, signal: AbortS
       for (const service of [...new Set(services)].sort()) {
         const copy = await sandbox.isolate(service, signal, options)
         const withdraw = addresses.admit(copy.url)
+        const unwatch =
+          watch && copy.pid !== undefined
+            ? watch.copies.watchCopy({
+                side: sandbox.name,
+                service,
+                plan: watch.plan,
+                check: watch.check,
+                pid: copy.pid,
+              })
+            : undefined
         cleanups.push(async () => {
           withdraw()
+          // Its series ends with a last sample of the copy as it ran, not of its shutdown.
+          unwatch?.()
           await copy.stop()
         })
         copies.set(service, copy)

@@ -85,6 +85,30 @@ describe('runValidation on the sample shop', () => {
     expect(JSON.stringify(verdict)).not.toContain('alice-token')
   })
 
+  it('samples the copies of orders its fault checks start, each named for its check, beside the services', async () => {
+    const verdict = await run(undefined, { planNames: ['orders-faults'], baseline: true })
+    expect(errorsOf(verdict)).toEqual([])
+    const services = verdict.resources!.services
+    const checks = verdict.plans.flatMap((p) => p.checks.map((c) => c.check))
+    expect(checks).toHaveLength(3)
+    const copies = services.filter((s) => s.copy)
+    expect(copies.map((s) => `${s.side} ${s.service} ${s.copy!.plan} › ${s.copy!.check}`).sort()).toEqual(
+      checks
+        .flatMap((c) => [`baseline orders orders-faults › ${c}`, `candidate orders orders-faults › ${c}`])
+        .sort(),
+    )
+    for (const side of ['candidate', 'baseline']) {
+      const shared = services.find((s) => s.side === side && s.service === 'orders' && !s.copy)!
+      expect(shared.samples.length).toBeGreaterThan(0)
+      for (const copy of copies.filter((s) => s.side === side)) {
+        expect(copy.peak.rss).toBeGreaterThan(10e6)
+        // Sampled while it lived: it started after the checks did and ended before they all had.
+        expect(copy.samples[0]!.atMs).toBeGreaterThan(shared.samples[0]!.atMs)
+        expect(copy.samples.at(-1)!.atMs).toBeLessThan(shared.samples.at(-1)!.atMs)
+      }
+    }
+  })
+
   it.each(['additive-field', 'docs-only'])('passes %s', async (change) => {
     const verdict = await run(change)
     expect(errorsOf(verdict)).toEqual([])

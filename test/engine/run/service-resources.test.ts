@@ -12,17 +12,21 @@ afterEach(() => {
   for (const child of children.splice(0)) if (child.pid) process.kill(-child.pid, 'SIGKILL')
 })
 
-/** A process group holding ~40 MB on the heap and one extra descriptor. */
-function startHolder(): number {
+/** A process group holding ~40 MB on the heap and one extra descriptor, once it says it does. */
+async function startHolder(): Promise<number> {
   const child = spawn(
     process.execPath,
     [
       '-e',
-      "globalThis.held = Buffer.alloc(40e6, 1); require('fs').openSync(process.execPath); setInterval(() => {}, 1000)",
+      "globalThis.held = Buffer.alloc(40e6, 1); require('fs').openSync(process.execPath); console.log('ready'); setInterval(() => {}, 1000)",
     ],
-    { detached: true, stdio: 'ignore' },
+    { detached: true, stdio: ['ignore', 'pipe', 'ignore'] },
   )
   children.push(child)
+  await new Promise((resolve, reject) => {
+    child.stdout!.once('data', resolve)
+    child.once('exit', () => reject(new Error('the holder exited')))
+  })
   return child.pid!
 }
 
@@ -35,7 +39,7 @@ const sandbox = (name: string, pids: Record<string, number | undefined>): Sandbo
 
 describe('service resources', () => {
   it('samples each local service per side, a few times a second, with peaks and CPU time', async () => {
-    const pid = startHolder()
+    const pid = await startHolder()
     const watch = watchServices([sandbox('candidate', { api: pid, remote: undefined }), undefined], 50)
     await new Promise((resolve) => setTimeout(resolve, 800))
     const resources = watch.stop()!
@@ -48,6 +52,53 @@ describe('service resources', () => {
     expect(api.peak.threads).toBeGreaterThanOrEqual(1)
     expect(api.cpuMs).toBeGreaterThanOrEqual(0)
     expect(api.samples.every((s, i) => i === 0 || s.atMs >= api.samples[i - 1]!.atMs)).toBe(true)
+  })
+
+  it('samples each copy a check starts from its start until it ends, named for the check, on the services’ clock', async () => {
+    const service = await startHolder()
+    const watch = watchServices([sandbox('candidate', { orders: service })], 50)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const check = { plan: 'orders-faults', check: 'payments unavailable' }
+    const first = await startHolder()
+    const endFirst = watch.watchCopy({ side: 'candidate', service: 'orders', ...check, pid: first })
+    const onBaseline = watch.watchCopy({
+      side: 'baseline',
+      service: 'orders',
+      ...check,
+      pid: await startHolder(),
+    })
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    endFirst()
+    endFirst()
+    onBaseline()
+    const second = watch.watchCopy({
+      side: 'candidate',
+      service: 'orders',
+      ...check,
+      pid: await startHolder(),
+    })
+    // The first copy is still running: its series ended when it was told, not when its process went.
+    expect(() => process.kill(first, 0)).not.toThrow()
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    const resources = watch.stop()!
+    second()
+    expect(watch.watchCopy({ side: 'candidate', service: 'orders', ...check, pid: first })()).toBeUndefined()
+    expect(resources.services.map((s) => [s.side, s.service, s.copy])).toEqual([
+      ['candidate', 'orders', undefined],
+      ['candidate', 'orders', check],
+      ['baseline', 'orders', check],
+      ['candidate', 'orders', { ...check, nth: 2 }],
+    ])
+    const [main, copy, baseline, later] = resources.services
+    for (const s of [copy!, baseline!, later!]) {
+      expect(s.peak.rss).toBeGreaterThan(40e6)
+      expect(s.samples.length).toBeGreaterThanOrEqual(2)
+    }
+    // One clock: the copies start after the services did, and the first ended before the second began.
+    expect(copy!.samples[0]!.atMs).toBeGreaterThanOrEqual(150)
+    expect(copy!.samples.at(-1)!.atMs).toBeLessThanOrEqual(later!.samples[0]!.atMs)
+    expect(later!.samples.at(-1)!.atMs).toBe(main!.samples.at(-1)!.atMs)
+    expect(main!.samples.at(-1)!.atMs - copy!.samples.at(-1)!.atMs).toBeGreaterThanOrEqual(300)
   })
 
   it('gives nothing for sides without local processes', () => {
