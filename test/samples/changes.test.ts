@@ -113,6 +113,36 @@ describe('labelled changes', () => {
     expect(found).toEqual(PLANS)
   })
 
+  it('is told whole in the shop’s README: every plan with its kind and paths, every change with what catches it', async () => {
+    const readme = await readFile(path.join(SHOP_ROOT, 'README.md'), 'utf8')
+    const rows = (head: string) => {
+      const table = readme.slice(readme.indexOf(head)).split('\n\n')[0]!.split('\n').slice(2)
+      return new Map(
+        table.map((line) => {
+          const cells = line.split(' | ').map((c) => c.replace(/^\| |\s*\|$/g, ''))
+          return [cells[0]!.replace(/`/g, ''), cells.slice(1)]
+        }),
+      )
+    }
+    const ticked = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]!)
+    const plans = rows('| plan | kind | what it checks | paths |')
+    expect(
+      Object.fromEntries(
+        [...plans].map(([name, [kind, , paths]]) => [name, { kind, paths: ticked(paths!) }]),
+      ),
+    ).toEqual(PLANS)
+    for (const [name, [, what]] of plans) expect(what, name).toMatch(/\w/)
+    const changes = rows('| change | what it does | caught by (plan: kind) |')
+    expect([...changes.keys()].sort()).toEqual([...CHANGES].sort())
+    for (const name of CHANGES) {
+      const { verdict, plans: selected, caughtBy } = await readExpect(name)
+      const caught = changes.get(name)![1]!
+      if (verdict === 'pass') expect(caught).toBe(selected.length ? 'nothing may fail' : 'no plan runs')
+      for (const catcher of caughtBy) expect(caught).toContain(`\`${catcher.plan}\`: ${catcher.kind}`)
+      expect(caught.match(/`[^`]+`: /g) ?? []).toHaveLength(caughtBy.length)
+    }
+  })
+
   it('agrees with the checkout-flow plan file on its paths and check name', async () => {
     const text = await readFile(path.join(SHOP_ROOT, 'plans', 'checkout-flow.md'), 'utf8')
     const front = splitFrontmatter(text)
