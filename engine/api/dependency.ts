@@ -18,8 +18,8 @@ export interface RunningDependency {
   /** Stops whatever this start created (process group, data folder, namespace). Idempotent; never throws. */
   stop(): Promise<void>
   /**
-   * Empties what was written since the start — a database's rows (re-branched from the template, this
-   * side's migrations applied again), a broker's queued, streamed and retained messages, a store's keys — so
+   * Empties what was written since the start — a database's rows (a fresh branch of the template with this
+   * side's migrations as they are now: one made ahead in the background and swapped in, else made again), a broker's queued, streamed and retained messages, a store's keys — so
    * a warm session's next iteration starts from what a fresh start gives, at the same address. A broker's
    * connections are kept; a re-branched database ends its sessions, and services reconnect (a pool does).
    */

@@ -4,9 +4,13 @@
  * names — holds a template database made once from the baseline's migrations and seed; each sandbox gets
  * its own `CREATE DATABASE … TEMPLATE …` branch, and the candidate applies its own new migrations there.
  * A candidate migration that fails is logged and left to the checks (the migration gate reports it), not
- * an infrastructure error. A reset (a warm session's next iteration) drops the branch and makes it again.
+ * an infrastructure error. A reset (a warm session's next iteration) swaps in a branch made ahead in the
+ * background (the template and the migrations as they were then), or, when the migrations changed since,
+ * drops the branch and makes it again.
  * Branches, template and server are dropped when the run ends.
  */
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import {
   defineDependency,
@@ -18,13 +22,14 @@ import {
   describeFailure,
   findMigrations,
   newMigrations,
+  type MigrationFile,
   type MigrationSet,
   type MigrationsOptions,
 } from '../../clients/database/migrations.js'
 import type { PostgresSettings } from '../../clients/database/settings.js'
 import { commonProperties, once, type CommonOptions } from '../parts.js'
 import { dropPrefixed } from '../../clients/database/admin.js'
-import { buildTemplate, createBranch, dropDatabase, migrate, rebranch } from './branches.js'
+import { buildTemplate, createBranch, dropDatabase, migrate, rebranch, swapBranch } from './branches.js'
 import { databaseUrl, startInstance, type PostgresInstance } from './instance.js'
 
 export interface PostgresOptions extends CommonOptions {
@@ -157,10 +162,18 @@ export default defineDependency<PostgresOptions>({
     const database = `${prefix}_${ctx.sandbox.replace(/[^a-z0-9]/gi, '').toLowerCase()}`
     const root = ctx.roots[ctx.sandbox as 'candidate' | 'baseline'] ?? ctx.roots.candidate
     const url = new URL(databaseUrl(instance, database))
-    // The branch, and this side's new migrations on it: at the start, and again at every reset (the
-    // candidate's migrations may have changed since).
-    const branch = async (signal: AbortSignal, again = false): Promise<PostgresSettings> => {
-      await (again ? rebranch : createBranch)(instance, template, database)
+    // This side's new migrations as they are now, and a print of them (names and contents) that tells
+    // whether a branch made earlier holds them as they are.
+    const migrationsNow = (): { mine?: MigrationSet; fresh: MigrationFile[]; print: string } => {
+      if (!migrations || !shared.baseline || root === ctx.roots.baseline) return { fresh: [], print: '' }
+      const mine = findMigrations(root, migrations)
+      const fresh = newMigrations(shared.baseline, mine)
+      return { mine, fresh, print: migrationsPrint(mine, fresh) }
+    }
+    // A branch named `name`, and this side's new migrations on it: at the start, at a reset, and ahead of
+    // the next reset (a spare). What it applied is told by `notes`, logged when the branch goes live.
+    const branch = async (name: string, signal: AbortSignal, again = false): Promise<Branch> => {
+      await (again ? rebranch : createBranch)(instance, template, name)
       const settings: PostgresSettings = {
         database,
         template,
@@ -170,22 +183,23 @@ export default defineDependency<PostgresOptions>({
         roots: ctx.roots,
         applied: [],
       }
-      if (!migrations || !shared.baseline || root === ctx.roots.baseline) return settings
-      const mine = findMigrations(root, migrations)
-      const fresh = newMigrations(shared.baseline, mine)
-      const failed = await migrate(instance, database, mine, fresh, root, timeoutMs, signal)
-      settings.applied = fresh.map((f) => f.name)
+      const now = migrationsNow()
+      if (!now.mine) return { settings, print: now.print, notes: [] }
+      const failed = await migrate(instance, name, now.mine, now.fresh, root, timeoutMs, signal)
+      settings.applied = now.fresh.map((f) => f.name)
+      const notes: string[] = []
       if (failed) {
         settings.migrationFailure = describeFailure(failed, root)
-        ctx.log(
-          `${ctx.sandbox} sandbox, dependency ${ctx.name} (postgres): a new migration failed: ${settings.migrationFailure}`,
-        )
-      } else if (fresh.length > 0) {
-        ctx.log(
-          `${ctx.sandbox} sandbox, dependency ${ctx.name} (postgres): applied ${fresh.length} new migration(s): ${settings.applied.join(', ')}`,
-        )
+        notes.push(`a new migration failed: ${settings.migrationFailure}`)
+      } else if (now.fresh.length > 0) {
+        notes.push(`applied ${now.fresh.length} new migration(s): ${settings.applied.join(', ')}`)
       }
-      return settings
+      return { settings, print: now.print, notes }
+    }
+    const goLive = (made: Branch): PostgresSettings => {
+      for (const note of made.notes)
+        ctx.log(`${ctx.sandbox} sandbox, dependency ${ctx.name} (postgres): ${note}`)
+      return made.settings
     }
     const endpoint = (settings: PostgresSettings): DependencyEndpoint => ({
       name: ctx.name,
@@ -197,10 +211,40 @@ export default defineDependency<PostgresOptions>({
       isolation: `database ${database}, a branch of the template ${template}, on ${instance.origin}`,
       settings: { ...settings },
     })
-    const stop = once(() => dropDatabase(instance, database))
+
+    // Once reset, a side is reset again (a warm session's next iteration): a spare branch is made in the
+    // background right after each reset, and the next reset swaps it in unless this side's migrations
+    // changed since (then it re-branches as before). Branches swapped out are dropped in the background.
+    let spares = 0
+    let spare: Promise<Spare | undefined> | undefined
+    let background: Promise<void> = Promise.resolve()
+    const stopping = new AbortController()
+    const later = (work: () => Promise<void>): void => {
+      background = background.then(work).catch(() => undefined)
+    }
+    const prepareSpare = (): void => {
+      const name = `${database}_s${++spares}`
+      spare = background.then(async () => {
+        if (stopping.signal.aborted) return undefined
+        try {
+          return { name, ...(await branch(name, stopping.signal)) }
+        } catch {
+          await dropDatabase(instance, name)
+          return undefined
+        }
+      })
+    }
+
+    const stop = once(async () => {
+      stopping.abort()
+      const left = await spare
+      await background
+      if (left) await dropDatabase(instance, left.name)
+      await dropDatabase(instance, database)
+    })
     let settings: PostgresSettings
     try {
-      settings = await branch(ctx.signal)
+      settings = goLive(await branch(database, ctx.signal))
     } catch (error) {
       await stop()
       throw error
@@ -210,16 +254,63 @@ export default defineDependency<PostgresOptions>({
       logs: instance.logs,
       stop,
       async reset(signal) {
-        const again = await branch(signal, true)
-        const applied = again.applied.length ? `, ${again.applied.length} new migration(s) applied` : ''
-        return {
-          done: `database ${database} re-branched from ${template}${applied}`,
-          endpoint: endpoint(again),
+        const ready = await spare
+        spare = undefined
+        let made: Branch | undefined
+        let how = `re-branched from ${template}`
+        if (ready && ready.print === migrationsNow().print) {
+          const old = `${database}_o${spares}`
+          try {
+            await swapBranch(instance, database, ready.name, old)
+            made = ready
+            how = `swapped for a branch of ${template} made ahead`
+          } catch (error) {
+            ctx.log(
+              `${ctx.sandbox} sandbox, dependency ${ctx.name} (postgres): could not swap in the branch made ahead (${(error as Error).message}); re-branching`,
+            )
+          }
+          later(() => dropDatabase(instance, old))
         }
+        if (!made && ready) later(() => dropDatabase(instance, ready.name))
+        made ??= await branch(database, signal, true)
+        const again = goLive(made)
+        prepareSpare()
+        const applied = again.applied.length ? `, ${again.applied.length} new migration(s) applied` : ''
+        return { done: `database ${database} ${how}${applied}`, endpoint: endpoint(again) }
       },
     }
   },
 })
+
+/** A branch made, with the print of the migrations it holds and what applying them said. */
+interface Branch {
+  settings: PostgresSettings
+  print: string
+  notes: string[]
+}
+
+/** A branch made ahead of the next reset, under a name of its own. */
+interface Spare extends Branch {
+  name: string
+}
+
+/** Names and contents of a side's new migrations, and the command that applies them. */
+function migrationsPrint(set: MigrationSet, fresh: readonly MigrationFile[]): string {
+  const hash = createHash('sha1').update(JSON.stringify(set.command ?? []))
+  for (const f of fresh) {
+    hash.update(`\0${f.name}\0`)
+    hash.update(f.up ?? readOrEmpty(f.file))
+  }
+  return hash.digest('hex')
+}
+
+function readOrEmpty(file: string): Buffer | string {
+  try {
+    return readFileSync(file)
+  } catch {
+    return ''
+  }
+}
 
 /** `vigil_<run>_<dependency>`: names of this run on a server others may share. */
 function databasePrefix(ctx: DependencyStartContext): string {

@@ -181,7 +181,7 @@ function machinePostgres(): boolean {
 describe('postgres', () => {
   const prefer = machinePostgres() ? 'machine' : 'embedded'
   it(
-    "a reset re-branches the candidate's database from the template, with its migrations as they are now",
+    'a reset gives the candidate a fresh branch of the template, with its migrations as they are now',
     { timeout: 120_000 },
     async () => {
       const proj = project(
@@ -240,6 +240,41 @@ describe('postgres', () => {
           .query('SELECT count(*)::int AS n FROM items')
           .catch(() => pool.query('SELECT count(*)::int AS n FROM items'))
         expect(again.rows).toEqual([{ n: 2 }])
+
+        // The next reset swaps in the branch made ahead after this one: the same migrations, none of the rows.
+        await query(cand().url, "INSERT INTO items (name, sku) VALUES ('yerba', 'y')")
+        expect(await resetCandidate(session)).toMatch(
+          /^database \S+_candidate swapped for a branch of \S+_template made ahead, 2 new migration\(s\) applied$/,
+        )
+        expect(await query(cand().url, 'SELECT name, price FROM items ORDER BY id')).toEqual([
+          { name: 'tea', price: 0 },
+          { name: 'coffee', price: 0 },
+        ])
+        const reconnected = await pool
+          .query('SELECT count(*)::int AS n FROM items')
+          .catch(() => pool.query('SELECT count(*)::int AS n FROM items'))
+        expect(reconnected.rows).toEqual([{ n: 2 }])
+
+        // A migration changed once the branch ahead was made: it is not used, the reset re-branches.
+        await spareMade(cand(), 'price')
+        writeFileSync(
+          path.join(root, 'db/migrations/003_price.sql'),
+          'ALTER TABLE items ADD COLUMN price int NOT NULL DEFAULT 7;\n',
+        )
+        await query(cand().url, "INSERT INTO items (name, sku) VALUES ('rooibos', 'r')")
+        expect(await resetCandidate(session)).toMatch(/ re-branched from \S+_template, 2 new migration/)
+        expect(await query(cand().url, 'SELECT name, price FROM items ORDER BY id')).toEqual([
+          { name: 'tea', price: 7 },
+          { name: 'coffee', price: 7 },
+        ])
+        // And the one made after that holds the migration as it is now.
+        await query(cand().url, "INSERT INTO items (name, sku) VALUES ('sencha', 's')")
+        expect(await resetCandidate(session)).toMatch(/ swapped for a branch of \S+_template made ahead/)
+        expect(await query(cand().url, 'SELECT name, price FROM items ORDER BY id')).toEqual([
+          { name: 'tea', price: 7 },
+          { name: 'coffee', price: 7 },
+        ])
+        expect(await query(base.url, 'SELECT count(*)::int AS n FROM items')).toEqual([{ n: 3 }])
       } finally {
         await pool.end().catch(() => undefined)
         await session.stop()
@@ -247,6 +282,34 @@ describe('postgres', () => {
     },
   )
 })
+
+/**
+ * Resolves once the branch a reset makes ahead (named after the side's database) has `column` in items:
+ * its migrations are applied, read from the files as they were then.
+ */
+async function spareMade(endpoint: DependencyEndpoint, column: string): Promise<void> {
+  const settings = postgresSettings(endpoint)!
+  const at = (db: string): string => {
+    const url = new URL(settings.adminUrl)
+    url.pathname = `/${db}`
+    return url.toString()
+  }
+  for (const until = Date.now() + 60_000; Date.now() < until;) {
+    const spares = await query<{ datname: string }>(
+      at('postgres'),
+      `SELECT datname FROM pg_database WHERE datname LIKE '${settings.database}\\_s%'`,
+    )
+    for (const { datname } of spares) {
+      const found = await query(
+        at(datname),
+        `SELECT 1 FROM information_schema.columns WHERE table_name = 'items' AND column_name = '${column}'`,
+      ).catch(() => [])
+      if (found.length) return
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error('no branch was made ahead')
+}
 
 async function withNats<T>(
   endpoint: DependencyEndpoint,
