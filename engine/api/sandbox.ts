@@ -78,6 +78,11 @@ export interface RestartOptions {
    * A service restarted because its process died is not built again. @default false
    */
   prepare?: boolean
+  /**
+   * The new process starts only once this has settled (the side's dependencies being reset meanwhile); the
+   * build step and the old process's stop go ahead at once. A rejection fails the restart. @default none
+   */
+  startAfter?: Promise<unknown>
 }
 
 /** What a restart did. */

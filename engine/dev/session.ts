@@ -184,9 +184,14 @@ export class DevSession {
         account.rebuilt.push({ part: 'catalog', reason: 'plan or document files changed' })
       } else if (!built) account.reused.push('catalog')
 
-      if (!built && warm.dirty) await this.resetDependencies(warm, account, timings, signal)
+      // The resets and the restarts at once: a restarted candidate service starts once its side's
+      // dependencies are reset (its old process stops meanwhile); no check runs before both are done.
+      const resets = !built && warm.dirty ? this.resetDependencies(warm, account, timings, signal) : undefined
+      const restarts = this.restartChanged(warm, prints, account, timings, signal, resets?.candidate)
+      const settled = await Promise.allSettled([resets?.all, restarts])
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+      if (failed) throw failed.reason
       warm.dirty = false
-      await this.restartChanged(warm, prints, account, timings, signal)
       // Sandboxes started by this iteration are not reused pieces.
       if (built) account.reused = account.reused.filter((r) => !r.startsWith('candidate:'))
 
@@ -416,30 +421,41 @@ export class DevSession {
   }
 
   /**
-   * Empties both sides' brokers and databases (a database re-branched from its template, queues and streams
-   * purged), so an iteration never sees what an earlier one wrote. The baseline too: a comparing check
-   * reading a list would otherwise find the baseline's earlier orders and blame the change for the difference.
+   * Empties both sides' brokers and databases (a database swapped for a fresh branch of the template, queues
+   * and streams purged), so an iteration never sees what an earlier one wrote. The baseline too: a comparing
+   * check reading a list would otherwise find the baseline's earlier orders and blame the change for the
+   * difference. Both sides at once; `candidate` settles when the candidate's side is done (the restarts wait
+   * for it), `all` when both are and the account says what was reset.
    */
-  private async resetDependencies(
+  private resetDependencies(
     warm: Warm,
     account: VerdictSession,
     timings: TimingEntry[],
     signal: AbortSignal,
-  ): Promise<void> {
+  ): { candidate: Promise<unknown> | undefined; all: Promise<void> } | undefined {
     const sides = [warm.sandboxes.candidate, warm.sandboxes.baseline].filter(
       (s): s is NonNullable<typeof s> => !!s?.resetDependencies,
     )
-    if (sides.length === 0) return
-    const done = await timedInto(timings, 'reset', () =>
-      Promise.all(sides.map((side) => side.resetDependencies!(signal))),
+    if (sides.length === 0) return undefined
+    const began = performance.now()
+    const each = sides.map((side) =>
+      timedInto(timings, `reset:${side.name}`, () => side.resetDependencies!(signal)),
     )
-    sides.forEach((side, i) => {
-      for (const [name, what] of Object.entries(done[i]!)) {
-        this.log(`${side.name} sandbox, dependency ${name}: reset (${what})`)
-        account.reset!.push(`${side.name}:${name}`)
-      }
+    const all = Promise.all(each).then((done) => {
+      timings.push({ phase: 'reset', durationMs: performance.now() - began })
+      sides.forEach((side, i) => {
+        for (const [name, what] of Object.entries(done[i]!)) {
+          this.log(`${side.name} sandbox, dependency ${name}: reset (${what})`)
+          account.reset!.push(`${side.name}:${name}`)
+        }
+      })
+      account.reset!.sort()
     })
-    account.reset!.sort()
+    // Awaited through `all`; a waiting restart sees the same failure.
+    all.catch(() => undefined)
+    const candidate = sides[0] === warm.sandboxes.candidate ? each[0] : undefined
+    candidate?.catch(() => undefined)
+    return { candidate, all }
   }
 
   /** Restarts the candidate services whose files changed, or whose process died; all at once. */
@@ -449,6 +465,7 @@ export class DevSession {
     account: VerdictSession,
     timings: TimingEntry[],
     signal: AbortSignal,
+    startAfter?: Promise<unknown>,
   ): Promise<void> {
     const candidate = warm.sandboxes.candidate
     const dead = new Set((candidate.processes?.() ?? []).filter((p) => !p.running).map((p) => p.service))
@@ -467,7 +484,7 @@ export class DevSession {
         const why = changed ? `${listed(files)} changed` : 'its process had exited'
         this.log(`candidate sandbox, service ${name}: restarting (${why})`)
         const { prepared } = await timedInto(timings, `restart:${name}`, () =>
-          candidate.restart!(name, signal, { prepare: changed }),
+          candidate.restart!(name, signal, { prepare: changed, ...(startAfter ? { startAfter } : {}) }),
         )
         account.restarted.push(name)
         if (prepared)

@@ -223,6 +223,8 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
         const old = byName.get(name)
         await old?.stop()
         if (old) started.splice(started.indexOf(old), 1)
+        // A service that connects to its database as it starts must not start on one being re-branched.
+        await restartOptions?.startAfter
         const begin = performance.now()
         const proc = new ServiceProcess(
           spec,
