@@ -3,7 +3,8 @@
  * install), or `server: mosquitto` (the Debian package's binary on a free loopback port, no persistence);
  * or a given broker (`url: mqtt://…`), where each sandbox's topics live under a prefix of its own
  * (`vigil/<run>/<side>/`), which services read as `{{deps.NAME.prefix}}`. A reset clears the retained
- * messages (retained.ts).
+ * messages: the embedded broker's in its store, with the messages queued for its disconnected persistent
+ * sessions (embedded.ts); another broker's through a client (retained.ts).
  */
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -69,7 +70,7 @@ export default defineDependency<MqttOptions>({
         },
         logs: broker.logs,
         stop: broker.stop,
-        reset: () => clearRetained(`mqtt://${broker.host}:${broker.port}`, ''),
+        reset: broker.reset,
       }
     }
     const server = await startServer(ctx, {

@@ -9,12 +9,37 @@ import { createServer, type Socket } from 'node:net'
 import { freePort } from '../../sandboxes/ports.js'
 import { LogBuffer } from '../../sandboxes/log-buffer.js'
 import { once } from '../parts.js'
+import type { DependencyReset } from '../../api/dependency.js'
 
 export interface EmbeddedBroker {
   host: string
   port: number
   logs(): string[]
+  /**
+   * Empties the broker as a fresh one would be, straight in its store (no wait for a subscriber to hear the
+   * retained messages out, nothing delivered to subscribers): every retained message removed, and the
+   * messages queued for persistent sessions (`clean: false`) whose client is not connected dropped (their
+   * subscriptions stay, so a service that reconnects still hears what is published next).
+   */
+  reset(): Promise<DependencyReset>
   stop(): Promise<void>
+}
+
+/** A message the broker keeps: retained on a topic, or queued for a client. */
+interface Kept {
+  topic: string
+  messageId?: number
+}
+
+/** What of aedes' in-memory store a reset reads and writes (its typings leave the store out). */
+interface Store {
+  persistence: {
+    createRetainedStream(pattern: string): AsyncIterable<Kept>
+    storeRetained(packet: { topic: string; payload: Buffer }): Promise<void>
+    outgoingStream(client: { id: string }): AsyncIterable<Kept>
+    outgoingClearMessageId(client: { id: string }, packet: Kept): Promise<unknown>
+  }
+  clients: Record<string, unknown>
 }
 
 export async function startEmbedded(redactor?: { text(input: string): string }): Promise<EmbeddedBroker> {
@@ -22,7 +47,12 @@ export async function startEmbedded(redactor?: { text(input: string): string }):
   const broker = await Aedes.createBroker()
   const logs = new LogBuffer({ capacity: 1000, ...(redactor ? { redactor } : {}) })
   const note = (line: string): void => logs.write('stdout', `${line}\n`)
-  broker.on('client', (client) => note(`client ${client.id} connected`))
+  // Clients with a persistent session: the broker queues messages for them while they are away.
+  const persistent = new Set<string>()
+  broker.on('client', (client) => {
+    if (!client.clean) persistent.add(client.id)
+    note(`client ${client.id} connected`)
+  })
   broker.on('clientDisconnect', (client) => note(`client ${client.id} disconnected`))
   broker.on('subscribe', (subs, client) =>
     note(`client ${client.id} subscribed to ${subs.map((s) => s.topic).join(', ')}`),
@@ -47,6 +77,27 @@ export async function startEmbedded(redactor?: { text(input: string): string }):
     host,
     port,
     logs: () => logs.render(),
+    async reset() {
+      const { persistence: store, clients } = broker as unknown as Store
+      const retained: string[] = []
+      for await (const packet of store.createRetainedStream('#')) retained.push(packet.topic)
+      // An empty retained message removes the topic's, as a client's would, without delivering anything.
+      for (const topic of retained) await store.storeRetained({ topic, payload: Buffer.alloc(0) })
+      let queued = 0
+      for (const id of [...persistent].sort()) {
+        if (clients[id]) continue
+        const client = { id }
+        const waiting: Kept[] = []
+        for await (const packet of store.outgoingStream(client)) waiting.push(packet)
+        for (const packet of waiting) await store.outgoingClearMessageId(client, packet)
+        queued += waiting.length
+      }
+      const parts = [
+        ...(retained.length ? [`retained messages cleared on ${retained.length} topic(s)`] : []),
+        ...(queued ? [`${queued} message(s) queued for disconnected persistent sessions dropped`] : []),
+      ]
+      return { done: parts.join(', ') || 'no retained or queued message to clear' }
+    },
     stop: once(async () => {
       for (const socket of sockets) socket.destroy()
       await new Promise<void>((resolve) => server.close(() => resolve()))

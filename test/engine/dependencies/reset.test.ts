@@ -170,6 +170,52 @@ describe.each(BROKERS)('$name', (c) => {
   })
 })
 
+describe('mqtt, embedded aedes, persistent sessions', () => {
+  it('a reset drops what was queued for a disconnected persistent session, and keeps its subscription', async () => {
+    const session = await start(project('{ kind: mqtt }'))
+    const { connectAsync } = await import('mqtt')
+    const url = session.candidate.deps!.dep!.url
+    const clientId = `shipping-${process.pid}`
+    const heard: string[] = []
+    const listen = async () => {
+      const client = await connectAsync(url, { clientId, clean: false, reconnectPeriod: 0 })
+      client.on('message', (_topic, payload) => heard.push(payload.toString()))
+      return client
+    }
+    const publish = async (payload: string) => {
+      const client = await connectAsync(url, { reconnectPeriod: 0 })
+      await client.publishAsync('orders/created', payload, { qos: 1 })
+      await client.endAsync()
+    }
+    try {
+      const away = await listen()
+      await away.subscribeAsync('orders/#', { qos: 1 })
+      await away.endAsync()
+      await publish('from an earlier iteration')
+      expect(await resetCandidate(session)).toBe(
+        '1 message(s) queued for disconnected persistent sessions dropped',
+      )
+      const back = await listen()
+      try {
+        await publish('from this iteration')
+        await waitUntil(() => heard.length > 0)
+        expect(heard).toEqual(['from this iteration'])
+      } finally {
+        await back.endAsync()
+      }
+    } finally {
+      await session.stop()
+    }
+  })
+})
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (const until = Date.now() + 10_000; !condition();) {
+    if (Date.now() > until) throw new Error('condition not met in time')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
 function machinePostgres(): boolean {
   try {
     return findPostgres({ prefer: 'machine' }).source === 'machine'
