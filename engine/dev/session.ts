@@ -18,6 +18,7 @@ import { clients, openClients, SandboxAddresses, type OpenClients } from '../cli
 import { Redactor } from '../http/redact.js'
 import { checkKinds } from '../kinds/index.js'
 import { startSandboxes, type SandboxSession } from '../sandboxes/index.js'
+import { workingTreeState } from '../sandboxes/sides.js'
 import { configRedactor } from '../vars.js'
 import { buildVerdict } from '../verdict-builder.js'
 import type { TimingEntry, Verdict, VerdictSelection, VerdictSession } from '../verdict.js'
@@ -188,7 +189,7 @@ export class DevSession {
       // dependencies are reset (its old process stops meanwhile); no check runs before both are done.
       const resets = !built && warm.dirty ? this.resetDependencies(warm, account, timings, signal) : undefined
       const restarts = this.restartChanged(warm, prints, account, timings, signal, resets?.candidate)
-      const settled = await Promise.allSettled([resets?.all, restarts])
+      const settled = await Promise.allSettled([resets?.all, restarts, refreshCandidateSource(warm)])
       const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
       if (failed) throw failed.reason
       warm.dirty = false
@@ -495,6 +496,17 @@ export class DevSession {
     account.restarted.sort()
     warm.servicePrints = prints.services
   }
+}
+
+/**
+ * The candidate's source as it is now: the commit HEAD names and whether the working tree has changes move
+ * while the session stays warm (the agent commits), and the verdict records which build it compared.
+ */
+async function refreshCandidateSource(warm: Warm): Promise<void> {
+  const { sides } = warm.sandboxes
+  if (sides.candidate.source.kind !== 'working-tree') return
+  const now = await workingTreeState(warm.loaded.dir)
+  sides.candidate = { ...sides.candidate, source: { kind: 'working-tree', ...now } }
 }
 
 function processSetOf(sandboxes: SandboxSession): string {

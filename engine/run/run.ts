@@ -227,7 +227,8 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
       return finish({ identity, plans: [], cancelled: signal.aborted, selection: choice.selection })
     }
     timings.push(...(warm ? warm.timings : session.timings))
-    identity.sides = session.sides
+    // A copy: a warm session's sides move on (a new HEAD, a moved base), an earlier verdict's do not.
+    identity.sides = structuredClone(session.sides)
     const { candidate, baseline } = session
     const urls = (s: typeof candidate) =>
       Object.fromEntries(Object.entries(s.services).map(([k, v]) => [k, v.url]))

@@ -157,6 +157,8 @@ describe('a warm session restarts only the side that needs it', () => {
     ])
     expect(verdict.session?.restarted).toEqual([])
     expect(verdict.identity.sides?.baseline?.source.commit).toBe(to)
+    // The candidate is the working tree: its commit moved too.
+    expect(verdict.identity.sides?.candidate.source).toEqual({ kind: 'working-tree', commit: to })
     expect(await prepared()).toEqual({ candidate: 2, baseline: 2 })
     const after = session.processes()
     expect(after.candidate).toEqual(before.candidate)
