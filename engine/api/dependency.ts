@@ -24,6 +24,11 @@ export interface RunningDependency {
    * connections are kept; a re-branched database ends its sessions, and services reconnect (a pool does).
    */
   reset(signal: AbortSignal): Promise<DependencyReset>
+  /**
+   * The files of the sources it read when it started (a database's migrations folder and seed), relative to
+   * them: when one of these changes, what it holds is stale. `[]`: it reads none. @default any file may be
+   */
+  inputs?: readonly string[]
 }
 
 /** What a reset did. */

@@ -41,6 +41,11 @@ export interface Sandbox {
    * purged), for a warm session's next iteration; what each did, by name. Absent without dependencies.
    */
   resetDependencies?(signal: AbortSignal): Promise<Record<string, string>>
+  /**
+   * The files of the sources its dependencies read when they started (RunningDependency.inputs), relative
+   * to the tree the sandbox runs from; absent when one of them may read any file.
+   */
+  readonly dependencyInputs?: readonly string[]
   /** What each service ran as (command, folder, versions it reported), for the verdict's identity. */
   readonly build?: Readonly<Record<string, ServiceBuild>>
   /** Stops everything this sandbox started. Idempotent; never throws. */

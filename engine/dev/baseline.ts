@@ -4,7 +4,8 @@
  * and the services whose files differ between the two commits are built and started again. The candidate
  * is never touched here.
  */
-import type { ServiceFiles } from '../api/sandbox.js'
+import path from 'node:path'
+import type { Sandbox, ServiceFiles } from '../api/sandbox.js'
 import type { SandboxSession } from '../sandboxes/index.js'
 import type { TimingEntry, VerdictSession } from '../verdict.js'
 import { listed, timedInto, type Rebuild } from './account.js'
@@ -27,8 +28,8 @@ export interface RefreshBaselineInput {
 /**
  * Restarts what the baseline needs, recording each restart in the account; returns why the sandboxes must
  * be rebuilt whole instead, else []. Whole: the provider cannot restart a service or move its tree, or files
- * no service claims changed with the base while the sandbox has dependencies, which may read them (a
- * migration, a seed: the database's template would be stale).
+ * no service claims changed with the base and a dependency read them when it started (a migration, a seed:
+ * the database's template would be stale); other unclaimed files (a README, a plan) move the worktree only.
  */
 export async function refreshBaseline(input: RefreshBaselineInput): Promise<Rebuild[]> {
   const { sandboxes, from, to, account } = input
@@ -43,12 +44,13 @@ export async function refreshBaseline(input: RefreshBaselineInput): Promise<Rebu
     if (!sandboxes.moveBaseline) return [{ part: 'baseline', reason: moved }]
     const files = await timedInto(input.timings, 'baseline:move', () => sandboxes.moveBaseline!(to))
     const { services, unclaimed } = claims(baseline.files ?? {}, files)
-    if (unclaimed.length && Object.keys(baseline.deps ?? {}).length)
+    const read = readByDependencies(baseline, unclaimed)
+    if (read.length)
       return [
         { part: 'baseline', reason: moved },
         {
           part: 'sandboxes',
-          reason: `${listed(unclaimed)} changed with it, which no service's files claim and a dependency may read`,
+          reason: `${listed(read)} changed with it, which no service's files claim and a dependency read when it started`,
         },
       ]
     // Changed files are inputs of the service's build step: it runs again.
@@ -73,6 +75,18 @@ export async function refreshBaseline(input: RefreshBaselineInput): Promise<Rebu
   )
   account.rebuilt.sort((a, b) => a.part.localeCompare(b.part))
   return []
+}
+
+/**
+ * The unclaimed files a dependency of the sandbox read when it started (a migration, a seed: the database's
+ * template would be stale); all of them when one of its dependencies does not say what it reads.
+ */
+function readByDependencies(sandbox: Sandbox, unclaimed: readonly string[]): string[] {
+  if (!Object.keys(sandbox.deps ?? {}).length) return []
+  const inputs = sandbox.dependencyInputs
+  if (!inputs) return [...unclaimed]
+  const norm = inputs.map((i) => path.posix.normalize(i.split(path.sep).join('/')).replace(/\/+$/, ''))
+  return unclaimed.filter((file) => norm.some((i) => i === '.' || file === i || file.startsWith(`${i}/`)))
 }
 
 /** The files each service claims (by its globs), and those no service claims. */

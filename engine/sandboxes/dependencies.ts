@@ -103,8 +103,12 @@ export function withDependencies(sandbox: Sandbox, running: readonly RunningDepe
     byName.set(dep.endpoint.name, dep)
   }
   let stopping: Promise<void> | undefined
+  const inputs = running.every((d) => d.inputs)
+    ? { dependencyInputs: Object.freeze([...new Set(running.flatMap((d) => d.inputs!))].sort()) }
+    : {}
   return Object.freeze({
     ...sandbox,
+    ...inputs,
     // A reset may give a dependency new settings (the migrations applied): checks read them when they run.
     get deps() {
       return endpoints

@@ -54,6 +54,7 @@ export default defineDependency<MqttOptions>({
         },
         logs: () => [],
         stop: async () => undefined,
+        inputs: [],
         reset: () => clearRetained(url.toString().replace(/\/$/, ''), prefix),
       }
     }
@@ -70,6 +71,7 @@ export default defineDependency<MqttOptions>({
         },
         logs: broker.logs,
         stop: broker.stop,
+        inputs: [],
         reset: broker.reset,
       }
     }
@@ -98,6 +100,7 @@ export default defineDependency<MqttOptions>({
       },
       logs: server.logs,
       stop: server.stop,
+      inputs: [],
       reset: () => clearRetained(`mqtt://${server.host}:${server.port}`, ''),
     }
   },

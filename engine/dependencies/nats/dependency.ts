@@ -46,6 +46,7 @@ export default defineDependency<NatsOptions>({
         },
         logs: () => [],
         stop: async () => undefined,
+        inputs: [],
         reset: () => purgeStreams(url.toString(), prefix, jetstream),
       }
     }
@@ -76,6 +77,7 @@ export default defineDependency<NatsOptions>({
       },
       logs: server.logs,
       stop: server.stop,
+      inputs: [],
       reset: () => purgeStreams(`nats://${server.host}:${server.port}`, '', jetstream),
     }
   },

@@ -249,10 +249,16 @@ export default defineDependency<PostgresOptions>({
       await stop()
       throw error
     }
+    // The template read the baseline's migrations and seed; a command that applies migrations may read
+    // anything of the sources.
+    const reads = shared.baseline?.command
+      ? {}
+      : { inputs: [...(migrations ? [migrations.path] : []), ...(options.seed ? [options.seed] : [])] }
     return {
       endpoint: endpoint(settings),
       logs: instance.logs,
       stop,
+      ...reads,
       async reset(signal) {
         const ready = await spare
         spare = undefined

@@ -87,6 +87,7 @@ export default defineDependency<RabbitmqOptions>({
         logs: () => [],
         stop: async () => undefined,
         // Without the server's rabbitmqctl (or its management plugin) AMQP cannot list the queues to purge.
+        inputs: [],
         reset: async () => ({
           done: `not emptied: the queues of a server vigil did not start cannot be listed over AMQP (virtual host ${vhost})`,
         }),
@@ -122,6 +123,7 @@ export default defineDependency<RabbitmqOptions>({
       logs: shared.server.logs,
       // The server is the run's: the session stops it after both sandboxes.
       stop: async () => undefined,
+      inputs: [],
       reset: (signal) => purgeQueues(shared, vhost, `amqp://guest:guest@${host}:${port}/${vhost}`, signal),
     }
   },

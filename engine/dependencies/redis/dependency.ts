@@ -87,6 +87,7 @@ export default defineDependency<RedisOptions>({
             admin.disconnect()
           }
         }),
+        inputs: [],
         async reset() {
           const keys = await admin.dbsize()
           if (keys === 0) return { done: `no key in database ${db}` }
@@ -128,6 +129,7 @@ export default defineDependency<RedisOptions>({
       },
       logs: server.logs,
       stop: server.stop,
+      inputs: [],
       async reset() {
         const { Redis } = await import('ioredis')
         const admin = new Redis(server.port, server.host, { lazyConnect: true, maxRetriesPerRequest: 1 })

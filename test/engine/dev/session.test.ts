@@ -112,13 +112,39 @@ describe('a warm session', () => {
     expect(session.processes().baseline.payments).toBeGreaterThan(0)
   }, 180_000)
 
-  it('rebuilds when the base moves or the config changes', async () => {
+  it('rebuilds when the base moves with a migration or the config changes; other files only move the baseline', async () => {
+    const before = session.processes()
     await shop.edit('README.md', '#', '# ')
     await shop.git('commit', '-q', '-am', 'docs')
+    const docs = await session.iterate()
+    // No dependency read the README: the baseline's worktree moves, every process and database is kept.
+    expect(docs.session?.rebuilt).toEqual(
+      expect.arrayContaining([
+        {
+          part: 'baseline:worktree',
+          reason: expect.stringMatching(/^HEAD moved from \w+ to \w+; no service's files changed$/),
+        },
+      ]),
+    )
+    expect(docs.session?.rebuilt.map((r) => r.part)).not.toContain('sandboxes')
+    expect(session.processes()).toEqual(before)
+
+    // A migration is what the database's template was made from: the sandboxes are rebuilt.
+    await writeFile(
+      path.join(shop.root, 'db/migrations/003_note.sql'),
+      'ALTER TABLE orders ADD COLUMN note text;\n',
+    )
+    await shop.git('add', '-A')
+    await shop.git('commit', '-q', '-m', 'note')
     const moved = await session.iterate()
     expect(moved.session?.rebuilt).toEqual(
       expect.arrayContaining([
         { part: 'baseline', reason: expect.stringMatching(/^HEAD moved from \w+ to \w+$/) },
+        {
+          part: 'sandboxes',
+          reason:
+            "db/migrations/003_note.sql changed with it, which no service's files claim and a dependency read when it started",
+        },
       ]),
     )
     const config = path.join(shop.root, 'vigil.config.yaml')
