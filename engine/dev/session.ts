@@ -178,7 +178,7 @@ export class DevSession {
       redactor = prepared.redactor
       warm = prepared.warm
 
-      const prints = await warm.watcher.prints()
+      const prints = await timedInto(timings, 'files', () => warm.watcher.prints())
       if (prints.rest !== warm.restPrint) {
         warm.catalog = await timedInto(timings, 'plans', () => loadPlansForRun(loaded, undefined, this.cwd))
         warm.restPrint = prints.rest
@@ -321,14 +321,16 @@ export class DevSession {
     const redactor = configRedactor(loaded, this.env)
     const configHash = sha1(await readFile(loaded.file).catch(() => Buffer.alloc(0)))
     const where = await gitLocation(loaded.dir)
-    const change = await resolveChange(
-      { kind: 'base', ref: this.options.base ?? 'HEAD' },
-      {
-        configDir: loaded.dir,
-        cwd: this.cwd,
-        prefix: where?.prefix ?? '',
-        exclude: [path.join(loaded.dir, '.vigil')],
-      },
+    const change = await timedInto(timings, 'change', () =>
+      resolveChange(
+        { kind: 'base', ref: this.options.base ?? 'HEAD' },
+        {
+          configDir: loaded.dir,
+          cwd: this.cwd,
+          prefix: where?.prefix ?? '',
+          exclude: [path.join(loaded.dir, '.vigil')],
+        },
+      ),
     )
     let stale: Rebuild[] = []
     if (this.warm && configHash !== this.warm.configHash)
