@@ -12,10 +12,11 @@ import { gitShop, type GitShop } from './warm-shop.js'
 
 let shop: GitShop
 let session: DevSession
+const logged: string[] = []
 
 beforeAll(async () => {
   shop = await gitShop()
-  session = new DevSession({ cwd: shop.root, planNames: ['checkout-flow'] })
+  session = new DevSession({ cwd: shop.root, planNames: ['checkout-flow'], log: (l) => logged.push(l) })
 }, 60_000)
 afterAll(async () => {
   await session?.stop()
@@ -63,6 +64,31 @@ describe('a warm session between iterations', () => {
     // Same database, same address: the services were not restarted for it.
     expect(session.dependencies().candidate.db!.url).toBe(url)
     expect(second.session?.restarted).toEqual([])
+
+    // The third starts from the branches made ahead after the second reset, swapped in: the same guarantee,
+    // and the running services (not restarted) reconnect to them.
+    await sql(
+      'baseline',
+      "INSERT INTO orders (id, owner, status, total_cents, currency, created_at) VALUES ('ord_probe', 'alice', 'confirmed', 1, 'EUR', now())",
+    )
+    logged.length = 0
+    const third = await session.iterate()
+    expect(third.status).toBe('pass')
+    expect(third.session?.reset).toEqual(['baseline:bus', 'baseline:db', 'candidate:bus', 'candidate:db'])
+    expect(await aliceOrders('candidate')).toBe(made)
+    expect(await aliceOrders('baseline')).toBe(0)
+    expect(session.dependencies().candidate.db!.url).toBe(url)
+    expect(third.session?.restarted).toEqual([])
+    for (const side of ['candidate', 'baseline'])
+      expect(logged).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(
+            new RegExp(
+              `^${side} sandbox, dependency db: reset \\(database \\S+ swapped for a branch of \\S+ made ahead\\)$`,
+            ),
+          ),
+        ]),
+      )
   }, 240_000)
 
   it('resets nothing after an iteration that ran no check', async () => {
