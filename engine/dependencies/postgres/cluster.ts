@@ -19,8 +19,8 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
+import { cacheDir } from '../../cache-dir.js'
 import { runCommand } from '../../processes/command.js'
 import type { RunTracker } from '../../processes/run-state.js'
 import { tempRootFor } from '../server.js'
@@ -62,8 +62,7 @@ export function giveTo(target: string, user: OsUser | undefined): void {
 }
 
 export function cacheRoot(): string {
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache')
-  return path.join(base, 'vigil', 'postgres')
+  return cacheDir('postgres')
 }
 
 export interface CachedCluster {

@@ -1,10 +1,20 @@
 /**
  * AsyncAPI 2 and 3 documents, read with the AsyncAPI initiative's parser (@asyncapi/parser), which is
- * loaded only when a plan names such a document (it costs most of a second to load). What the event kind
- * needs of one: its channels' addresses, and a message's payload schema by pointer
- * (`#/components/messages/OrderCreated`).
+ * loaded only when a plan names such a document. What the event kind needs of one: its channels' addresses,
+ * and a message's payload schema by pointer (`#/components/messages/OrderCreated`).
+ *
+ * Loading the parser and its first parse cost seconds (its rule set is compiled on first use), more than
+ * the rest of an event check; so what a valid document gives is kept, by its content: in the process (a warm
+ * session sees an edited document afresh), and on disk under `$XDG_CACHE_HOME/vigil/asyncapi/` for documents
+ * that refer to no other file, keyed by the parser's version and the document's bytes. A run that finds it
+ * there does not load the parser at all. An invalid document is parsed every time, for its errors.
  */
+import { createHash } from 'node:crypto'
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import { cacheDir } from '../../cache-dir.js'
 import { get as getPointer } from '../../api/pointer.js'
 
 export interface AsyncApiDocument {
@@ -12,25 +22,77 @@ export interface AsyncApiDocument {
   version: string
   /** Channel addresses (AsyncAPI 3) or names (AsyncAPI 2), sorted. */
   channels: string[]
-  /** The document with its `$ref`s resolved. */
+  /** The document with its `$ref`s resolved (without the parser's `x-parser-*` annotations and cycles). */
   json: Record<string, unknown>
 }
 
-const cache = new Map<string, Promise<AsyncApiDocument>>()
+type Parsed = Omit<AsyncApiDocument, 'file'>
+
+/** By the document's path and bytes. */
+const cache = new Map<string, Promise<Parsed>>()
 
 /** Parses and validates the document; throws with the parser's errors (first five) when it is invalid. */
-export function loadAsyncApi(file: string, label: string): Promise<AsyncApiDocument> {
-  let loading = cache.get(file)
+export async function loadAsyncApi(file: string, label: string): Promise<AsyncApiDocument> {
+  const text = await readFile(file, 'utf8')
+  const digest = createHash('sha256').update(text).digest('hex')
+  const key = `${file}\0${digest}`
+  let loading = cache.get(key)
   if (!loading) {
-    loading = parse(file, label)
-    cache.set(file, loading)
-    loading.catch(() => cache.delete(file))
+    loading = cached(file, label, text, digest)
+    cache.set(key, loading)
+    loading.catch(() => cache.delete(key))
   }
-  return loading
+  return { file: label, ...(await loading) }
 }
 
-async function parse(file: string, label: string): Promise<AsyncApiDocument> {
-  const text = await readFile(file, 'utf8')
+async function cached(file: string, label: string, text: string, digest: string): Promise<Parsed> {
+  const stored = selfContained(text) ? storedPath(digest) : undefined
+  if (stored) {
+    try {
+      const kept = JSON.parse(readFileSync(stored, 'utf8')) as Parsed
+      if (typeof kept.version === 'string' && Array.isArray(kept.channels) && kept.json) return kept
+    } catch {
+      // Not kept yet (or unreadable): parse it.
+    }
+  }
+  const parsed = await parse(file, label, text)
+  if (stored) {
+    try {
+      mkdirSync(path.dirname(stored), { recursive: true })
+      const temporary = `${stored}.${process.pid}.tmp`
+      writeFileSync(temporary, JSON.stringify(parsed))
+      renameSync(temporary, stored)
+    } catch {
+      // A cache that cannot be written only costs the next run the parse.
+    }
+  }
+  return parsed
+}
+
+/** True when every `$ref` of the document points inside it (`#/…`): its bytes are all its meaning. */
+export function selfContained(text: string): boolean {
+  for (const match of text.matchAll(/["']?\$ref["']?\s*:\s*["']?([^\s"',}]*)/g)) {
+    if (!match[1]!.startsWith('#')) return false
+  }
+  return true
+}
+
+let parserVersion: string | undefined
+
+function storedPath(digest: string): string | undefined {
+  try {
+    parserVersion ??= (
+      JSON.parse(
+        readFileSync(createRequire(import.meta.url).resolve('@asyncapi/parser/package.json'), 'utf8'),
+      ) as { version: string }
+    ).version
+  } catch {
+    return undefined
+  }
+  return path.join(cacheDir('asyncapi'), `${parserVersion}-${digest}.json`)
+}
+
+async function parse(file: string, label: string, text: string): Promise<Parsed> {
   const { Parser } = await import('@asyncapi/parser')
   const parser = new Parser()
   const { document, diagnostics } = await parser.parse(text, { source: file })
@@ -51,10 +113,9 @@ async function parse(file: string, label: string): Promise<AsyncApiDocument> {
     .filter((a): a is string => typeof a === 'string')
     .sort()
   return {
-    file: label,
     version: document.version(),
     channels,
-    json: document.json() as Record<string, unknown>,
+    json: strip(document.json() as Record<string, unknown>),
   }
 }
 
