@@ -61,6 +61,14 @@ export class BrokerClient {
     return conn
   }
 
+  /**
+   * Opens the connection to the endpoint's broker now (loading its client library), so a later capture or
+   * publish only subscribes or sends. Connections are kept for the client's life, one per broker URL.
+   */
+  async connect(endpoint: DependencyEndpoint, signal: AbortSignal): Promise<void> {
+    await this.connection(endpoint, signal)
+  }
+
   /** Starts capturing on `channels` (subscriptions in place when this resolves). */
   async capture(
     endpoint: DependencyEndpoint,

@@ -1,6 +1,7 @@
 /**
  * The candidate's messages against the baseline's, per channel, with the body comparison of
- * engine/api/comparison/: the baseline is triggered twice, and what differs between its two runs is noise.
+ * engine/api/comparison/: the baseline is triggered twice, and what differs between its two runs is noise
+ * (learned once per warm session: `learnNoise` gives what the comparison needs of the second run).
  * Breaking: a field removed or renamed, a type change, a field that became null, a message no longer sent
  * (and a channel renamed, when the candidate sent on a new channel instead). Information: a new field, a new
  * channel. Warnings: a changed value or count that the two baseline runs agree on.
@@ -28,15 +29,43 @@ export interface MessageChange {
 export interface CompareInput {
   channels: readonly string[]
   primary: readonly BrokerMessage[]
-  secondary: readonly BrokerMessage[]
+  /** What differed between two baseline runs of the trigger (`learnNoise`). */
+  noise: EventNoise
   candidate: readonly BrokerMessage[]
   ignore: readonly string[]
 }
 
+/** Per expected channel: whether two baseline runs sent as many messages, and the paths that differed in each. */
+export interface EventNoise {
+  channels: Record<string, { sameCount: boolean; paths: string[][] }>
+}
+
+/** The noise of two baseline runs of the same trigger: plain data, kept by a warm session between iterations. */
+export function learnNoise(
+  channels: readonly string[],
+  primary: readonly BrokerMessage[],
+  secondary: readonly BrokerMessage[],
+): EventNoise {
+  const noise: EventNoise = { channels: {} }
+  for (const channel of channels) {
+    const b = on(primary, channel)
+    const b2 = on(secondary, channel)
+    noise.channels[channel] = {
+      sameCount: b.length === b2.length,
+      paths: b
+        .slice(0, b2.length)
+        .map((m, i) => diffJson(m.payload, b2[i]!.payload, { examples: 0 }).map((g) => g.path)),
+    }
+  }
+  return noise
+}
+
+function on(list: readonly BrokerMessage[], channel: string): BrokerMessage[] {
+  return list.filter((m) => channelMatches(channel, m.channel))
+}
+
 export function compareMessages(input: CompareInput): MessageChange[] {
   const out: MessageChange[] = []
-  const on = (list: readonly BrokerMessage[], channel: string) =>
-    list.filter((m) => channelMatches(channel, m.channel))
   const expected = (channel: string) => input.channels.some((c) => channelMatches(c, channel))
   const baselineChannels = new Set(input.primary.map((m) => m.channel))
   const fresh = [...new Set(input.candidate.map((m) => m.channel))]
@@ -45,7 +74,7 @@ export function compareMessages(input: CompareInput): MessageChange[] {
   const renamedTo = new Set<string>()
   for (const channel of input.channels) {
     const b = on(input.primary, channel)
-    const b2 = on(input.secondary, channel)
+    const noise = input.noise.channels[channel] ?? { sameCount: false, paths: [] }
     const c = on(input.candidate, channel)
     if (b.length > 0 && c.length === 0) {
       const target = fresh.find((f) => similarShape(b[0]!.payload, on(input.candidate, f)[0]?.payload))
@@ -66,7 +95,7 @@ export function compareMessages(input: CompareInput): MessageChange[] {
       })
       continue
     }
-    if (b.length !== c.length && b.length === b2.length && c.length > 0) {
+    if (b.length !== c.length && noise.sameCount && c.length > 0) {
       out.push({
         messageId: 'count-changed',
         severity: 'warning',
@@ -78,8 +107,7 @@ export function compareMessages(input: CompareInput): MessageChange[] {
     }
     const seen = new Set<string>()
     for (let i = 0; i < Math.min(b.length, c.length); i++) {
-      const noise = b2[i] ? diffJson(b[i]!.payload, b2[i]!.payload, { examples: 0 }).map((g) => g.path) : []
-      const ignore = [...input.ignore, ...noise]
+      const ignore = [...input.ignore, ...(noise.paths[i] ?? [])]
       const groups = diffJson(b[i]!.payload, c[i]!.payload, {
         ignore: ignore.length ? new PointerMatcher(ignore) : undefined,
       })

@@ -14,8 +14,10 @@ export type { EventParams, EventExpect } from './schema.js'
 export default defineCheckKind<EventParams, 'http' | 'broker'>({
   meta: {
     needs: ['http', 'broker'],
-    // A capture sees every message on its channels: run alone, so other checks' orders are not counted.
-    exclusive: true,
+    // A capture sees every message on its channels: the observations run alone, once every other check has
+    // ended, so other checks' orders are not counted. The set-up (documents, schemas, broker connections)
+    // runs beside the other checks.
+    exclusive: 'measure',
     description: 'Messages a trigger makes services send: counted, validated, and compared with the baseline',
     schema: eventSchema,
     messages: {

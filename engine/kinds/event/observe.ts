@@ -57,6 +57,18 @@ export function brokerOf(ctx: EventContext, sandbox: Sandbox, name: string | und
   )
 }
 
+/**
+ * True when two sides' brokers cannot carry each other's messages: different servers (each sandbox's own broker,
+ * a virtual host or database number of a shared one: the URL differs) or two prefixes of one server, neither
+ * under the other. Then the two sides can be observed at the same time.
+ */
+export function keptApart(a: DependencyEndpoint, b: DependencyEndpoint): boolean {
+  if (a.url !== b.url) return true
+  return (
+    a.prefix !== '' && b.prefix !== '' && !a.prefix.startsWith(b.prefix) && !b.prefix.startsWith(a.prefix)
+  )
+}
+
 /** True when a channel pattern (`order.*`, `orders/#`, `>`) matches a channel. */
 export function channelMatches(pattern: string, channel: string): boolean {
   if (pattern === channel) return true
@@ -176,7 +188,9 @@ async function waitOut(
       )
     })
     if (open.length === 0 || ctx.signal.aborted) break
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    // Woken by the next message, or when the soonest open expectation's time is up.
+    const next = Math.min(...open.map((e) => Math.min(withinMs(e), limit))) - elapsed
+    await capture.waitFor(capture.messages.length + 1, next, ctx.signal)
   }
   const elapsed = performance.now() - begin
   const settle = Math.min(SETTLE_MS, Math.max(0, Math.max(...expects.map(withinMs)) - elapsed))

@@ -1,4 +1,8 @@
-/** The event kind's run: observe the candidate (and twice the baseline), assert, compare, report. */
+/**
+ * The event kind's run: observe the candidate (and twice the baseline), assert, compare, report. The candidate
+ * and the baseline are observed at the same time when their brokers keep them apart; a warm session's later
+ * iterations reuse the noise the two baseline runs taught, and observe the baseline once.
+ */
 import { createHash } from 'node:crypto'
 import { parseDuration } from '../../../plans/duration.js'
 import path from 'node:path'
@@ -11,9 +15,11 @@ import type { ReportDescriptor } from '../../api/kind.js'
 import type { BrokerMessage } from '../../clients/index.js'
 import { loadAsyncApi, messageSchema, type AsyncApiDocument } from './asyncapi.js'
 import { rootCauses, sentenceValues } from '../../api/comparison/root-cause.js'
-import { compareMessages, type MessageChange } from './compare.js'
+import { compareMessages, learnNoise, type EventNoise, type MessageChange } from './compare.js'
 import {
+  brokerOf,
   channelMatches,
+  keptApart,
   observe,
   type EventContext,
   type Observation,
@@ -32,25 +38,60 @@ export async function runEvent(ctx: EventContext): Promise<void> {
   if (asyncapi && !channelsKnown(ctx, params, asyncapi)) return
   const schemas = await Promise.all(params.expect.map((e) => compileSchema(ctx, e, params, asyncapi)))
 
-  const candidate = await observe(ctx, 'candidate', params)
-  if (isFailure(candidate)) return reportTrigger(ctx, candidate)
   const baselineSandbox = ctx.sandboxes.baseline
+  const wantBaseline = compare && baselineSandbox !== undefined
+  const channels = params.expect.map((e) => e.channel)
+  // The baseline twice, one run after the other: what differs between them is noise — unless a warm session
+  // learned it from this same baseline already.
+  const noiseKey = `noise ${createHash('sha256')
+    .update(JSON.stringify([params.broker ?? '', params.trigger, channels]))
+    .digest('hex')
+    .slice(0, 16)}`
+  const observeBaseline = async (): Promise<[Observation | TriggerFailure, EventNoise | TriggerFailure]> => {
+    const primary = await observe(ctx, 'baseline', params)
+    if (isFailure(primary)) return [primary, primary]
+    const remembered = ctx.memory?.get<EventNoise>(noiseKey)
+    if (remembered) return [primary, remembered]
+    const secondary = await observe(ctx, 'baseline', params)
+    if (isFailure(secondary)) return [primary, secondary]
+    const noise = learnNoise(channels, primary.messages, secondary.messages)
+    ctx.memory?.set(noiseKey, noise)
+    return [primary, noise]
+  }
+  const brokers = [brokerOf(ctx, ctx.sandboxes.candidate, params.broker)]
+  if (wantBaseline) brokers.push(brokerOf(ctx, baselineSandbox, params.broker))
+  // Connected while the other checks run: the observations only subscribe, trigger and wait.
+  await Promise.all(brokers.map((b) => ctx.clients.broker.connect(b, ctx.signal)))
+  type Observed = [Observation | TriggerFailure, [Observation | TriggerFailure, EventNoise | TriggerFailure]?]
+  // Alone: a capture sees every message on its channels, another check's orders too.
+  const [candidate, baseline] = await ctx.measure(
+    { resources: [], cores: 1 },
+    async (): Promise<Observed> => {
+      if (wantBaseline && keptApart(brokers[0]!, brokers[1]!)) {
+        // Each side's trigger changes only its own state and its messages reach only its own broker (or its
+        // own prefix, virtual host or database of a shared one): both sides at once.
+        return settled(observe(ctx, 'candidate', params), observeBaseline())
+      }
+      // One broker for both: one side at a time, so a capture never counts the other side's messages.
+      const alone = await observe(ctx, 'candidate', params)
+      return [alone, wantBaseline && !isFailure(alone) ? await observeBaseline() : undefined]
+    },
+  )
+  if (isFailure(candidate)) return reportTrigger(ctx, candidate)
   // With a comparison, the candidate's failed expectations wait for it: one finding per root cause.
   const held: ReportDescriptor[] = []
-  const sink = (d: ReportDescriptor) => (compare && baselineSandbox ? held.push(d) : ctx.report(d))
+  const sink = (d: ReportDescriptor) => (wantBaseline ? held.push(d) : ctx.report(d))
   params.expect.forEach((e, i) => assertExpect(sink, e, schemas[i], candidate))
   const flush = (list: readonly ReportDescriptor[] = held) => list.forEach((d) => ctx.report(d))
 
-  if (!compare || !baselineSandbox) return
-  // Twice: what differs between two baseline runs of the same trigger is noise, not the change.
-  const primary = await observe(ctx, 'baseline', params)
+  if (!baseline) return
+  const [primary, noise] = baseline
   if (isFailure(primary)) return (flush(), reportTrigger(ctx, primary))
-  const secondary = await observe(ctx, 'baseline', params)
-  if (isFailure(secondary)) return (flush(), reportTrigger(ctx, secondary))
+  if (isFailure(noise)) return (flush(), reportTrigger(ctx, noise))
   const changes = compareMessages({
-    channels: params.expect.map((e) => e.channel),
+    channels,
     primary: primary.messages,
-    secondary: secondary.messages,
+    noise,
     candidate: candidate.messages,
     ignore,
   })
@@ -102,7 +143,15 @@ function bodyPointer(pointer: string | undefined): string {
   return pointer === undefined || pointer === '(payload)' ? '' : pointer
 }
 
-function isFailure(o: Observation | TriggerFailure): o is TriggerFailure {
+/** Both results once both have settled (neither side's capture is left open); the first error thrown, if any. */
+async function settled<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [x, y] = await Promise.allSettled([a, b])
+  if (x.status === 'rejected') throw x.reason
+  if (y.status === 'rejected') throw y.reason
+  return [x.value, y.value]
+}
+
+function isFailure(o: Observation | EventNoise | TriggerFailure): o is TriggerFailure {
   return 'failed' in o
 }
 

@@ -90,6 +90,7 @@ async function run(session: SandboxSession, dir: string, params: EventParams): P
     timeoutMs: 30_000,
     report: (d: ReportDescriptor) => void findings.push(d),
     progress: () => {},
+    measure: (_claim: unknown, fn: () => Promise<unknown>) => fn(),
   } as unknown as CheckContext<EventParams, 'http' | 'broker'>
   try {
     await event.run(ctx)
