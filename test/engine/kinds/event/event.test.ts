@@ -3,15 +3,24 @@
  * process sandbox per side with its own broker, a service that publishes when asked, and the kind run with
  * the real HTTP and broker clients. Valid blocks pass; each broken expectation names its message.
  */
-import { writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import type { CheckContext, ReportDescriptor } from '../../../../engine/api/kind.js'
-import { clients, openClients, SandboxAddresses } from '../../../../engine/clients/index.js'
+import type { CheckContext, CheckMemory, ReportDescriptor } from '../../../../engine/api/kind.js'
+import type { Sandbox } from '../../../../engine/api/sandbox.js'
+import {
+  clients,
+  openClients,
+  SandboxAddresses,
+  type BrokerClient,
+} from '../../../../engine/clients/index.js'
 import { findBinary } from '../../../../engine/dependencies/server.js'
 import { Redactor } from '../../../../engine/http/redact.js'
+import { loadAsyncApi, selfContained } from '../../../../engine/kinds/event/asyncapi.js'
 import event from '../../../../engine/kinds/event/kind.js'
+import { keptApart } from '../../../../engine/kinds/event/observe.js'
 import type { EventParams } from '../../../../engine/kinds/event/kind.js'
 import { startSandboxes, type SandboxSession } from '../../../../engine/sandboxes/index.js'
 import { Variables } from '../../../../engine/vars.js'
@@ -26,7 +35,11 @@ afterAll(async () => {
   dirs.forEach(removeDir)
 })
 
-async function shop(dep: string, baselineField?: string): Promise<{ session: SandboxSession; dir: string }> {
+async function shop(
+  dep: string,
+  baselineField?: string,
+  baseline = true,
+): Promise<{ session: SandboxSession; dir: string }> {
   const dir = tempDir()
   dirs.push(dir)
   const yaml = `
@@ -43,17 +56,62 @@ ${baselineField ? `baseline:\n  services: { pub: { env: { FIELD: ${baselineField
     loaded: writeConfig(dir, yaml),
     signal: new AbortController().signal,
     log: () => {},
+    baseline,
   })
   sessions.push(session)
   return { session, dir }
 }
 
-async function run(session: SandboxSession, dir: string, params: EventParams): Promise<ReportDescriptor[]> {
+/** One capture of a run: on which broker (URL and prefix), from when to when. */
+interface Window {
+  broker: string
+  start: number
+  end?: number
+}
+
+interface RunOptions {
+  /** Both sides, when not the session's. */
+  sandboxes?: { candidate: Sandbox; baseline?: Sandbox }
+  /** A warm session's memory of this check. */
+  memory?: CheckMemory
+  /** Filled with each capture's window. */
+  windows?: Window[]
+}
+
+async function run(
+  session: SandboxSession,
+  dir: string,
+  params: EventParams,
+  options: RunOptions = {},
+): Promise<ReportDescriptor[]> {
   const redactor = new Redactor()
+  const sandboxes = options.sandboxes ?? { candidate: session.candidate, baseline: session.baseline }
   const opened = openClients(clients, ['http', 'broker'], {
     redactor,
-    addresses: SandboxAddresses.of([session.candidate, session.baseline]),
+    addresses: SandboxAddresses.of([sandboxes.candidate, sandboxes.baseline]),
   })
+  const windows = options.windows
+  const broker = opened.byName.broker as BrokerClient
+  if (windows) {
+    // Records every capture's window, the captures themselves untouched.
+    const capture = broker.capture.bind(broker)
+    broker.capture = async (endpoint, channels, signal) => {
+      const window: Window = { broker: `${endpoint.url} ${endpoint.prefix}`, start: performance.now() }
+      windows.push(window)
+      const inner = await capture(endpoint, channels, signal)
+      return {
+        get messages() {
+          return inner.messages
+        },
+        waitFor: (...args) => inner.waitFor(...args),
+        stop: async () => {
+          const messages = await inner.stop()
+          window.end ??= performance.now()
+          return messages
+        },
+      }
+    }
+  }
   const findings: ReportDescriptor[] = []
   const plan = {
     name: 'events',
@@ -74,7 +132,8 @@ async function run(session: SandboxSession, dir: string, params: EventParams): P
       source: '',
     },
     params,
-    sandboxes: { candidate: session.candidate, baseline: session.baseline },
+    sandboxes,
+    ...(options.memory ? { memory: options.memory } : {}),
     clients: opened.byName,
     vars: new Variables({
       vars: {},
@@ -201,6 +260,190 @@ describe.each([
       expect(errors(alone)).toMatchObject([
         { messageId: 'schema', pointer: '/totalCents', expected: 'present' },
       ])
+    },
+  )
+})
+
+/** A warm session's memory of one check, counting what it gave back. */
+function memory(): CheckMemory & { hits: number } {
+  const kept = new Map<string, unknown>()
+  const m = {
+    hits: 0,
+    get<T>(key: string): T | undefined {
+      const value = kept.get(key) as T | undefined
+      if (value !== undefined) m.hits++
+      return value
+    },
+    set(key: string, value: unknown): void {
+      kept.set(key, value)
+    },
+  }
+  return m
+}
+
+const overlap = (a: Window, b: Window) => a.start < b.end! && b.start < a.end!
+const idOf = (e: { url: string; prefix: string }) => `${e.url} ${e.prefix}`
+
+describe.each([
+  {
+    name: 'nats shared by url (a subject prefix per side)',
+    dep: '{ kind: nats, url: "{{shared}}" }',
+    shared: '{ kind: nats }',
+    binary: 'nats-server',
+  },
+  {
+    name: 'redis shared by url (a database per side)',
+    dep: '{ kind: redis, url: "{{shared}}" }',
+    shared: '{ kind: redis }',
+    binary: 'redis-server',
+  },
+  {
+    name: 'rabbitmq (a virtual host per side on one server)',
+    dep: '{ kind: rabbitmq }',
+    binary: 'rabbitmq-server',
+    timeoutMs: 240_000,
+  },
+  {
+    name: 'mqtt shared by url (a topic prefix per side)',
+    dep: '{ kind: mqtt, url: "{{shared}}" }',
+    shared: '{ kind: mqtt }',
+  },
+])('event kind, both sides at once: $name', ({ dep, shared, binary, timeoutMs }) => {
+  const missing = binary !== undefined && !findBinary(binary)
+  it.skipIf(missing)(
+    missing
+      ? `skipped: ${binary} is not installed (apt-get install ${binary})`
+      : 'observes the sides together without mixing their messages; a warm session observes the baseline once',
+    { timeout: timeoutMs ?? 90_000 },
+    async () => {
+      let dependency = dep
+      if (shared) {
+        const server = await shop(shared, undefined, false)
+        dependency = dep.replace('{{shared}}', server.session.candidate.deps!.bus!.url)
+      }
+      // The baseline publishes totalCents, the candidate amountCents: a message on the wrong side would show.
+      const { session, dir } = await shop(dependency, 'totalCents')
+      const candidate = idOf(session.candidate.deps!.bus!)
+      const baseline = idOf(session.baseline!.deps!.bus!)
+      const params: EventParams = {
+        trigger,
+        expect: [{ channel: 'thing.done', count: 1, json: { '/amountCents': { gt: 0 } } }],
+        compare: 'baseline',
+      }
+      const windows: Window[] = []
+      const remembered = memory()
+      const first = await run(session, dir, params, { windows, memory: remembered })
+      const onCandidate = windows.filter((w) => w.broker === candidate)
+      const onBaseline = windows.filter((w) => w.broker === baseline)
+      expect([onCandidate.length, onBaseline.length, windows.length]).toEqual([1, 2, 3])
+      // The candidate's capture and the baseline's first at once; the baseline's two one after the other.
+      expect(overlap(onCandidate[0]!, onBaseline[0]!)).toBe(true)
+      expect(overlap(onBaseline[0]!, onBaseline[1]!)).toBe(false)
+      // One message per side (count: 1 held, the candidate's payload only), the field removed and the new
+      // one; the ids, different in every message, are noise (not a changed value).
+      const summary = (findings: ReportDescriptor[]) =>
+        findings.map((f) => [f.messageId, f.severity ?? 'error', f.pointer]).sort()
+      expect(summary(first)).toEqual([
+        ['field-added', 'info', '/amountCents'],
+        ['field-removed', 'error', '/totalCents'],
+      ])
+      const removed = first.find((f) => f.messageId === 'field-removed')!
+      const shown = removed.evidence!.details as { messages: Array<{ payload: Record<string, unknown> }> }
+      expect(shown.messages.map((m) => Object.keys(m.payload).sort())).toEqual([['amountCents', 'id']])
+      expect(remembered.hits).toBe(0)
+
+      // A warm session's next iteration: the noise is remembered, the baseline observed once, and the ids
+      // are still noise.
+      windows.length = 0
+      const second = await run(session, dir, params, { windows, memory: remembered })
+      expect(remembered.hits).toBe(1)
+      expect(windows.map((w) => w.broker).sort()).toEqual([baseline, candidate].sort())
+      expect(overlap(windows[0]!, windows[1]!)).toBe(true)
+      expect(summary(second)).toEqual(summary(first))
+    },
+  )
+})
+
+describe('event kind, one broker for both sides', () => {
+  it('observes one side at a time', { timeout: 90_000 }, async () => {
+    // Both sides are the same sandbox: one broker, one prefix. Captures at once would each count both
+    // triggers' messages (count: 1 would fail).
+    const { session, dir } = await shop('{ kind: mqtt }', undefined, false)
+    const windows: Window[] = []
+    const findings = await run(
+      session,
+      dir,
+      { trigger, expect: [{ channel: 'thing.done', count: 1 }], compare: 'baseline' },
+      { windows, sandboxes: { candidate: session.candidate, baseline: session.candidate } },
+    )
+    expect(findings).toEqual([])
+    expect(windows).toHaveLength(3)
+    for (const [i, a] of windows.entries())
+      for (const b of windows.slice(i + 1)) expect(overlap(a, b)).toBe(false)
+  })
+
+  it('tells brokers that keep the sides apart', () => {
+    const at = (url: string, prefix: string) => ({
+      name: 'bus',
+      kind: 'nats',
+      url,
+      host: '127.0.0.1',
+      port: 4222,
+      prefix,
+      isolation: '',
+    })
+    expect(keptApart(at('nats://a:1', ''), at('nats://a:2', ''))).toBe(true)
+    expect(keptApart(at('redis://a/1', ''), at('redis://a/2', ''))).toBe(true)
+    expect(keptApart(at('nats://a:1', 'v_r_candidate.'), at('nats://a:1', 'v_r_baseline.'))).toBe(true)
+    expect(keptApart(at('nats://a:1', ''), at('nats://a:1', ''))).toBe(false)
+    expect(keptApart(at('nats://a:1', 'p.'), at('nats://a:1', 'p.'))).toBe(false)
+    // A side without a prefix sees the other's prefixed channels; a prefix under another is seen by it.
+    expect(keptApart(at('nats://a:1', ''), at('nats://a:1', 'p.'))).toBe(false)
+    expect(keptApart(at('nats://a:1', 'p.'), at('nats://a:1', 'p.q.'))).toBe(false)
+  })
+})
+
+describe('AsyncAPI documents', () => {
+  it(
+    'are parsed once per content, and kept on disk when they refer to no other file',
+    { timeout: 120_000 },
+    async () => {
+      const dir = tempDir()
+      dirs.push(dir)
+      const previous = process.env.XDG_CACHE_HOME
+      process.env.XDG_CACHE_HOME = path.join(dir, 'cache')
+      try {
+        const file = path.join(dir, 'events.yaml')
+        const doc = (channels: string[]) =>
+          `asyncapi: 3.0.0\ninfo: { title: t, version: "1" }\nchannels:\n${channels.map((c, i) => `  c${i}: { address: ${c} }\n`).join('')}`
+        writeFileSync(file, doc(['thing.done']))
+        expect((await loadAsyncApi(file, 'events.yaml')).channels).toEqual(['thing.done'])
+        const kept = readdirSync(path.join(dir, 'cache', 'vigil', 'asyncapi'))
+        expect(kept).toHaveLength(1)
+        // An edited document is read afresh (a warm session sees the edit).
+        writeFileSync(file, doc(['thing.done', 'thing.cancelled']))
+        expect((await loadAsyncApi(file, 'events.yaml')).channels).toEqual(['thing.cancelled', 'thing.done'])
+        expect(readdirSync(path.join(dir, 'cache', 'vigil', 'asyncapi'))).toHaveLength(2)
+        // What is kept is what a run reads: the parser is not asked again (another process would find it).
+        const other = path.join(dir, 'other.yaml')
+        const text = doc(['thing.shipped'])
+        writeFileSync(other, text)
+        const digest = createHash('sha256').update(text).digest('hex')
+        const version = kept[0]!.split('-')[0]!
+        writeFileSync(
+          path.join(dir, 'cache', 'vigil', 'asyncapi', `${version}-${digest}.json`),
+          JSON.stringify({ version: '3.0.0', channels: ['kept.channel'], json: {} }),
+        )
+        expect((await loadAsyncApi(other, 'other.yaml')).channels).toEqual(['kept.channel'])
+        // A document that refers to another file is not kept: that file's edits would not show.
+        expect(selfContained(text)).toBe(true)
+        expect(selfContained(`x: { $ref: '#/components/schemas/A' }\ny:\n  $ref: "#/b"`)).toBe(true)
+        expect(selfContained(`x: { $ref: './schemas.yaml#/A' }`)).toBe(false)
+        expect(selfContained(`{"x": {"$ref": "schemas.json"}}`)).toBe(false)
+      } finally {
+        if (previous === undefined) delete process.env.XDG_CACHE_HOME
+        else process.env.XDG_CACHE_HOME = previous
+      }
     },
   )
 })
