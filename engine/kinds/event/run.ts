@@ -41,42 +41,44 @@ export async function runEvent(ctx: EventContext): Promise<void> {
   const baselineSandbox = ctx.sandboxes.baseline
   const wantBaseline = compare && baselineSandbox !== undefined
   const channels = params.expect.map((e) => e.channel)
-  // The baseline twice, one run after the other: what differs between them is noise — unless a warm session
-  // learned it from this same baseline already.
+  // A warm session keeps the noise of this check's baseline under a key of what makes the messages.
   const noiseKey = `noise ${createHash('sha256')
     .update(JSON.stringify([params.broker ?? '', params.trigger, channels]))
     .digest('hex')
     .slice(0, 16)}`
-  const observeBaseline = async (): Promise<[Observation | TriggerFailure, EventNoise | TriggerFailure]> => {
-    const primary = await observe(ctx, 'baseline', params)
-    if (isFailure(primary)) return [primary, primary]
-    const remembered = ctx.memory?.get<EventNoise>(noiseKey)
-    if (remembered) return [primary, remembered]
-    const secondary = await observe(ctx, 'baseline', params)
-    if (isFailure(secondary)) return [primary, secondary]
-    const noise = learnNoise(channels, primary.messages, secondary.messages)
-    ctx.memory?.set(noiseKey, noise)
-    return [primary, noise]
-  }
   const brokers = [brokerOf(ctx, ctx.sandboxes.candidate, params.broker)]
   if (wantBaseline) brokers.push(brokerOf(ctx, baselineSandbox, params.broker))
   // Connected while the other checks run: the observations only subscribe, trigger and wait.
   await Promise.all(brokers.map((b) => ctx.clients.broker.connect(b, ctx.signal)))
-  type Observed = [Observation | TriggerFailure, [Observation | TriggerFailure, EventNoise | TriggerFailure]?]
   // Alone: a capture sees every message on its channels, another check's orders too.
-  const [candidate, baseline] = await ctx.measure(
-    { resources: [], cores: 1 },
-    async (): Promise<Observed> => {
-      if (wantBaseline && keptApart(brokers[0]!, brokers[1]!)) {
-        // Each side's trigger changes only its own state and its messages reach only its own broker (or its
-        // own prefix, virtual host or database of a shared one): both sides at once.
-        return settled(observe(ctx, 'candidate', params), observeBaseline())
-      }
+  const { candidate, primary, noise } = await ctx.measure({ resources: [], cores: 1 }, async () => {
+    let candidate: Observation | TriggerFailure
+    let primary: Observation | TriggerFailure | undefined
+    if (wantBaseline && keptApart(brokers[0]!, brokers[1]!)) {
+      // Each side's trigger changes only its own state and its messages reach only its own broker (or its
+      // own prefix, virtual host or database of a shared one): both sides at once.
+      ;[candidate, primary] = await settled(
+        observe(ctx, 'candidate', params),
+        observe(ctx, 'baseline', params),
+      )
+    } else {
       // One broker for both: one side at a time, so a capture never counts the other side's messages.
-      const alone = await observe(ctx, 'candidate', params)
-      return [alone, wantBaseline && !isFailure(alone) ? await observeBaseline() : undefined]
-    },
-  )
+      candidate = await observe(ctx, 'candidate', params)
+      if (wantBaseline && !isFailure(candidate)) primary = await observe(ctx, 'baseline', params)
+    }
+    // Once the comparison will be made: the noise a warm session learned from this same baseline, else the
+    // baseline a second time, one run after the other — what differs between its two runs is noise.
+    let noise: EventNoise | TriggerFailure | undefined
+    if (primary && !isFailure(primary) && !isFailure(candidate)) {
+      noise = ctx.memory?.get<EventNoise>(noiseKey)
+      if (!noise) {
+        const secondary = await observe(ctx, 'baseline', params)
+        noise = isFailure(secondary) ? secondary : learnNoise(channels, primary.messages, secondary.messages)
+        if (!isFailure(noise)) ctx.memory?.set(noiseKey, noise)
+      }
+    }
+    return { candidate, primary, noise }
+  })
   if (isFailure(candidate)) return reportTrigger(ctx, candidate)
   // With a comparison, the candidate's failed expectations wait for it: one finding per root cause.
   const held: ReportDescriptor[] = []
@@ -84,10 +86,9 @@ export async function runEvent(ctx: EventContext): Promise<void> {
   params.expect.forEach((e, i) => assertExpect(sink, e, schemas[i], candidate))
   const flush = (list: readonly ReportDescriptor[] = held) => list.forEach((d) => ctx.report(d))
 
-  if (!baseline) return
-  const [primary, noise] = baseline
+  if (!primary) return
   if (isFailure(primary)) return (flush(), reportTrigger(ctx, primary))
-  if (isFailure(noise)) return (flush(), reportTrigger(ctx, noise))
+  if (!noise || isFailure(noise)) return (flush(), noise && reportTrigger(ctx, noise))
   const changes = compareMessages({
     channels,
     primary: primary.messages,
