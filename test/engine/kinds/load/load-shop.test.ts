@@ -91,10 +91,20 @@ describe('checkout-load on the sample shop', { timeout: 120_000 }, () => {
       patch: 'samples/shop/changes/slow-lookup.patch',
     })
     expect(verdict.status).toBe('fail')
-    const orders = loadChecks(verdict).find((c) => c.check === 'Order creation')!
-    expect(orders.state).toBe('failed')
+    // The expect file's word: caught by a load check of checkout-load. Both checks slow down (order creation
+    // by two 25 ms catalog calls, the product read by one); on a slow enough machine order creation's own
+    // latency can dwarf its 50 ms, while the catalog lookup's stays several times its baseline's. The
+    // regression's evidence is held on whichever failed, order creation first.
+    const failed = loadChecks(verdict)
+      .filter((c) => c.state === 'failed')
+      .sort((a, b) => Number(b.check === 'Order creation') - Number(a.check === 'Order creation'))
+    expect(
+      failed.map((c) => c.check),
+      JSON.stringify(loadChecks(verdict).map((c) => [c.check, c.state])),
+    ).not.toEqual([])
+    const caught = failed[0]!
     const regression =
-      'findings' in orders ? orders.findings.find((f: Finding) => f.messageId === 'regression') : undefined
+      'findings' in caught ? caught.findings.find((f: Finding) => f.messageId === 'regression') : undefined
     expect(regression?.message).toMatch(
       /^Candidate (med|p\(95\)) latency [\d.]+ ms is [\d.]+× the baseline’s [\d.]+ ms/,
     )
