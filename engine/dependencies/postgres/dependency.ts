@@ -172,7 +172,12 @@ export default defineDependency<PostgresOptions>({
     }
     // A branch named `name`, and this side's new migrations on it: at the start, at a reset, and ahead of
     // the next reset (a spare). What it applied is told by `notes`, logged when the branch goes live.
-    const branch = async (name: string, signal: AbortSignal, again = false): Promise<Branch> => {
+    const branch = async (
+      name: string,
+      signal: AbortSignal,
+      again = false,
+      now = migrationsNow(),
+    ): Promise<Branch> => {
       await (again ? rebranch : createBranch)(instance, template, name)
       const settings: PostgresSettings = {
         database,
@@ -183,7 +188,6 @@ export default defineDependency<PostgresOptions>({
         roots: ctx.roots,
         applied: [],
       }
-      const now = migrationsNow()
       if (!now.mine) return { settings, print: now.print, notes: [] }
       const failed = await migrate(instance, name, now.mine, now.fresh, root, timeoutMs, signal)
       settings.applied = now.fresh.map((f) => f.name)
@@ -264,7 +268,8 @@ export default defineDependency<PostgresOptions>({
         spare = undefined
         let made: Branch | undefined
         let how = `re-branched from ${template}`
-        if (ready && ready.print === migrationsNow().print) {
+        const now = migrationsNow()
+        if (ready && ready.print === now.print) {
           const old = `${database}_o${spares}`
           try {
             await swapBranch(instance, database, ready.name, old)
@@ -278,7 +283,7 @@ export default defineDependency<PostgresOptions>({
           later(() => dropDatabase(instance, old))
         }
         if (!made && ready) later(() => dropDatabase(instance, ready.name))
-        made ??= await branch(database, signal, true)
+        made ??= await branch(database, signal, true, now)
         const again = goLive(made)
         prepareSpare()
         const applied = again.applied.length ? `, ${again.applied.length} new migration(s) applied` : ''
