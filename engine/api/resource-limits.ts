@@ -137,6 +137,67 @@ export function resourcesEvidence(
   })
 }
 
+/** The figures a relative limit compares: candidate, baseline and how to show them, per metric. */
+function relativeValues(
+  cand: MeasuredResources,
+  base: MeasuredResources,
+): Record<string, [number, number, (n: number) => string]> {
+  return {
+    rss: [cand.peak.rss, base.peak.rss, formatSize],
+    cpu: [cand.cpuMs, base.cpuMs, formatElapsed],
+    fds: [cand.peak.fds, base.peak.fds, String],
+    threads: [cand.peak.threads, base.peak.threads, String],
+  }
+}
+
+/** A finding that compares the sides (a relative limit, a leak beyond the baseline's slope): `metric` or `leak`. */
+export function comparedFigure(d: ReportDescriptor): string | undefined {
+  if (d.messageId === 'relative') return String(d.data?.['metric'])
+  if (d.messageId === 'leak') return 'leak'
+  return undefined
+}
+
+/** How a comparison came out on a pair of measurements, for a line of evidence: `1.02×`, `3.1 MB per 1000 requests`. */
+function comparedOutcome(figure: string, cand: MeasuredResources, base: MeasuredResources): string {
+  if (figure === 'leak')
+    return cand.slope
+      ? `${formatSize(cand.slope.bytesPer1000)} per 1000 requests (the baseline’s ${base.slope ? formatSize(base.slope.bytesPer1000) : 'not measured'})`
+      : 'slope not measured'
+  const [c, b] = relativeValues(cand, base)[figure]!
+  return b > 0 ? `${(c / b).toFixed(2)}×` : 'not measured on the baseline'
+}
+
+/**
+ * Two fresh processes measured one after the other are at the mercy of what the machine did in between (a
+ * runtime grows its heap sooner or later with the load around it), so a comparison that failed on the first
+ * pair counts only when it fails again on a second pair measured in the opposite order. `first` are the
+ * findings of the first pair, `second` those of the second; each pair is [candidate, baseline]. A comparison that holds keeps its first finding
+ * with both outcomes in its evidence; one that does not becomes an `unconfirmed` note (info).
+ */
+export function confirmResources(
+  first: ReportDescriptor[],
+  second: ReportDescriptor[],
+  pairs: { first: [MeasuredResources, MeasuredResources]; second: [MeasuredResources, MeasuredResources] },
+  service: string,
+  traffic: string,
+): ReportDescriptor[] {
+  return first.map((d) => {
+    const figure = comparedFigure(d)
+    if (figure === undefined) return d
+    const outcomes = `${comparedOutcome(figure, ...pairs.first)} measured first, candidate first; ${comparedOutcome(figure, ...pairs.second)} measured again, baseline first`
+    if (second.some((e) => comparedFigure(e) === figure)) {
+      const summary = [...(d.evidence?.summary ?? []), { label: 'confirmed', value: outcomes }]
+      return { ...d, ...(d.evidence ? { evidence: { ...d.evidence, summary } } : {}) }
+    }
+    return {
+      messageId: 'unconfirmed',
+      severity: 'info',
+      data: { service, figure: figure === 'leak' ? 'leak slope' : `relative ${figure}`, outcomes },
+      evidence: resourcesEvidence(service, traffic, ...pairs.second),
+    }
+  })
+}
+
 export interface JudgeInput {
   thresholds: ResourceThresholds
   candidate: MeasuredResources
@@ -191,14 +252,8 @@ export function judgeResources(input: JudgeInput): ReportDescriptor[] {
     }
   }
   if (!base) return out
-  const values: Record<string, [number, number, (n: number) => string]> = {
-    rss: [cand.peak.rss, base.peak.rss, formatSize],
-    cpu: [cand.cpuMs, base.cpuMs, formatElapsed],
-    fds: [cand.peak.fds, base.peak.fds, String],
-    threads: [cand.peak.threads, base.peak.threads, String],
-  }
   for (const [metric, allowed] of Object.entries(thresholds.relative ?? {})) {
-    const [c, b, show] = values[metric]!
+    const [c, b, show] = relativeValues(cand, base)[metric]!
     if (b <= 0) continue
     const ratio = c / b
     if (ratio <= allowed) continue

@@ -2,7 +2,8 @@
  * `resources`: a fresh copy of a service on each side takes the same repeated requests while its RSS, CPU
  * time, file descriptors and threads are sampled (/proc). Fails on an absolute limit, a limit relative
  * to the baseline under the same traffic, or a leak: an RSS slope over the requests, robust to garbage
- * collection's saw-teeth (leak.ts). The series are kept in the evidence, so a reader can plot them.
+ * collection's saw-teeth (leak.ts). A comparison with the baseline that fails is measured again in the
+ * opposite order and counts only when it fails again. The series are kept in the evidence, so a reader can plot them.
  */
 import { defineCheckKind } from '../../api/kind.js'
 import { resourceMessages } from '../../api/resource-limits.js'
@@ -21,7 +22,9 @@ export default defineCheckKind<ResourcesParams, 'http'>({
       ...resourceMessages,
       failed: '{{side}} {{service}}: {{failed}} of {{requests}} requests failed ({{example}}).',
       measured:
-        '{{side}} {{service}}: {{requests}} requests; RSS {{rssStart}} → peak {{rssPeak}}, slope {{slope}}/1000 requests; CPU {{cpu}}; fds peak {{fds}}; threads peak {{threads}}.',
+        '{{side}} {{service}}{{again}}: {{requests}} requests; RSS {{rssStart}} → peak {{rssPeak}}, slope {{slope}}/1000 requests; CPU {{cpu}}; fds peak {{fds}}; threads peak {{threads}}.',
+      unconfirmed:
+        '{{service}}: the {{figure}} limit failed on one measurement but not on a second in the opposite order ({{outcomes}}): not counted.',
       unsupported: 'Resources not sampled on the {{side}} sandbox: {{reason}}.',
     },
   },
