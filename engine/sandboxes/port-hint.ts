@@ -46,9 +46,12 @@ export function ignoredPortHint(input: PortHintInput): string | undefined {
  * is not stopped early by this: its log names the port it serves on only once it does.
  */
 export function ignoredPortEarly(input: PortHintInput): string | undefined {
-  const elsewhere = listeningElsewhere(input)
+  // The log first: it is read on every probe while the service starts, and the socket tables (a kernel walk
+  // over every socket of the machine, thousands after a run's traffic) only matter once the log names a port.
   const said = lastPort(input.log, LISTENING)
-  if (!elsewhere || said === undefined || !elsewhere.ports.includes(said)) return undefined
+  if (said === undefined || said === input.port) return undefined
+  const elsewhere = listeningElsewhere(input)
+  if (!elsewhere || !elsewhere.ports.includes(said)) return undefined
   return `it listens on ${elsewhere.where}, not on port ${input.port}: ${fixOf(input)}`
 }
 
