@@ -160,21 +160,29 @@ export async function runRecordingImpact(
     const coverage = await coverageEnvironment(tmp)
     log('recording start-up coverage')
     const startupDir = path.join(tmp, 'startup')
-    try {
-      await coverage(startupDir, async () => {
-        const session = await startSandboxes({
-          loaded,
-          baseline: false,
-          signal: options.signal ?? new AbortController().signal,
-          log,
-          cwd,
-          redactor: configRedactor(loaded, options.env ?? process.env),
-          runId: `impact-${process.pid}`,
+    // Started twice at most: a start that fails for a passing reason (a port taken between choosing and
+    // binding it) should not cost the recording; the reason is said either way.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await rm(startupDir, { recursive: true, force: true })
+        await coverage(startupDir, async () => {
+          const session = await startSandboxes({
+            loaded,
+            baseline: false,
+            signal: options.signal ?? new AbortController().signal,
+            log,
+            cwd,
+            redactor: configRedactor(loaded, options.env ?? process.env),
+            runId: `impact-${process.pid}-${attempt}`,
+          })
+          await session.stop()
         })
-        await session.stop()
-      })
-    } catch {
-      return plain('the sandboxes did not start')
+        break
+      } catch (error) {
+        const why = `the sandboxes did not start: ${error instanceof Error ? error.message : String(error)}`
+        if (attempt === 2 || options.signal?.aborted) return plain(why)
+        log(`start-up coverage: ${why}; starting them once more`)
+      }
     }
     const startup = await readCoverage(startupDir, sourceRoot)
     const reporter = oneRun(options.reporter ?? {}, choice.plans, choice.selection)
