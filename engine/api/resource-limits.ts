@@ -171,20 +171,22 @@ function comparedOutcome(figure: string, cand: MeasuredResources, base: Measured
  * Two fresh processes measured one after the other are at the mercy of what the machine did in between (a
  * runtime grows its heap sooner or later with the load around it), so a comparison that failed on the first
  * pair counts only when it fails again on a second pair measured in the opposite order. `first` are the
- * findings of the first pair, `second` those of the second; each pair is [candidate, baseline]. A comparison that holds keeps its first finding
- * with both outcomes in its evidence; one that does not becomes an `unconfirmed` note (info).
+ * findings of `input` (the first pair); `again` is the second pair, judged here against the same thresholds.
+ * A comparison that holds keeps its first finding with both outcomes in its evidence; one that does not
+ * becomes an `unconfirmed` note (info).
  */
 export function confirmResources(
   first: ReportDescriptor[],
-  second: ReportDescriptor[],
-  pairs: { first: [MeasuredResources, MeasuredResources]; second: [MeasuredResources, MeasuredResources] },
-  service: string,
-  traffic: string,
+  input: JudgeInput & { baseline: MeasuredResources },
+  again: { candidate: MeasuredResources; baseline: MeasuredResources },
 ): ReportDescriptor[] {
+  const second = judgeResources({ ...input, ...again })
+  const outcome = (figure: string) =>
+    `${comparedOutcome(figure, input.candidate, input.baseline)} measured first, candidate first; ${comparedOutcome(figure, again.candidate, again.baseline)} measured again, baseline first`
   return first.map((d) => {
     const figure = comparedFigure(d)
     if (figure === undefined) return d
-    const outcomes = `${comparedOutcome(figure, ...pairs.first)} measured first, candidate first; ${comparedOutcome(figure, ...pairs.second)} measured again, baseline first`
+    const outcomes = outcome(figure)
     if (second.some((e) => comparedFigure(e) === figure)) {
       const summary = [...(d.evidence?.summary ?? []), { label: 'confirmed', value: outcomes }]
       return { ...d, ...(d.evidence ? { evidence: { ...d.evidence, summary } } : {}) }
@@ -192,8 +194,12 @@ export function confirmResources(
     return {
       messageId: 'unconfirmed',
       severity: 'info',
-      data: { service, figure: figure === 'leak' ? 'leak slope' : `relative ${figure}`, outcomes },
-      evidence: resourcesEvidence(service, traffic, ...pairs.second),
+      data: {
+        service: input.service,
+        figure: figure === 'leak' ? 'leak slope' : `relative ${figure}`,
+        outcomes,
+      },
+      evidence: resourcesEvidence(input.service, input.traffic, again.candidate, again.baseline),
     }
   })
 }
@@ -252,8 +258,9 @@ export function judgeResources(input: JudgeInput): ReportDescriptor[] {
     }
   }
   if (!base) return out
+  const values = relativeValues(cand, base)
   for (const [metric, allowed] of Object.entries(thresholds.relative ?? {})) {
-    const [c, b, show] = relativeValues(cand, base)[metric]!
+    const [c, b, show] = values[metric]!
     if (b <= 0) continue
     const ratio = c / b
     if (ratio <= allowed) continue

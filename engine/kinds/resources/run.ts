@@ -38,19 +38,11 @@ export async function runResources(ctx: Ctx): Promise<void> {
   const { candidate, baseline } = ctx.sandboxes
   const service = ctx.params.service ?? candidate.defaultService
   const requests = ctx.params.requests ?? 2000
-  const traffic = `${requests} requests`
-  const judge = (cand: Measured, base: Measured | undefined): ReportDescriptor[] =>
-    judgeResources({
-      thresholds: ctx.params,
-      candidate: cand,
-      ...(base ? { baseline: base } : {}),
-      service,
-      traffic,
-    })
   const cand = await measureSide(ctx, candidate)
   const base = baseline ? await measureSide(ctx, baseline) : undefined
   for (const m of [cand, base]) if (m) ctx.report(measuredReport(m, service, requests, ''))
-  let judged = judge(cand, base)
+  const input = { thresholds: ctx.params, candidate: cand, service, traffic: `${requests} requests` }
+  let judged = judgeResources(base ? { ...input, baseline: base } : input)
   const measured = [cand, base]
   if (baseline && base && judged.some((d) => comparedFigure(d) !== undefined)) {
     // Confirmed in the opposite order, so what the machine did during one pair does not decide alone.
@@ -59,13 +51,7 @@ export async function runResources(ctx: Ctx): Promise<void> {
     const cand2 = await measureSide(ctx, candidate)
     for (const m of [base2, cand2])
       ctx.report(measuredReport(m, service, requests, ' (again, baseline first)'))
-    judged = confirmResources(
-      judged,
-      judge(cand2, base2),
-      { first: [cand, base], second: [cand2, base2] },
-      service,
-      traffic,
-    )
+    judged = confirmResources(judged, { ...input, baseline: base }, { candidate: cand2, baseline: base2 })
     measured.push(cand2, base2)
   }
   for (const d of judged) ctx.report(d)

@@ -4,10 +4,10 @@
  * The leak is caught by the limit relative to the baseline and by the slope, while a generous absolute
  * limit alone lets it through; the bounded cache passes all three.
  */
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { KindTester } from '../../../support/kind-tester.js'
 import { failureModeSandboxes } from '../../../support/failure-modes.js'
 import { leakSlope } from '../../../../engine/api/leak.js'
@@ -17,14 +17,12 @@ const SERVICES = { cache: { file: 'cache.js', env: { HOLE: 'none' } } }
 const leaking = failureModeSandboxes(SERVICES, { default: 'cache', candidate: { cache: { HOLE: 'leak' } } })
 // The candidate's service is started by the sandbox (1), then copied for the measurement (2), then for the
 // second measurement (3): only the first measured copy leaks.
+const startsDir = mkdtempSync(path.join(os.tmpdir(), 'vigil-resources-starts-'))
+afterAll(() => rmSync(startsDir, { recursive: true, force: true }))
 const once = failureModeSandboxes(SERVICES, {
   default: 'cache',
   candidate: {
-    cache: {
-      HOLE: 'leak-once',
-      LEAK_START: '2',
-      STARTS: path.join(mkdtempSync(path.join(os.tmpdir(), 'vigil-resources-starts-')), 'starts'),
-    },
+    cache: { HOLE: 'leak-once', LEAK_START: '2', STARTS: path.join(startsDir, 'starts') },
   },
 })
 const side =
