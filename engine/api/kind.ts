@@ -86,6 +86,13 @@ export interface CheckContext<Params = Record<string, unknown>, Need extends key
    */
   measure<T>(claim: MeasureClaim, fn: () => Promise<T>): Promise<T>
   /**
+   * Resolves once the run's comparing checks have ended: those that read both sides and compare, where a write
+   * would show as a difference. A `'measure'` kind that first tries its work beside the other checks (the event
+   * kind, which tells its trigger's messages from theirs) waits for it before it writes. Absent where the
+   * engine has no such phase: then the work is measured.
+   */
+  afterComparisons?(): Promise<void>
+  /**
    * Runs other checks of the plan as part of this one, against `sandboxes` instead of the run's (the
    * migration gate runs checks the block names against the baseline's code on a migrated database): one
    * after the other, each with its own context and what is left of this check's time, to its result. Their

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { Agent, type Dispatcher } from 'undici'
 import type { EvidenceWindow, RecordedRequest, RecordedResponse } from '../verdict.js'
 import { renderCurl } from './curl.js'
+import { ExchangeLog } from './exchange-log.js'
 import { Redactor } from './redact.js'
 
 export type QueryValue =
@@ -137,6 +138,8 @@ export class HttpClient {
   private readonly maxBodyBytes: number
   private readonly allow: ((url: URL) => void) | undefined
   private readonly requestIdHeader: string | undefined
+  /** What this client sent and got lately, for a check that tells its own effects from its neighbours'. */
+  readonly log = new ExchangeLog()
 
   constructor(options: HttpClientOptions = {}) {
     this.redactor = options.redactor ?? new Redactor()
@@ -180,9 +183,11 @@ export class HttpClient {
       ...(requestId ? { requestId: this.redactor.text(requestId) } : {}),
     })
     let received: Received
+    const answered = this.log.begin()
     try {
       received = await this.send(target, spec.method.toUpperCase(), headers, body, timeout, spec.signal)
     } catch (error) {
+      answered()
       const recorded = this.recordRequest(spec.method, url, headers, body)
       throw new HttpNetworkError(
         this.redactor.text(`${spec.method.toUpperCase()} ${url} failed: ${describeNetworkError(error)}`),
@@ -200,7 +205,9 @@ export class HttpClient {
       performance.now() - started,
     )
     const echoed = this.requestIdHeader ? responseHeaders[this.requestIdHeader] : undefined
-    return new Exchange(this, spec, url, headers, body, response, window(echoed || sentId))
+    const exchange = new Exchange(this, spec, url, headers, body, response, window(echoed || sentId))
+    answered(exchange)
+    return exchange
   }
 
   /** Records a request that was not (or could not be) sent, e.g. for a finding's evidence. */

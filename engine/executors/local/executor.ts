@@ -89,10 +89,14 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
   const spans = new Map<string, { start: number; end: number }>()
 
   const gate = new MeasureGate()
+  // Open once the comparing checks have ended (or the run has): `ctx.afterComparisons` of measuring kinds.
+  let comparisonsEnded!: () => void
+  const compared = new Promise<void>((resolve) => (comparisonsEnded = resolve))
   const runOne = async (
     plan: Plan,
     check: CheckBlock,
     measure?: RunCheckOptions['measure'],
+    afterComparisons?: () => Promise<void>,
   ): Promise<CheckResult> => {
     const base = checkIdentity(plan, check)
     const kind = options.kinds[check.kind]
@@ -132,6 +136,7 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
         ...(options.addresses ? { addresses: options.addresses } : {}),
         ...(options.copies ? { copies: options.copies } : {}),
         ...(measure ? { measure } : {}),
+        ...(afterComparisons ? { afterComparisons } : {}),
         ...(options.memory ? { memory: options.memory(plan.name, check.name) } : {}),
         nested: (inner, sandboxes, signal, timeoutMs) => {
           const innerKind = options.kinds[inner.kind]
@@ -187,7 +192,7 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
         if (mode === 'measure') {
           const measure: RunCheckOptions['measure'] = (claim, fn) =>
             gate.run(id(plan, check), closeClaim(claim, options.sandboxes), fn)
-          measuring.push(runOne(plan, check, measure).then(store))
+          measuring.push(runOne(plan, check, measure, () => compared).then(store))
         } else if (mode === true) {
           measuring.push(
             gate.run(id(plan, check), { resources: [], cores: 1 }, () => runOne(plan, check)).then(store),
@@ -200,6 +205,7 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
       }
     }
     await Promise.all(shared)
+    comparisonsEnded()
     await Promise.all(later.map((start) => start()))
     gate.open()
     await Promise.all(measuring)
@@ -223,6 +229,7 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
       timings: plans.map((p) => ({ phase: `plan:${p.name}`, durationMs: p.durationMs })),
     }
   } finally {
+    comparisonsEnded()
     if (deadline) clearTimeout(deadline)
     options.signal?.removeEventListener('abort', onCancel)
   }

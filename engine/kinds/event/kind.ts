@@ -14,9 +14,10 @@ export type { EventParams, EventExpect } from './schema.js'
 export default defineCheckKind<EventParams, 'http' | 'broker'>({
   meta: {
     needs: ['http', 'broker'],
-    // A capture sees every message on its channels: the observations run alone, once every other check has
-    // ended, so other checks' orders are not counted. The set-up (documents, schemas, broker connections)
-    // runs beside the other checks.
+    // A capture sees every message on its channels. The observations run first beside the other checks (once
+    // the comparing ones have ended), keeping the messages that carry an identifier the trigger revealed first;
+    // when a message is nobody's or both's, or a count is not met, they run again alone, once every other
+    // check has ended. The set-up (documents, schemas, broker connections) runs beside the other checks.
     exclusive: 'measure',
     description: 'Messages a trigger makes services send: counted, validated, and compared with the baseline',
     schema: eventSchema,

@@ -2,11 +2,13 @@
 import { parseDuration } from '../../../plans/duration.js'
 import { HttpNetworkError } from '../../http/client.js'
 import type { BrokerMessage, Capture } from '../../clients/index.js'
+import type { HttpExchange } from '../../http/client.js'
 import type { DependencyEndpoint } from '../../api/dependency.js'
 import type { CheckContext } from '../../api/kind.js'
 import type { Sandbox } from '../../api/sandbox.js'
 import { parseRequestLine } from '../../api/vocabulary.js'
 import type { EventExpect, EventParams } from './schema.js'
+import { attribute, carries, exchangeIdentifiers, identifiersOf, type Revealed } from './attribute.js'
 
 export type EventContext = CheckContext<EventParams, 'http' | 'broker'>
 
@@ -22,6 +24,9 @@ export interface Observation {
   windowMs: number
 }
 
+/** An observation beside other checks that could not tell its trigger's messages from theirs: make it alone. */
+export type Unclear = { unclear: string }
+
 export type TriggerFailure = {
   failed: true
   sandbox: Sandbox
@@ -33,6 +38,10 @@ export type TriggerFailure = {
 const DEFAULT_WITHIN = 2_000
 /** How long a capture goes on after every count is met, for extra messages. */
 const SETTLE_MS = 300
+/** Beside other checks: how far before the capture their answered requests may explain a message. */
+const LOOKBACK_MS = 2_000
+/** Beside other checks: how long their requests in flight when the capture ended are waited for. */
+const IN_FLIGHT_WAIT_MS = 2_000
 
 /** The broker of a sandbox the check uses: `broker:`, else its only broker. */
 export function brokerOf(ctx: EventContext, sandbox: Sandbox, name: string | undefined): DependencyEndpoint {
@@ -92,11 +101,17 @@ function enough(expect: EventExpect): number | undefined {
   return undefined
 }
 
+/**
+ * One side's observation. `beside`: other checks run meanwhile, so only the messages that carry an identifier
+ * of the trigger's request or answer, and none of another request's to this sandbox, are the trigger's; when a
+ * message is neither's, or a count falls short, or the trigger fails, the answer is `Unclear` (make it alone).
+ */
 export async function observe(
   ctx: EventContext,
   side: 'candidate' | 'baseline',
   params: EventParams,
-): Promise<Observation | TriggerFailure> {
+  beside?: boolean,
+): Promise<Observation | TriggerFailure | Unclear> {
   const sandbox = ctx.sandboxes[side]!
   const broker = ctx.clients.broker
   const endpoint = brokerOf(ctx, sandbox, params.broker)
@@ -106,12 +121,19 @@ export async function observe(
   const begin = performance.now()
   let trigger: string
   let triggerLine: string
+  // Beside other checks: the trigger's identifiers, and its own exchange (not another check's).
+  let mine: Set<string> | undefined
+  let own: { exchange?: HttpExchange; at: number } | undefined
   try {
     if ('publish' in params.trigger) {
       const { channel, json, body, headers = {} } = params.trigger.publish
       const payload = body ?? JSON.stringify(json ?? {})
       trigger = `publish on ${channel}`
       triggerLine = broker.publishCommand(endpoint, channel, payload)
+      if (beside) {
+        mine = identifiersOf(json ?? parsedOrText(payload))
+        own = { at: performance.now() }
+      }
       await broker.publish(endpoint, channel, payload, headers, ctx.signal)
     } else {
       const request = parseRequestLine(params.trigger.request)
@@ -136,12 +158,19 @@ export async function observe(
       } catch (error) {
         if (ctx.signal.aborted || !(error instanceof HttpNetworkError)) throw error
         await capture.stop()
+        if (beside) return { unclear: `the trigger failed beside the other checks (${error.message})` }
         return { failed: true, sandbox, trigger, detail: error.message, reproduce: error.curl }
       }
       triggerLine = exchange.curl()
       trigger = `${trigger} → ${exchange.response.status}`
+      if (beside) {
+        own = { exchange, at: performance.now() }
+        mine = exchangeIdentifiers(exchange)
+      }
       if (exchange.response.status >= 400) {
         await capture.stop()
+        if (beside)
+          return { unclear: `the trigger answered ${exchange.response.status} beside the other checks` }
         const text = exchange.response.text().slice(0, 200)
         return {
           failed: true,
@@ -156,8 +185,35 @@ export async function observe(
     await capture.stop()
     throw error
   }
-  await waitOut(ctx, capture, params.expect, begin)
-  const messages = (await capture.stop()).filter((m) => !/^(_INBOX|\$JS|\$SYS|\$KV)\b/.test(m.channel))
+  if (mine && mine.size === 0) {
+    await capture.stop()
+    return { unclear: `${trigger}: nothing in the trigger identifies its messages among other checks'` }
+  }
+  const counted = mine ? (m: BrokerMessage) => carries(m, mine) : () => true
+  await waitOut(ctx, capture, params.expect, begin, counted)
+  const captured = (await capture.stop()).filter((m) => !/^(_INBOX|\$JS|\$SYS|\$KV)\b/.test(m.channel))
+  const end = performance.now()
+  let messages = captured
+  if (mine && own) {
+    const sorted = await attributeBeside(
+      ctx,
+      sandbox,
+      captured,
+      { ids: mine, at: own.at, mine: true },
+      own.exchange,
+      begin,
+      end,
+    )
+    if ('unclear' in sorted) return sorted
+    messages = sorted.mine
+    // A count not met beside the other checks is measured alone before it is reported.
+    const off = params.expect.find((e) => {
+      const got = messages.filter((m) => channelMatches(e.channel, m.channel)).length
+      const need = enough(e)
+      return typeof e.count === 'number' ? got !== e.count : need !== undefined && got < need
+    })
+    if (off) return { unclear: `the count on ${off.channel} was not met beside the other checks` }
+  }
   const line = triggerLine
   return {
     sandbox,
@@ -175,6 +231,7 @@ async function waitOut(
   capture: Capture,
   expects: readonly EventExpect[],
   begin: number,
+  counted: (message: BrokerMessage) => boolean,
 ): Promise<void> {
   const limit = Math.max(0, ctx.timeoutMs - 500)
   for (;;) {
@@ -184,7 +241,7 @@ async function waitOut(
       const need = enough(e)
       return (
         need === undefined ||
-        capture.messages.filter((m) => channelMatches(e.channel, m.channel)).length < need
+        capture.messages.filter((m) => channelMatches(e.channel, m.channel) && counted(m)).length < need
       )
     })
     if (open.length === 0 || ctx.signal.aborted) break
@@ -195,4 +252,56 @@ async function waitOut(
   const elapsed = performance.now() - begin
   const settle = Math.min(SETTLE_MS, Math.max(0, Math.max(...expects.map(withinMs)) - elapsed))
   if (settle > 0 && !ctx.signal.aborted) await new Promise((resolve) => setTimeout(resolve, settle))
+}
+
+/**
+ * The trigger's messages among those captured beside other checks: their requests to this sandbox answered
+ * since shortly before the capture (and those in flight when it ended, once answered) explain theirs.
+ */
+async function attributeBeside(
+  ctx: EventContext,
+  sandbox: Sandbox,
+  captured: readonly BrokerMessage[],
+  trigger: Revealed,
+  own: HttpExchange | undefined,
+  begin: number,
+  end: number,
+): Promise<{ mine: BrokerMessage[] } | Unclear> {
+  const log = ctx.clients.http.log
+  if (!(await log.settled(end, IN_FLIGHT_WAIT_MS, ctx.signal)))
+    return { unclear: 'requests of other checks were still unanswered after the capture' }
+  const since = begin - LOOKBACK_MS
+  if (!log.covers(since)) return { unclear: 'other checks sent more requests than are kept meanwhile' }
+  const origins = new Set(Object.values(sandbox.services).map((s) => new URL(s.url).origin))
+  const revealed: Revealed[] = [trigger]
+  for (const { exchange, answeredAt } of log.answeredSince(since)) {
+    if (exchange === own || !origins.has(originOf(exchange.url))) continue
+    revealed.push({ ids: exchangeIdentifiers(exchange), at: answeredAt, mine: false })
+  }
+  const sorted = attribute(captured, revealed)
+  console.log(
+    'UNKNOWN',
+    sorted.unknown.map((m) => m.text),
+  )
+  if (sorted.unknown.length)
+    return {
+      unclear: `${sorted.unknown.length} message(s) on ${[...new Set(sorted.unknown.map((m) => m.channel))].join(', ')} carried no identifier that the trigger or another check's request revealed first`,
+    }
+  return sorted
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin
+  } catch {
+    return ''
+  }
+}
+
+function parsedOrText(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
 }

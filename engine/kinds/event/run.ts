@@ -24,6 +24,7 @@ import {
   type EventContext,
   type Observation,
   type TriggerFailure,
+  type Unclear,
 } from './observe.js'
 import type { EventExpect, EventParams } from './schema.js'
 
@@ -50,35 +51,54 @@ export async function runEvent(ctx: EventContext): Promise<void> {
   if (wantBaseline) brokers.push(brokerOf(ctx, baselineSandbox, params.broker))
   // Connected while the other checks run: the observations only subscribe, trigger and wait.
   await Promise.all(brokers.map((b) => ctx.clients.broker.connect(b, ctx.signal)))
-  // Alone: a capture sees every message on its channels, another check's orders too.
-  const { candidate, primary, noise } = await ctx.measure({ resources: [], cores: 1 }, async () => {
-    let candidate: Observation | TriggerFailure
-    let primary: Observation | TriggerFailure | undefined
+  // First beside the other checks (once the comparing ones have ended: the trigger writes), telling the
+  // trigger's messages from theirs by identifiers; when that cannot be told, alone: a capture sees every
+  // message on its channels, another check's orders too.
+  const observeAll = async (beside: boolean): Promise<Observed | Unclear> => {
+    let candidate: Observation | TriggerFailure | Unclear
+    let primary: Observation | TriggerFailure | Unclear | undefined
     if (wantBaseline && keptApart(brokers[0]!, brokers[1]!)) {
       // Each side's trigger changes only its own state and its messages reach only its own broker (or its
       // own prefix, virtual host or database of a shared one): both sides at once.
       ;[candidate, primary] = await settled(
-        observe(ctx, 'candidate', params),
-        observe(ctx, 'baseline', params),
+        observe(ctx, 'candidate', params, beside),
+        observe(ctx, 'baseline', params, beside),
       )
     } else {
       // One broker for both: one side at a time, so a capture never counts the other side's messages.
-      candidate = await observe(ctx, 'candidate', params)
-      if (wantBaseline && !isFailure(candidate)) primary = await observe(ctx, 'baseline', params)
+      candidate = await observe(ctx, 'candidate', params, beside)
+      if (wantBaseline && !isFailure(candidate) && !isUnclear(candidate))
+        primary = await observe(ctx, 'baseline', params, beside)
     }
+    if (isUnclear(candidate)) return candidate
+    if (primary && isUnclear(primary)) return primary
     // Once the comparison will be made: the noise a warm session learned from this same baseline, else the
     // baseline a second time, one run after the other — what differs between its two runs is noise.
     let noise: EventNoise | TriggerFailure | undefined
     if (primary && !isFailure(primary) && !isFailure(candidate)) {
       noise = ctx.memory?.get<EventNoise>(noiseKey)
       if (!noise) {
-        const secondary = await observe(ctx, 'baseline', params)
+        const secondary = await observe(ctx, 'baseline', params, beside)
+        if (isUnclear(secondary)) return secondary
         noise = isFailure(secondary) ? secondary : learnNoise(channels, primary.messages, secondary.messages)
         if (!isFailure(noise)) ctx.memory?.set(noiseKey, noise)
       }
     }
     return { candidate, primary, noise }
-  })
+  }
+  let observed: Observed | Unclear | undefined
+  if (ctx.afterComparisons) {
+    await ctx.afterComparisons()
+    observed = await observeAll(true)
+    if (isUnclear(observed)) ctx.progress(`observing again, alone: ${observed.unclear}`)
+  }
+  if (!observed || isUnclear(observed)) {
+    const alone = await ctx.measure({ resources: [], cores: 1 }, () => observeAll(false))
+    // Alone, every message counts: nothing is unclear.
+    if (isUnclear(alone)) throw new Error(alone.unclear)
+    observed = alone
+  }
+  const { candidate, primary, noise } = observed
   if (isFailure(candidate)) return reportTrigger(ctx, candidate)
   // With a comparison, the candidate's failed expectations wait for it: one finding per root cause.
   const held: ReportDescriptor[] = []
@@ -152,8 +172,19 @@ async function settled<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
   return [x.value, y.value]
 }
 
-function isFailure(o: Observation | EventNoise | TriggerFailure): o is TriggerFailure {
+function isFailure(o: Observation | EventNoise | TriggerFailure | Unclear): o is TriggerFailure {
   return 'failed' in o
+}
+
+function isUnclear<T extends object>(o: T | Unclear): o is Unclear {
+  return 'unclear' in o
+}
+
+/** A check's observations: the candidate's, the baseline's, and what differs between two baseline runs. */
+interface Observed {
+  candidate: Observation | TriggerFailure
+  primary?: Observation | TriggerFailure
+  noise?: EventNoise | TriggerFailure
 }
 
 function reportTrigger(ctx: EventContext, failure: TriggerFailure): void {

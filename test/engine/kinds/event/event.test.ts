@@ -17,6 +17,7 @@ import {
   type BrokerClient,
 } from '../../../../engine/clients/index.js'
 import { findBinary } from '../../../../engine/dependencies/server.js'
+import type { HttpClient } from '../../../../engine/http/client.js'
 import { Redactor } from '../../../../engine/http/redact.js'
 import { loadAsyncApi, selfContained } from '../../../../engine/kinds/event/asyncapi.js'
 import event from '../../../../engine/kinds/event/kind.js'
@@ -76,6 +77,19 @@ interface RunOptions {
   memory?: CheckMemory
   /** Filled with each capture's window. */
   windows?: Window[]
+  /**
+   * Observe beside other checks first (`ctx.afterComparisons`), with `neighbour` sending its requests through
+   * the same HTTP client meanwhile; it is stopped when the check measures (observes alone).
+   */
+  beside?: {
+    neighbour?: (
+      http: HttpClient,
+      sandboxes: { candidate: Sandbox; baseline?: Sandbox },
+      stop: AbortSignal,
+    ) => Promise<void>
+    /** Counts the observations made alone. */
+    measured: { count: number }
+  }
 }
 
 async function run(
@@ -113,6 +127,8 @@ async function run(
     }
   }
   const findings: ReportDescriptor[] = []
+  const quiet = new AbortController()
+  const neighbour = options.beside?.neighbour?.(opened.byName.http as HttpClient, sandboxes, quiet.signal)
   const plan = {
     name: 'events',
     dir,
@@ -149,11 +165,21 @@ async function run(
     timeoutMs: 30_000,
     report: (d: ReportDescriptor) => void findings.push(d),
     progress: () => {},
-    measure: (_claim: unknown, fn: () => Promise<unknown>) => fn(),
+    measure: async (_claim: unknown, fn: () => Promise<unknown>) => {
+      if (options.beside) {
+        options.beside.measured.count++
+        quiet.abort()
+        await neighbour
+      }
+      return fn()
+    },
+    ...(options.beside ? { afterComparisons: () => Promise.resolve() } : {}),
   } as unknown as CheckContext<EventParams, 'http' | 'broker'>
   try {
     await event.run(ctx)
   } finally {
+    quiet.abort()
+    await neighbour
     await opened.close()
   }
   return findings
@@ -362,6 +388,91 @@ describe.each([
       expect(summary(second)).toEqual(summary(first))
     },
   )
+})
+
+/**
+ * Another check's traffic on both sides until `stop`: POST /emit (with `answer`, the id it published comes
+ * back in the answer), a few at a time.
+ */
+function emitter(answer: boolean) {
+  return async (
+    http: HttpClient,
+    sandboxes: { candidate: Sandbox; baseline?: Sandbox },
+    stop: AbortSignal,
+  ): Promise<void> => {
+    const sides = [sandboxes.candidate, sandboxes.baseline].filter((s) => s !== undefined)
+    const lane = async (sandbox: Sandbox) => {
+      while (!stop.aborted) {
+        await http
+          .request({ method: 'POST', url: `${sandbox.url('pub')}/emit${answer ? '?answer=id' : ''}` })
+          .catch(() => undefined)
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+    }
+    await Promise.all(sides.flatMap((s) => [lane(s), lane(s)]))
+  }
+}
+
+describe('event kind beside other checks (embedded mqtt)', () => {
+  const answered = { request: 'POST /emit?answer=id' }
+
+  it(
+    "tells its trigger's messages from another check's by the ids the requests revealed",
+    { timeout: 90_000 },
+    async () => {
+      const { session, dir } = await shop('{ kind: mqtt }')
+      const measured = { count: 0 }
+      const findings = await run(
+        session,
+        dir,
+        {
+          trigger: answered,
+          expect: [{ channel: 'thing.done', count: 1, json: { '/amountCents': 42 } }],
+          compare: 'baseline',
+        },
+        { beside: { neighbour: emitter(true), measured } },
+      )
+      expect(findings).toEqual([])
+      expect(measured.count).toBe(0)
+    },
+  )
+
+  it('finds a renamed field beside other checks too', { timeout: 90_000 }, async () => {
+    const { session, dir } = await shop('{ kind: mqtt }', 'totalCents')
+    const measured = { count: 0 }
+    const findings = await run(
+      session,
+      dir,
+      { trigger: answered, expect: [{ channel: 'thing.done', count: 1 }], compare: 'baseline' },
+      { beside: { neighbour: emitter(true), measured } },
+    )
+    expect(errors(findings)).toMatchObject([{ messageId: 'field-removed', data: { pointer: '/totalCents' } }])
+    expect(measured.count).toBe(0)
+  })
+
+  it('observes alone when a message carries nothing a request revealed', { timeout: 90_000 }, async () => {
+    const { session, dir } = await shop('{ kind: mqtt }')
+    const measured = { count: 0 }
+    // The other check's answers are empty: its messages are nobody's, so the capture cannot be sorted.
+    const findings = await run(
+      session,
+      dir,
+      { trigger: answered, expect: [{ channel: 'thing.done', count: 1 }], compare: 'baseline' },
+      { beside: { neighbour: emitter(false), measured } },
+    )
+    expect(findings).toEqual([])
+    expect(measured.count).toBe(1)
+    // A trigger whose answer identifies nothing is observed alone at once.
+    const alone = { count: 0 }
+    const quiet = await run(
+      session,
+      dir,
+      { trigger, expect: [{ channel: 'thing.done', count: 1 }] },
+      { beside: { measured: alone } },
+    )
+    expect(quiet).toEqual([])
+    expect(alone.count).toBe(1)
+  })
 })
 
 describe('event kind, one broker for both sides', () => {
