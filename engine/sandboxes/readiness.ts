@@ -34,6 +34,11 @@ export interface WaitReadyOptions {
    * another one), which ends the wait at once. @default none
    */
   stray?: () => string | undefined
+  /**
+   * Settles when the process next writes output: a service often says it is listening, so the next probe
+   * is sent then rather than after the rest of its delay. @default none (probes on the delay alone)
+   */
+  spoke?: () => Promise<void>
 }
 
 /** Resolves with the outcome: ready, or not (with the last probe's reason, the exit, or the abort). */
@@ -62,6 +67,9 @@ export async function waitReady(options: WaitReadyOptions): Promise<ProbeOutcome
       if (signal.aborted) return { ready: false, reason: 'cancelled' }
       const remaining = deadline - Date.now()
       if (remaining <= 0) return last
+      const probedAt = Date.now()
+      // Output during the probe counts too: "listening" may come while a refused probe is on its way back.
+      const spoke = options.spoke?.()
       last = await probeOnce(options, Math.min(2_000, Math.max(50, remaining)))
       if (last.ready) {
         const checked = owned(options, listenerless)
@@ -74,12 +82,20 @@ export async function waitReady(options: WaitReadyOptions): Promise<ProbeOutcome
       }
       // A port answering after our process died is someone else's server.
       if (last.ready) return exited ? { exited: true } : last
-      // Sleep, but wake up early for an exit or an abort.
+      // Sleep, but wake up early for an exit, an abort or the process's output.
+      let timer: NodeJS.Timeout | undefined
       await Promise.race([
-        new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(0, deadline - Date.now())))),
+        new Promise(
+          (resolve) => (timer = setTimeout(resolve, Math.min(delay, Math.max(0, deadline - Date.now())))),
+        ),
         options.exited,
         aborted,
+        ...(spoke ? [spoke] : []),
       ])
+      clearTimeout(timer)
+      // A service that writes all the time is probed at most every 10 ms.
+      const gap = probedAt + 10 - Date.now()
+      if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap))
     }
   }
 }

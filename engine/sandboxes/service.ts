@@ -102,8 +102,8 @@ export class ServiceProcess {
       unregisterExit()
       forget()
     }
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => this.logs.write('stdout', chunk))
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => this.logs.write('stderr', chunk))
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => this.heard('stdout', chunk))
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => this.heard('stderr', chunk))
     const finish = (exit: ExitInfo): void => {
       if (this.exit) return
       this.exit = exit
@@ -117,6 +117,15 @@ export class ServiceProcess {
     child.once('close', (code, signal) => finish({ code, signal }))
   }
 
+  private heard(stream: 'stdout' | 'stderr', chunk: string): void {
+    this.logs.write(stream, chunk)
+    const waiting = this.listeners
+    this.listeners = []
+    waiting.forEach((wake) => wake())
+  }
+
+  private listeners: Array<() => void> = []
+
   /** Waits for readiness; resolves with a failure reason instead of throwing. */
   async waitReady(signal: AbortSignal): Promise<StartFailure | undefined> {
     const outcome = await waitReady({
@@ -125,6 +134,7 @@ export class ServiceProcess {
       probe: this.spec.ready,
       signal,
       exited: this.exited,
+      spoke: () => new Promise<void>((resolve) => this.listeners.push(resolve)),
       ...(this.pid !== undefined ? { pgid: this.pid } : {}),
       stray: () => ignoredPortEarly(this.portHintInput()),
     })

@@ -121,4 +121,28 @@ describe.runIf(process.platform === 'linux')('listener ownership (Linux: /proc)'
     })
     expect(outcome).toEqual({ ready: true })
   })
+
+  it('probes again when the service writes output, at most every 10 ms', async () => {
+    const port = await freePort()
+    const count = async (spoke?: () => Promise<void>) => {
+      let probes = 0
+      await waitReady({
+        host: '127.0.0.1',
+        port,
+        probe: { tcp: true, timeoutMs: 1_000 },
+        signal: new AbortController().signal,
+        exited: new Promise<never>(() => {}),
+        // Called after every refused probe.
+        stray: () => void probes++,
+        ...(spoke ? { spoke } : {}),
+      })
+      return probes
+    }
+    // Quiet: on the delay alone (25 ms growing to 100 ms), about a dozen probes in a second.
+    expect(await count()).toBeLessThanOrEqual(15)
+    // A service that writes all the time: a probe after each line, but not more often than every 10 ms.
+    const chatty = await count(() => new Promise((resolve) => setTimeout(resolve, 1)))
+    expect(chatty).toBeGreaterThan(25)
+    expect(chatty).toBeLessThanOrEqual(101)
+  })
 })
