@@ -279,10 +279,6 @@ async function attributeBeside(
     revealed.push({ ids: exchangeIdentifiers(exchange), at: answeredAt, mine: false })
   }
   const sorted = attribute(captured, revealed)
-  console.log(
-    'UNKNOWN',
-    sorted.unknown.map((m) => m.text),
-  )
   if (sorted.unknown.length)
     return {
       unclear: `${sorted.unknown.length} message(s) on ${[...new Set(sorted.unknown.map((m) => m.channel))].join(', ')} carried no identifier that the trigger or another check's request revealed first`,
