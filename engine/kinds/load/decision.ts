@@ -5,10 +5,13 @@
  *
  * The gap floor (`minDeltaMs`): a ratio says nothing about size. On loopback a service answering in
  * 0.2 ms instead of 0.1 ms is "2× slower" and no user will ever see it, while a busy machine's scheduler
- * moves single requests by a millisecond or more (a time slice). So a statistic regresses only when the
- * test shows its ratio above the allowed one *and* the candidate's value over all rounds exceeds the
- * baseline's by at least `minDeltaMs`. The floor can only turn a failure into a pass, so the false-failure
- * bound of the test still holds.
+ * moves single requests by a millisecond or more (a time slice). So a statistic regresses only when its
+ * ratio is above the allowed one *and* the candidate's value exceeds the baseline's by at least
+ * `minDeltaMs`: for a baseline value b, above θ = max(allowed, 1 + minDeltaMs / b). The test runs at that θ
+ * (b over every round so far), so a statistic whose ratio is clearly under the floor's — a 0.3 ms lookup
+ * with a 5 ms floor may be 17× slower before it counts — is decided as soon as that is clear, instead of
+ * running every round to an undecided 1.5×. A larger θ only makes failing harder, so the false-failure
+ * bound still holds; a failure also needs the merged values' difference to reach `minDeltaMs`.
  */
 import { decideFixed } from './fixed.js'
 import type { LoadMetrics } from './metrics.js'
@@ -32,6 +35,8 @@ export interface StatDecision {
   /** k6 statistic name: `p(95)`, `med`, `avg`. */
   stat: string
   allowed: number
+  /** The ratio the test ran at: `allowed`, or the one `minDeltaMs` implies on this baseline when larger. */
+  threshold: number
   decision: Decision
   /** Over every round's samples together. */
   baselineMs: number
@@ -43,7 +48,10 @@ export interface StatDecision {
   rounds: number
   /** Each round's ratio, in round order. */
   roundRatios: number[]
-  /** True when the test showed a regression but the difference is under the gap floor. */
+  /**
+   * True when the gap floor decided: the ratio was not clearly within the allowed one, but the difference
+   * was clearly (or, over every round together, actually) under `minDeltaMs`.
+   */
   underGapFloor: boolean
   /**
    * The e-values at that round: against "within" (regressed at 1/alpha) and against "regressed". With
@@ -84,16 +92,21 @@ export function decideLoad(
       const c = statOf(p.candidate, stat)
       return b === undefined || c === undefined ? [] : [{ baselineMs: b, candidateMs: c }]
     })
+    const threshold = baselineMs > 0 ? Math.max(allowed, 1 + rule.minDeltaMs / baselineMs) : allowed
     const seq = (rule.sequential ? decideSequential : decideFixed)(rounds, {
-      allowed,
+      allowed: threshold,
       alpha,
       beta: DEFAULT_BETA,
     })
-    const underGapFloor = seq.decision === 'regressed' && candidateMs - baselineMs < rule.minDeltaMs
+    const clearlyWithin = seq.interval.high !== null && seq.interval.high < allowed
+    const underGapFloor =
+      (seq.decision === 'regressed' && candidateMs - baselineMs < rule.minDeltaMs) ||
+      (seq.decision === 'within' && !clearlyWithin)
     return [
       {
         stat,
         allowed,
+        threshold: round3(threshold),
         decision: underGapFloor ? 'within' : seq.decision,
         baselineMs: round3(baselineMs),
         candidateMs: round3(candidateMs),
@@ -130,10 +143,10 @@ export function shouldStop(decision: LoadDecision, roundsRun: number, planned: n
   return !decision.stats.some((s) => s.decision === 'undecided' && !s.underGapFloor && leansOver(s))
 }
 
-/** True when the rounds' geometric-mean ratio is above the allowed one. */
+/** True when the rounds' geometric-mean ratio is above the one tested (the allowed one, or the floor's). */
 function leansOver(s: StatDecision): boolean {
   const logs = s.roundRatios.filter((r) => r > 0).map((r) => Math.log(r))
-  return logs.length > 0 && logs.reduce((a, b) => a + b, 0) / logs.length > Math.log(s.allowed)
+  return logs.length > 0 && logs.reduce((a, b) => a + b, 0) / logs.length > Math.log(s.threshold)
 }
 
 /** Why the rounds ended, given the decision and whether they stopped early. */

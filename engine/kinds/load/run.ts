@@ -306,7 +306,10 @@ function reportDecision(
 ): void {
   const reason = stopReason(rule, decision)
   const summary = decision.stats
-    .map((s) => `${s.stat} ${fmt(s.ratio)}× in ${formatInterval(s.interval)}`)
+    .map(
+      (s) =>
+        `${s.stat} ${fmt(s.ratio)}× in ${formatInterval(s.interval)}${s.threshold > s.allowed ? ` (tested at ${fmt(s.threshold)}×: ${fmt(rule.minDeltaMs)} ms over the baseline's ${fmt(s.baselineMs)} ms)` : ''}`,
+    )
     .join(', ')
   ctx.report({
     messageId: 'decision',
@@ -342,7 +345,8 @@ function reportDecision(
         stat: s.stat,
         ratio: fmt(s.ratio),
         interval: formatInterval(s.interval),
-        allowed: s.allowed,
+        // The ratio it was tested at: the floor's when larger.
+        allowed: fmt(s.threshold),
         rounds: result.rounds,
       },
       pointer: `http_req_duration.${s.stat}`,
@@ -358,7 +362,7 @@ function reportDecision(
 const REASONS: Record<ReturnType<typeof stopReason>, string> = {
   'clear-pass': 'the ratio is clearly within the allowed one',
   'clear-regression': 'the ratio is clearly above the allowed one',
-  'under-gap-floor': 'the ratio is above the allowed one, but by less than minDeltaMs',
+  'under-gap-floor': 'the difference from the baseline is under minDeltaMs',
   'rounds-exhausted': 'every round ran without a clear answer',
   'fixed-rounds': 'sequential: false runs every round',
 }

@@ -187,6 +187,37 @@ describe('load decision (statistics of the rule, gap floor)', () => {
     expect(stopReason(rule(), d)).toBe('under-gap-floor')
   })
 
+  it('decides by the floor as soon as the difference is clearly under it, and still catches a slowdown over it', () => {
+    // A 0.3 ms lookup whose rounds wander around 1.5× (loopback jitter): under a 5 ms floor it may be
+    // 17.7× slower before it counts, so three rounds decide what eight could not at 1.5×.
+    const wander = [1.56, 1.86, 1.5].map((r) => ({
+      baseline: metrics({ 'p(95)': 0.3 }),
+      candidate: metrics({ 'p(95)': 0.3 * r }),
+    }))
+    const merged = { baseline: metrics({ 'p(95)': 0.3 }), candidate: metrics({ 'p(95)': 0.49 }) }
+    const floor = decideLoad(rule({ minDeltaMs: 5 }), wander, merged)
+    expect(floor.outcome).toBe('within')
+    expect(floor.stats[0]).toMatchObject({ decision: 'within', underGapFloor: true, rounds: 3 })
+    expect(floor.stats[0]!.threshold).toBeCloseTo(1 + 5 / 0.3, 2)
+    expect(stopReason(rule({ minDeltaMs: 5 }), floor)).toBe('under-gap-floor')
+    // Without a floor that matters (1 ms on 0.3 ms: 4.3×), the same rounds are not decided.
+    expect(decideLoad(rule({ minDeltaMs: 0.01 }), wander, merged).outcome).toBe('undecided')
+    // 20 ms more on the same lookup is over the floor: caught.
+    const slow = rounds(6, 0.3, 20.3)
+    const caught = decideLoad(rule({ minDeltaMs: 5 }), slow, {
+      baseline: metrics({ 'p(95)': 0.3 }),
+      candidate: metrics({ 'p(95)': 20.3 }),
+    })
+    expect(caught.outcome).toBe('regressed')
+    expect(caught.stats[0]!.underGapFloor).toBe(false)
+    // A floor under the allowed ratio's difference changes nothing: the test runs at the allowed ratio.
+    const big = decideLoad(rule({ minDeltaMs: 5 }), rounds(5, 40, 41), {
+      baseline: metrics({ 'p(95)': 40 }),
+      candidate: metrics({ 'p(95)': 41 }),
+    })
+    expect(big.stats[0]).toMatchObject({ threshold: 1.5, decision: 'within', underGapFloor: false })
+  })
+
   it('splits α between statistics, and passes only when every statistic is clearly within', () => {
     const two = rule({ ratios: { 'p(95)': 1.5, med: 1.5 } })
     const pairs = Array.from({ length: 3 }, () => ({
