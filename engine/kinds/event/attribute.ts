@@ -39,6 +39,12 @@ export function exchangeIdentifiers(exchange: HttpExchange): Set<string> {
   return ids
 }
 
+/** The identifiers of a published payload: its JSON's, or the text itself when it is not JSON. */
+export function payloadIdentifiers(payload: string): Set<string> {
+  const value = parsed(payload)
+  return identifiersOf(value === undefined ? payload : value)
+}
+
 export interface Attribution {
   /** The trigger's messages, in arrival order. */
   mine: BrokerMessage[]

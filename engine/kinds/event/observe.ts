@@ -8,7 +8,7 @@ import type { CheckContext } from '../../api/kind.js'
 import type { Sandbox } from '../../api/sandbox.js'
 import { parseRequestLine } from '../../api/vocabulary.js'
 import type { EventExpect, EventParams } from './schema.js'
-import { attribute, carries, exchangeIdentifiers, identifiersOf, type Revealed } from './attribute.js'
+import { attribute, carries, exchangeIdentifiers, payloadIdentifiers, type Revealed } from './attribute.js'
 
 export type EventContext = CheckContext<EventParams, 'http' | 'broker'>
 
@@ -121,19 +121,20 @@ export async function observe(
   const begin = performance.now()
   let trigger: string
   let triggerLine: string
-  // Beside other checks: the trigger's identifiers, and its own exchange (not another check's).
-  let mine: Set<string> | undefined
-  let own: { exchange?: HttpExchange; at: number } | undefined
+  // Beside other checks: what the trigger revealed, and its own exchange (not another check's).
+  let mine: (Revealed & { exchange?: HttpExchange }) | undefined
   try {
     if ('publish' in params.trigger) {
       const { channel, json, body, headers = {} } = params.trigger.publish
       const payload = body ?? JSON.stringify(json ?? {})
       trigger = `publish on ${channel}`
       triggerLine = broker.publishCommand(endpoint, channel, payload)
-      if (beside) {
-        mine = identifiersOf(json ?? parsedOrText(payload))
-        own = { at: performance.now() }
-      }
+      if (beside)
+        mine = {
+          ids: payloadIdentifiers(payload),
+          at: performance.now(),
+          mine: true,
+        }
       await broker.publish(endpoint, channel, payload, headers, ctx.signal)
     } else {
       const request = parseRequestLine(params.trigger.request)
@@ -163,10 +164,7 @@ export async function observe(
       }
       triggerLine = exchange.curl()
       trigger = `${trigger} → ${exchange.response.status}`
-      if (beside) {
-        own = { exchange, at: performance.now() }
-        mine = exchangeIdentifiers(exchange)
-      }
+      if (beside) mine = { ids: exchangeIdentifiers(exchange), at: performance.now(), mine: true, exchange }
       if (exchange.response.status >= 400) {
         await capture.stop()
         if (beside)
@@ -185,25 +183,18 @@ export async function observe(
     await capture.stop()
     throw error
   }
-  if (mine && mine.size === 0) {
+  if (mine && mine.ids.size === 0) {
     await capture.stop()
     return { unclear: `${trigger}: nothing in the trigger identifies its messages among other checks'` }
   }
-  const counted = mine ? (m: BrokerMessage) => carries(m, mine) : () => true
+  const ids = mine?.ids
+  const counted = ids ? (m: BrokerMessage) => carries(m, ids) : () => true
   await waitOut(ctx, capture, params.expect, begin, counted)
   const captured = (await capture.stop()).filter((m) => !/^(_INBOX|\$JS|\$SYS|\$KV)\b/.test(m.channel))
   const end = performance.now()
   let messages = captured
-  if (mine && own) {
-    const sorted = await attributeBeside(
-      ctx,
-      sandbox,
-      captured,
-      { ids: mine, at: own.at, mine: true },
-      own.exchange,
-      begin,
-      end,
-    )
+  if (mine) {
+    const sorted = await attributeBeside(ctx, sandbox, captured, mine, begin, end)
     if ('unclear' in sorted) return sorted
     messages = sorted.mine
     // A count not met beside the other checks is measured alone before it is reported.
@@ -262,8 +253,7 @@ async function attributeBeside(
   ctx: EventContext,
   sandbox: Sandbox,
   captured: readonly BrokerMessage[],
-  trigger: Revealed,
-  own: HttpExchange | undefined,
+  trigger: Revealed & { exchange?: HttpExchange },
   begin: number,
   end: number,
 ): Promise<{ mine: BrokerMessage[] } | Unclear> {
@@ -275,7 +265,7 @@ async function attributeBeside(
   const origins = new Set(Object.values(sandbox.services).map((s) => new URL(s.url).origin))
   const revealed: Revealed[] = [trigger]
   for (const { exchange, answeredAt } of log.answeredSince(since)) {
-    if (exchange === own || !origins.has(originOf(exchange.url))) continue
+    if (exchange === trigger.exchange || !origins.has(originOf(exchange.url))) continue
     revealed.push({ ids: exchangeIdentifiers(exchange), at: answeredAt, mine: false })
   }
   const sorted = attribute(captured, revealed)
@@ -291,13 +281,5 @@ function originOf(url: string): string {
     return new URL(url).origin
   } catch {
     return ''
-  }
-}
-
-function parsedOrText(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return text
   }
 }

@@ -450,6 +450,22 @@ describe('event kind beside other checks (embedded mqtt)', () => {
     expect(measured.count).toBe(0)
   })
 
+  it('tells a published trigger by the identifiers of its payload', { timeout: 90_000 }, async () => {
+    const { session, dir } = await shop('{ kind: mqtt }')
+    const measured = { count: 0 }
+    const findings = await run(
+      session,
+      dir,
+      {
+        trigger: { publish: { channel: 'thing.requested', json: { ref: 'req-20261203-0001' } } },
+        expect: [{ channel: 'thing.requested', count: 1, json: { '/ref': 'req-20261203-0001' } }],
+      },
+      { beside: { neighbour: emitter(true), measured } },
+    )
+    expect(findings).toEqual([])
+    expect(measured.count).toBe(0)
+  })
+
   it('observes alone when a message carries nothing a request revealed', { timeout: 90_000 }, async () => {
     const { session, dir } = await shop('{ kind: mqtt }')
     const measured = { count: 0 }
