@@ -44,6 +44,11 @@ export class ExchangeLog {
     }
   }
 
+  /** True when no request is in flight. */
+  idle(): boolean {
+    return this.flying.size === 0
+  }
+
   /** The exchanges answered at or after `since` (`performance.now()` time), oldest first as far as kept. */
   answeredSince(since: number): LoggedExchange[] {
     return this.ring.filter((e) => e.answeredAt >= since).sort((a, b) => a.answeredAt - b.answeredAt)

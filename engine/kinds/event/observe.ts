@@ -189,7 +189,18 @@ export async function observe(
   }
   const ids = mine?.ids
   const counted = ids ? (m: BrokerMessage) => carries(m, ids) : () => true
-  await waitOut(ctx, capture, params.expect, begin, counted)
+  // Beside other checks, a message without the trigger's identifiers while no other request is in flight or was
+  // answered by this sandbox cannot become anyone's: no use waiting out `within` for the trigger's.
+  const log = ctx.clients.http.log
+  const hopeless = mine
+    ? () =>
+        capture.messages.some((m) => !counted(m)) &&
+        log.idle() &&
+        !log
+          .answeredSince(begin - LOOKBACK_MS)
+          .some((e) => e.exchange !== mine.exchange && sandboxOrigins(sandbox).has(originOf(e.exchange.url)))
+    : () => false
+  await waitOut(ctx, capture, params.expect, begin, counted, hopeless)
   const captured = (await capture.stop()).filter((m) => !/^(_INBOX|\$JS|\$SYS|\$KV)\b/.test(m.channel))
   const end = performance.now()
   let messages = captured
@@ -223,6 +234,7 @@ async function waitOut(
   expects: readonly EventExpect[],
   begin: number,
   counted: (message: BrokerMessage) => boolean,
+  hopeless: () => boolean,
 ): Promise<void> {
   const limit = Math.max(0, ctx.timeoutMs - 500)
   for (;;) {
@@ -235,10 +247,13 @@ async function waitOut(
         capture.messages.filter((m) => channelMatches(e.channel, m.channel) && counted(m)).length < need
       )
     })
+    if (hopeless()) return
     if (open.length === 0 || ctx.signal.aborted) break
     // Woken by the next message, or when the soonest open expectation's time is up.
     const next = Math.min(...open.map((e) => Math.min(withinMs(e), limit))) - elapsed
-    await capture.waitFor(capture.messages.length + 1, next, ctx.signal)
+    // A message that is not the trigger's is looked at again soon: the requests that could explain it end.
+    const stray = capture.messages.some((m) => !counted(m))
+    await capture.waitFor(capture.messages.length + 1, stray ? Math.min(next, 100) : next, ctx.signal)
   }
   const elapsed = performance.now() - begin
   const settle = Math.min(SETTLE_MS, Math.max(0, Math.max(...expects.map(withinMs)) - elapsed))
@@ -262,7 +277,7 @@ async function attributeBeside(
     return { unclear: 'requests of other checks were still unanswered after the capture' }
   const since = begin - LOOKBACK_MS
   if (!log.covers(since)) return { unclear: 'other checks sent more requests than are kept meanwhile' }
-  const origins = new Set(Object.values(sandbox.services).map((s) => new URL(s.url).origin))
+  const origins = sandboxOrigins(sandbox)
   const revealed: Revealed[] = [trigger]
   for (const { exchange, answeredAt } of log.answeredSince(since)) {
     if (exchange === trigger.exchange || !origins.has(originOf(exchange.url))) continue
@@ -274,6 +289,10 @@ async function attributeBeside(
       unclear: `${sorted.unknown.length} message(s) on ${[...new Set(sorted.unknown.map((m) => m.channel))].join(', ')} carried no identifier that the trigger or another check's request revealed first`,
     }
   return sorted
+}
+
+function sandboxOrigins(sandbox: Sandbox): Set<string> {
+  return new Set(Object.values(sandbox.services).map((s) => originOf(s.url)))
 }
 
 function originOf(url: string): string {

@@ -489,6 +489,26 @@ describe('event kind beside other checks (embedded mqtt)', () => {
     expect(quiet).toEqual([])
     expect(alone.count).toBe(1)
   })
+
+  it('does not wait out `within` for a message that can never be told', { timeout: 90_000 }, async () => {
+    const { session, dir } = await shop('{ kind: mqtt }')
+    const measured = { count: 0 }
+    // The answer names an id the message does not carry, and nothing else runs: alone, at once.
+    const started = performance.now()
+    const findings = await run(
+      session,
+      dir,
+      {
+        trigger: { request: 'POST /emit?answer=other' },
+        expect: [{ channel: 'thing.done', count: 1, within: '20s' }],
+        compare: 'baseline',
+      },
+      { beside: { measured } },
+    )
+    expect(findings).toEqual([])
+    expect(measured.count).toBe(1)
+    expect(performance.now() - started).toBeLessThan(15_000)
+  })
 })
 
 describe('event kind, one broker for both sides', () => {
