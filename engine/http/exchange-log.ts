@@ -51,7 +51,9 @@ export class ExchangeLog {
 
   /** The exchanges answered at or after `since` (`performance.now()` time), oldest first as far as kept. */
   answeredSince(since: number): LoggedExchange[] {
-    return this.ring.filter((e) => e.answeredAt >= since).sort((a, b) => a.answeredAt - b.answeredAt)
+    // The ring is in answering order from its next slot on (its oldest entry once it is full).
+    const ordered = [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)]
+    return ordered.filter((e) => e.answeredAt >= since)
   }
 
   /** True when every answered exchange since `since` is still kept (the ring has not wrapped past it). */

@@ -119,12 +119,20 @@ export class ServiceProcess {
 
   private heard(stream: 'stdout' | 'stderr', chunk: string): void {
     this.logs.write(stream, chunk)
-    const waiting = this.listeners
-    this.listeners = []
-    waiting.forEach((wake) => wake())
+    this.spoke?.wake()
+    this.spoke = undefined
   }
 
-  private listeners: Array<() => void> = []
+  /** Settles at the process's next output (the readiness probe's wake-up), made when first asked for. */
+  private spoke: { promise: Promise<void>; wake: () => void } | undefined
+
+  private nextOutput(): Promise<void> {
+    if (!this.spoke) {
+      let wake!: () => void
+      this.spoke = { promise: new Promise<void>((resolve) => (wake = resolve)), wake }
+    }
+    return this.spoke.promise
+  }
 
   /** Waits for readiness; resolves with a failure reason instead of throwing. */
   async waitReady(signal: AbortSignal): Promise<StartFailure | undefined> {
@@ -134,7 +142,7 @@ export class ServiceProcess {
       probe: this.spec.ready,
       signal,
       exited: this.exited,
-      spoke: () => new Promise<void>((resolve) => this.listeners.push(resolve)),
+      spoke: () => this.nextOutput(),
       ...(this.pid !== undefined ? { pgid: this.pid } : {}),
       stray: () => ignoredPortEarly(this.portHintInput()),
     })

@@ -192,20 +192,21 @@ export async function observe(
   // Beside other checks, a message without the trigger's identifiers while no other request is in flight or was
   // answered by this sandbox cannot become anyone's: no use waiting out `within` for the trigger's.
   const log = ctx.clients.http.log
+  const origins = sandboxOrigins(sandbox)
   const hopeless = mine
     ? () =>
         capture.messages.some((m) => !counted(m)) &&
         log.idle() &&
         !log
           .answeredSince(begin - LOOKBACK_MS)
-          .some((e) => e.exchange !== mine.exchange && sandboxOrigins(sandbox).has(originOf(e.exchange.url)))
+          .some((e) => e.exchange !== mine.exchange && origins.has(originOf(e.exchange.url)))
     : () => false
   await waitOut(ctx, capture, params.expect, begin, counted, hopeless)
   const captured = (await capture.stop()).filter((m) => !/^(_INBOX|\$JS|\$SYS|\$KV)\b/.test(m.channel))
   const end = performance.now()
   let messages = captured
   if (mine) {
-    const sorted = await attributeBeside(ctx, sandbox, captured, mine, begin, end)
+    const sorted = await attributeBeside(ctx, origins, captured, mine, begin, end)
     if ('unclear' in sorted) return sorted
     messages = sorted.mine
     // A count not met beside the other checks is measured alone before it is reported.
@@ -261,12 +262,12 @@ async function waitOut(
 }
 
 /**
- * The trigger's messages among those captured beside other checks: their requests to this sandbox answered
+ * The trigger's messages among those captured beside other checks: their requests to this sandbox (`origins`) answered
  * since shortly before the capture (and those in flight when it ended, once answered) explain theirs.
  */
 async function attributeBeside(
   ctx: EventContext,
-  sandbox: Sandbox,
+  origins: ReadonlySet<string>,
   captured: readonly BrokerMessage[],
   trigger: Revealed & { exchange?: HttpExchange },
   begin: number,
@@ -277,7 +278,6 @@ async function attributeBeside(
     return { unclear: 'requests of other checks were still unanswered after the capture' }
   const since = begin - LOOKBACK_MS
   if (!log.covers(since)) return { unclear: 'other checks sent more requests than are kept meanwhile' }
-  const origins = sandboxOrigins(sandbox)
   const revealed: Revealed[] = [trigger]
   for (const { exchange, answeredAt } of log.answeredSince(since)) {
     if (exchange === trigger.exchange || !origins.has(originOf(exchange.url))) continue

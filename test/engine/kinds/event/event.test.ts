@@ -413,6 +413,24 @@ function emitter(answer: boolean) {
   }
 }
 
+/**
+ * The check on a fresh shop (`baselineField`: the baseline's field name), observing beside `neighbour`'s
+ * traffic first: its findings, how many times it observed alone, and how long the check took.
+ */
+async function runBeside(
+  params: EventParams,
+  neighbour?: ReturnType<typeof emitter>,
+  baselineField?: string,
+): Promise<{ findings: ReportDescriptor[]; alone: number; ms: number }> {
+  const { session, dir } = await shop('{ kind: mqtt }', baselineField)
+  const measured = { count: 0 }
+  const started = performance.now()
+  const findings = await run(session, dir, params, {
+    beside: { ...(neighbour ? { neighbour } : {}), measured },
+  })
+  return { findings, alone: measured.count, ms: performance.now() - started }
+}
+
 describe('event kind beside other checks (embedded mqtt)', () => {
   const answered = { request: 'POST /emit?answer=id' }
 
@@ -420,94 +438,62 @@ describe('event kind beside other checks (embedded mqtt)', () => {
     "tells its trigger's messages from another check's by the ids the requests revealed",
     { timeout: 90_000 },
     async () => {
-      const { session, dir } = await shop('{ kind: mqtt }')
-      const measured = { count: 0 }
-      const findings = await run(
-        session,
-        dir,
+      const { findings, alone } = await runBeside(
         {
           trigger: answered,
           expect: [{ channel: 'thing.done', count: 1, json: { '/amountCents': 42 } }],
           compare: 'baseline',
         },
-        { beside: { neighbour: emitter(true), measured } },
+        emitter(true),
       )
       expect(findings).toEqual([])
-      expect(measured.count).toBe(0)
+      expect(alone).toBe(0)
     },
   )
 
   it('finds a renamed field beside other checks too', { timeout: 90_000 }, async () => {
-    const { session, dir } = await shop('{ kind: mqtt }', 'totalCents')
-    const measured = { count: 0 }
-    const findings = await run(
-      session,
-      dir,
+    const { findings, alone } = await runBeside(
       { trigger: answered, expect: [{ channel: 'thing.done', count: 1 }], compare: 'baseline' },
-      { beside: { neighbour: emitter(true), measured } },
+      emitter(true),
+      'totalCents',
     )
     expect(errors(findings)).toMatchObject([{ messageId: 'field-removed', data: { pointer: '/totalCents' } }])
-    expect(measured.count).toBe(0)
+    expect(alone).toBe(0)
   })
 
   it('tells a published trigger by the identifiers of its payload', { timeout: 90_000 }, async () => {
-    const { session, dir } = await shop('{ kind: mqtt }')
-    const measured = { count: 0 }
-    const findings = await run(
-      session,
-      dir,
+    const { findings, alone } = await runBeside(
       {
         trigger: { publish: { channel: 'thing.requested', json: { ref: 'req-20261203-0001' } } },
         expect: [{ channel: 'thing.requested', count: 1, json: { '/ref': 'req-20261203-0001' } }],
       },
-      { beside: { neighbour: emitter(true), measured } },
+      emitter(true),
     )
     expect(findings).toEqual([])
-    expect(measured.count).toBe(0)
+    expect(alone).toBe(0)
   })
 
   it('observes alone when a message carries nothing a request revealed', { timeout: 90_000 }, async () => {
-    const { session, dir } = await shop('{ kind: mqtt }')
-    const measured = { count: 0 }
     // The other check's answers are empty: its messages are nobody's, so the capture cannot be sorted.
-    const findings = await run(
-      session,
-      dir,
+    const noisy = await runBeside(
       { trigger: answered, expect: [{ channel: 'thing.done', count: 1 }], compare: 'baseline' },
-      { beside: { neighbour: emitter(false), measured } },
+      emitter(false),
     )
-    expect(findings).toEqual([])
-    expect(measured.count).toBe(1)
+    expect(noisy).toMatchObject({ findings: [], alone: 1 })
     // A trigger whose answer identifies nothing is observed alone at once.
-    const alone = { count: 0 }
-    const quiet = await run(
-      session,
-      dir,
-      { trigger, expect: [{ channel: 'thing.done', count: 1 }] },
-      { beside: { measured: alone } },
-    )
-    expect(quiet).toEqual([])
-    expect(alone.count).toBe(1)
+    const quiet = await runBeside({ trigger, expect: [{ channel: 'thing.done', count: 1 }] })
+    expect(quiet).toMatchObject({ findings: [], alone: 1 })
   })
 
   it('does not wait out `within` for a message that can never be told', { timeout: 90_000 }, async () => {
-    const { session, dir } = await shop('{ kind: mqtt }')
-    const measured = { count: 0 }
     // The answer names an id the message does not carry, and nothing else runs: alone, at once.
-    const started = performance.now()
-    const findings = await run(
-      session,
-      dir,
-      {
-        trigger: { request: 'POST /emit?answer=other' },
-        expect: [{ channel: 'thing.done', count: 1, within: '20s' }],
-        compare: 'baseline',
-      },
-      { beside: { measured } },
-    )
-    expect(findings).toEqual([])
-    expect(measured.count).toBe(1)
-    expect(performance.now() - started).toBeLessThan(15_000)
+    const told = await runBeside({
+      trigger: { request: 'POST /emit?answer=other' },
+      expect: [{ channel: 'thing.done', count: 1, within: '20s' }],
+      compare: 'baseline',
+    })
+    expect(told).toMatchObject({ findings: [], alone: 1 })
+    expect(told.ms).toBeLessThan(15_000)
   })
 })
 
