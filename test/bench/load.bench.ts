@@ -4,16 +4,20 @@
  * - max rate: closed model, same connections and duration, a server that answers at once;
  * - percentiles at the same rate: a server that answers after a fixed delay, so both tools run at the
  *   rate the server allows (connections / delay) and p50/p99 can be compared like for like.
- * Goals: at least 0.5x wrk's rate; p50 and p99 within 20% of wrk's.
+ * - short segments: the 250 ms segments an A/B round is made of, one after the other, as the load
+ *   check runs them; each segment's wall time against the 250 ms it was asked for.
+ * Goals: at least 0.5x wrk's rate; p50 and p99 within 20% of wrk's; a 250 ms segment lasts at most 1.1x that.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { runBuiltinSegment } from '../../engine/kinds/load/builtin.js'
 import { resolveLoadSpec } from '../../engine/kinds/load/spec.js'
-import type { Bench, BenchGoal } from './harness.js'
+import { median, type Bench, type BenchGoal } from './harness.js'
 
 const CONNECTIONS = 10
 const DURATION_S = 5
 const DELAY_MS = 5
+const SEGMENT_MS = 250
+const SEGMENTS = 20
 
 const SERVER = `
 const http = require('node:http')
@@ -62,8 +66,8 @@ function runWrk(url: string): Measured {
   return { rps, p50: pct('50'), p99: pct('99') }
 }
 
-async function runBuiltin(url: string): Promise<Measured> {
-  const spec = resolveLoadSpec(
+function builtinSpec(url: string) {
+  return resolveLoadSpec(
     {
       request: 'GET /',
       connections: CONNECTIONS,
@@ -73,6 +77,10 @@ async function runBuiltin(url: string): Promise<Measured> {
     },
     { serviceUrl: url, service: 'bench', planDir: '.' },
   )
+}
+
+async function runBuiltin(url: string): Promise<Measured> {
+  const spec = builtinSpec(url)
   const { samples } = await runBuiltinSegment(
     spec,
     { side: 'bench', baseUrl: url, headers: {} },
@@ -120,6 +128,29 @@ export const bench: Bench = {
         unit: 'x',
         goal: '>= 0.5x',
         met: ratio >= 0.5,
+      })
+      // Segments one after the other, as a load check's rounds run: the median segment's wall time.
+      const spec = builtinSpec(fast.url)
+      const walls: number[] = []
+      for (let i = 0; i < SEGMENTS; i++) {
+        const begin = performance.now()
+        await runBuiltinSegment(
+          spec,
+          { side: 'bench', baseUrl: fast.url, headers: {} },
+          { durationMs: SEGMENT_MS, maxRequests: spec.maxRequests, signal: new AbortController().signal },
+        )
+        walls.push(performance.now() - begin)
+      }
+      const wall = median(walls)
+      log(
+        `${SEGMENTS} segments of ${SEGMENT_MS} ms one after the other: median ${wall.toFixed(0)} ms, longest ${Math.max(...walls).toFixed(0)} ms`,
+      )
+      goals.push({
+        label: `${SEGMENT_MS} ms segment's wall time / ${SEGMENT_MS} ms (median of ${SEGMENTS})`,
+        value: wall / SEGMENT_MS,
+        unit: 'x',
+        goal: '<= 1.1x',
+        met: wall / SEGMENT_MS <= 1.1,
       })
     } finally {
       fast.child.kill()
