@@ -153,8 +153,12 @@ export interface SandboxStartContext {
   /** Redacts the services' log lines as they are stored. @default none */
   redactor?: { text(input: string): string }
   log(line: string): void
-  /** The sandbox's dependencies, started before its services: `{{deps.NAME.url}}` in a service's env. @default {} */
-  dependencies?: Readonly<Record<string, DependencyEndpoint>>
+  /**
+   * The sandbox's dependencies, `{{deps.NAME.url}}` in a service's env: each one's endpoint, settled once
+   * it is ready. They start beside the services: a service that references one starts after it is ready,
+   * one that references none need not wait; a rejected one fails the start. @default {}
+   */
+  dependencies?: Readonly<Record<string, Promise<DependencyEndpoint>>>
   /** Records what the provider starts (process groups), so `vigil sandboxes gc` can stop it after a crash. */
   track?: RunTracker
   /**

@@ -1,8 +1,9 @@
 /**
- * Starting one side's dependencies (brokers, databases) before its services: all of a side's dependencies
- * start in parallel, and every service starts after them, so `{{deps.NAME.url}}` in a service's env is
- * always an address that answers. Resources several sides share (one RabbitMQ server per run) are kept in
- * a `SharedResources` the session stops after every sandbox.
+ * Starting one side's dependencies (brokers, databases): all of a side's dependencies start in parallel,
+ * and each one's endpoint is handed out as soon as it is ready, so a service starts once the dependencies
+ * it references are (`{{deps.NAME.url}}` in its env is always an address that answers) while one that
+ * references none starts beside them. Resources several sides share (one RabbitMQ server per run) are
+ * kept in a `SharedResources` the session stops after every sandbox.
  */
 import { InfrastructureError } from '../errors.js'
 import type {
@@ -50,40 +51,57 @@ export interface StartDependenciesOptions {
   locate(keyPath: readonly (string | number)[]): string
 }
 
-/** Starts a side's dependencies; on any failure stops those that started and rethrows the first failure. */
-export async function startDependencies(options: StartDependenciesOptions): Promise<RunningDependency[]> {
+export interface LaunchedDependencies {
+  /** Each dependency's endpoint, settled once that one is ready (or failed). */
+  endpoints: Readonly<Record<string, Promise<DependencyEndpoint>>>
+  /** Every dependency, once all are ready; on any failure, rejects after stopping those that started. */
+  all: Promise<RunningDependency[]>
+}
+
+/** Starts a side's dependencies; on any failure stops those that started and rejects with the first failure. */
+export function startDependencies(options: StartDependenciesOptions): LaunchedDependencies {
   const started: RunningDependency[] = []
-  const results = await Promise.allSettled(
-    options.dependencies.map(async (dep) => {
-      const kind = options.kinds[dep.kind]!
-      const begin = performance.now()
-      const ctx: DependencyStartContext = {
-        sandbox: options.sandbox,
-        name: dep.name,
-        roots: options.roots,
-        runId: options.runId,
-        signal: options.signal,
-        allowHosts: options.allowHosts,
-        log: options.log,
-        ...(options.track ? { track: options.track } : {}),
-        ...(options.redactor ? { redactor: options.redactor } : {}),
-        where: (keyPath) => options.locate(['dependencies', dep.name, ...keyPath]),
-        shared: (key, start) => options.shared.get(key, start),
-      }
-      const running = await kind.start(dep.options as never, ctx)
-      started.push(running)
-      options.log(
-        `${options.sandbox} sandbox, dependency ${dep.name} (${dep.kind}): ready at ${withoutPassword(running.endpoint.url)} — ${running.endpoint.isolation} (${Math.round(performance.now() - begin)}ms)`,
-      )
-      return running
+  const each = options.dependencies.map(async (dep) => {
+    const kind = options.kinds[dep.kind]!
+    const begin = performance.now()
+    const ctx: DependencyStartContext = {
+      sandbox: options.sandbox,
+      name: dep.name,
+      roots: options.roots,
+      runId: options.runId,
+      signal: options.signal,
+      allowHosts: options.allowHosts,
+      log: options.log,
+      ...(options.track ? { track: options.track } : {}),
+      ...(options.redactor ? { redactor: options.redactor } : {}),
+      where: (keyPath) => options.locate(['dependencies', dep.name, ...keyPath]),
+      shared: (key, start) => options.shared.get(key, start),
+    }
+    const running = await kind.start(dep.options as never, ctx)
+    started.push(running)
+    options.log(
+      `${options.sandbox} sandbox, dependency ${dep.name} (${dep.kind}): ready at ${withoutPassword(running.endpoint.url)} — ${running.endpoint.isolation} (${Math.round(performance.now() - begin)}ms)`,
+    )
+    return running
+  })
+  const all = (async () => {
+    const results = await Promise.allSettled(each)
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed) {
+      await Promise.allSettled(started.map((d) => d.stop()))
+      throw failed.reason
+    }
+    return results.map((r) => (r as PromiseFulfilledResult<RunningDependency>).value)
+  })()
+  const endpoints = Object.fromEntries(
+    options.dependencies.map((dep, i) => {
+      const endpoint = each[i]!.then((running) => running.endpoint)
+      // Whoever waits on it sees the failure; `all` reports it either way.
+      endpoint.catch(() => undefined)
+      return [dep.name, endpoint] as const
     }),
   )
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-  if (failed) {
-    await Promise.allSettled(started.map((d) => d.stop()))
-    throw failed.reason
-  }
-  return results.map((r) => (r as PromiseFulfilledResult<RunningDependency>).value)
+  return { endpoints, all }
 }
 
 /**

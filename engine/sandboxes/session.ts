@@ -137,41 +137,61 @@ export async function startSession(
         if (!resolved) return undefined
         const provider = providers[resolved.provider]!
         const started = (async () => {
-          const deps = await startDependencies({
+          // The side's dependencies and its services start at once: a service waits only for the
+          // dependencies it references (the provider awaits their endpoints), the others start beside them.
+          const side = new AbortController()
+          const sideSignal = AbortSignal.any([failFast.signal, side.signal])
+          const deps = startDependencies({
             sandbox: name,
             runId: state.id,
             roots,
             dependencies: resolved.dependencies,
             kinds: dependencyKinds,
             shared,
-            signal: failFast.signal,
+            signal: sideSignal,
             allowHosts: loaded.config.allowHosts ?? [],
             log: options.log,
             track: state,
             redactor,
             locate: resolved.locate,
-          }).catch((error: unknown) => {
+          })
+          // Whichever fails first is the cause: the other side of the start is stopped for it.
+          let first: 'dependency' | 'services' | undefined
+          for (const endpoint of Object.values(deps.endpoints))
+            endpoint.catch(() => {
+              first ??= 'dependency'
+            })
+          const running = deps.all.catch((error: unknown) => {
+            side.abort()
             throw dependencyFailure(name, error)
           })
-          try {
-            const sandbox = await provider.start(resolved.options as never, {
+          const services = provider
+            .start(resolved.options as never, {
               name,
               root: roots[name],
               configDir: loaded.dir,
-              signal: failFast.signal,
+              signal: sideSignal,
               allowHosts: loaded.config.allowHosts ?? [],
               secrets,
               redactor,
               log: options.log,
               where: resolved.locate,
               track: state,
-              dependencies: Object.fromEntries(deps.map((d) => [d.endpoint.name, d.endpoint])),
+              dependencies: deps.endpoints,
             })
-            return withDependencies(sandbox, deps)
-          } catch (error) {
-            await Promise.allSettled(deps.map((d) => d.stop()))
-            throw error
-          }
+            .catch((error: unknown) => {
+              first ??= 'services'
+              side.abort()
+              throw error
+            })
+          const [up, sandbox] = await Promise.allSettled([running, services])
+          if (up.status === 'fulfilled' && sandbox.status === 'fulfilled')
+            return withDependencies(sandbox.value, up.value)
+          if (sandbox.status === 'fulfilled') await sandbox.value.stop()
+          if (up.status === 'fulfilled') await Promise.allSettled(up.value.map((d) => d.stop()))
+          throw first === 'dependency' && up.status === 'rejected'
+            ? up.reason
+            : (sandbox as PromiseRejectedResult).reason
         })()
         pending.add(started.catch(() => undefined))
         return timed(`sandbox:${name}`, started).then(

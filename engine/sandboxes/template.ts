@@ -1,7 +1,7 @@
 /**
  * `{{…}}` placeholders in a service's command and env: `{{port}}`, `{{host}}`, `{{url}}` (the service's
  * own), `{{services.NAME.url|port|host}}` (another service: this makes NAME start first),
- * `{{deps.NAME.url|host|port|prefix}}` (a broker or database of the sandbox, started before every service),
+ * `{{deps.NAME.url|host|port|prefix}}` (a broker or database of the sandbox: this makes the service wait for it),
  * `{{env.NAME}}` (the environment vigil runs in) and `{{secrets.NAME}}` (the config's secrets, so a
  * service can be given the credentials the plans use without writing them twice).
  */
@@ -38,6 +38,11 @@ export function referencedServices(text: string): string[] {
     if (ref) names.push(ref[1]!)
   }
   return names
+}
+
+/** Names of the dependencies a text refers to through `{{deps.NAME.…}}`. */
+export function referencedDependencies(text: string): string[] {
+  return placeholders(text).flatMap((expr) => DEP_REF.exec(expr)?.[1] ?? [])
 }
 
 /** Replaces every placeholder; unknown or unset names throw a TemplateError naming the placeholder. */

@@ -1,7 +1,8 @@
 /**
  * `process` provider: a stack of local processes, like a compose file without containers. Each service
- * gets a free loopback port (env PORT), starts after the services it references, and must pass its
- * readiness probe before its dependents start. Independent services start in parallel.
+ * gets a free loopback port (env PORT), starts after the services and dependencies it references, and
+ * must pass its readiness probe before its dependents start. Independent services start in parallel, and
+ * beside the dependencies they do not reference.
  */
 import { statSync } from 'node:fs'
 import path from 'node:path'
@@ -13,7 +14,14 @@ import { freePort, isPortFree } from '../ports.js'
 import { processSchema, type ProcessSandboxOptions, type ProcessServiceOptions } from './schema.js'
 import { chooseDefaultService, createSandbox } from '../sandbox.js'
 import { describeExit, ServiceProcess, type ServiceSpec, type StartFailure } from '../service.js'
-import { referencedServices, renderTemplate, TemplateError, type TemplateScope } from '../template.js'
+import {
+  referencedDependencies,
+  referencedServices,
+  renderTemplate,
+  TemplateError,
+  type TemplateScope,
+} from '../template.js'
+import type { DependencyEndpoint } from '../../api/dependency.js'
 import {
   defineSandboxProvider,
   type IsolatedService,
@@ -48,10 +56,32 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
     const waves = startOrder(services, argvs, where)
     const stopTimeoutMs = parseDuration(options.stopTimeout ?? '5s')
     const scope = await allocate(services, names, ctx)
-    // Every spec is rendered before anything starts: a config mistake never leaves half a stack running.
-    const specs = Object.fromEntries(
-      names.map((n) => [n, buildSpec(n, services[n]!, argvs[n]!, scope, ctx, options, stopTimeoutMs, where)]),
+    // The dependencies' endpoints as each becomes ready; until then their names render as blanks.
+    const pendingDeps = ctx.dependencies ?? {}
+    const resolved: Record<string, DependencyEndpoint> = {}
+    const blanks = Object.fromEntries(
+      Object.keys(pendingDeps).map((n) => [n, { url: '', port: 0, host: '', prefix: '' }]),
     )
+    const specOf = (n: string): ServiceSpec =>
+      buildSpec(
+        n,
+        services[n]!,
+        argvs[n]!,
+        { services: scope.services, deps: { ...blanks, ...resolved } },
+        ctx,
+        options,
+        stopTimeoutMs,
+        where,
+      )
+    const awaitDeps = (refs: readonly string[]) =>
+      Promise.all(
+        refs.map(async (d) => {
+          resolved[d] = await pendingDeps[d]!
+        }),
+      )
+    // Every spec is rendered before anything starts: a config mistake never leaves half a stack running.
+    // A service that references a dependency is rendered again once that one is ready.
+    const specs = Object.fromEntries(names.map((n) => [n, specOf(n)]))
 
     const started: ServiceProcess[] = []
     const stopAll = async (): Promise<void> => {
@@ -64,8 +94,21 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
     let failure: InfrastructureError | undefined
     const launched = new Set<string>()
     const startOne = async (name: string, deps: string[]): Promise<void> => {
-      await Promise.all(deps.map((d) => ready.get(d)))
+      const depRefs = dependencyRefs(services[name]!, argvs[name]!)
+      // Waiting for what it references ends when another service fails, too: its dependency may be one
+      // the session stops only once this start has given up.
+      const stopped = new Promise<void>((resolve) => {
+        failFast.signal.addEventListener('abort', () => resolve(), { once: true })
+      })
+      try {
+        await Promise.race([Promise.all([...deps.map((d) => ready.get(d)), awaitDeps(depRefs)]), stopped])
+      } catch (error) {
+        // A dependency that did not start: the session reports it; nothing more starts here.
+        failFast.abort()
+        throw error
+      }
       if (failFast.signal.aborted) return
+      if (depRefs.length > 0) specs[name] = specOf(name)
       let spec = specs[name]!
       const begin = performance.now()
       if (spec.prepare) {
@@ -104,10 +147,7 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
           `${ctx.name} sandbox, service ${name}: port ${spec.port} was taken before the service bound it; starting it again on port ${port}`,
         )
         scope.services[name] = { port, host: HOST, url: `http://${HOST}:${port}` }
-        for (const n of names) {
-          if (n === name || !launched.has(n))
-            specs[n] = buildSpec(n, services[n]!, argvs[n]!, scope, ctx, options, stopTimeoutMs, where)
-        }
+        for (const n of names) if (n === name || !launched.has(n)) specs[n] = specOf(n)
         spec = specs[name]!
       }
       if (problem) {
@@ -135,6 +175,8 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
     }
     try {
       await Promise.all(ready.values())
+      // The sandbox is up once every dependency is, referenced or not (an isolated copy may need any).
+      await awaitDeps(Object.keys(pendingDeps))
       if (ctx.signal.aborted) throw cancelled(ctx)
     } catch (error) {
       failFast.abort()
@@ -166,16 +208,17 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
       const port = await freePort()
       const self = { port, host: HOST, url: `http://${HOST}:${port}` }
       // Dependencies replaced first (a migrated branch of the database), then edges re-routed through them.
-      const copyCtx = isolateOptions?.deps
-        ? { ...ctx, dependencies: { ...ctx.dependencies, ...isolateOptions.deps } }
-        : ctx
-      const copyScope = rerouted({ services: { ...scope.services, [name]: self } }, isolateOptions, copyCtx)
+      const copyScope = rerouted(
+        { services: { ...scope.services, [name]: self }, deps: { ...resolved, ...isolateOptions?.deps } },
+        isolateOptions,
+        ctx.name,
+      )
       const spec = buildSpec(
         name,
         services[name]!,
         argvs[name]!,
         copyScope,
-        copyCtx,
+        ctx,
         options,
         stopTimeoutMs,
         where,
@@ -293,6 +336,17 @@ function commandArgv(name: string, service: ProcessServiceOptions, where: (k: st
   }
 }
 
+/**
+ * The dependencies a service's command, env or build step references (`{{deps.NAME.…}}`): it starts once
+ * they are ready.
+ */
+function dependencyRefs(service: ProcessServiceOptions, argv: string[]): string[] {
+  const prep = service.prepare
+  const prepare = typeof prep === 'object' && !Array.isArray(prep) ? prep.command : prep
+  const texts = [...argv, ...Object.values(service.env ?? {}).map(String), ...[prepare ?? []].flat()]
+  return [...new Set(texts.flatMap(referencedDependencies))].sort()
+}
+
 function deps(service: ProcessServiceOptions, argv: string[]): string[] {
   const texts = [...argv, ...Object.values(service.env ?? {}).map(String)]
   return [...new Set([...texts.flatMap(referencedServices), ...(service.dependsOn ?? [])])].sort()
@@ -353,14 +407,14 @@ async function allocate(
  * host and port (and URL) the copy is given as the edge's address instead.
  */
 function rerouted(
-  scope: { services: TemplateScope['services'] },
+  scope: Pick<TemplateScope, 'services' | 'deps'>,
   options: IsolateOptions | undefined,
-  ctx: SandboxStartContext,
-): { services: TemplateScope['services']; deps?: TemplateScope['deps'] } {
+  sandbox: string,
+): Pick<TemplateScope, 'services' | 'deps'> {
   const edges = Object.entries(options?.edges ?? {})
   if (edges.length === 0) return scope
   const services = { ...scope.services }
-  const deps = { ...(ctx.dependencies ?? {}) }
+  const deps = { ...scope.deps }
   for (const [target, to] of edges) {
     if (services[target]) {
       services[target] = { host: to.host, port: to.port, url: `http://${to.host}:${to.port}` }
@@ -370,9 +424,9 @@ function rerouted(
       url.port = String(to.port)
       deps[target] = { ...deps[target], host: to.host, port: to.port, url: url.toString().replace(/\/$/, '') }
     } else {
-      const known = [...Object.keys(scope.services), ...Object.keys(ctx.dependencies ?? {})].sort()
+      const known = [...Object.keys(scope.services), ...Object.keys(scope.deps ?? {})].sort()
       throw new ConfigError(
-        `${ctx.name} sandbox: no service or dependency ${JSON.stringify(target)} to re-route; it has ${known.join(', ')}`,
+        `${sandbox} sandbox: no service or dependency ${JSON.stringify(target)} to re-route; it has ${known.join(', ')}`,
       )
     }
   }
@@ -383,7 +437,7 @@ function buildSpec(
   name: string,
   service: ProcessServiceOptions,
   argv: string[],
-  scope: { services: TemplateScope['services']; deps?: TemplateScope['deps'] },
+  scope: Pick<TemplateScope, 'services' | 'deps'>,
   ctx: SandboxStartContext,
   options: ProcessSandboxOptions,
   defaultStopMs: number,
@@ -395,7 +449,7 @@ function buildSpec(
     services: scope.services,
     env: process.env,
     secrets: ctx.secrets,
-    deps: scope.deps ?? ctx.dependencies ?? {},
+    deps: scope.deps ?? {},
   }
   const render = (text: string, keyPath: Array<string | number>): string => {
     try {
