@@ -104,16 +104,25 @@ sandbox:
   return { pidDir, loaded }
 }
 
+/** Starts the candidate side alone with the gated dependency kind, its progress lines into `lines`. */
+function start(
+  loaded: ReturnType<typeof writeConfig>,
+  kinds: ReturnType<typeof gated>['kinds'],
+  lines: string[] = [],
+) {
+  return startSession(
+    { loaded, baseline: false, signal: new AbortController().signal, log: (l) => lines.push(l) },
+    sandboxProviders,
+    kinds,
+  )
+}
+
 describe('a side whose dependency is still starting', () => {
   it('starts the services that do not reference it, and the one that does once it is ready', async () => {
     const { pidDir, loaded } = setup()
     const { kinds, open } = gated()
     const lines: string[] = []
-    const starting = startSession(
-      { loaded, baseline: false, signal: new AbortController().signal, log: (l) => lines.push(l) },
-      sandboxProviders,
-      kinds,
-    )
+    const starting = start(loaded, kinds, lines)
     starting.then((s) => cleanups.push(() => s.stop())).catch(() => undefined)
     await waitFor(() => lines.some((l) => l.includes('service free: ready')))
     expect(lines.some((l) => l.includes('service bound'))).toBe(false)
@@ -132,11 +141,7 @@ describe('a side whose dependency is still starting', () => {
     const { pidDir, loaded } = setup()
     const { kinds, fail } = gated()
     const lines: string[] = []
-    const starting = startSession(
-      { loaded, baseline: false, signal: new AbortController().signal, log: (l) => lines.push(l) },
-      sandboxProviders,
-      kinds,
-    )
+    const starting = start(loaded, kinds, lines)
     await waitFor(() => lines.some((l) => l.includes('service free: ready')))
     fail(new Error('the listener could not bind'))
     const error = await starting.catch((e: unknown) => e)
@@ -151,11 +156,7 @@ describe('a side whose dependency is still starting', () => {
   it('reports a service that fails while the dependency is still starting, without waiting for it', async () => {
     const { loaded } = setup(', CRASH: "1"')
     const { kinds } = gated()
-    const error = await startSession(
-      { loaded, baseline: false, signal: new AbortController().signal, log: () => undefined },
-      sandboxProviders,
-      kinds,
-    ).catch((e: unknown) => e)
+    const error = await start(loaded, kinds).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(InfrastructureError)
     expect((error as Error).message).toMatch(/^candidate sandbox, service free: exited with code 3/)
   })
