@@ -86,7 +86,6 @@ const FLOOR_MS = 0.001
 /** Log-ratios are bounded (e^±20): past the scale they all weigh the same, and the interval stays finite. */
 const MAX_LOG_RATIO = 20
 
-/** Each round's ln(candidate / baseline); a round without a number on both sides counts as no change. */
 /** The fewest rounds in which the test can reach 1/alpha: a failure needs at least this many. */
 export function minRoundsToFail(alpha = DEFAULT_ALPHA): number {
   for (let n = 1; n < 100; n++) {
@@ -96,6 +95,7 @@ export function minRoundsToFail(alpha = DEFAULT_ALPHA): number {
   return 100
 }
 
+/** Each round's ln(candidate / baseline); a round without a number on both sides counts as no change. */
 export function logRatios(pairs: readonly RoundPair[]): number[] {
   return pairs.map((p) => {
     const d = Math.log(Math.max(p.candidateMs, FLOOR_MS) / Math.max(p.baselineMs, FLOOR_MS))
@@ -159,7 +159,6 @@ export function ratioInterval(
   return { low: low === undefined ? 0 : Math.exp(low), high: high === undefined ? null : Math.exp(high) }
 }
 
-/** The decision after the rounds so far, stopping at the first round where a test crossed its level. */
 /** What both decisions read: the error bounds, the threshold and the rounds' log-ratios. */
 export function decisionInputs(
   pairs: readonly RoundPair[],
@@ -173,6 +172,7 @@ export function decisionInputs(
   }
 }
 
+/** The decision after the rounds so far, stopping at the first round where a test crossed its level. */
 export function decideSequential(pairs: readonly RoundPair[], options: SequentialOptions): SequentialResult {
   const { alpha, beta, at, d } = decisionInputs(pairs, options)
   const fail = evidence(d, at, 1)
