@@ -90,16 +90,16 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
     const failFast = new AbortController()
     const onAbort = (): void => failFast.abort(ctx.signal.reason)
     ctx.signal.addEventListener('abort', onAbort, { once: true })
+    // Waiting for what a service references ends when another service fails, too: its dependency may be
+    // one the session stops only once this start has given up.
+    const stopped = new Promise<void>((resolve) => {
+      failFast.signal.addEventListener('abort', () => resolve(), { once: true })
+    })
     const ready = new Map<string, Promise<void>>()
     let failure: InfrastructureError | undefined
     const launched = new Set<string>()
     const startOne = async (name: string, deps: string[]): Promise<void> => {
       const depRefs = dependencyRefs(services[name]!, argvs[name]!)
-      // Waiting for what it references ends when another service fails, too: its dependency may be one
-      // the session stops only once this start has given up.
-      const stopped = new Promise<void>((resolve) => {
-        failFast.signal.addEventListener('abort', () => resolve(), { once: true })
-      })
       try {
         await Promise.race([Promise.all([...deps.map((d) => ready.get(d)), awaitDeps(depRefs)]), stopped])
       } catch (error) {
