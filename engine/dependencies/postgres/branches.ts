@@ -109,12 +109,31 @@ export async function migrate(
   }
 }
 
+/** A seed file (relative to `root`), read; an infrastructure error when it cannot be. */
+export function readSeed(root: string, seed: string): SeedFile {
+  const file = path.resolve(root, seed)
+  try {
+    return { name: path.basename(file), file, text: readFileSync(file, 'utf8') }
+  } catch (error) {
+    throw new InfrastructureError(`seed ${seed}: cannot read it (${(error as Error).message})`, [], {
+      code: 'VIGIL_DEPENDENCY_START',
+      cause: error,
+    })
+  }
+}
+
+export interface SeedFile {
+  name: string
+  file: string
+  text: string
+}
+
 /** The template: every migration of the baseline's set, then its seed. A failure is the baseline's problem. */
 export async function buildTemplate(
   instance: PostgresInstance,
   template: string,
   set: MigrationSet,
-  seed: string | undefined,
+  seed: SeedFile | undefined,
   root: string,
   timeoutMs: number,
   signal: AbortSignal,
@@ -129,19 +148,9 @@ export async function buildTemplate(
     )
   }
   if (!seed) return
-  const file = path.resolve(root, seed)
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (error) {
-    throw new InfrastructureError(`seed ${seed}: cannot read it (${(error as Error).message})`, [], {
-      code: 'VIGIL_DEPENDENCY_START',
-      cause: error,
-    })
-  }
   const client = await adminClient(instance, template)
   try {
-    const seedFailed = await applySql(client, [{ name: path.basename(file), file, up: text }])
+    const seedFailed = await applySql(client, [{ name: seed.name, file: seed.file, up: seed.text }])
     if (seedFailed) {
       throw new InfrastructureError(`the seed does not apply: ${describeFailure(seedFailed, root)}`, [], {
         code: 'VIGIL_DEPENDENCY_START',

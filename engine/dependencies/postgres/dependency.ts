@@ -7,7 +7,8 @@
  * an infrastructure error. A reset (a warm session's next iteration) swaps in a branch made ahead in the
  * background (the template and the migrations as they were then), or, when the migrations changed since,
  * drops the branch and makes it again.
- * Branches, template and server are dropped when the run ends.
+ * Branches, template and server are dropped when the run ends — but on a private server, a template of SQL
+ * migrations stays with the cluster for the next run of the same migrations and seed (template-cache.ts).
  */
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
@@ -29,8 +30,17 @@ import {
 import type { PostgresSettings } from '../../clients/database/settings.js'
 import { commonProperties, once, type CommonOptions } from '../parts.js'
 import { dropPrefixed } from '../../clients/database/admin.js'
-import { buildTemplate, createBranch, dropDatabase, migrate, rebranch, swapBranch } from './branches.js'
+import {
+  buildTemplate,
+  createBranch,
+  dropDatabase,
+  migrate,
+  readSeed,
+  rebranch,
+  swapBranch,
+} from './branches.js'
 import { databaseUrl, startInstance, type PostgresInstance } from './instance.js'
+import { claimKeptTemplate, keptTemplateName, sealKeptTemplate } from './template-cache.js'
 
 export interface PostgresOptions extends CommonOptions {
   kind: 'postgres'
@@ -123,7 +133,6 @@ export default defineDependency<PostgresOptions>({
         ctx,
         timeoutMs,
       )
-      const template = `${prefix}_template`
       // On a server vigil did not start, the run's databases outlive a killed run: recorded for gc.
       const forget = instance.private
         ? () => {}
@@ -143,15 +152,19 @@ export default defineDependency<PostgresOptions>({
       try {
         const baseline = migrations ? findMigrations(ctx.roots.baseline, migrations) : undefined
         const empty: MigrationSet = { layout: 'sql', dir: ctx.roots.baseline, files: [] }
-        await buildTemplate(
-          instance,
-          template,
-          baseline ?? empty,
-          options.seed,
-          ctx.roots.baseline,
-          timeoutMs,
-          ctx.signal,
-        )
+        const set = baseline ?? empty
+        const seed = options.seed ? readSeed(ctx.roots.baseline, options.seed) : undefined
+        // On a private cluster a template of the same migrations and seed may be there from an earlier run.
+        const kept = instance.private ? keptTemplateName(set, seed, instance.versionNum) : undefined
+        const template = kept ?? `${prefix}_template`
+        if (kept && (await claimKeptTemplate(instance, kept))) {
+          ctx.log(
+            `dependency ${ctx.name} (postgres): the template ${kept}, kept by an earlier run of the same migrations and seed, is used as it is`,
+          )
+        } else {
+          await buildTemplate(instance, template, set, seed, ctx.roots.baseline, timeoutMs, ctx.signal)
+          if (kept) await sealKeptTemplate(instance, kept)
+        }
         return { value: { instance, template, baseline }, stop: dropAll }
       } catch (error) {
         await dropAll()

@@ -23,6 +23,7 @@ import { quoteIdent } from '../../clients/database/admin.js'
 import { ensurePrivateDir } from '../../processes/run-state.js'
 import { tempRootFor } from '../server.js'
 import type { OsUser } from './cluster.js'
+import { templatesToKeep } from './template-cache.js'
 
 /** Clusters kept ready per PostgreSQL build: one per concurrent run on a busy machine, then copies. */
 const MAX_POOLED = 4
@@ -61,19 +62,27 @@ export function claimPooled(pool: string, target: string): number | undefined {
 }
 
 /**
- * Drops every database but PostgreSQL's own and checks nothing else outlives the run; true when the
- * cluster may be given back. Run on the live server, before its shutdown.
+ * Drops every database but PostgreSQL's own and the newest kept templates (template-cache.ts), and checks
+ * nothing else outlives the run; true when the cluster may be given back. Run on the live server, before
+ * its shutdown.
  */
 export async function resetForPool(admin: pg.Client, versionNum: number): Promise<boolean> {
-  const { rows } = await admin.query<{ datname: string }>(
-    `SELECT datname FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1')`,
+  const { rows } = await admin.query<{ datname: string; datistemplate: boolean; oid: string }>(
+    `SELECT datname, datistemplate, oid FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1')`,
   )
+  const keep = templatesToKeep(rows)
   const force = versionNum >= 130000 ? ' WITH (FORCE)' : ''
-  for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)}${force}`)
+  for (const { datname, datistemplate } of rows) {
+    if (keep.has(datname)) continue
+    // A template cannot be dropped until it is an ordinary database again.
+    if (datistemplate) await admin.query(`ALTER DATABASE ${quoteIdent(datname)} WITH IS_TEMPLATE false`)
+    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)}${force}`)
+  }
   // Roles, tablespaces and ALTER SYSTEM settings belong to the cluster, not a database; objects in the
   // `postgres` database would be seen by the next run. Any of them and the cluster is not reused.
   const { rows: left } = await admin.query<{ n: number }>(
-    `SELECT (SELECT count(*) FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1'))
+    `SELECT (SELECT count(*) FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1')
+              AND datname <> ALL($1::text[]))
           + (SELECT count(*) FROM pg_roles WHERE rolname <> 'postgres' AND rolname !~ '^pg_')
           + (SELECT count(*) FROM pg_tablespace WHERE spcname NOT IN ('pg_default', 'pg_global'))
           + (SELECT count(*) FROM pg_file_settings WHERE sourcefile LIKE '%postgresql.auto.conf')
@@ -83,6 +92,7 @@ export async function resetForPool(admin: pg.Client, versionNum: number): Promis
           + (SELECT count(*) FROM pg_namespace WHERE nspname NOT IN ('public', 'pg_catalog', 'information_schema')
               AND nspname NOT LIKE 'pg_toast%' AND nspname NOT LIKE 'pg_temp%')
           + (SELECT count(*) FROM pg_extension WHERE extname <> 'plpgsql') AS n`,
+    [[...keep]],
   )
   return Number(left[0]?.n ?? 1) === 0
 }

@@ -35,7 +35,8 @@ export async function runMigration(ctx: MigrationContext): Promise<void> {
   if (fresh.length === 0) throw new CheckSkipped('the change adds no migrations; nothing to gate')
   const named = namedChecks(ctx.plan, ctx.check, params)
 
-  const gate = `${settings.template.replace(/_template$/, '')}_gate${randomBytes(3).toString('hex')}`
+  // Named after the side's database, so it carries the run's prefix (a kept template's name does not).
+  const gate = `${settings.database}_gate${randomBytes(3).toString('hex')}`
   const admin = await connect(settings, 'postgres')
   const strategy = settings.versionNum >= 150000 ? ' STRATEGY = FILE_COPY' : ''
   await admin.query(`CREATE DATABASE "${gate}" TEMPLATE "${settings.template}"${strategy}`)

@@ -182,7 +182,8 @@ describe('vigil sandboxes gc after a run with PostgreSQL was killed', { timeout:
       await client.connect()
       try {
         const { rows } = await client.query<{ datname: string }>(
-          "SELECT datname FROM pg_database WHERE datname LIKE 'vigil\\_%' ORDER BY 1",
+          // Kept templates (vigil_tpl_…) belong to the pooled cluster this server reused, not to a run.
+          "SELECT datname FROM pg_database WHERE datname LIKE 'vigil\\_%' AND datname NOT LIKE 'vigil\\_tpl\\_%' ORDER BY 1",
         )
         return rows.map((r) => r.datname)
       } finally {

@@ -271,7 +271,7 @@ describe('postgres', () => {
         )
         const done = await resetCandidate(session)
         expect(done).toMatch(
-          /^database \S+_candidate re-branched from \S+_template, 2 new migration\(s\) applied$/,
+          /^database \S+_candidate re-branched from vigil_tpl_[a-f0-9]{20}, 2 new migration\(s\) applied$/,
         )
         expect(postgresSettings(cand())!.applied).toEqual(['002_sku.sql', '003_price.sql'])
         // The rows written are gone; the seed and both new columns are there.
@@ -290,7 +290,7 @@ describe('postgres', () => {
         // The next reset swaps in the branch made ahead after this one: the same migrations, none of the rows.
         await query(cand().url, "INSERT INTO items (name, sku) VALUES ('yerba', 'y')")
         expect(await resetCandidate(session)).toMatch(
-          /^database \S+_candidate swapped for a branch of \S+_template made ahead, 2 new migration\(s\) applied$/,
+          /^database \S+_candidate swapped for a branch of vigil_tpl_[a-f0-9]{20} made ahead, 2 new migration\(s\) applied$/,
         )
         expect(await query(cand().url, 'SELECT name, price FROM items ORDER BY id')).toEqual([
           { name: 'tea', price: 0 },
@@ -308,14 +308,18 @@ describe('postgres', () => {
           'ALTER TABLE items ADD COLUMN price int NOT NULL DEFAULT 7;\n',
         )
         await query(cand().url, "INSERT INTO items (name, sku) VALUES ('rooibos', 'r')")
-        expect(await resetCandidate(session)).toMatch(/ re-branched from \S+_template, 2 new migration/)
+        expect(await resetCandidate(session)).toMatch(
+          / re-branched from vigil_tpl_[a-f0-9]{20}, 2 new migration/,
+        )
         expect(await query(cand().url, 'SELECT name, price FROM items ORDER BY id')).toEqual([
           { name: 'tea', price: 7 },
           { name: 'coffee', price: 7 },
         ])
         // And the one made after that holds the migration as it is now.
         await query(cand().url, "INSERT INTO items (name, sku) VALUES ('sencha', 's')")
-        expect(await resetCandidate(session)).toMatch(/ swapped for a branch of \S+_template made ahead/)
+        expect(await resetCandidate(session)).toMatch(
+          / swapped for a branch of vigil_tpl_[a-f0-9]{20} made ahead/,
+        )
         expect(await query(cand().url, 'SELECT name, price FROM items ORDER BY id')).toEqual([
           { name: 'tea', price: 7 },
           { name: 'coffee', price: 7 },
