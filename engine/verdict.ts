@@ -386,6 +386,11 @@ export interface VerdictSession {
   /** Candidate services restarted because their files changed. */
   restarted: string[]
   /**
+   * Of `restarted`, those restarted as soon as a save to their files settled, before this iteration began
+   * (`restartOnSave`): their restart is not in this iteration's time. Absent when there were none.
+   */
+  restartedOnSave?: string[]
+  /**
    * Dependencies emptied before this iteration's checks, as `side:name` (`candidate:db`): what earlier
    * iterations wrote is gone. Absent in verdicts made before resets existed.
    */

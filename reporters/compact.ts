@@ -14,7 +14,11 @@ export function renderCompact(verdict: Verdict): string {
   if (s) {
     const did = [
       ...s.rebuilt.map((r) => `rebuilt ${r.part} (${r.reason})`),
-      ...(s.restarted.length ? [`restarted ${s.restarted.join(', ')}`] : []),
+      ...(s.restarted.length
+        ? [
+            `restarted ${s.restarted.map((n) => (s.restartedOnSave?.includes(n) ? `${n} (on save)` : n)).join(', ')}`,
+          ]
+        : []),
       // Both sides' are reset together: each dependency is named once.
       ...(s.reset?.length
         ? [`reset ${[...new Set(s.reset.map((r) => r.replace(/^[^:]*:/, '')))].join(', ')}`]

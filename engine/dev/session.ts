@@ -28,9 +28,13 @@ import { runIdentity, toRunError } from '../run/run-support.js'
 import { listed, timedInto, type Rebuild } from './account.js'
 import { refreshBaseline } from './baseline.js'
 import { TreeWatcher } from './files.js'
+import { watchFolder, type FolderWatch } from './watch.js'
 
 /** Kinds an iteration defers unless asked for everything: they measure, or take long. */
 export const DEFERRED_KINDS: readonly string[] = ['load', 'resources', 'race', 'fault', 'migration']
+
+/** Quiet time after a save before a service is restarted on it (`restartOnSave`). */
+export const SAVE_DEBOUNCE_MS = 150
 
 export interface DevSessionOptions {
   /** vigil.config.yaml, relative to `cwd`. @default `vigil.config.yaml` in `cwd` */
@@ -58,6 +62,14 @@ export interface DevSessionOptions {
   log?: (line: string) => void
   /** @default env VIGIL_REQUESTER */
   requester?: string
+  /**
+   * Restart a candidate service as soon as a save to its files settles, between iterations, so that the
+   * next iteration finds it running: the time an agent takes between its edit and its next call hides the
+   * restart. An iteration still reads every file and restarts whatever is not up to date, so a save it
+   * comes too early for costs nothing. Off for `vigil dev --watch`, whose iterations start on saves.
+   * @default false
+   */
+  restartOnSave?: boolean
 }
 
 export interface IterateOptions {
@@ -87,6 +99,11 @@ interface Warm {
   memory: Map<string, Map<string, unknown>>
   /** Checks ran since the dependencies were last started or reset: they may hold what those checks wrote. */
   dirty: boolean
+  /** The folder watch behind `restartOnSave`, and what stops a restart on a save when the session goes. */
+  saves?: FolderWatch
+  quiet: AbortController
+  /** What restarts on save did since the last iteration, for its account: services, dependencies reset. */
+  onSave: { restarted: Set<string>; reset: Set<string> }
 }
 
 export class DevSession {
@@ -94,6 +111,8 @@ export class DevSession {
   private iterations = 0
   private queue: Promise<unknown> = Promise.resolve()
   private stopped = false
+  /** A restart on a save is queued and has not read the files yet. */
+  private saveQueued = false
   private readonly cwd: string
   private readonly log: (line: string) => void
   private readonly env: NodeJS.ProcessEnv
@@ -149,6 +168,8 @@ export class DevSession {
     const warm = this.warm
     this.warm = undefined
     if (!warm) return
+    warm.saves?.close()
+    warm.quiet.abort()
     await warm.clients.close().catch(() => undefined)
     await warm.sandboxes.stop()
   }
@@ -195,6 +216,18 @@ export class DevSession {
       warm.dirty = false
       // Sandboxes started by this iteration are not reused pieces.
       if (built) account.reused = account.reused.filter((r) => !r.startsWith('candidate:'))
+      // Services restarted on a save since the last iteration (and not again by this one) run new code too,
+      // on dependencies emptied then.
+      const onSave = [...warm.onSave.restarted].filter((n) => !account.restarted.includes(n)).sort()
+      if (warm.onSave.reset.size)
+        account.reset = [...new Set([...account.reset!, ...warm.onSave.reset])].sort()
+      warm.onSave.restarted.clear()
+      warm.onSave.reset.clear()
+      if (onSave.length) {
+        account.restarted = [...account.restarted, ...onSave].sort()
+        account.restartedOnSave = onSave
+        account.reused = account.reused.filter((r) => !onSave.some((n) => r === `candidate:${n}`))
+      }
 
       // Noise learned from other baseline processes describes another baseline: forgotten.
       const processSet = processSetOf(warm.sandboxes)
@@ -416,6 +449,11 @@ export class DevSession {
         processSet: processSetOf(sandboxes),
         memory: new Map(),
         dirty: false,
+        quiet: new AbortController(),
+        onSave: { restarted: new Set(), reset: new Set() },
+        ...(this.options.restartOnSave
+          ? { saves: await watchFolder(loaded.dir, SAVE_DEBOUNCE_MS, () => this.restartOnSave()) }
+          : {}),
       }
     } catch (error) {
       await sandboxes.stop()
@@ -461,6 +499,51 @@ export class DevSession {
     return { candidate, all }
   }
 
+  /**
+   * Between iterations, does what the next iteration would do first for a save that changed a candidate
+   * service: empties the dependencies when checks wrote to them, and restarts the service on them. Queued
+   * like an iteration, so it never runs during one; one at a time is queued, and it reads the files when its
+   * turn comes. What fails is left for the iteration: a reset that failed leaves the dependencies marked as
+   * written, a restart that failed leaves the service's old fingerprint, so the iteration does it again and
+   * reports what happens, as it would have without this.
+   */
+  private restartOnSave(): void {
+    if (this.stopped || this.saveQueued) return
+    this.saveQueued = true
+    const next = this.queue.then(async () => {
+      this.saveQueued = false
+      const warm = this.warm
+      if (!warm || this.stopped) return
+      const prints = await warm.watcher.prints()
+      const names = Object.keys(warm.sandboxes.candidate.services)
+      if (names.every((n) => prints.services[n] === warm.servicePrints[n])) return
+      const scratch: VerdictSession = {
+        iteration: this.iterations,
+        complete: true,
+        deferred: [],
+        reused: [],
+        rebuilt: [],
+        restarted: [],
+        reset: [],
+      }
+      const signal = warm.quiet.signal
+      const resets = warm.dirty ? this.resetDependencies(warm, scratch, [], signal) : undefined
+      const restarts = this.restartChanged(warm, prints, scratch, [], signal, resets?.candidate, 'on save')
+      const [reset, restart] = await Promise.allSettled([resets?.all, restarts])
+      if (resets && reset.status === 'fulfilled') {
+        warm.dirty = false
+        for (const r of scratch.reset!) warm.onSave.reset.add(r)
+      }
+      if (restart.status === 'fulfilled') for (const n of scratch.restarted) warm.onSave.restarted.add(n)
+      const failed = [reset, restart].find((r): r is PromiseRejectedResult => r.status === 'rejected')
+      if (failed && !signal.aborted)
+        this.log(
+          `candidate sandbox: a restart on save failed; the next iteration does it again (${(failed.reason as Error).message.split('\n')[0]})`,
+        )
+    })
+    this.queue = next.catch(() => undefined)
+  }
+
   /** Restarts the candidate services whose files changed, or whose process died; all at once. */
   private async restartChanged(
     warm: Warm,
@@ -469,6 +552,7 @@ export class DevSession {
     timings: TimingEntry[],
     signal: AbortSignal,
     startAfter?: Promise<unknown>,
+    when?: string,
   ): Promise<void> {
     const candidate = warm.sandboxes.candidate
     const dead = new Set((candidate.processes?.() ?? []).filter((p) => !p.running).map((p) => p.service))
@@ -485,7 +569,7 @@ export class DevSession {
         // A changed file is an input of the service's build step; a process that only died is not rebuilt.
         const changed = prints.services[name] !== warm.servicePrints[name]
         const why = changed ? `${listed(files)} changed` : 'its process had exited'
-        this.log(`candidate sandbox, service ${name}: restarting (${why})`)
+        this.log(`candidate sandbox, service ${name}: restarting (${why})${when ? ` ${when}` : ''}`)
         const { prepared } = await timedInto(timings, `restart:${name}`, () =>
           candidate.restart!(name, signal, { prepare: changed, ...(startAfter ? { startAfter } : {}) }),
         )

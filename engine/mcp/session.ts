@@ -45,6 +45,8 @@ export class McpSessions {
       env: this.ctx.env,
       log: this.ctx.log,
       requester: this.ctx.env.VIGIL_REQUESTER ?? 'mcp',
+      // An agent's turn between its edit and its next call hides the restart of what it edited.
+      restartOnSave: true,
     })
     this.current = { key, session }
     return { session, ...(replaced ? { replaced } : {}) }
