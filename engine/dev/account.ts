@@ -1,5 +1,5 @@
 /** Small pieces of a warm session's account of an iteration: timed steps and file lists for its reasons. */
-import type { TimingEntry } from '../verdict.js'
+import type { TimingEntry, VerdictSession } from '../verdict.js'
 
 /** A piece started again, and why (the verdict's `session.rebuilt`). */
 export interface Rebuild {
@@ -24,4 +24,9 @@ export async function timedInto<T>(
 /** A few file names for a message: `a.js, b.js, c.js and 2 more`. */
 export function listed(files: readonly string[]): string {
   return `${files.slice(0, 3).join(', ')}${files.length > 3 ? ` and ${files.length - 3} more` : ''}`
+}
+
+/** An iteration's account before anything was reused, rebuilt, restarted or reset. */
+export function emptyAccount(iteration: number): VerdictSession {
+  return { iteration, complete: true, deferred: [], reused: [], rebuilt: [], restarted: [], reset: [] }
 }

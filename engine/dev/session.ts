@@ -25,7 +25,7 @@ import type { TimingEntry, Verdict, VerdictSelection, VerdictSession } from '../
 import { loadPlansForRun } from '../run/load-plans.js'
 import { runValidation, type RunReporter } from '../run/run.js'
 import { runIdentity, toRunError } from '../run/run-support.js'
-import { listed, timedInto, type Rebuild } from './account.js'
+import { emptyAccount, listed, timedInto, type Rebuild } from './account.js'
 import { refreshBaseline } from './baseline.js'
 import { TreeWatcher } from './files.js'
 import { watchFolder, type FolderWatch } from './watch.js'
@@ -179,15 +179,7 @@ export class DevSession {
     const begin = performance.now()
     const iteration = ++this.iterations
     const signal = options.signal ?? new AbortController().signal
-    const account: VerdictSession = {
-      iteration,
-      complete: true,
-      deferred: [],
-      reused: [],
-      rebuilt: [],
-      restarted: [],
-      reset: [],
-    }
+    const account: VerdictSession = emptyAccount(iteration)
     const timings: TimingEntry[] = []
     let redactor = new Redactor()
     let warm: Warm
@@ -323,15 +315,7 @@ export class DevSession {
    * checked for staleness as an iteration would. Throws when they cannot start.
    */
   start(signal?: AbortSignal): Promise<VerdictSession> {
-    const account: VerdictSession = {
-      iteration: 0,
-      complete: true,
-      deferred: [],
-      reused: [],
-      rebuilt: [],
-      restarted: [],
-      reset: [],
-    }
+    const account: VerdictSession = emptyAccount(0)
     const next = this.queue.then(() => this.prepare(signal ?? new AbortController().signal, account, []))
     this.queue = next.catch(() => undefined)
     return next.then(() => account)
@@ -517,15 +501,7 @@ export class DevSession {
       const prints = await warm.watcher.prints()
       const names = Object.keys(warm.sandboxes.candidate.services)
       if (names.every((n) => prints.services[n] === warm.servicePrints[n])) return
-      const scratch: VerdictSession = {
-        iteration: this.iterations,
-        complete: true,
-        deferred: [],
-        reused: [],
-        rebuilt: [],
-        restarted: [],
-        reset: [],
-      }
+      const scratch: VerdictSession = emptyAccount(this.iterations)
       const signal = warm.quiet.signal
       const resets = warm.dirty ? this.resetDependencies(warm, scratch, [], signal) : undefined
       const restarts = this.restartChanged(warm, prints, scratch, [], signal, resets?.candidate, 'on save')

@@ -29,6 +29,7 @@ import {
 } from '../../../engine/dependencies/postgres/template-cache.js'
 import { startSandboxes } from '../../../engine/sandboxes/index.js'
 import { NODE_SERVER, removeDir, tempDir, writeConfig } from '../sandboxes/helpers.js'
+import { patchAdding } from './migration-patch.js'
 import { query } from './pg-query.js'
 
 const cache = tempDir('vigil-test-pgcache-')
@@ -132,18 +133,7 @@ function project(seed: string): string {
     'CREATE TABLE items (id serial PRIMARY KEY, name text NOT NULL);\n',
   )
   writeFileSync(path.join(dir, 'db', 'seed.sql'), seed)
-  writeFileSync(
-    path.join(dir, 'sku.patch'),
-    [
-      'diff --git a/db/migrations/002_sku.sql b/db/migrations/002_sku.sql',
-      'new file mode 100644',
-      '--- /dev/null',
-      '+++ b/db/migrations/002_sku.sql',
-      '@@ -0,0 +1 @@',
-      "+ALTER TABLE items ADD COLUMN sku text NOT NULL DEFAULT 'x';",
-      '',
-    ].join('\n'),
-  )
+  patchAdding(dir, '002_sku.sql', "ALTER TABLE items ADD COLUMN sku text NOT NULL DEFAULT 'x';")
   return dir
 }
 
@@ -167,7 +157,7 @@ async function run(dir: string, runId: string) {
     signal: new AbortController().signal,
     log: (line) => lines.push(line),
     runId,
-    patch: path.join(dir, 'sku.patch'),
+    patch: path.join(dir, '002_sku.sql.patch'),
     cwd: dir,
   })
   try {

@@ -7,6 +7,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { patchAdding } from './migration-patch.js'
 import { query } from './pg-query.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { findPostgres } from '../../../engine/dependencies/postgres/binaries.js'
@@ -53,25 +54,6 @@ sandbox:
       ready: { http: /health, timeout: 20s }
 `
   return { dir, yaml }
-}
-
-/** A patch adding one migration file to db/migrations. */
-function patchAdding(dir: string, name: string, sql: string): string {
-  const lines = sql.trimEnd().split('\n')
-  const file = path.join(dir, `${name}.patch`)
-  writeFileSync(
-    file,
-    [
-      `diff --git a/db/migrations/${name} b/db/migrations/${name}`,
-      'new file mode 100644',
-      '--- /dev/null',
-      `+++ b/db/migrations/${name}`,
-      `@@ -0,0 +1,${lines.length} @@`,
-      ...lines.map((l) => `+${l}`),
-      '',
-    ].join('\n'),
-  )
-  return file
 }
 
 async function start(dir: string, yaml: string, patch: string, runId: string): Promise<SandboxSession> {

@@ -11,6 +11,7 @@ import type { Channel } from 'amqplib'
 import type { Redis } from 'ioredis'
 import type { NatsConnection } from 'nats'
 import pg from 'pg'
+import { patchAdding } from './migration-patch.js'
 import { query } from './pg-query.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { postgresSettings } from '../../../engine/clients/database/settings.js'
@@ -237,18 +238,10 @@ describe('postgres', () => {
           'db/seed.sql': "INSERT INTO items (name) VALUES ('tea'), ('coffee');\n",
         },
       )
-      const patch = path.join(proj.dir, 'sku.patch')
-      writeFileSync(
-        patch,
-        [
-          'diff --git a/db/migrations/002_sku.sql b/db/migrations/002_sku.sql',
-          'new file mode 100644',
-          '--- /dev/null',
-          '+++ b/db/migrations/002_sku.sql',
-          '@@ -0,0 +1 @@',
-          "+ALTER TABLE items ADD COLUMN sku text NOT NULL DEFAULT 'x';",
-          '',
-        ].join('\n'),
+      const patch = patchAdding(
+        proj.dir,
+        '002_sku.sql',
+        "ALTER TABLE items ADD COLUMN sku text NOT NULL DEFAULT 'x';",
       )
       const session = await start(proj, { patch })
       // A service's pool, connected before the reset: it reconnects to the new branch.
