@@ -100,6 +100,8 @@ export interface RestartOutcome {
 export interface ServiceFiles {
   root: string
   globs: readonly string[]
+  /** It has a build step (`prepare:`), which may write among these files. @default false */
+  built?: boolean
 }
 
 /** One service's process as a warm session checks it. */

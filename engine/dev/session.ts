@@ -27,7 +27,7 @@ import { runValidation, type RunReporter } from '../run/run.js'
 import { runIdentity, toRunError } from '../run/run-support.js'
 import { emptyAccount, listed, timedInto, type Rebuild } from './account.js'
 import { refreshBaseline } from './baseline.js'
-import { TreeWatcher } from './files.js'
+import { TreeWatcher, type TreePrints } from './files.js'
 import { watchFolder, type FolderWatch } from './watch.js'
 
 /** Kinds an iteration defers unless asked for everything: they measure, or take long. */
@@ -104,6 +104,8 @@ interface Warm {
   quiet: AbortController
   /** What restarts on save did since the last iteration, for its account: services, dependencies reset. */
   onSave: { restarted: Set<string>; reset: Set<string> }
+  /** Per service, the files changed since it last started (read by a restart on save that left it), for messages. */
+  unseen: Record<string, string[]>
 }
 
 export class DevSession {
@@ -201,7 +203,9 @@ export class DevSession {
       // The resets and the restarts at once: a restarted candidate service starts once its side's
       // dependencies are reset (its old process stops meanwhile); no check runs before both are done.
       const resets = !built && warm.dirty ? this.resetDependencies(warm, account, timings, signal) : undefined
-      const restarts = this.restartChanged(warm, prints, account, timings, signal, resets?.candidate)
+      const restarts = this.restartChanged(warm, prints, account, timings, signal, {
+        startAfter: resets?.candidate,
+      })
       const settled = await Promise.allSettled([resets?.all, restarts, refreshCandidateSource(warm)])
       const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
       if (failed) throw failed.reason
@@ -435,6 +439,7 @@ export class DevSession {
         dirty: false,
         quiet: new AbortController(),
         onSave: { restarted: new Set(), reset: new Set() },
+        unseen: {},
         ...(this.options.restartOnSave
           ? { saves: await watchFolder(loaded.dir, SAVE_DEBOUNCE_MS, () => this.restartOnSave()) }
           : {}),
@@ -499,12 +504,19 @@ export class DevSession {
       const warm = this.warm
       if (!warm || this.stopped) return
       const prints = await warm.watcher.prints()
-      const names = Object.keys(warm.sandboxes.candidate.services)
-      if (names.every((n) => prints.services[n] === warm.servicePrints[n])) return
+      keepChanged(warm, prints)
+      const { services, files } = warm.sandboxes.candidate
+      const saved = Object.keys(services).filter(
+        (n) => prints.services[n] !== warm.servicePrints[n] && !files?.[n]?.built,
+      )
+      if (saved.length === 0) return
       const scratch: VerdictSession = emptyAccount(this.iterations)
       const signal = warm.quiet.signal
       const resets = warm.dirty ? this.resetDependencies(warm, scratch, [], signal) : undefined
-      const restarts = this.restartChanged(warm, prints, scratch, [], signal, resets?.candidate, 'on save')
+      const restarts = this.restartChanged(warm, prints, scratch, [], signal, {
+        startAfter: resets?.candidate,
+        onSave: true,
+      })
       const [reset, restart] = await Promise.allSettled([resets?.all, restarts])
       if (resets && reset.status === 'fulfilled') {
         warm.dirty = false
@@ -520,43 +532,56 @@ export class DevSession {
     this.queue = next.catch(() => undefined)
   }
 
-  /** Restarts the candidate services whose files changed, or whose process died; all at once. */
+  /**
+   * Restarts the candidate services whose files changed, or whose process died; all at once. On a save,
+   * only those without a build step: a build writes among the files the watch sees, and would set off
+   * another restart after each one; the iteration restarts them as before.
+   */
   private async restartChanged(
     warm: Warm,
-    prints: Awaited<ReturnType<TreeWatcher['prints']>>,
+    prints: TreePrints,
     account: VerdictSession,
     timings: TimingEntry[],
     signal: AbortSignal,
-    startAfter?: Promise<unknown>,
-    when?: string,
+    options: { startAfter?: Promise<unknown> | undefined; onSave?: boolean } = {},
   ): Promise<void> {
+    const { startAfter, onSave = false } = options
     const candidate = warm.sandboxes.candidate
     const dead = new Set((candidate.processes?.() ?? []).filter((p) => !p.running).map((p) => p.service))
     const names = Object.keys(candidate.services).sort()
-    const restart = names.filter((n) => prints.services[n] !== warm.servicePrints[n] || dead.has(n))
+    const restart = names.filter(
+      (n) =>
+        (prints.services[n] !== warm.servicePrints[n] || dead.has(n)) &&
+        !(onSave && candidate.files?.[n]?.built),
+    )
     if (restart.length && !candidate.restart) {
       account.rebuilt.push({ part: 'candidate', reason: 'its provider cannot restart one service' })
       return
     }
     for (const name of names) if (!restart.includes(name)) account.reused.push(`candidate:${name}`)
+    keepChanged(warm, prints)
     await Promise.all(
       restart.map(async (name) => {
-        const files = prints.changed[name] ?? []
+        const files = warm.unseen[name] ?? []
         // A changed file is an input of the service's build step; a process that only died is not rebuilt.
         const changed = prints.services[name] !== warm.servicePrints[name]
-        const why = changed ? `${listed(files)} changed` : 'its process had exited'
-        this.log(`candidate sandbox, service ${name}: restarting (${why})${when ? ` ${when}` : ''}`)
+        const why = changed
+          ? `${files.length ? listed(files) : 'its files'} changed`
+          : 'its process had exited'
+        this.log(`candidate sandbox, service ${name}: restarting (${why})${onSave ? ' on save' : ''}`)
         const { prepared } = await timedInto(timings, `restart:${name}`, () =>
           candidate.restart!(name, signal, { prepare: changed, ...(startAfter ? { startAfter } : {}) }),
         )
         account.restarted.push(name)
+        delete warm.unseen[name]
         if (prepared)
           account.rebuilt.push({ part: `candidate:${name}`, reason: `its prepare step ran again: ${why}` })
       }),
     )
     account.rebuilt.sort((a, b) => a.part.localeCompare(b.part))
     account.restarted.sort()
-    warm.servicePrints = prints.services
+    // Only what was restarted is up to date: a service left for the iteration keeps its old fingerprint.
+    for (const name of restart) warm.servicePrints[name] = prints.services[name]!
   }
 }
 
@@ -569,6 +594,12 @@ async function refreshCandidateSource(warm: Warm): Promise<void> {
   if (sides.candidate.source.kind !== 'working-tree') return
   const now = await workingTreeState(warm.loaded.dir)
   sides.candidate = { ...sides.candidate, source: { kind: 'working-tree', ...now } }
+}
+
+/** Files the watcher reports once: kept per service until it restarts, for the message that says why. */
+function keepChanged(warm: Warm, prints: TreePrints): void {
+  for (const [name, files] of Object.entries(prints.changed))
+    if (files.length) warm.unseen[name] = [...new Set([...(warm.unseen[name] ?? []), ...files])].sort()
 }
 
 function processSetOf(sandboxes: SandboxSession): string {

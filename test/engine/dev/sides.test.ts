@@ -4,6 +4,7 @@
  * prepare step again, never the baseline; a dead process is started again without its prepare step; a
  * dead baseline service is restarted alone; a moved base moves the baseline's worktree and restarts only
  * the baseline services whose files differ, prepared again, never the candidate; and each verdict says why.
+ * With restarts on save, b is restarted on its save and a (built) is left to the iteration.
  */
 import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -30,26 +31,28 @@ let root: string
 let prepLog: string
 let session: DevSession
 
-async function git(...args: string[]): Promise<string> {
-  return (await run('git', args, { cwd: root, env: gitEnv(parent), timeout: 30_000 })).stdout.trim()
+function gitIn(dir: string) {
+  return async (...args: string[]): Promise<string> =>
+    (await run('git', args, { cwd: dir, env: gitEnv(parent), timeout: 30_000 })).stdout.trim()
 }
+const git = (...args: string[]): Promise<string> => gitIn(root)(...args)
 
 /** How often the prepare step ran for each side. */
-async function prepared(): Promise<{ candidate: number; baseline: number }> {
-  const lines = (await readFile(prepLog, 'utf8').catch(() => '')).split('\n')
+async function prepared(log = prepLog): Promise<{ candidate: number; baseline: number }> {
+  const lines = (await readFile(log, 'utf8').catch(() => '')).split('\n')
   return {
     candidate: lines.filter((l) => l === 'candidate').length,
     baseline: lines.filter((l) => l === 'baseline').length,
   }
 }
 
-beforeAll(async () => {
-  parent = await mkdtemp(path.join(os.tmpdir(), 'vigil-dev-sides-'))
-  root = path.join(parent, 'repo')
-  prepLog = path.join(parent, 'prepared.log')
-  for (const name of ['a', 'b']) {
-    await mkdir(path.join(root, name), { recursive: true })
-    await writeFile(path.join(root, name, 'server.js'), SERVER)
+/** A committed repository `name` under `parent` with services `a` (built by `prepare:`) and `b`. */
+async function twoServices(name: string): Promise<{ root: string; prepLog: string }> {
+  const root = path.join(parent, name)
+  const prepLog = path.join(parent, `${name}-prepared.log`)
+  for (const service of ['a', 'b']) {
+    await mkdir(path.join(root, service), { recursive: true })
+    await writeFile(path.join(root, service, 'server.js'), SERVER)
   }
   await writeFile(path.join(root, 'a', 'build.js'), BUILD)
   await writeFile(path.join(root, 'README.md'), '# two services\n')
@@ -77,10 +80,17 @@ beforeAll(async () => {
       ready: { http: /health, timeout: 15s }
 `,
   )
+  const git = gitIn(root)
   await git('init', '-q', '-b', 'main')
   await writeFile(path.join(root, '.git/info/exclude'), '.vigil/\n')
   await git('add', '-A')
   await git('commit', '-q', '-m', 'two services')
+  return { root, prepLog }
+}
+
+beforeAll(async () => {
+  parent = await mkdtemp(path.join(os.tmpdir(), 'vigil-dev-sides-'))
+  ;({ root, prepLog } = await twoServices('repo'))
   session = new DevSession({ cwd: root, planNames: ['smoke'] })
 }, 60_000)
 
@@ -184,5 +194,40 @@ describe('a warm session restarts only the side that needs it', () => {
     expect(verdict.session?.reused).toEqual(expect.arrayContaining(['baseline']))
     expect(session.processes()).toEqual(before)
     expect(await prepared()).toEqual({ candidate: 2, baseline: 2 })
+  }, 120_000)
+})
+
+describe('restarts on save leave a service with a build step to the iteration', () => {
+  it('b is restarted on its save; a, whose build writes among its files, by the next iteration, once', async () => {
+    const repo = await twoServices('saves')
+    const lines: string[] = []
+    const saving = new DevSession({
+      cwd: repo.root,
+      planNames: ['smoke'],
+      restartOnSave: true,
+      log: (line) => lines.push(line),
+    })
+    try {
+      expect((await saving.iterate()).status).toBe('pass')
+      const onSave = () => lines.filter((l) => / on save$/.test(l))
+      await writeFile(path.join(repo.root, 'b/server.js'), SERVER.replace("'v1'", "'v2'"))
+      await waitFor(() => lines.some((l) => /service b: restarted on /.test(l)))
+      expect(onSave()).toEqual(['candidate sandbox, service b: restarting (b/server.js changed) on save'])
+
+      await writeFile(path.join(repo.root, 'a/server.js'), SERVER.replace("'v1'", "'v2'"))
+      // Given time to act on the save, nothing restarts a: its build would write among its files again.
+      await new Promise((resolve) => setTimeout(resolve, 1_000))
+      expect(onSave()).toHaveLength(1)
+      const verdict = await saving.iterate()
+      expect(verdict.session).toMatchObject({ restarted: ['a', 'b'], restartedOnSave: ['b'] })
+      expect(verdict.session?.rebuilt).toEqual([
+        { part: 'candidate:a', reason: 'its prepare step ran again: a/server.js changed' },
+      ])
+      expect(await prepared(repo.prepLog)).toEqual({ candidate: 2, baseline: 1 })
+      await new Promise((resolve) => setTimeout(resolve, 1_000))
+      expect(onSave()).toHaveLength(1)
+    } finally {
+      await saving.stop()
+    }
   }, 120_000)
 })
