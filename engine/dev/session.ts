@@ -162,6 +162,9 @@ export class DevSession {
   /** Stops every sandbox of the session. Idempotent; never throws. */
   async stop(): Promise<void> {
     this.stopped = true
+    // A restart on save under way is cut short rather than waited for.
+    this.warm?.saves?.close()
+    this.warm?.quiet.abort()
     await this.queue
     await this.teardown()
   }

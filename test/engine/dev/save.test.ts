@@ -6,11 +6,13 @@
  * for is restarted by the iteration itself; a save that breaks orders' start is reported by the next
  * iteration, not lost; a save to a plan restarts nothing.
  */
+import { readdirSync, readlinkSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DevSession } from '../../../engine/dev/session.js'
 import { renderCompact, validateVerdict } from '../../../reporters/index.js'
+import { survivors } from '../sandboxes/helpers.js'
 import { gitShop, waitFor, type GitShop } from './warm-shop.js'
 
 let shop: GitShop
@@ -23,6 +25,20 @@ let original = ''
 const logged = (pattern: RegExp, count: number) =>
   waitFor(() => lines.filter((l) => pattern.test(l)).length >= count, 20_000)
 const RESTARTED = /candidate sandbox, service orders: restarted on /
+
+/** Processes whose working folder is `dir` (Linux: /proc). */
+function processesIn(dir: string): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readlinkSync(`/proc/${pid}/cwd`) === dir
+      } catch {
+        return false
+      }
+    })
+    .map(Number)
+}
 
 beforeAll(async () => {
   shop = await gitShop()
@@ -117,5 +133,21 @@ describe('restarts on save', () => {
     expect(again.session?.rebuilt).toEqual(
       expect.arrayContaining([{ part: 'sandboxes', reason: 'the session started' }]),
     )
+  }, 180_000)
+
+  it('stopping while a restart on save is under way cuts it short and leaves no process', async () => {
+    await session.iterate()
+    const restarting = lines.filter((l) => / on save$/.test(l)).length
+    await writeFile(server, `${original}// saved again\n`)
+    await logged(/ on save$/, restarting + 1)
+    const { candidate, baseline } = session.processes()
+    const pids = [...Object.values(candidate), ...Object.values(baseline)]
+    expect(processesIn(shop.root).length).toBeGreaterThan(0)
+    const begin = performance.now()
+    await session.stop()
+    expect(performance.now() - begin).toBeLessThan(10_000)
+    expect(await survivors(pids)).toEqual([])
+    // Nor the restart's new process: nothing runs in the shop's folder.
+    expect(processesIn(shop.root)).toEqual([])
   }, 180_000)
 })
