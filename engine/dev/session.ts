@@ -35,6 +35,11 @@ export const DEFERRED_KINDS: readonly string[] = ['load', 'resources', 'race', '
 
 /** Quiet time after a save before a service is restarted on it (`restartOnSave`). */
 export const SAVE_DEBOUNCE_MS = 150
+/**
+ * Restarts on save per service between two iterations. A service that writes among its own files as it
+ * runs (a log, a database file) would otherwise be restarted on its own writes for as long as it runs.
+ */
+export const MAX_SAVE_RESTARTS = 3
 
 export interface DevSessionOptions {
   /** vigil.config.yaml, relative to `cwd`. @default `vigil.config.yaml` in `cwd` */
@@ -102,8 +107,11 @@ interface Warm {
   /** The folder watch behind `restartOnSave`, and what stops a restart on a save when the session goes. */
   saves?: FolderWatch
   quiet: AbortController
-  /** What restarts on save did since the last iteration, for its account: services, dependencies reset. */
-  onSave: { restarted: Set<string>; reset: Set<string> }
+  /**
+   * What restarts on save did since the last iteration, for its account (services, dependencies reset), and
+   * how many times each service was restarted on a save since then.
+   */
+  onSave: { restarted: Set<string>; reset: Set<string>; count: Map<string, number> }
   /** Per service, the files changed since it last started (read by a restart on save that left it), for messages. */
   unseen: Record<string, string[]>
 }
@@ -197,6 +205,7 @@ export class DevSession {
       warm = prepared.warm
 
       const prints = await timedInto(timings, 'files', () => warm.watcher.prints())
+      keepChanged(warm, prints)
       if (prints.rest !== warm.restPrint) {
         warm.catalog = await timedInto(timings, 'plans', () => loadPlansForRun(loaded, undefined, this.cwd))
         warm.restPrint = prints.rest
@@ -222,6 +231,7 @@ export class DevSession {
         account.reset = [...new Set([...account.reset!, ...warm.onSave.reset])].sort()
       warm.onSave.restarted.clear()
       warm.onSave.reset.clear()
+      warm.onSave.count.clear()
       if (onSave.length) {
         account.restarted = [...account.restarted, ...onSave].sort()
         account.restartedOnSave = onSave
@@ -441,7 +451,7 @@ export class DevSession {
         memory: new Map(),
         dirty: false,
         quiet: new AbortController(),
-        onSave: { restarted: new Set(), reset: new Set() },
+        onSave: { restarted: new Set(), reset: new Set(), count: new Map() },
         unseen: {},
         ...(this.options.restartOnSave
           ? { saves: await watchFolder(loaded.dir, SAVE_DEBOUNCE_MS, () => this.restartOnSave()) }
@@ -509,16 +519,27 @@ export class DevSession {
       const prints = await warm.watcher.prints()
       keepChanged(warm, prints)
       const { services, files } = warm.sandboxes.candidate
-      const saved = Object.keys(services).filter(
+      // Not a service with a build step: its build writes among the files the watch sees, and would set off
+      // another restart after each one. The iteration restarts it as before.
+      const changed = Object.keys(services).filter(
         (n) => prints.services[n] !== warm.servicePrints[n] && !files?.[n]?.built,
       )
+      const saved = changed.filter((n) => (warm.onSave.count.get(n) ?? 0) < MAX_SAVE_RESTARTS)
+      for (const name of changed.filter((n) => !saved.includes(n)))
+        if (warm.onSave.count.get(name) === MAX_SAVE_RESTARTS) {
+          warm.onSave.count.set(name, MAX_SAVE_RESTARTS + 1)
+          this.log(
+            `candidate sandbox, service ${name}: changed again after ${MAX_SAVE_RESTARTS} restarts on save; left to the next iteration (does it write among its own files? list its sources in watch:)`,
+          )
+        }
       if (saved.length === 0) return
+      for (const name of saved) warm.onSave.count.set(name, (warm.onSave.count.get(name) ?? 0) + 1)
       const scratch: VerdictSession = emptyAccount(this.iterations)
       const signal = warm.quiet.signal
       const resets = warm.dirty ? this.resetDependencies(warm, scratch, [], signal) : undefined
       const restarts = this.restartChanged(warm, prints, scratch, [], signal, {
         startAfter: resets?.candidate,
-        onSave: true,
+        onSave: saved,
       })
       const [reset, restart] = await Promise.allSettled([resets?.all, restarts])
       if (resets && reset.status === 'fulfilled') {
@@ -537,8 +558,7 @@ export class DevSession {
 
   /**
    * Restarts the candidate services whose files changed, or whose process died; all at once. On a save,
-   * only those without a build step: a build writes among the files the watch sees, and would set off
-   * another restart after each one; the iteration restarts them as before.
+   * the ones `onSave` names (changed, without a build step, under the limit of restarts on save).
    */
   private async restartChanged(
     warm: Warm,
@@ -546,23 +566,20 @@ export class DevSession {
     account: VerdictSession,
     timings: TimingEntry[],
     signal: AbortSignal,
-    options: { startAfter?: Promise<unknown> | undefined; onSave?: boolean } = {},
+    options: { startAfter?: Promise<unknown> | undefined; onSave?: readonly string[] } = {},
   ): Promise<void> {
-    const { startAfter, onSave = false } = options
+    const { startAfter, onSave } = options
     const candidate = warm.sandboxes.candidate
     const dead = new Set((candidate.processes?.() ?? []).filter((p) => !p.running).map((p) => p.service))
     const names = Object.keys(candidate.services).sort()
-    const restart = names.filter(
-      (n) =>
-        (prints.services[n] !== warm.servicePrints[n] || dead.has(n)) &&
-        !(onSave && candidate.files?.[n]?.built),
+    const restart = names.filter((n) =>
+      onSave ? onSave.includes(n) : prints.services[n] !== warm.servicePrints[n] || dead.has(n),
     )
     if (restart.length && !candidate.restart) {
       account.rebuilt.push({ part: 'candidate', reason: 'its provider cannot restart one service' })
       return
     }
     for (const name of names) if (!restart.includes(name)) account.reused.push(`candidate:${name}`)
-    keepChanged(warm, prints)
     await Promise.all(
       restart.map(async (name) => {
         const files = warm.unseen[name] ?? []

@@ -198,7 +198,7 @@ describe('a warm session restarts only the side that needs it', () => {
 })
 
 describe('restarts on save leave a service with a build step to the iteration', () => {
-  it('b is restarted on its save; a, whose build writes among its files, by the next iteration, once', async () => {
+  it('b is restarted on its save; a, whose build writes among its files, by the next iteration, once; b at most 3 times', async () => {
     const repo = await twoServices('saves')
     const lines: string[] = []
     const saving = new DevSession({
@@ -226,6 +226,25 @@ describe('restarts on save leave a service with a build step to the iteration', 
       expect(await prepared(repo.prepLog)).toEqual({ candidate: 2, baseline: 1 })
       await new Promise((resolve) => setTimeout(resolve, 1_000))
       expect(onSave()).toHaveLength(1)
+
+      // A service writing among its own files as it runs (a log) is restarted on save 3 times, then left.
+      const leftAlone = () => lines.filter((l) => /service b: changed again after 3 restarts on save/.test(l))
+      for (let i = 0; i < 20 && leftAlone().length === 0; i++) {
+        await writeFile(path.join(repo.root, 'b/out.log'), `line ${i}\n`, { flag: 'a' })
+        await new Promise((resolve) => setTimeout(resolve, 500))
+      }
+      // Writes after that restart nothing more.
+      for (let i = 0; i < 2; i++) {
+        await writeFile(path.join(repo.root, 'b/out.log'), 'more\n', { flag: 'a' })
+        await new Promise((resolve) => setTimeout(resolve, 500))
+      }
+      expect(onSave().slice(1)).toEqual(
+        Array(3).fill('candidate sandbox, service b: restarting (b/out.log changed) on save'),
+      )
+      expect(leftAlone()).toHaveLength(1)
+      const next = await saving.iterate()
+      expect(next.session?.restarted).toEqual(['b'])
+      expect(next.session?.restartedOnSave).toBeUndefined()
     } finally {
       await saving.stop()
     }
