@@ -219,6 +219,7 @@ function dev(program: Command): void {
         '  vigil dev --watch                          # validate every save against HEAD',
         '  vigil dev --base origin/main -p orders-contract',
         '',
+        'Without --watch, a service whose files you save is restarted at once, so Enter finds it running.',
         'Each verdict says what was reused and restarted, and which checks were deferred (then it is partial).',
       ].join('\n'),
     )

@@ -38,7 +38,8 @@ export function registerRunTool(server: McpServer, ctx: McpContext, sessions: Mc
         'reuses it when none is given. Sends progress notifications when the request has a progress token. ' +
         'With session: true the sandboxes stay warm between calls (the baseline, learned noise, connections): ' +
         'later calls restart only the candidate services whose files changed and take about as long as ' +
-        'their checks; the session field of the verdict says what was reused. A session compares the working tree ' +
+        'their checks (a service is restarted as soon as you save its files, so the next call finds it running); ' +
+        'the session field of the verdict says what was reused and restarted. A session compares the working tree ' +
         'with base (default HEAD) and defers load, resources, race, fault and migration checks unless all is true.',
       inputSchema: {
         plans: z.array(z.string().min(1).max(200)).min(1).max(200).optional().describe('plan names'),
