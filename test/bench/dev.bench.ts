@@ -71,37 +71,32 @@ export const bench: Bench = {
       const passed = (v: { status: string; errors: unknown[] }, what: string) => {
         if (v.status !== 'pass') throw new Error(`${what}: ${v.status} ${JSON.stringify(v.errors)}`)
       }
-      let start = performance.now()
+      const start = performance.now()
       const first = await session.iterate()
       const firstMs = performance.now() - start
       passed(first, 'first iteration')
       log(`first iteration: ${Math.round(firstMs)} ms, ${first.summary.checks.total} checks`)
-      const warm: number[] = []
-      for (let i = 1; i <= WARM_RUNS; i++) {
-        await writeFile(server, `${original}// edit ${i}\n`)
-        start = performance.now()
+      /** Iteration `n` after a one-line edit, asked for `pauseMs` after the file is written; its wall time. */
+      const afterEdit = async (n: number, pauseMs: number): Promise<number> => {
+        await writeFile(server, `${original}// edit ${n}\n`)
+        if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs))
+        const began = performance.now()
         const verdict = await session.iterate()
-        warm.push(performance.now() - start)
-        passed(verdict, `iteration ${i + 1}`)
+        const ms = performance.now() - began
+        passed(verdict, `iteration ${n + 1}`)
         if (verdict.session?.restarted.join() !== 'orders')
           throw new Error(
-            `iteration ${i + 1} restarted ${verdict.session?.restarted.join(', ') || 'nothing'}`,
+            `iteration ${n + 1} restarted ${verdict.session?.restarted.join(', ') || 'nothing'}`,
           )
+        return ms
+      }
+      const warm: number[] = []
+      for (let i = 1; i <= WARM_RUNS; i++) {
+        warm.push(await afterEdit(i, 0))
         if (i === WARM_RUNS / 2) cold.push(await coldRun(shop.root))
       }
       const turned: number[] = []
-      for (let i = 1; i <= WARM_RUNS; i++) {
-        await writeFile(server, `${original}// edit ${WARM_RUNS + i}\n`)
-        await new Promise((resolve) => setTimeout(resolve, TURN_MS))
-        start = performance.now()
-        const verdict = await session.iterate()
-        turned.push(performance.now() - start)
-        passed(verdict, `iteration ${WARM_RUNS + i + 1}`)
-        if (verdict.session?.restarted.join() !== 'orders')
-          throw new Error(
-            `iteration ${WARM_RUNS + i + 1} restarted ${verdict.session?.restarted.join(', ') || 'nothing'}`,
-          )
-      }
+      for (let i = 1; i <= WARM_RUNS; i++) turned.push(await afterEdit(WARM_RUNS + i, TURN_MS))
       await writeFile(server, original)
       cold.push(await coldRun(shop.root))
       const warmMs = median(warm)

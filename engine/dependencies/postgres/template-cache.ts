@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto'
 import type { MigrationSet } from '../../clients/database/migrations.js'
+import { dropDatabase } from './branches.js'
 import { adminClient, quoteIdent, type PostgresInstance } from './instance.js'
 
 /** Names of kept templates; nothing else in a pooled cluster survives a run. */
@@ -42,6 +43,7 @@ export function keptTemplateName(
  * marked a template is what a cut-short build left: it is dropped, so the caller builds it again.
  */
 export async function claimKeptTemplate(instance: PostgresInstance, name: string): Promise<boolean> {
+  let leftover = false
   const admin = await adminClient(instance, 'postgres')
   try {
     const { rows } = await admin.query<{ datistemplate: boolean }>(
@@ -49,11 +51,13 @@ export async function claimKeptTemplate(instance: PostgresInstance, name: string
       [name],
     )
     if (rows[0]?.datistemplate) return true
-    if (rows.length > 0) await admin.query(`DROP DATABASE ${quoteIdent(name)}${force(instance)}`)
-    return false
+    leftover = rows.length > 0
   } finally {
     await admin.end().catch(() => undefined)
   }
+  // Should the drop fail, building the template again says so.
+  if (leftover) await dropDatabase(instance, name)
+  return false
 }
 
 /** Marks a built template complete: a template that takes no connections, so nothing changes it. */
@@ -80,9 +84,4 @@ export function templatesToKeep(
       .slice(0, MAX_KEPT_TEMPLATES)
       .map((d) => d.datname),
   )
-}
-
-/** `DROP DATABASE`'s option that ends the database's sessions (PostgreSQL 13+). */
-function force(instance: PostgresInstance): string {
-  return instance.versionNum >= 130000 ? ' WITH (FORCE)' : ''
 }

@@ -344,12 +344,17 @@ function commandArgv(name: string, service: ProcessServiceOptions, where: (k: st
 function dependencyRefs(service: ProcessServiceOptions, argv: string[]): string[] {
   const prep = service.prepare
   const prepare = typeof prep === 'object' && !Array.isArray(prep) ? prep.command : prep
-  const texts = [...argv, ...Object.values(service.env ?? {}).map(String), ...[prepare ?? []].flat()]
+  const texts = [...templated(service, argv), ...[prepare ?? []].flat()]
   return [...new Set(texts.flatMap(referencedDependencies))].sort()
 }
 
+/** The texts of a service that are rendered as templates when it starts: its command and env. */
+function templated(service: ProcessServiceOptions, argv: string[]): string[] {
+  return [...argv, ...Object.values(service.env ?? {}).map(String)]
+}
+
 function deps(service: ProcessServiceOptions, argv: string[]): string[] {
-  const texts = [...argv, ...Object.values(service.env ?? {}).map(String)]
+  const texts = templated(service, argv)
   return [...new Set([...texts.flatMap(referencedServices), ...(service.dependsOn ?? [])])].sort()
 }
 
