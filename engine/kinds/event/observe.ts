@@ -42,6 +42,14 @@ const SETTLE_MS = 300
 const LOOKBACK_MS = 2_000
 /** Beside other checks: how long their requests in flight when the capture ended are waited for. */
 const IN_FLIGHT_WAIT_MS = 2_000
+/**
+ * Alone: how long the channels must stay silent before the trigger fires. A check that ran just before may have
+ * left work behind (a load's last requests are still served after its measurement ends, and publish then);
+ * alone every message counts, so those must have arrived, and are set aside, first.
+ */
+const QUIET_MS = 150
+/** Alone: the longest the channels are waited on to go silent; then the trigger fires anyway. */
+const QUIET_LIMIT_MS = 3_000
 
 /** The broker of a sandbox the check uses: `broker:`, else its only broker. */
 export function brokerOf(ctx: EventContext, sandbox: Sandbox, name: string | undefined): DependencyEndpoint {
@@ -118,6 +126,8 @@ export async function observe(
   const wildcard = broker.wildcard(endpoint)
   const channels = wildcard ? [wildcard] : [...new Set(params.expect.map((e) => e.channel))]
   const capture: Capture = await broker.capture(endpoint, channels, ctx.signal)
+  // Alone: what arrives before the trigger is an earlier check's, never counted.
+  const earlier = beside ? new Set<BrokerMessage>() : await silence(ctx, sandbox, capture)
   const begin = performance.now()
   let trigger: string
   let triggerLine: string
@@ -188,7 +198,7 @@ export async function observe(
     return { unclear: `${trigger}: nothing in the trigger identifies its messages among other checks'` }
   }
   const ids = mine?.ids
-  const counted = ids ? (m: BrokerMessage) => carries(m, ids) : () => true
+  const counted = ids ? (m: BrokerMessage) => carries(m, ids) : (m: BrokerMessage) => !earlier.has(m)
   // Beside other checks, a message without the trigger's identifiers while no other request is in flight or was
   // answered by this sandbox cannot become anyone's: no use waiting out `within` for the trigger's.
   const log = ctx.clients.http.log
@@ -202,7 +212,9 @@ export async function observe(
           .some((e) => e.exchange !== mine.exchange && origins.has(originOf(e.exchange.url)))
     : () => false
   await waitOut(ctx, capture, params.expect, begin, counted, hopeless)
-  const captured = (await capture.stop()).filter((m) => !/^(_INBOX|\$JS|\$SYS|\$KV)\b/.test(m.channel))
+  const captured = (await capture.stop()).filter(
+    (m) => !earlier.has(m) && !/^(_INBOX|\$JS|\$SYS|\$KV)\b/.test(m.channel),
+  )
   const end = performance.now()
   let messages = captured
   if (mine) {
@@ -226,6 +238,30 @@ export async function observe(
     windowMs: Math.round(performance.now() - begin),
     reproduce: (channel) => `${broker.subscribeCommand(endpoint, channel)} &  ${line}`,
   }
+}
+
+/**
+ * Waits until the capture has had no message for QUIET_MS (at most QUIET_LIMIT_MS): the messages an earlier
+ * check's work still published. Returns them, to be set aside.
+ */
+async function silence(ctx: EventContext, sandbox: Sandbox, capture: Capture): Promise<Set<BrokerMessage>> {
+  const started = performance.now()
+  for (;;) {
+    const seen = capture.messages.length
+    const left = QUIET_LIMIT_MS - (performance.now() - started)
+    if (left <= 0 || ctx.signal.aborted) break
+    await capture.waitFor(seen + 1, Math.min(QUIET_MS, left), ctx.signal)
+    if (capture.messages.length === seen) break
+  }
+  const earlier = new Set(capture.messages)
+  if (earlier.size) {
+    const waited = Math.round(performance.now() - started)
+    const quiet = waited < QUIET_LIMIT_MS
+    ctx.progress(
+      `${sandbox.name}: ${earlier.size} earlier message(s) set aside; ${quiet ? `the channels were silent after ${waited} ms` : `the channels were still not silent after ${waited} ms`}, the trigger fires now`,
+    )
+  }
+  return earlier
 }
 
 /** Waits until each expectation has its messages (then a short settle), or its `within` has passed. */

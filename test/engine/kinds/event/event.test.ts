@@ -414,6 +414,26 @@ function emitter(answer: boolean) {
 }
 
 /**
+ * Another check that, once stopped, leaves work behind on both sides: `n` requests answered at once whose
+ * messages are published 50–250 ms later, as a load's last requests are still served when its measurement ends.
+ */
+function leftBehind(n: number): ReturnType<typeof emitter> {
+  return async (http, sandboxes, stop) => {
+    await new Promise((resolve) => stop.addEventListener('abort', resolve, { once: true }))
+    const sides = [sandboxes.candidate, sandboxes.baseline].filter((s) => s !== undefined)
+    await Promise.all(
+      sides.flatMap((sandbox) =>
+        Array.from({ length: n }, (_, i) =>
+          http
+            .request({ method: 'POST', url: `${sandbox.url('pub')}/emit?after=${50 + Math.round((200 * i) / n)}` })
+            .catch(() => undefined),
+        ),
+      ),
+    )
+  }
+}
+
+/**
  * The check on a fresh shop (`baselineField`: the baseline's field name), observing beside `neighbour`'s
  * traffic first: its findings, how many times it observed alone, and how long the check took.
  */
@@ -483,6 +503,16 @@ describe('event kind beside other checks (embedded mqtt)', () => {
     // A trigger whose answer identifies nothing is observed alone at once.
     const quiet = await runBeside({ trigger, expect: [{ channel: 'thing.done', count: 1 }] })
     expect(quiet).toMatchObject({ findings: [], alone: 1 })
+  })
+
+  it('observes alone only once what an earlier check left behind has been published', { timeout: 90_000 }, async () => {
+    // The neighbour ends the way a load does: its last requests are answered, their messages come later.
+    const { findings, alone } = await runBeside(
+      { trigger, expect: [{ channel: 'thing.done', count: 1 }], compare: 'baseline' },
+      leftBehind(6),
+    )
+    expect(findings).toEqual([])
+    expect(alone).toBe(1)
   })
 
   it('does not wait out `within` for a message that can never be told', { timeout: 90_000 }, async () => {
