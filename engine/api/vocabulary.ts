@@ -6,6 +6,9 @@
 import { VigilError } from '../errors.js'
 import type { QueryValue } from '../http/client.js'
 
+/** Methods that change no state (RFC 9110 §9.2.1): a check sending only these writes nothing. */
+export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
+
 /** A request as a plan writes it: `"METHOD /path"` (a bare path means GET) or the object form. */
 export type RequestInput = string | RequestObject
 

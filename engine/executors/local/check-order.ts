@@ -9,9 +9,8 @@
  * methods the block does not show). It *compares* when it has a `compare` that is not `false`, or its
  * kind only runs with a baseline.
  */
-import { parseRequestLine } from '../../api/vocabulary.js'
+import { parseRequestLine, SAFE_METHODS } from '../../api/vocabulary.js'
 
-const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 const CHANGING_KEYS = new Set(['publish', 'run', 'openapi'])
 
 /** True for a check of the first phase: it compares with the baseline and changes no state. */
@@ -27,12 +26,13 @@ export function changesState(value: unknown): boolean {
     if (CHANGING_KEYS.has(key) && inner !== undefined && inner !== false) return true
     if (key === 'request' && (typeof inner === 'string' || (inner !== null && typeof inner === 'object'))) {
       try {
-        if (!SAFE.has(parseRequestLine(inner as Parameters<typeof parseRequestLine>[0]).method)) return true
+        if (!SAFE_METHODS.has(parseRequestLine(inner as Parameters<typeof parseRequestLine>[0]).method))
+          return true
       } catch {
         return true
       }
     }
-    if (key === 'method' && typeof inner === 'string' && !SAFE.has(inner.toUpperCase())) return true
+    if (key === 'method' && typeof inner === 'string' && !SAFE_METHODS.has(inner.toUpperCase())) return true
     if (changesState(inner)) return true
   }
   return false

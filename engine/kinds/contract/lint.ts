@@ -5,10 +5,9 @@
  * when plans load. Requests an OpenAPI document expands are not seen here (their methods are in the document).
  */
 import type { BlockProblem } from '../../../plans/parse-plan.js'
-import { parseRequestLine } from '../../api/vocabulary.js'
+import { parseRequestLine, SAFE_METHODS } from '../../api/vocabulary.js'
 import type { CompareParam, ContractParams } from './params.js'
 
-const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 
 export function lintContract(block: Record<string, unknown>): BlockProblem[] {
   const params = block as ContractParams
@@ -28,7 +27,7 @@ export function lintContract(block: Record<string, unknown>): BlockProblem[] {
     } catch {
       continue
     }
-    if (SAFE.has(method)) continue
+    if (SAFE_METHODS.has(method)) continue
     const pointer = own ? `${at}/compare` : '/compare'
     problems.push({
       pointer,

@@ -53,8 +53,6 @@ export interface BuiltRequest {
   body?: string
 }
 
-export const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
-
 /** `"GET /x"` or `{ method, path, … }` → parts; a bare path means GET. */
 export function parseRequest(
   request: RequestParam,
