@@ -86,6 +86,14 @@ export interface CheckContext<Params = Record<string, unknown>, Need extends key
    */
   measure<T>(claim: MeasureClaim, fn: () => Promise<T>): Promise<T>
   /**
+   * Runs `fn`, which measures nothing and changes no state (a read-only warm-up), beside the non-measuring
+   * checks while they still run: beside no other such work sharing a resource of `claim`, and only on cores
+   * the claim leaves free for the checks. Resolves true once `fn` ran; false when it did not (the
+   * measurements have begun, or the machine lacks the cores): then the kind does it inside its measurement.
+   * Measurements that share a resource with it wait until it ends. Absent where the engine offers none.
+   */
+  warmUp?(claim: MeasureClaim, fn: () => Promise<unknown>): Promise<boolean>
+  /**
    * Resolves once the run's comparing checks have ended: those that read both sides and compare, where a write
    * would show as a difference. A `'measure'` kind that first tries its work beside the other checks (the event
    * kind, which tells its trigger's messages from theirs) waits for it before it writes. Absent where the

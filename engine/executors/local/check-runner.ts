@@ -54,6 +54,8 @@ export interface RunCheckOptions {
   copies?: CopyWatch
   /** Schedules `ctx.measure` (the executor's gate). @default runs the measurement at once */
   measure?<T>(claim: MeasureClaim, fn: () => Promise<T>): Promise<T>
+  /** Schedules `ctx.warmUp` beside the non-measuring checks (the executor's gate). @default absent */
+  warmUp?(claim: MeasureClaim, fn: () => Promise<unknown>): Promise<boolean>
   /** Resolves once the run's comparing checks have ended (`ctx.afterComparisons`). @default absent */
   afterComparisons?(): Promise<void>
   /** The check's memory in a warm session (`ctx.memory`). @default none */
@@ -241,6 +243,7 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckResult> {
     isolate: (sandbox, services, options) => isolation.isolate(sandbox, services, options),
     ...(options.memory ? { memory: options.memory } : {}),
     ...(options.afterComparisons ? { afterComparisons: options.afterComparisons } : {}),
+    ...(options.warmUp ? { warmUp: options.warmUp } : {}),
     ...(options.nested
       ? { runChecks: (checks, sandboxes) => runNested(options.nested!, checks, sandboxes) }
       : {}),

@@ -95,7 +95,7 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
   const runOne = async (
     plan: Plan,
     check: CheckBlock,
-    measure?: RunCheckOptions['measure'],
+    measure?: Pick<RunCheckOptions, 'measure' | 'warmUp'>,
     afterComparisons?: () => Promise<void>,
   ): Promise<CheckResult> => {
     const base = checkIdentity(plan, check)
@@ -135,7 +135,7 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
         ...(options.logs ? { logs: options.logs } : {}),
         ...(options.addresses ? { addresses: options.addresses } : {}),
         ...(options.copies ? { copies: options.copies } : {}),
-        ...(measure ? { measure } : {}),
+        ...measure,
         ...(afterComparisons ? { afterComparisons } : {}),
         ...(options.memory ? { memory: options.memory(plan.name, check.name) } : {}),
         nested: (inner, sandboxes, signal, timeoutMs) => {
@@ -190,8 +190,10 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
         const mode = exclusive(check)
         const store = (r: CheckResult) => void (results[p]![c] = r)
         if (mode === 'measure') {
-          const measure: RunCheckOptions['measure'] = (claim, fn) =>
-            gate.run(id(plan, check), closeClaim(claim, options.sandboxes), fn)
+          const measure: Pick<RunCheckOptions, 'measure' | 'warmUp'> = {
+            measure: (claim, fn) => gate.run(id(plan, check), closeClaim(claim, options.sandboxes), fn),
+            warmUp: (claim, fn) => gate.early(id(plan, check), closeClaim(claim, options.sandboxes), fn),
+          }
           measuring.push(runOne(plan, check, measure, () => compared).then(store))
         } else if (mode === true) {
           measuring.push(

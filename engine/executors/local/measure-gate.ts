@@ -5,6 +5,10 @@
  * generator — and the machine has the cores both need. "Exclusive" means no interference, not one at a
  * time. Waiters are served in plan order; one that does not fit never lets a later one that conflicts with
  * it go first.
+ *
+ * Before the gate opens, work that measures nothing and changes no state (a load check's read-only warm-up)
+ * may run beside the non-measuring checks, on cores it leaves free for them (`early`). Once the gate opens,
+ * a measurement that conflicts with such work still running waits for it, as for another measurement.
  */
 import { availableParallelism } from 'node:os'
 import type { MeasureClaim } from '../../api/kind.js'
@@ -19,6 +23,15 @@ interface Waiter {
   grant(): void
 }
 
+interface EarlyWaiter extends Omit<Waiter, 'grant'> {
+  grant(granted: boolean): void
+}
+
+/** A claim's resources as the gate compares them: none named means every one. */
+function claimed(claim: MeasureClaim): Set<string> {
+  return new Set(claim.resources.length ? claim.resources : [ALONE])
+}
+
 export interface MeasuredTogether {
   /** Ids (`plan › check`) of the measurements that ran at the same time as this one. */
   with: string[]
@@ -28,6 +41,9 @@ export class MeasureGate {
   private quiet = false
   private readonly active = new Map<string, { resources: Set<string>; cores: number }>()
   private readonly queue: Waiter[] = []
+  /** Work running before the gate opened (`early`), by id: measurements that conflict with it wait. */
+  private readonly warming = new Map<string, { resources: Set<string>; cores: number }>()
+  private readonly earlyQueue: EarlyWaiter[] = []
   /** Per measurement id: the others that were active at some point while it ran. */
   readonly together = new Map<string, Set<string>>()
 
@@ -36,12 +52,38 @@ export class MeasureGate {
   /** Every non-measuring check has finished: measurements may start. */
   open(): void {
     this.quiet = true
+    // Early work not yet started has missed its chance: it runs inside its measurement instead.
+    for (const w of this.earlyQueue.splice(0)) w.grant(false)
     this.pump()
+  }
+
+  /**
+   * Runs `fn` (which measures nothing and changes no state) beside the non-measuring checks, if the gate has
+   * not opened yet, beside no other such work sharing a resource, and on cores the claim leaves free for the
+   * checks: at least one more than it needs. Resolves true once `fn` ran, false when it did not (the gate
+   * opened first, or the machine lacks the cores): then the caller does it inside its measurement.
+   */
+  async early(id: string, claim: MeasureClaim, fn: () => Promise<unknown>): Promise<boolean> {
+    const resources = claimed(claim)
+    if (this.quiet || resources.has(ALONE) || claim.cores >= this.cores) return false
+    const granted = await new Promise<boolean>((grant) => {
+      this.earlyQueue.push({ id, resources, cores: claim.cores, grant })
+      this.pumpEarly()
+    })
+    if (!granted) return false
+    try {
+      await fn()
+      return true
+    } finally {
+      this.warming.delete(id)
+      this.pumpEarly()
+      this.pump()
+    }
   }
 
   /** Runs `fn` when the claim fits. `id` names the measurement in the verdict. */
   async run<T>(id: string, claim: MeasureClaim, fn: () => Promise<T>): Promise<T> {
-    const resources = new Set(claim.resources.length ? claim.resources : [ALONE])
+    const resources = claimed(claim)
     // A claim needing more cores than the machine has can still run, but only alone.
     if (claim.cores > this.cores) resources.add(ALONE)
     await new Promise<void>((grant) => {
@@ -61,7 +103,7 @@ export class MeasureGate {
     const skipped: Waiter[] = []
     for (let i = 0; i < this.queue.length;) {
       const w = this.queue[i]!
-      const held = [...this.active.values()]
+      const held = [...this.active.values(), ...this.warming.values()]
       const cores = held.reduce((sum, h) => sum + h.cores, w.cores)
       // An earlier waiter that could not start keeps its place against anything it conflicts with.
       if (cores <= this.cores && ![...held, ...skipped].some((h) => conflict(w.resources, h.resources))) {
@@ -73,6 +115,20 @@ export class MeasureGate {
         skipped.push(w)
         i++
       }
+    }
+  }
+
+  private pumpEarly(): void {
+    if (this.quiet) return
+    for (let i = 0; i < this.earlyQueue.length;) {
+      const w = this.earlyQueue[i]!
+      const held = [...this.warming.values()]
+      const cores = held.reduce((sum, h) => sum + h.cores, w.cores)
+      if (cores < this.cores && !held.some((h) => conflict(w.resources, h.resources))) {
+        this.earlyQueue.splice(i, 1)
+        this.warming.set(w.id, { resources: w.resources, cores: w.cores })
+        w.grant(true)
+      } else i++
     }
   }
 

@@ -34,6 +34,8 @@ export interface MeasureOptions {
   /** Shortest round the engine supports well (the built-in rate model works per second). @default 250 */
   minRoundMs?: number
   progress?(note: string): void
+  /** The warm-up already ran (beside the other checks, `warmUpLoad`): the measurement starts with its rounds. */
+  warmedUp?: boolean
   /** Seeds the coin that orders each round's two segments. @default 0 */
   seed?: number
   /** Rounds past the planned ones, while `afterRound` asks for more. @default 0 */
@@ -88,6 +90,25 @@ export function planRounds(
   return { rounds: Math.max(1, atLeast, fit), roundMs }
 }
 
+/**
+ * The warm-up: the spec's requests for `warmupMs` on each side, measuring nothing. The two sides share no
+ * process, so they warm up at the same time.
+ */
+export async function warmUpLoad(
+  spec: LoadSpec,
+  run: SegmentRunner,
+  options: Pick<MeasureOptions, 'candidate' | 'baseline' | 'signal' | 'progress'>,
+): Promise<void> {
+  if (spec.warmupMs <= 0 || options.signal.aborted) return
+  const targets = [options.baseline, options.candidate].filter((t): t is LoadTarget => t !== undefined)
+  options.progress?.(`warm-up ${targets.map((t) => t.side).join(' and ')} ${spec.warmupMs}ms`)
+  await Promise.all(
+    targets.map((target) =>
+      run(target, { durationMs: spec.warmupMs, maxRequests: spec.maxRequests, signal: options.signal }),
+    ),
+  )
+}
+
 export async function measureLoad(
   spec: LoadSpec,
   run: SegmentRunner,
@@ -139,12 +160,7 @@ export async function measureLoad(
     if (result.stoppedBy && into) stoppedBy ??= result.stoppedBy
   }
 
-  // Warm-ups measure nothing and the two sides share no process: they run at the same time.
-  if (spec.warmupMs > 0) {
-    const targets = [options.baseline, options.candidate].filter((t): t is LoadTarget => t !== undefined)
-    progress(`warm-up ${targets.map((t) => t.side).join(' and ')} ${spec.warmupMs}ms`)
-    await Promise.all(targets.map((t) => segment(t, undefined, spec.warmupMs, spec.maxRequests)))
-  }
+  if (!options.warmedUp) await warmUpLoad(spec, run, options)
 
   if (!options.baseline || !baseline) {
     progress(`measuring candidate ${spec.durationMs}ms`)

@@ -11,7 +11,7 @@ import { selectEngine } from './engines.js'
 import { LoadSafetyError } from './errors.js'
 import { failedEngineThresholds } from './k6/summary.js'
 import type { LoadMetrics } from './metrics.js'
-import { measureLoad } from './measure.js'
+import { measureLoad, warmUpLoad } from './measure.js'
 import { decideLoad, formatInterval, shouldStop, stopReason, type LoadDecision } from './decision.js'
 import { compareErrorRate, perRequestTable } from './regression.js'
 import {
@@ -27,6 +27,7 @@ import { watchLoadResources } from './resources.js'
 import type { Sandbox } from '../../api/sandbox.js'
 import { httpEvidence } from '../../api/evidence.js'
 import type { CheckContext } from '../../api/kind.js'
+import { SAFE_METHODS } from '../../api/vocabulary.js'
 
 /** Baseline and candidate p95 side by side, whichever statistic regressed. */
 function p95Pair(baseline: LoadMetrics, candidate: LoadMetrics): Record<string, number> {
@@ -99,7 +100,6 @@ export async function runLoad(ctx: CheckContext<LoadParams, 'http'>): Promise<vo
 
   const candidate = target(candidateBox, service)
   const baseline = compare && baselineBox ? target(baselineBox, service) : undefined
-  ctx.progress('waiting for a quiet machine to measure on')
   // The measurement needs its service (the executor adds what it calls) and its load generator to
   // itself: the built-in engine generates in vigil's own thread, so two of them never run at once.
   const claim = {
@@ -116,6 +116,20 @@ export async function runLoad(ctx: CheckContext<LoadParams, 'http'>): Promise<vo
       })
     : { watch: undefined, notes: [] }
   for (const note of notes) ctx.report(note)
+  const sides = { candidate, ...(baseline ? { baseline } : {}), signal: ctx.signal }
+  // A warm-up that only reads measures nothing and changes nothing another check sees: it runs beside the
+  // other checks while they last, when the machine has a core to spare for them, and the measurement then
+  // starts with its rounds. One that writes warms up inside the measurement, right before its rounds.
+  const warmedBeside =
+    spec.warmupMs > 0 && ctx.warmUp !== undefined && spec.requests.every((r) => SAFE_METHODS.has(r.method))
+      ? await ctx.warmUp(claim, () =>
+          warmUpLoad(spec, engine.run, {
+            ...sides,
+            progress: (note) => ctx.progress(`${note} beside the other checks`),
+          }),
+        )
+      : false
+  ctx.progress('waiting for a quiet machine to measure on')
   const result = await ctx.measure(claim, async () => {
     watch?.start()
     try {
@@ -126,9 +140,8 @@ export async function runLoad(ctx: CheckContext<LoadParams, 'http'>): Promise<vo
   })
   function measureLoadSides() {
     return measureLoad(spec, engine.run, {
-      candidate,
-      ...(baseline ? { baseline } : {}),
-      signal: ctx.signal,
+      ...sides,
+      warmedUp: warmedBeside,
       minRoundMs: engine.minRoundMs,
       progress: (note) => ctx.progress(note),
       seed: ctx.seed,
@@ -180,7 +193,12 @@ export async function runLoad(ctx: CheckContext<LoadParams, 'http'>): Promise<vo
       },
       evidence: httpEvidence({
         sandbox: side,
-        details: { metrics: m, rounds: result.rounds, roundMs: result.roundMs },
+        details: {
+          metrics: m,
+          rounds: result.rounds,
+          roundMs: result.roundMs,
+          warmUp: spec.warmupMs > 0 ? { ms: spec.warmupMs, besideOtherChecks: warmedBeside } : null,
+        },
       }),
     })
   }

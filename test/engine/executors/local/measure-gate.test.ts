@@ -86,6 +86,72 @@ describe('measure gate', () => {
     expect(gate.together.size).toBe(0)
   })
 
+  it('runs work that measures nothing before it opens; a measurement that shares a resource waits for it', async () => {
+    const gate = new MeasureGate(4)
+    const events: string[] = []
+    const step = (name: string) => async () => {
+      events.push(`start ${name}`)
+      await sleep(40)
+      events.push(`end ${name}`)
+    }
+    const warm = gate.early(
+      'w',
+      { resources: ['service:x', 'load-generator:main-thread'], cores: 2 },
+      step('w'),
+    )
+    await sleep(5)
+    expect(events).toEqual(['start w'])
+    const x = gate.run('x', { resources: ['service:x'], cores: 1 }, step('x'))
+    const y = gate.run('y', { resources: ['service:y'], cores: 1 }, step('y'))
+    gate.open()
+    await Promise.all([warm, x, y])
+    expect(await warm).toBe(true)
+    // y shares nothing with the warm-up: it starts at once; x waits until the warm-up ends.
+    expect(events.indexOf('start y')).toBeLessThan(events.indexOf('end w'))
+    expect(events.indexOf('start x')).toBeGreaterThan(events.indexOf('end w'))
+    // A warm-up is not a measurement: nothing was measured together with it.
+    expect(gate.together.has('w')).toBe(false)
+    expect([...gate.together.values()].some((others) => others.has('w'))).toBe(false)
+  })
+
+  it('declines work beside the checks once it is open, without a core to spare, or with a claim on everything', async () => {
+    let ran = 0
+    const fn = async () => void ran++
+    const open = new MeasureGate(4)
+    open.open()
+    expect(await open.early('a', { resources: ['service:x'], cores: 1 }, fn)).toBe(false)
+    const gate = new MeasureGate(2)
+    expect(await gate.early('b', { resources: ['service:x'], cores: 2 }, fn)).toBe(false)
+    expect(await gate.early('c', { resources: [], cores: 1 }, fn)).toBe(false)
+    expect(ran).toBe(0)
+    expect(await gate.early('d', { resources: ['service:x'], cores: 1 }, fn)).toBe(true)
+    expect(ran).toBe(1)
+  })
+
+  it('runs early work that shares a resource one at a time, and lets the opening cancel what has not started', async () => {
+    const gate = new MeasureGate(8)
+    const events: string[] = []
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    const claim = { resources: ['load-generator:main-thread', 'service:x'], cores: 1 }
+    const first = gate.early('a', claim, async () => {
+      events.push('a')
+      await held
+    })
+    const second = gate.early(
+      'b',
+      { ...claim, resources: ['load-generator:main-thread', 'service:y'] },
+      async () => void events.push('b'),
+    )
+    await sleep(10)
+    expect(events).toEqual(['a'])
+    gate.open()
+    expect(await second).toBe(false)
+    release()
+    expect(await first).toBe(true)
+    expect(events).toEqual(['a'])
+  })
+
   it('closes a claim over what its services call, on both sides; unknown dependencies mean alone', () => {
     const sandbox = (name: string, dependencies?: Record<string, string[]>) =>
       createSandbox({
@@ -122,10 +188,17 @@ const shared = defineCheckKind<{ ms: number }>({
     events.push(`shared end ${ctx.check.name}`)
   },
 })
-const measuring = defineCheckKind<Params>({
+const measuring = defineCheckKind<Params & { warmUp?: boolean }>({
   meta: { description: 'measuring', schema: {}, messages: {}, exclusive: 'measure' },
   async run(ctx) {
     events.push(`set-up ${ctx.check.name}`)
+    if (ctx.params.warmUp) {
+      const beside = await ctx.warmUp?.(
+        { resources: [`service:${ctx.params.service}`], cores: ctx.params.cores },
+        async () => void events.push(`warm-up ${ctx.check.name}`),
+      )
+      events.push(`warmed ${ctx.check.name} ${beside ? 'beside' : 'inside'}`)
+    }
     await ctx.measure({ resources: [`service:${ctx.params.service}`], cores: ctx.params.cores }, async () => {
       events.push(`measure ${ctx.check.name}`)
       await sleep(50)
@@ -200,5 +273,33 @@ describe('executor: measurements', () => {
     expect(notes[1]).toEqual([])
     expect(notes[2]![0]).toMatch(/p › c0/)
     expect(notes[3]!.join(' ')).not.toMatch(/p › c0/)
+  })
+
+  it('lets a measuring check warm up beside the shared checks when a core is left for them', async () => {
+    events.length = 0
+    const candidate = createSandbox({
+      name: 'candidate',
+      services: { a: 'http://127.0.0.1:1' },
+      defaultService: 'a',
+      dependencies: { a: [] },
+    })
+    await executePlans({
+      plans: [
+        plan([
+          { kind: 'shared', params: { ms: 80 } },
+          { kind: 'measuring', params: { service: 'a', cores: 1, warmUp: true } },
+        ]),
+      ],
+      kinds: { shared, measuring },
+      sandboxes: { candidate },
+      clients: {},
+      redactor: new Redactor({ secrets: [] }),
+      createVariables: () => new Variables(),
+      concurrency: 4,
+    })
+    // One core of a machine with at least two: the warm-up ran while the shared check still did.
+    expect(events.indexOf('warm-up c1')).toBeLessThan(events.indexOf('shared end c0'))
+    expect(events).toContain('warmed c1 beside')
+    expect(events.indexOf('measure c1')).toBeGreaterThan(events.indexOf('shared end c0'))
   })
 })

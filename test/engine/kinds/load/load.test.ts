@@ -183,3 +183,84 @@ describe('load check (built-in engine, real loopback servers)', () => {
     expect(fast.hits.get('/') ?? 0).toBe(before)
   })
 })
+
+describe('load warm-up beside the other checks', () => {
+  /**
+   * The check against two fast servers, with an engine that offers to run its warm-up beside the other checks
+   * (`offer`: whether it lets it). Returns what happened in order and how many requests had reached `path`
+   * when the measurement began.
+   */
+  async function warmUp(request: LoadParams['request'], path: string, offer: boolean) {
+    const t = createCheckContext<LoadParams>({
+      kind: 'load',
+      params: {
+        engine: 'builtin',
+        request,
+        warmup: '200ms',
+        connections: 2,
+        duration: '1s',
+        regression: { p95: 1.5, minDeltaMs: 5, rounds: 4 },
+      },
+      candidate: { services: { api: fast.url } },
+      baseline: { services: { api: fastTwin.url } },
+    })
+    const order: string[] = []
+    const hits = () => (fast.hits.get(path) ?? 0) + (fastTwin.hits.get(path) ?? 0)
+    let hitsAtMeasure = -1
+    t.ctx.warmUp = async (claim, fn) => {
+      order.push(`offered ${claim.resources.join(' ')}`)
+      if (!offer) return false
+      await fn()
+      order.push('warmed beside')
+      return true
+    }
+    t.ctx.measure = async (_claim, fn) => {
+      hitsAtMeasure = hits()
+      order.push('measure')
+      return fn()
+    }
+    try {
+      await t.run()
+    } finally {
+      await t.close()
+    }
+    const measured = t.findings.find((f) => f.messageId === 'measured')
+    const details = measured?.evidence?.details as { warmUp?: unknown } | undefined
+    const waiting = t.progress.indexOf('waiting for a quiet machine to measure on')
+    return {
+      order,
+      hitsAtMeasure,
+      warmUp: details?.warmUp,
+      before: t.progress.slice(0, waiting).filter((p) => p.startsWith('warm-up')),
+      after: t.progress.slice(waiting).filter((p) => p.startsWith('warm-up')),
+      errors: errors(t.findings),
+    }
+  }
+
+  it('warms up a read-only load beside them, and measures its rounds at once', async () => {
+    const r = await warmUp('GET /warm-read', '/warm-read', true)
+    expect(r.order).toEqual(['offered service:api load-generator:main-thread', 'warmed beside', 'measure'])
+    expect(r.hitsAtMeasure).toBeGreaterThan(0)
+    expect(r.before).toEqual(['warm-up baseline and candidate 200ms beside the other checks'])
+    expect(r.after).toEqual([])
+    expect(r.warmUp).toEqual({ ms: 200, besideOtherChecks: true })
+    expect(r.errors).toEqual([])
+  })
+
+  it('warms up a load that writes inside its measurement, right before the rounds', async () => {
+    const r = await warmUp({ method: 'POST', path: '/warm-write', json: {} }, '/warm-write', true)
+    expect(r.order).toEqual(['measure'])
+    expect(r.hitsAtMeasure).toBe(0)
+    expect(r.before).toEqual([])
+    expect(r.after).toEqual(['warm-up baseline and candidate 200ms'])
+    expect(r.warmUp).toEqual({ ms: 200, besideOtherChecks: false })
+  })
+
+  it('warms up inside the measurement when the engine declines', async () => {
+    const r = await warmUp('GET /warm-declined', '/warm-declined', false)
+    expect(r.order).toEqual(['offered service:api load-generator:main-thread', 'measure'])
+    expect(r.hitsAtMeasure).toBe(0)
+    expect(r.after).toEqual(['warm-up baseline and candidate 200ms'])
+    expect(r.warmUp).toEqual({ ms: 200, besideOtherChecks: false })
+  })
+})
