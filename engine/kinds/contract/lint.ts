@@ -8,7 +8,6 @@ import type { BlockProblem } from '../../../plans/parse-plan.js'
 import { parseRequestLine, SAFE_METHODS } from '../../api/vocabulary.js'
 import type { CompareParam, ContractParams } from './params.js'
 
-
 export function lintContract(block: Record<string, unknown>): BlockProblem[] {
   const params = block as ContractParams
   const problems: BlockProblem[] = []

@@ -425,7 +425,10 @@ function leftBehind(n: number): ReturnType<typeof emitter> {
       sides.flatMap((sandbox) =>
         Array.from({ length: n }, (_, i) =>
           http
-            .request({ method: 'POST', url: `${sandbox.url('pub')}/emit?after=${50 + Math.round((200 * i) / n)}` })
+            .request({
+              method: 'POST',
+              url: `${sandbox.url('pub')}/emit?after=${50 + Math.round((200 * i) / n)}`,
+            })
             .catch(() => undefined),
         ),
       ),
@@ -505,15 +508,19 @@ describe('event kind beside other checks (embedded mqtt)', () => {
     expect(quiet).toMatchObject({ findings: [], alone: 1 })
   })
 
-  it('observes alone only once what an earlier check left behind has been published', { timeout: 90_000 }, async () => {
-    // The neighbour ends the way a load does: its last requests are answered, their messages come later.
-    const { findings, alone } = await runBeside(
-      { trigger, expect: [{ channel: 'thing.done', count: 1 }], compare: 'baseline' },
-      leftBehind(6),
-    )
-    expect(findings).toEqual([])
-    expect(alone).toBe(1)
-  })
+  it(
+    'observes alone only once what an earlier check left behind has been published',
+    { timeout: 90_000 },
+    async () => {
+      // The neighbour ends the way a load does: its last requests are answered, their messages come later.
+      const { findings, alone } = await runBeside(
+        { trigger, expect: [{ channel: 'thing.done', count: 1 }], compare: 'baseline' },
+        leftBehind(6),
+      )
+      expect(findings).toEqual([])
+      expect(alone).toBe(1)
+    },
+  )
 
   it('does not wait out `within` for a message that can never be told', { timeout: 90_000 }, async () => {
     // The answer names an id the message does not carry, and nothing else runs: alone, at once.
