@@ -232,31 +232,34 @@ function plan(checks: Array<{ kind: string; params: Record<string, unknown> }>):
   }
 }
 
+/** Runs one plan of these checks through the executor, on a candidate with services `a` and `b`; `events` restarts. */
+function execute(checks: Array<{ kind: string; params: Record<string, unknown> }>) {
+  events.length = 0
+  const candidate = createSandbox({
+    name: 'candidate',
+    services: { a: 'http://127.0.0.1:1', b: 'http://127.0.0.1:2' },
+    defaultService: 'a',
+    dependencies: { a: [], b: [] },
+  })
+  return executePlans({
+    plans: [plan(checks)],
+    kinds: { shared, measuring },
+    sandboxes: { candidate },
+    clients: {},
+    redactor: new Redactor({ secrets: [] }),
+    createVariables: () => new Variables(),
+    concurrency: 4,
+  })
+}
+
 describe('executor: measurements', () => {
   it('sets measurements up while shared checks run, measures after them, and says which measured together', async () => {
-    events.length = 0
-    const candidate = createSandbox({
-      name: 'candidate',
-      services: { a: 'http://127.0.0.1:1', b: 'http://127.0.0.1:2' },
-      defaultService: 'a',
-      dependencies: { a: [], b: [] },
-    })
-    const result = await executePlans({
-      plans: [
-        plan([
-          { kind: 'measuring', params: { service: 'a', cores: 1 } },
-          { kind: 'shared', params: { ms: 80 } },
-          { kind: 'measuring', params: { service: 'b', cores: 1 } },
-          { kind: 'measuring', params: { service: 'a', cores: 1 } },
-        ]),
-      ],
-      kinds: { shared, measuring },
-      sandboxes: { candidate },
-      clients: {},
-      redactor: new Redactor({ secrets: [] }),
-      createVariables: () => new Variables(),
-      concurrency: 4,
-    })
+    const result = await execute([
+      { kind: 'measuring', params: { service: 'a', cores: 1 } },
+      { kind: 'shared', params: { ms: 80 } },
+      { kind: 'measuring', params: { service: 'b', cores: 1 } },
+      { kind: 'measuring', params: { service: 'a', cores: 1 } },
+    ])
     const sharedEnd = events.indexOf('shared end c1')
     expect(events.indexOf('set-up c0')).toBeLessThan(sharedEnd)
     expect(events.indexOf('set-up c3')).toBeLessThan(sharedEnd)
@@ -276,27 +279,10 @@ describe('executor: measurements', () => {
   })
 
   it('lets a measuring check warm up beside the shared checks when a core is left for them', async () => {
-    events.length = 0
-    const candidate = createSandbox({
-      name: 'candidate',
-      services: { a: 'http://127.0.0.1:1' },
-      defaultService: 'a',
-      dependencies: { a: [] },
-    })
-    await executePlans({
-      plans: [
-        plan([
-          { kind: 'shared', params: { ms: 80 } },
-          { kind: 'measuring', params: { service: 'a', cores: 1, warmUp: true } },
-        ]),
-      ],
-      kinds: { shared, measuring },
-      sandboxes: { candidate },
-      clients: {},
-      redactor: new Redactor({ secrets: [] }),
-      createVariables: () => new Variables(),
-      concurrency: 4,
-    })
+    await execute([
+      { kind: 'shared', params: { ms: 80 } },
+      { kind: 'measuring', params: { service: 'a', cores: 1, warmUp: true } },
+    ])
     // One core of a machine with at least two: the warm-up ran while the shared check still did.
     expect(events.indexOf('warm-up c1')).toBeLessThan(events.indexOf('shared end c0'))
     expect(events).toContain('warmed c1 beside')
