@@ -22,6 +22,8 @@ export interface Observation {
   reproduce: (channel: string) => string
   /** How long the capture lasted, in milliseconds. */
   windowMs: number
+  /** Alone: the messages that arrived before the trigger, set aside, and whether the channels then went silent. */
+  before?: { messages: number; waitedMs: number; silent: boolean }
 }
 
 /** An observation beside other checks that could not tell its trigger's messages from theirs: make it alone. */
@@ -127,7 +129,8 @@ export async function observe(
   const channels = wildcard ? [wildcard] : [...new Set(params.expect.map((e) => e.channel))]
   const capture: Capture = await broker.capture(endpoint, channels, ctx.signal)
   // Alone: what arrives before the trigger is an earlier check's, never counted.
-  const earlier = beside ? new Set<BrokerMessage>() : await silence(ctx, sandbox, capture)
+  const before = beside ? undefined : await silence(ctx, sandbox, capture)
+  const earlier = before?.earlier ?? new Set<BrokerMessage>()
   const begin = performance.now()
   let trigger: string
   let triggerLine: string
@@ -236,32 +239,41 @@ export async function observe(
     messages,
     trigger,
     windowMs: Math.round(performance.now() - begin),
+    ...(before?.earlier.size
+      ? { before: { messages: before.earlier.size, waitedMs: before.waitedMs, silent: before.silent } }
+      : {}),
     reproduce: (channel) => `${broker.subscribeCommand(endpoint, channel)} &  ${line}`,
   }
 }
 
 /**
  * Waits until the capture has had no message for QUIET_MS (at most QUIET_LIMIT_MS): the messages an earlier
- * check's work still published. Returns them, to be set aside.
+ * check's work still published. Returns them, to be set aside, and whether the channels went silent.
  */
-async function silence(ctx: EventContext, sandbox: Sandbox, capture: Capture): Promise<Set<BrokerMessage>> {
+async function silence(
+  ctx: EventContext,
+  sandbox: Sandbox,
+  capture: Capture,
+): Promise<{ earlier: Set<BrokerMessage>; waitedMs: number; silent: boolean }> {
   const started = performance.now()
+  let silent = false
   for (;;) {
     const seen = capture.messages.length
-    const left = QUIET_LIMIT_MS - (performance.now() - started)
-    if (left <= 0 || ctx.signal.aborted) break
-    await capture.waitFor(seen + 1, Math.min(QUIET_MS, left), ctx.signal)
-    if (capture.messages.length === seen) break
+    // Silent means a whole QUIET_MS without a message, within the limit.
+    if (QUIET_LIMIT_MS - (performance.now() - started) < QUIET_MS || ctx.signal.aborted) break
+    await capture.waitFor(seen + 1, QUIET_MS, ctx.signal)
+    if (capture.messages.length === seen) {
+      silent = true
+      break
+    }
   }
   const earlier = new Set(capture.messages)
-  if (earlier.size) {
-    const waited = Math.round(performance.now() - started)
-    const quiet = waited < QUIET_LIMIT_MS
+  const waitedMs = Math.round(performance.now() - started)
+  if (earlier.size)
     ctx.progress(
-      `${sandbox.name}: ${earlier.size} earlier message(s) set aside; ${quiet ? `the channels were silent after ${waited} ms` : `the channels were still not silent after ${waited} ms`}, the trigger fires now`,
+      `${sandbox.name}: ${earlier.size} earlier message(s) set aside; ${silent ? `the channels were silent after ${waitedMs} ms` : `the channels were still not silent after ${waitedMs} ms`}, the trigger fires now`,
     )
-  }
-  return earlier
+  return { earlier, waitedMs, silent }
 }
 
 /** Waits until each expectation has its messages (then a short settle), or its `within` has passed. */

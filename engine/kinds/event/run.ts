@@ -353,6 +353,11 @@ function messageEvidence(
       value: `${onChannel.length} message(s) on ${channel} in ${formatElapsed(seen.windowMs)}${others.length ? `; also on ${others.slice(0, 5).join(', ')}` : ''}`,
     },
   ]
+  if (seen.before)
+    summary.push({
+      label: 'before the trigger',
+      value: `${seen.before.messages} message(s) set aside, from earlier work; ${seen.before.silent ? `the channels were then silent (after ${formatElapsed(seen.before.waitedMs)})` : `the channels were still not silent after ${formatElapsed(seen.before.waitedMs)}: something else publishes on them, and may be counted`}`,
+    })
   if (message)
     summary.push({
       label: 'message',

@@ -415,9 +415,9 @@ function emitter(answer: boolean) {
 
 /**
  * Another check that, once stopped, leaves work behind on both sides: `n` requests answered at once whose
- * messages are published 50–250 ms later, as a load's last requests are still served when its measurement ends.
+ * messages are published over the next `spreadMs` (from 50 ms on), as a load's last requests are still served when its measurement ends.
  */
-function leftBehind(n: number): ReturnType<typeof emitter> {
+function leftBehind(n: number, spreadMs = 200): ReturnType<typeof emitter> {
   return async (http, sandboxes, stop) => {
     await new Promise((resolve) => stop.addEventListener('abort', resolve, { once: true }))
     const sides = [sandboxes.candidate, sandboxes.baseline].filter((s) => s !== undefined)
@@ -427,7 +427,7 @@ function leftBehind(n: number): ReturnType<typeof emitter> {
           http
             .request({
               method: 'POST',
-              url: `${sandbox.url('pub')}/emit?after=${50 + Math.round((200 * i) / n)}`,
+              url: `${sandbox.url('pub')}/emit?after=${50 + Math.round((spreadMs * i) / n)}`,
             })
             .catch(() => undefined),
         ),
@@ -519,6 +519,24 @@ describe('event kind beside other checks (embedded mqtt)', () => {
       )
       expect(findings).toEqual([])
       expect(alone).toBe(1)
+    },
+  )
+
+  it(
+    'says so in the evidence when its channels never went silent before the trigger',
+    { timeout: 90_000 },
+    async () => {
+      // Messages keep coming for 4.5 s, past the 3 s the observation waits for silence: the count is off, and
+      // the evidence says what else was publishing.
+      const { findings } = await runBeside(
+        { trigger, expect: [{ channel: 'thing.done', count: 1 }] },
+        leftBehind(90, 4_500),
+      )
+      const count = errors(findings).find((f) => f.messageId === 'count')
+      const before = count?.evidence?.summary?.find((s) => s.label === 'before the trigger')
+      expect(before?.value).toMatch(
+        /^\d+ message\(s\) set aside, from earlier work; the channels were still not silent after \d\.\d+s: something else publishes on them/,
+      )
     },
   )
 
