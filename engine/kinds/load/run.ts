@@ -17,6 +17,7 @@ import { compareErrorRate, perRequestTable } from './regression.js'
 import {
   MAX_TOTAL_LOAD_MS,
   confirmRounds,
+  onlyReads,
   plannedLoadMs,
   resolveLoadSpec,
   type LoadParams,
@@ -27,7 +28,6 @@ import { watchLoadResources } from './resources.js'
 import type { Sandbox } from '../../api/sandbox.js'
 import { httpEvidence } from '../../api/evidence.js'
 import type { CheckContext } from '../../api/kind.js'
-import { SAFE_METHODS } from '../../api/vocabulary.js'
 
 /** Baseline and candidate p95 side by side, whichever statistic regressed. */
 function p95Pair(baseline: LoadMetrics, candidate: LoadMetrics): Record<string, number> {
@@ -119,9 +119,10 @@ export async function runLoad(ctx: CheckContext<LoadParams, 'http'>): Promise<vo
   const sides = { candidate, ...(baseline ? { baseline } : {}), signal: ctx.signal }
   // A warm-up that only reads measures nothing and changes nothing another check sees: it runs beside the
   // other checks while they last, when the machine has a core to spare for them, and the measurement then
-  // starts with its rounds. One that writes warms up inside the measurement, right before its rounds.
+  // starts with its rounds. One that writes, or a k6 script of the plan's own (what it sends is not known),
+  // warms up inside the measurement, right before its rounds.
   const warmedBeside =
-    spec.warmupMs > 0 && ctx.warmUp !== undefined && spec.requests.every((r) => SAFE_METHODS.has(r.method))
+    spec.warmupMs > 0 && ctx.warmUp !== undefined && onlyReads(spec)
       ? await ctx.warmUp(claim, () =>
           warmUpLoad(spec, engine.run, {
             ...sides,

@@ -6,7 +6,7 @@ import type { ResourceThresholds } from '../../api/resource-limits.js'
 import path from 'node:path'
 import { LoadSafetyError } from './errors.js'
 import { DEFAULT_TREND_STATS, trendStatName } from './metrics.js'
-import { parseRequestLine, type RequestInput } from '../../api/vocabulary.js'
+import { parseRequestLine, SAFE_METHODS, type RequestInput } from '../../api/vocabulary.js'
 import { DEFAULT_ALPHA, minRoundsToFail } from './sequential.js'
 import { parseThresholds, trendStatsNeeded, type Threshold, type ThresholdInput } from './thresholds.js'
 
@@ -221,6 +221,18 @@ export interface ResolveOptions {
 }
 
 /** Validates and resolves rendered params. Throws LoadSafetyError / ThresholdSyntaxError with plain messages. */
+/**
+ * True when the load only reads: every request's method is safe. A k6 script of the plan's own is never
+ * taken to: what it sends is not known.
+ */
+export function onlyReads(spec: LoadSpec): boolean {
+  return (
+    spec.script === undefined &&
+    spec.requests.length > 0 &&
+    spec.requests.every((r) => SAFE_METHODS.has(r.method))
+  )
+}
+
 export function resolveLoadSpec(params: LoadParams, options: ResolveOptions): LoadSpec {
   if (params.request !== undefined && params.requests !== undefined) {
     throw new LoadSafetyError('give either `request` or `requests`, not both')

@@ -1,10 +1,25 @@
 import { describe, expect, it } from 'vitest'
 import { planRounds } from '../../../../engine/kinds/load/measure.js'
-import { parseRate, resolveLoadSpec, weightedSequence } from '../../../../engine/kinds/load/spec.js'
+import {
+  onlyReads,
+  parseRate,
+  resolveLoadSpec,
+  weightedSequence,
+} from '../../../../engine/kinds/load/spec.js'
 
 const base = { serviceUrl: 'http://127.0.0.1:4000', service: 'orders', planDir: '/plans' }
 
 describe('resolveLoadSpec', () => {
+  it("tells a load that only reads, and never takes a k6 script of the plan's own for one", () => {
+    const reads = (params: Parameters<typeof resolveLoadSpec>[0]) => onlyReads(resolveLoadSpec(params, base))
+    expect(reads({ requests: [{ request: 'GET /a' }, { request: { method: 'head', path: '/b' } }] })).toBe(
+      true,
+    )
+    expect(reads({ requests: [{ request: 'GET /a' }, { request: 'POST /orders' }] })).toBe(false)
+    expect(reads({ request: 'GET /a', engine: 'k6', k6: { script: './load.js' } })).toBe(false)
+    expect(reads({ engine: 'k6', k6: { script: './load.js' } })).toBe(false)
+  })
+
   it('resolves weighted requests with JSON bodies, headers and defaults', () => {
     const spec = resolveLoadSpec(
       {
