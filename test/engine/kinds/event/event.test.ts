@@ -415,7 +415,8 @@ function emitter(answer: boolean) {
 
 /**
  * Another check that, once stopped, leaves work behind on both sides: `n` requests answered at once whose
- * messages are published over the next `spreadMs` (from 50 ms on), as a load's last requests are still served when its measurement ends.
+ * messages are published over the next `spreadMs` (from 50 ms on), as a load's last requests are still
+ * served when its measurement ends.
  */
 function leftBehind(n: number, spreadMs = 200): ReturnType<typeof emitter> {
   return async (http, sandboxes, stop) => {
