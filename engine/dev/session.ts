@@ -224,19 +224,7 @@ export class DevSession {
       warm.dirty = false
       // Sandboxes started by this iteration are not reused pieces.
       if (built) account.reused = account.reused.filter((r) => !r.startsWith('candidate:'))
-      // Services restarted on a save since the last iteration (and not again by this one) run new code too,
-      // on dependencies emptied then.
-      const onSave = [...warm.onSave.restarted].filter((n) => !account.restarted.includes(n)).sort()
-      if (warm.onSave.reset.size)
-        account.reset = [...new Set([...account.reset!, ...warm.onSave.reset])].sort()
-      warm.onSave.restarted.clear()
-      warm.onSave.reset.clear()
-      warm.onSave.count.clear()
-      if (onSave.length) {
-        account.restarted = [...account.restarted, ...onSave].sort()
-        account.restartedOnSave = onSave
-        account.reused = account.reused.filter((r) => !onSave.some((n) => r === `candidate:${n}`))
-      }
+      foldSaves(warm, account)
 
       // Noise learned from other baseline processes describes another baseline: forgotten.
       const processSet = processSetOf(warm.sandboxes)
@@ -614,6 +602,22 @@ async function refreshCandidateSource(warm: Warm): Promise<void> {
   if (sides.candidate.source.kind !== 'working-tree') return
   const now = await workingTreeState(warm.loaded.dir)
   sides.candidate = { ...sides.candidate, source: { kind: 'working-tree', ...now } }
+}
+
+/**
+ * Into an iteration's account, what restarts on save did since the last one: the services restarted then (and
+ * not again by this iteration) run new code too, on dependencies emptied then. Starts the next count afresh.
+ */
+function foldSaves(warm: Warm, account: VerdictSession): void {
+  const onSave = [...warm.onSave.restarted].filter((n) => !account.restarted.includes(n)).sort()
+  if (warm.onSave.reset.size) account.reset = [...new Set([...account.reset!, ...warm.onSave.reset])].sort()
+  warm.onSave.restarted.clear()
+  warm.onSave.reset.clear()
+  warm.onSave.count.clear()
+  if (onSave.length === 0) return
+  account.restarted = [...account.restarted, ...onSave].sort()
+  account.restartedOnSave = onSave
+  account.reused = account.reused.filter((r) => !onSave.some((n) => r === `candidate:${n}`))
 }
 
 /** Files the watcher reports once: kept per service until it restarts, for the message that says why. */
