@@ -123,6 +123,9 @@ export class DevSession {
   private stopped = false
   /** A restart on a save is queued and has not read the files yet. */
   private saveQueued = false
+  /** When the last save the watch reported was seen, and when an iteration last began to read the files. */
+  private savedAt = -Infinity
+  private readAt = -Infinity
   private readonly cwd: string
   private readonly log: (line: string) => void
   private readonly env: NodeJS.ProcessEnv
@@ -204,6 +207,7 @@ export class DevSession {
       redactor = prepared.redactor
       warm = prepared.warm
 
+      this.readAt = performance.now()
       const prints = await timedInto(timings, 'files', () => warm.watcher.prints())
       keepChanged(warm, prints)
       if (prints.rest !== warm.restPrint) {
@@ -442,7 +446,9 @@ export class DevSession {
         onSave: { restarted: new Set(), reset: new Set(), count: new Map() },
         unseen: {},
         ...(this.options.restartOnSave
-          ? { saves: await watchFolder(loaded.dir, SAVE_DEBOUNCE_MS, () => this.restartOnSave()) }
+          ? {
+              saves: await watchFolder(loaded.dir, SAVE_DEBOUNCE_MS, (at) => this.restartOnSave(at)),
+            }
           : {}),
       }
     } catch (error) {
@@ -495,15 +501,18 @@ export class DevSession {
    * like an iteration, so it never runs during one; one at a time is queued, and it reads the files when its
    * turn comes. What fails is left for the iteration: a reset that failed leaves the dependencies marked as
    * written, a restart that failed leaves the service's old fingerprint, so the iteration does it again and
-   * reports what happens, as it would have without this.
+   * reports what happens, as it would have without this. A save an iteration has begun to read the files
+   * after (the agent asked at once, before the save settled) is left alone: by the time its turn comes, what
+   * it would read is the agent's next edit, maybe half written, which that edit's own iteration reads whole.
    */
-  private restartOnSave(): void {
+  private restartOnSave(savedAt: number): void {
+    this.savedAt = Math.max(this.savedAt, savedAt)
     if (this.stopped || this.saveQueued) return
     this.saveQueued = true
     const next = this.queue.then(async () => {
       this.saveQueued = false
       const warm = this.warm
-      if (!warm || this.stopped) return
+      if (!warm || this.stopped || this.savedAt < this.readAt) return
       const prints = await warm.watcher.prints()
       keepChanged(warm, prints)
       const { services, files } = warm.sandboxes.candidate

@@ -12,21 +12,25 @@ export interface FolderWatch {
   close(): void
 }
 
-/** Watches `root`; `onSettled` runs `debounceMs` after the last change of a burst. */
+/**
+ * Watches `root`; `onSettled` runs `debounceMs` after the last change of a burst, and is told when that
+ * change was seen (`performance.now()`): a reader of the tree that began after it has seen the whole burst.
+ */
 export async function watchFolder(
   root: string,
   debounceMs: number,
-  onSettled: () => void,
+  onSettled: (lastChangeAt: number) => void,
 ): Promise<FolderWatch> {
   const watchers = new Map<string, FSWatcher>()
   let timer: NodeJS.Timeout | undefined
   let closed = false
   const changed = (): void => {
     if (closed) return
+    const at = performance.now()
     clearTimeout(timer)
     timer = setTimeout(() => {
       // New folders (a service's new module folder) are watched from now on.
-      void scan().then(() => !closed && onSettled())
+      void scan().then(() => !closed && onSettled(at))
     }, debounceMs)
   }
   const scan = async (): Promise<void> => {

@@ -6,11 +6,12 @@
  * for is restarted by the iteration itself; a save that breaks orders' start is reported by the next
  * iteration, not lost; a save to a plan restarts nothing.
  */
-import { readdirSync, readlinkSync } from 'node:fs'
+import { readdirSync, readlinkSync, writeFileSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DevSession } from '../../../engine/dev/session.js'
+import type { Verdict } from '../../../engine/verdict.js'
 import { renderCompact, validateVerdict } from '../../../reporters/index.js'
 import { survivors } from '../sandboxes/helpers.js'
 import { gitShop, waitFor, type GitShop } from './warm-shop.js'
@@ -106,6 +107,29 @@ describe('restarts on save', () => {
     const fixed = await session.iterate()
     expect(fixed.status).toBe('pass')
     expect(fixed.session?.restartedOnSave).toEqual(['orders'])
+  }, 180_000)
+
+  it('a save an iteration has read is not restarted after it, on the next edit written at once', async () => {
+    await writeFile(server, `${original}// edit a\n`)
+    // The save settles while this iteration runs (it restarts orders): a restart on save waits behind it.
+    const first = session.iterate()
+    let second!: Promise<Verdict>
+    let before = 0
+    await first.then((verdict) => {
+      expect(verdict.session?.restarted).toEqual(['orders'])
+      before = lines.filter((l) => RESTARTED.test(l)).length
+      // The agent's next edit, written and asked for the moment the verdict is back: before the waiting
+      // restart on save has read the files, which would find this edit (or half of it) there.
+      writeFileSync(server, `${original}// edit b\n`)
+      second = session.iterate()
+    })
+    const verdict = await second
+    expect(verdict.status).toBe('pass')
+    expect(verdict.session?.restarted).toEqual(['orders'])
+    expect(verdict.session?.restartedOnSave).toBeUndefined()
+    expect(lines.filter((l) => RESTARTED.test(l))).toHaveLength(before + 1)
+    await writeFile(server, original)
+    await session.iterate()
   }, 180_000)
 
   it('a save to a plan restarts nothing', async () => {
