@@ -28,38 +28,28 @@ export interface TreePrints {
   changed: Record<string, string[]>
 }
 
+/** Every file's content hash at one moment, by path relative to the tree's root. */
+export type TreeSnapshot = ReadonlyMap<string, string>
+
 /** Keeps the hashes of one tree between iterations. */
 export class TreeWatcher {
   private readonly entries = new Map<string, Entry>()
   private previous = new Map<string, string>()
 
+  /** `files`: each service's files, when known (`serve` sets them once the sandboxes have started). */
   constructor(
     private readonly root: string,
-    private readonly files: Readonly<Record<string, ServiceFiles>>,
+    private files: Readonly<Record<string, ServiceFiles>> = {},
   ) {}
 
-  /** The tree as it is now. */
-  async prints(): Promise<TreePrints> {
-    const files = await walk(this.root)
-    const current = new Map<string, string>()
-    await Promise.all(
-      files.map(async (rel) => {
-        const full = path.join(this.root, rel)
-        const info = await stat(full).catch(() => undefined)
-        if (!info) return
-        const known = this.entries.get(rel)
-        if (known && known.size === info.size && known.mtimeMs === info.mtimeMs) {
-          current.set(rel, known.hash)
-          return
-        }
-        const content = await readFile(full).catch(() => undefined)
-        if (!content) return
-        const hash = createHash('sha1').update(content).digest('hex')
-        this.entries.set(rel, { size: info.size, mtimeMs: info.mtimeMs, hash })
-        current.set(rel, hash)
-      }),
-    )
-    for (const rel of this.entries.keys()) if (!current.has(rel)) this.entries.delete(rel)
+  /** Sets each service's files. */
+  serve(files: Readonly<Record<string, ServiceFiles>>): void {
+    this.files = files
+  }
+
+  /** The tree as it is now, or as `snapshot` took it earlier. */
+  async prints(taken?: TreeSnapshot): Promise<TreePrints> {
+    const current = taken ?? (await this.snapshot())
     const matchers = serviceMatchers(this.files)
     const byService: Record<string, string[]> = Object.fromEntries(matchers.map(([n]) => [n, []]))
     const rest: string[] = []
@@ -81,12 +71,37 @@ export class TreeWatcher {
     const seen = [...new Set([...this.previous.keys(), ...current.keys()])].sort()
     for (const [name, match] of matchers)
       changed[name] = seen.filter((rel) => match(rel) && this.previous.get(rel) !== current.get(rel))
-    this.previous = current
+    this.previous = new Map(current)
     return {
       services: Object.fromEntries(Object.entries(byService).map(([n, list]) => [n, digest(list)])),
       rest: digest(rest),
       changed,
     }
+  }
+
+  /** Every file's content hash now; a file is read again only when its size or mtime moved. */
+  async snapshot(): Promise<TreeSnapshot> {
+    const files = await walk(this.root)
+    const current = new Map<string, string>()
+    await Promise.all(
+      files.map(async (rel) => {
+        const full = path.join(this.root, rel)
+        const info = await stat(full).catch(() => undefined)
+        if (!info) return
+        const known = this.entries.get(rel)
+        if (known && known.size === info.size && known.mtimeMs === info.mtimeMs) {
+          current.set(rel, known.hash)
+          return
+        }
+        const content = await readFile(full).catch(() => undefined)
+        if (!content) return
+        const hash = createHash('sha1').update(content).digest('hex')
+        this.entries.set(rel, { size: info.size, mtimeMs: info.mtimeMs, hash })
+        current.set(rel, hash)
+      }),
+    )
+    for (const rel of this.entries.keys()) if (!current.has(rel)) this.entries.delete(rel)
+    return current
   }
 }
 

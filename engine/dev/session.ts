@@ -404,6 +404,13 @@ export class DevSession {
     signal: AbortSignal,
   ): Promise<Warm> {
     const redactor = configRedactor(loaded, this.env)
+    // The files as they are before anything starts: a service whose file is saved while the sandboxes
+    // start may have loaded the older one, and the first iteration then sees the save and restarts it.
+    // The plans load beside the start, read after that snapshot for the same reason.
+    const watcher = new TreeWatcher(loaded.dir)
+    const taken = await watcher.snapshot()
+    const plans = loadPlansForRun(loaded, undefined, this.cwd)
+    plans.catch(() => undefined)
     const sandboxes = await startSandboxes({
       loaded,
       base: baseCommit,
@@ -415,11 +422,8 @@ export class DevSession {
       runId: randomUUID(),
     })
     try {
-      const watcher = new TreeWatcher(loaded.dir, sandboxes.candidate.files ?? {})
-      const [prints, catalog] = await Promise.all([
-        watcher.prints(),
-        loadPlansForRun(loaded, undefined, this.cwd),
-      ])
+      watcher.serve(sandboxes.candidate.files ?? {})
+      const [prints, catalog] = await Promise.all([watcher.prints(taken), plans])
       const { candidate, baseline } = sandboxes
       const addresses = SandboxAddresses.of([candidate, baseline])
       const needs = Object.values(checkKinds).flatMap((k) => [...(k.meta.needs ?? [])] as string[])
