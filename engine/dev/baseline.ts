@@ -4,12 +4,11 @@
  * and the services whose files differ between the two commits are built and started again. The candidate
  * is never touched here.
  */
-import path from 'node:path'
 import type { Sandbox, ServiceFiles } from '../api/sandbox.js'
 import type { SandboxSession } from '../sandboxes/index.js'
 import type { TimingEntry, VerdictSession } from '../verdict.js'
 import { listed, timedInto, type Rebuild } from './account.js'
-import { serviceMatchers } from './files.js'
+import { serviceMatchers, underInputs } from './files.js'
 
 export interface RefreshBaselineInput {
   sandboxes: SandboxSession
@@ -84,9 +83,7 @@ export async function refreshBaseline(input: RefreshBaselineInput): Promise<Rebu
 function readByDependencies(sandbox: Sandbox, unclaimed: readonly string[]): string[] {
   if (!Object.keys(sandbox.deps ?? {}).length) return []
   const inputs = sandbox.dependencyInputs
-  if (!inputs) return [...unclaimed]
-  const norm = inputs.map((i) => path.posix.normalize(i.split(path.sep).join('/')).replace(/\/+$/, ''))
-  return unclaimed.filter((file) => norm.some((i) => i === '.' || file === i || file.startsWith(`${i}/`)))
+  return inputs ? underInputs(unclaimed, inputs) : [...unclaimed]
 }
 
 /** The files each service claims (by its globs), and those no service claims. */

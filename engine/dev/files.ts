@@ -26,6 +26,8 @@ export interface TreePrints {
   rest: string
   /** The files of each service that differ from the previous prints' (for messages). */
   changed: Record<string, string[]>
+  /** Every file's hash they were made from. */
+  files: TreeSnapshot
 }
 
 /** Every file's content hash at one moment, by path relative to the tree's root. */
@@ -76,6 +78,7 @@ export class TreeWatcher {
       services: Object.fromEntries(Object.entries(byService).map(([n, list]) => [n, digest(list)])),
       rest: digest(rest),
       changed,
+      files: current,
     }
   }
 
@@ -103,6 +106,25 @@ export class TreeWatcher {
     for (const rel of this.entries.keys()) if (!current.has(rel)) this.entries.delete(rel)
     return current
   }
+}
+
+/**
+ * A print of the files a sandbox's dependencies read when they started (`inputs`: files and folders relative
+ * to the tree's root, as `Sandbox.dependencyInputs`: a database's migrations and seed); of every file no
+ * service claims when `inputs` is undefined (one of them may read any).
+ */
+export function inputsPrint(prints: TreePrints, inputs: readonly string[] | undefined): string {
+  if (!inputs) return prints.rest
+  const read = underInputs([...prints.files.keys()], inputs).sort()
+  return createHash('sha1')
+    .update(read.map((rel) => `${rel}\0${prints.files.get(rel)}`).join('\n'))
+    .digest('hex')
+}
+
+/** The files among `files` (relative, with `/`) that are, or are under, one of `inputs`. */
+export function underInputs(files: readonly string[], inputs: readonly string[]): string[] {
+  const norm = inputs.map((i) => path.posix.normalize(i.split(path.sep).join('/')).replace(/\/+$/, ''))
+  return files.filter((file) => norm.some((i) => i === '.' || file === i || file.startsWith(`${i}/`)))
 }
 
 /** A matcher of each service's files (its globs, relative to the tree's root). */

@@ -11,6 +11,7 @@ import { loadConfig, type LoadedConfig } from '../../plans/config.js'
 import type { LoadPlansResult } from '../../plans/loader.js'
 import { gitLocation, toVerdictSelection, type SelectorFlags } from '../../selectors/index.js'
 import type { DependencyEndpoint } from '../api/dependency.js'
+import type { Sandbox } from '../api/sandbox.js'
 import type { CheckMemory } from '../api/kind.js'
 import { resolveChange, type ResolvedChange } from '../ci/change.js'
 import { selectChange } from '../ci/selection.js'
@@ -27,7 +28,7 @@ import { runValidation, type RunReporter } from '../run/run.js'
 import { runIdentity, toRunError } from '../run/run-support.js'
 import { emptyAccount, listed, timedInto, type Rebuild } from './account.js'
 import { refreshBaseline } from './baseline.js'
-import { TreeWatcher, type TreePrints } from './files.js'
+import { inputsPrint, TreeWatcher, type TreePrints } from './files.js'
 import { watchFolder, type FolderWatch } from './watch.js'
 
 /** Kinds an iteration defers unless asked for everything: they measure, or take long. */
@@ -104,6 +105,11 @@ interface Warm {
   memory: Map<string, Map<string, unknown>>
   /** Checks ran since the dependencies were last started or reset: they may hold what those checks wrote. */
   dirty: boolean
+  /**
+   * The print of the candidate's files its dependencies read (`inputsPrint`: migrations, a seed) when they
+   * were last started or reset: when it moves, the next iteration resets them (its new migrations applied).
+   */
+  inputsPrint: string
   /** The folder watch behind `restartOnSave`, and what stops a restart on a save when the session goes. */
   saves?: FolderWatch
   quiet: AbortController
@@ -218,7 +224,12 @@ export class DevSession {
 
       // The resets and the restarts at once: a restarted candidate service starts once its side's
       // dependencies are reset (its old process stops meanwhile); no check runs before both are done.
-      const resets = !built && warm.dirty ? this.resetDependencies(warm, account, timings, signal) : undefined
+      // Reset when checks wrote to them, or when the files they read changed (a new migration).
+      const inputs = inputsPrint(prints, dependencyInputs(warm.sandboxes.candidate))
+      const resets =
+        (!built && warm.dirty) || inputs !== warm.inputsPrint
+          ? this.resetDependencies(warm, account, timings, signal)
+          : undefined
       const restarts = this.restartChanged(warm, prints, account, timings, signal, {
         startAfter: resets?.candidate,
       })
@@ -226,6 +237,7 @@ export class DevSession {
       const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
       if (failed) throw failed.reason
       warm.dirty = false
+      if (resets) warm.inputsPrint = inputs
       // Sandboxes started by this iteration are not reused pieces.
       if (built) account.reused = account.reused.filter((r) => !r.startsWith('candidate:'))
       foldSaves(warm, account)
@@ -446,6 +458,7 @@ export class DevSession {
         processSet: processSetOf(sandboxes),
         memory: new Map(),
         dirty: false,
+        inputsPrint: inputsPrint(prints, dependencyInputs(candidate)),
         quiet: new AbortController(),
         onSave: { restarted: new Set(), reset: new Set(), count: new Map() },
         unseen: {},
@@ -537,7 +550,11 @@ export class DevSession {
       for (const name of saved) warm.onSave.count.set(name, (warm.onSave.count.get(name) ?? 0) + 1)
       const scratch: VerdictSession = emptyAccount(this.iterations)
       const signal = warm.quiet.signal
-      const resets = warm.dirty ? this.resetDependencies(warm, scratch, [], signal) : undefined
+      const inputs = inputsPrint(prints, dependencyInputs(warm.sandboxes.candidate))
+      const resets =
+        warm.dirty || inputs !== warm.inputsPrint
+          ? this.resetDependencies(warm, scratch, [], signal)
+          : undefined
       const restarts = this.restartChanged(warm, prints, scratch, [], signal, {
         startAfter: resets?.candidate,
         onSave: saved,
@@ -545,6 +562,7 @@ export class DevSession {
       const [reset, restart] = await Promise.allSettled([resets?.all, restarts])
       if (resets && reset.status === 'fulfilled') {
         warm.dirty = false
+        warm.inputsPrint = inputs
         for (const r of scratch.reset!) warm.onSave.reset.add(r)
       }
       if (restart.status === 'fulfilled') for (const n of scratch.restarted) warm.onSave.restarted.add(n)
@@ -637,6 +655,11 @@ function foldSaves(warm: Warm, account: VerdictSession): void {
 function keepChanged(warm: Warm, prints: TreePrints): void {
   for (const [name, files] of Object.entries(prints.changed))
     if (files.length) warm.unseen[name] = [...new Set([...(warm.unseen[name] ?? []), ...files])].sort()
+}
+
+/** The files the sandbox's dependencies read when they started: none without dependencies. */
+function dependencyInputs(sandbox: Sandbox): readonly string[] | undefined {
+  return Object.keys(sandbox.deps ?? {}).length ? sandbox.dependencyInputs : []
 }
 
 function processSetOf(sandboxes: SandboxSession): string {

@@ -2,8 +2,11 @@
  * A warm session empties the sandboxes' databases and brokers between iterations, on a git copy of the
  * sample shop with its real PostgreSQL and MQTT broker: the orders an iteration's checks create are gone
  * before the next iteration's checks run, on both sides, and the verdict names what was reset. An iteration
- * after one that ran no check has nothing to reset.
+ * after one that ran no check has nothing to reset, unless a migration was written meanwhile: the candidate's
+ * database is then re-branched with it applied.
  */
+import { rm, writeFile } from 'node:fs/promises'
+import path from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DevSession } from '../../../engine/dev/session.js'
@@ -99,6 +102,37 @@ describe('a warm session between iterations', () => {
       expect(again.session?.reset).toEqual([])
     } finally {
       await quiet.stop()
+    }
+  }, 180_000)
+
+  it('re-branches the candidate’s database when a migration is written, though no check wrote to it', async () => {
+    const quiet = new DevSession({ cwd: shop.root, planNames: ['no-such-plan'] })
+    const migration = path.join(shop.root, 'db/migrations/003_note.sql')
+    const columns = async () => {
+      const client = new pg.Client({ connectionString: quiet.dependencies().candidate.db!.url })
+      await client.connect()
+      try {
+        const { rows } = await client.query<{ c: string }>(
+          "SELECT column_name AS c FROM information_schema.columns WHERE table_name = 'orders'",
+        )
+        return rows.map((r) => r.c)
+      } finally {
+        await client.end()
+      }
+    }
+    try {
+      await quiet.iterate()
+      expect(await columns()).not.toContain('note')
+      await writeFile(migration, 'ALTER TABLE orders ADD COLUMN note text;\n')
+      const migrated = await quiet.iterate()
+      expect(migrated.session?.reset).toEqual(expect.arrayContaining(['candidate:db']))
+      expect(await columns()).toContain('note')
+      // Read once: the next iteration, with nothing written and no new file, resets nothing.
+      const again = await quiet.iterate()
+      expect(again.session?.reset).toEqual([])
+    } finally {
+      await quiet.stop()
+      await rm(migration, { force: true })
     }
   }, 180_000)
 })
