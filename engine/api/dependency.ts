@@ -18,6 +18,11 @@ export interface RunningDependency {
   /** Stops whatever this start created (process group, data folder, namespace). Idempotent; never throws. */
   stop(): Promise<void>
   /**
+   * How the server behind it ended when it ended on its own (`was killed by SIGKILL`); undefined while it
+   * runs. @default never asked (one that runs inside vigil, or that vigil did not start)
+   */
+  died?(): string | undefined
+  /**
    * Empties what was written since the start — a database's rows (a fresh branch of the template with this
    * side's migrations as they are now: one made ahead in the background and swapped in, else made again), a broker's queued, streamed and retained messages, a store's keys — so
    * a warm session's next iteration starts from what a fresh start gives, at the same address. A broker's

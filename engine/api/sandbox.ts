@@ -41,6 +41,8 @@ export interface Sandbox {
    * purged), for a warm session's next iteration; what each did, by name. Absent without dependencies.
    */
   resetDependencies?(signal: AbortSignal): Promise<Record<string, string>>
+  /** Its dependencies whose server ended on its own, each with how (`was killed by SIGKILL`). */
+  deadDependencies?(): Array<{ name: string; how: string }>
   /**
    * The files of the sources its dependencies read when they started (RunningDependency.inputs), relative
    * to the tree the sandbox runs from; absent when one of them may read any file.

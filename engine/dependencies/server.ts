@@ -50,6 +50,8 @@ export interface RunningServer {
   dir: string
   pid: number | undefined
   logs(): string[]
+  /** How its process ended when it ended on its own (`was killed by SIGKILL`); undefined while it runs. */
+  died(): string | undefined
   stop(): Promise<void>
 }
 
@@ -130,6 +132,7 @@ export async function startServer(ctx: DependencyStartContext, spec: ServerSpec)
     await spec.prepare?.(dir)
     const argv = [binary, ...spec.argv(port, dir).slice(1)]
     const label = `dependency ${ctx.name}`
+    let died: string | undefined
     proc = new ServiceProcess(
       {
         name: `dep:${ctx.name}`,
@@ -144,7 +147,10 @@ export async function startServer(ctx: DependencyStartContext, spec: ServerSpec)
         ...(ctx.redactor ? { redactor: ctx.redactor } : {}),
         ...(spec.user ? { uid: spec.user.uid, gid: spec.user.gid } : {}),
       },
-      (exit) => ctx.log(`${ctx.sandbox} sandbox, ${label}: ${describeExit(exit)} while running`),
+      (exit) => {
+        died = describeExit(exit)
+        ctx.log(`${ctx.sandbox} sandbox, ${label}: ${died} while running`)
+      },
       ctx.track && { tracker: ctx.track, sandbox: ctx.sandbox },
     )
     const problem = await proc.waitReady(ctx.signal)
@@ -164,6 +170,7 @@ export async function startServer(ctx: DependencyStartContext, spec: ServerSpec)
       dir,
       pid: running.pid,
       logs: () => running.logs.render(),
+      died: () => died,
       stop: () =>
         (stopping ??= (async () => {
           await running.stop()

@@ -373,7 +373,9 @@ export class DevSession {
     let stale: Rebuild[] = []
     if (this.warm && configHash !== this.warm.configHash)
       stale = [{ part: 'sandboxes', reason: `${path.basename(this.warm.loaded.file)} changed` }]
-    else if (this.warm) {
+    // A broker or database server that ended on its own is started again with everything else.
+    else if (this.warm) stale = deadDependencies(this.warm.sandboxes)
+    if (this.warm && !stale.length) {
       const warm = this.warm
       stale = await refreshBaseline({
         sandboxes: warm.sandboxes,
@@ -655,6 +657,16 @@ function foldSaves(warm: Warm, account: VerdictSession): void {
 function keepChanged(warm: Warm, prints: TreePrints): void {
   for (const [name, files] of Object.entries(prints.changed))
     if (files.length) warm.unseen[name] = [...new Set([...(warm.unseen[name] ?? []), ...files])].sort()
+}
+
+/** Why the sandboxes must start again: each dependency of a side whose server ended on its own. */
+function deadDependencies(sandboxes: SandboxSession): Rebuild[] {
+  return [sandboxes.candidate, sandboxes.baseline].flatMap((side) =>
+    (side?.deadDependencies?.() ?? []).map(({ name, how }) => ({
+      part: 'sandboxes',
+      reason: `${side!.name} sandbox, dependency ${name} ${how}`,
+    })),
+  )
 }
 
 /** The files the sandbox's dependencies read when they started: none without dependencies. */

@@ -134,6 +134,11 @@ export function withDependencies(sandbox: Sandbox, running: readonly RunningDepe
     dependencyLogs(name: string): string[] {
       return byName.get(name)?.logs() ?? []
     },
+    deadDependencies() {
+      return [...byName]
+        .map(([name, dep]) => ({ name, how: dep.died?.() }))
+        .filter((d): d is { name: string; how: string } => d.how !== undefined)
+    },
     async resetDependencies(signal: AbortSignal): Promise<Record<string, string>> {
       const names = [...byName.keys()].sort()
       const done = await Promise.all(

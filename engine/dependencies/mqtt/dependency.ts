@@ -100,6 +100,7 @@ export default defineDependency<MqttOptions>({
       },
       logs: server.logs,
       stop: server.stop,
+      died: server.died,
       inputs: [],
       reset: () => clearRetained(`mqtt://${server.host}:${server.port}`, ''),
     }

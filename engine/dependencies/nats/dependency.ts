@@ -77,6 +77,7 @@ export default defineDependency<NatsOptions>({
       },
       logs: server.logs,
       stop: server.stop,
+      died: server.died,
       inputs: [],
       reset: () => purgeStreams(`nats://${server.host}:${server.port}`, '', jetstream),
     }

@@ -275,6 +275,7 @@ export default defineDependency<PostgresOptions>({
       endpoint: endpoint(settings),
       logs: instance.logs,
       stop,
+      ...(instance.died ? { died: instance.died } : {}),
       ...reads,
       async reset(signal) {
         const ready = await spare

@@ -26,6 +26,8 @@ export interface PostgresInstance {
   /** True for a server vigil started (its databases go with its data folder). */
   private: boolean
   logs(): string[]
+  /** How a server vigil started ended when it ended on its own; undefined while it runs. @default never asked */
+  died?(): string | undefined
   stop(): Promise<void>
 }
 
@@ -152,6 +154,7 @@ async function startPrivate(
       origin: `a private PostgreSQL ${binaries.version} (${binaries.source} binaries, pid ${server.pid}, port ${server.port}, ${state.uses === undefined ? 'a copy of the cached cluster' : 'a reused cluster'})`,
       private: true,
       logs: server.logs,
+      died: server.died,
       stop: async () => {
         state.reusable = await resetForReuse(instance)
         // Fast shutdown (SIGINT): a smart one (SIGTERM) would wait for every client to hang up.

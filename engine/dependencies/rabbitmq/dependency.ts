@@ -123,6 +123,7 @@ export default defineDependency<RabbitmqOptions>({
       logs: shared.server.logs,
       // The server is the run's: the session stops it after both sandboxes.
       stop: async () => undefined,
+      died: shared.server.died,
       inputs: [],
       reset: (signal) => purgeQueues(shared, vhost, `amqp://guest:guest@${host}:${port}/${vhost}`, signal),
     }

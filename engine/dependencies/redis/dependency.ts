@@ -129,6 +129,7 @@ export default defineDependency<RedisOptions>({
       },
       logs: server.logs,
       stop: server.stop,
+      died: server.died,
       inputs: [],
       async reset() {
         const { Redis } = await import('ioredis')
