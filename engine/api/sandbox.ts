@@ -102,6 +102,12 @@ export interface RestartOutcome {
 export interface ServiceFiles {
   root: string
   globs: readonly string[]
+  /**
+   * The folder it runs in, relative to `root` (`.` for `root` itself): the package manifests and lockfiles
+   * there and in each folder above it up to `root` (`package.json`, `go.sum`, …) are its files too, whatever
+   * its globs, since they say which packages it runs with. @default none
+   */
+  cwd?: string
   /** It has a build step (`prepare:`), which may write among these files. @default false */
   built?: boolean
 }

@@ -127,13 +127,64 @@ export function underInputs(files: readonly string[], inputs: readonly string[])
   return files.filter((file) => norm.some((i) => i === '.' || file === i || file.startsWith(`${i}/`)))
 }
 
-/** A matcher of each service's files (its globs, relative to the tree's root). */
+/**
+ * Files that say which packages a service runs with, by name: an upgrade changes one of them (and installed
+ * packages, which are never watched) and none of the service's sources.
+ */
+export const PACKAGE_FILES: ReadonlySet<string> = new Set([
+  'package.json',
+  'package-lock.json',
+  'npm-shrinkwrap.json',
+  'yarn.lock',
+  'pnpm-lock.yaml',
+  'bun.lock',
+  'bun.lockb',
+  'requirements.txt',
+  'pyproject.toml',
+  'poetry.lock',
+  'Pipfile.lock',
+  'uv.lock',
+  'go.mod',
+  'go.sum',
+  'Cargo.toml',
+  'Cargo.lock',
+  'Gemfile',
+  'Gemfile.lock',
+  'composer.json',
+  'composer.lock',
+  'pom.xml',
+  'build.gradle',
+  'build.gradle.kts',
+  'gradle.lockfile',
+  'mix.exs',
+  'mix.lock',
+])
+
+/**
+ * A matcher of each service's files (relative to the tree's root): its globs, and the package files in the
+ * folder it runs in and in each folder above it.
+ */
 export function serviceMatchers(
   files: Readonly<Record<string, ServiceFiles>>,
 ): Array<readonly [string, (file: string) => boolean]> {
-  return Object.entries(files).map(
-    ([name, f]) => [name, picomatch(f.globs as string[], { dot: true })] as const,
-  )
+  return Object.entries(files).map(([name, f]) => {
+    const glob = picomatch(f.globs as string[], { dot: true })
+    const above = f.cwd === undefined ? undefined : foldersUpFrom(f.cwd)
+    const packages = (file: string): boolean => {
+      if (!above || !PACKAGE_FILES.has(path.posix.basename(file))) return false
+      return above.has(path.posix.dirname(file))
+    }
+    return [name, (file: string) => glob(file) || packages(file)] as const
+  })
+}
+
+/** `a/b` → `a/b`, `a`, `.`: a folder and those above it, as `path.posix.dirname` names them. */
+function foldersUpFrom(folder: string): Set<string> {
+  const out = new Set<string>()
+  for (let dir = path.posix.normalize(folder); ; dir = path.posix.dirname(dir)) {
+    out.add(dir)
+    if (dir === '.' || dir === '/' || dir.startsWith('..')) return out
+  }
 }
 
 /** Every file under `root`, relative with `/`, outside the ignored folders. */

@@ -320,9 +320,9 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
 /** A service's files: its `watch` globs, else everything under its cwd; `built` when it has a build step. */
 function serviceFiles(root: string, service: ProcessServiceOptions): ServiceFiles {
   const built = service.prepare === undefined ? {} : { built: true }
-  if (service.watch) return { root, globs: service.watch, ...built }
   const cwd = path.posix.normalize((service.cwd ?? '.').split(path.sep).join('/')).replace(/\/+$/, '')
-  return { root, globs: [cwd === '.' ? '**' : `${cwd}/**`], ...built }
+  if (service.watch) return { root, globs: service.watch, cwd, ...built }
+  return { root, globs: [cwd === '.' ? '**' : `${cwd}/**`], cwd, ...built }
 }
 
 function commandArgv(name: string, service: ProcessServiceOptions, where: (k: string[]) => string): string[] {
