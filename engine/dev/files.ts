@@ -1,6 +1,7 @@
 /**
  * What changed in a warm session's tree between two iterations: each service's files (its `watch:` globs,
- * else its cwd tree) and everything else (plans, API documents: the catalog). Contents are hashed, so a
+ * else its cwd tree, and the package files where it runs and above) and everything else (plans, API
+ * documents: the catalog). Contents are hashed, so a
  * save that changes nothing restarts nothing; a file is read again only when its size or mtime moved.
  */
 import { createHash } from 'node:crypto'
