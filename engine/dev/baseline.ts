@@ -8,7 +8,7 @@ import type { Sandbox, ServiceFiles } from '../api/sandbox.js'
 import type { SandboxSession } from '../sandboxes/index.js'
 import type { TimingEntry, VerdictSession } from '../verdict.js'
 import { listed, timedInto, type Rebuild } from './account.js'
-import { serviceMatchers, underInputs } from './files.js'
+import { dependencyInputs, serviceMatchers, underInputs } from './files.js'
 
 export interface RefreshBaselineInput {
   sandboxes: SandboxSession
@@ -81,8 +81,7 @@ export async function refreshBaseline(input: RefreshBaselineInput): Promise<Rebu
  * template would be stale); all of them when one of its dependencies does not say what it reads.
  */
 function readByDependencies(sandbox: Sandbox, unclaimed: readonly string[]): string[] {
-  if (!Object.keys(sandbox.deps ?? {}).length) return []
-  const inputs = sandbox.dependencyInputs
+  const inputs = dependencyInputs(sandbox)
   return inputs ? underInputs(unclaimed, inputs) : [...unclaimed]
 }
 

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import picomatch from 'picomatch'
-import type { ServiceFiles } from '../api/sandbox.js'
+import type { Sandbox, ServiceFiles } from '../api/sandbox.js'
 
 /** Folders that are never a service's source: git's, vigil's own and installed packages. */
 export const IGNORED_FOLDERS: ReadonlySet<string> = new Set(['.git', '.vigil', 'node_modules'])
@@ -37,7 +37,7 @@ export type TreeSnapshot = ReadonlyMap<string, string>
 /** Keeps the hashes of one tree between iterations. */
 export class TreeWatcher {
   private readonly entries = new Map<string, Entry>()
-  private previous = new Map<string, string>()
+  private previous: TreeSnapshot = new Map()
 
   /** `files`: each service's files, when known (`serve` sets them once the sandboxes have started). */
   constructor(
@@ -74,7 +74,7 @@ export class TreeWatcher {
     const seen = [...new Set([...this.previous.keys(), ...current.keys()])].sort()
     for (const [name, match] of matchers)
       changed[name] = seen.filter((rel) => match(rel) && this.previous.get(rel) !== current.get(rel))
-    this.previous = new Map(current)
+    this.previous = current
     return {
       services: Object.fromEntries(Object.entries(byService).map(([n, list]) => [n, digest(list)])),
       rest: digest(rest),
@@ -120,6 +120,14 @@ export function inputsPrint(prints: TreePrints, inputs: readonly string[] | unde
   return createHash('sha1')
     .update(read.map((rel) => `${rel}\0${prints.files.get(rel)}`).join('\n'))
     .digest('hex')
+}
+
+/**
+ * The files the sandbox's dependencies read when they started (`Sandbox.dependencyInputs`): none without
+ * dependencies; undefined when one of them may read any.
+ */
+export function dependencyInputs(sandbox: Sandbox): readonly string[] | undefined {
+  return Object.keys(sandbox.deps ?? {}).length ? sandbox.dependencyInputs : []
 }
 
 /** The files among `files` (relative, with `/`) that are, or are under, one of `inputs`. */

@@ -11,7 +11,6 @@ import { loadConfig, type LoadedConfig } from '../../plans/config.js'
 import type { LoadPlansResult } from '../../plans/loader.js'
 import { gitLocation, toVerdictSelection, type SelectorFlags } from '../../selectors/index.js'
 import type { DependencyEndpoint } from '../api/dependency.js'
-import type { Sandbox } from '../api/sandbox.js'
 import type { CheckMemory } from '../api/kind.js'
 import { resolveChange, type ResolvedChange } from '../ci/change.js'
 import { selectChange } from '../ci/selection.js'
@@ -28,7 +27,7 @@ import { runValidation, type RunReporter } from '../run/run.js'
 import { runIdentity, toRunError } from '../run/run-support.js'
 import { emptyAccount, listed, timedInto, type Rebuild } from './account.js'
 import { refreshBaseline } from './baseline.js'
-import { inputsPrint, TreeWatcher, type TreePrints } from './files.js'
+import { dependencyInputs, inputsPrint, TreeWatcher, type TreePrints } from './files.js'
 import { watchFolder, type FolderWatch } from './watch.js'
 
 /** Kinds an iteration defers unless asked for everything: they measure, or take long. */
@@ -224,12 +223,7 @@ export class DevSession {
 
       // The resets and the restarts at once: a restarted candidate service starts once its side's
       // dependencies are reset (its old process stops meanwhile); no check runs before both are done.
-      // Reset when checks wrote to them, or when the files they read changed (a new migration).
-      const inputs = inputsPrint(prints, dependencyInputs(warm.sandboxes.candidate))
-      const resets =
-        (!built && warm.dirty) || inputs !== warm.inputsPrint
-          ? this.resetDependencies(warm, account, timings, signal)
-          : undefined
+      const resets = this.resetDependencies(warm, prints, !built && warm.dirty, account, timings, signal)
       const restarts = this.restartChanged(warm, prints, account, timings, signal, {
         startAfter: resets?.candidate,
       })
@@ -237,7 +231,6 @@ export class DevSession {
       const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
       if (failed) throw failed.reason
       warm.dirty = false
-      if (resets) warm.inputsPrint = inputs
       // Sandboxes started by this iteration are not reused pieces.
       if (built) account.reused = account.reused.filter((r) => !r.startsWith('candidate:'))
       foldSaves(warm, account)
@@ -480,11 +473,14 @@ export class DevSession {
    * Empties both sides' brokers and databases (a database swapped for a fresh branch of the template, queues
    * and streams purged), so an iteration never sees what an earlier one wrote. The baseline too: a comparing
    * check reading a list would otherwise find the baseline's earlier orders and blame the change for the
-   * difference. Both sides at once; `candidate` settles when the candidate's side is done (the restarts wait
-   * for it), `all` when both are and the account says what was reset.
+   * difference. Only when checks wrote to them (`written`), or when the files the candidate's dependencies read
+   * changed in `prints` (a new migration): else undefined. Both sides at once; `candidate` settles when the
+   * candidate's side is done (the restarts wait for it), `all` when both are and the account says what was reset.
    */
   private resetDependencies(
     warm: Warm,
+    prints: TreePrints,
+    written: boolean,
     account: VerdictSession,
     timings: TimingEntry[],
     signal: AbortSignal,
@@ -492,12 +488,14 @@ export class DevSession {
     const sides = [warm.sandboxes.candidate, warm.sandboxes.baseline].filter(
       (s): s is NonNullable<typeof s> => !!s?.resetDependencies,
     )
-    if (sides.length === 0) return undefined
+    const inputs = inputsPrint(prints, dependencyInputs(warm.sandboxes.candidate))
+    if (sides.length === 0 || (!written && inputs === warm.inputsPrint)) return undefined
     const began = performance.now()
     const each = sides.map((side) =>
       timedInto(timings, `reset:${side.name}`, () => side.resetDependencies!(signal)),
     )
     const all = Promise.all(each).then((done) => {
+      warm.inputsPrint = inputs
       timings.push({ phase: 'reset', durationMs: performance.now() - began })
       sides.forEach((side, i) => {
         for (const [name, what] of Object.entries(done[i]!)) {
@@ -552,11 +550,7 @@ export class DevSession {
       for (const name of saved) warm.onSave.count.set(name, (warm.onSave.count.get(name) ?? 0) + 1)
       const scratch: VerdictSession = emptyAccount(this.iterations)
       const signal = warm.quiet.signal
-      const inputs = inputsPrint(prints, dependencyInputs(warm.sandboxes.candidate))
-      const resets =
-        warm.dirty || inputs !== warm.inputsPrint
-          ? this.resetDependencies(warm, scratch, [], signal)
-          : undefined
+      const resets = this.resetDependencies(warm, prints, warm.dirty, scratch, [], signal)
       const restarts = this.restartChanged(warm, prints, scratch, [], signal, {
         startAfter: resets?.candidate,
         onSave: saved,
@@ -564,7 +558,6 @@ export class DevSession {
       const [reset, restart] = await Promise.allSettled([resets?.all, restarts])
       if (resets && reset.status === 'fulfilled') {
         warm.dirty = false
-        warm.inputsPrint = inputs
         for (const r of scratch.reset!) warm.onSave.reset.add(r)
       }
       if (restart.status === 'fulfilled') for (const n of scratch.restarted) warm.onSave.restarted.add(n)
@@ -667,11 +660,6 @@ function deadDependencies(sandboxes: SandboxSession): Rebuild[] {
       reason: `${side!.name} sandbox, dependency ${name} ${how}`,
     })),
   )
-}
-
-/** The files the sandbox's dependencies read when they started: none without dependencies. */
-function dependencyInputs(sandbox: Sandbox): readonly string[] | undefined {
-  return Object.keys(sandbox.deps ?? {}).length ? sandbox.dependencyInputs : []
 }
 
 function processSetOf(sandboxes: SandboxSession): string {
