@@ -65,35 +65,64 @@ export interface Revealed {
  * Sorts `messages` by who revealed each identifier they carry first: an order id is new in the answer of the
  * request that created it, and only seen again in later reads (another check listing the trigger's order does
  * not make its message theirs). An identifier two requests revealed at the same moment tells nothing.
+ *
+ * A message carrying identifiers both sides revealed first is the one request's whose exchange holds every
+ * revealed identifier the message carries, and revealed one of them first: two orders created in the same
+ * millisecond share their `createdAt`, which the one answered first claims, yet each order's message is told
+ * by its id. When no such request is one side's alone, the message is unknown.
  */
 export function attribute(messages: readonly BrokerMessage[], revealed: readonly Revealed[]): Attribution {
-  const first = new Map<string, { at: number; mine: boolean | undefined }>()
-  for (const { ids, at, mine } of revealed) {
+  // Each identifier's first revealer (an index into `revealed`), or null when two revealed it at once.
+  const first = new Map<string, { at: number; by: number | null }>()
+  revealed.forEach(({ ids, at }, by) => {
     for (const id of ids) {
       const known = first.get(id)
-      if (!known || at < known.at) first.set(id, { at, mine })
-      else if (at === known.at && known.mine !== mine) known.mine = undefined
+      if (!known || at < known.at) first.set(id, { at, by })
+      else if (at === known.at && known.by !== null && revealed[known.by]!.mine !== revealed[by]!.mine)
+        known.by = null
     }
-  }
+  })
   const own = new Set<string>()
   const foreign = new Set<string>()
-  for (const [id, { mine }] of first) {
-    if (mine === true) own.add(id)
-    else if (mine === false) foreign.add(id)
+  for (const [id, { by }] of first) {
+    if (by === null) continue
+    if (revealed[by]!.mine) own.add(id)
+    else foreign.add(id)
   }
   const out: Attribution = { mine: [], others: 0, unknown: [] }
   for (const message of messages) {
     const isMine = carries(message, own)
     const isOthers = carries(message, foreign)
-    if (isMine && !isOthers) out.mine.push(message)
-    else if (isOthers && !isMine) out.others++
+    const side =
+      isMine && isOthers ? holder(message, revealed, first) : isMine || (isOthers ? false : undefined)
+    if (side === true) out.mine.push(message)
+    else if (side === false) out.others++
     else out.unknown.push(message)
   }
   return out
 }
 
+/**
+ * For a message carrying identifiers both sides revealed first: whether the requests that hold every revealed
+ * identifier it carries, and revealed one of them first, are the trigger (true) or other checks' (false);
+ * undefined when there are none, or of both sides.
+ */
+function holder(
+  message: BrokerMessage,
+  revealed: readonly Revealed[],
+  first: ReadonlyMap<string, { by: number | null }>,
+): boolean | undefined {
+  const carried = [...first.keys()].filter((id) => carries(message, [id]))
+  const sides = new Set<boolean>()
+  revealed.forEach((r, i) => {
+    if (carried.every((id) => r.ids.has(id)) && carried.some((id) => first.get(id)!.by === i))
+      sides.add(r.mine)
+  })
+  return sides.size === 1 ? [...sides][0] : undefined
+}
+
 /** True when the message carries one of `ids`, in its payload or a header. */
-export function carries(message: BrokerMessage, ids: ReadonlySet<string>): boolean {
+export function carries(message: BrokerMessage, ids: Iterable<string>): boolean {
   const headers = Object.values(message.headers)
   for (const id of ids) if (message.text.includes(id) || headers.some((h) => h.includes(id))) return true
   return false

@@ -68,6 +68,28 @@ describe('attribute', () => {
     expect(attribute([only], [{ ...trigger, ids: new Set(['ord_mine0001']) }, tie]).unknown).toHaveLength(1)
   })
 
+  it('tells two orders created in the same millisecond apart by the request that holds all a message carries', () => {
+    // Another check's order was answered just before the trigger's; both answers carry the same createdAt,
+    // which the earlier one revealed first. Later reads list both orders and reveal nothing first.
+    const at = '2026-12-04T16:35:25.041Z'
+    const mine = { ids: new Set(['ord_mine0001', at]), at: 10, mine: true }
+    const theirs = { ids: new Set(['ord_other001', at]), at: 9, mine: false }
+    const list = { ids: new Set(['ord_mine0001', 'ord_other001', at]), at: 11, mine: false }
+    const sorted = attribute(
+      [
+        message({ orderId: 'ord_mine0001', createdAt: at }),
+        message({ orderId: 'ord_other001', createdAt: at }),
+      ],
+      [mine, theirs, list],
+    )
+    expect(sorted.mine.map((m) => m.payload)).toEqual([{ orderId: 'ord_mine0001', createdAt: at }])
+    expect(sorted.others).toBe(1)
+    expect(sorted.unknown).toHaveLength(0)
+    // A message that also carries an identifier the trigger's exchange does not hold is not claimed on it.
+    const mixed = message({ orderId: 'ord_mine0001', createdAt: at, parent: 'ord_other001' })
+    expect(attribute([mixed], [mine, theirs, list]).unknown).toHaveLength(1)
+  })
+
   it('reads headers too', () => {
     const sorted = attribute([message({ ok: true }, { 'x-order': 'ord_mine0001' })], [trigger])
     expect(sorted.mine).toHaveLength(1)
