@@ -1,21 +1,22 @@
 /**
- * The agent's loop: `vigil dev`'s warm session on a git copy of the shop with its e2e, contract,
- * adversarial and event plans. The first iteration (sandboxes started), then the median of ten iterations
- * each after a one-line edit to orders (orders restarted, its checks run again), against a cold
- * `vigil run --base HEAD` of the same plans (the built CLI, a process of its own) measured in the same run,
+ * The agent's loop: `vigil dev --json` (the built CLI, a process of its own, as an agent or a person runs it) on a
+ * git copy of the shop with its e2e, contract, adversarial and event plans. The first iteration (from the
+ * command's start to its first verdict: sandboxes started), then the median of ten iterations each after a
+ * one-line edit to orders (orders restarted, its checks run again; from the Enter that asks for it to the verdict
+ * line), against a cold `vigil run --base HEAD` of the same plans (the same built CLI) measured in the same run,
  * before, between and after the warm iterations so that the machine's load falls on both alike.
- * Goals: a warm iteration at most 2 s, and at most a quarter of the cold run. The session restarts a saved
- * service as soon as the save settles (`restartOnSave`, as the MCP session does), which these iterations,
- * asked for the moment the file is written, come too early for. Ten more iterations each a second after
- * their edit — an agent's turn between writing a file and asking for the verdict — show what the restart on
- * save hides, against the same cold run and the same goals.
+ * Goals: a warm iteration at most 2 s, and at most a quarter of the cold run. Without `--watch`, `vigil dev`
+ * restarts a saved service as soon as the save settles, which these iterations, asked for the moment the file is
+ * written, come too early for. Ten more iterations each a second after their edit — an agent's turn between
+ * writing a file and asking for the verdict — show what the restart on save hides, against the same cold run and
+ * the same goals.
  */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { DevSession } from '../../engine/dev/session.js'
 import { buildIfStale } from '../support/build.js'
 import { gitShop } from '../engine/dev/warm-shop.js'
 import { median, type Bench } from './harness.js'
@@ -32,6 +33,13 @@ const PLANS = [
 const WARM_RUNS = 10
 /** An agent's turn between its edit and its next call. */
 const TURN_MS = 1_000
+/** The longest a verdict is waited for before the bench gives up. */
+const VERDICT_TIMEOUT_MS = 120_000
+
+/** The CLI's environment: nothing of the bench's own but PATH. */
+function cliEnv(): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), NO_COLOR: '1' }
+}
 
 /** Wall milliseconds of one cold `vigil run` of the plans in `cwd`; throws unless it passes. */
 function coldRun(cwd: string): Promise<number> {
@@ -40,11 +48,7 @@ function coldRun(cwd: string): Promise<number> {
     const child = spawn(
       process.execPath,
       [bin, 'run', '--base', 'HEAD', ...PLANS.flatMap((p) => ['-p', p])],
-      {
-        cwd,
-        env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), NO_COLOR: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+      { cwd, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
     )
     let output = ''
     child.stdout.on('data', (c: Buffer) => (output += c.toString()))
@@ -58,30 +62,95 @@ function coldRun(cwd: string): Promise<number> {
   })
 }
 
+/** What the bench reads of a verdict line. */
+interface VerdictLine {
+  status: string
+  errors: unknown[]
+  session?: { restarted: string[]; restartedOnSave?: string[] }
+}
+
+/** `vigil dev --json` in `cwd`: its verdict lines one by one, Enter for the next iteration, Ctrl-C to stop. */
+class DevProcess {
+  private readonly child: ChildProcessWithoutNullStreams
+  private readonly lines: string[] = []
+  private wake: (() => void) | undefined
+  private stderr = ''
+  private exit: number | null | undefined
+
+  constructor(cwd: string) {
+    this.child = spawn(process.execPath, [bin, 'dev', '--json', ...PLANS.flatMap((p) => ['-p', p])], {
+      cwd,
+      env: cliEnv(),
+    })
+    createInterface({ input: this.child.stdout }).on('line', (line) => {
+      this.lines.push(line)
+      this.wake?.()
+    })
+    this.child.stderr.on('data', (c: Buffer) => (this.stderr = (this.stderr + c.toString()).slice(-4000)))
+    this.child.on('close', (code) => {
+      this.exit = code
+      this.wake?.()
+    })
+  }
+
+  /** Asks for an iteration, as Enter does. */
+  again(): void {
+    this.child.stdin.write('\n')
+  }
+
+  /** The next verdict line. */
+  async verdict(): Promise<VerdictLine> {
+    const until = performance.now() + VERDICT_TIMEOUT_MS
+    while (this.lines.length === 0) {
+      if (this.exit !== undefined) throw new Error(`vigil dev exited ${this.exit}:\n${this.stderr}`)
+      const left = until - performance.now()
+      if (left <= 0)
+        throw new Error(`vigil dev gave no verdict within ${VERDICT_TIMEOUT_MS} ms:\n${this.stderr}`)
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left)
+        this.wake = () => (clearTimeout(timer), resolve())
+      })
+    }
+    return JSON.parse(this.lines.shift()!) as VerdictLine
+  }
+
+  /** Ctrl-C, and its exit. */
+  async stop(): Promise<void> {
+    if (this.exit !== undefined) return
+    const closed = new Promise((resolve) => this.child.once('close', resolve))
+    this.child.kill('SIGINT')
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000)
+    await closed
+    clearTimeout(timer)
+  }
+}
+
 export const bench: Bench = {
   name: 'dev',
   async run(log) {
     await buildIfStale()
     const shop = await gitShop()
-    const session = new DevSession({ cwd: shop.root, planNames: PLANS, restartOnSave: true })
+    let dev: DevProcess | undefined
     try {
       const server = path.join(shop.root, 'orders/server.js')
       const original = await readFile(server, 'utf8')
       const cold: number[] = [await coldRun(shop.root)]
-      const passed = (v: { status: string; errors: unknown[] }, what: string) => {
+      const passed = (v: VerdictLine, what: string) => {
         if (v.status !== 'pass') throw new Error(`${what}: ${v.status} ${JSON.stringify(v.errors)}`)
       }
       const start = performance.now()
-      const first = await session.iterate()
+      const session = (dev = new DevProcess(shop.root))
+      const first = await session.verdict()
       const firstMs = performance.now() - start
       passed(first, 'first iteration')
-      log(`first iteration: ${Math.round(firstMs)} ms, ${first.summary.checks.total} checks`)
+      log(`first iteration (vigil dev started): ${Math.round(firstMs)} ms`)
       /** Iteration `n` after a one-line edit, asked for `pauseMs` after the file is written; its wall time. */
       const afterEdit = async (n: number, pauseMs: number): Promise<number> => {
         await writeFile(server, `${original}// edit ${n}\n`)
         if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs))
         const began = performance.now()
-        const verdict = await session.iterate()
+        session.again()
+        const verdict = await session.verdict()
         const ms = performance.now() - began
         passed(verdict, `iteration ${n + 1}`)
         if (verdict.session?.restarted.join() !== 'orders')
@@ -136,7 +205,7 @@ export const bench: Bench = {
         },
       ]
     } finally {
-      await session.stop()
+      await dev?.stop()
       await shop.remove()
     }
   },
