@@ -31,29 +31,40 @@ export interface BaseDiff {
   prefix: string
   /** Untracked files included as new files. */
   untracked: string[]
+  /** The repository's top level. */
+  root: string
 }
 
-/** The working tree's diff against the merge base of `ref` and HEAD, untracked files included. */
-export async function diffAgainstBase(ref: string, dir: string): Promise<BaseDiff> {
-  const where = await gitLocation(dir)
+/**
+ * The working tree's diff against the merge base of `ref` and HEAD, untracked files included. `location` is
+ * where `dir` sits in its repository when the caller knows it already (git is not asked again).
+ */
+export async function diffAgainstBase(
+  ref: string,
+  dir: string,
+  location?: { root: string; prefix: string },
+): Promise<BaseDiff> {
+  const where = location ?? (await gitLocation(dir))
   if (!where) throw new DiffError(`--base ${ref}: ${dir} is not inside a git repository`)
   const mergeBase = (await git(where.root, ['merge-base', ref, 'HEAD'])).trim()
-  const tracked = await git(where.root, [
-    'diff',
-    '--no-color',
-    '--no-ext-diff',
-    '--no-textconv',
-    '--src-prefix=a/',
-    '--dst-prefix=b/',
-    '-M',
-    mergeBase,
-    '--',
+  const [tracked, listed] = await Promise.all([
+    git(where.root, [
+      'diff',
+      '--no-color',
+      '--no-ext-diff',
+      '--no-textconv',
+      '--src-prefix=a/',
+      '--dst-prefix=b/',
+      '-M',
+      mergeBase,
+      '--',
+    ]),
+    git(where.root, ['ls-files', '--others', '--exclude-standard', '-z']),
   ])
-  const listed = await git(where.root, ['ls-files', '--others', '--exclude-standard', '-z'])
   const untracked = listed.split('\0').filter(Boolean).sort()
   const parts = [tracked]
   for (const file of untracked) parts.push(await untrackedDiff(where.root, file))
-  return { text: parts.join(''), mergeBase, prefix: where.prefix, untracked }
+  return { text: parts.join(''), mergeBase, prefix: where.prefix, untracked, root: where.root }
 }
 
 /** A `new file` section for an untracked file, as `git diff --no-index /dev/null FILE` would print it. */

@@ -34,6 +34,8 @@ export interface ChangeContext {
   cwd: string
   /** The config folder's prefix in its repository (`''` or ending with `/`). */
   prefix: string
+  /** The repository's top level, when known (with `prefix`, git is not asked where the folder is again). */
+  root?: string
   /**
    * Absolute files and folders left out of a `--base` diff: the command's own artefacts, which would
    * otherwise show up as untracked files of the next run. @default []
@@ -50,6 +52,7 @@ export async function resolveChange(spec: ChangeSpec, ctx: ChangeContext): Promi
     const { diff, source } = await readChange(
       { kind: 'base', ref: spec.ref, ...(ctx.exclude ? { exclude: ctx.exclude } : {}) },
       ctx.configDir,
+      ctx.root === undefined ? {} : { location: { root: ctx.root, prefix: ctx.prefix } },
     )
     const mergeBase = source.mergeBase!
     return {

@@ -146,6 +146,7 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
         configDir: loaded.dir,
         cwd,
         prefix: where?.prefix ?? '',
+        ...(where ? { root: where.root } : {}),
         exclude,
       }),
     )

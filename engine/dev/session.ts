@@ -131,6 +131,8 @@ export class DevSession {
   /** When the last save the watch reported was seen, and when an iteration last began to read the files. */
   private savedAt = -Infinity
   private readAt = -Infinity
+  /** Where the config's folder sits in its repository, once found: it does not move while the session runs. */
+  private location: { dir: string; root: string; prefix: string } | undefined
   private readonly cwd: string
   private readonly log: (line: string) => void
   private readonly env: NodeJS.ProcessEnv
@@ -230,6 +232,7 @@ export class DevSession {
       const settled = await Promise.allSettled([resets?.all, restarts, refreshCandidateSource(warm)])
       const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
       if (failed) throw failed.reason
+      const head = settled[2].status === 'fulfilled' ? settled[2].value : undefined
       warm.dirty = false
       // Sandboxes started by this iteration are not reused pieces.
       if (built) account.reused = account.reused.filter((r) => !r.startsWith('candidate:'))
@@ -291,6 +294,7 @@ export class DevSession {
           addresses: warm.addresses,
           timings,
           session: account,
+          ...(head ? { commit: head.commit ?? null } : {}),
           memory: (plan, check) => memoryOf(warm.memory, `${plan}\0${check}`, () => (noiseUsed = true)),
           defer: (_plan, check) =>
             deferred.has(check.kind)
@@ -351,7 +355,11 @@ export class DevSession {
     const loaded = await loadConfig(this.options.configPath, this.cwd)
     const redactor = configRedactor(loaded, this.env)
     const configHash = sha1(await readFile(loaded.file).catch(() => Buffer.alloc(0)))
-    const where = await gitLocation(loaded.dir)
+    if (this.location?.dir !== loaded.dir) {
+      const where = await gitLocation(loaded.dir)
+      this.location = where && { dir: loaded.dir, ...where }
+    }
+    const where = this.location
     const change = await timedInto(timings, 'change', () =>
       resolveChange(
         { kind: 'base', ref: this.options.base ?? 'HEAD' },
@@ -359,6 +367,7 @@ export class DevSession {
           configDir: loaded.dir,
           cwd: this.cwd,
           prefix: where?.prefix ?? '',
+          ...(where ? { root: where.root } : {}),
           exclude: [path.join(loaded.dir, '.vigil')],
         },
       ),
@@ -621,13 +630,15 @@ export class DevSession {
 
 /**
  * The candidate's source as it is now: the commit HEAD names and whether the working tree has changes move
- * while the session stays warm (the agent commits), and the verdict records which build it compared.
+ * while the session stays warm (the agent commits), and the verdict records which build it compared. Returns
+ * what it read (the run's identity takes HEAD from it), or undefined when the candidate is not the working tree.
  */
-async function refreshCandidateSource(warm: Warm): Promise<void> {
+async function refreshCandidateSource(warm: Warm): Promise<{ commit?: string } | undefined> {
   const { sides } = warm.sandboxes
-  if (sides.candidate.source.kind !== 'working-tree') return
+  if (sides.candidate.source.kind !== 'working-tree') return undefined
   const now = await workingTreeState(warm.loaded.dir)
   sides.candidate = { ...sides.candidate, source: { kind: 'working-tree', ...now } }
+  return now
 }
 
 /**

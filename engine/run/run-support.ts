@@ -28,11 +28,13 @@ export interface IdentityInput {
   requester?: string
   seed: number
   env: Readonly<Record<string, string | undefined>>
+  /** HEAD of the config's repository when the caller read it already (null: none). @default read with git */
+  commit?: string | null
 }
 
 export async function runIdentity(input: IdentityInput): Promise<RunIdentity> {
   const identity: RunIdentity = { runId: input.runId ?? randomUUID(), seed: input.seed }
-  const commit = await gitCommit(input.configDir)
+  const commit = input.commit !== undefined ? input.commit : await gitCommit(input.configDir)
   if (commit) identity.commit = commit
   if (input.base) identity.base = input.base
   if (input.patch) identity.patch = input.patch

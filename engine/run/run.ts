@@ -96,6 +96,8 @@ export interface WarmRun {
   timings: TimingEntry[]
   /** The verdict's `session`. */
   session: VerdictSession
+  /** HEAD of the config's repository as the session read it for this run (null: none), for the run's identity. */
+  commit?: string | null
   memory(plan: string, check: string): CheckMemory
   defer(plan: Plan, check: CheckBlock): string | undefined
 }
@@ -152,7 +154,13 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
     return finish({ identity, plans: [], cancelled: false })
   }
   const { config } = loaded
-  const identity = await runIdentity({ configDir: loaded.dir, ...options, seed, env })
+  const identity = await runIdentity({
+    configDir: loaded.dir,
+    ...options,
+    ...(warm?.commit !== undefined ? { commit: warm.commit } : {}),
+    seed,
+    env,
+  })
   if (loaded.found) identity.config = path.relative(cwd, loaded.file) || path.basename(loaded.file)
 
   // Plans: a broken plan is a run error (exit 2), and the plans that loaded still run.

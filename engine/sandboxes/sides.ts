@@ -7,12 +7,12 @@ import path from 'node:path'
 import type { Sandbox } from '../api/sandbox.js'
 import type { SideIdentity, SideSource } from '../verdict.js'
 import { git } from '../../plans/git.js'
-import { gitTopLevel, type SourceTree } from './source.js'
+import type { SourceTree } from './source.js'
 import { isPlainObject } from './config.js'
 
 /** HEAD of the repository holding `dir`, and whether `dir` has uncommitted changes; {} outside git. */
 export async function workingTreeState(dir: string): Promise<{ commit?: string; dirty?: boolean }> {
-  if (!(await gitTopLevel(dir))) return {}
+  // Outside a repository both fail, and nothing is known.
   const [head, status] = await Promise.all([
     git(['rev-parse', 'HEAD'], { cwd: dir }),
     git(['status', '--porcelain', '--untracked-files=normal', '--', '.'], { cwd: dir }),

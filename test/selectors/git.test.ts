@@ -55,6 +55,14 @@ describe('diffAgainstBase', () => {
     expect(diff.warnings).toEqual([])
   })
 
+  it("takes the folder's place in its repository from a caller that knows it, and gives the same diff", async () => {
+    const dir = path.join(repo, 'shop')
+    const found = await diffAgainstBase('main', dir)
+    expect(found.root).toBe((await gitLocation(dir))!.root)
+    const given = await diffAgainstBase('main', dir, { root: found.root, prefix: found.prefix })
+    expect(given).toEqual(found)
+  })
+
   it('reports an unknown ref and a folder outside git as DiffError', async () => {
     await expect(diffAgainstBase('no-such-ref', repo)).rejects.toThrow(DiffError)
     await expect(diffAgainstBase('no-such-ref', repo)).rejects.toThrow(/git merge-base no-such-ref HEAD/)

@@ -139,6 +139,7 @@ export function registerRunTool(server: McpServer, ctx: McpContext, sessions: Mc
               configDir: loaded.dir,
               cwd: ctx.cwd,
               prefix: where?.prefix ?? '',
+              ...(where ? { root: where.root } : {}),
             })
             if (spec.kind === 'text') await writeFile(spec.file, spec.text)
           }

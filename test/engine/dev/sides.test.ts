@@ -169,6 +169,8 @@ describe('a warm session restarts only the side that needs it', () => {
     expect(verdict.identity.sides?.baseline?.source.commit).toBe(to)
     // The candidate is the working tree: its commit moved too.
     expect(verdict.identity.sides?.candidate.source).toEqual({ kind: 'working-tree', commit: to })
+    // So did the run's: the session's reading of HEAD, the same for both.
+    expect(verdict.identity.commit).toBe(to)
     expect(await prepared()).toEqual({ candidate: 2, baseline: 2 })
     const after = session.processes()
     expect(after.candidate).toEqual(before.candidate)
