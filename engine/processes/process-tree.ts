@@ -84,12 +84,31 @@ export async function terminateGroup(pgid: number, graceMs: number): Promise<voi
   await waitGone(pgid, 2_000)
 }
 
+/** How long a stopping group's existing is taken to mean a running member, before its members are read. */
+const ZOMBIE_AFTER_MS = 200
+
 async function waitGone(pgid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms
+  const begun = Date.now()
   for (let delay = 10; ; delay = Math.min(delay * 2, 100)) {
-    if (groupMembers(pgid).length === 0) return true
+    // A group no process (not even a zombie) is in any more is gone: one signal 0, where reading every
+    // process's stat costs the main thread milliseconds on a busy machine. While the group still exists, its
+    // members are read only after a while: a member that exited is reaped within moments, so before that the
+    // group's existing means a member still runs, and later it may be a zombie no one reaps.
+    if (!groupExists(pgid)) return true
+    if (Date.now() - begun >= ZOMBIE_AFTER_MS && groupMembers(pgid).length === 0) return true
     if (Date.now() >= deadline) return false
     await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(1, deadline - Date.now()))))
+  }
+}
+
+/** True while any process, a zombie too, is in the group (another user's counts). */
+function groupExists(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 
