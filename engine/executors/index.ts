@@ -15,4 +15,4 @@ export type {
   ExecutorReporter,
 } from '../api/executor.js'
 export { DEFAULT_SEED, checkSeed } from './local/executor.js'
-export { finishFindings, toFinding } from './local/check-runner.js'
+export { CheckAbort, finishFindings, toFinding } from './local/check-runner.js'

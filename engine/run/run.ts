@@ -10,9 +10,16 @@ import { loadPlansForRun } from './load-plans.js'
 import type { Plan } from '../../plans/types.js'
 import { checkKinds } from '../kinds/index.js'
 import type { AnyCheckKind, CheckMemory } from '../api/kind.js'
+import type { Sandbox } from '../api/sandbox.js'
 import { clients, openClients, SandboxAddresses, type OpenClients } from '../clients/index.js'
-import { ConfigError } from '../errors.js'
-import { DEFAULT_SEED, executors, type ExecutorName, type ExecutorReporter } from '../executors/index.js'
+import { ConfigError, InfrastructureError } from '../errors.js'
+import {
+  CheckAbort,
+  DEFAULT_SEED,
+  executors,
+  type ExecutorName,
+  type ExecutorReporter,
+} from '../executors/index.js'
 import { Redactor } from '../http/redact.js'
 import { onShutdown } from '../lifecycle.js'
 import {
@@ -100,6 +107,44 @@ export interface WarmRun {
   commit?: string | null
   memory(plan: string, check: string): CheckMemory
   defer(plan: Plan, check: CheckBlock): string | undefined
+}
+
+/** Lines of a dead dependency's log given with its error. */
+const DEAD_LOG_TAIL = 50
+/** How often the checks look for a dependency that died. */
+const DEATH_POLL_MS = 250
+
+/** Each dependency vigil started that ended on its own: its side, name, and `<side> sandbox, dependency <name> <how>`. */
+function deadDependencies(
+  sides: ReadonlyArray<Sandbox | undefined>,
+): Array<{ side: Sandbox; name: string; line: string }> {
+  return sides.flatMap((side) =>
+    side
+      ? (side.deadDependencies?.() ?? []).map(({ name, how }) => ({
+          side,
+          name,
+          line: `${side.name} sandbox, dependency ${name} ${how}`,
+        }))
+      : [],
+  )
+}
+
+/**
+ * A run error for each broker or database vigil started that ended on its own before the checks did: what
+ * failed against it may be its doing, not the change's, so the run is an infrastructure error (exit 3) with
+ * the server's last log lines, never a verdict on the change. A warm session starts the sandboxes again.
+ */
+function deadDependencyErrors(sides: ReadonlyArray<Sandbox | undefined>, redactor: Redactor): RunError[] {
+  return deadDependencies(sides).map(({ side, name, line }) =>
+    toRunError(
+      new InfrastructureError(
+        `${line} before the checks ended: what failed against it may be its doing, not the change's`,
+        side.dependencyLogs?.(name).slice(-DEAD_LOG_TAIL) ?? [],
+        { code: 'VIGIL_DEPENDENCY_DIED' },
+      ),
+      redactor,
+    ),
+  )
 }
 
 /** Why `--patch FILE` cannot be used as a change (a DiffError), or undefined. */
@@ -260,6 +305,17 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
     // Every service's RSS, CPU, descriptors and threads while the checks run, and each copy a check starts
     // while it lives, for the verdict.
     const watch = watchServices([candidate, baseline])
+    // A broker or database that ends on its own stops the checks: what they would still do is against a
+    // server that is gone, and the run becomes an infrastructure error (deadDependencyErrors).
+    const deaths = new AbortController()
+    const deathWatch = setInterval(() => {
+      const [first] = deadDependencies([candidate, baseline])
+      if (!first) return
+      clearInterval(deathWatch)
+      deaths.abort(
+        new CheckAbort('VIGIL_DEPENDENCY_DIED', `${first.line}: the checks still running were stopped`),
+      )
+    }, DEATH_POLL_MS)
     // `kubernetes`: the same plans run as Jobs in the cluster; their verdicts come back as the same results.
     const executed = await timed('checks', () =>
       executor!
@@ -290,7 +346,7 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
           checkTimeoutMs: config.checkTimeoutMs,
           deadlineMs: Math.max(1, config.timeoutMs - (performance.now() - started)),
           seed,
-          signal,
+          signal: AbortSignal.any([signal, deaths.signal]),
           reporter,
           logs: { graceMs: config.logs.graceMs, maxLines: config.logs.lines },
           ...(warm ? { memory: warm.memory, defer: warm.defer } : {}),
@@ -300,13 +356,18 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
           errors.push(toRunError(error, redactor))
           return { plans: [], cancelled: signal.aborted, timings: [] }
         })
-        .finally(() => (resources = watch.stop())),
+        .finally(() => {
+          clearInterval(deathWatch)
+          resources = watch.stop()
+        }),
     )
     timings.push(...executed.timings)
+    errors.push(...deadDependencyErrors([candidate, baseline], redactor))
     return await finish({
       identity,
       plans: executed.plans,
-      cancelled: executed.cancelled,
+      // Stopped for a dead dependency is not cancelled: the run error says why.
+      cancelled: executed.cancelled && !deaths.signal.aborted,
       selection: choice.selection,
       stop: !warm,
       ...(resources ? { resources } : {}),

@@ -23,10 +23,14 @@ import { checkIdentity } from '../../verdict-builder.js'
 import { fillPlaceholders } from '../../template.js'
 import type { CheckEvent, CheckResult, Finding, SerializedError } from '../../verdict.js'
 
+/** Why checks were stopped: their own timeout, Ctrl-C, the run's deadline, or a dependency that died. */
+export type CheckAbortCode =
+  'VIGIL_CHECK_TIMEOUT' | 'VIGIL_CANCELLED' | 'VIGIL_DEADLINE' | 'VIGIL_DEPENDENCY_DIED'
+
 /** Why a check's signal was aborted; becomes the errored result's code and message. */
 export class CheckAbort extends VigilError {
-  declare readonly code: 'VIGIL_CHECK_TIMEOUT' | 'VIGIL_CANCELLED' | 'VIGIL_DEADLINE'
-  constructor(code: 'VIGIL_CHECK_TIMEOUT' | 'VIGIL_CANCELLED' | 'VIGIL_DEADLINE', message: string) {
+  declare readonly code: CheckAbortCode
+  constructor(code: CheckAbortCode, message: string) {
     super(code, message, { exitCode: 3 })
   }
 }
