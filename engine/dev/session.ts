@@ -294,6 +294,7 @@ export class DevSession {
           addresses: warm.addresses,
           timings,
           session: account,
+          began: { at: startedAt, ms: begin },
           ...(head ? { commit: head.commit ?? null } : {}),
           memory: (plan, check) => memoryOf(warm.memory, `${plan}\0${check}`, () => (noiseUsed = true)),
           defer: (_plan, check) =>

@@ -105,6 +105,11 @@ export interface WarmRun {
   session: VerdictSession
   /** HEAD of the config's repository as the session read it for this run (null: none), for the run's identity. */
   commit?: string | null
+  /**
+   * When the iteration began, before its resets and restarts: the verdict's start and duration (and the run's
+   * deadline) are the iteration's, not only its checks'.
+   */
+  began?: { at: Date; ms: number }
   memory(plan: string, check: string): CheckMemory
   defer(plan: Plan, check: CheckBlock): string | undefined
 }
@@ -167,8 +172,8 @@ async function safely(hook: (() => unknown) | undefined): Promise<void> {
 }
 
 export async function runValidation(options: RunOptions = {}): Promise<Verdict> {
-  const startedAt = new Date()
-  const started = performance.now()
+  const startedAt = options.warm?.began?.at ?? new Date()
+  const started = options.warm?.began?.ms ?? performance.now()
   const cwd = path.resolve(options.cwd ?? process.cwd())
   const env = options.env ?? process.env
   const log = options.log ?? (() => undefined)

@@ -120,6 +120,9 @@ describe('a warm session restarts only the side that needs it', () => {
     expect(verdict.session?.rebuilt).toEqual([
       { part: 'candidate:a', reason: 'its prepare step ran again: a/server.js changed' },
     ])
+    // The verdict's duration is the iteration's: the restart, then the checks.
+    const phase = (name: string) => verdict.timings.find((t) => t.phase === name)?.durationMs ?? NaN
+    expect(verdict.durationMs).toBeGreaterThanOrEqual(phase('restart:a') + phase('checks'))
     expect(await prepared()).toEqual({ candidate: 2, baseline: 1 })
     const after = session.processes()
     expect(after.baseline).toEqual(before.baseline)
