@@ -9,7 +9,9 @@
  * restarts a saved service as soon as the save settles, which these iterations, asked for the moment the file is
  * written, come too early for. Ten more iterations each a second after their edit — an agent's turn between
  * writing a file and asking for the verdict — show what the restart on save hides, against the same cold run and
- * the same goals.
+ * the same goals. Last, the issue's `vigil dev --watch` case, timed: a save that renames a field (the shop's
+ * `field-rename` change) fails the next iteration and its revert passes the one after, three times each, from
+ * the save to the verdict line, the default 300 ms debounce included.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
@@ -33,6 +35,8 @@ const PLANS = [
 const WARM_RUNS = 10
 /** An agent's turn between its edit and its next call. */
 const TURN_MS = 1_000
+/** Field renames and reverts saved under `vigil dev --watch`. */
+const WATCH_PAIRS = 3
 /** The longest a verdict is waited for before the bench gives up. */
 const VERDICT_TIMEOUT_MS = 120_000
 
@@ -65,11 +69,15 @@ function coldRun(cwd: string): Promise<number> {
 /** What the bench reads of a verdict line. */
 interface VerdictLine {
   status: string
+  durationMs: number
   errors: unknown[]
   session?: { restarted: string[]; restartedOnSave?: string[] }
 }
 
-/** `vigil dev --json` in `cwd`: its verdict lines one by one, Enter for the next iteration, Ctrl-C to stop. */
+/**
+ * `vigil dev --json` (and `extra` flags) in `cwd`: its verdict lines one by one, Enter for the next iteration,
+ * Ctrl-C to stop.
+ */
 class DevProcess {
   private readonly child: ChildProcessWithoutNullStreams
   private readonly lines: string[] = []
@@ -77,11 +85,12 @@ class DevProcess {
   private stderr = ''
   private exit: number | null | undefined
 
-  constructor(cwd: string) {
-    this.child = spawn(process.execPath, [bin, 'dev', '--json', ...PLANS.flatMap((p) => ['-p', p])], {
-      cwd,
-      env: cliEnv(),
-    })
+  constructor(cwd: string, extra: readonly string[] = []) {
+    this.child = spawn(
+      process.execPath,
+      [bin, 'dev', '--json', ...extra, ...PLANS.flatMap((p) => ['-p', p])],
+      { cwd, env: cliEnv() },
+    )
     createInterface({ input: this.child.stdout }).on('line', (line) => {
       this.lines.push(line)
       this.wake?.()
@@ -114,6 +123,16 @@ class DevProcess {
     return JSON.parse(this.lines.shift()!) as VerdictLine
   }
 
+  /** Resolves once the command has said `text` on stderr (`watching`). */
+  async said(text: string): Promise<void> {
+    const until = performance.now() + VERDICT_TIMEOUT_MS
+    while (!this.stderr.includes(text)) {
+      if (this.exit !== undefined || performance.now() > until)
+        throw new Error(`vigil dev did not say ${JSON.stringify(text)}:\n${this.stderr}`)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  }
+
   /** Ctrl-C, and its exit. */
   async stop(): Promise<void> {
     if (this.exit !== undefined) return
@@ -131,6 +150,7 @@ export const bench: Bench = {
     await buildIfStale()
     const shop = await gitShop()
     let dev: DevProcess | undefined
+    let watch: DevProcess | undefined
     try {
       const server = path.join(shop.root, 'orders/server.js')
       const original = await readFile(server, 'utf8')
@@ -167,6 +187,29 @@ export const bench: Bench = {
       const turned: number[] = []
       for (let i = 1; i <= WARM_RUNS; i++) turned.push(await afterEdit(WARM_RUNS + i, TURN_MS))
       await writeFile(server, original)
+      await session.stop()
+
+      // `vigil dev --watch`: a field rename saved fails the next iteration, its revert passes the one after.
+      const watching = (watch = new DevProcess(shop.root, ['--watch']))
+      passed(await watching.verdict(), 'first --watch iteration')
+      await watching.said('watching')
+      const renamed: number[] = []
+      const reverted: number[] = []
+      const iterations: number[] = []
+      for (let i = 0; i < WATCH_PAIRS; i++) {
+        let began = performance.now()
+        await shop.apply('field-rename')
+        const failed = await watching.verdict()
+        renamed.push(performance.now() - began)
+        if (failed.status !== 'fail') throw new Error(`field rename ${i + 1}: ${failed.status}, not fail`)
+        began = performance.now()
+        await shop.git('checkout', '--', 'orders')
+        const back = await watching.verdict()
+        reverted.push(performance.now() - began)
+        passed(back, `revert ${i + 1}`)
+        iterations.push(failed.durationMs, back.durationMs)
+      }
+      await watching.stop()
       cold.push(await coldRun(shop.root))
       const warmMs = median(warm)
       const coldMs = median(cold)
@@ -176,6 +219,10 @@ export const bench: Bench = {
       const turnedMs = median(turned)
       log(
         `warm iterations ${TURN_MS} ms after the edit (orders restarted on save): ${turned.map((ms) => Math.round(ms)).join(', ')} ms`,
+      )
+      const saved = median([...renamed, ...reverted])
+      log(
+        `vigil dev --watch, save to verdict: field rename (fails) ${renamed.map((ms) => Math.round(ms)).join(', ')} ms, revert (passes) ${reverted.map((ms) => Math.round(ms)).join(', ')} ms; the iterations themselves ${iterations.map((ms) => Math.round(ms)).join(', ')} ms`,
       )
       log(`cold vigil run of the same plans: ${cold.map((ms) => Math.round(ms)).join(', ')} ms`)
       log(
@@ -203,9 +250,24 @@ export const bench: Bench = {
           goal: '<= 0.25x',
           met: turnedMs / coldMs <= 0.25,
         },
+        {
+          label: `vigil dev --watch, save to verdict (field rename fails, revert passes; median of ${2 * WATCH_PAIRS})`,
+          value: saved,
+          unit: 'ms',
+          goal: '<= 2000 ms',
+          met: saved <= 2000,
+        },
+        {
+          label: 'vigil dev --watch, save to verdict / cold vigil run',
+          value: saved / coldMs,
+          unit: 'x',
+          goal: '<= 0.25x',
+          met: saved / coldMs <= 0.25,
+        },
       ]
     } finally {
       await dev?.stop()
+      await watch?.stop()
       await shop.remove()
     }
   },
