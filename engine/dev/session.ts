@@ -17,7 +17,7 @@ import { selectChange } from '../ci/selection.js'
 import { clients, openClients, SandboxAddresses, type OpenClients } from '../clients/index.js'
 import { Redactor } from '../http/redact.js'
 import { checkKinds } from '../kinds/index.js'
-import { startSandboxes, type SandboxSession } from '../sandboxes/index.js'
+import { deadDependencies, startSandboxes, type SandboxSession } from '../sandboxes/index.js'
 import { workingTreeState } from '../sandboxes/sides.js'
 import { configRedactor } from '../vars.js'
 import { buildVerdict } from '../verdict-builder.js'
@@ -377,7 +377,10 @@ export class DevSession {
     if (this.warm && configHash !== this.warm.configHash)
       stale = [{ part: 'sandboxes', reason: `${path.basename(this.warm.loaded.file)} changed` }]
     // A broker or database server that ended on its own is started again with everything else.
-    else if (this.warm) stale = deadDependencies(this.warm.sandboxes)
+    else if (this.warm)
+      stale = deadDependencies([this.warm.sandboxes.candidate, this.warm.sandboxes.baseline]).map(
+        ({ line }) => ({ part: 'sandboxes', reason: line }),
+      )
     if (this.warm && !stale.length) {
       const warm = this.warm
       stale = await refreshBaseline({
@@ -662,16 +665,6 @@ function foldSaves(warm: Warm, account: VerdictSession): void {
 function keepChanged(warm: Warm, prints: TreePrints): void {
   for (const [name, files] of Object.entries(prints.changed))
     if (files.length) warm.unseen[name] = [...new Set([...(warm.unseen[name] ?? []), ...files])].sort()
-}
-
-/** Why the sandboxes must start again: each dependency of a side whose server ended on its own. */
-function deadDependencies(sandboxes: SandboxSession): Rebuild[] {
-  return [sandboxes.candidate, sandboxes.baseline].flatMap((side) =>
-    (side?.deadDependencies?.() ?? []).map(({ name, how }) => ({
-      part: 'sandboxes',
-      reason: `${side!.name} sandbox, dependency ${name} ${how}`,
-    })),
-  )
 }
 
 function processSetOf(sandboxes: SandboxSession): string {

@@ -30,7 +30,7 @@ import {
   runIdentity,
   toRunError,
 } from './run-support.js'
-import { startSandboxes, type SandboxSession } from '../sandboxes/index.js'
+import { deadDependencies, startSandboxes, type SandboxSession } from '../sandboxes/index.js'
 import { watchServices } from './service-resources.js'
 import { configRedactor, Variables } from '../vars.js'
 import { buildVerdict } from '../verdict-builder.js'
@@ -118,21 +118,6 @@ export interface WarmRun {
 const DEAD_LOG_TAIL = 50
 /** How often the checks look for a dependency that died. */
 const DEATH_POLL_MS = 250
-
-/** Each dependency vigil started that ended on its own: its side, name, and `<side> sandbox, dependency <name> <how>`. */
-function deadDependencies(
-  sides: ReadonlyArray<Sandbox | undefined>,
-): Array<{ side: Sandbox; name: string; line: string }> {
-  return sides.flatMap((side) =>
-    side
-      ? (side.deadDependencies?.() ?? []).map(({ name, how }) => ({
-          side,
-          name,
-          line: `${side.name} sandbox, dependency ${name} ${how}`,
-        }))
-      : [],
-  )
-}
 
 /**
  * A run error for each broker or database vigil started that ended on its own before the checks did: what

@@ -191,3 +191,21 @@ export function withoutPassword(url: string): string {
     return url
   }
 }
+
+/**
+ * Each dependency of these sandboxes whose server ended on its own (one vigil started): its sandbox, its name,
+ * and `<side> sandbox, dependency <name> <how>` for messages.
+ */
+export function deadDependencies(
+  sides: ReadonlyArray<Sandbox | undefined>,
+): Array<{ side: Sandbox; name: string; line: string }> {
+  return sides.flatMap((side) =>
+    side
+      ? (side.deadDependencies?.() ?? []).map(({ name, how }) => ({
+          side,
+          name,
+          line: `${side.name} sandbox, dependency ${name} ${how}`,
+        }))
+      : [],
+  )
+}
