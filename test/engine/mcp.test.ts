@@ -151,7 +151,7 @@ describe('vigil mcp', () => {
     const clean = await call('run_plans', { plans: ['checkout-flow'], baseline: false }, (p) =>
       progress.push(p),
     )
-    expect(clean.isError).toBeFalsy()
+    expect(clean.isError, text(clean)).toBeFalsy()
     const passed = clean.structuredContent as unknown as Verdict
     expect(validateVerdict(passed).valid).toBe(true)
     expect(passed).toMatchObject({ status: 'pass', exitCode: 0, identity: { requester: 'mcp' } })
@@ -167,7 +167,7 @@ describe('vigil mcp', () => {
       patch: `${fromConfig}/env-var-rename.patch`,
       baseline: false,
     })
-    expect(faulty.isError).toBeFalsy()
+    expect(faulty.isError, text(faulty)).toBeFalsy()
     const failed = faulty.structuredContent as unknown as Verdict
     expect(failed).toMatchObject({
       status: 'fail',
@@ -190,7 +190,7 @@ describe('vigil mcp', () => {
     const failing = findings.find((f) => f.severity === 'error')!
     expect(summary).toContain(`id ${failing.id}`)
     const replayed = await call('reproduce_finding', { verdict: failed, finding: failing.id })
-    expect(replayed.isError).toBeFalsy()
+    expect(replayed.isError, `${text(replayed)}\n${stderr.slice(-4000)}`).toBeFalsy()
     const result = replayed.structuredContent as {
       reproduced: boolean
       exchanges: Array<{ side: string; response?: { status: number } }>
