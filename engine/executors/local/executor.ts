@@ -173,7 +173,10 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
   try {
     // Shared checks run in parallel under the concurrency limit. A kind with `exclusive: 'measure'` starts
     // with them (its set-up overlaps theirs) and only its `ctx.measure` waits at the gate; one with
-    // `exclusive: true` waits at the gate whole. The gate opens once every shared check has ended.
+    // `exclusive: true` waits at the gate whole. The gate opens once every shared check has ended and every
+    // `'measure'` check has come to it (asked to measure or to warm up) or ended: what such a check does
+    // beside the others before that is their traffic too (an event check's observation triggers writes and
+    // captures every message, so a measurement's requests must not start under it).
     // Among the shared checks, those that compare with the baseline and change nothing run first, the others
     // once they have all ended (check-order.ts): a check creating data never shows in a comparison.
     // Results are collected by position, so neither the finishing order nor the phase shows in the output.
@@ -183,6 +186,7 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
     const id = (plan: Plan, check: CheckBlock) => `${plan.name} › ${check.name}`
     const results: CheckResult[][] = options.plans.map((plan) => new Array<CheckResult>(plan.checks.length))
     const measuring: Array<Promise<void>> = []
+    const arrivals: Array<Promise<void>> = []
     const shared: Array<Promise<void>> = []
     const later: Array<() => Promise<void>> = []
     for (const [p, plan] of options.plans.entries()) {
@@ -190,11 +194,23 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
         const mode = exclusive(check)
         const store = (r: CheckResult) => void (results[p]![c] = r)
         if (mode === 'measure') {
+          let arrive!: () => void
+          arrivals.push(new Promise<void>((resolve) => (arrive = resolve)))
           const measure: Pick<RunCheckOptions, 'measure' | 'warmUp'> = {
-            measure: (claim, fn) => gate.run(id(plan, check), closeClaim(claim, options.sandboxes), fn),
-            warmUp: (claim, fn) => gate.early(id(plan, check), closeClaim(claim, options.sandboxes), fn),
+            measure: (claim, fn) => {
+              arrive()
+              return gate.run(id(plan, check), closeClaim(claim, options.sandboxes), fn)
+            },
+            warmUp: (claim, fn) => {
+              arrive()
+              return gate.early(id(plan, check), closeClaim(claim, options.sandboxes), fn)
+            },
           }
-          measuring.push(runOne(plan, check, measure, () => compared).then(store))
+          measuring.push(
+            runOne(plan, check, measure, () => compared)
+              .finally(arrive)
+              .then(store),
+          )
         } else if (mode === true) {
           measuring.push(
             gate.run(id(plan, check), { resources: [], cores: 1 }, () => runOne(plan, check)).then(store),
@@ -209,6 +225,7 @@ export async function executePlans(options: ExecuteOptions): Promise<ExecuteResu
     await Promise.all(shared)
     comparisonsEnded()
     await Promise.all(later.map((start) => start()))
+    await Promise.all(arrivals)
     gate.open()
     await Promise.all(measuring)
     noteMeasuredTogether(options.plans, results, gate.together, id)

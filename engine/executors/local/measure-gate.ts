@@ -1,6 +1,7 @@
 /**
  * When measurements may run. A measurement (a load check's rounds) must not be skewed by other traffic:
- * it waits until every non-measuring check has finished, and then runs beside another measurement only
+ * it waits until every non-measuring check has finished (the executor opens the gate once they have, and
+ * every measuring check has come to the gate), and then runs beside another measurement only
  * when the two share no resource — no service (a service's dependencies count as its own) and no load
  * generator — and the machine has the cores both need. "Exclusive" means no interference, not one at a
  * time. Waiters are served in plan order; one that does not fit never lets a later one that conflicts with

@@ -206,6 +206,17 @@ const measuring = defineCheckKind<Params & { warmUp?: boolean }>({
   },
 })
 
+/** A measuring kind's part beside the other checks, as an event check observes: it may ask to measure (alone) after. */
+const observing = defineCheckKind<{ ms: number; alone?: boolean }>({
+  meta: { description: 'observing', schema: {}, messages: {}, exclusive: 'measure' },
+  async run(ctx) {
+    await sleep(ctx.params.ms)
+    events.push(`observed ${ctx.check.name}`)
+    if (ctx.params.alone)
+      await ctx.measure({ resources: [], cores: 1 }, async () => void events.push(`alone ${ctx.check.name}`))
+  },
+})
+
 function plan(checks: Array<{ kind: string; params: Record<string, unknown> }>): Plan {
   const blocks: CheckBlock[] = checks.map((c, index) => ({
     kind: c.kind,
@@ -243,7 +254,7 @@ function execute(checks: Array<{ kind: string; params: Record<string, unknown> }
   })
   return executePlans({
     plans: [plan(checks)],
-    kinds: { shared, measuring },
+    kinds: { shared, measuring, observing },
     sandboxes: { candidate },
     clients: {},
     redactor: new Redactor({ secrets: [] }),
@@ -276,6 +287,22 @@ describe('executor: measurements', () => {
     expect(notes[1]).toEqual([])
     expect(notes[2]![0]).toMatch(/p › c0/)
     expect(notes[3]!.join(' ')).not.toMatch(/p › c0/)
+  })
+
+  it("opens only once every measuring check's part beside the others has ended: no measurement starts under an observation", async () => {
+    await execute([
+      { kind: 'shared', params: { ms: 20 } },
+      { kind: 'measuring', params: { service: 'a', cores: 1 } },
+      { kind: 'observing', params: { ms: 150 } },
+    ])
+    expect(events.indexOf('observed c2')).toBeGreaterThan(events.indexOf('shared end c0'))
+    expect(events.indexOf('measure c1')).toBeGreaterThan(events.indexOf('observed c2'))
+    // One that comes to the gate to measure alone counts as arrived: the gate opens, measurements keep plan order.
+    await execute([
+      { kind: 'measuring', params: { service: 'a', cores: 1 } },
+      { kind: 'observing', params: { ms: 100, alone: true } },
+    ])
+    expect(events).toEqual(['set-up c0', 'observed c1', 'measure c0', 'alone c1'])
   })
 
   it('lets a measuring check warm up beside the shared checks when a core is left for them', async () => {
