@@ -30,7 +30,12 @@ import {
   runIdentity,
   toRunError,
 } from './run-support.js'
-import { deadDependencies, startSandboxes, type SandboxSession } from '../sandboxes/index.js'
+import {
+  deadDependencies,
+  startSandboxes,
+  unansweredDependencies,
+  type SandboxSession,
+} from '../sandboxes/index.js'
 import { watchServices } from './service-resources.js'
 import { configRedactor, Variables } from '../vars.js'
 import { buildVerdict } from '../verdict-builder.js'
@@ -131,6 +136,30 @@ function deadDependencyErrors(sides: ReadonlyArray<Sandbox | undefined>, redacto
         `${line} before the checks ended: what failed against it may be its doing, not the change's`,
         side.dependencyLogs?.(name).slice(-DEAD_LOG_TAIL) ?? [],
         { code: 'VIGIL_DEPENDENCY_DIED' },
+      ),
+      redactor,
+    ),
+  )
+}
+
+/** How long a run whose checks failed waits for each dependency to accept a connection. */
+const ANSWER_TIMEOUT_MS = 1_000
+
+/**
+ * A run error for each dependency that does not accept a connection once checks have failed: a server vigil
+ * did not start (`url:`) is not watched while the checks run, and one that went away makes them fail against
+ * it, so the failures are not taken for the change's. Servers vigil started are watched (deadDependencyErrors).
+ */
+async function unansweredDependencyErrors(
+  sides: ReadonlyArray<Sandbox | undefined>,
+  redactor: Redactor,
+): Promise<RunError[]> {
+  return (await unansweredDependencies(sides, ANSWER_TIMEOUT_MS)).map(({ side, name, line }) =>
+    toRunError(
+      new InfrastructureError(
+        `${line} after checks failed: what failed against it may be its doing, not the change's`,
+        side.dependencyLogs?.(name).slice(-DEAD_LOG_TAIL) ?? [],
+        { code: 'VIGIL_DEPENDENCY_UNANSWERED' },
       ),
       redactor,
     ),
@@ -352,7 +381,13 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
         }),
     )
     timings.push(...executed.timings)
-    errors.push(...deadDependencyErrors([candidate, baseline], redactor))
+    const dead = deadDependencyErrors([candidate, baseline], redactor)
+    errors.push(...dead)
+    const failed = executed.plans.some((p) =>
+      p.checks.some((c) => c.state === 'failed' || c.state === 'errored'),
+    )
+    if (failed && dead.length === 0 && !signal.aborted)
+      errors.push(...(await unansweredDependencyErrors([candidate, baseline], redactor)))
     return await finish({
       identity,
       plans: executed.plans,

@@ -5,6 +5,7 @@
  * references none starts beside them. Resources several sides share (one RabbitMQ server per run) are
  * kept in a `SharedResources` the session stops after every sandbox.
  */
+import { connect } from 'node:net'
 import { InfrastructureError } from '../errors.js'
 import type {
   DependencyEndpoint,
@@ -139,6 +140,16 @@ export function withDependencies(sandbox: Sandbox, running: readonly RunningDepe
         .map(([name, dep]) => ({ name, how: dep.died?.() }))
         .filter((d): d is { name: string; how: string } => d.how !== undefined)
     },
+    async unansweredDependencies(timeoutMs: number) {
+      const probed = await Promise.all(
+        [...byName.keys()].sort().map(async (name) => {
+          const { host, port, kind } = endpoints[name]!
+          const problem = await connectProblem(host, port, timeoutMs)
+          return { name, how: problem && `(${kind}) at ${host}:${port} does not answer (${problem})` }
+        }),
+      )
+      return probed.filter((d): d is { name: string; how: string } => d.how !== undefined)
+    },
     async resetDependencies(signal: AbortSignal): Promise<Record<string, string>> {
       const names = [...byName.keys()].sort()
       const done = await Promise.all(
@@ -196,6 +207,42 @@ export function withoutPassword(url: string): string {
  * Each dependency of these sandboxes whose server ended on its own (one vigil started): its sandbox, its name,
  * and `<side> sandbox, dependency <name> <how>` for messages.
  */
+/**
+ * The dependencies of `sides` that do not accept a connection now, each with its line
+ * (`candidate sandbox, dependency bus (nats) at 127.0.0.1:4222 does not answer (ECONNREFUSED)`).
+ */
+export async function unansweredDependencies(
+  sides: ReadonlyArray<Sandbox | undefined>,
+  timeoutMs: number,
+): Promise<Array<{ side: Sandbox; name: string; line: string }>> {
+  const each = await Promise.all(
+    sides.map(async (side) =>
+      side
+        ? (await (side.unansweredDependencies?.(timeoutMs) ?? Promise.resolve([]))).map(({ name, how }) => ({
+            side,
+            name,
+            line: `${side.name} sandbox, dependency ${name} ${how}`,
+          }))
+        : [],
+    ),
+  )
+  return each.flat()
+}
+
+/** Why a TCP connection to `host:port` could not be made (`ECONNREFUSED`, `no answer within 1000 ms`), or undefined. */
+function connectProblem(host: string, port: number, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port })
+    const done = (problem: string | undefined): void => {
+      socket.destroy()
+      resolve(problem)
+    }
+    socket.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs} ms`))
+    socket.once('connect', () => done(undefined))
+    socket.once('error', (error: NodeJS.ErrnoException) => done(error.code ?? error.message))
+  })
+}
+
 export function deadDependencies(
   sides: ReadonlyArray<Sandbox | undefined>,
 ): Array<{ side: Sandbox; name: string; line: string }> {
