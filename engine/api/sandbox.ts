@@ -44,9 +44,9 @@ export interface Sandbox {
   /** Its dependencies whose server ended on its own, each with how (`was killed by SIGKILL`). */
   deadDependencies?(): Array<{ name: string; how: string }>
   /**
-   * Its dependencies that do not accept a TCP connection now, each with how (`at 127.0.0.1:4222 does not
-   * answer (ECONNREFUSED)`): one connection attempt each, for a run whose checks failed against a server vigil
-   * may not watch (`url:`). Absent without dependencies.
+   * Its dependencies whose server vigil does not watch (`url:`; no `died`) that do not accept a TCP connection
+   * now, each with how (`(nats) at 127.0.0.1:4222 does not answer (ECONNREFUSED)`): one connection attempt
+   * each, for a run whose checks failed. Absent without dependencies.
    */
   unansweredDependencies?(timeoutMs: number): Promise<Array<{ name: string; how: string }>>
   /**

@@ -5,8 +5,8 @@
  * references none starts beside them. Resources several sides share (one RabbitMQ server per run) are
  * kept in a `SharedResources` the session stops after every sandbox.
  */
-import { connect } from 'node:net'
 import { InfrastructureError } from '../errors.js'
+import { connectProblem } from './readiness.js'
 import type {
   DependencyEndpoint,
   DependencyStartContext,
@@ -141,8 +141,10 @@ export function withDependencies(sandbox: Sandbox, running: readonly RunningDepe
         .filter((d): d is { name: string; how: string } => d.how !== undefined)
     },
     async unansweredDependencies(timeoutMs: number) {
+      // Those whose server vigil watches say so by died(); the others (a url: server) are asked once.
+      const unwatched = [...byName].filter(([, dep]) => !dep.died).map(([name]) => name)
       const probed = await Promise.all(
-        [...byName.keys()].sort().map(async (name) => {
+        unwatched.sort().map(async (name) => {
           const { host, port, kind } = endpoints[name]!
           const problem = await connectProblem(host, port, timeoutMs)
           return { name, how: problem && `(${kind}) at ${host}:${port} does not answer (${problem})` }
@@ -204,11 +206,8 @@ export function withoutPassword(url: string): string {
 }
 
 /**
- * Each dependency of these sandboxes whose server ended on its own (one vigil started): its sandbox, its name,
- * and `<side> sandbox, dependency <name> <how>` for messages.
- */
-/**
- * The dependencies of `sides` that do not accept a connection now, each with its line
+ * The dependencies of `sides` whose server vigil does not watch (`url:`) that do not accept a connection now,
+ * each with its line
  * (`candidate sandbox, dependency bus (nats) at 127.0.0.1:4222 does not answer (ECONNREFUSED)`).
  */
 export async function unansweredDependencies(
@@ -229,20 +228,10 @@ export async function unansweredDependencies(
   return each.flat()
 }
 
-/** Why a TCP connection to `host:port` could not be made (`ECONNREFUSED`, `no answer within 1000 ms`), or undefined. */
-function connectProblem(host: string, port: number, timeoutMs: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port })
-    const done = (problem: string | undefined): void => {
-      socket.destroy()
-      resolve(problem)
-    }
-    socket.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs} ms`))
-    socket.once('connect', () => done(undefined))
-    socket.once('error', (error: NodeJS.ErrnoException) => done(error.code ?? error.message))
-  })
-}
-
+/**
+ * Each dependency of these sandboxes whose server ended on its own (one vigil started): its sandbox, its name,
+ * and `<side> sandbox, dependency <name> <how>` for messages.
+ */
 export function deadDependencies(
   sides: ReadonlyArray<Sandbox | undefined>,
 ): Array<{ side: Sandbox; name: string; line: string }> {

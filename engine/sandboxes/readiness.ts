@@ -129,18 +129,22 @@ function probeOnce(options: WaitReadyOptions, timeoutMs: number): Promise<ProbeO
   return options.probe.http !== undefined ? probeHttp(options, timeoutMs) : probeTcp(options, timeoutMs)
 }
 
-function probeTcp({ host, port }: WaitReadyOptions, timeoutMs: number): Promise<ProbeOutcome> {
+async function probeTcp({ host, port }: WaitReadyOptions, timeoutMs: number): Promise<ProbeOutcome> {
+  const problem = await connectProblem(host, port, timeoutMs)
+  return problem ? { ready: false, reason: `TCP ${host}:${port}: ${problem}` } : { ready: true }
+}
+
+/** Why a TCP connection to `host:port` could not be made (`ECONNREFUSED`, `timed out`); undefined once it was. */
+export function connectProblem(host: string, port: number, timeoutMs: number): Promise<string | undefined> {
   return new Promise((resolve) => {
     const socket = connect({ host, port })
-    const done = (outcome: ProbeOutcome): void => {
+    const done = (problem: string | undefined): void => {
       socket.destroy()
-      resolve(outcome)
+      resolve(problem)
     }
-    socket.setTimeout(timeoutMs, () => done({ ready: false, reason: `TCP ${host}:${port}: timed out` }))
-    socket.once('connect', () => done({ ready: true }))
-    socket.once('error', (error: NodeJS.ErrnoException) =>
-      done({ ready: false, reason: `TCP ${host}:${port}: ${error.code ?? error.message}` }),
-    )
+    socket.setTimeout(timeoutMs, () => done('timed out'))
+    socket.once('connect', () => done(undefined))
+    socket.once('error', (error: NodeJS.ErrnoException) => done(error.code ?? error.message))
   })
 }
 
