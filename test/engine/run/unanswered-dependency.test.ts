@@ -2,18 +2,18 @@
  * A dependency vigil did not start (`url:`) and so does not watch: the sample shop on a nats-server of the
  * test's own, given to both sides as `bus: { kind: nats, url: … }`, killed as the first check starts. The
  * checks fail against a server that is gone; the run says so as an infrastructure error naming the server,
- * not as a verdict on the change. With the server up, the same run passes and probes nothing. Skipped, saying
+ * not as a verdict on the change. With the server up, the same run passes with no run error. Skipped, saying
  * so, where nats-server is not installed (apt-get install nats-server).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFile, symlink, writeFile } from 'node:fs/promises'
-import { connect } from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { findBinary } from '../../../engine/dependencies/server.js'
 import { runValidation } from '../../../engine/run/run.js'
 import { freePort } from '../../../engine/sandboxes/ports.js'
+import { connectProblem } from '../../../engine/sandboxes/readiness.js'
 import { copyShop, type ShopCopy } from '../../samples/patched-shop.js'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
@@ -22,18 +22,10 @@ let shop: ShopCopy | undefined
 let server: ChildProcess | undefined
 let port = 0
 
-function answers(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port })
-    socket.once('connect', () => (socket.destroy(), resolve(true)))
-    socket.once('error', () => resolve(false))
-  })
-}
-
 async function startNats(): Promise<void> {
   server = spawn(natsServer!, ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' })
   const until = Date.now() + 10_000
-  while (!(await answers())) {
+  while ((await connectProblem('127.0.0.1', port, 1_000)) !== undefined) {
     if (Date.now() > until) throw new Error(`nats-server did not answer on ${port}`)
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
