@@ -9,7 +9,7 @@ import { accessSync, constants, mkdtempSync, rmSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { InfrastructureError } from '../errors.js'
-import { freePort } from '../sandboxes/ports.js'
+import { freePort, PORT_RETRIES, PORT_TAKEN } from '../sandboxes/ports.js'
 import { describeExit, ServiceProcess } from '../sandboxes/service.js'
 import type { DependencyStartContext } from '../api/dependency.js'
 
@@ -126,38 +126,56 @@ export async function startServer(ctx: DependencyStartContext, spec: ServerSpec)
   }
   let proc: ServiceProcess | undefined
   try {
-    const port = await freePort()
-    const extraPorts: number[] = []
-    for (let i = 0; i < (spec.extraPorts ?? 0); i++) extraPorts.push(await freePort())
     await spec.prepare?.(dir)
-    const argv = [binary, ...spec.argv(port, dir).slice(1)]
     const label = `dependency ${ctx.name}`
     let died: string | undefined
-    proc = new ServiceProcess(
-      {
-        name: `dep:${ctx.name}`,
-        argv,
-        cwd: dir,
-        env: { ...(process.env as Record<string, string>), ...(spec.env?.(port, dir, extraPorts) ?? {}) },
-        host: HOST,
-        port,
-        ready: { tcp: true, timeoutMs: spec.timeoutMs ?? 30_000 },
-        stopTimeoutMs: 5_000,
-        logLines: 1000,
-        ...(ctx.redactor ? { redactor: ctx.redactor } : {}),
-        ...(spec.user ? { uid: spec.user.uid, gid: spec.user.gid } : {}),
-      },
-      (exit) => {
-        died = describeExit(exit)
-        ctx.log(`${ctx.sandbox} sandbox, ${label}: ${died} while running`)
-      },
-      ctx.track && { tracker: ctx.track, sandbox: ctx.sandbox },
-    )
-    const problem = await proc.waitReady(ctx.signal)
-    if (problem) {
+    let up = false
+    let port = 0
+    let extraPorts: number[] = []
+    for (let attempt = 0; ; attempt++) {
+      port = await freePort()
+      extraPorts = []
+      for (let i = 0; i < (spec.extraPorts ?? 0); i++) extraPorts.push(await freePort())
+      const current: ServiceProcess = new ServiceProcess(
+        {
+          name: `dep:${ctx.name}`,
+          argv: [binary, ...spec.argv(port, dir).slice(1)],
+          cwd: dir,
+          env: { ...(process.env as Record<string, string>), ...(spec.env?.(port, dir, extraPorts) ?? {}) },
+          host: HOST,
+          port,
+          ready: { tcp: true, timeoutMs: spec.timeoutMs ?? 30_000 },
+          stopTimeoutMs: 5_000,
+          logLines: 1000,
+          ...(ctx.redactor ? { redactor: ctx.redactor } : {}),
+          ...(spec.user ? { uid: spec.user.uid, gid: spec.user.gid } : {}),
+        },
+        (exit) => {
+          // An exit before it was ready is the start's failure, told by waitReady.
+          if (current !== proc || !up) return
+          died = describeExit(exit)
+          ctx.log(`${ctx.sandbox} sandbox, ${label}: ${died} while running`)
+        },
+        ctx.track && { tracker: ctx.track, sandbox: ctx.sandbox },
+      )
+      proc = current
+      const problem = await current.waitReady(ctx.signal)
+      if (!problem) {
+        up = true
+        break
+      }
+      const log = current.logs.render(LOG_TAIL_LINES)
+      // Another process took a port between vigil finding it free and the server binding it: new ports.
+      if (attempt < PORT_RETRIES && current.exit && !ctx.signal.aborted && PORT_TAKEN.test(log.join('\n'))) {
+        ctx.log(
+          `${ctx.sandbox} sandbox, ${label}: one of its ports (${[port, ...extraPorts].join(', ')}) was taken before the server bound it; starting it again on new ones`,
+        )
+        await current.stop()
+        continue
+      }
       throw new InfrastructureError(
         `${ctx.sandbox} sandbox, ${label} (${spec.kind}, ${spec.binary}): ${problem.reason}`,
-        proc.logs.render(LOG_TAIL_LINES),
+        log,
         { code: 'VIGIL_DEPENDENCY_START' },
       )
     }

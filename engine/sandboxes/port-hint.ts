@@ -4,6 +4,7 @@
  * port. Starting it again on another port cannot help; the error says what the service must do instead.
  */
 import { groupListeners } from '../processes/listeners.js'
+import { PORT_TAKEN } from './ports.js'
 
 export interface PortHintInput {
   /** The port the service was given. */
@@ -18,8 +19,7 @@ export interface PortHintInput {
   log: readonly string[]
 }
 
-/** Lines that say a port is taken (Node, Go, Python, Java…), and lines that say the service listens. */
-const TAKEN = /EADDRINUSE|address already in use/i
+/** Lines that say the service listens (PORT_TAKEN: lines that say a port is taken). */
 const LISTENING = /\b(?:listen(?:s|ing)?|running|started|serving|bound)\b/i
 /** A port in such a line: after a colon (`127.0.0.1:3000`, `[::]:3000`) or the word port. */
 const PORT_IN_LINE = /(?::|\bport\b\s*:?\s*)([1-9]\d{1,4})\b/gi
@@ -31,7 +31,7 @@ const PORT_IN_LINE = /(?::|\bport\b\s*:?\s*)([1-9]\d{1,4})\b/gi
 export function ignoredPortHint(input: PortHintInput): string | undefined {
   const elsewhere = listeningElsewhere(input)
   if (elsewhere) return `it listens on ${elsewhere.where}, not on port ${input.port}: ${fixOf(input)}`
-  const taken = lastPort(input.log, TAKEN)
+  const taken = lastPort(input.log, PORT_TAKEN)
   if (taken !== undefined && taken !== input.port)
     return `it tried to listen on port ${taken}, which was taken, not on port ${input.port}: ${fixOf(input)}`
   const said = lastPort(input.log, LISTENING)
@@ -78,10 +78,10 @@ function lastPort(log: readonly string[], pattern: RegExp): number | undefined {
     const line = log[i]!
     const match = pattern.exec(line)
     if (!match) continue
-    const ports = [...(pattern === TAKEN ? line : line.slice(match.index)).matchAll(PORT_IN_LINE)]
+    const ports = [...(pattern === PORT_TAKEN ? line : line.slice(match.index)).matchAll(PORT_IN_LINE)]
       .map((m) => Number(m[1]))
       .filter((port) => port <= 65535)
-    const port = pattern === TAKEN ? ports.at(-1) : ports[0]
+    const port = pattern === PORT_TAKEN ? ports.at(-1) : ports[0]
     if (port !== undefined) return port
   }
   return undefined

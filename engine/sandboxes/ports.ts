@@ -1,6 +1,11 @@
 /** Loopback ports for services. */
 import { createServer } from 'node:net'
 
+/** How often a server whose port another process took first is started again on a new one. */
+export const PORT_RETRIES = 2
+/** What Node, Python, Go, Java, Ruby, PostgreSQL, Redis, NATS, mosquitto and RabbitMQ print when the port they bind is taken. */
+export const PORT_TAKEN = /EADDRINUSE|address already in use/i
+
 // Ports handed out recently by this process: the OS may return a just-closed port again before the
 // service that got it has bound it, and two services must never share one.
 const recent = new Set<number>()

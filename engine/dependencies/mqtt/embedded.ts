@@ -5,8 +5,7 @@
  * log records connections, subscriptions and publications like a server's output. Stopping it closes the
  * listener and every client connection: nothing outlives the run, not even after a crash (it is in-process).
  */
-import { createServer, type Socket } from 'node:net'
-import { freePort } from '../../sandboxes/ports.js'
+import { createServer, type AddressInfo, type Socket } from 'node:net'
 import { LogBuffer } from '../../sandboxes/log-buffer.js'
 import { once } from '../parts.js'
 import type { DependencyReset } from '../../api/dependency.js'
@@ -67,10 +66,10 @@ export async function startEmbedded(redactor?: { text(input: string): string }):
     broker.handle(socket)
   })
   const host = '127.0.0.1'
-  const port = await freePort()
-  await new Promise<void>((resolve, reject) => {
+  // Port 0: the kernel picks a free port as it binds, so no other process can take it in between.
+  const port = await new Promise<number>((resolve, reject) => {
     server.once('error', reject)
-    server.listen({ port, host, exclusive: true }, () => resolve())
+    server.listen({ port: 0, host, exclusive: true }, () => resolve((server.address() as AddressInfo).port))
   })
   note(`aedes listening on ${host}:${port}`)
   return {

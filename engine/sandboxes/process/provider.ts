@@ -10,7 +10,7 @@ import { parseDuration } from '../../../plans/duration.js'
 import { ConfigError, InfrastructureError } from '../../errors.js'
 import { CommandSyntaxError, parseCommand } from '../../processes/argv.js'
 import { DependencyCycleError, startWaves } from '../graph.js'
-import { freePort, isPortFree } from '../ports.js'
+import { freePort, isPortFree, PORT_RETRIES, PORT_TAKEN } from '../ports.js'
 import { processSchema, type ProcessSandboxOptions, type ProcessServiceOptions } from './schema.js'
 import { chooseDefaultService, createSandbox } from '../sandbox.js'
 import { describeExit, ServiceProcess, type ServiceSpec, type StartFailure } from '../service.js'
@@ -37,11 +37,6 @@ import { portVariables } from '../port-hint.js'
 const HOST = '127.0.0.1'
 /** Lines of a service's log an infrastructure error carries. */
 export const LOG_TAIL_LINES = 50
-
-/** How often a service whose port was taken by another process is started again on a new one. */
-const PORT_RETRIES = 2
-/** What Node, Python, Go, Java, Ruby and others print when the port they bind is taken. */
-const PORT_TAKEN = /EADDRINUSE|address already in use/i
 
 export default defineSandboxProvider<ProcessSandboxOptions>({
   schema: processSchema,
