@@ -200,46 +200,54 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
       signal: AbortSignal,
       isolateOptions?: IsolateOptions,
     ): Promise<IsolatedService> => {
-      const port = await freePort()
-      const self = { port, host: HOST, url: `http://${HOST}:${port}` }
-      // Dependencies replaced first (a migrated branch of the database), then edges re-routed through them.
-      const copyScope = rerouted(
-        { services: { ...scope.services, [name]: self }, deps: { ...resolved, ...isolateOptions?.deps } },
-        isolateOptions,
-        ctx.name,
-      )
-      const spec = buildSpec(
-        name,
-        services[name]!,
-        argvs[name]!,
-        copyScope,
-        ctx,
-        options,
-        stopTimeoutMs,
-        where,
-      )
       const label = `${name} (copy ${++copies})`
-      const proc = new ServiceProcess(
-        { ...spec, name: label },
-        (exit) => ctx.log(`${ctx.name} sandbox, service ${label}: ${describeExit(exit)} while running`),
-        ctx.track && { tracker: ctx.track, sandbox: ctx.name },
-      )
-      started.push(proc)
-      const problem = await proc.waitReady(signal)
-      if (problem) {
-        await proc.stop()
-        throw new InfrastructureError(
-          `${ctx.name} sandbox, service ${label}: ${problem.reason}`,
-          proc.logs.render(LOG_TAIL_LINES),
-          { code: 'VIGIL_SANDBOX_START' },
+      for (let attempt = 0; ; attempt++) {
+        const port = await freePort()
+        const self = { port, host: HOST, url: `http://${HOST}:${port}` }
+        // Dependencies replaced first (a migrated branch of the database), then edges re-routed through them.
+        const copyScope = rerouted(
+          { services: { ...scope.services, [name]: self }, deps: { ...resolved, ...isolateOptions?.deps } },
+          isolateOptions,
+          ctx.name,
         )
-      }
-      ctx.log(`${ctx.name} sandbox, service ${label}: ready on ${HOST}:${port} (pid ${proc.pid})`)
-      return {
-        url: self.url,
-        ...(proc.pid !== undefined ? { pid: proc.pid } : {}),
-        logs: () => proc.logs.render(),
-        stop: () => proc.stop(),
+        const spec = buildSpec(
+          name,
+          services[name]!,
+          argvs[name]!,
+          copyScope,
+          ctx,
+          options,
+          stopTimeoutMs,
+          where,
+        )
+        const proc = new ServiceProcess(
+          { ...spec, name: label },
+          (exit) => ctx.log(`${ctx.name} sandbox, service ${label}: ${describeExit(exit)} while running`),
+          ctx.track && { tracker: ctx.track, sandbox: ctx.name },
+        )
+        started.push(proc)
+        const problem = await proc.waitReady(signal)
+        if (problem) {
+          await proc.stop()
+          const log = proc.logs.render(LOG_TAIL_LINES)
+          // Another process took the copy's port before it bound it: a new one, as for the sandbox's services.
+          if (attempt < PORT_RETRIES && proc.exit && !signal.aborted && PORT_TAKEN.test(log.join('\n'))) {
+            ctx.log(
+              `${ctx.name} sandbox, service ${label}: port ${port} was taken before the copy bound it; starting it again on a new one`,
+            )
+            continue
+          }
+          throw new InfrastructureError(`${ctx.name} sandbox, service ${label}: ${problem.reason}`, log, {
+            code: 'VIGIL_SANDBOX_START',
+          })
+        }
+        ctx.log(`${ctx.name} sandbox, service ${label}: ready on ${HOST}:${port} (pid ${proc.pid})`)
+        return {
+          url: self.url,
+          ...(proc.pid !== undefined ? { pid: proc.pid } : {}),
+          logs: () => proc.logs.render(),
+          stop: () => proc.stop(),
+        }
       }
     }
     // The service's process is replaced by a new one on the same port: the others keep calling that address.

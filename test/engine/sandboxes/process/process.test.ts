@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ConfigError, InfrastructureError } from '../../../../engine/errors.js'
@@ -154,6 +154,36 @@ sandbox:
       expect(await getJson(`${sandbox.url('orders')}/env/UPSTREAM_URL`)).toBe(sandbox.url('payments'))
       expect(sandbox.logs('orders').join('\n')).toContain(`upstream ${sandbox.url('payments')} is ready`)
       expect(sandbox.logs('payments').join('\n')).toContain('listening on')
+    } finally {
+      await session.stop()
+    }
+    expect(await survivors(allPids(readPids(pidDir)))).toEqual([])
+  })
+
+  it("starts a service's isolated copy whose port was taken again on a new port", async () => {
+    const { pidDir, loaded } = setup(
+      (pids) => `
+sandbox:
+  provider: process
+  services:
+    payments:
+      command: ${NODE_SERVER}
+      env: { NAME: payments, PID_DIR: ${pids}, PORT_TAKEN_ONCE: ${pids}/payments-port-taken }
+`,
+    )
+    const lines: string[] = []
+    const session = await start(loaded, lines)
+    try {
+      // The sandbox's own start used the marker; without it, the copy's first port is taken.
+      rmSync(path.join(pidDir, 'payments-port-taken'))
+      const copy = await session.candidate.isolate!('payments', new AbortController().signal)
+      const taken = Number(readFileSync(path.join(pidDir, 'payments-port-taken'), 'utf8'))
+      expect(lines).toContain(
+        `candidate sandbox, service payments (copy 1): port ${taken} was taken before the copy bound it; starting it again on a new one`,
+      )
+      expect(new URL(copy.url).port).not.toBe(String(taken))
+      expect(await getJson(`${copy.url}/env/NAME`)).toBe('payments')
+      await copy.stop()
     } finally {
       await session.stop()
     }
