@@ -35,10 +35,12 @@ export type ChangeInput =
     }
 
 export interface ReadChangeOptions {
-  /** The config folder's prefix in its repository (`''` or ending with `/`). @default found with git */
-  prefix?: string
-  /** Where the config folder sits in its repository, when the caller knows it: git is not asked again. */
-  location?: { root: string; prefix: string }
+  /**
+   * Where the config folder sits in its repository (its top level, and its prefix `''` or ending with `/`)
+   * when the caller knows it, null when it knows the folder is in none: git is not asked again.
+   * @default found with git
+   */
+  location?: { root: string; prefix: string } | null
 }
 
 /**
@@ -51,14 +53,15 @@ export async function readChange(
   options: ReadChangeOptions = {},
 ): Promise<{ diff: ParsedDiff; source: ChangeSource }> {
   if (input.kind === 'base') {
-    const base = await diffAgainstBase(input.ref, configDir, options.location)
+    const base = await diffAgainstBase(input.ref, configDir, options.location ?? undefined)
     const root = input.exclude?.length ? base.root : undefined
     const text = root ? withoutPaths(base.text, root, input.exclude!) : base.text
     const diff = parseDiff(text, { mapPath: pathMapper(base.prefix, 'repo') })
     return { diff, source: { kind: 'base', base: input.ref, mergeBase: base.mergeBase } }
   }
   // Diff files may be relative to the config's folder (the shop's patches) or to the repository root.
-  const prefix = options.prefix ?? options.location?.prefix ?? (await gitLocation(configDir))?.prefix ?? ''
+  const location = options.location === undefined ? await gitLocation(configDir) : options.location
+  const prefix = location?.prefix ?? ''
   const text = input.text.charCodeAt(0) === 0xfeff ? input.text.slice(1) : input.text
   const diff = parseDiff(text, { mapPath: pathMapper(prefix, 'auto') })
   const problem = notADiff(text, diff)

@@ -32,10 +32,12 @@ export interface ChangeContext {
   configDir: string
   /** Relative patch paths resolve against it. */
   cwd: string
-  /** The config folder's prefix in its repository (`''` or ending with `/`). */
-  prefix: string
-  /** The repository's top level, when known (with `prefix`, git is not asked where the folder is again). */
-  root?: string
+  /**
+   * Where the config folder sits in its repository (its top level, and its prefix `''` or ending with `/`),
+   * as the caller found it with gitLocation: git is not asked again. Undefined when it found none: a patch's
+   * paths are then read relative to the folder, and a `--base` diff asks git itself (and fails outside one).
+   */
+  location: { root: string; prefix: string } | undefined
   /**
    * Absolute files and folders left out of a `--base` diff: the command's own artefacts, which would
    * otherwise show up as untracked files of the next run. @default []
@@ -52,7 +54,7 @@ export async function resolveChange(spec: ChangeSpec, ctx: ChangeContext): Promi
     const { diff, source } = await readChange(
       { kind: 'base', ref: spec.ref, ...(ctx.exclude ? { exclude: ctx.exclude } : {}) },
       ctx.configDir,
-      ctx.root === undefined ? {} : { location: { root: ctx.root, prefix: ctx.prefix } },
+      { location: ctx.location ?? null },
     )
     const mergeBase = source.mergeBase!
     return {
@@ -67,7 +69,7 @@ export async function resolveChange(spec: ChangeSpec, ctx: ChangeContext): Promi
   const { diff } = await readChange(
     spec.kind === 'patch' ? { kind: 'patch', text, file: spec.file } : { kind: 'inline', text },
     ctx.configDir,
-    { prefix: ctx.prefix },
+    { location: ctx.location ?? null },
   )
   return {
     diff,

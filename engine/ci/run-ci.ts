@@ -145,8 +145,7 @@ export async function runCi(options: CiOptions): Promise<CiResult> {
       resolveChange(spec, {
         configDir: loaded.dir,
         cwd,
-        prefix: where?.prefix ?? '',
-        ...(where ? { root: where.root } : {}),
+        location: where,
         exclude,
       }),
     )

@@ -9,7 +9,7 @@ import { accessSync, constants, mkdtempSync, rmSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { InfrastructureError } from '../errors.js'
-import { freePort, PORT_RETRIES, PORT_TAKEN } from '../sandboxes/ports.js'
+import { freePort, PORT_RETRIES } from '../sandboxes/ports.js'
 import { describeExit, ServiceProcess } from '../sandboxes/service.js'
 import type { DependencyStartContext } from '../api/dependency.js'
 
@@ -164,9 +164,8 @@ export async function startServer(ctx: DependencyStartContext, spec: ServerSpec)
         up = true
         break
       }
-      const log = current.logs.render(LOG_TAIL_LINES)
       // Another process took a port between vigil finding it free and the server binding it: new ports.
-      if (attempt < PORT_RETRIES && current.exit && !ctx.signal.aborted && PORT_TAKEN.test(log.join('\n'))) {
+      if (attempt < PORT_RETRIES && !ctx.signal.aborted && current.lostPortRace()) {
         ctx.log(
           `${ctx.sandbox} sandbox, ${label}: one of its ports (${[port, ...extraPorts].join(', ')}) was taken before the server bound it; starting it again on new ones`,
         )
@@ -175,7 +174,7 @@ export async function startServer(ctx: DependencyStartContext, spec: ServerSpec)
       }
       throw new InfrastructureError(
         `${ctx.sandbox} sandbox, ${label} (${spec.kind}, ${spec.binary}): ${problem.reason}`,
-        log,
+        current.logs.render(LOG_TAIL_LINES),
         { code: 'VIGIL_DEPENDENCY_START' },
       )
     }

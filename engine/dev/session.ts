@@ -367,8 +367,7 @@ export class DevSession {
         {
           configDir: loaded.dir,
           cwd: this.cwd,
-          prefix: where?.prefix ?? '',
-          ...(where ? { root: where.root } : {}),
+          location: where,
           exclude: [path.join(loaded.dir, '.vigil')],
         },
       ),

@@ -10,7 +10,6 @@ import { loadPlansForRun } from './load-plans.js'
 import type { Plan } from '../../plans/types.js'
 import { checkKinds } from '../kinds/index.js'
 import type { AnyCheckKind, CheckMemory } from '../api/kind.js'
-import type { Sandbox } from '../api/sandbox.js'
 import { clients, openClients, SandboxAddresses, type OpenClients } from '../clients/index.js'
 import { ConfigError, InfrastructureError } from '../errors.js'
 import {
@@ -33,6 +32,7 @@ import {
 import {
   deadDependencies,
   startSandboxes,
+  type DependencyTrouble,
   unansweredDependencies,
   type SandboxSession,
 } from '../sandboxes/index.js'
@@ -119,47 +119,33 @@ export interface WarmRun {
   defer(plan: Plan, check: CheckBlock): string | undefined
 }
 
-/** Lines of a dead dependency's log given with its error. */
-const DEAD_LOG_TAIL = 50
+/** Lines of a dependency's log given with its error. */
+const DEPENDENCY_LOG_TAIL = 50
 /** How often the checks look for a dependency that died. */
 const DEATH_POLL_MS = 250
-
-/**
- * A run error for each broker or database vigil started that ended on its own before the checks did: what
- * failed against it may be its doing, not the change's, so the run is an infrastructure error (exit 3) with
- * the server's last log lines, never a verdict on the change. A warm session starts the sandboxes again.
- */
-function deadDependencyErrors(sides: ReadonlyArray<Sandbox | undefined>, redactor: Redactor): RunError[] {
-  return deadDependencies(sides).map(({ side, name, line }) =>
-    toRunError(
-      new InfrastructureError(
-        `${line} before the checks ended: what failed against it may be its doing, not the change's`,
-        side.dependencyLogs?.(name).slice(-DEAD_LOG_TAIL) ?? [],
-        { code: 'VIGIL_DEPENDENCY_DIED' },
-      ),
-      redactor,
-    ),
-  )
-}
 
 /** How long a run whose checks failed waits for each dependency to accept a connection. */
 const ANSWER_TIMEOUT_MS = 1_000
 
 /**
- * A run error for each dependency that does not accept a connection once checks have failed: a server vigil
- * did not start (`url:`) is not watched while the checks run, and one that went away makes them fail against
- * it, so the failures are not taken for the change's. Servers vigil started are watched (deadDependencyErrors).
+ * A run error for each dependency found out of service, with its last log lines: a broker or database vigil
+ * started that ended on its own before the checks did (`VIGIL_DEPENDENCY_DIED`), or one vigil does not watch
+ * (`url:`) that does not accept a connection once checks have failed (`VIGIL_DEPENDENCY_UNANSWERED`). What
+ * failed against it may be its doing, not the change's, so the run is an infrastructure error (exit 3), never
+ * a verdict on the change. A warm session starts the sandboxes again.
  */
-async function unansweredDependencyErrors(
-  sides: ReadonlyArray<Sandbox | undefined>,
+function dependencyErrors(
+  found: readonly DependencyTrouble[],
+  when: string,
+  code: 'VIGIL_DEPENDENCY_DIED' | 'VIGIL_DEPENDENCY_UNANSWERED',
   redactor: Redactor,
-): Promise<RunError[]> {
-  return (await unansweredDependencies(sides, ANSWER_TIMEOUT_MS)).map(({ side, name, line }) =>
+): RunError[] {
+  return found.map(({ side, name, line }) =>
     toRunError(
       new InfrastructureError(
-        `${line} after checks failed: what failed against it may be its doing, not the change's`,
-        side.dependencyLogs?.(name).slice(-DEAD_LOG_TAIL) ?? [],
-        { code: 'VIGIL_DEPENDENCY_UNANSWERED' },
+        `${line} ${when}: what failed against it may be its doing, not the change's`,
+        side.dependencyLogs?.(name).slice(-DEPENDENCY_LOG_TAIL) ?? [],
+        { code },
       ),
       redactor,
     ),
@@ -325,7 +311,7 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
     // while it lives, for the verdict.
     const watch = watchServices([candidate, baseline])
     // A broker or database that ends on its own stops the checks: what they would still do is against a
-    // server that is gone, and the run becomes an infrastructure error (deadDependencyErrors).
+    // server that is gone, and the run becomes an infrastructure error (dependencyErrors).
     const deaths = new AbortController()
     const deathWatch = setInterval(() => {
       const [first] = deadDependencies([candidate, baseline])
@@ -381,13 +367,17 @@ export async function runValidation(options: RunOptions = {}): Promise<Verdict> 
         }),
     )
     timings.push(...executed.timings)
-    const dead = deadDependencyErrors([candidate, baseline], redactor)
-    errors.push(...dead)
+    const dead = deadDependencies([candidate, baseline])
+    errors.push(...dependencyErrors(dead, 'before the checks ended', 'VIGIL_DEPENDENCY_DIED', redactor))
     const failed = executed.plans.some((p) =>
       p.checks.some((c) => c.state === 'failed' || c.state === 'errored'),
     )
-    if (failed && dead.length === 0 && !signal.aborted)
-      errors.push(...(await unansweredDependencyErrors([candidate, baseline], redactor)))
+    if (failed && dead.length === 0 && !signal.aborted) {
+      const unanswered = await unansweredDependencies([candidate, baseline], ANSWER_TIMEOUT_MS)
+      errors.push(
+        ...dependencyErrors(unanswered, 'after checks failed', 'VIGIL_DEPENDENCY_UNANSWERED', redactor),
+      )
+    }
     return await finish({
       identity,
       plans: executed.plans,

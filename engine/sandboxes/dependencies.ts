@@ -205,43 +205,38 @@ export function withoutPassword(url: string): string {
   }
 }
 
+/** A dependency of a side out of service: its sandbox, its name, and `<side> sandbox, dependency <name> <how>`. */
+export interface DependencyTrouble {
+  side: Sandbox
+  name: string
+  line: string
+}
+
+function troubles(side: Sandbox, found: ReadonlyArray<{ name: string; how: string }>): DependencyTrouble[] {
+  return found.map(({ name, how }) => ({
+    side,
+    name,
+    line: `${side.name} sandbox, dependency ${name} ${how}`,
+  }))
+}
+
 /**
- * The dependencies of `sides` whose server vigil does not watch (`url:`) that do not accept a connection now,
- * each with its line
+ * The dependencies of `sides` whose server vigil does not watch (`url:`) that do not accept a connection now
  * (`candidate sandbox, dependency bus (nats) at 127.0.0.1:4222 does not answer (ECONNREFUSED)`).
  */
 export async function unansweredDependencies(
   sides: ReadonlyArray<Sandbox | undefined>,
   timeoutMs: number,
-): Promise<Array<{ side: Sandbox; name: string; line: string }>> {
+): Promise<DependencyTrouble[]> {
   const each = await Promise.all(
     sides.map(async (side) =>
-      side
-        ? (await (side.unansweredDependencies?.(timeoutMs) ?? Promise.resolve([]))).map(({ name, how }) => ({
-            side,
-            name,
-            line: `${side.name} sandbox, dependency ${name} ${how}`,
-          }))
-        : [],
+      side ? troubles(side, (await side.unansweredDependencies?.(timeoutMs)) ?? []) : [],
     ),
   )
   return each.flat()
 }
 
-/**
- * Each dependency of these sandboxes whose server ended on its own (one vigil started): its sandbox, its name,
- * and `<side> sandbox, dependency <name> <how>` for messages.
- */
-export function deadDependencies(
-  sides: ReadonlyArray<Sandbox | undefined>,
-): Array<{ side: Sandbox; name: string; line: string }> {
-  return sides.flatMap((side) =>
-    side
-      ? (side.deadDependencies?.() ?? []).map(({ name, how }) => ({
-          side,
-          name,
-          line: `${side.name} sandbox, dependency ${name} ${how}`,
-        }))
-      : [],
-  )
+/** Each dependency of these sandboxes whose server ended on its own (one vigil started). */
+export function deadDependencies(sides: ReadonlyArray<Sandbox | undefined>): DependencyTrouble[] {
+  return sides.flatMap((side) => (side ? troubles(side, side.deadDependencies?.() ?? []) : []))
 }

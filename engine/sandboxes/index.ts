@@ -30,7 +30,7 @@ export function validateSandboxConfig(loaded: SandboxConfigSource): void {
 }
 
 export { createSandbox, UnknownServiceError } from './sandbox.js'
-export { deadDependencies, unansweredDependencies } from './dependencies.js'
+export { deadDependencies, unansweredDependencies, type DependencyTrouble } from './dependencies.js'
 export { overrideKeys, resolveCommit, workingTreeState } from './sides.js'
 export type { SandboxSession, StartSandboxesOptions } from './session.js'
 export type { SandboxConfigSource } from './config.js'

@@ -4,6 +4,7 @@ import { onExit } from '../lifecycle.js'
 import { LogBuffer } from './log-buffer.js'
 import { processStartTime, signalGroup, terminateGroup } from '../processes/process-tree.js'
 import { ignoredPortEarly, ignoredPortHint, type PortHintInput } from './port-hint.js'
+import { PORT_TAKEN } from './ports.js'
 import { waitReady, type ReadyProbe } from './readiness.js'
 import type { RunTracker } from '../api/sandbox.js'
 
@@ -44,6 +45,9 @@ export interface StartFailure {
   /** The service listens on a port of its own choosing, not the one it was given: another port cannot help. */
   ignoredPort?: boolean
 }
+
+/** The last lines of a process's log read for what its end says (a port taken). */
+const PORT_LOG_LINES = 50
 
 export class ServiceProcess {
   readonly logs: LogBuffer
@@ -165,6 +169,14 @@ export class ServiceProcess {
       ...(this.pid !== undefined ? { pgid: this.pid } : {}),
       log: this.logs.entries(50).map((line) => line.text),
     }
+  }
+
+  /**
+   * True when the process ended saying the port it bound was taken (EADDRINUSE): another process took it
+   * between vigil finding it free and the process binding it, and a start on new ports may succeed.
+   */
+  lostPortRace(): boolean {
+    return this.exit !== undefined && PORT_TAKEN.test(this.logs.render(PORT_LOG_LINES).join('\n'))
   }
 
   /** Stops the process group: SIGTERM, SIGKILL after the grace period. Idempotent; never throws. */

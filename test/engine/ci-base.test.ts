@@ -72,7 +72,7 @@ describe('the change of a CI run', () => {
       {
         configDir: dir,
         cwd: dir,
-        prefix: '',
+        location: undefined,
         exclude: [path.join(dir, '.vigil/ci'), path.join(dir, 'junit.xml')],
       },
     )
@@ -95,7 +95,7 @@ describe('the change of a CI run', () => {
         {
           configDir: work,
           cwd: work,
-          prefix: '',
+          location: undefined,
         },
       ),
     ).rejects.toThrow('diff: not a unified diff')

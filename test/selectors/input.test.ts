@@ -103,13 +103,13 @@ describe('reading a change', () => {
     for (const [, text, reason] of notDiffs) {
       const error = await resolveChange(
         { kind: 'text', text, file: 'x.patch' },
-        { configDir: dir, cwd: dir, prefix: '' },
+        { configDir: dir, cwd: dir, location: undefined },
       ).catch((e: unknown) => e)
       expect((error as Error).message).toBe(`diff: not a unified diff (${reason})`)
     }
     const empty = await resolveChange(
       { kind: 'text', text: '', file: 'x.patch' },
-      { configDir: dir, cwd: dir, prefix: '' },
+      { configDir: dir, cwd: dir, location: undefined },
     )
     expect(empty.diff.files).toEqual([])
   })

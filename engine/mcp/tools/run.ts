@@ -138,8 +138,7 @@ export function registerRunTool(server: McpServer, ctx: McpContext, sessions: Mc
             run = await resolveChange(spec, {
               configDir: loaded.dir,
               cwd: ctx.cwd,
-              prefix: where?.prefix ?? '',
-              ...(where ? { root: where.root } : {}),
+              location: where,
             })
             if (spec.kind === 'text') await writeFile(spec.file, spec.text)
           }

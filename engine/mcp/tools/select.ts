@@ -110,7 +110,7 @@ export async function selectFor(
   const change = await resolveChange(spec, {
     configDir: loaded.dir,
     cwd: ctx.cwd,
-    prefix: where?.prefix ?? '',
+    location: where,
   })
   const record = await selectChange({
     loaded,

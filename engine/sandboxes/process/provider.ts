@@ -10,7 +10,7 @@ import { parseDuration } from '../../../plans/duration.js'
 import { ConfigError, InfrastructureError } from '../../errors.js'
 import { CommandSyntaxError, parseCommand } from '../../processes/argv.js'
 import { DependencyCycleError, startWaves } from '../graph.js'
-import { freePort, isPortFree, PORT_RETRIES, PORT_TAKEN } from '../ports.js'
+import { freePort, isPortFree, PORT_RETRIES } from '../ports.js'
 import { processSchema, type ProcessSandboxOptions, type ProcessServiceOptions } from './schema.js'
 import { chooseDefaultService, createSandbox } from '../sandbox.js'
 import { describeExit, ServiceProcess, type ServiceSpec, type StartFailure } from '../service.js'
@@ -130,9 +130,8 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
           problem.ignoredPort === true ||
           attempt === PORT_RETRIES ||
           services[name]!.port !== undefined ||
-          !proc.exit ||
           failFast.signal.aborted ||
-          !PORT_TAKEN.test(proc.logs.render(LOG_TAIL_LINES).join('\n'))
+          !proc.lostPortRace()
         )
           break
         // Another process took the port between our finding it free and the service binding it: the
@@ -229,17 +228,18 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
         const problem = await proc.waitReady(signal)
         if (problem) {
           await proc.stop()
-          const log = proc.logs.render(LOG_TAIL_LINES)
           // Another process took the copy's port before it bound it: a new one, as for the sandbox's services.
-          if (attempt < PORT_RETRIES && proc.exit && !signal.aborted && PORT_TAKEN.test(log.join('\n'))) {
+          if (attempt < PORT_RETRIES && !signal.aborted && proc.lostPortRace()) {
             ctx.log(
               `${ctx.name} sandbox, service ${label}: port ${port} was taken before the copy bound it; starting it again on a new one`,
             )
             continue
           }
-          throw new InfrastructureError(`${ctx.name} sandbox, service ${label}: ${problem.reason}`, log, {
-            code: 'VIGIL_SANDBOX_START',
-          })
+          throw new InfrastructureError(
+            `${ctx.name} sandbox, service ${label}: ${problem.reason}`,
+            proc.logs.render(LOG_TAIL_LINES),
+            { code: 'VIGIL_SANDBOX_START' },
+          )
         }
         ctx.log(`${ctx.name} sandbox, service ${label}: ready on ${HOST}:${port} (pid ${proc.pid})`)
         return {
