@@ -28,12 +28,22 @@ export interface RunningDependency {
    * a warm session's next iteration starts from what a fresh start gives, at the same address. A broker's
    * connections are kept; a re-branched database ends its sessions, and services reconnect (a pool does).
    */
-  reset(signal: AbortSignal): Promise<DependencyReset>
+  reset(signal: AbortSignal, options?: ResetOptions): Promise<DependencyReset>
   /**
    * The files of the sources it read when it started (a database's migrations folder and seed), relative to
    * them: when one of these changes, what it holds is stale. `[]`: it reads none. @default any file may be
    */
   inputs?: readonly string[]
+}
+
+/** How a reset goes about it. */
+export interface ResetOptions {
+  /**
+   * What the reset leaves to do in the background (a database's next branch made ahead, the one swapped out
+   * dropped) starts only once this has settled: a warm session passes the restarts the reset is for, whose
+   * services' start that work would slow down by competing for the cores. @default starts at once
+   */
+  backgroundAfter?: Promise<unknown>
 }
 
 /** What a reset did. */

@@ -4,7 +4,7 @@ import type { RequestObject } from './vocabulary.js'
 import { VigilError } from '../errors.js'
 import type { RunTracker } from '../processes/run-state.js'
 import type { ServiceBuild } from '../verdict.js'
-import type { DependencyEndpoint } from './dependency.js'
+import type { DependencyEndpoint, ResetOptions } from './dependency.js'
 
 export type { RunTracker, TrackedDatabases, TrackedProcess, TrackedTree } from '../processes/run-state.js'
 
@@ -40,7 +40,7 @@ export interface Sandbox {
    * Empties every dependency at once (RunningDependency.reset: a database re-branched, a broker's messages
    * purged), for a warm session's next iteration; what each did, by name. Absent without dependencies.
    */
-  resetDependencies?(signal: AbortSignal): Promise<Record<string, string>>
+  resetDependencies?(signal: AbortSignal, options?: ResetOptions): Promise<Record<string, string>>
   /** Its dependencies whose server ended on its own, each with how (`was killed by SIGKILL`). */
   deadDependencies?(): Array<{ name: string; how: string }>
   /**

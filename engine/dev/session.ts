@@ -197,7 +197,21 @@ export class DevSession {
     await warm.sandboxes.stop()
   }
 
+  /**
+   * One iteration. What its resets leave for the background (the next branch of a database made ahead) waits
+   * for its end: it would compete with the restart and the checks for the cores, and the time an agent takes
+   * to read the verdict and edit again is idle.
+   */
   private async run(options: IterateOptions): Promise<Verdict> {
+    const ended = latch()
+    try {
+      return await this.runIteration(options, ended.promise)
+    } finally {
+      ended.resolve()
+    }
+  }
+
+  private async runIteration(options: IterateOptions, ended: Promise<void>): Promise<Verdict> {
     const startedAt = new Date()
     const begin = performance.now()
     const iteration = ++this.iterations
@@ -225,7 +239,15 @@ export class DevSession {
 
       // The resets and the restarts at once: a restarted candidate service starts once its side's
       // dependencies are reset (its old process stops meanwhile); no check runs before both are done.
-      const resets = this.resetDependencies(warm, prints, !built && warm.dirty, account, timings, signal)
+      const resets = this.resetDependencies(
+        warm,
+        prints,
+        !built && warm.dirty,
+        account,
+        timings,
+        signal,
+        ended,
+      )
       const restarts = this.restartChanged(warm, prints, account, timings, signal, {
         startAfter: resets?.candidate,
       })
@@ -488,6 +510,7 @@ export class DevSession {
    * difference. Only when checks wrote to them (`written`), or when the files the candidate's dependencies read
    * changed in `prints` (a new migration): else undefined. Both sides at once; `candidate` settles when the
    * candidate's side is done (the restarts wait for it), `all` when both are and the account says what was reset.
+   * What they leave for the background (a branch made ahead) starts once `backgroundAfter` has settled.
    */
   private resetDependencies(
     warm: Warm,
@@ -496,6 +519,7 @@ export class DevSession {
     account: VerdictSession,
     timings: TimingEntry[],
     signal: AbortSignal,
+    backgroundAfter: Promise<unknown>,
   ): { candidate: Promise<unknown> | undefined; all: Promise<void> } | undefined {
     const sides = [warm.sandboxes.candidate, warm.sandboxes.baseline].filter(
       (s): s is NonNullable<typeof s> => !!s?.resetDependencies,
@@ -504,7 +528,7 @@ export class DevSession {
     if (sides.length === 0 || (!written && inputs === warm.inputsPrint)) return undefined
     const began = performance.now()
     const each = sides.map((side) =>
-      timedInto(timings, `reset:${side.name}`, () => side.resetDependencies!(signal)),
+      timedInto(timings, `reset:${side.name}`, () => side.resetDependencies!(signal, { backgroundAfter })),
     )
     const all = Promise.all(each).then((done) => {
       warm.inputsPrint = inputs
@@ -562,12 +586,15 @@ export class DevSession {
       for (const name of saved) warm.onSave.count.set(name, (warm.onSave.count.get(name) ?? 0) + 1)
       const scratch: VerdictSession = emptyAccount(this.iterations)
       const signal = warm.quiet.signal
-      const resets = this.resetDependencies(warm, prints, warm.dirty, scratch, [], signal)
+      // What the resets leave for the background waits for the restarts, whose start it would slow.
+      const restarted = latch()
+      const resets = this.resetDependencies(warm, prints, warm.dirty, scratch, [], signal, restarted.promise)
       const restarts = this.restartChanged(warm, prints, scratch, [], signal, {
         startAfter: resets?.candidate,
         onSave: saved,
       })
       const [reset, restart] = await Promise.allSettled([resets?.all, restarts])
+      restarted.resolve()
       if (resets && reset.status === 'fulfilled') {
         warm.dirty = false
         for (const r of scratch.reset!) warm.onSave.reset.add(r)
@@ -683,6 +710,13 @@ function memoryOf(all: Map<string, Map<string, unknown>>, key: string, onHit: ()
       own.set(name, value)
     },
   }
+}
+
+/** A promise and what settles it. */
+function latch(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => undefined
+  const promise = new Promise<void>((r) => (resolve = r))
+  return { promise, resolve }
 }
 
 function sha1(data: Buffer): string {

@@ -10,6 +10,7 @@ import { connectProblem } from './readiness.js'
 import type {
   DependencyEndpoint,
   DependencyStartContext,
+  ResetOptions,
   RunningDependency,
   SharedResource,
 } from '../api/dependency.js'
@@ -152,13 +153,13 @@ export function withDependencies(sandbox: Sandbox, running: readonly RunningDepe
       )
       return probed.filter((d): d is { name: string; how: string } => d.how !== undefined)
     },
-    async resetDependencies(signal: AbortSignal): Promise<Record<string, string>> {
+    async resetDependencies(signal: AbortSignal, options?: ResetOptions): Promise<Record<string, string>> {
       const names = [...byName.keys()].sort()
       const done = await Promise.all(
         names.map(async (name) => {
           const dep = byName.get(name)!
           try {
-            const reset = await dep.reset(signal)
+            const reset = await dep.reset(signal, options)
             if (reset.endpoint) replace({ ...reset.endpoint, name })
             return reset.done
           } catch (error) {

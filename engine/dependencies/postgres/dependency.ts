@@ -230,14 +230,31 @@ export default defineDependency<PostgresOptions>({
     })
 
     // Once reset, a side is reset again (a warm session's next iteration): a spare branch is made in the
-    // background right after each reset, and the next reset swaps it in unless this side's migrations
-    // changed since (then it re-branches as before). Branches swapped out are dropped in the background.
+    // background after each reset, and the next reset swaps it in unless this side's migrations changed
+    // since (then it re-branches as before). Branches swapped out are dropped in the background. Both wait
+    // for what the reset was for (`backgroundAfter`: the restarts, whose start a copy and a drop would slow).
     let spares = 0
     let spare: Promise<Spare | undefined> | undefined
     let background: Promise<void> = Promise.resolve()
     const stopping = new AbortController()
     const later = (work: () => Promise<void>): void => {
       background = background.then(work).catch(() => undefined)
+    }
+    /** Background work waits for `after`, or for the stop, whichever comes first. */
+    const holdUntil = (after: Promise<unknown> | undefined): void => {
+      if (!after) return
+      later(
+        () =>
+          new Promise<void>((resolve) => {
+            const done = (): void => {
+              stopping.signal.removeEventListener('abort', done)
+              resolve()
+            }
+            if (stopping.signal.aborted) return resolve()
+            stopping.signal.addEventListener('abort', done, { once: true })
+            after.then(done, done)
+          }),
+      )
     }
     const prepareSpare = (): void => {
       const name = `${database}_s${++spares}`
@@ -277,9 +294,10 @@ export default defineDependency<PostgresOptions>({
       stop,
       ...(instance.died ? { died: instance.died } : {}),
       ...reads,
-      async reset(signal) {
+      async reset(signal, options) {
         const ready = await spare
         spare = undefined
+        holdUntil(options?.backgroundAfter)
         let made: Branch | undefined
         let how = `re-branched from ${template}`
         const now = migrationsNow()

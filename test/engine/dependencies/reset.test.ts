@@ -324,6 +324,64 @@ describe('postgres', () => {
       }
     },
   )
+
+  it(
+    'what a reset leaves for the background (the branch made ahead, the one swapped out dropped) waits for backgroundAfter; a stop does not',
+    { timeout: 120_000 },
+    async () => {
+      const proj = project(`{ kind: postgres, prefer: ${prefer}, migrations: db/migrations }`, {
+        'db/migrations/001_items.sql': 'CREATE TABLE items (id serial PRIMARY KEY, name text NOT NULL);\n',
+      })
+      const session = await start(proj)
+      try {
+        const cand = () => session.candidate.deps!.dep!
+        const settings = postgresSettings(cand())!
+        const databases = async (): Promise<string[]> => {
+          const url = new URL(settings.adminUrl)
+          url.pathname = '/postgres'
+          const rows = await query<{ datname: string }>(
+            url.toString(),
+            `SELECT datname FROM pg_database WHERE datname LIKE '${settings.database}\\_%' ORDER BY datname`,
+          )
+          return rows.map((r) => r.datname.slice(settings.database.length))
+        }
+        const hold = (): { after: Promise<void>; release: () => void } => {
+          let release = (): void => undefined
+          const after = new Promise<void>((resolve) => (release = resolve))
+          return { after, release }
+        }
+        const reset = (after: Promise<void>) =>
+          session.candidate.resetDependencies!(AbortSignal.timeout(60_000), { backgroundAfter: after })
+
+        // The first reset re-branches; the branch for the next one is made only once the hold is released.
+        const first = hold()
+        expect((await reset(first.after)).dep).toMatch(/ re-branched from /)
+        await new Promise((resolve) => setTimeout(resolve, 1_000))
+        expect(await databases()).toEqual([])
+        first.release()
+        await spareMade(cand(), 'name')
+        expect(await databases()).toEqual(['_s1'])
+
+        // The next swaps it in; the branch swapped out is dropped, and the next made, after the hold only.
+        const second = hold()
+        expect((await reset(second.after)).dep).toMatch(/ swapped for a branch of \S+ made ahead$/)
+        await new Promise((resolve) => setTimeout(resolve, 1_000))
+        expect(await databases()).toEqual(['_o1'])
+        second.release()
+        for (const until = Date.now() + 30_000; Date.now() < until;) {
+          if ((await databases()).join() === '_s2') break
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        }
+        expect(await databases()).toEqual(['_s2'])
+
+        // A hold never released does not keep the stop waiting.
+        await reset(new Promise<void>(() => undefined))
+      } finally {
+        await session.stop()
+      }
+      expect(session.candidate.processes?.().filter((p) => p.running) ?? []).toEqual([])
+    },
+  )
 })
 
 /**

@@ -36,6 +36,28 @@ async function sql<T extends pg.QueryResultRow>(side: 'candidate' | 'baseline', 
   }
 }
 
+/** The candidate's branches made ahead of its next reset (named after its database), and being made. */
+async function branchesAhead(): Promise<string[]> {
+  const url = new URL(session.dependencies().candidate.db!.url)
+  const database = url.pathname.slice(1)
+  url.pathname = '/postgres'
+  const client = new pg.Client({ connectionString: url.toString() })
+  await client.connect()
+  try {
+    const made = await client.query<{ datname: string }>(
+      "SELECT datname FROM pg_database WHERE datname LIKE $1 || '\\_s%'",
+      [database],
+    )
+    const making = await client.query<{ query: string }>(
+      "SELECT query FROM pg_stat_activity WHERE query LIKE 'CREATE DATABASE %' || $1 || '\\_s%'",
+      [database],
+    )
+    return [...made.rows.map((r) => r.datname), ...making.rows.map((r) => `making: ${r.query}`)]
+  } finally {
+    await client.end()
+  }
+}
+
 /** Alice's orders in one side's database (the seed has none of hers). */
 async function aliceOrders(side: 'candidate' | 'baseline'): Promise<number> {
   return (await sql<{ n: number }>(side, "SELECT count(*)::int AS n FROM orders WHERE owner = 'alice'"))[0]!.n
@@ -57,7 +79,13 @@ describe('a warm session between iterations', () => {
     expect(await aliceOrders('baseline')).toBe(1)
     const url = session.dependencies().candidate.db!.url
 
-    const second = await session.iterate()
+    // What the reset leaves for the background (the next branch made ahead) waits for the iteration's end:
+    // none is made, nor being made, while its check runs (looked at as it starts and at its first step).
+    const during: Array<Promise<string[]>> = []
+    const look = () => void (during.length < 2 && during.push(branchesAhead()))
+    const second = await session.iterate({ reporter: { onCheckStart: look, onCheckProgress: look } })
+    expect(await Promise.all(during)).toEqual([[], []])
+    await expect.poll(branchesAhead, { timeout: 30_000 }).toHaveLength(1)
     expect(second.status).toBe('pass')
     expect(second.session?.reset).toEqual(['baseline:bus', 'baseline:db', 'candidate:bus', 'candidate:db'])
     expect(renderCompact(second)).toMatch(/^#2 reset bus, db/m)
