@@ -189,7 +189,12 @@ export interface PlanResult {
   checks: CheckResult[]
 }
 
-export type SelectionSource = 'paths' | 'always' | 'impact' | 'rules' | 'llm' | 'manual'
+/**
+ * Why a plan was selected: by the selector's layers (`paths`, `always`, `impact`, `rules`, `llm`), by name
+ * (`manual`), or by a warm session because it failed in an earlier iteration and has not passed since
+ * (`session`), though the change no longer selects it.
+ */
+export type SelectionSource = 'paths' | 'always' | 'impact' | 'rules' | 'llm' | 'manual' | 'session'
 
 export interface SelectedPlanRef {
   name: string

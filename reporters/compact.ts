@@ -1,5 +1,5 @@
 /**
- * The compact verdict a warm session prints after each iteration: what it restarted or rebuilt, one line
+ * The compact verdict a warm session prints after each iteration: what it restarted, rebuilt or ran again, one line
  * per failed or errored check with its first finding, then the console's one-line verdict. Pure.
  */
 import type { Verdict } from '../engine/verdict.js'
@@ -12,6 +12,7 @@ export function renderCompact(verdict: Verdict): string {
   const lines: string[] = []
   const s = verdict.session
   if (s) {
+    const again = (verdict.selection?.plans ?? []).filter((p) => p.source === 'session').map((p) => p.name)
     const did = [
       ...s.rebuilt.map((r) => `rebuilt ${r.part} (${r.reason})`),
       ...(s.restarted.length
@@ -23,6 +24,8 @@ export function renderCompact(verdict: Verdict): string {
       ...(s.reset?.length
         ? [`reset ${[...new Set(s.reset.map((r) => r.replace(/^[^:]*:/, '')))].join(', ')}`]
         : []),
+      // Plans the change no longer selects, run again because they failed before and have not passed since.
+      ...(again.length ? [`ran again ${again.join(', ')} (failed before, not passed since)`] : []),
     ]
     const reused = s.reused.filter((r) => !r.startsWith('candidate:'))
     lines.push(

@@ -28,6 +28,7 @@ import { runIdentity, toRunError } from '../run/run-support.js'
 import { emptyAccount, listed, timedInto, type Rebuild } from './account.js'
 import { refreshBaseline } from './baseline.js'
 import { dependencyInputs, inputsPrint, TreeWatcher, type TreePrints } from './files.js'
+import { UnresolvedPlans } from './unresolved.js'
 import { watchFolder, type FolderWatch } from './watch.js'
 
 /** Kinds an iteration defers unless asked for everything: they measure, or take long. */
@@ -133,6 +134,8 @@ export class DevSession {
   private readAt = -Infinity
   /** Where the config's folder sits in its repository, once found: it does not move while the session runs. */
   private location: { dir: string; root: string; prefix: string } | undefined
+  /** Plans seen failing and not passing since: selected again while the change no longer selects them. */
+  private readonly unresolved = new UnresolvedPlans()
   private readonly cwd: string
   private readonly log: (line: string) => void
   private readonly env: NodeJS.ProcessEnv
@@ -285,6 +288,9 @@ export class DevSession {
         )
         selection = toVerdictSelection(record)
       }
+      // A selection (the session's own, or one given) gains the plans that failed and have not passed since.
+      if (selection)
+        selection = this.unresolved.addTo(selection, new Set(warm.catalog.plans.map((p) => p.name)))
       const chosen = new Set(selection ? selection.plans.map((p) => p.name) : names)
       const deferred = new Map<string, number>()
       if (!this.options.all) {
@@ -326,6 +332,7 @@ export class DevSession {
         },
       })
       if (verdict.summary.checks.total > 0) warm.dirty = true
+      this.unresolved.record(iteration, verdict.plans)
       // Whether the noise was relied on is only known once the checks ran; the verdict object is the one returned.
       if (noiseUsed && verdict.session) verdict.session.reused.push('noise')
       if (verdict.session) verdict.session.reused.sort()

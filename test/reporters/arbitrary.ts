@@ -145,7 +145,11 @@ const selection: fc.Arbitrary<VerdictSelection> = fc
     degradedReason: opt(text),
     diffHash: opt(text),
     plans: fc.array(
-      fc.record({ name, source: fc.constantFrom('paths', 'always', 'rules', 'llm', 'manual'), reason: text }),
+      fc.record({
+        name,
+        source: fc.constantFrom('paths', 'always', 'rules', 'llm', 'manual', 'session'),
+        reason: text,
+      }),
       {
         maxLength: 4,
       },

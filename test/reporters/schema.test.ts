@@ -293,7 +293,7 @@ describe('verdict schema', () => {
     [
       'an unknown selection source',
       (v: Verdict) => Object.assign(v.selection!.plans[0]!, { source: 'guess' }),
-      '/selection/plans/0/source must be equal to one of the allowed values (["paths","always","impact","rules","llm","manual"])',
+      '/selection/plans/0/source must be equal to one of the allowed values (["paths","always","impact","rules","llm","manual","session"])',
     ],
     [
       'another schema version',

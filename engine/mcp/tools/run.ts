@@ -40,7 +40,8 @@ export function registerRunTool(server: McpServer, ctx: McpContext, sessions: Mc
         'later calls restart only the candidate services whose files changed and take about as long as ' +
         'their checks (a service is restarted as soon as you save its files, so the next call finds it running); ' +
         'the session field of the verdict says what was reused and restarted. A session compares the working tree ' +
-        'with base (default HEAD) and defers load, resources, race, fault and migration checks unless all is true.',
+        'with base (default HEAD) and defers load, resources, race, fault and migration checks unless all is true; ' +
+        'with a selection, it also runs again the plans that failed in an earlier call until they pass.',
       inputSchema: {
         plans: z.array(z.string().min(1).max(200)).min(1).max(200).optional().describe('plan names'),
         selection: z

@@ -1,7 +1,8 @@
 /**
  * The MCP server's warm session through the SDK's client over stdio, on a git copy of the shop: the
  * second `run_plans` with `session: true` reuses the baseline (its verdict says so), progress arrives per
- * check, a session refuses a diff, stop_session stops it, and an idle session stops by itself.
+ * check, a session refuses a diff, stop_session stops it, and an idle session stops by itself. A plan that
+ * failed in one call is run again, with the next selection, until it passes.
  */
 import os from 'node:os'
 import path from 'node:path'
@@ -12,6 +13,7 @@ import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.j
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isProcessAlive } from '../../../engine/processes/process-tree.js'
 import type { Verdict } from '../../../engine/verdict.js'
+import type { SelectionRecord } from '../../../selectors/index.js'
 import { validateVerdict } from '../../../reporters/index.js'
 import { buildIfStale } from '../../support/build.js'
 import { gitShop, type GitShop } from './warm-shop.js'
@@ -96,6 +98,45 @@ describe('the MCP warm session', () => {
       })
     } finally {
       await client.close()
+    }
+  }, 300_000)
+
+  it('runs again, with a selection, the plans that failed in an earlier call until they pass', async () => {
+    const { client } = await connect('10m')
+    try {
+      // The agent's loop: select for the working tree, run; fix; select again (now nothing), run.
+      const selectFor = async () => {
+        const picked = await call(client, 'select_plans', { base: 'HEAD' })
+        expect(picked.isError, JSON.stringify(picked.content)).toBeFalsy()
+        const record = picked.structuredContent as unknown as SelectionRecord
+        // One plan of the selection keeps the test short; a record with fewer plans is still a record.
+        return { ...record, plans: record.plans.filter((p) => p.name === 'orders-contract') }
+      }
+      await shop.apply('field-rename')
+      const broken = await call(client, 'run_plans', { selection: await selectFor(), session: true })
+      const v1 = broken.structuredContent as unknown as Verdict
+      expect(v1.status).toBe('fail')
+      expect(v1.plans.map((p) => [p.name, p.state])).toEqual([['orders-contract', 'failed']])
+
+      await shop.git('checkout', '--', 'orders')
+      const record = await selectFor()
+      expect(record.plans).toEqual([])
+      const fixed = await call(client, 'run_plans', { selection: record, session: true })
+      expect(fixed.isError, JSON.stringify(fixed.content)).toBeFalsy()
+      const v2 = fixed.structuredContent as unknown as Verdict
+      expect(v2.selection?.plans).toEqual([
+        {
+          name: 'orders-contract',
+          source: 'session',
+          reason: 'failed in iteration #1 and has not passed since; the change no longer selects it',
+        },
+      ])
+      expect(v2.plans.map((p) => [p.name, p.state])).toEqual([['orders-contract', 'passed']])
+      expect(v2.status).toBe('pass')
+    } finally {
+      await call(client, 'stop_session', {}).catch(() => undefined)
+      await client.close()
+      await shop.git('checkout', '--', 'orders')
     }
   }, 300_000)
 

@@ -1,7 +1,7 @@
 /**
  * The warm session on a git copy of the sample shop, with real service processes: an edit to orders
  * restarts orders only and a field rename fails until reverted; nothing changed restarts nothing and runs
- * nothing; a dead baseline service, a moved base and a changed config rebuild the sandboxes and say why;
+ * nothing, but the plans that failed run again until they pass; a dead baseline service, a moved base and a changed config rebuild the sandboxes and say why;
  * slow kinds are deferred and the verdict says it is partial.
  */
 import { readFile, writeFile } from 'node:fs/promises'
@@ -90,6 +90,48 @@ describe('a warm session', () => {
       expect(again.status).toBe('pass')
     } finally {
       await quiet.stop()
+    }
+  }, 180_000)
+
+  it('selects again the plans that failed until they pass, once the change no longer selects them', async () => {
+    const selecting = new DevSession({ cwd: shop.root })
+    try {
+      await shop.apply('field-rename')
+      const broken = await selecting.iterate()
+      expect(broken.status).toBe('fail')
+      const failed = broken.plans.filter((p) => p.state === 'failed').map((p) => p.name)
+      expect(failed).toEqual(expect.arrayContaining(['checkout-flow', 'orders-contract']))
+      expect(broken.selection?.plans.filter((p) => p.source === 'session')).toEqual([])
+
+      // The revert leaves no change against the base: only the plans that failed run, and they pass.
+      await shop.git('checkout', '--', 'orders')
+      const fixed = await selecting.iterate()
+      expect(fixed.selection?.plans).toEqual(
+        [...failed].sort().map((name) => ({
+          name,
+          source: 'session',
+          reason: 'failed in iteration #1 and has not passed since; the change no longer selects it',
+        })),
+      )
+      expect(fixed.plans.map((p) => [p.name, p.state])).toEqual(
+        [...failed].sort().map((name) => [name, 'passed']),
+      )
+      expect(fixed.status).toBe('pass')
+      expect(validateVerdict(fixed)).toEqual({ valid: true, errors: [] })
+      expect(renderCompact(fixed)).toMatch(
+        new RegExp(
+          `^#2 .*ran again ${[...failed].sort().join(', ')} \\(failed before, not passed since\\)`,
+          'm',
+        ),
+      )
+
+      // Passed: the next iteration, still with nothing changed, runs nothing.
+      const after = await selecting.iterate()
+      expect(after.selection?.plans).toEqual([])
+      expect(after.summary.checks.total).toBe(0)
+    } finally {
+      await selecting.stop()
+      await shop.git('checkout', '--', 'orders')
     }
   }, 180_000)
 
