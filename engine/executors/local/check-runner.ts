@@ -1,4 +1,5 @@
 /** Runs one check: builds its context, enforces its timeout and cancellation, turns reports into findings. */
+import { setMaxListeners } from 'node:events'
 import path from 'node:path'
 import type { CheckBlock, Plan } from '../../../plans/types.js'
 import type {
@@ -183,6 +184,9 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckResult> {
   const base = checkIdentity(plan, check)
   const started = performance.now()
   const controller = new AbortController()
+  // Each request a check has in flight listens to its signal (a race check's customers released together,
+  // a load check's connections): no limit, or Node warns of a leak past ten. The signal ends with the check.
+  setMaxListeners(0, controller.signal)
   const findings: Finding[] = []
   let settled = false
   // Time spent waiting for a measurement slot is not the check's: the timer pauses meanwhile.

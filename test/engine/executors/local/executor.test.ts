@@ -14,6 +14,8 @@ interface TestParams {
   throws?: string
   ignoreSignal?: boolean
   leak?: boolean
+  /** Requests in flight at once, each listening to the check's signal while it lasts. */
+  fanOut?: number
 }
 
 /** A minute: longer than any test here waits, so only a timeout, a cancel or a deadline ends it. */
@@ -41,6 +43,16 @@ const test = defineCheckKind<TestParams>({
     seeds[ctx.check.id] = ctx.seed
     try {
       ctx.progress('working')
+      if (ctx.params.fanOut) {
+        await Promise.all(
+          Array.from({ length: ctx.params.fanOut }, async () => {
+            const listener = () => undefined
+            ctx.signal.addEventListener('abort', listener)
+            await sleep(5)
+            ctx.signal.removeEventListener('abort', listener)
+          }),
+        )
+      }
       if (ctx.params.delayMs) {
         if (ctx.params.ignoreSignal) await sleep(ctx.params.delayMs)
         else await sleep(ctx.params.delayMs, ctx.signal)
@@ -204,6 +216,21 @@ describe('executePlans', () => {
     expect(errored).toMatchObject({ state: 'errored', error: { name: 'Error', message: 'kaput [REDACTED]' } })
     expect(passed).toMatchObject({ state: 'passed', findings: [{ message: 'note', severity: 'info' }] })
     expect(result.plans[0]!.state).toBe('errored')
+  })
+
+  it('lets a check have more than ten requests in flight on its signal without a leak warning', async () => {
+    const warnings: string[] = []
+    const onWarning = (w: Error) => void warnings.push(`${w.name}: ${w.message}`)
+    process.on('warning', onWarning)
+    try {
+      const result = await execute([plan('fan', [{ fanOut: 25 }])])
+      expect(states(result)).toEqual(['passed'])
+      // Node emits warnings on the next tick.
+      await new Promise((resolve) => setImmediate(resolve))
+    } finally {
+      process.off('warning', onWarning)
+    }
+    expect(warnings.filter((w) => w.includes('MaxListenersExceeded'))).toEqual([])
   })
 
   it('ends a check at its timeout as errored, even when the kind ignores its signal', async () => {
