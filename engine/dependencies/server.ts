@@ -129,7 +129,6 @@ export async function startServer(ctx: DependencyStartContext, spec: ServerSpec)
     await spec.prepare?.(dir)
     const label = `dependency ${ctx.name}`
     let died: string | undefined
-    let up = false
     let port = 0
     let extraPorts: number[] = []
     for (let attempt = 0; ; attempt++) {
@@ -150,9 +149,8 @@ export async function startServer(ctx: DependencyStartContext, spec: ServerSpec)
           ...(ctx.redactor ? { redactor: ctx.redactor } : {}),
           ...(spec.user ? { uid: spec.user.uid, gid: spec.user.gid } : {}),
         },
+        // Heard only once it was ready: an exit before is the start's failure, told by waitReady.
         (exit) => {
-          // An exit before it was ready is the start's failure, told by waitReady.
-          if (current !== proc || !up) return
           died = describeExit(exit)
           ctx.log(`${ctx.sandbox} sandbox, ${label}: ${died} while running`)
         },
@@ -160,10 +158,7 @@ export async function startServer(ctx: DependencyStartContext, spec: ServerSpec)
       )
       proc = current
       const problem = await current.waitReady(ctx.signal)
-      if (!problem) {
-        up = true
-        break
-      }
+      if (!problem) break
       // Another process took a port between vigil finding it free and the server binding it: new ports.
       if (attempt < PORT_RETRIES && !ctx.signal.aborted && current.lostPortRace()) {
         ctx.log(

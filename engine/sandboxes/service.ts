@@ -55,11 +55,14 @@ export class ServiceProcess {
   exit: ExitInfo | undefined
   readonly exited: Promise<ExitInfo>
   private stopping: Promise<void> | undefined
+  /** It answered its readiness probe: an exit from then on is one "while running". */
+  private ready = false
   private readonly unregister: () => void
 
   /**
-   * Spawns the process at once; `onUnexpectedExit` hears of an exit that `stop()` did not cause. With
-   * `tracked`, the process group is recorded in the run's state until it is stopped.
+   * Spawns the process at once; `onUnexpectedExit` hears of an exit that `stop()` did not cause, once the
+   * process was ready (an exit before is the start's failure, which `waitReady` tells). With `tracked`, the
+   * process group is recorded in the run's state until it is stopped.
    */
   constructor(
     readonly spec: ServiceSpec,
@@ -114,7 +117,7 @@ export class ServiceProcess {
       this.logs.flush()
       this.logs.note(describeExit(exit))
       resolveExit(exit)
-      if (!this.stopping) onUnexpectedExit(exit)
+      if (!this.stopping && this.ready) onUnexpectedExit(exit)
     }
     child.once('error', (error: NodeJS.ErrnoException) => finish({ code: null, signal: null, error }))
     // `close` (not `exit`) so that the last lines of output are in the buffer first.
@@ -150,7 +153,10 @@ export class ServiceProcess {
       ...(this.pid !== undefined ? { pgid: this.pid } : {}),
       stray: () => ignoredPortEarly(this.portHintInput()),
     })
-    if (!('exited' in outcome) && outcome.ready) return undefined
+    if (!('exited' in outcome) && outcome.ready) {
+      this.ready = true
+      return undefined
+    }
     if (signal.aborted) return { reason: 'start was cancelled' }
     if (!('exited' in outcome) && outcome.stray) return { reason: outcome.reason, ignoredPort: true }
     const hint = ignoredPortHint(this.portHintInput())

@@ -206,6 +206,8 @@ sandbox:
       /service payments: exited with code 3 before it was ready/,
     )
     expect(lines.some((l) => l.includes('was taken'))).toBe(false)
+    // Its exit is the start's failure, said once by the error: it never ran, so not "while running".
+    expect(lines.filter((l) => l.includes('while running'))).toEqual([])
   })
 
   it('reports a crashing service with its exit code and log tail, and stops the others', async () => {
