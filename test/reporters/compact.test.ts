@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { renderCompact } from '../../reporters/index.js'
 import type { Verdict } from '../../engine/verdict.js'
-import { erroredCheck, verdict } from './fixture.js'
+import { verdict } from './fixture.js'
 
 describe('renderCompact', () => {
   it("shows a run error's and an errored check's log tail under it", () => {
@@ -20,7 +20,7 @@ describe('renderCompact', () => {
     )
     expect(text).toContain(
       [
-        `      ${erroredCheck.error!.message}`,
+        `      connect ECONNREFUSED 127.0.0.1:4003 <payments>`,
         '      log tail:',
         '        | payments listening on 4003',
       ].join('\n'),
