@@ -225,6 +225,7 @@ export class DevSession {
     let warm: Warm
     let selection: VerdictSelection | undefined
     let noiseUsed = false
+    let keepWarm = false
     try {
       const prepared = await this.prepare(signal, account, timings)
       const { loaded, change, built } = prepared
@@ -256,6 +257,9 @@ export class DevSession {
       })
       const settled = await Promise.allSettled([resets?.all, restarts, refreshCandidateSource(warm)])
       const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+      // A candidate service that does not start again after its files changed is most often the edit's
+      // doing (a syntax error): the rest stays warm, and the next iteration starts it again.
+      if (failed === settled[1]) keepWarm = true
       if (failed) throw failed.reason
       const head = settled[2].status === 'fulfilled' ? settled[2].value : undefined
       warm.dirty = false
@@ -339,8 +343,8 @@ export class DevSession {
       return verdict
     } catch (error) {
       // The iteration could not run (a config error, a sandbox that did not start): an error verdict, and a
-      // session that starts afresh next time.
-      await this.teardown()
+      // session that starts afresh next time, unless only a restarted candidate service failed.
+      if (!keepWarm) await this.teardown()
       const identity = await runIdentity({ configDir: this.cwd, seed: options.seed ?? 1, env: this.env })
       const verdict = buildVerdict({
         startedAt,

@@ -135,6 +135,43 @@ describe('a warm session', () => {
     }
   }, 180_000)
 
+  it('keeps the rest warm when an edit keeps a candidate service from starting, and starts it once fixed', async () => {
+    const broken = new DevSession({ cwd: shop.root, planNames: ['orders-contract'] })
+    try {
+      expect((await broken.iterate()).status).toBe('pass')
+      const before = broken.processes()
+      await writeFile(path.join(shop.root, 'orders/server.js'), 'this is not javascript(\n', { flag: 'a' })
+      const failed = await broken.iterate()
+      expect(failed.status).toBe('error')
+      expect(failed.errors).toEqual([
+        expect.objectContaining({
+          code: 'VIGIL_SANDBOX_START',
+          message:
+            'candidate sandbox, service orders: exited with code 1 before it was ready after a restart',
+        }),
+      ])
+      expect(failed.errors[0]!.logTail?.some((l) => l.includes('SyntaxError'))).toBe(true)
+      expect(renderCompact(failed)).toMatch(/^ {6}\| .*SyntaxError/m)
+      // Nothing else was stopped: the baseline and the other candidate services run on.
+      const after = broken.processes()
+      expect(after.baseline).toEqual(before.baseline)
+      expect(after.candidate.orders).toBeUndefined()
+      for (const name of ['catalog', 'payments', 'shipping'])
+        expect(after.candidate[name], name).toBe(before.candidate[name])
+
+      await shop.git('checkout', '--', 'orders')
+      const fixed = await broken.iterate()
+      expect(fixed.errors).toEqual([])
+      expect(fixed.status).toBe('pass')
+      expect(fixed.session).toMatchObject({ restarted: ['orders'], rebuilt: [] })
+      expect(fixed.session?.reused).toEqual(expect.arrayContaining(['baseline', 'catalog', 'pools']))
+      expect(broken.processes().baseline).toEqual(before.baseline)
+    } finally {
+      await broken.stop()
+      await shop.git('checkout', '--', 'orders')
+    }
+  }, 180_000)
+
   it('rebuilds a baseline whose service died, and says why', async () => {
     const pid = session.processes().baseline.payments!
     process.kill(-pid, 'SIGKILL')
