@@ -40,8 +40,9 @@ export interface RunningDependency {
 export interface ResetOptions {
   /**
    * What the reset leaves to do in the background (a database's next branch made ahead, the one swapped out
-   * dropped) starts only once this has settled: a warm session passes the restarts the reset is for, whose
-   * services' start that work would slow down by competing for the cores. @default starts at once
+   * dropped) starts only once this has settled: a warm session passes its iteration's end (after a restart on
+   * save, that restart's), since the work would slow the restarted service's start and the checks by competing
+   * for the cores. @default starts at once
    */
   backgroundAfter?: Promise<unknown>
 }

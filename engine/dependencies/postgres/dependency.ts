@@ -232,7 +232,7 @@ export default defineDependency<PostgresOptions>({
     // Once reset, a side is reset again (a warm session's next iteration): a spare branch is made in the
     // background after each reset, and the next reset swaps it in unless this side's migrations changed
     // since (then it re-branches as before). Branches swapped out are dropped in the background. Both wait
-    // for what the reset was for (`backgroundAfter`: the restarts, whose start a copy and a drop would slow).
+    // for `backgroundAfter` (a warm session's iteration end), so as not to slow its restart and checks.
     let spares = 0
     let spare: Promise<Spare | undefined> | undefined
     let background: Promise<void> = Promise.resolve()
