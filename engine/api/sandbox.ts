@@ -1,7 +1,7 @@
 import type { JsonSchema } from '../../plans/types.js'
 import type { HttpRequestSpec } from '../http/client.js'
 import type { RequestObject } from './vocabulary.js'
-import { VigilError } from '../errors.js'
+import { InfrastructureError, VigilError } from '../errors.js'
 import type { RunTracker } from '../processes/run-state.js'
 import type { ServiceBuild } from '../verdict.js'
 import type { DependencyEndpoint, ResetOptions } from './dependency.js'
@@ -97,6 +97,13 @@ export interface RestartOptions {
    */
   startAfter?: Promise<unknown>
 }
+
+/**
+ * A restart that failed because another process took the service's port while it restarted. The address is
+ * the sandbox's for as long as it runs (the other services call it), so only a sandbox started afresh gets a
+ * new one; any other failed restart may be tried again on the same address.
+ */
+export class PortTakenError extends InfrastructureError {}
 
 /** What a restart did. */
 export interface RestartOutcome {

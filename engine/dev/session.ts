@@ -11,6 +11,7 @@ import { loadConfig, type LoadedConfig } from '../../plans/config.js'
 import type { LoadPlansResult } from '../../plans/loader.js'
 import { gitLocation, toVerdictSelection, type SelectorFlags } from '../../selectors/index.js'
 import type { DependencyEndpoint } from '../api/dependency.js'
+import { PortTakenError } from '../api/sandbox.js'
 import type { CheckMemory } from '../api/kind.js'
 import { resolveChange, type ResolvedChange } from '../ci/change.js'
 import { selectChange } from '../ci/selection.js'
@@ -258,8 +259,9 @@ export class DevSession {
       const settled = await Promise.allSettled([resets?.all, restarts, refreshCandidateSource(warm)])
       const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
       // A candidate service that does not start again after its files changed is most often the edit's
-      // doing (a syntax error): the rest stays warm, and the next iteration starts it again.
-      if (failed === settled[1]) keepWarm = true
+      // doing (a syntax error): the rest stays warm, and the next iteration starts it again. Not when another
+      // process took its port: only sandboxes started afresh get new ports.
+      if (failed === settled[1] && !(failed.reason instanceof PortTakenError)) keepWarm = true
       if (failed) throw failed.reason
       const head = settled[2].status === 'fulfilled' ? settled[2].value : undefined
       warm.dirty = false

@@ -24,6 +24,7 @@ import {
 import type { DependencyEndpoint } from '../../api/dependency.js'
 import {
   defineSandboxProvider,
+  PortTakenError,
   type IsolatedService,
   type IsolateOptions,
   type RestartOptions,
@@ -281,8 +282,9 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
         byName.set(name, proc)
         const problem = await proc.waitReady(signal)
         if (problem) {
-          throw new InfrastructureError(
-            `${ctx.name} sandbox, service ${name}: ${problem.reason} after a restart`,
+          const taken = proc.lostPortRace()
+          throw new (taken ? PortTakenError : InfrastructureError)(
+            `${ctx.name} sandbox, service ${name}: ${problem.reason} after a restart${taken ? `; another process took its port ${spec.port}, so the sandbox must start afresh on new ports` : ''}`,
             proc.logs.render(LOG_TAIL_LINES),
             { code: 'VIGIL_SANDBOX_START' },
           )

@@ -5,6 +5,7 @@
  * slow kinds are deferred and the verdict says it is partial.
  */
 import { readFile, writeFile } from 'node:fs/promises'
+import net from 'node:net'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DevSession } from '../../../engine/dev/session.js'
@@ -168,6 +169,52 @@ describe('a warm session', () => {
       expect(broken.processes().baseline).toEqual(before.baseline)
     } finally {
       await broken.stop()
+      await shop.git('checkout', '--', 'orders')
+    }
+  }, 180_000)
+
+  it('starts afresh on new ports after a restart whose port another process took', async () => {
+    const taken = new DevSession({ cwd: shop.root, planNames: ['orders-contract'] })
+    const squatter = net.createServer()
+    try {
+      let url = ''
+      const first = await taken.iterate({
+        reporter: { onRunStart: (info) => void (url = info.sandboxes[0]?.services.orders ?? url) },
+      })
+      expect(first.status).toBe('pass')
+      const port = Number(new URL(url).port)
+      const baseline = taken.processes().baseline
+      // Taken the moment the old orders lets it go, before the restarted one binds it.
+      let squatting = true
+      const squat = (async () => {
+        while (squatting) {
+          const bound = await new Promise<boolean>((resolve) => {
+            squatter.once('error', () => resolve(false))
+            squatter.listen(port, '127.0.0.1', () => resolve(true))
+          })
+          if (bound) return
+          await new Promise((resolve) => setTimeout(resolve, 2))
+        }
+      })()
+      await shop.edit('orders/server.js', '// ', '//  ')
+      const failed = await taken.iterate()
+      squatting = false
+      await squat
+      expect(failed.errors).toEqual([
+        expect.objectContaining({
+          code: 'VIGIL_SANDBOX_START',
+          message: expect.stringContaining(`another process took its port ${port}`),
+        }),
+      ])
+      // Everything was stopped; the next iteration starts the sandboxes on new ports.
+      expect(taken.processes()).toEqual({ candidate: {}, baseline: {} })
+      const again = await taken.iterate()
+      expect(again.status).toBe('pass')
+      expect(again.session?.rebuilt).toEqual([{ part: 'sandboxes', reason: 'the session started' }])
+      expect(Object.values(taken.processes().baseline)).not.toEqual(Object.values(baseline))
+    } finally {
+      squatter.close()
+      await taken.stop()
       await shop.git('checkout', '--', 'orders')
     }
   }, 180_000)

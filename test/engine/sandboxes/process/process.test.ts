@@ -1,6 +1,8 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
+import net from 'node:net'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { PortTakenError } from '../../../../engine/api/sandbox.js'
 import { ConfigError, InfrastructureError } from '../../../../engine/errors.js'
 import { startSandboxes, type SandboxSession } from '../../../../engine/sandboxes/index.js'
 import {
@@ -185,6 +187,50 @@ sandbox:
       expect(await getJson(`${copy.url}/env/NAME`)).toBe('payments')
       await copy.stop()
     } finally {
+      await session.stop()
+    }
+    expect(await survivors(allPids(readPids(pidDir)))).toEqual([])
+  })
+
+  it('fails a restart whose port another process took meanwhile with a PortTakenError, naming the port', async () => {
+    const { pidDir, loaded } = setup(
+      (pids) => `
+sandbox:
+  provider: process
+  services:
+    payments:
+      command: ${NODE_SERVER}
+      env: { NAME: payments, PID_DIR: ${pids} }
+`,
+    )
+    const session = await start(loaded)
+    const squatter = net.createServer()
+    try {
+      const port = Number(new URL(session.candidate.url('payments')).port)
+      let release = (): void => undefined
+      const after = new Promise<void>((resolve) => (release = resolve))
+      const restarting = session.candidate.restart!('payments', new AbortController().signal, {
+        startAfter: after,
+      })
+      restarting.catch(() => undefined)
+      // The old process stops before the new one waits for startAfter: the port is free, and taken here.
+      for (let tries = 0; ; tries++) {
+        const bound = await new Promise<boolean>((resolve) => {
+          squatter.once('error', () => resolve(false))
+          squatter.listen(port, '127.0.0.1', () => resolve(true))
+        })
+        if (bound) break
+        if (tries > 200) throw new Error(`port ${port} never came free`)
+        await new Promise((resolve) => setTimeout(resolve, 25))
+      }
+      release()
+      const error = await restarting.catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(PortTakenError)
+      expect((error as PortTakenError).message).toMatch(
+        new RegExp(`service payments: .* after a restart; another process took its port ${port}`),
+      )
+    } finally {
+      squatter.close()
       await session.stop()
     }
     expect(await survivors(allPids(readPids(pidDir)))).toEqual([])
