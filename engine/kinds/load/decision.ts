@@ -49,6 +49,12 @@ export interface StatDecision {
   /** Each round's ratio, in round order. */
   roundRatios: number[]
   /**
+   * The rounds' geometric-mean ratio: an estimate from the per-round ratios the test and its interval are made
+   * of, where the merged `ratio` compares every round's samples pooled (a few slow rounds weigh more there).
+   * 1 without rounds.
+   */
+  perRoundRatio: number
+  /**
    * True when the gap floor decided: the ratio was not clearly within the allowed one, but the difference
    * was clearly (or, over every round together, actually) under `minDeltaMs`.
    */
@@ -102,6 +108,7 @@ export function decideLoad(
     const underGapFloor =
       (seq.decision === 'regressed' && candidateMs - baselineMs < rule.minDeltaMs) ||
       (seq.decision === 'within' && !clearlyWithin)
+    const roundRatios = rounds.map((r) => (r.baselineMs > 0 ? r.candidateMs / r.baselineMs : 1))
     return [
       {
         stat,
@@ -116,7 +123,8 @@ export function decideLoad(
           high: seq.interval.high === null ? null : round3(seq.interval.high),
         },
         rounds: seq.rounds,
-        roundRatios: rounds.map((r) => round3(r.baselineMs > 0 ? r.candidateMs / r.baselineMs : 1)),
+        roundRatios: roundRatios.map(round3),
+        perRoundRatio: round3(geometricMean(roundRatios)),
         underGapFloor,
         evidence: { regression: round3(seq.failEvidence), within: round3(seq.passEvidence) },
       },
@@ -145,8 +153,13 @@ export function shouldStop(decision: LoadDecision, roundsRun: number, planned: n
 
 /** True when the rounds' geometric-mean ratio is above the one tested (the allowed one, or the floor's). */
 function leansOver(s: StatDecision): boolean {
-  const logs = s.roundRatios.filter((r) => r > 0).map((r) => Math.log(r))
-  return logs.length > 0 && logs.reduce((a, b) => a + b, 0) / logs.length > Math.log(s.threshold)
+  return s.roundRatios.some((r) => r > 0) && geometricMean(s.roundRatios) > s.threshold
+}
+
+/** The geometric mean of the positive ratios; 1 when there is none. */
+function geometricMean(ratios: readonly number[]): number {
+  const logs = ratios.filter((r) => r > 0).map((r) => Math.log(r))
+  return logs.length ? Math.exp(logs.reduce((a, b) => a + b, 0) / logs.length) : 1
 }
 
 /** Why the rounds ended, given the decision and whether they stopped early. */

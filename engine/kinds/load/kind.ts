@@ -22,9 +22,9 @@ export default defineCheckKind<LoadParams, 'http'>({
       'threshold-unmeasured':
         'Threshold {{metric}} {{threshold}} cannot be evaluated: the {{engine}} engine did not measure {{metric}}.',
       regression:
-        'Candidate {{stat}} latency {{candidate}} ms is {{ratio}}× the baseline’s {{baseline}} ms: ratio interval {{interval}}, wholly above the allowed {{allowed}}× ({{rounds}} A/B rounds).',
+        'Candidate {{stat}} latency {{candidate}} ms is {{ratio}}× the baseline’s {{baseline}} ms; per A/B round {{perRound}}×, interval {{interval}}, wholly above the allowed {{allowed}}× ({{rounds}} rounds).',
       'regression-undecided':
-        'Candidate {{stat}} latency is {{ratio}}× the baseline’s, ratio interval {{interval}} after all {{rounds}} A/B rounds: neither clearly within nor clearly above the allowed {{allowed}}×; not failed.',
+        'Candidate {{stat}} latency is {{ratio}}× the baseline’s; per A/B round {{perRound}}×, interval {{interval}} after all {{rounds}} rounds: neither clearly within nor clearly above the allowed {{allowed}}×; not failed.',
       decision: 'Regression decided after {{rounds}} of {{planned}} A/B rounds ({{reason}}): {{summary}}.',
       'errors-increased':
         'Candidate failed {{candidate}} of requests under load, the baseline {{baseline}} (same load, same run).',

@@ -262,6 +262,7 @@ export async function runLoad(ctx: CheckContext<LoadParams, 'http'>): Promise<vo
           candidate: fmt(c.candidateMs),
           baseline: fmt(c.baselineMs),
           ratio: fmt(c.ratio),
+          perRound: fmt(c.perRoundRatio),
           allowed: c.allowed,
           interval: formatInterval(c.interval),
           rounds: result.rounds,
@@ -327,7 +328,7 @@ function reportDecision(
   const summary = decision.stats
     .map(
       (s) =>
-        `${s.stat} ${fmt(s.ratio)}× in ${formatInterval(s.interval)}${s.threshold > s.allowed ? ` (tested at ${fmt(s.threshold)}×: ${fmt(rule.minDeltaMs)} ms over the baseline's ${fmt(s.baselineMs)} ms)` : ''}`,
+        `${s.stat} ${fmt(s.perRoundRatio)}× per round in ${formatInterval(s.interval)}${s.threshold > s.allowed ? ` (tested at ${fmt(s.threshold)}×: ${fmt(rule.minDeltaMs)} ms over the baseline's ${fmt(s.baselineMs)} ms)` : ''}`,
     )
     .join(', ')
   ctx.report({
@@ -363,6 +364,7 @@ function reportDecision(
       data: {
         stat: s.stat,
         ratio: fmt(s.ratio),
+        perRound: fmt(s.perRoundRatio),
         interval: formatInterval(s.interval),
         // The ratio it was tested at: the floor's when larger.
         allowed: fmt(s.threshold),

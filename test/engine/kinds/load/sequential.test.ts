@@ -177,6 +177,15 @@ describe('load decision (statistics of the rule, gap floor)', () => {
     expect(stopReason(rule({ sequential: false }), d)).toBe('fixed-rounds')
   })
 
+  it("gives the rounds' geometric-mean ratio beside the merged one", () => {
+    // Rounds of 4× and 16× (geometric mean 8×); merged over every round, the p95s compare as 20×.
+    const pairs = [...rounds(3, 1, 4), ...rounds(3, 1, 16)]
+    const merged = { baseline: metrics({ 'p(95)': 1 }), candidate: metrics({ 'p(95)': 20 }) }
+    expect(decideLoad(rule(), pairs, merged).stats[0]).toMatchObject({ ratio: 20, perRoundRatio: 8 })
+    const none = { baseline: metrics({ 'p(95)': 1 }), candidate: metrics({ 'p(95)': 1 }) }
+    expect(decideLoad(rule(), [], none).stats[0]).toMatchObject({ perRoundRatio: 1 })
+  })
+
   it('passes a clear ratio above the allowed one when the difference is under minDeltaMs', () => {
     const d = decideLoad(rule({ minDeltaMs: 5 }), rounds(5, 0.2, 0.9), {
       baseline: metrics({ 'p(95)': 0.2 }),
