@@ -9,7 +9,7 @@ import { accessSync, constants, mkdtempSync, rmSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { InfrastructureError } from '../errors.js'
-import { freePort, PORT_RETRIES } from '../sandboxes/ports.js'
+import { freePort } from '../sandboxes/ports.js'
 import { describeExit, ServiceProcess } from '../sandboxes/service.js'
 import type { DependencyStartContext } from '../api/dependency.js'
 
@@ -160,7 +160,7 @@ export async function startServer(ctx: DependencyStartContext, spec: ServerSpec)
       const problem = await current.waitReady(ctx.signal)
       if (!problem) break
       // Another process took a port between vigil finding it free and the server binding it: new ports.
-      if (attempt < PORT_RETRIES && !ctx.signal.aborted && current.lostPortRace()) {
+      if (current.retryOnNewPort(attempt, ctx.signal)) {
         ctx.log(
           `${ctx.sandbox} sandbox, ${label}: one of its ports (${[port, ...extraPorts].join(', ')}) was taken before the server bound it; starting it again on new ones`,
         )

@@ -4,7 +4,7 @@ import { onExit } from '../lifecycle.js'
 import { LogBuffer } from './log-buffer.js'
 import { processStartTime, signalGroup, terminateGroup } from '../processes/process-tree.js'
 import { ignoredPortEarly, ignoredPortHint, type PortHintInput } from './port-hint.js'
-import { PORT_TAKEN } from './ports.js'
+import { PORT_RETRIES, PORT_TAKEN } from './ports.js'
 import { waitReady, type ReadyProbe } from './readiness.js'
 import type { RunTracker } from '../api/sandbox.js'
 
@@ -183,6 +183,14 @@ export class ServiceProcess {
    */
   lostPortRace(): boolean {
     return this.exit !== undefined && PORT_TAKEN.test(this.logs.render(PORT_LOG_LINES).join('\n'))
+  }
+
+  /**
+   * True when this failed start (its `attempt`-th retry, from 0) may be made again on new ports: it lost its
+   * port to another process, the start was not cancelled, and fewer than PORT_RETRIES retries were made.
+   */
+  retryOnNewPort(attempt: number, signal: AbortSignal): boolean {
+    return attempt < PORT_RETRIES && !signal.aborted && this.lostPortRace()
   }
 
   /** Stops the process group: SIGTERM, SIGKILL after the grace period. Idempotent; never throws. */

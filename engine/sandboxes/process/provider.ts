@@ -10,7 +10,7 @@ import { parseDuration } from '../../../plans/duration.js'
 import { ConfigError, InfrastructureError } from '../../errors.js'
 import { CommandSyntaxError, parseCommand } from '../../processes/argv.js'
 import { DependencyCycleError, startWaves } from '../graph.js'
-import { freePort, isPortFree, PORT_RETRIES } from '../ports.js'
+import { freePort, isPortFree } from '../ports.js'
 import { processSchema, type ProcessSandboxOptions, type ProcessServiceOptions } from './schema.js'
 import { chooseDefaultService, createSandbox } from '../sandbox.js'
 import { describeExit, ServiceProcess, type ServiceSpec, type StartFailure } from '../service.js'
@@ -129,10 +129,8 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
         if (
           !problem ||
           problem.ignoredPort === true ||
-          attempt === PORT_RETRIES ||
           services[name]!.port !== undefined ||
-          failFast.signal.aborted ||
-          !proc.lostPortRace()
+          !proc.retryOnNewPort(attempt, failFast.signal)
         )
           break
         // Another process took the port between our finding it free and the service binding it: the
@@ -230,7 +228,7 @@ export default defineSandboxProvider<ProcessSandboxOptions>({
         if (problem) {
           await proc.stop()
           // Another process took the copy's port before it bound it: a new one, as for the sandbox's services.
-          if (attempt < PORT_RETRIES && !signal.aborted && proc.lostPortRace()) {
+          if (proc.retryOnNewPort(attempt, signal)) {
             ctx.log(
               `${ctx.name} sandbox, service ${label}: port ${port} was taken before the copy bound it; starting it again on a new one`,
             )

@@ -36,6 +36,18 @@ function setup(yaml: (pidDir: string) => string): {
   return { dir, pidDir, loaded: writeConfig(dir, yaml(pidDir)) }
 }
 
+/** The config of a sandbox of payments alone, its pids written to `pids`, with `extra` added to its env. */
+function paymentsAlone(extra?: (pids: string) => string): (pids: string) => string {
+  return (pids) => `
+sandbox:
+  provider: process
+  services:
+    payments:
+      command: ${NODE_SERVER}
+      env: { NAME: payments, PID_DIR: ${pids}${extra ? `, ${extra(pids)}` : ''} }
+`
+}
+
 async function start(loaded: ReturnType<typeof writeConfig>, lines: string[] = []): Promise<SandboxSession> {
   const session = await startSandboxes({
     loaded,
@@ -163,16 +175,7 @@ sandbox:
   })
 
   it("starts a service's isolated copy whose port was taken again on a new port", async () => {
-    const { pidDir, loaded } = setup(
-      (pids) => `
-sandbox:
-  provider: process
-  services:
-    payments:
-      command: ${NODE_SERVER}
-      env: { NAME: payments, PID_DIR: ${pids}, PORT_TAKEN_ONCE: ${pids}/payments-port-taken }
-`,
-    )
+    const { pidDir, loaded } = setup(paymentsAlone((pids) => `PORT_TAKEN_ONCE: ${pids}/payments-port-taken`))
     const lines: string[] = []
     const session = await start(loaded, lines)
     try {
@@ -193,16 +196,7 @@ sandbox:
   })
 
   it('fails a restart whose port another process took meanwhile with a PortTakenError, naming the port', async () => {
-    const { pidDir, loaded } = setup(
-      (pids) => `
-sandbox:
-  provider: process
-  services:
-    payments:
-      command: ${NODE_SERVER}
-      env: { NAME: payments, PID_DIR: ${pids} }
-`,
-    )
+    const { pidDir, loaded } = setup(paymentsAlone())
     const session = await start(loaded)
     const squatter = net.createServer()
     try {
@@ -237,16 +231,7 @@ sandbox:
   })
 
   it('does not retry a service that failed for another reason than its port', async () => {
-    const { loaded } = setup(
-      (pids) => `
-sandbox:
-  provider: process
-  services:
-    payments:
-      command: ${NODE_SERVER}
-      env: { NAME: payments, PID_DIR: ${pids}, CRASH: 1 }
-`,
-    )
+    const { loaded } = setup(paymentsAlone(() => 'CRASH: 1'))
     const lines: string[] = []
     await expect(start(loaded, lines)).rejects.toThrow(
       /service payments: exited with code 3 before it was ready/,
