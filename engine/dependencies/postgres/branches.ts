@@ -13,6 +13,7 @@ import {
   type MigrationFile,
   type MigrationSet,
 } from '../../clients/database/migrations.js'
+import type pg from 'pg'
 import { adminClient, databaseUrl, quoteIdent, type PostgresInstance } from './instance.js'
 
 /** Creates `name` as a copy of `template` (FILE_COPY: a branch is a copy of files, not of WAL records). */
@@ -66,26 +67,25 @@ export async function rebranch(instance: PostgresInstance, template: string, nam
 
 /**
  * Puts `spare` (a branch made ahead) in the place of `live`, which becomes `old`: no new session may open on
- * `live`, its sessions are ended, and the two are renamed (a rename waits a few seconds for ended sessions to
- * go). Milliseconds, where dropping and copying again takes a checkpoint each. Throws when a step fails.
+ * `live`, its sessions are ended and waited for, and the two are renamed. Milliseconds, where dropping and
+ * copying again takes a checkpoint each. On `client` when given (an administrator's session kept open for
+ * swaps: connecting takes longer than the swap), else on a session of its own. Throws when a step fails.
  */
 export async function swapBranch(
   instance: PostgresInstance,
   live: string,
   spare: string,
   old: string,
+  client?: pg.Client,
 ): Promise<void> {
-  const admin = await adminClient(instance, 'postgres')
+  const admin = client ?? (await adminClient(instance, 'postgres'))
   try {
     await admin.query(`ALTER DATABASE ${quoteIdent(live)} ALLOW_CONNECTIONS false`)
-    await admin.query(
-      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
-      [live],
-    )
+    await endSessions(admin, live)
     await admin.query(`ALTER DATABASE ${quoteIdent(live)} RENAME TO ${quoteIdent(old)}`)
     await admin.query(`ALTER DATABASE ${quoteIdent(spare)} RENAME TO ${quoteIdent(live)}`)
   } finally {
-    await admin.end().catch(() => undefined)
+    if (!client) await admin.end().catch(() => undefined)
   }
 }
 
@@ -158,5 +158,24 @@ export async function buildTemplate(
     }
   } finally {
     await client.end().catch(() => undefined)
+  }
+}
+
+/** Longest wait for ended sessions to go before the rename, which then waits for them itself (seconds). */
+const END_WAIT_MS = 2_000
+
+/**
+ * Ends the sessions on `database` and waits until they have gone. A rename would wait for them too, but it
+ * looks again only every 100 ms (as does `pg_terminate_backend` given a timeout): most of a swap's time,
+ * where an ended session goes in a millisecond or two.
+ */
+async function endSessions(admin: pg.Client, database: string): Promise<void> {
+  const others = 'FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()'
+  await admin.query(`SELECT pg_terminate_backend(pid) ${others}`, [database])
+  const until = Date.now() + END_WAIT_MS
+  while (Date.now() < until) {
+    const left = await admin.query<{ n: number }>(`SELECT count(*)::int AS n ${others}`, [database])
+    if (left.rows[0]!.n === 0) return
+    await new Promise((resolve) => setTimeout(resolve, 2))
   }
 }

