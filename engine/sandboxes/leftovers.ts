@@ -15,6 +15,7 @@ import {
   terminateGroup,
 } from '../processes/process-tree.js'
 import { gitSync } from '../../plans/git.js'
+import { memoryFolders } from '../memory-folder.js'
 import { readStateFiles, type RunStateDocument } from '../processes/run-state.js'
 import type { TrackedDatabases, TrackedProcess, TrackedTree } from '../api/sandbox.js'
 
@@ -61,7 +62,7 @@ function processStatus(p: TrackedProcess): ProcessStatus {
   return groupMembers(p.pgid).length > 0 ? 'running' : 'gone'
 }
 
-/** A tree vigil made: directly in the temp folder (or `/tmp`), named `vigil-base-*`, `vigil-patch-*` or `vigil-dep-*` (a broker's or database's data). */
+/** A tree vigil made: directly in the temp folder (or `/tmp`, or a RAM folder: memory-folder.ts), named `vigil-base-*`, `vigil-patch-*` or `vigil-dep-*` (a broker's or database's data). */
 function isVigilTree(t: TrackedTree): boolean {
   const parent = (dir: string): string => {
     try {
@@ -71,8 +72,9 @@ function isVigilTree(t: TrackedTree): boolean {
     }
   }
   const dir = path.resolve(t.tempDir)
-  // `/tmp` too: a server run as another user gets its folder there when the temp folder is private to vigil.
-  const roots = new Set([parent(os.tmpdir()), parent('/tmp')])
+  // `/tmp` too: a server run as another user gets its folder there when the temp folder is private to vigil;
+  // and the RAM folders PostgreSQL's branches may go in.
+  const roots = new Set([os.tmpdir(), '/tmp', ...memoryFolders()].map(parent))
   return (
     roots.has(parent(path.dirname(dir))) &&
     /^vigil-(base|patch|dep)-[\w-]+$/.test(path.basename(dir)) &&

@@ -16,7 +16,10 @@ import {
 import type pg from 'pg'
 import { adminClient, databaseUrl, quoteIdent, type PostgresInstance } from './instance.js'
 
-/** Creates `name` as a copy of `template` (FILE_COPY: a branch is a copy of files, not of WAL records). */
+/**
+ * Creates `name` as a copy of `template` (FILE_COPY: a branch is a copy of files, not of WAL records), in the
+ * instance's branch tablespace when it has one (memory.ts).
+ */
 export async function createBranch(
   instance: PostgresInstance,
   template: string,
@@ -25,7 +28,10 @@ export async function createBranch(
   const admin = await adminClient(instance, 'postgres')
   try {
     const strategy = instance.versionNum >= 150000 ? ' STRATEGY = FILE_COPY' : ''
-    await admin.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(template)}${strategy}`)
+    const space = instance.branchTablespace ? ` TABLESPACE ${quoteIdent(instance.branchTablespace)}` : ''
+    await admin.query(
+      `CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(template)}${space}${strategy}`,
+    )
   } finally {
     await admin.end().catch(() => undefined)
   }

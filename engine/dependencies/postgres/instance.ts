@@ -14,6 +14,7 @@ import { sharedUrl, type CommonOptions } from '../parts.js'
 import { startServer, type RunningServer } from '../server.js'
 import { findPostgres, runnableBy, type PostgresBinaries } from './binaries.js'
 import { cachedCluster, copyCluster, serverUser, type CachedCluster, type OsUser } from './cluster.js'
+import { branchRootFor, makeBranchSpace, type BranchSpace } from './memory.js'
 import { claimPooled, givePooled, resetForPool } from './pool.js'
 
 export interface PostgresInstance {
@@ -25,6 +26,8 @@ export interface PostgresInstance {
   origin: string
   /** True for a server vigil started (its databases go with its data folder). */
   private: boolean
+  /** The tablespace branches are made in (memory.ts); none: the server's default. */
+  branchTablespace?: string
   logs(): string[]
   /** How a server vigil started ended when it ended on its own; undefined while it runs. @default never asked */
   died?(): string | undefined
@@ -144,37 +147,72 @@ async function startPrivate(
   }
   const adminUrl = new URL(`postgres://postgres@${server.host}:${server.port}`)
   adminUrl.password = cluster.password
+  let space: BranchSpace | undefined
   try {
     const probe = new URL(adminUrl)
     probe.pathname = '/postgres'
     const versionNum = await serverVersion(probe, timeoutMs, ctx.signal)
+    space = await branchSpace(adminUrl, user, ctx)
+    const made = space
     const instance: PostgresInstance = {
       adminUrl,
       versionNum,
       origin: `a private PostgreSQL ${binaries.version} (${binaries.source} binaries, pid ${server.pid}, port ${server.port}, ${state.uses === undefined ? 'a copy of the cached cluster' : 'a reused cluster'})`,
       private: true,
+      ...(space ? { branchTablespace: space.name } : {}),
       logs: server.logs,
       died: server.died,
       stop: async () => {
-        state.reusable = await resetForReuse(instance)
+        state.reusable = await resetForReuse(instance, made)
         // Fast shutdown (SIGINT): a smart one (SIGTERM) would wait for every client to hang up.
         if (server.pid) signalQuietly(server.pid, 'SIGINT')
         await server.stop()
+        made?.remove()
       },
     }
+    if (space) ctx.log(`dependency ${ctx.name} (postgres): branches are made in memory, in ${space.dir}`)
     return instance
   } catch (error) {
     await server.stop()
+    space?.remove()
     if (state.uses !== undefined) throw new PooledClusterError((error as Error).message, { cause: error })
     throw error
   }
 }
 
+/**
+ * The tablespace of a private server's branches in a RAM file system (memory.ts), when there is one to put
+ * it in; undefined otherwise, and when it cannot be made (said in the log: branches then stay on disk).
+ */
+async function branchSpace(
+  adminUrl: URL,
+  user: OsUser | undefined,
+  ctx: DependencyStartContext,
+): Promise<BranchSpace | undefined> {
+  const root = branchRootFor(user)
+  if (!root) return undefined
+  const url = new URL(adminUrl)
+  url.pathname = '/postgres'
+  const admin = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 10_000 })
+  try {
+    await admin.connect()
+    return await makeBranchSpace(admin, root, user, ctx.track)
+  } catch (error) {
+    ctx.log(
+      `dependency ${ctx.name} (postgres): branches stay on disk, no tablespace could be made in ${root} (${(error as Error).message})`,
+    )
+    return undefined
+  } finally {
+    await admin.end().catch(() => undefined)
+  }
+}
+
 /** Drops the run's databases and says whether the cluster is clean enough to be given back. */
-async function resetForReuse(instance: PostgresInstance): Promise<boolean> {
+async function resetForReuse(instance: PostgresInstance, space: BranchSpace | undefined): Promise<boolean> {
   try {
     const admin = await adminClient(instance, 'postgres')
     try {
+      if (space && !(await space.drop(admin, instance.versionNum))) return false
       return await resetForPool(admin, instance.versionNum)
     } finally {
       await admin.end().catch(() => undefined)

@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dependencyContext } from '../../support/dependency-context.js'
+import { serverUser } from '../../../engine/dependencies/postgres/cluster.js'
 import { startInstance, type PostgresInstance } from '../../../engine/dependencies/postgres/instance.js'
+import { branchRootFor } from '../../../engine/dependencies/postgres/memory.js'
 import type { RunStateDocument } from '../../../engine/processes/run-state.js'
 import { NODE_SERVER, removeDir, survivors, tempDir } from '../sandboxes/helpers.js'
 
@@ -112,13 +114,22 @@ function postgresUnder(root: string): number[] {
 
 /** The data folders of PostgreSQL servers the runs with this TMPDIR recorded in their state files. */
 function dataFolders(tmp: string): string[] {
+  return trees(tmp).filter((d) => /vigil-dep-postgres-(?!init-|branches-)/.test(d))
+}
+
+/** The folders of their branches' tablespaces in memory (none where the machine has no room in one). */
+function branchFolders(tmp: string): string[] {
+  return trees(tmp).filter((d) => /vigil-dep-postgres-branches-/.test(d))
+}
+
+function trees(tmp: string): string[] {
   const states = path.join(tmp, `vigil-state-${process.getuid?.() ?? 'user'}`)
   if (!existsSync(states)) return []
   return readdirSync(states)
     .filter((n) => n.endsWith('.json'))
     .flatMap((n) => {
       const state = JSON.parse(readFileSync(path.join(states, n), 'utf8')) as RunStateDocument
-      return state.trees.map((t) => t.tempDir).filter((d) => /vigil-dep-postgres-(?!init-)/.test(d))
+      return state.trees.map((t) => t.tempDir)
     })
 }
 
@@ -149,10 +160,13 @@ describe('vigil sandboxes gc after a run with PostgreSQL was killed', { timeout:
     const tmp = tempDir('vigil-test-pgtmp-')
     dirs.push(dir, tmp)
     let mine: string[] = []
+    let branches: string[] = []
     let server: number[] = []
     const { before, gc } = await killedThenGc(dir, tmp, async () => {
       mine = dataFolders(tmp)
       expect(mine).toHaveLength(1)
+      branches = branchFolders(tmp)
+      expect(branches).toHaveLength(branchRootFor(serverUser()) === undefined ? 0 : 1)
       server = postgresUnder(mine[0]!)
       expect(server.length).toBeGreaterThan(0)
     })
@@ -160,6 +174,7 @@ describe('vigil sandboxes gc after a run with PostgreSQL was killed', { timeout:
     expect(gc).toMatch(/process\s+candidate\/dep:db \(pgid \d+\)\s+removed/)
     expect(gc).toMatch(/tree\s+\S*vigil-dep-postgres-\S+\s+removed/)
     expect(existsSync(mine[0]!)).toBe(false)
+    for (const d of branches) expect(existsSync(d)).toBe(false)
     expect(await survivors(server)).toEqual([])
   })
 

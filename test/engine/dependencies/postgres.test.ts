@@ -11,6 +11,8 @@ import { patchAdding } from './migration-patch.js'
 import { query } from './pg-query.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { findPostgres } from '../../../engine/dependencies/postgres/binaries.js'
+import { serverUser } from '../../../engine/dependencies/postgres/cluster.js'
+import { BRANCH_TABLESPACE, branchRootFor } from '../../../engine/dependencies/postgres/memory.js'
 import { postgresSettings } from '../../../engine/clients/database/settings.js'
 import { startSandboxes, type SandboxSession } from '../../../engine/sandboxes/index.js'
 import { NODE_SERVER, removeDir, survivors, tempDir, writeConfig } from '../sandboxes/helpers.js'
@@ -109,10 +111,24 @@ describe.each(SOURCES)('postgres from $name', (source) => {
         // A write on one branch is not seen on the other.
         await query(cand.url, "INSERT INTO items (name) VALUES ('mate')")
         expect(await query(base.url, 'SELECT count(*)::int AS n FROM items')).toEqual([{ n: 2 }])
-        dataDirs = tracked(runId)
-          .trees.map((t) => t.tempDir)
-          .filter((d) => /vigil-dep-postgres-(?!init-)/.test(d))
+        const trees = tracked(runId).trees.map((t) => t.tempDir)
+        dataDirs = trees.filter((d) => /vigil-dep-postgres-(?!init-|branches-)/.test(d))
         expect(dataDirs).toHaveLength(1)
+        // Where the machine has a RAM file system with room (and the temp folder is on disk), the branches
+        // are made in a tablespace there; the template stays in the cluster's own.
+        const branchDirs = trees.filter((d) => /vigil-dep-postgres-branches-/.test(d))
+        const inMemory = branchRootFor(serverUser()) !== undefined
+        expect(branchDirs).toHaveLength(inMemory ? 1 : 0)
+        const space = `SELECT t.spcname FROM pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace
+                        WHERE d.datname = $1`
+        for (const side of [cand, base])
+          expect(await query(side.url, space, [postgresSettings(side)!.database])).toEqual([
+            { spcname: inMemory ? BRANCH_TABLESPACE : 'pg_default' },
+          ])
+        expect(await query(cand.url, space, [postgresSettings(cand)!.template])).toEqual([
+          { spcname: 'pg_default' },
+        ])
+        dataDirs.push(...branchDirs)
       } finally {
         await session.stop()
       }
