@@ -384,6 +384,19 @@ describe('postgres', () => {
         expect((await reset(new Promise<void>(() => undefined))).dep).toMatch(/ made ahead$/)
         expect(await databases()).toEqual(['_o3', '_s3'])
 
+        // The server ends the administrator's session kept for swaps: it is let go (not an uncaught error),
+        // and the next swap opens another.
+        const admin = new URL(settings.adminUrl)
+        admin.pathname = '/postgres'
+        const ended = await query<{ n: number }>(
+          admin.toString(),
+          `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+            WHERE datname = 'postgres' AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+        )
+        expect(ended).toEqual([{ n: 1 }])
+        await new Promise((resolve) => setTimeout(resolve, 200))
+        expect((await reset(new Promise<void>(() => undefined))).dep).toMatch(/ swapped for .* made ahead$/)
+
         // A hold never released does not keep the stop waiting.
       } finally {
         await session.stop()
