@@ -73,7 +73,8 @@ export interface DevSessionOptions {
    * Restart a candidate service as soon as a save to its files settles, between iterations, so that the
    * next iteration finds it running: the time an agent takes between its edit and its next call hides the
    * restart. An iteration still reads every file and restarts whatever is not up to date, so a save it
-   * comes too early for costs nothing. Off for `vigil dev --watch`, whose iterations start on saves.
+   * comes too early for costs nothing. `vigil dev` turns it on, with `--watch` too: the iteration a save
+   * starts there waits out a longer debounce, during which the restart is under way.
    * @default false
    */
   restartOnSave?: boolean

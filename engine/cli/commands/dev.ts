@@ -1,8 +1,8 @@
 /**
  * `vigil dev`: the agent's loop on the command line. A warm session validates the working tree against
  * the base, then again on every Enter (and, with `--watch`, on every save), printing a compact verdict each
- * time that ends with the console's verdict line. Without `--watch`, a service whose files were saved is
- * restarted at once, so Enter finds it running. Ctrl-C (or the end of stdin without `--watch`) stops
+ * time that ends with the console's verdict line. A service whose files were saved is restarted as soon as
+ * the save settles, so Enter (or, with `--watch`, the iteration the save starts) finds it running. Ctrl-C (or the end of stdin without `--watch`) stops
  * every sandbox; the exit code is the last verdict's.
  */
 import path from 'node:path'
@@ -42,8 +42,9 @@ export async function dev(flags: DevFlags): Promise<number> {
     ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
     ...(flags.requester === undefined ? {} : { requester: flags.requester }),
     log: say,
-    // With --watch a save starts an iteration; without, what was saved restarts before Enter is pressed.
-    restartOnSave: flags.watch !== true,
+    // What was saved restarts as soon as the save settles: before Enter is pressed, or, with --watch, while
+    // the iteration the save starts waits out its longer debounce.
+    restartOnSave: true,
   })
   // Verdicts go to stdout: compact text, or one JSON verdict per line with --json.
   const show = (verdict: Verdict): void => {
