@@ -28,7 +28,8 @@ export async function createBranch(
   const admin = await adminClient(instance, 'postgres')
   try {
     const strategy = instance.versionNum >= 150000 ? ' STRATEGY = FILE_COPY' : ''
-    const space = instance.branchTablespace ? ` TABLESPACE ${quoteIdent(instance.branchTablespace)}` : ''
+    const tablespace = await instance.branches?.ensure(admin)
+    const space = tablespace ? ` TABLESPACE ${quoteIdent(tablespace)}` : ''
     await admin.query(
       `CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(template)}${space}${strategy}`,
     )

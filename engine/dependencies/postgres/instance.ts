@@ -14,7 +14,7 @@ import { sharedUrl, type CommonOptions } from '../parts.js'
 import { startServer, type RunningServer } from '../server.js'
 import { findPostgres, runnableBy, type PostgresBinaries } from './binaries.js'
 import { cachedCluster, copyCluster, serverUser, type CachedCluster, type OsUser } from './cluster.js'
-import { branchRootFor, makeBranchSpace, type BranchSpace } from './memory.js'
+import { branchRootFor, branchSpace, type BranchSpace } from './memory.js'
 import { claimPooled, givePooled, resetForPool } from './pool.js'
 
 export interface PostgresInstance {
@@ -26,8 +26,8 @@ export interface PostgresInstance {
   origin: string
   /** True for a server vigil started (its databases go with its data folder). */
   private: boolean
-  /** The tablespace branches are made in (memory.ts); none: the server's default. */
-  branchTablespace?: string
+  /** Where branches are made when not in the server's default tablespace (memory.ts). */
+  branches?: BranchSpace
   logs(): string[]
   /** How a server vigil started ended when it ended on its own; undefined while it runs. @default never asked */
   died?(): string | undefined
@@ -147,63 +147,37 @@ async function startPrivate(
   }
   const adminUrl = new URL(`postgres://postgres@${server.host}:${server.port}`)
   adminUrl.password = cluster.password
-  let space: BranchSpace | undefined
+  // Branches in memory (memory.ts): the tablespace is made with the first branch.
+  const root = branchRootFor(user)
+  const space = root
+    ? branchSpace(root, user, ctx.track, (line) => ctx.log(`dependency ${ctx.name} (postgres): ${line}`))
+    : undefined
   try {
     const probe = new URL(adminUrl)
     probe.pathname = '/postgres'
     const versionNum = await serverVersion(probe, timeoutMs, ctx.signal)
-    space = await branchSpace(adminUrl, user, ctx)
-    const made = space
     const instance: PostgresInstance = {
       adminUrl,
       versionNum,
       origin: `a private PostgreSQL ${binaries.version} (${binaries.source} binaries, pid ${server.pid}, port ${server.port}, ${state.uses === undefined ? 'a copy of the cached cluster' : 'a reused cluster'})`,
       private: true,
-      ...(space ? { branchTablespace: space.name } : {}),
+      ...(space ? { branches: space } : {}),
       logs: server.logs,
       died: server.died,
       stop: async () => {
-        state.reusable = await resetForReuse(instance, made)
+        state.reusable = await resetForReuse(instance, space)
         // Fast shutdown (SIGINT): a smart one (SIGTERM) would wait for every client to hang up.
         if (server.pid) signalQuietly(server.pid, 'SIGINT')
         await server.stop()
-        made?.remove()
+        space?.remove()
       },
     }
-    if (space) ctx.log(`dependency ${ctx.name} (postgres): branches are made in memory, in ${space.dir}`)
     return instance
   } catch (error) {
     await server.stop()
     space?.remove()
     if (state.uses !== undefined) throw new PooledClusterError((error as Error).message, { cause: error })
     throw error
-  }
-}
-
-/**
- * The tablespace of a private server's branches in a RAM file system (memory.ts), when there is one to put
- * it in; undefined otherwise, and when it cannot be made (said in the log: branches then stay on disk).
- */
-async function branchSpace(
-  adminUrl: URL,
-  user: OsUser | undefined,
-  ctx: DependencyStartContext,
-): Promise<BranchSpace | undefined> {
-  const root = branchRootFor(user)
-  if (!root) return undefined
-  const url = new URL(adminUrl)
-  url.pathname = '/postgres'
-  const admin = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 10_000 })
-  try {
-    await admin.connect()
-    return await makeBranchSpace(admin, root, user, ctx.track)
-  } catch (error) {
-    ctx.log(
-      `dependency ${ctx.name} (postgres): branches stay on disk, no tablespace could be made in ${root} (${(error as Error).message})`,
-    )
-    return undefined
-  } finally {
-    await admin.end().catch(() => undefined)
   }
 }
 

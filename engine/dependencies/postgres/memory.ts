@@ -58,45 +58,61 @@ function inMemory(dir: string): boolean {
 }
 
 export interface BranchSpace {
-  /** The tablespace's name. */
-  name: string
-  /** Its folder. */
-  dir: string
-  /** Drops the tablespace (its databases dropped first); true when it went. Never throws. */
+  /**
+   * The tablespace branches go in, made by the first call (on `admin`, the session about to make a branch):
+   * its name, or undefined when it could not be made (logged once; branches then stay on disk).
+   */
+  ensure(admin: pg.Client): Promise<string | undefined>
+  /** Its folder, once made. */
+  readonly dir: string | undefined
+  /** Drops the tablespace, if made (its databases dropped first); true when nothing of it is left. Never throws. */
   drop(admin: pg.Client, versionNum: number): Promise<boolean>
-  /** Removes the folder (the server stopped). */
+  /** Removes the folder, if made (the server stopped). */
   remove(): void
 }
 
 /**
- * Makes the branches' tablespace of a private server in `root`, owned by the server's user. Throws when the
- * folder or the tablespace cannot be made (the caller then keeps branches in the data folder).
+ * The branches' tablespace of a private server in `root`, owned by the server's user. Made when the first
+ * branch is, on the session that makes it: a server that makes no branch (or one started only to be given
+ * back) pays nothing for it.
  */
-export async function makeBranchSpace(
-  admin: pg.Client,
+export function branchSpace(
   root: string,
   user: OsUser | undefined,
   track: RunTracker | undefined,
-): Promise<BranchSpace> {
-  const dir = mkdtempSync(path.join(root, 'vigil-dep-postgres-branches-'))
-  // Recorded for `vigil sandboxes gc`: a run killed mid-way leaves this folder.
-  const forget = track?.tree({ tempDir: dir }) ?? (() => {})
+  log: (line: string) => void,
+): BranchSpace {
+  let dir: string | undefined
+  let forget = (): void => {}
+  let made: Promise<string | undefined> | undefined
   const remove = (): void => {
+    if (!dir) return
     rmSync(dir, { recursive: true, force: true, maxRetries: 3 })
     forget()
+    dir = undefined
   }
-  try {
-    if (user) chownSync(dir, user.uid, user.gid)
-    await admin.query(`DROP TABLESPACE IF EXISTS ${BRANCH_TABLESPACE}`)
-    await admin.query(`CREATE TABLESPACE ${BRANCH_TABLESPACE} LOCATION '${dir.replace(/'/g, "''")}'`)
-  } catch (error) {
-    remove()
-    throw error
+  const make = async (admin: pg.Client): Promise<string | undefined> => {
+    try {
+      dir = mkdtempSync(path.join(root, 'vigil-dep-postgres-branches-'))
+      // Recorded for `vigil sandboxes gc`: a run killed mid-way leaves this folder.
+      forget = track?.tree({ tempDir: dir }) ?? (() => {})
+      if (user) chownSync(dir, user.uid, user.gid)
+      await admin.query(`CREATE TABLESPACE ${BRANCH_TABLESPACE} LOCATION '${dir.replace(/'/g, "''")}'`)
+      log(`branches are made in memory, in ${dir}`)
+      return BRANCH_TABLESPACE
+    } catch (error) {
+      remove()
+      log(`branches stay on disk: no tablespace could be made in ${root} (${(error as Error).message})`)
+      return undefined
+    }
   }
   return {
-    name: BRANCH_TABLESPACE,
-    dir,
+    ensure: (admin) => (made ??= make(admin)),
+    get dir() {
+      return dir
+    },
     async drop(client, versionNum) {
+      if (!made || !(await made)) return true
       const force = versionNum >= 130000 ? ' WITH (FORCE)' : ''
       try {
         const { rows } = await client.query<{ datname: string }>(
