@@ -5,13 +5,13 @@
  * one-line edit to orders (orders restarted, its checks run again; from the Enter that asks for it to the verdict
  * line), against a cold `vigil run --base HEAD` of the same plans (the same built CLI) measured in the same run,
  * before, between and after the warm iterations so that the machine's load falls on both alike.
- * Goals: a warm iteration at most 2 s, and at most a quarter of the cold run. Without `--watch`, `vigil dev`
- * restarts a saved service as soon as the save settles, which these iterations, asked for the moment the file is
+ * Goals: a warm iteration at most 2 s, and at most a quarter of the cold run. `vigil dev` restarts a saved
+ * service as soon as the save settles (150 ms), which these iterations, asked for the moment the file is
  * written, come too early for. Ten more iterations each a second after their edit — an agent's turn between
  * writing a file and asking for the verdict — show what the restart on save hides, against the same cold run and
  * the same goals. Last, the issue's `vigil dev --watch` case, timed: a save that renames a field (the shop's
  * `field-rename` change) fails the next iteration and its revert passes the one after, three times each, from
- * the save to the verdict line, the default 300 ms debounce included.
+ * the save to the verdict line, the default 300 ms debounce included (the restart on save runs during it).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'

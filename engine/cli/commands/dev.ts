@@ -2,8 +2,8 @@
  * `vigil dev`: the agent's loop on the command line. A warm session validates the working tree against
  * the base, then again on every Enter (and, with `--watch`, on every save), printing a compact verdict each
  * time that ends with the console's verdict line. A service whose files were saved is restarted as soon as
- * the save settles, so Enter (or, with `--watch`, the iteration the save starts) finds it running. Ctrl-C (or the end of stdin without `--watch`) stops
- * every sandbox; the exit code is the last verdict's.
+ * the save settles, so Enter (or, with `--watch`, the iteration the save starts) finds it running. Ctrl-C
+ * (or the end of stdin without `--watch`) stops every sandbox; the exit code is the last verdict's.
  */
 import path from 'node:path'
 import { createInterface } from 'node:readline'

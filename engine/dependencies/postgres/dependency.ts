@@ -354,7 +354,7 @@ export default defineDependency<PostgresOptions>({
         }
         if (!made && ready) {
           later(() => dropDatabase(instance, ready.name))
-          // Made from the same migrations as this one: out of date too.
+          // The spares behind it were made from the same migrations: out of date too.
           if (ready.print !== now.print) dropAhead()
         }
         made ??= await branch(database, signal, true, now)

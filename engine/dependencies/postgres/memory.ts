@@ -1,11 +1,12 @@
 /**
  * Branches in memory. A branch is a copy of the template's files: some 300 files for even an empty
- * database, whose creation costs a file system on disk about 150 ms (ext4, measured), where a RAM file
- * system takes about 10. A private server's branches therefore go in a tablespace of its own in a RAM file
+ * database, whose creation costs a file system on disk far more than their bytes (measured on ext4: `cp -r`
+ * of such a folder 160 ms, against 10 on tmpfs; a branch of a 100,000-row template with PostgreSQL 15, 105
+ * ms against 22). A private server's branches therefore go in a tablespace of its own in a RAM file
  * system when the temp folder is on disk and one is there with room to spare (`/dev/shm`); the cluster, its
- * pool and the kept templates stay where they were. The tablespace's folder is made per server, tracked for
- * `vigil sandboxes gc`, and removed with the server; the tablespace is dropped before the cluster goes back
- * to the pool.
+ * pool and the kept templates stay where they were. The tablespace's folder is made per server with its
+ * first branch, tracked for `vigil sandboxes gc`, and removed with the server; the tablespace is dropped
+ * before the cluster goes back to the pool.
  *
  * `VIGIL_POSTGRES_MEMORY=off` keeps branches on disk; a folder's path puts them there instead.
  */
