@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DevSession } from '../../../engine/dev/session.js'
+import { DevSession, type DevSessionOptions } from '../../../engine/dev/session.js'
 import { renderCompact, renderMarkdown, validateVerdict } from '../../../reporters/index.js'
 import type { Verdict } from '../../../engine/verdict.js'
 import { gitShop, waitFor, type GitShop } from './warm-shop.js'
@@ -26,6 +26,23 @@ afterAll(async () => {
   await session?.stop()
   await shop?.remove()
 }, 60_000)
+
+/**
+ * `work` on a session of the test's own on the shop, stopped however the test ends; orders is put back as
+ * committed, since the tests edit it.
+ */
+async function ownSession(
+  options: Omit<DevSessionOptions, 'cwd'>,
+  work: (session: DevSession) => Promise<void>,
+): Promise<void> {
+  const own = new DevSession({ cwd: shop.root, ...options })
+  try {
+    await work(own)
+  } finally {
+    await own.stop()
+    await shop.git('checkout', '--', 'orders')
+  }
+}
 
 const failedChecks = (v: Verdict) =>
   v.plans.flatMap((p) => p.checks.filter((c) => c.state === 'failed').map((c) => `${p.name} › ${c.check}`))
@@ -79,8 +96,7 @@ describe('a warm session', () => {
   }, 180_000)
 
   it('restarts nothing and, with nothing changed against the base, runs nothing', async () => {
-    const quiet = new DevSession({ cwd: shop.root })
-    try {
+    await ownSession({}, async (quiet) => {
       const first = await quiet.iterate()
       expect(first.errors).toEqual([])
       expect(first.selection?.plans).toEqual([])
@@ -89,14 +105,11 @@ describe('a warm session', () => {
       expect(again.session?.reused).toEqual(expect.arrayContaining(['baseline', 'catalog', 'pools']))
       expect(again.summary.checks.total).toBe(0)
       expect(again.status).toBe('pass')
-    } finally {
-      await quiet.stop()
-    }
+    })
   }, 180_000)
 
   it('selects again the plans that failed until they pass, once the change no longer selects them', async () => {
-    const selecting = new DevSession({ cwd: shop.root })
-    try {
+    await ownSession({}, async (selecting) => {
       await shop.apply('field-rename')
       const broken = await selecting.iterate()
       expect(broken.status).toBe('fail')
@@ -130,15 +143,11 @@ describe('a warm session', () => {
       const after = await selecting.iterate()
       expect(after.selection?.plans).toEqual([])
       expect(after.summary.checks.total).toBe(0)
-    } finally {
-      await selecting.stop()
-      await shop.git('checkout', '--', 'orders')
-    }
+    })
   }, 180_000)
 
   it('keeps the rest warm when an edit keeps a candidate service from starting, and starts it once fixed', async () => {
-    const broken = new DevSession({ cwd: shop.root, planNames: ['orders-contract'] })
-    try {
+    await ownSession({ planNames: ['orders-contract'] }, async (broken) => {
       expect((await broken.iterate()).status).toBe('pass')
       const before = broken.processes()
       await writeFile(path.join(shop.root, 'orders/server.js'), 'this is not javascript(\n', { flag: 'a' })
@@ -167,56 +176,52 @@ describe('a warm session', () => {
       expect(fixed.session).toMatchObject({ restarted: ['orders'], rebuilt: [] })
       expect(fixed.session?.reused).toEqual(expect.arrayContaining(['baseline', 'catalog', 'pools']))
       expect(broken.processes().baseline).toEqual(before.baseline)
-    } finally {
-      await broken.stop()
-      await shop.git('checkout', '--', 'orders')
-    }
+    })
   }, 180_000)
 
   it('starts afresh on new ports after a restart whose port another process took', async () => {
-    const taken = new DevSession({ cwd: shop.root, planNames: ['orders-contract'] })
-    const squatter = net.createServer()
-    try {
-      let url = ''
-      const first = await taken.iterate({
-        reporter: { onRunStart: (info) => void (url = info.sandboxes[0]?.services.orders ?? url) },
-      })
-      expect(first.status).toBe('pass')
-      const port = Number(new URL(url).port)
-      const baseline = taken.processes().baseline
-      // Taken the moment the old orders lets it go, before the restarted one binds it.
-      let squatting = true
-      const squat = (async () => {
-        while (squatting) {
-          const bound = await new Promise<boolean>((resolve) => {
-            squatter.once('error', () => resolve(false))
-            squatter.listen(port, '127.0.0.1', () => resolve(true))
-          })
-          if (bound) return
-          await new Promise((resolve) => setTimeout(resolve, 2))
-        }
-      })()
-      await shop.edit('orders/server.js', '// ', '//  ')
-      const failed = await taken.iterate()
-      squatting = false
-      await squat
-      expect(failed.errors).toEqual([
-        expect.objectContaining({
-          code: 'VIGIL_SANDBOX_START',
-          message: expect.stringContaining(`another process took its port ${port}`),
-        }),
-      ])
-      // Everything was stopped; the next iteration starts the sandboxes on new ports.
-      expect(taken.processes()).toEqual({ candidate: {}, baseline: {} })
-      const again = await taken.iterate()
-      expect(again.status).toBe('pass')
-      expect(again.session?.rebuilt).toEqual([{ part: 'sandboxes', reason: 'the session started' }])
-      expect(Object.values(taken.processes().baseline)).not.toEqual(Object.values(baseline))
-    } finally {
-      squatter.close()
-      await taken.stop()
-      await shop.git('checkout', '--', 'orders')
-    }
+    await ownSession({ planNames: ['orders-contract'] }, async (taken) => {
+      const squatter = net.createServer()
+      try {
+        let url = ''
+        const first = await taken.iterate({
+          reporter: { onRunStart: (info) => void (url = info.sandboxes[0]?.services.orders ?? url) },
+        })
+        expect(first.status).toBe('pass')
+        const port = Number(new URL(url).port)
+        const baseline = taken.processes().baseline
+        // Taken the moment the old orders lets it go, before the restarted one binds it.
+        let squatting = true
+        const squat = (async () => {
+          while (squatting) {
+            const bound = await new Promise<boolean>((resolve) => {
+              squatter.once('error', () => resolve(false))
+              squatter.listen(port, '127.0.0.1', () => resolve(true))
+            })
+            if (bound) return
+            await new Promise((resolve) => setTimeout(resolve, 2))
+          }
+        })()
+        await shop.edit('orders/server.js', '// ', '//  ')
+        const failed = await taken.iterate()
+        squatting = false
+        await squat
+        expect(failed.errors).toEqual([
+          expect.objectContaining({
+            code: 'VIGIL_SANDBOX_START',
+            message: expect.stringContaining(`another process took its port ${port}`),
+          }),
+        ])
+        // Everything was stopped; the next iteration starts the sandboxes on new ports.
+        expect(taken.processes()).toEqual({ candidate: {}, baseline: {} })
+        const again = await taken.iterate()
+        expect(again.status).toBe('pass')
+        expect(again.session?.rebuilt).toEqual([{ part: 'sandboxes', reason: 'the session started' }])
+        expect(Object.values(taken.processes().baseline)).not.toEqual(Object.values(baseline))
+      } finally {
+        squatter.close()
+      }
+    })
   }, 180_000)
 
   it('rebuilds a baseline whose service died, and says why', async () => {
