@@ -4,9 +4,9 @@
  * - max rate: closed model, same connections and duration, a server that answers at once;
  * - percentiles at the same rate: a server that answers after a fixed delay, so both tools run at the
  *   rate the server allows (connections / delay) and p50/p99 can be compared like for like.
- * - short segments: the 250 ms segments an A/B round is made of, one after the other, as the load
- *   check runs them; each segment's wall time against the 250 ms it was asked for.
- * Goals: at least 0.5x wrk's rate; p50 and p99 within 20% of wrk's; a 250 ms segment lasts at most 1.1x that.
+ * - short segments: the 125 ms segments an A/B round of the shop's load plan is made of, one after the other, as the load
+ *   check runs them; each segment's wall time against the 125 ms it was asked for.
+ * Goals: at least 0.5x wrk's rate; p50 and p99 within 20% of wrk's; a 125 ms segment lasts at most 1.1x that.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { runBuiltinSegment } from '../../engine/kinds/load/builtin.js'
@@ -16,7 +16,7 @@ import { median, type Bench, type BenchGoal } from './harness.js'
 const CONNECTIONS = 10
 const DURATION_S = 5
 const DELAY_MS = 5
-const SEGMENT_MS = 250
+const SEGMENT_MS = 125
 const SEGMENTS = 20
 
 const SERVER = `

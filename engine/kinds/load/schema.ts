@@ -112,7 +112,7 @@ export const loadSchema: JsonSchema = {
               minimum: 1,
               maximum: 40,
               description:
-                'A/B round pairs the duration is split into: the most run when sequential, all of them otherwise. @default 8',
+                'A/B round pairs the duration is split into: the most run when sequential, all of them otherwise. A round is at least 100 ms per side (1 s with `rate` or k6): more rounds than that allows are fewer, longer ones. @default 8',
             },
             sequential: {
               type: 'boolean',
