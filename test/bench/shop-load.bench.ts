@@ -63,7 +63,10 @@ export const bench: Bench = {
     await symlink(path.join(repo, 'node_modules'), path.join(dir, 'node_modules'), 'dir')
     const plan = path.join(fixedShop, 'plans/checkout-load.md')
     const text = await readFile(plan, 'utf8')
-    await writeFile(plan, text.replaceAll('rounds: 8 }', 'rounds: 8, sequential: false }'))
+    const fixedText = text.replace(/(regression: \{[^}\n]*rounds: \d+) \}/g, '$1, sequential: false }')
+    if (fixedText.match(/sequential: false/g)?.length !== 2)
+      throw new Error(`${plan}: expected a \`regression: { …, rounds: N }\` in both load blocks`)
+    await writeFile(plan, fixedText)
     const configs: Record<Mode, string> = {
       sequential: path.join(repo, 'samples/shop/vigil.config.yaml'),
       fixed: path.join(fixedShop, 'vigil.config.yaml'),
