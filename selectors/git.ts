@@ -35,18 +35,25 @@ export interface BaseDiff {
   root: string
 }
 
+/** The merge base of `ref` and HEAD in the repository at `root`. @throws DiffError in git's words */
+export async function mergeBaseOf(ref: string, root: string): Promise<string> {
+  return (await git(root, ['merge-base', ref, 'HEAD'])).trim()
+}
+
 /**
  * The working tree's diff against the merge base of `ref` and HEAD, untracked files included. `location` is
- * where `dir` sits in its repository when the caller knows it already (git is not asked again).
+ * where `dir` sits in its repository when the caller knows it already (git is not asked again), `mergeBase`
+ * the merge base when it was just read (mergeBaseOf).
  */
 export async function diffAgainstBase(
   ref: string,
   dir: string,
   location?: { root: string; prefix: string },
+  known?: { mergeBase: string },
 ): Promise<BaseDiff> {
   const where = location ?? (await gitLocation(dir))
   if (!where) throw new DiffError(`--base ${ref}: ${dir} is not inside a git repository`)
-  const mergeBase = (await git(where.root, ['merge-base', ref, 'HEAD'])).trim()
+  const mergeBase = known?.mergeBase ?? (await mergeBaseOf(ref, where.root))
   const [tracked, listed] = await Promise.all([
     git(where.root, [
       'diff',

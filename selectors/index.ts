@@ -185,7 +185,7 @@ function byPath(a: { path: string }, b: { path: string }): number {
 }
 
 export { parseDiff } from './diff.js'
-export { diffAgainstBase, gitLocation, pathMapper } from './git.js'
+export { diffAgainstBase, gitLocation, mergeBaseOf, pathMapper } from './git.js'
 export { notADiff, readChange, readDiffFile, withoutPaths } from './input.js'
 export type { ChangeInput, ChangeSource, ReadChangeOptions } from './input.js'
 export { defaultCacheDir } from './llm.js'

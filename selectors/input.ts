@@ -41,6 +41,8 @@ export interface ReadChangeOptions {
    * @default found with git
    */
   location?: { root: string; prefix: string } | null
+  /** A `--base` diff's merge base, when the caller has just read it (mergeBaseOf). @default read with git */
+  mergeBase?: string
 }
 
 /**
@@ -53,7 +55,12 @@ export async function readChange(
   options: ReadChangeOptions = {},
 ): Promise<{ diff: ParsedDiff; source: ChangeSource }> {
   if (input.kind === 'base') {
-    const base = await diffAgainstBase(input.ref, configDir, options.location ?? undefined)
+    const base = await diffAgainstBase(
+      input.ref,
+      configDir,
+      options.location ?? undefined,
+      options.mergeBase === undefined ? undefined : { mergeBase: options.mergeBase },
+    )
     const root = input.exclude?.length ? base.root : undefined
     const text = root ? withoutPaths(base.text, root, input.exclude!) : base.text
     const diff = parseDiff(text, { mapPath: pathMapper(base.prefix, 'repo') })

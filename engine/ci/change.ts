@@ -43,6 +43,8 @@ export interface ChangeContext {
    * otherwise show up as untracked files of the next run. @default []
    */
   exclude?: readonly string[]
+  /** A `--base` change's merge base, when the caller has just read it (mergeBaseOf). @default read with git */
+  mergeBase?: string
 }
 
 /**
@@ -54,7 +56,7 @@ export async function resolveChange(spec: ChangeSpec, ctx: ChangeContext): Promi
     const { diff, source } = await readChange(
       { kind: 'base', ref: spec.ref, ...(ctx.exclude ? { exclude: ctx.exclude } : {}) },
       ctx.configDir,
-      { location: ctx.location ?? null },
+      { location: ctx.location ?? null, ...(ctx.mergeBase ? { mergeBase: ctx.mergeBase } : {}) },
     )
     const mergeBase = source.mergeBase!
     return {

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { loadConfig, type LoadedConfig } from '../../plans/config.js'
 import type { LoadPlansResult } from '../../plans/loader.js'
-import { gitLocation, toVerdictSelection, type SelectorFlags } from '../../selectors/index.js'
+import { gitLocation, mergeBaseOf, toVerdictSelection, type SelectorFlags } from '../../selectors/index.js'
 import type { DependencyEndpoint } from '../api/dependency.js'
 import { PortTakenError } from '../api/sandbox.js'
 import type { CheckMemory } from '../api/kind.js'
@@ -229,13 +229,29 @@ export class DevSession {
     let noiseUsed = false
     let keepWarm = false
     try {
+      // A warm session's files are read beside the config and the merge base; a session prepare rebuilds reads
+      // them again.
+      const early = this.warm
+      const begun = performance.now()
+      const earlyPrints = early?.watcher
+        .prints()
+        .then((read) => ({ read, durationMs: performance.now() - begun }))
+      earlyPrints?.catch(() => undefined)
+      if (early) this.readAt = begun
       const prepared = await this.prepare(signal, account, timings)
-      const { loaded, change, built } = prepared
+      const { loaded, built } = prepared
       redactor = prepared.redactor
       warm = prepared.warm
 
-      this.readAt = performance.now()
-      const prints = await timedInto(timings, 'files', () => warm.watcher.prints())
+      let prints: TreePrints
+      if (earlyPrints && early === warm) {
+        const { read, durationMs } = await earlyPrints
+        prints = read
+        timings.push({ phase: 'files', durationMs })
+      } else {
+        this.readAt = performance.now()
+        prints = await timedInto(timings, 'files', () => warm.watcher.prints())
+      }
       keepChanged(warm, prints)
       if (prints.rest !== warm.restPrint) {
         warm.catalog = await timedInto(timings, 'plans', () => loadPlansForRun(loaded, undefined, this.cwd))
@@ -257,7 +273,12 @@ export class DevSession {
       const restarts = this.restartChanged(warm, prints, account, timings, signal, {
         startAfter: resets?.candidate,
       })
-      const settled = await Promise.allSettled([resets?.all, restarts, refreshCandidateSource(warm)])
+      const settled = await Promise.allSettled([
+        resets?.all,
+        restarts,
+        refreshCandidateSource(warm),
+        prepared.change,
+      ])
       const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
       // A candidate service that does not start again after its files changed is most often the edit's
       // doing (a syntax error): the rest stays warm, and the next iteration starts it again. Not when another
@@ -265,6 +286,7 @@ export class DevSession {
       if (failed === settled[1] && !(failed.reason instanceof PortTakenError)) keepWarm = true
       if (failed) throw failed.reason
       const head = settled[2].status === 'fulfilled' ? settled[2].value : undefined
+      const change = (settled[3] as PromiseFulfilledResult<ResolvedChange>).value
       warm.dirty = false
       // Sandboxes started by this iteration are not reused pieces.
       if (built) account.reused = account.reused.filter((r) => !r.startsWith('candidate:'))
@@ -376,14 +398,17 @@ export class DevSession {
     return next.then(() => account)
   }
 
-  /** Reads the config and the change, and makes sure the sandboxes are warm and not stale. */
+  /**
+   * Reads the config and the change's merge base, and makes sure the sandboxes are warm and not stale. The
+   * change's diff is read meanwhile (`change`): only the selection needs it, after the restarts it runs beside.
+   */
   private async prepare(
     signal: AbortSignal,
     account: VerdictSession,
     timings: TimingEntry[],
   ): Promise<{
     loaded: LoadedConfig
-    change: ResolvedChange
+    change: Promise<ResolvedChange>
     redactor: Redactor
     warm: Warm
     built: boolean
@@ -397,17 +422,27 @@ export class DevSession {
       this.location = where && { dir: loaded.dir, ...where }
     }
     const where = this.location
-    const change = await timedInto(timings, 'change', () =>
+    const ref = this.options.base ?? 'HEAD'
+    // Whether the baseline still stands for the base is known from the merge base alone, before anything restarts.
+    const mergeBase = where
+      ? await timedInto(timings, 'change:base', () => mergeBaseOf(ref, where.root))
+      : undefined
+    const change = timedInto(timings, 'change', () =>
       resolveChange(
-        { kind: 'base', ref: this.options.base ?? 'HEAD' },
+        { kind: 'base', ref },
         {
           configDir: loaded.dir,
           cwd: this.cwd,
           location: where,
           exclude: [path.join(loaded.dir, '.vigil')],
+          ...(mergeBase ? { mergeBase } : {}),
         },
       ),
     )
+    // Awaited by the iteration; a session only started (start) or torn down meanwhile leaves it unread.
+    change.catch(() => undefined)
+    // Outside a repository the change says why it cannot be read.
+    const runBase = mergeBase ?? (await change).runBase!
     let stale: Rebuild[] = []
     if (this.warm && configHash !== this.warm.configHash)
       stale = [{ part: 'sandboxes', reason: `${path.basename(this.warm.loaded.file)} changed` }]
@@ -421,14 +456,14 @@ export class DevSession {
       stale = await refreshBaseline({
         sandboxes: warm.sandboxes,
         from: warm.baseCommit,
-        to: change.runBase!,
+        to: runBase,
         base: this.options.base ?? 'HEAD',
         account,
         timings,
         signal,
         log: this.log,
       })
-      warm.baseCommit = change.runBase!
+      warm.baseCommit = runBase
     }
     if (stale.length) {
       for (const s of stale) this.log(`rebuilding the sandboxes: ${s.reason}`)
@@ -443,7 +478,7 @@ export class DevSession {
       account.reused.push('pools')
     } else {
       const began = performance.now()
-      this.warm = await this.build(loaded, configHash, change.runBase!, signal)
+      this.warm = await this.build(loaded, configHash, runBase, signal)
       timings.push(...this.warm.sandboxes.timings)
       timings.push({ phase: 'session:build', durationMs: performance.now() - began })
       if (!stale.length) account.rebuilt.push({ part: 'sandboxes', reason: 'the session started' })
