@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { loadEngines } from '../../../../engine/kinds/load/engines.js'
 import { planRounds } from '../../../../engine/kinds/load/measure.js'
 import {
   onlyReads,
@@ -132,5 +133,16 @@ describe('planRounds', () => {
     expect(planRounds(2000, 4, 250)).toEqual({ rounds: 4, roundMs: 500 })
     expect(planRounds(3000, 4, 1000)).toEqual({ rounds: 3, roundMs: 1000 })
     expect(planRounds(500, 4, 250)).toEqual({ rounds: 2, roundMs: 250 })
+  })
+
+  it("gives the built-in engine's closed model rounds down to 100 ms, and a paced rate whole seconds", () => {
+    const closed = resolveLoadSpec({ request: 'GET /a', connections: 4, duration: '2s' }, base)
+    const paced = resolveLoadSpec({ request: 'GET /a', rate: '50/s', duration: '4s' }, base)
+    const floor = (spec: typeof closed) => loadEngines.builtin(spec).minRoundMs
+    // The shop's load plan: 2 s per side in 16 rounds.
+    expect(planRounds(2000, 16, floor(closed))).toEqual({ rounds: 16, roundMs: 125 })
+    // More rounds than 100 ms ones fit: fewer, longer ones.
+    expect(planRounds(2000, 40, floor(closed))).toEqual({ rounds: 20, roundMs: 100 })
+    expect(planRounds(4000, 16, floor(paced))).toEqual({ rounds: 4, roundMs: 1000 })
   })
 })
