@@ -42,18 +42,18 @@ export async function mergeBaseOf(ref: string, root: string): Promise<string> {
 
 /**
  * The working tree's diff against the merge base of `ref` and HEAD, untracked files included. `location` is
- * where `dir` sits in its repository when the caller knows it already (git is not asked again), `mergeBase`
- * the merge base when it was just read (mergeBaseOf).
+ * where `dir` sits in its repository when the caller knows it already (git is not asked again), `known` the
+ * merge base when it was just read (mergeBaseOf).
  */
 export async function diffAgainstBase(
   ref: string,
   dir: string,
   location?: { root: string; prefix: string },
-  known?: { mergeBase: string },
+  known?: string,
 ): Promise<BaseDiff> {
   const where = location ?? (await gitLocation(dir))
   if (!where) throw new DiffError(`--base ${ref}: ${dir} is not inside a git repository`)
-  const mergeBase = known?.mergeBase ?? (await mergeBaseOf(ref, where.root))
+  const mergeBase = known ?? (await mergeBaseOf(ref, where.root))
   const [tracked, listed] = await Promise.all([
     git(where.root, [
       'diff',

@@ -55,12 +55,7 @@ export async function readChange(
   options: ReadChangeOptions = {},
 ): Promise<{ diff: ParsedDiff; source: ChangeSource }> {
   if (input.kind === 'base') {
-    const base = await diffAgainstBase(
-      input.ref,
-      configDir,
-      options.location ?? undefined,
-      options.mergeBase === undefined ? undefined : { mergeBase: options.mergeBase },
-    )
+    const base = await diffAgainstBase(input.ref, configDir, options.location ?? undefined, options.mergeBase)
     const root = input.exclude?.length ? base.root : undefined
     const text = root ? withoutPaths(base.text, root, input.exclude!) : base.text
     const diff = parseDiff(text, { mapPath: pathMapper(base.prefix, 'repo') })

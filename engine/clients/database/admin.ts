@@ -37,12 +37,16 @@ export async function dropPrefixed(
     const names = rows.map((r) => r.datname)
     if (options.dryRun || names.length === 0) return names
     const version = Number((await client.query<{ v: string }>('SHOW server_version_num')).rows[0]!.v)
-    const force = version >= 130000 ? ' WITH (FORCE)' : ''
-    for (const name of names) await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}${force}`)
+    for (const name of names) await client.query(dropDatabaseSql(name, version))
     return names
   } finally {
     await client.end().catch(() => undefined)
   }
+}
+
+/** `DROP DATABASE IF EXISTS name`, ending the database's sessions on PostgreSQL 13+ (`WITH (FORCE)`). */
+export function dropDatabaseSql(name: string, versionNum: number): string {
+  return `DROP DATABASE IF EXISTS ${quoteIdent(name)}${versionNum >= 130000 ? ' WITH (FORCE)' : ''}`
 }
 
 export function quoteIdent(name: string): string {

@@ -14,6 +14,7 @@ import {
   type MigrationSet,
 } from '../../clients/database/migrations.js'
 import type pg from 'pg'
+import { dropDatabaseSql } from '../../clients/database/admin.js'
 import { adminClient, databaseUrl, quoteIdent, type PostgresInstance } from './instance.js'
 
 /**
@@ -56,8 +57,7 @@ export async function dropDatabase(instance: PostgresInstance, name: string): Pr
 async function drop(instance: PostgresInstance, name: string): Promise<void> {
   const admin = await adminClient(instance, 'postgres')
   try {
-    const force = instance.versionNum >= 130000 ? ' WITH (FORCE)' : ''
-    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}${force}`)
+    await admin.query(dropDatabaseSql(name, instance.versionNum))
   } finally {
     await admin.end().catch(() => undefined)
   }

@@ -13,7 +13,7 @@
 import { accessSync, chownSync, constants, mkdtempSync, rmSync, statfsSync } from 'node:fs'
 import path from 'node:path'
 import type pg from 'pg'
-import { quoteIdent } from '../../clients/database/admin.js'
+import { dropDatabaseSql } from '../../clients/database/admin.js'
 import { askedMemoryFolder, SHARED_MEMORY } from '../../memory-folder.js'
 import type { RunTracker } from '../../processes/run-state.js'
 import { reachableBy, tempRootFor } from '../server.js'
@@ -64,8 +64,6 @@ export interface BranchSpace {
    * its name, or undefined when it could not be made (logged once; branches then stay on disk).
    */
   ensure(admin: pg.Client): Promise<string | undefined>
-  /** Its folder, once made. */
-  readonly dir: string | undefined
   /** Drops the tablespace, if made (its databases dropped first); true when nothing of it is left. Never throws. */
   drop(admin: pg.Client, versionNum: number): Promise<boolean>
   /** Removes the folder, if made (the server stopped). */
@@ -109,19 +107,14 @@ export function branchSpace(
   }
   return {
     ensure: (admin) => (made ??= make(admin)),
-    get dir() {
-      return dir
-    },
     async drop(client, versionNum) {
       if (!made || !(await made)) return true
-      const force = versionNum >= 130000 ? ' WITH (FORCE)' : ''
       try {
         const { rows } = await client.query<{ datname: string }>(
           `SELECT d.datname FROM pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace WHERE t.spcname = $1`,
           [BRANCH_TABLESPACE],
         )
-        for (const { datname } of rows)
-          await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)}${force}`)
+        for (const { datname } of rows) await client.query(dropDatabaseSql(datname, versionNum))
         await client.query(`DROP TABLESPACE IF EXISTS ${BRANCH_TABLESPACE}`)
         return true
       } catch {

@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import type pg from 'pg'
-import { quoteIdent } from '../../clients/database/admin.js'
+import { dropDatabaseSql, quoteIdent } from '../../clients/database/admin.js'
 import { ensurePrivateDir } from '../../processes/run-state.js'
 import { tempRootFor } from '../server.js'
 import type { OsUser } from './cluster.js'
@@ -71,12 +71,11 @@ export async function resetForPool(admin: pg.Client, versionNum: number): Promis
     `SELECT datname, datistemplate, oid FROM pg_database WHERE datname NOT IN ('postgres', 'template0', 'template1')`,
   )
   const keep = templatesToKeep(rows)
-  const force = versionNum >= 130000 ? ' WITH (FORCE)' : ''
   for (const { datname, datistemplate } of rows) {
     if (keep.has(datname)) continue
     // A template cannot be dropped until it is an ordinary database again.
     if (datistemplate) await admin.query(`ALTER DATABASE ${quoteIdent(datname)} WITH IS_TEMPLATE false`)
-    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)}${force}`)
+    await admin.query(dropDatabaseSql(datname, versionNum))
   }
   // Roles, tablespaces and ALTER SYSTEM settings belong to the cluster, not a database; objects in the
   // `postgres` database would be seen by the next run. Any of them and the cluster is not reused.

@@ -17,6 +17,7 @@ import {
   oneLine,
   type MigrationFailure,
 } from '../../clients/database/migrations.js'
+import { dropDatabaseSql } from '../../clients/database/admin.js'
 import { postgresSettings, type PostgresSettings } from '../../clients/database/settings.js'
 import { lockObserver, notValidViolations, tableNodes, type StatementReport } from './observe.js'
 import type { MigrationParams } from './schema.js'
@@ -280,7 +281,6 @@ async function connect(settings: PostgresSettings, database: string): Promise<pg
 }
 
 async function drop(admin: pg.Client, gate: string, settings: PostgresSettings): Promise<void> {
-  const force = settings.versionNum >= 130000 ? ' WITH (FORCE)' : ''
-  await admin.query(`DROP DATABASE IF EXISTS "${gate}"${force}`).catch(() => undefined)
+  await admin.query(dropDatabaseSql(gate, settings.versionNum)).catch(() => undefined)
   await admin.end().catch(() => undefined)
 }
